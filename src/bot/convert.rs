@@ -1,0 +1,86 @@
+//! Telegram updates into platform-neutral [`Incoming`] events.
+
+use chrono::{DateTime, Utc};
+use teloxide::types::{CallbackQuery, Message, MessageKind, Update, UpdateKind, User};
+
+use crate::chat::{ChatRef, Content, Incoming};
+use crate::domain::Person;
+
+/// The event an update carries, or `None` for updates the bot does not act on (edits, channel
+/// posts, service messages, other bots, membership changes).
+pub fn incoming(update: &Update, now: DateTime<Utc>) -> Option<Incoming> {
+    let update_id = i64::from(update.id.0);
+    match &update.kind {
+        UpdateKind::Message(m) => message(update_id, m),
+        UpdateKind::CallbackQuery(q) => callback(update_id, q, now),
+        _ => None,
+    }
+}
+
+fn person(user: &User) -> Person {
+    Person {
+        // Telegram ids fit in 52 bits; the cast cannot wrap.
+        telegram_id: user.id.0 as i64,
+        name: user.full_name().trim().to_owned(),
+        username: user.username.clone(),
+    }
+}
+
+fn message(update_id: i64, m: &Message) -> Option<Incoming> {
+    let from = m.from.as_ref().filter(|u| !u.is_bot)?;
+    if !matches!(m.kind, MessageKind::Common(_)) {
+        return None;
+    }
+    let content = if let Some(text) = m.text() {
+        Content::Text(text.to_owned())
+    } else if let Some(sizes) = m.photo() {
+        // Telegram lists sizes smallest first; the last is the original.
+        let largest = sizes.last()?;
+        Content::Photo {
+            file_id: largest.file.id.0.clone(),
+            caption: m.caption().map(str::to_owned),
+        }
+    } else if let Some(loc) = m.location() {
+        Content::Location {
+            latitude: loc.latitude,
+            longitude: loc.longitude,
+        }
+    } else if m.sticker().is_some() {
+        Content::Other("sticker")
+    } else if m.voice().is_some() {
+        Content::Other("voice")
+    } else if m.document().is_some() {
+        Content::Other("document")
+    } else {
+        Content::Other("other")
+    };
+    Some(Incoming {
+        update_id,
+        chat: ChatRef {
+            id: m.chat.id.0,
+            private: m.chat.is_private(),
+        },
+        from: person(from),
+        message_id: i64::from(m.id.0),
+        sent_at: m.date,
+        content,
+    })
+}
+
+fn callback(update_id: i64, q: &CallbackQuery, now: DateTime<Utc>) -> Option<Incoming> {
+    let message = q.message.as_ref()?;
+    Some(Incoming {
+        update_id,
+        chat: ChatRef {
+            id: message.chat().id.0,
+            private: message.chat().is_private(),
+        },
+        from: person(&q.from),
+        message_id: i64::from(message.id().0),
+        sent_at: now,
+        content: Content::Button {
+            callback_id: q.id.0.clone(),
+            data: q.data.clone().unwrap_or_default(),
+        },
+    })
+}

@@ -1,0 +1,197 @@
+//! Telegram wiring with teloxide: the durable inbox, the dispatcher, sending replies, the
+//! command menu. Everything the bot *says* comes from [`crate::chat`]; this module only moves
+//! updates in and replies out.
+
+pub mod convert;
+pub mod inbox;
+pub mod send;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use teloxide::dispatching::{Dispatcher, UpdateHandler};
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, Me, Update};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::chat::{self, BotIdentity};
+use crate::core::Core;
+use crate::domain::Role;
+use crate::jobs::{self, JobContext};
+use crate::store::meta::BOT_USERNAME;
+use crate::texts;
+
+use self::inbox::InboxListener;
+use self::send::{Sender, with_retry};
+
+/// A `Bot` for `token`, talking to `api_url` (Telegram's own by default). The HTTP timeout is
+/// longer than the long-polling timeout so an idle poll is not mistaken for a failure.
+pub fn make_bot(token: &str, api_url: Option<&str>, poll_timeout: Duration) -> anyhow::Result<Bot> {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(poll_timeout + Duration::from_secs(15))
+        .build()
+        .context("building the HTTP client")?;
+    let bot = Bot::with_client(token, client);
+    Ok(match api_url.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => bot.set_api_url(
+            url::Url::parse(url).with_context(|| format!("TELOXIDE_API_URL {url:?} is not a URL"))?,
+        ),
+        None => bot,
+    })
+}
+
+/// What every handler needs, shared by the dispatcher's workers.
+struct Runtime {
+    core: Core,
+    sender: Sender,
+    identity: BotIdentity,
+}
+
+impl Runtime {
+    /// Handles one update from the inbox and marks it done. Replies go out before the mark, so
+    /// a crash in between repeats the (idempotent) handling rather than losing the reply.
+    async fn handle(&self, update: Update) {
+        let update_id = i64::from(update.id.0);
+        let outcome = match convert::incoming(&update, self.core.now()) {
+            Some(incoming) => {
+                let replies = chat::handle(&self.core, &self.identity, &incoming).await;
+                self.sender.deliver(incoming.chat.id, &replies).await;
+                "ok"
+            }
+            None => "ignored",
+        };
+        if let Err(e) = self
+            .core
+            .store
+            .inbox_finish(update_id, outcome, None, self.core.now())
+            .await
+        {
+            tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");
+        }
+    }
+}
+
+/// Runs the bot until `shutdown`: identifies itself, registers its command menu, starts the
+/// background jobs (polling into the inbox among them) and dispatches updates from the inbox.
+/// On shutdown it stops taking updates, lets handlers in progress finish, and returns.
+pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let Some(me) = identify(&bot, &shutdown).await else {
+        return Ok(());
+    };
+    let username = me.username.clone();
+    if let Some(u) = &username {
+        core.store.set_meta(BOT_USERNAME, u).await?;
+    }
+    tracing::info!(
+        username = username.as_deref().unwrap_or("?"),
+        "connected to the Bot API"
+    );
+    register_menu(&bot, &core).await;
+
+    let notify = Arc::new(Notify::new());
+    let jobs = jobs::start(
+        JobContext {
+            core: core.clone(),
+            bot: bot.clone(),
+            inbox_notify: notify.clone(),
+            shutdown: shutdown.clone(),
+        },
+        jobs::jobs(),
+    );
+    let runtime = Arc::new(Runtime {
+        core: core.clone(),
+        sender: Sender::new(bot.clone()),
+        identity: BotIdentity { username },
+    });
+    dispatch(bot, runtime, core, notify, &shutdown).await;
+    // If dispatching ended on its own, the jobs must stop too.
+    shutdown.cancel();
+    jobs.join_all().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Asks who we are until Telegram answers (or shutdown).
+async fn identify(bot: &Bot, shutdown: &CancellationToken) -> Option<Me> {
+    let mut failures = 0u32;
+    loop {
+        let result = tokio::select! {
+            r = bot.get_me() => r,
+            () = shutdown.cancelled() => return None,
+        };
+        match result {
+            Ok(me) => return Some(me),
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, "getMe failed; is TELOXIDE_TOKEN right and the Bot API reachable?");
+                let wait = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.cancelled() => return None,
+                }
+            }
+        }
+    }
+}
+
+/// The command menu Telegram shows members. Best effort: the bot works without it.
+async fn register_menu(bot: &Bot, core: &Core) {
+    let commands: Vec<BotCommand> = texts::menu_entries(Role::Member, core.kinds())
+        .into_iter()
+        .map(|(name, summary)| BotCommand::new(name, summary))
+        .collect();
+    if let Err(e) = with_retry(|| bot.set_my_commands(commands.clone()).into_future()).await {
+        tracing::warn!(error = %e, "could not register the command menu");
+    }
+}
+
+fn handler() -> UpdateHandler<Infallible> {
+    dptree::endpoint(|update: Update, runtime: Arc<Runtime>| async move {
+        runtime.handle(update).await;
+        Ok(())
+    })
+}
+
+async fn dispatch(
+    bot: Bot,
+    runtime: Arc<Runtime>,
+    core: Core,
+    notify: Arc<Notify>,
+    shutdown: &CancellationToken,
+) {
+    loop {
+        let mut dispatcher = Dispatcher::builder(bot.clone(), handler())
+            .dependencies(dptree::deps![runtime.clone()])
+            .default_handler(|_| async {})
+            .build();
+        let token = dispatcher.shutdown_token();
+        let listener = InboxListener::new(core.clone(), notify.clone());
+        let running = dispatcher
+            .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("inbox listener"));
+        tokio::pin!(running);
+        tokio::select! {
+            result = &mut running => match result {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the dispatcher could not start; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                        () = shutdown.cancelled() => return,
+                    }
+                }
+            },
+            () = shutdown.cancelled() => {
+                // Err means not dispatching yet (still starting up): nothing is in flight.
+                if let Ok(done) = token.shutdown() {
+                    tracing::info!("shutting down: finishing the updates in hand");
+                    let _ = tokio::join!(done, running);
+                }
+                return;
+            }
+        }
+    }
+}

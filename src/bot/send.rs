@@ -1,0 +1,234 @@
+//! Carrying out [`Reply`] values through the Bot API: long texts split under Telegram's limit,
+//! flood-control answers (429) waited out, network faults retried a bounded number of times.
+
+use std::future::Future;
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::types::{CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::{ApiError, RequestError};
+
+use crate::chat::{Keyboard, Reply};
+
+/// Telegram's limit is 4,096 characters per message; leave room for its own counting quirks.
+pub const MESSAGE_LIMIT: usize = 4000;
+
+const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Clone)]
+pub struct Sender {
+    bot: Bot,
+}
+
+impl Sender {
+    pub fn new(bot: Bot) -> Self {
+        Sender { bot }
+    }
+
+    /// Sends the replies in order. A reply that cannot be delivered is logged and the rest are
+    /// still tried, except after a 403 (the person blocked the bot): then nothing more is sent.
+    pub async fn deliver(&self, chat_id: i64, replies: &[Reply]) {
+        for reply in replies {
+            let result = match reply {
+                Reply::Send { text, keyboard } => self.send_text(chat_id, text, keyboard.as_ref()).await,
+                Reply::Edit {
+                    message_id,
+                    text,
+                    keyboard,
+                } => {
+                    self.edit_text(chat_id, *message_id, text, keyboard.as_ref())
+                        .await
+                }
+                Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
+            };
+            match result {
+                Ok(()) => {}
+                Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated)) => {
+                    tracing::info!(
+                        chat = chat_id,
+                        "person has blocked the bot or left Telegram; reply dropped"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(chat = chat_id, error = %e, "a reply could not be delivered")
+                }
+            }
+        }
+    }
+
+    async fn send_text(
+        &self,
+        chat_id: i64,
+        text: &str,
+        keyboard: Option<&Keyboard>,
+    ) -> Result<(), RequestError> {
+        let parts = split_message(text, MESSAGE_LIMIT);
+        let last = parts.len().saturating_sub(1);
+        for (i, part) in parts.iter().enumerate() {
+            let markup = if i == last { keyboard.map(markup) } else { None };
+            with_retry(|| {
+                let mut request = self.bot.send_message(ChatId(chat_id), part.clone());
+                if let Some(m) = &markup {
+                    request = request.reply_markup(m.clone());
+                }
+                request.into_future()
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn edit_text(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        text: &str,
+        keyboard: Option<&Keyboard>,
+    ) -> Result<(), RequestError> {
+        let Ok(id) = i32::try_from(message_id) else {
+            return self.send_text(chat_id, text, keyboard).await;
+        };
+        let text: String = text.chars().take(MESSAGE_LIMIT).collect();
+        let markup = keyboard.map(markup);
+        let result = with_retry(|| {
+            let mut request = self
+                .bot
+                .edit_message_text(ChatId(chat_id), MessageId(id), text.clone());
+            if let Some(m) = &markup {
+                request = request.reply_markup(m.clone());
+            }
+            request.into_future()
+        })
+        .await;
+        match result {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            // Too old to edit, or deleted by the person: say it in a new message instead.
+            Err(RequestError::Api(
+                ApiError::MessageCantBeEdited | ApiError::MessageToEditNotFound | ApiError::MessageIdInvalid,
+            )) => self.send_text(chat_id, &text, keyboard).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn answer(&self, callback_id: &str, text: Option<&str>) -> Result<(), RequestError> {
+        let result = with_retry(|| {
+            let mut request = self
+                .bot
+                .answer_callback_query(CallbackQueryId(callback_id.to_owned()));
+            if let Some(t) = text {
+                // Telegram shows at most 200 characters in a callback notice.
+                request = request.text(t.chars().take(190).collect::<String>());
+            }
+            request.into_future()
+        })
+        .await;
+        match result {
+            // A press answered late (after a restart) is no longer answerable; harmless.
+            Err(RequestError::Api(ApiError::InvalidQueryId)) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}
+
+fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(keyboard.rows.iter().map(|row| {
+        row.iter()
+            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone()))
+            .collect::<Vec<_>>()
+    }))
+}
+
+/// Runs a request, waiting out 429s and retrying transient network faults with backoff.
+pub async fn with_retry<T, F, Fut>(mut call: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match call().await {
+            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
+                tracing::warn!(seconds = wait.seconds(), "Telegram asked us to slow down");
+                tokio::time::sleep(wait.duration()).await;
+            }
+            Err(RequestError::Network(e)) if attempt < MAX_ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "network error; retrying");
+                tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Splits `text` into pieces of at most `limit` UTF-16 code units (Telegram's unit), at line
+/// breaks where possible, never inside a character.
+pub fn split_message(text: &str, limit: usize) -> Vec<String> {
+    let units = |s: &str| s.encode_utf16().count();
+    if units(text) <= limit {
+        return vec![text.to_owned()];
+    }
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut current_units = 0;
+    for line in text.split_inclusive('\n') {
+        let line_units = units(line);
+        if current_units + line_units > limit && !current.is_empty() {
+            parts.push(std::mem::take(&mut current).trim_end().to_owned());
+            current_units = 0;
+        }
+        if line_units > limit {
+            for c in line.chars() {
+                let n = c.len_utf16();
+                if current_units + n > limit {
+                    parts.push(std::mem::take(&mut current));
+                    current_units = 0;
+                }
+                current.push(c);
+                current_units += n;
+            }
+        } else {
+            current.push_str(line);
+            current_units += line_units;
+        }
+    }
+    if !current.trim().is_empty() {
+        parts.push(current.trim_end().to_owned());
+    }
+    parts.retain(|p| !p.trim().is_empty());
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_texts_are_sent_whole() {
+        assert_eq!(split_message("你好", 10), vec!["你好"]);
+    }
+
+    #[test]
+    fn long_texts_split_at_line_breaks_under_the_limit() {
+        let text = (0..100)
+            .map(|i| format!("第{i}行：三送活动记录"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let parts = split_message(&text, 200);
+        assert!(parts.len() > 1);
+        for p in &parts {
+            assert!(p.encode_utf16().count() <= 200, "{}", p.len());
+            assert!(!p.starts_with('\n'));
+        }
+        assert_eq!(parts.join("\n"), text, "nothing lost or reordered");
+    }
+
+    #[test]
+    fn a_single_overlong_line_is_cut_between_characters() {
+        let text = "😀".repeat(300);
+        let parts = split_message(&text, 101);
+        assert!(parts.iter().all(|p| p.encode_utf16().count() <= 101));
+        assert_eq!(parts.concat(), text);
+    }
+}

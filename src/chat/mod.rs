@@ -1,0 +1,417 @@
+//! The conversation, as platform-neutral data: an [`Incoming`] event goes in, a list of
+//! [`Reply`] values comes out. Telegram specifics live in [`crate::bot`]; this module only
+//! parses, calls the core and renders texts, so it can be tested and reused without teloxide.
+//!
+//! Errors end here: a [`UserError`] becomes its polite text, anything else is logged with the
+//! update it came from and answered with a generic apology.
+
+pub mod command;
+pub mod wizard;
+
+use chrono::{DateTime, Utc};
+
+use crate::checkins::{self, Evidence, Source, Via};
+use crate::core::Core;
+use crate::domain::{Person, Role};
+use crate::error::{Error, Result, UserError};
+use crate::members::{self, Actor, InviteRequest, Registration};
+use crate::store::Member;
+use crate::texts;
+use crate::week::parse_week_arg;
+
+use command::{Command, parse_command};
+
+/// One event from a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    pub update_id: i64,
+    pub chat: ChatRef,
+    pub from: Person,
+    /// The message itself, or for a button press the message carrying the button.
+    pub message_id: i64,
+    /// When the person sent it (for a button press, when it arrived).
+    pub sent_at: DateTime<Utc>,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatRef {
+    pub id: i64,
+    pub private: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Text(String),
+    Photo {
+        file_id: String,
+        caption: Option<String>,
+    },
+    Location {
+        latitude: f64,
+        longitude: f64,
+    },
+    Button {
+        callback_id: String,
+        data: String,
+    },
+    /// A sticker, voice note, file, …: named for the logs only.
+    Other(&'static str),
+}
+
+/// Something to do in the chat the event came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Send {
+        text: String,
+        keyboard: Option<Keyboard>,
+    },
+    /// Replace the text (and buttons) of a message the bot sent earlier.
+    Edit {
+        message_id: i64,
+        text: String,
+        keyboard: Option<Keyboard>,
+    },
+    /// Acknowledge a button press (stops the spinner; an optional short notice).
+    Answer {
+        callback_id: String,
+        text: Option<String>,
+    },
+}
+
+impl Reply {
+    pub fn send(text: impl Into<String>) -> Reply {
+        Reply::Send {
+            text: text.into(),
+            keyboard: None,
+        }
+    }
+
+    pub fn send_with(text: impl Into<String>, keyboard: Keyboard) -> Reply {
+        Reply::Send {
+            text: text.into(),
+            keyboard: Some(keyboard),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyboard {
+    pub rows: Vec<Vec<Button>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub data: String,
+}
+
+impl Button {
+    pub fn new(label: &str, data: String) -> Button {
+        Button {
+            label: label.to_owned(),
+            data,
+        }
+    }
+}
+
+/// What the platform told us about ourselves.
+#[derive(Debug, Clone, Default)]
+pub struct BotIdentity {
+    pub username: Option<String>,
+}
+
+/// Handles one event. Never fails: every error has become a reply (or a log line) here.
+pub async fn handle(core: &Core, me: &BotIdentity, msg: &Incoming) -> Vec<Reply> {
+    match route(core, me, msg).await {
+        Ok(replies) => replies,
+        Err(Error::User(e)) => {
+            error_replies(msg, texts::user_error(&e, &core.config, me.username.as_deref()))
+        }
+        Err(e) => {
+            tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, "handling an update failed");
+            error_replies(msg, texts::sorry())
+        }
+    }
+}
+
+/// A button press must always be answered, or the person's client shows a spinner.
+fn error_replies(msg: &Incoming, text: String) -> Vec<Reply> {
+    match &msg.content {
+        Content::Button { callback_id, .. } => vec![
+            Reply::Answer {
+                callback_id: callback_id.clone(),
+                text: None,
+            },
+            Reply::send(text),
+        ],
+        _ => vec![Reply::send(text)],
+    }
+}
+
+async fn route(core: &Core, me: &BotIdentity, msg: &Incoming) -> Result<Vec<Reply>> {
+    let command = match &msg.content {
+        Content::Text(t) => parse_command(t, me.username.as_deref()),
+        _ => None,
+    };
+    if command.as_ref().is_some_and(|c| c.for_another_bot) {
+        return Ok(vec![]);
+    }
+    if !msg.chat.private {
+        return Ok(in_group(core, me, msg, command.is_some()));
+    }
+    if let Some(Command::Start(code)) = command.as_ref().map(|c| &c.command) {
+        return start(core, msg, code.as_deref()).await;
+    }
+    let member = match members::require_member(core, msg.from.telegram_id).await {
+        Ok(m) => m,
+        Err(Error::User(UserError::NotRegistered)) => {
+            return Ok(error_replies(msg, texts::not_registered()));
+        }
+        Err(e) => return Err(e),
+    };
+    match (command, &msg.content) {
+        (Some(c), _) => on_command(core, &member, msg, c.command).await,
+        (None, Content::Text(text)) => match wizard::load(core, msg.chat.id).await? {
+            Some(w) => wizard::on_text(core, &member, msg, w, text).await,
+            None => Ok(vec![Reply::send(texts::text_hint(core.kinds()))]),
+        },
+        (None, Content::Photo { file_id, caption }) => {
+            on_photo(core, &member, msg, file_id, caption.as_deref()).await
+        }
+        (None, Content::Location { latitude, longitude }) => match wizard::load(core, msg.chat.id).await? {
+            Some(w) if wizard::wants_evidence(&w) => {
+                wizard::on_location(core, msg, w, *latitude, *longitude).await
+            }
+            _ => Ok(vec![Reply::send(texts::location_hint())]),
+        },
+        (None, Content::Button { callback_id, data }) => {
+            if wizard::is_wizard_data(data) {
+                wizard::on_button(core, &member, msg, callback_id, data).await
+            } else {
+                Ok(vec![Reply::Answer {
+                    callback_id: callback_id.clone(),
+                    text: Some(texts::wizard_button_expired()),
+                }])
+            }
+        }
+        (None, Content::Other(_)) => Ok(vec![Reply::send(texts::unsupported_message())]),
+    }
+}
+
+/// In a group the bot keeps quiet, except to send people who try to use it to a private chat.
+fn in_group(core: &Core, me: &BotIdentity, msg: &Incoming, is_command: bool) -> Vec<Reply> {
+    let looks_like_checkin = match &msg.content {
+        Content::Photo { caption: Some(c), .. } => checkins::parse_checkin(c, core.kinds()).is_ok(),
+        _ => false,
+    };
+    match &msg.content {
+        Content::Button { callback_id, .. } => vec![Reply::Answer {
+            callback_id: callback_id.clone(),
+            text: None,
+        }],
+        _ if is_command || looks_like_checkin => {
+            vec![Reply::send(texts::private_only(me.username.as_deref()))]
+        }
+        _ => vec![],
+    }
+}
+
+async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Reply>> {
+    let registration = match code {
+        Some(code) => members::register(core, &msg.from, code).await?,
+        None => match core.store.member_by_telegram_id(msg.from.telegram_id).await? {
+            Some(m) => Registration::Existing(m),
+            None => return Ok(vec![Reply::send(texts::start_without_code())]),
+        },
+    };
+    Ok(match registration {
+        Registration::New(m) => {
+            let sites = core.store.sites_of(m.unit_id).await?;
+            vec![Reply::send(texts::welcome(&m, &sites, core.kinds()))]
+        }
+        Registration::Existing(m) => {
+            let sites = core.store.sites_of(m.unit_id).await?;
+            let (from, to) = core.this_week().utc_range(core.tz());
+            let n = core.store.member_checkin_count(m.id, from, to).await?;
+            vec![Reply::send(texts::status(&m, &sites, n, core.kinds()))]
+        }
+    })
+}
+
+async fn on_command(core: &Core, member: &Member, msg: &Incoming, command: Command) -> Result<Vec<Reply>> {
+    match command {
+        Command::Start(_) => unreachable_start(),
+        Command::Help => Ok(vec![Reply::send(texts::help(member.role, core.kinds()))]),
+        Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
+        Command::Checkin(args) => {
+            let parsed = checkins::parse_checkin(&args, core.kinds())?;
+            let receipt = checkins::record(
+                core,
+                member,
+                &parsed,
+                source_of(msg),
+                Evidence::default(),
+                Via::Line,
+            )
+            .await?;
+            Ok(vec![Reply::send(texts::receipt(
+                &receipt,
+                core.kinds(),
+                &core.config,
+            ))])
+        }
+        Command::Week(args) => {
+            let week = parse_week_arg(&args, core.today()).map_err(UserError::from)?;
+            let view = checkins::week_view(core, member, week).await?;
+            Ok(vec![Reply::send(texts::week_view(&view, core.tz()))])
+        }
+        Command::Undo(args) => {
+            let target = parse_checkin_number(&args)?;
+            let undone = checkins::undo(core, member, target, msg.message_id).await?;
+            Ok(vec![Reply::send(texts::undone(&undone, core.kinds(), core.tz()))])
+        }
+        Command::Cancel => Ok(vec![Reply::send(if wizard::cancel(core, msg.chat.id).await? {
+            texts::wizard_cancelled()
+        } else {
+            texts::nothing_to_cancel()
+        })]),
+        Command::Invite(args) => {
+            // Checked here for a prompt answer and again inside create_invite, which is the rule.
+            members::require_role(member, Role::Organiser)?;
+            let request = parse_invite_args(&args)?;
+            let key = format!("tg:{}:{}", msg.chat.id, msg.message_id);
+            let invite =
+                members::create_invite(core, &Actor::Member(member.clone()), &request, Some(key)).await?;
+            let link = members::bot_username(core)
+                .await?
+                .map(|u| members::deep_link(&u, &invite.code));
+            Ok(vec![Reply::send(texts::invite_created(
+                &invite,
+                link.as_deref(),
+                core.tz(),
+            ))])
+        }
+        Command::Members(args) => {
+            let unit = Some(args.trim()).filter(|a| !a.is_empty());
+            let listing = members::list(core, &Actor::Member(member.clone()), unit).await?;
+            Ok(vec![Reply::send(texts::member_list(&listing, core.tz()))])
+        }
+        Command::Unknown(name) => Ok(vec![Reply::send(texts::unknown_command(&name))]),
+    }
+}
+
+/// `/start` is routed before membership is checked; reaching here would be a routing bug,
+/// which is reported as an internal error rather than a panic.
+fn unreachable_start() -> Result<Vec<Reply>> {
+    Err(anyhow::anyhow!("/start reached the member command router").into())
+}
+
+async fn on_photo(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    file_id: &str,
+    caption: Option<&str>,
+) -> Result<Vec<Reply>> {
+    if let Some(w) = wizard::load(core, msg.chat.id).await? {
+        if wizard::wants_evidence(&w) {
+            return wizard::on_photo(core, msg, w, file_id, caption).await;
+        }
+    }
+    let Some(caption) = caption.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(vec![Reply::send(texts::photo_needs_caption(core.kinds()))]);
+    };
+    let parsed = checkins::parse_checkin(caption, core.kinds())?;
+    let evidence = Evidence {
+        photo_file_id: Some(file_id.to_owned()),
+        location: None,
+    };
+    let receipt = checkins::record(core, member, &parsed, source_of(msg), evidence, Via::Photo).await?;
+    Ok(vec![Reply::send(texts::receipt(
+        &receipt,
+        core.kinds(),
+        &core.config,
+    ))])
+}
+
+fn source_of(msg: &Incoming) -> Source {
+    Source {
+        chat_id: msg.chat.id,
+        message_id: msg.message_id,
+        sent_at: msg.sent_at,
+    }
+}
+
+/// `/undo`, `/undo 12`, `/undo #12`.
+fn parse_checkin_number(args: &str) -> Result<Option<i64>, UserError> {
+    let a = crate::normalize::fold(args.trim());
+    let a = a
+        .trim_start_matches('#')
+        .trim_start_matches('第')
+        .trim_end_matches('号');
+    if a.is_empty() {
+        return Ok(None);
+    }
+    a.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(Some)
+        .ok_or_else(|| UserError::BadArgument(args.trim().chars().take(40).collect()))
+}
+
+/// `/invite [单位] [member|organiser|admin] [N | N次] [7d | 12h | 2w]`, in any order.
+pub fn parse_invite_args(args: &str) -> Result<InviteRequest, UserError> {
+    let mut request = InviteRequest::default();
+    for word in args.split_whitespace() {
+        let folded = crate::normalize::fold(word);
+        let bare = folded.trim_end_matches(['次', '人']);
+        if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
+            request.uses = Some(
+                bare.parse()
+                    .map_err(|_| UserError::BadArgument(word.to_owned()))?,
+            );
+        } else if let Some(d) = members::parse_duration(word) {
+            request.expires_in = Some(d);
+        } else if let Ok(role) = word.parse::<Role>() {
+            request.role = Some(role);
+        } else {
+            let unit = word
+                .strip_prefix("unit:")
+                .or_else(|| word.strip_prefix("单位:"))
+                .unwrap_or(word);
+            if request.unit.is_some() {
+                return Err(UserError::BadArgument(word.to_owned()));
+            }
+            request.unit = Some(unit.to_owned());
+        }
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn undo_takes_nothing_or_a_number_in_several_spellings() {
+        assert_eq!(parse_checkin_number(""), Ok(None));
+        assert_eq!(parse_checkin_number("12"), Ok(Some(12)));
+        assert_eq!(parse_checkin_number("#12"), Ok(Some(12)));
+        assert_eq!(parse_checkin_number("第１２号"), Ok(Some(12)));
+        assert!(parse_checkin_number("all").is_err());
+        assert!(parse_checkin_number("-3").is_err());
+    }
+
+    #[test]
+    fn invite_arguments_come_in_any_order() {
+        let r = parse_invite_args("organiser 人社局 5次 7d").unwrap();
+        assert_eq!(r.role, Some(Role::Organiser));
+        assert_eq!(r.unit.as_deref(), Some("人社局"));
+        assert_eq!(r.uses, Some(5));
+        assert_eq!(r.expires_in, Some(Duration::days(7)));
+        assert_eq!(parse_invite_args("").unwrap(), InviteRequest::default());
+        assert!(parse_invite_args("人社局 科工局").is_err());
+    }
+}

@@ -1,0 +1,519 @@
+//! The guided check-in (`/checkin` alone): kind → site → description → optional photo and
+//! location → confirm. Its state is stored per chat as JSON so it survives a restart, and its
+//! buttons carry a per-dialogue nonce so a button from an abandoned dialogue does nothing.
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use serde::{Deserialize, Serialize};
+
+use crate::checkins::{self, Evidence, ParsedCheckin, Source, Via};
+use crate::core::Core;
+use crate::error::{Result, UserError};
+use crate::store::{Member, Site};
+use crate::texts::{self, DraftSummary};
+
+use super::{Button, Incoming, Keyboard, Reply};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Kind,
+    Site,
+    Description,
+    Extras,
+    Confirm,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wizard {
+    pub nonce: String,
+    pub step: Step,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub site: Option<(i64, String)>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub people_served: Option<u32>,
+    /// The description message: its id keys the check-in, its date is when it counts.
+    #[serde(default)]
+    pub source_message_id: Option<i64>,
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub photo_file_id: Option<String>,
+    #[serde(default)]
+    pub location: Option<(f64, f64)>,
+}
+
+impl Wizard {
+    fn new() -> Self {
+        Wizard {
+            nonce: rand::thread_rng()
+                .sample_iter(&Alphanumeric)
+                .take(6)
+                .map(char::from)
+                .collect(),
+            step: Step::Kind,
+            kind: None,
+            site: None,
+            description: None,
+            people_served: None,
+            source_message_id: None,
+            sent_at: None,
+            photo_file_id: None,
+            location: None,
+        }
+    }
+}
+
+/// What a button of the dialogue means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Kind(String),
+    Site(i64),
+    Next,
+    Confirm,
+    Cancel,
+}
+
+const PREFIX: &str = "ck";
+
+/// Callback data: `ck:<nonce>:<action>`, at most 3 + 1 + 6 + 1 + 2 + 24 = 37 bytes (Telegram
+/// allows 64).
+pub fn encode(nonce: &str, action: &Action) -> String {
+    let action = match action {
+        Action::Kind(k) => format!("k:{k}"),
+        Action::Site(id) => format!("s:{id}"),
+        Action::Next => "n".into(),
+        Action::Confirm => "ok".into(),
+        Action::Cancel => "x".into(),
+    };
+    format!("{PREFIX}:{nonce}:{action}")
+}
+
+pub fn decode(data: &str) -> Option<(&str, Action)> {
+    let rest = data.strip_prefix(PREFIX)?.strip_prefix(':')?;
+    let (nonce, action) = rest.split_once(':')?;
+    let action = match action.split_once(':') {
+        Some(("k", key)) if !key.is_empty() => Action::Kind(key.to_owned()),
+        Some(("s", id)) => Action::Site(id.parse().ok()?),
+        None if action == "n" => Action::Next,
+        None if action == "ok" => Action::Confirm,
+        None if action == "x" => Action::Cancel,
+        _ => return None,
+    };
+    Some((nonce, action))
+}
+
+/// Whether callback data belongs to this dialogue kind at all.
+pub fn is_wizard_data(data: &str) -> bool {
+    data.starts_with("ck:")
+}
+
+// ---------------------------------------------------------------- persistence
+
+pub async fn load(core: &Core, chat_id: i64) -> Result<Option<Wizard>> {
+    let Some((json, updated_at)) = core.store.dialogue(chat_id).await? else {
+        return Ok(None);
+    };
+    if core.now() - updated_at > core.config.dialogue_ttl {
+        core.store.delete_dialogue(chat_id).await?;
+        return Ok(None);
+    }
+    match serde_json::from_str(&json) {
+        Ok(w) => Ok(Some(w)),
+        Err(e) => {
+            tracing::warn!(chat = chat_id, error = %e, "dropping an unreadable dialogue state");
+            core.store.delete_dialogue(chat_id).await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn save(core: &Core, chat_id: i64, w: &Wizard) -> Result<()> {
+    let json = serde_json::to_string(w).map_err(anyhow::Error::from)?;
+    core.store.put_dialogue(chat_id, &json, core.now()).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- keyboards
+
+fn cancel_button(nonce: &str) -> Button {
+    Button::new(texts::BUTTON_CANCEL, encode(nonce, &Action::Cancel))
+}
+
+fn kind_keyboard(core: &Core, nonce: &str) -> Keyboard {
+    let kinds: Vec<Button> = core
+        .kinds()
+        .all()
+        .iter()
+        .map(|k| Button::new(&k.label, encode(nonce, &Action::Kind(k.key.clone()))))
+        .collect();
+    let mut rows: Vec<Vec<Button>> = kinds.chunks(3).map(<[Button]>::to_vec).collect();
+    rows.push(vec![cancel_button(nonce)]);
+    Keyboard { rows }
+}
+
+fn site_keyboard(sites: &[Site], nonce: &str) -> Keyboard {
+    let mut rows: Vec<Vec<Button>> = sites
+        .iter()
+        .map(|s| vec![Button::new(&s.name, encode(nonce, &Action::Site(s.id)))])
+        .collect();
+    rows.push(vec![cancel_button(nonce)]);
+    Keyboard { rows }
+}
+
+fn extras_keyboard(nonce: &str) -> Keyboard {
+    Keyboard {
+        rows: vec![vec![
+            Button::new(texts::BUTTON_NEXT, encode(nonce, &Action::Next)),
+            cancel_button(nonce),
+        ]],
+    }
+}
+
+fn confirm_keyboard(nonce: &str) -> Keyboard {
+    Keyboard {
+        rows: vec![vec![
+            Button::new(texts::BUTTON_CONFIRM, encode(nonce, &Action::Confirm)),
+            cancel_button(nonce),
+        ]],
+    }
+}
+
+fn cancel_keyboard(nonce: &str) -> Keyboard {
+    Keyboard {
+        rows: vec![vec![cancel_button(nonce)]],
+    }
+}
+
+fn confirm_text(core: &Core, w: &Wizard) -> String {
+    texts::wizard_confirm(&DraftSummary {
+        kind: core.kinds().label(w.kind.as_deref().unwrap_or("")),
+        site: w.site.as_ref().map(|(_, n)| n.as_str()),
+        description: w.description.as_deref().unwrap_or(""),
+        people_served: w.people_served,
+        has_photo: w.photo_file_id.is_some(),
+        has_location: w.location.is_some(),
+    })
+}
+
+fn describe_prompt(core: &Core, w: &Wizard) -> String {
+    texts::wizard_describe(
+        core.kinds().label(w.kind.as_deref().unwrap_or("")),
+        w.site.as_ref().map(|(_, n)| n.as_str()),
+    )
+}
+
+// ---------------------------------------------------------------- transitions
+
+/// `/checkin` alone: a fresh dialogue (replacing any earlier one, whose buttons stop working).
+pub async fn start(core: &Core, msg: &Incoming) -> Result<Vec<Reply>> {
+    let w = Wizard::new();
+    save(core, msg.chat.id, &w).await?;
+    Ok(vec![Reply::send_with(
+        texts::wizard_kind(),
+        kind_keyboard(core, &w.nonce),
+    )])
+}
+
+pub async fn cancel(core: &Core, chat_id: i64) -> Result<bool> {
+    let had = core.store.dialogue(chat_id).await?.is_some();
+    core.store.delete_dialogue(chat_id).await?;
+    Ok(had)
+}
+
+/// A button press. `message_id` is the message carrying the button, which is edited in place.
+pub async fn on_button(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    callback_id: &str,
+    data: &str,
+) -> Result<Vec<Reply>> {
+    let answer = |text: Option<String>| Reply::Answer {
+        callback_id: callback_id.to_owned(),
+        text,
+    };
+    let Some((nonce, action)) = decode(data) else {
+        return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
+    };
+    let Some(mut w) = load(core, msg.chat.id).await?.filter(|w| w.nonce == nonce) else {
+        return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
+    };
+    let edit = |text: String, keyboard: Option<Keyboard>| Reply::Edit {
+        message_id: msg.message_id,
+        text,
+        keyboard,
+    };
+    match (w.step, action) {
+        (_, Action::Cancel) => {
+            core.store.delete_dialogue(msg.chat.id).await?;
+            Ok(vec![answer(None), edit(texts::wizard_cancelled(), None)])
+        }
+        (Step::Kind, Action::Kind(key)) => match choose_kind(core, member, &mut w, &key).await? {
+            Some((text, keyboard)) => {
+                save(core, msg.chat.id, &w).await?;
+                Ok(vec![answer(None), edit(text, Some(keyboard))])
+            }
+            None => Ok(vec![answer(Some(texts::wizard_button_expired()))]),
+        },
+        (Step::Site, Action::Site(id)) => {
+            let sites = core.store.sites_of(member.unit_id).await?;
+            let Some(site) = sites.iter().find(|s| s.id == id) else {
+                return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
+            };
+            w.site = Some((site.id, site.name.clone()));
+            w.step = Step::Description;
+            save(core, msg.chat.id, &w).await?;
+            Ok(vec![
+                answer(None),
+                edit(describe_prompt(core, &w), Some(cancel_keyboard(&w.nonce))),
+            ])
+        }
+        (Step::Extras, Action::Next) => {
+            w.step = Step::Confirm;
+            save(core, msg.chat.id, &w).await?;
+            Ok(vec![
+                answer(None),
+                edit(confirm_text(core, &w), Some(confirm_keyboard(&w.nonce))),
+            ])
+        }
+        (Step::Confirm, Action::Confirm) => {
+            let (Some(kind), Some(description), Some(message_id), Some(sent_at)) = (
+                w.kind.clone(),
+                w.description.clone(),
+                w.source_message_id,
+                w.sent_at,
+            ) else {
+                core.store.delete_dialogue(msg.chat.id).await?;
+                return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
+            };
+            let parsed = ParsedCheckin {
+                kind,
+                site: None,
+                description,
+                people_served: w.people_served,
+            };
+            let receipt = checkins::record_at_site(
+                core,
+                member,
+                &parsed,
+                w.site.as_ref().map(|(id, _)| *id),
+                Source {
+                    chat_id: msg.chat.id,
+                    message_id,
+                    sent_at,
+                },
+                Evidence {
+                    photo_file_id: w.photo_file_id.clone(),
+                    location: w.location,
+                },
+                Via::Dialogue,
+            )
+            .await?;
+            core.store.delete_dialogue(msg.chat.id).await?;
+            Ok(vec![
+                answer(Some(texts::wizard_recorded_short())),
+                edit(texts::receipt(&receipt, core.kinds(), &core.config), None),
+            ])
+        }
+        // A button of an earlier step pressed again (a double tap, or a redelivered update).
+        _ => Ok(vec![answer(None)]),
+    }
+}
+
+/// Text typed while a dialogue is open.
+pub async fn on_text(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    w: Wizard,
+    text: &str,
+) -> Result<Vec<Reply>> {
+    let mut w = w;
+    match w.step {
+        Step::Kind => {
+            // Typing the kind instead of pressing its button works too.
+            let key = core.kinds().lookup(text).map(|k| k.key.clone());
+            match key {
+                Some(key) => match choose_kind(core, member, &mut w, &key).await? {
+                    Some((text, keyboard)) => {
+                        save(core, msg.chat.id, &w).await?;
+                        Ok(vec![Reply::send_with(text, keyboard)])
+                    }
+                    None => Ok(vec![Reply::send(texts::wizard_use_buttons())]),
+                },
+                None => Ok(vec![Reply::send(texts::wizard_use_buttons())]),
+            }
+        }
+        Step::Site => {
+            let sites = core.store.sites_of(member.unit_id).await?;
+            match checkins::resolve_site(&sites, Some(text)) {
+                Ok(Some(site)) => {
+                    w.site = Some((site.id, site.name.clone()));
+                    w.step = Step::Description;
+                    save(core, msg.chat.id, &w).await?;
+                    Ok(vec![Reply::send_with(
+                        describe_prompt(core, &w),
+                        cancel_keyboard(&w.nonce),
+                    )])
+                }
+                _ => Ok(vec![Reply::send(texts::wizard_use_buttons())]),
+            }
+        }
+        Step::Description => {
+            let (description, people) = checkins::parse_description(text)?;
+            accept_description(core, msg, &mut w, description, people).await
+        }
+        Step::Extras => Ok(vec![Reply::send_with(
+            texts::wizard_expect_extras(),
+            extras_keyboard(&w.nonce),
+        )]),
+        Step::Confirm => Ok(vec![Reply::send_with(
+            texts::wizard_expect_confirm(),
+            confirm_keyboard(&w.nonce),
+        )]),
+    }
+}
+
+/// Records the kind and moves to the site step (several sites) or straight to the description
+/// (one site or none). Returns the next prompt, or `None` for a kind that is not configured.
+async fn choose_kind(
+    core: &Core,
+    member: &Member,
+    w: &mut Wizard,
+    key: &str,
+) -> Result<Option<(String, Keyboard)>> {
+    let Some(kind) = core.kinds().get(key) else {
+        return Ok(None);
+    };
+    w.kind = Some(kind.key.clone());
+    let sites = core.store.sites_of(member.unit_id).await?;
+    if sites.len() > 1 {
+        w.step = Step::Site;
+        return Ok(Some((
+            texts::wizard_site(&kind.label),
+            site_keyboard(&sites, &w.nonce),
+        )));
+    }
+    w.site = sites.first().map(|s| (s.id, s.name.clone()));
+    w.step = Step::Description;
+    Ok(Some((describe_prompt(core, w), cancel_keyboard(&w.nonce))))
+}
+
+async fn accept_description(
+    core: &Core,
+    msg: &Incoming,
+    w: &mut Wizard,
+    description: String,
+    people: Option<u32>,
+) -> Result<Vec<Reply>> {
+    w.description = Some(description);
+    w.people_served = people;
+    w.source_message_id = Some(msg.message_id);
+    w.sent_at = Some(msg.sent_at);
+    w.step = Step::Extras;
+    save(core, msg.chat.id, w).await?;
+    Ok(vec![Reply::send_with(
+        texts::wizard_extras(w.photo_file_id.is_some(), w.location.is_some()),
+        extras_keyboard(&w.nonce),
+    )])
+}
+
+/// Whether the dialogue would take a photo or location now.
+pub fn wants_evidence(w: &Wizard) -> bool {
+    matches!(w.step, Step::Description | Step::Extras)
+}
+
+/// A photo sent while a dialogue is open: evidence, and at the description step its caption
+/// can be the description.
+pub async fn on_photo(
+    core: &Core,
+    msg: &Incoming,
+    mut w: Wizard,
+    file_id: &str,
+    caption: Option<&str>,
+) -> Result<Vec<Reply>> {
+    w.photo_file_id = Some(file_id.to_owned());
+    if w.step == Step::Description {
+        return match caption.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(caption) => {
+                let (description, people) = checkins::parse_description(caption)?;
+                accept_description(core, msg, &mut w, description, people).await
+            }
+            None => {
+                save(core, msg.chat.id, &w).await?;
+                Err(UserError::MissingDescription.into())
+            }
+        };
+    }
+    save(core, msg.chat.id, &w).await?;
+    Ok(vec![Reply::send_with(
+        texts::wizard_extras(true, w.location.is_some()),
+        extras_keyboard(&w.nonce),
+    )])
+}
+
+pub async fn on_location(
+    core: &Core,
+    msg: &Incoming,
+    mut w: Wizard,
+    lat: f64,
+    lon: f64,
+) -> Result<Vec<Reply>> {
+    w.location = Some((lat, lon));
+    save(core, msg.chat.id, &w).await?;
+    if w.step == Step::Description {
+        return Ok(vec![Reply::send_with(
+            describe_prompt(core, &w),
+            cancel_keyboard(&w.nonce),
+        )]);
+    }
+    Ok(vec![Reply::send_with(
+        texts::wizard_extras(w.photo_file_id.is_some(), true),
+        extras_keyboard(&w.nonce),
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn button_data_round_trips_and_fits_telegrams_64_bytes() {
+        let long_key = "k".repeat(24);
+        for action in [
+            Action::Kind(long_key),
+            Action::Site(i64::MAX),
+            Action::Next,
+            Action::Confirm,
+            Action::Cancel,
+        ] {
+            let data = encode("abc123", &action);
+            assert!(data.len() <= 64, "{data}");
+            assert_eq!(decode(&data), Some(("abc123", action)));
+        }
+    }
+
+    #[test]
+    fn foreign_or_mangled_button_data_is_not_ours() {
+        assert_eq!(decode("ack:x:y"), None);
+        assert_eq!(decode("ck:abc"), None);
+        assert_eq!(decode("ck:abc:s:notanumber"), None);
+        assert_eq!(decode("ck:abc:zz"), None);
+    }
+
+    #[test]
+    fn the_state_survives_a_json_round_trip() {
+        let mut w = Wizard::new();
+        w.step = Step::Extras;
+        w.kind = Some("policy".into());
+        w.site = Some((3, "新球社区".into()));
+        w.location = Some((29.48, 113.45));
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<Wizard>(&json).unwrap(), w);
+    }
+}

@@ -1,0 +1,222 @@
+//! The check-in grammar: `[#]<kind> [@<site>] <what was done, maybe with "N人">`.
+//!
+//! ```text
+//! /checkin 送政策 为新球社区居民宣讲社保政策
+//! #送温暖 @治水村 看望五保户3户，服务12人
+//! 送服務：幫助辦理社保卡
+//! ```
+//! The kind may be a label, short form, Traditional form or English word (see
+//! [`crate::config::Kinds`]); `@站点` picks a site of the member's unit; the first `N人`
+//! records how many people were served. The description is kept exactly as written.
+
+use crate::config::Kinds;
+use crate::error::UserError;
+use crate::normalize::{clean_control, half_width, is_separator};
+
+/// A description longer than this is refused rather than stored: it keeps receipts and
+/// week views within one Telegram message and exports readable.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedCheckin {
+    /// The kind's key.
+    pub kind: String,
+    /// The site named with `@`, as typed.
+    pub site: Option<String>,
+    pub description: String,
+    pub people_served: Option<u32>,
+}
+
+pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserError> {
+    let cleaned = clean_control(text);
+    let body = cleaned.trim().trim_start_matches(['#', '＃']).trim_start();
+    if body.is_empty() {
+        return Err(UserError::EmptyCheckin);
+    }
+    let Some((kind, rest)) = kinds.match_prefix(body) else {
+        return Err(UserError::UnknownKind(first_word(body)));
+    };
+    let rest = rest.trim_start_matches(|c: char| is_separator(c) || c == '#' || c == '＃');
+    let (site, description) = take_site(rest);
+    let description = description.trim().to_owned();
+    if description.is_empty() {
+        return Err(UserError::MissingDescription);
+    }
+    let length = description.chars().count();
+    if length > MAX_DESCRIPTION_CHARS {
+        return Err(UserError::DescriptionTooLong(length));
+    }
+    Ok(ParsedCheckin {
+        kind: kind.key.clone(),
+        site,
+        people_served: people_served(&description),
+        description,
+    })
+}
+
+/// A description typed on its own (in the guided dialogue): checked like the tail of a line.
+pub fn parse_description(text: &str) -> Result<(String, Option<u32>), UserError> {
+    let description = clean_control(text).trim().to_owned();
+    if description.is_empty() {
+        return Err(UserError::MissingDescription);
+    }
+    let length = description.chars().count();
+    if length > MAX_DESCRIPTION_CHARS {
+        return Err(UserError::DescriptionTooLong(length));
+    }
+    let people = people_served(&description);
+    Ok((description, people))
+}
+
+/// The first `@site` token, and the text without it.
+fn take_site(text: &str) -> (Option<String>, String) {
+    let Some(start) = text.find(['@', '＠']) else {
+        return (None, text.to_owned());
+    };
+    let at_len = text[start..].chars().next().map_or(1, char::len_utf8);
+    let name_start = start + at_len;
+    let name_end = text[name_start..]
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '。' | '；' | ';' | '：' | ':' | '、'))
+        .map_or(text.len(), |i| name_start + i);
+    let name = text[name_start..name_end].trim();
+    if name.is_empty() {
+        return (None, text.to_owned());
+    }
+    let mut rest = String::with_capacity(text.len());
+    rest.push_str(text[..start].trim_end());
+    let tail = text[name_end..].trim_start_matches(|c: char| is_separator(c));
+    if !rest.is_empty() && !tail.is_empty() {
+        rest.push(' ');
+    }
+    rest.push_str(tail);
+    (Some(name.to_owned()), rest)
+}
+
+/// The number in the first `N人` (`服务12人`, `１２人次`), if any.
+pub fn people_served(text: &str) -> Option<u32> {
+    let chars: Vec<char> = text.chars().map(half_width).collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if chars.get(i) == Some(&'人') {
+                let digits: String = chars[start..i].iter().collect();
+                // An absurd number is more likely a typo than a head count; ignore it.
+                return digits.parse().ok().filter(|n: &u32| *n <= 1_000_000);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+fn first_word(text: &str) -> String {
+    text.split(is_separator)
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(20)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn parse(text: &str) -> Result<ParsedCheckin, UserError> {
+        parse_checkin(text, &Config::default().kinds)
+    }
+
+    #[test]
+    fn kind_then_description() {
+        let p = parse("送政策 为新球社区居民宣讲社保政策").unwrap();
+        assert_eq!(p.kind, "policy");
+        assert_eq!(p.description, "为新球社区居民宣讲社保政策");
+        assert_eq!(p.site, None);
+        assert_eq!(p.people_served, None);
+    }
+
+    #[test]
+    fn short_traditional_and_english_kinds_are_accepted() {
+        assert_eq!(parse("政策 宣讲").unwrap().kind, "policy");
+        assert_eq!(parse("送服務 幫辦社保卡").unwrap().kind, "service");
+        assert_eq!(parse("送溫暖 看望").unwrap().kind, "warmth");
+        assert_eq!(parse("Warmth visited elders").unwrap().kind, "warmth");
+        assert_eq!(
+            parse("service: fixed the roof").unwrap().description,
+            "fixed the roof"
+        );
+    }
+
+    #[test]
+    fn a_hashtag_and_no_space_after_the_kind_are_fine() {
+        let p = parse("#送温暖 看望五保户").unwrap();
+        assert_eq!(
+            (p.kind.as_str(), p.description.as_str()),
+            ("warmth", "看望五保户")
+        );
+        let p = parse("送温暖看望五保户").unwrap();
+        assert_eq!(p.description, "看望五保户");
+        let p = parse("＃送政策：宣讲").unwrap();
+        assert_eq!(p.description, "宣讲");
+    }
+
+    #[test]
+    fn the_description_is_kept_as_written_in_traditional() {
+        let p = parse("送服務 幫助辦理社保卡").unwrap();
+        assert_eq!(p.description, "幫助辦理社保卡");
+    }
+
+    #[test]
+    fn at_names_a_site_anywhere_in_the_text() {
+        let p = parse("送政策 @治水村 宣讲惠农政策").unwrap();
+        assert_eq!(p.site.as_deref(), Some("治水村"));
+        assert_eq!(p.description, "宣讲惠农政策");
+        let p = parse("送政策 宣讲惠农政策 ＠治水村，效果好").unwrap();
+        assert_eq!(p.site.as_deref(), Some("治水村"));
+        assert_eq!(p.description, "宣讲惠农政策 效果好");
+    }
+
+    #[test]
+    fn people_served_is_the_first_number_before_ren() {
+        assert_eq!(parse("送服务 服务12人").unwrap().people_served, Some(12));
+        assert_eq!(
+            parse("送服务 为3户家庭共１０人次服务").unwrap().people_served,
+            Some(10)
+        );
+        assert_eq!(parse("送服务 2024年的工作").unwrap().people_served, None);
+        assert_eq!(people_served("99999999999人"), None);
+    }
+
+    #[test]
+    fn missing_parts_are_reported_precisely() {
+        assert_eq!(parse(""), Err(UserError::EmptyCheckin));
+        assert_eq!(parse("   #  "), Err(UserError::EmptyCheckin));
+        assert_eq!(parse("送政策"), Err(UserError::MissingDescription));
+        assert_eq!(parse("送政策 @治水村"), Err(UserError::MissingDescription));
+        assert_eq!(parse("开会 学习文件"), Err(UserError::UnknownKind("开会".into())));
+    }
+
+    #[test]
+    fn an_overlong_description_is_refused_not_truncated() {
+        let long = format!("送政策 {}", "字".repeat(MAX_DESCRIPTION_CHARS + 1));
+        assert_eq!(
+            parse(&long),
+            Err(UserError::DescriptionTooLong(MAX_DESCRIPTION_CHARS + 1))
+        );
+    }
+
+    #[test]
+    fn control_characters_and_odd_unicode_do_not_break_parsing() {
+        let p = parse("送政策 \u{0}宣讲 🇨🇳 \u{202e}abc").unwrap();
+        assert_eq!(p.kind, "policy");
+        assert!(!p.description.contains('\u{0}'));
+        assert!(parse("🙂🙂🙂").is_err());
+        assert!(parse("@").is_err());
+    }
+}

@@ -1,0 +1,348 @@
+//! Settings, loaded once at start into typed structs.
+//!
+//! Layers, later ones winning: built-in defaults (identical to `config/default.toml`), the
+//! config file (`SANSONG_CONFIG`, default `config/default.toml`), then `SANSONG_<KEY>`
+//! environment variables. The bot token is *not* a setting: it is read from `TELOXIDE_TOKEN`
+//! by the binary alone and never stored in these structs, so it cannot end up in a log.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::{fold, strip_prefix_folded};
+
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Invalid(Box<figment::Error>),
+    #[error("timezone {0:?} is not an IANA zone name (e.g. Asia/Shanghai)")]
+    BadTimezone(String),
+    #[error("kinds: {0}")]
+    BadKinds(String),
+    #[error("{key} must be {what}")]
+    OutOfRange { key: &'static str, what: &'static str },
+}
+
+/// The file's shape, with the same defaults as `config/default.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawConfig {
+    pub database_url: String,
+    pub timezone: String,
+    pub bot_username: Option<String>,
+    pub poll_timeout_secs: u64,
+    pub undo_window_hours: u32,
+    pub invite_uses: u32,
+    pub invite_days: u32,
+    pub inbox_retention_hours: u32,
+    pub dialogue_ttl_hours: u32,
+    pub kinds: Vec<KindDef>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            database_url: "sqlite://data/sansong.db".into(),
+            timezone: "Asia/Shanghai".into(),
+            bot_username: None,
+            poll_timeout_secs: 10,
+            undo_window_hours: 24,
+            invite_uses: 50,
+            invite_days: 14,
+            inbox_retention_hours: 72,
+            dialogue_ttl_hours: 24,
+            kinds: vec![
+                KindDef::new("policy", "送政策", &["政策", "policy"]),
+                KindDef::new("service", "送服务", &["服务", "service"]),
+                KindDef::new("warmth", "送温暖", &["温暖", "warmth"]),
+            ],
+        }
+    }
+}
+
+/// One kind of activity members check in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindDef {
+    /// Stored in the database and used in exports: `[a-z0-9_]`, at most 24 characters.
+    pub key: String,
+    /// What people read, e.g. 送政策.
+    pub label: String,
+    /// Other words accepted when typing, besides the label and the key.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl KindDef {
+    pub fn new(key: &str, label: &str, aliases: &[&str]) -> Self {
+        KindDef {
+            key: key.into(),
+            label: label.into(),
+            aliases: aliases.iter().map(|a| (*a).into()).collect(),
+        }
+    }
+}
+
+/// The configured kinds, with their spellings folded for matching.
+#[derive(Debug, Clone)]
+pub struct Kinds {
+    defs: Vec<KindDef>,
+    /// (folded spelling, index into defs), longest spelling first.
+    spellings: Vec<(String, usize)>,
+}
+
+impl Kinds {
+    pub fn new(defs: Vec<KindDef>) -> Result<Kinds, ConfigError> {
+        if defs.is_empty() {
+            return Err(ConfigError::BadKinds("at least one kind is needed".into()));
+        }
+        let mut spellings: Vec<(String, usize)> = Vec::new();
+        for (i, def) in defs.iter().enumerate() {
+            let key_ok = !def.key.is_empty()
+                && def.key.len() <= 24
+                && def
+                    .key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !key_ok {
+                return Err(ConfigError::BadKinds(format!(
+                    "key {:?} must be 1-24 characters of a-z, 0-9 and _",
+                    def.key
+                )));
+            }
+            if def.label.trim().is_empty() {
+                return Err(ConfigError::BadKinds(format!(
+                    "kind {} has an empty label",
+                    def.key
+                )));
+            }
+            let words = std::iter::once(&def.key)
+                .chain(std::iter::once(&def.label))
+                .chain(def.aliases.iter());
+            for word in words {
+                let folded = fold(word.trim());
+                if folded.is_empty() {
+                    continue;
+                }
+                match spellings.iter().find(|(s, _)| *s == folded) {
+                    Some((_, j)) if *j != i => {
+                        return Err(ConfigError::BadKinds(format!(
+                            "{word:?} names both {} and {}",
+                            defs[*j].key, def.key
+                        )));
+                    }
+                    Some(_) => {}
+                    None => spellings.push((folded, i)),
+                }
+            }
+        }
+        spellings.sort_by_key(|(s, _)| std::cmp::Reverse(s.chars().count()));
+        Ok(Kinds { defs, spellings })
+    }
+
+    pub fn all(&self) -> &[KindDef] {
+        &self.defs
+    }
+
+    pub fn get(&self, key: &str) -> Option<&KindDef> {
+        self.defs.iter().find(|d| d.key == key)
+    }
+
+    /// The label for a stored key; a key no longer configured shows as itself.
+    pub fn label<'a>(&'a self, key: &'a str) -> &'a str {
+        self.get(key).map(|d| d.label.as_str()).unwrap_or(key)
+    }
+
+    /// The kind a whole word names (`服務`, `Policy`, `#送温暖`).
+    pub fn lookup(&self, word: &str) -> Option<&KindDef> {
+        let folded = fold(word.trim().trim_start_matches(['#', '＃']));
+        self.spellings
+            .iter()
+            .find(|(s, _)| *s == folded)
+            .map(|(_, i)| &self.defs[*i])
+    }
+
+    /// The kind `text` starts with, and the rest of the text. The longest spelling wins, and a
+    /// Latin spelling must end at a word boundary (`policy` matches, `policymaker` does not).
+    pub fn match_prefix<'t>(&self, text: &'t str) -> Option<(&KindDef, &'t str)> {
+        for (spelling, i) in &self.spellings {
+            if let Some(rest) = strip_prefix_folded(text, spelling) {
+                let latin_tail = spelling.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+                let glued = rest.chars().next().is_some_and(|c| c.is_alphanumeric());
+                if latin_tail && glued {
+                    continue;
+                }
+                return Some((&self.defs[*i], rest));
+            }
+        }
+        None
+    }
+}
+
+/// Settings in typed form.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub timezone: Tz,
+    pub bot_username: Option<String>,
+    pub poll_timeout: Duration,
+    pub undo_window: chrono::Duration,
+    pub invite_uses: u32,
+    pub invite_days: u32,
+    pub inbox_retention: chrono::Duration,
+    pub dialogue_ttl: chrono::Duration,
+    pub kinds: Kinds,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The built-in defaults are valid by construction (a unit test checks it).
+        Config::from_raw(RawConfig::default()).unwrap_or_else(|e| panic!("built-in config: {e}"))
+    }
+}
+
+impl Config {
+    /// Loads the layers: defaults, the file, the environment. `explicit` (from `--config`)
+    /// wins over `SANSONG_CONFIG`; a named file that does not exist is an error, while the
+    /// default path may be absent (defaults and environment then suffice).
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let named = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("SANSONG_CONFIG").map(PathBuf::from));
+        let path = match named {
+            Some(p) if !p.exists() => return Err(ConfigError::MissingFile(p)),
+            Some(p) => p,
+            None => PathBuf::from(DEFAULT_CONFIG_PATH),
+        };
+        Config::from_figment(Config::figment(&path))
+    }
+
+    pub fn figment(path: &Path) -> Figment {
+        Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("SANSONG_").ignore(&["config"]))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let raw: RawConfig = figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        Config::from_raw(raw)
+    }
+
+    pub fn from_raw(raw: RawConfig) -> Result<Config, ConfigError> {
+        let timezone: Tz = raw
+            .timezone
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::BadTimezone(raw.timezone.clone()))?;
+        if !(1..=50).contains(&raw.poll_timeout_secs) {
+            return Err(ConfigError::OutOfRange {
+                key: "poll_timeout_secs",
+                what: "between 1 and 50",
+            });
+        }
+        if raw.invite_uses == 0 || raw.invite_days == 0 {
+            return Err(ConfigError::OutOfRange {
+                key: "invite_uses and invite_days",
+                what: "at least 1",
+            });
+        }
+        let hours = |h: u32| chrono::Duration::hours(i64::from(h));
+        Ok(Config {
+            database_url: raw.database_url,
+            timezone,
+            bot_username: raw
+                .bot_username
+                .map(|u| u.trim().trim_start_matches('@').to_owned())
+                .filter(|u| !u.is_empty()),
+            poll_timeout: Duration::from_secs(raw.poll_timeout_secs),
+            undo_window: hours(raw.undo_window_hours),
+            invite_uses: raw.invite_uses,
+            invite_days: raw.invite_days,
+            inbox_retention: hours(raw.inbox_retention_hours.max(48)),
+            dialogue_ttl: hours(raw.dialogue_ttl_hours.max(1)),
+            kinds: Kinds::new(raw.kinds)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_default_toml_says_exactly_what_the_built_in_defaults_say() {
+        let from_file: RawConfig = Figment::new()
+            .merge(Toml::string(include_str!("../config/default.toml")))
+            .extract()
+            .unwrap();
+        assert_eq!(from_file, RawConfig::default());
+    }
+
+    #[test]
+    fn an_unknown_zone_is_refused_with_its_name() {
+        let raw = RawConfig {
+            timezone: "Mars/Olympus".into(),
+            ..RawConfig::default()
+        };
+        let err = Config::from_raw(raw).unwrap_err().to_string();
+        assert!(err.contains("Mars/Olympus"), "{err}");
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let fig = Figment::from(Serialized::defaults(RawConfig::default())).merge(Toml::string(
+            "timezone = \"Europe/Berlin\"\npoll_timeout_secs = 3",
+        ));
+        let cfg = Config::from_figment(fig).unwrap();
+        assert_eq!(cfg.timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(cfg.poll_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn kinds_match_label_short_form_traditional_and_english() {
+        let kinds = Config::default().kinds;
+        for word in ["送政策", "政策", "policy", "POLICY", "#送政策"] {
+            assert_eq!(
+                kinds.lookup(word).map(|k| k.key.as_str()),
+                Some("policy"),
+                "{word}"
+            );
+        }
+        assert_eq!(kinds.lookup("送服務").map(|k| k.key.as_str()), Some("service"));
+        assert_eq!(kinds.lookup("送溫暖").map(|k| k.key.as_str()), Some("warmth"));
+        assert_eq!(kinds.lookup("送温"), None);
+    }
+
+    #[test]
+    fn the_longest_spelling_wins_and_latin_words_need_a_boundary() {
+        let kinds = Config::default().kinds;
+        let (k, rest) = kinds.match_prefix("送政策为居民宣讲").unwrap();
+        assert_eq!((k.key.as_str(), rest), ("policy", "为居民宣讲"));
+        assert!(kinds.match_prefix("policymaker visit").is_none());
+        let (k, rest) = kinds.match_prefix("service: fixed").unwrap();
+        assert_eq!((k.key.as_str(), rest), ("service", ": fixed"));
+    }
+
+    #[test]
+    fn a_spelling_claimed_by_two_kinds_is_refused() {
+        let err = Kinds::new(vec![
+            KindDef::new("a", "送学习", &["学习"]),
+            KindDef::new("b", "学习", &[]),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("学习"), "{err}");
+    }
+
+    #[test]
+    fn kind_keys_must_be_plain_identifiers() {
+        assert!(Kinds::new(vec![KindDef::new("Policy!", "送政策", &[])]).is_err());
+        assert!(Kinds::new(vec![]).is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! Small value types shared by every layer: roles, link kinds, the people the bot talks to.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::fold;
+
+/// What a person may do. Ordered: an admin may do everything an organiser may, and so on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Organiser,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Member, Role::Organiser, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Organiser => "organiser",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether someone with this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+    /// English or Chinese, any case, Simplified or Traditional.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match fold(s.trim()).as_str() {
+            "member" | "党员" | "成员" => Ok(Role::Member),
+            "organiser" | "organizer" | "组织员" | "组织者" => Ok(Role::Organiser),
+            "admin" | "管理员" => Ok(Role::Admin),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The four "links" of the campaign: which kind of place a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkKind {
+    Village,
+    Community,
+    Enterprise,
+    Chamber,
+}
+
+impl LinkKind {
+    pub const ALL: [LinkKind; 4] = [
+        LinkKind::Village,
+        LinkKind::Community,
+        LinkKind::Enterprise,
+        LinkKind::Chamber,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Village => "village",
+            LinkKind::Community => "community",
+            LinkKind::Enterprise => "enterprise",
+            LinkKind::Chamber => "chamber",
+        }
+    }
+}
+
+impl fmt::Display for LinkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LinkKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match fold(s.trim()).as_str() {
+            "village" | "联乡村" | "乡村" | "村" => Ok(LinkKind::Village),
+            "community" | "联社区" | "社区" => Ok(LinkKind::Community),
+            "enterprise" | "联企业" | "企业" => Ok(LinkKind::Enterprise),
+            "chamber" | "联商会" | "商会" => Ok(LinkKind::Chamber),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Whether a member receives notices and reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberStatus {
+    Active,
+    Inactive,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Inactive => "inactive",
+        }
+    }
+}
+
+impl FromStr for MemberStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "active" => Ok(MemberStatus::Active),
+            "inactive" => Ok(MemberStatus::Inactive),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A person as the chat platform knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub telegram_id: i64,
+    pub name: String,
+    pub username: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_so_higher_roles_allow_lower_ones() {
+        assert!(Role::Admin.allows(Role::Organiser));
+        assert!(Role::Organiser.allows(Role::Member));
+        assert!(!Role::Member.allows(Role::Organiser));
+        assert!(!Role::Organiser.allows(Role::Admin));
+    }
+
+    #[test]
+    fn link_kinds_parse_from_english_and_chinese_in_either_script() {
+        assert_eq!("village".parse(), Ok(LinkKind::Village));
+        assert_eq!("联社区".parse(), Ok(LinkKind::Community));
+        assert_eq!("聯商會".parse(), Ok(LinkKind::Chamber));
+        assert_eq!("企业".parse(), Ok(LinkKind::Enterprise));
+        assert_eq!("school".parse::<LinkKind>(), Err(()));
+    }
+
+    #[test]
+    fn roles_parse_from_english_and_chinese() {
+        assert_eq!("Organizer".parse(), Ok(Role::Organiser));
+        assert_eq!("管理員".parse(), Ok(Role::Admin));
+        assert_eq!("boss".parse::<Role>(), Err(()));
+    }
+}

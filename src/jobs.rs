@@ -1,0 +1,99 @@
+//! Background jobs, declared in one table. Each runs under a supervisor that restarts it after
+//! an error or a panic (with backoff), and all stop through the one shutdown token.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use teloxide::Bot;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::inbox;
+use crate::core::Core;
+
+#[derive(Clone)]
+pub struct JobContext {
+    pub core: Core,
+    pub bot: Bot,
+    /// Poked when new updates are in the inbox.
+    pub inbox_notify: Arc<Notify>,
+    pub shutdown: CancellationToken,
+}
+
+pub struct Job {
+    pub name: &'static str,
+    pub run: fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>>,
+}
+
+/// Every background job of the bot.
+pub fn jobs() -> Vec<Job> {
+    vec![
+        Job {
+            name: "poller",
+            run: |ctx| Box::pin(inbox::poll(ctx.bot, ctx.core, ctx.inbox_notify, ctx.shutdown)),
+        },
+        Job {
+            name: "janitor",
+            run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)),
+        },
+    ]
+}
+
+/// Starts each job under supervision.
+pub fn start(ctx: JobContext, jobs: Vec<Job>) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    for job in jobs {
+        set.spawn(supervise(job, ctx.clone()));
+    }
+    set
+}
+
+async fn supervise(job: Job, ctx: JobContext) {
+    let mut failures: u32 = 0;
+    loop {
+        let result = AssertUnwindSafe((job.run)(ctx.clone())).catch_unwind().await;
+        if ctx.shutdown.is_cancelled() {
+            break;
+        }
+        match result {
+            Ok(Ok(())) => tracing::warn!(job = job.name, "job stopped by itself; restarting"),
+            Ok(Err(e)) => {
+                tracing::error!(job = job.name, error = %format!("{e:#}"), "job failed; restarting")
+            }
+            Err(_) => tracing::error!(job = job.name, "job panicked; restarting"),
+        }
+        failures += 1;
+        let wait = Duration::from_secs(2u64.pow(failures.min(6)));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = ctx.shutdown.cancelled() => break,
+        }
+    }
+    tracing::debug!(job = job.name, "job stopped");
+}
+
+/// Hourly: forgets handled inbox rows past retention and dialogues abandoned past their TTL.
+async fn janitor(core: Core, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+        let inbox = core
+            .store
+            .inbox_prune(core.now() - core.config.inbox_retention)
+            .await?;
+        let dialogues = core
+            .store
+            .prune_dialogues(core.now() - core.config.dialogue_ttl)
+            .await?;
+        if inbox + dialogues > 0 {
+            tracing::info!(inbox, dialogues, "pruned old inbox rows and abandoned dialogues");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Members and invites: who may use the bot, for which unit, in which role.
+//!
+//! Every privileged operation takes an [`Actor`] and checks its role here, in the core, on
+//! every call; menus only hide what this module would refuse anyway.
+
+use chrono::Duration;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+
+use crate::core::Core;
+use crate::domain::{MemberStatus, Person, Role};
+use crate::error::{Result, UserError};
+use crate::org::find_unit;
+use crate::store::meta::BOT_USERNAME;
+use crate::store::{Invite, Member, MemberListing, NewInvite, Redeemed, Unit};
+
+/// Who is asking for a privileged operation.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// Someone at the server's command line: they can read the database anyway.
+    Cli,
+    Member(Member),
+}
+
+/// The outcome of `/start <code>`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Registration {
+    New(Member),
+    Existing(Member),
+}
+
+/// Registers `person` with an invite code.
+pub async fn register(core: &Core, person: &Person, code: &str) -> Result<Registration> {
+    // Deep-link codes are ASCII; anything else cannot be one of ours.
+    let code = code.trim();
+    if code.is_empty()
+        || code.len() > 64
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return match core.store.member_by_telegram_id(person.telegram_id).await? {
+            Some(m) => Ok(Registration::Existing(m)),
+            None => Err(UserError::InviteUnknown.into()),
+        };
+    }
+    match core.store.redeem_invite(code, person, core.now()).await? {
+        Redeemed::Registered(m) => {
+            tracing::info!(member = m.id, unit = %m.unit_name, role = %m.role, "member registered");
+            Ok(Registration::New(m))
+        }
+        Redeemed::AlreadyMember(m) => Ok(Registration::Existing(m)),
+        Redeemed::Unknown => Err(UserError::InviteUnknown.into()),
+        Redeemed::Expired => Err(UserError::InviteExpired.into()),
+        Redeemed::UsedUp => Err(UserError::InviteUsedUp.into()),
+    }
+}
+
+/// The registered, active member behind a chat account.
+pub async fn require_member(core: &Core, telegram_id: i64) -> Result<Member> {
+    match core.store.member_by_telegram_id(telegram_id).await? {
+        None => Err(UserError::NotRegistered.into()),
+        Some(m) if m.status == MemberStatus::Inactive => Err(UserError::Deactivated.into()),
+        Some(m) => Ok(m),
+    }
+}
+
+/// Refuses unless `member` has at least the `needed` role.
+pub fn require_role(member: &Member, needed: Role) -> Result<(), UserError> {
+    if member.role.allows(needed) {
+        Ok(())
+    } else {
+        Err(UserError::Forbidden { needed })
+    }
+}
+
+/// What an invite should be for; unset fields take the configured defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InviteRequest {
+    pub unit: Option<String>,
+    pub role: Option<Role>,
+    pub uses: Option<u32>,
+    pub expires_in: Option<Duration>,
+}
+
+/// Creates an invite. Organisers may invite members to their own unit; admins anyone anywhere.
+/// `source_key` names the chat message that asked, so a redelivered request returns the same invite.
+pub async fn create_invite(
+    core: &Core,
+    actor: &Actor,
+    request: &InviteRequest,
+    source_key: Option<String>,
+) -> Result<Invite> {
+    let role = request.role.unwrap_or(Role::Member);
+    let (unit, created_by) = match actor {
+        Actor::Cli => {
+            let Some(name) = &request.unit else {
+                return Err(UserError::BadArgument("--unit".into()).into());
+            };
+            (resolve_unit(core, name).await?, "cli".to_owned())
+        }
+        Actor::Member(m) => {
+            require_role(m, Role::Organiser)?;
+            let unit = match &request.unit {
+                Some(name) => resolve_unit(core, name).await?,
+                None => Unit {
+                    id: m.unit_id,
+                    name: m.unit_name.clone(),
+                },
+            };
+            if m.role < Role::Admin {
+                if unit.id != m.unit_id {
+                    return Err(UserError::OtherUnit.into());
+                }
+                if role > Role::Member {
+                    return Err(UserError::Forbidden { needed: Role::Admin }.into());
+                }
+            }
+            (unit, format!("tg:{}", m.telegram_id))
+        }
+    };
+    let uses = request.uses.unwrap_or(core.config.invite_uses);
+    if uses == 0 || uses > 10_000 {
+        return Err(UserError::BadArgument(uses.to_string()).into());
+    }
+    let expires_in = request
+        .expires_in
+        .unwrap_or_else(|| Duration::days(i64::from(core.config.invite_days)));
+    if expires_in <= Duration::zero() || expires_in > Duration::days(366) {
+        return Err(UserError::BadArgument(format!("{}h", expires_in.num_hours())).into());
+    }
+    let invite = core
+        .store
+        .create_invite(
+            &NewInvite {
+                code: new_code(),
+                unit_id: unit.id,
+                role,
+                max_uses: uses,
+                expires_at: core.now() + expires_in,
+                created_by,
+                source_key,
+            },
+            core.now(),
+        )
+        .await?;
+    tracing::info!(invite = invite.id, unit = %invite.unit_name, role = %invite.role, uses, "invite created");
+    Ok(invite)
+}
+
+/// Lists members: organisers see their own unit, admins (and the CLI) any or all.
+pub async fn list(core: &Core, actor: &Actor, unit: Option<&str>) -> Result<Vec<MemberListing>> {
+    let unit_id = match (actor, unit) {
+        (Actor::Cli, None) => None,
+        (Actor::Cli, Some(name)) => Some(resolve_unit(core, name).await?.id),
+        (Actor::Member(m), wanted) => {
+            require_role(m, Role::Organiser)?;
+            let unit = match wanted {
+                Some(name) => Some(resolve_unit(core, name).await?.id),
+                None if m.role == Role::Admin => None,
+                None => Some(m.unit_id),
+            };
+            if m.role < Role::Admin && unit != Some(m.unit_id) {
+                return Err(UserError::OtherUnit.into());
+            }
+            unit
+        }
+    };
+    Ok(core.store.list_members(unit_id).await?)
+}
+
+/// The unit a person names, or a polite refusal.
+pub async fn resolve_unit(core: &Core, name: &str) -> Result<Unit> {
+    let units = core.store.units().await?;
+    find_unit(&units, name)
+        .cloned()
+        .map_err(|_| UserError::UnknownUnit(name.trim().to_owned()).into())
+}
+
+/// An unguessable invite code: 22 characters of [A-Za-z0-9] from the OS's generator (~131 bits).
+/// Fits Telegram's 64-character `start` parameter.
+pub fn new_code() -> String {
+    rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(22)
+        .map(char::from)
+        .collect()
+}
+
+/// `7d`, `12h`, `30m`, `2w`, or a bare number of days; Chinese units (天, 小时, 周) too.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = crate::normalize::fold(s.trim());
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: i64 = digits.parse().ok()?;
+    if n <= 0 {
+        return None;
+    }
+    match unit.trim() {
+        "" | "d" | "天" | "日" => Some(Duration::days(n)),
+        "h" | "小时" | "时" => Some(Duration::hours(n)),
+        "m" | "min" | "分钟" => Some(Duration::minutes(n)),
+        "w" | "周" | "星期" => Some(Duration::weeks(n)),
+        _ => None,
+    }
+}
+
+/// The bot's username for invite links: the config's, else the one the bot recorded when it
+/// last started.
+pub async fn bot_username(core: &Core) -> Result<Option<String>> {
+    if let Some(u) = &core.config.bot_username {
+        return Ok(Some(u.clone()));
+    }
+    Ok(core.store.meta(BOT_USERNAME).await?)
+}
+
+/// `https://t.me/<bot>?start=<code>`: opening it in Telegram sends `/start <code>` to the bot.
+pub fn deep_link(bot_username: &str, code: &str) -> String {
+    format!("https://t.me/{bot_username}?start={code}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_long_random_and_url_safe() {
+        let a = new_code();
+        let b = new_code();
+        assert_eq!(a.len(), 22);
+        assert_ne!(a, b);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("7d"), Some(Duration::days(7)));
+        assert_eq!(parse_duration("12h"), Some(Duration::hours(12)));
+        assert_eq!(parse_duration("2w"), Some(Duration::weeks(2)));
+        assert_eq!(parse_duration("3天"), Some(Duration::days(3)));
+        assert_eq!(parse_duration("14"), Some(Duration::days(14)));
+        assert_eq!(parse_duration("0d"), None);
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("7y"), None);
+    }
+}

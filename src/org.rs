@@ -1,0 +1,308 @@
+//! The organisation file (`sansong org load FILE`): units and the sites they are linked to.
+//!
+//! The whole file is checked before anything is written; every problem is reported with its
+//! line number, and a file with any problem writes nothing.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::core::Core;
+use crate::domain::LinkKind;
+use crate::normalize::fold;
+use crate::store::{OrgLoadReport, SitePlan, Unit};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgProblem {
+    /// 1-based line in the file.
+    pub line: usize,
+    pub kind: OrgProblemKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgProblemKind {
+    /// Not valid TOML, or a field that does not belong (the parser's own words).
+    Syntax(String),
+    EmptyName,
+    DuplicateUnit(String),
+    SiteWithoutUnit {
+        site: String,
+    },
+    SiteOfUnknownUnit {
+        site: String,
+        unit: String,
+    },
+    UnknownLink {
+        site: String,
+        link: String,
+    },
+    DuplicateSite {
+        unit: String,
+        site: String,
+    },
+    SecondDefault {
+        unit: String,
+        site: String,
+    },
+}
+
+/// A checked org file, ready to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgPlan {
+    pub units: Vec<String>,
+    pub sites: Vec<SitePlan>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileShape {
+    #[serde(default)]
+    units: Vec<Spanned<UnitEntry>>,
+    #[serde(default)]
+    sites: Vec<Spanned<SiteEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitEntry {
+    name: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteEntry {
+    unit: Option<Spanned<String>>,
+    name: Spanned<String>,
+    link: Spanned<String>,
+    #[serde(default)]
+    default: bool,
+}
+
+fn line_of(source: &str, offset: usize) -> usize {
+    source
+        .get(..offset.min(source.len()))
+        .map_or(1, |s| s.matches('\n').count() + 1)
+}
+
+/// Reads and checks an org file. Returns every problem found, not just the first.
+pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
+    let shape: FileShape = toml::from_str(source).map_err(|e| {
+        vec![OrgProblem {
+            line: e.span().map_or(1, |s| line_of(source, s.start)),
+            kind: OrgProblemKind::Syntax(e.message().to_owned()),
+        }]
+    })?;
+    let mut problems = Vec::new();
+    let mut units: Vec<String> = Vec::new();
+    for entry in &shape.units {
+        let name = entry.get_ref().name.get_ref().trim().to_owned();
+        let line = line_of(source, entry.get_ref().name.span().start);
+        if name.is_empty() {
+            problems.push(OrgProblem {
+                line,
+                kind: OrgProblemKind::EmptyName,
+            });
+        } else if units.iter().any(|u| fold(u) == fold(&name)) {
+            problems.push(OrgProblem {
+                line,
+                kind: OrgProblemKind::DuplicateUnit(name),
+            });
+        } else {
+            units.push(name);
+        }
+    }
+    let mut sites: Vec<SitePlan> = Vec::new();
+    for entry in &shape.sites {
+        let site = entry.get_ref();
+        let name = site.name.get_ref().trim().to_owned();
+        let line = line_of(source, entry.span().start);
+        if name.is_empty() {
+            problems.push(OrgProblem {
+                line: line_of(source, site.name.span().start),
+                kind: OrgProblemKind::EmptyName,
+            });
+            continue;
+        }
+        // Every problem of this entry is reported, not only the first.
+        let unit = match &site.unit {
+            None => {
+                problems.push(OrgProblem {
+                    line,
+                    kind: OrgProblemKind::SiteWithoutUnit { site: name.clone() },
+                });
+                None
+            }
+            Some(u) => {
+                let wanted = u.get_ref().trim();
+                let known = units.iter().find(|known| fold(known) == fold(wanted)).cloned();
+                if known.is_none() {
+                    problems.push(OrgProblem {
+                        line: line_of(source, u.span().start),
+                        kind: if wanted.is_empty() {
+                            OrgProblemKind::SiteWithoutUnit { site: name.clone() }
+                        } else {
+                            OrgProblemKind::SiteOfUnknownUnit {
+                                site: name.clone(),
+                                unit: wanted.to_owned(),
+                            }
+                        },
+                    });
+                }
+                known
+            }
+        };
+        let link: Option<LinkKind> = site.link.get_ref().parse().ok();
+        if link.is_none() {
+            problems.push(OrgProblem {
+                line: line_of(source, site.link.span().start),
+                kind: OrgProblemKind::UnknownLink {
+                    site: name.clone(),
+                    link: site.link.get_ref().clone(),
+                },
+            });
+        }
+        let (Some(unit), Some(link)) = (unit, link) else {
+            continue;
+        };
+        if sites
+            .iter()
+            .any(|s| s.unit == unit && fold(&s.name) == fold(&name))
+        {
+            problems.push(OrgProblem {
+                line,
+                kind: OrgProblemKind::DuplicateSite { unit, site: name },
+            });
+            continue;
+        }
+        if site.default && sites.iter().any(|s| s.unit == unit && s.is_default) {
+            problems.push(OrgProblem {
+                line,
+                kind: OrgProblemKind::SecondDefault { unit, site: name },
+            });
+            continue;
+        }
+        sites.push(SitePlan {
+            unit,
+            name,
+            link,
+            is_default: site.default,
+        });
+    }
+    if problems.is_empty() {
+        Ok(OrgPlan { units, sites })
+    } else {
+        problems.sort_by_key(|p| p.line);
+        Err(problems)
+    }
+}
+
+/// Applies a checked plan; loading the same plan again changes nothing.
+pub async fn apply(core: &Core, plan: &OrgPlan) -> sqlx::Result<OrgLoadReport> {
+    core.store.apply_org(&plan.units, &plan.sites, core.now()).await
+}
+
+/// The unit a person names: the exact name in either script, or the only unit whose name
+/// contains what they typed (`人社` finds 人社局).
+pub fn find_unit<'a>(units: &'a [Unit], wanted: &str) -> Result<&'a Unit, Vec<&'a Unit>> {
+    let wanted = fold(wanted.trim());
+    if let Some(exact) = units.iter().find(|u| fold(&u.name) == wanted) {
+        return Ok(exact);
+    }
+    let partial: Vec<&Unit> = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        units.iter().filter(|u| fold(&u.name).contains(&wanted)).collect()
+    };
+    match partial.as_slice() {
+        [one] => Ok(one),
+        _ => Err(partial),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_org_file_is_valid_and_has_the_four_campaign_units() {
+        let plan = parse_org(include_str!("../config/org.example.toml")).unwrap();
+        assert_eq!(plan.units, ["应急管理局", "人社局", "贸促会", "科工局"]);
+        let site = |name: &str| plan.sites.iter().find(|s| s.name == name).unwrap().clone();
+        assert_eq!(site("五里牌街道新球社区").unit, "人社局");
+        assert_eq!(site("五里牌街道新球社区").link, LinkKind::Community);
+        assert_eq!(site("桃林镇治水村").unit, "应急管理局");
+        assert_eq!(site("桃林镇治水村").link, LinkKind::Village);
+        let links: std::collections::BTreeSet<LinkKind> = plan.sites.iter().map(|s| s.link).collect();
+        assert_eq!(links.len(), 4, "all four links appear");
+    }
+
+    #[test]
+    fn an_unknown_link_kind_is_reported_on_its_line() {
+        let src = "[[units]]\nname = \"人社局\"\n\n[[sites]]\nunit = \"人社局\"\nname = \"新球社区\"\nlink = \"school\"\n";
+        let problems = parse_org(src).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 7);
+        assert!(matches!(&problems[0].kind, OrgProblemKind::UnknownLink { link, .. } if link == "school"));
+    }
+
+    #[test]
+    fn every_problem_of_one_site_is_reported() {
+        let src = "[[units]]\nname = \"a\"\n[[sites]]\nname = \"x\"\nlink = \"school\"\n";
+        let problems = parse_org(src).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(matches!(problems[0].kind, OrgProblemKind::SiteWithoutUnit { .. }));
+        assert!(matches!(problems[1].kind, OrgProblemKind::UnknownLink { .. }));
+        assert_eq!(problems[1].line, 5);
+    }
+
+    fn a_site_without_a_unit_is_reported_on_its_line() {
+        let src = "[[units]]\nname = \"人社局\"\n\n[[sites]]\nname = \"新球社区\"\nlink = \"community\"\n\n[[sites]]\nunit = \"财政局\"\nname = \"某村\"\nlink = \"village\"\n";
+        let problems = parse_org(src).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(matches!(&problems[0].kind, OrgProblemKind::SiteWithoutUnit { site } if site == "新球社区"));
+        assert!(problems[0].line >= 4 && problems[0].line <= 6, "{problems:?}");
+        assert!(
+            matches!(&problems[1].kind, OrgProblemKind::SiteOfUnknownUnit { unit, .. } if unit == "财政局")
+        );
+        assert_eq!(problems[1].line, 9);
+    }
+
+    #[test]
+    fn chinese_link_names_and_traditional_unit_names_are_accepted() {
+        let src = "[[units]]\nname = \"人社局\"\n[[sites]]\nunit = \"人社局\"\nname = \"新球社區\"\nlink = \"聯社區\"\n";
+        let plan = parse_org(src).unwrap();
+        assert_eq!(plan.sites[0].link, LinkKind::Community);
+    }
+
+    #[test]
+    fn syntax_errors_and_stray_fields_carry_a_line_number() {
+        let problems = parse_org("[[units]]\nname = \"a\"\ncolour = \"red\"\n").unwrap_err();
+        assert_eq!(problems[0].line, 3, "{problems:?}");
+        let problems = parse_org("[[units]]\nname = \n").unwrap_err();
+        assert_eq!(problems[0].line, 2, "{problems:?}");
+    }
+
+    #[test]
+    fn two_defaults_in_a_unit_are_refused() {
+        let src = "[[units]]\nname = \"u\"\n[[sites]]\nunit = \"u\"\nname = \"a\"\nlink = \"village\"\ndefault = true\n[[sites]]\nunit = \"u\"\nname = \"b\"\nlink = \"village\"\ndefault = true\n";
+        let problems = parse_org(src).unwrap_err();
+        assert!(matches!(problems[0].kind, OrgProblemKind::SecondDefault { .. }));
+    }
+
+    #[test]
+    fn units_are_found_by_exact_or_unique_partial_name() {
+        let units = vec![
+            Unit {
+                id: 1,
+                name: "人社局".into(),
+            },
+            Unit {
+                id: 2,
+                name: "科工局".into(),
+            },
+        ];
+        assert_eq!(find_unit(&units, "人社局").unwrap().id, 1);
+        assert_eq!(find_unit(&units, "科工").unwrap().id, 2);
+        assert_eq!(find_unit(&units, "局").unwrap_err().len(), 2);
+        assert!(find_unit(&units, "财政局").unwrap_err().is_empty());
+    }
+}

@@ -1,0 +1,92 @@
+//! The durable inbox: each update from Telegram is written here before it is confirmed, then
+//! handled from here. A crash between the two leaves it pending, and the next start finishes it.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Store, ts};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    pub seq: i64,
+    pub update_id: i64,
+    pub payload: String,
+}
+
+impl Store {
+    /// Writes a batch of raw updates in one transaction; an update already present (Telegram
+    /// redelivering it) is left as it is. Returns how many were new.
+    pub async fn inbox_put(&self, updates: &[(i64, String)], now: DateTime<Utc>) -> sqlx::Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let mut added = 0;
+        for (update_id, payload) in updates {
+            added += sqlx::query(
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+            )
+            .bind(update_id)
+            .bind(payload)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Unhandled updates after position `after_seq`, in arrival order.
+    pub async fn inbox_pending(&self, after_seq: i64, limit: i64) -> sqlx::Result<Vec<InboxRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, update_id, payload FROM inbox WHERE handled_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InboxRow {
+                    seq: r.try_get("seq")?,
+                    update_id: r.try_get("update_id")?,
+                    payload: r.try_get("payload")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records that an update has been dealt with (`outcome`: ok, ignored, skipped, failed).
+    pub async fn inbox_finish(
+        &self,
+        update_id: i64,
+        outcome: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        sqlx::query("UPDATE inbox SET handled_at = ?, outcome = ?, error = ? WHERE update_id = ?")
+            .bind(ts(now))
+            .bind(outcome)
+            .bind(error)
+            .bind(update_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets handled updates older than `before` (Telegram stops redelivering after 24 h).
+    pub async fn inbox_prune(&self, before: DateTime<Utc>) -> sqlx::Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?")
+                .bind(ts(before))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// Updates received but not yet handled.
+    pub async fn inbox_backlog(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+    }
+}

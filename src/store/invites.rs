@@ -1,0 +1,153 @@
+//! Invite codes and redeeming them, which is how a member comes to exist.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::members::{MEMBER_COLUMNS, member_from_row};
+use super::{Member, Store, at, ts};
+use crate::domain::{Person, Role};
+
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    pub code: String,
+    pub unit_id: i64,
+    pub role: Role,
+    pub max_uses: u32,
+    pub expires_at: DateTime<Utc>,
+    pub created_by: String,
+    /// Set when a chat message asked for it: asking again with the same message returns it.
+    pub source_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invite {
+    pub id: i64,
+    pub code: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub role: Role,
+    pub max_uses: u32,
+    pub uses: u32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What happened when someone presented a code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redeemed {
+    Registered(Member),
+    AlreadyMember(Member),
+    Unknown,
+    Expired,
+    UsedUp,
+}
+
+fn invite_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Invite> {
+    let role: String = row.try_get("role")?;
+    Ok(Invite {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        unit_id: row.try_get("unit_id")?,
+        unit_name: row.try_get("unit_name")?,
+        role: role
+            .parse()
+            .map_err(|()| sqlx::Error::Decode(format!("role {role:?}").into()))?,
+        max_uses: u32::try_from(row.try_get::<i64, _>("max_uses")?).unwrap_or(0),
+        uses: u32::try_from(row.try_get::<i64, _>("uses")?).unwrap_or(0),
+        expires_at: at(row.try_get("expires_at")?),
+    })
+}
+
+const INVITE_SELECT: &str = "SELECT i.id, i.code, i.unit_id, u.name AS unit_name, i.role, i.max_uses, i.uses, i.expires_at FROM invites i JOIN units u ON u.id = i.unit_id";
+
+impl Store {
+    pub async fn create_invite(&self, invite: &NewInvite, now: DateTime<Utc>) -> sqlx::Result<Invite> {
+        sqlx::query(
+            "INSERT INTO invites (code, unit_id, role, max_uses, expires_at, created_at, created_by, source_key)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING",
+        )
+        .bind(&invite.code)
+        .bind(invite.unit_id)
+        .bind(invite.role.as_str())
+        .bind(i64::from(invite.max_uses))
+        .bind(ts(invite.expires_at))
+        .bind(ts(now))
+        .bind(&invite.created_by)
+        .bind(&invite.source_key)
+        .execute(&self.pool)
+        .await?;
+        let row = match &invite.source_key {
+            Some(key) => {
+                sqlx::query(&format!("{INVITE_SELECT} WHERE i.source_key = ?"))
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query(&format!("{INVITE_SELECT} WHERE i.code = ?"))
+                    .bind(&invite.code)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        invite_from_row(&row)
+    }
+
+    /// Registers `person` with the invite `code`, all in one transaction: the use is counted
+    /// only if the member row is written, and two people racing for the last use cannot both win.
+    pub async fn redeem_invite(
+        &self,
+        code: &str,
+        person: &Person,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Redeemed> {
+        let mut tx = self.write_tx().await?;
+        let member_sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id WHERE m.telegram_id = ?"
+        );
+        if let Some(row) = sqlx::query(&member_sql)
+            .bind(person.telegram_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            return Ok(Redeemed::AlreadyMember(member_from_row(&row)?));
+        }
+        let Some(row) = sqlx::query(&format!("{INVITE_SELECT} WHERE i.code = ?"))
+            .bind(code)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(Redeemed::Unknown);
+        };
+        let invite = invite_from_row(&row)?;
+        if invite.expires_at <= now {
+            return Ok(Redeemed::Expired);
+        }
+        if invite.uses >= invite.max_uses {
+            return Ok(Redeemed::UsedUp);
+        }
+        sqlx::query("UPDATE invites SET uses = uses + 1 WHERE id = ?")
+            .bind(invite.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO members (telegram_id, name, username, unit_id, role, invite_id, registered_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(person.telegram_id)
+        .bind(&person.name)
+        .bind(&person.username)
+        .bind(invite.unit_id)
+        .bind(invite.role.as_str())
+        .bind(invite.id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&member_sql)
+            .bind(person.telegram_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let member = member_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Redeemed::Registered(member))
+    }
+}

@@ -1,0 +1,98 @@
+//! Every SQL statement of the application, on one SQLite pool.
+//!
+//! The database is created and migrated on open (migrations are embedded in the binary), runs in
+//! WAL mode with foreign keys on, and waits for a busy writer instead of failing. Instants are
+//! stored as unix seconds (UTC). One file per table group: [`org`], [`members`], [`invites`],
+//! [`checkins`], [`inbox`], [`dialogues`], [`meta`].
+
+mod checkins;
+mod dialogues;
+mod inbox;
+mod invites;
+mod members;
+pub mod meta;
+mod org;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub use checkins::{Checkin, NewCheckin};
+pub use inbox::InboxRow;
+pub use invites::{Invite, NewInvite, Redeemed};
+pub use members::{Member, MemberListing};
+pub use org::{OrgLoadReport, Site, SitePlan, Unit};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("database url {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit survives power loss, which matters because an update is confirmed
+            // to Telegram (and so forgotten there) right after its inbox row commits.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() && !is_memory(url) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the database folder {}", dir.display()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening database {}", display_path(url)))?;
+        MIGRATOR.run(&pool).await.context("migrating the database")?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A write transaction that takes the write lock up front. A deferred transaction that
+    /// reads and then writes can fail with SQLITE_BUSY when another writer got in between;
+    /// an immediate one simply waits for the lock.
+    pub(crate) async fn write_tx(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+fn display_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Unix seconds of an instant.
+pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// The instant of stored unix seconds.
+pub(crate) fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}

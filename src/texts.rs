@@ -1,0 +1,622 @@
+//! Every sentence a person reads, in Simplified Chinese, in one place.
+//!
+//! Functions take typed data and return plain text (no HTML or Markdown, so nothing a member
+//! types can break a message). Length limits are the sender's business (it splits long texts).
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::chat::command::commands_for;
+use crate::checkins::parse::MAX_DESCRIPTION_CHARS;
+use crate::checkins::{Receipt, WeekView};
+use crate::config::{Config, Kinds};
+use crate::domain::{LinkKind, Role};
+use crate::error::UserError;
+use crate::org::{OrgProblem, OrgProblemKind};
+use crate::store::{Checkin, Invite, Member, MemberListing, OrgLoadReport, Site};
+use crate::week::{Week, WeekError};
+
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Member => "党员",
+        Role::Organiser => "组织员",
+        Role::Admin => "管理员",
+    }
+}
+
+pub fn link_label(link: LinkKind) -> &'static str {
+    match link {
+        LinkKind::Village => "联乡村",
+        LinkKind::Community => "联社区",
+        LinkKind::Enterprise => "联企业",
+        LinkKind::Chamber => "联商会",
+    }
+}
+
+fn weekday_label(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "周一",
+        Weekday::Tue => "周二",
+        Weekday::Wed => "周三",
+        Weekday::Thu => "周四",
+        Weekday::Fri => "周五",
+        Weekday::Sat => "周六",
+        Weekday::Sun => "周日",
+    }
+}
+
+/// `11月24日 周二 10:30` on the zone's wall clock.
+pub fn moment(t: DateTime<Utc>, tz: Tz) -> String {
+    let local = t.with_timezone(&tz);
+    format!(
+        "{}月{}日 {} {}",
+        local.month(),
+        local.day(),
+        weekday_label(local.weekday()),
+        local.format("%H:%M")
+    )
+}
+
+/// `11月24日`.
+pub fn day(t: DateTime<Utc>, tz: Tz) -> String {
+    let local = t.with_timezone(&tz);
+    format!("{}月{}日", local.month(), local.day())
+}
+
+/// `2026年第48周（11月23日—11月29日）`.
+pub fn week_title(week: Week) -> String {
+    let (mon, sun) = (week.monday(), week.sunday());
+    format!(
+        "{}年第{}周（{}月{}日—{}月{}日）",
+        week.year(),
+        week.number(),
+        mon.month(),
+        mon.day(),
+        sun.month(),
+        sun.day()
+    )
+}
+
+fn kinds_list(kinds: &Kinds) -> String {
+    kinds
+        .all()
+        .iter()
+        .map(|k| k.label.as_str())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn first_kind(kinds: &Kinds) -> &str {
+    kinds.all().first().map_or("送政策", |k| k.label.as_str())
+}
+
+// ---------------------------------------------------------------- registration and help
+
+pub fn not_registered() -> String {
+    "您好！您还没有加入“三送”活动登记。\n\
+     请向本单位的组织员或管理员索取邀请链接，点开链接即可加入。"
+        .into()
+}
+
+pub fn start_without_code() -> String {
+    format!("欢迎使用“三送”活动登记助手。\n\n{}", not_registered())
+}
+
+pub fn deactivated() -> String {
+    "您的账号已停用，暂时不能登记。如有疑问，请联系本单位管理员。".into()
+}
+
+fn command_summary(name: &str, kinds: &Kinds) -> String {
+    match name {
+        "checkin" => format!("登记一次活动（{}）", kinds_list(kinds)),
+        "week" => "查看本周的登记（/week last 查看上周）".into(),
+        "undo" => "撤销最近一次登记".into(),
+        "cancel" => "退出正在进行的分步登记".into(),
+        "help" => "查看帮助".into(),
+        "invite" => "生成邀请链接".into(),
+        "members" => "查看成员名单".into(),
+        other => other.into(),
+    }
+}
+
+/// The short description of each command, for Telegram's command menu.
+pub fn menu_entries(role: Role, kinds: &Kinds) -> Vec<(&'static str, String)> {
+    commands_for(role)
+        .map(|c| (c.name, command_summary(c.name, kinds)))
+        .collect()
+}
+
+/// What someone with `role` may do: exactly the commands the core lets them use.
+pub fn help(role: Role, kinds: &Kinds) -> String {
+    let mut s = String::from("可用的命令：\n");
+    for c in commands_for(role) {
+        let _ = writeln!(s, "/{} — {}", c.name, command_summary(c.name, kinds));
+    }
+    let _ = write!(
+        s,
+        "\n快速登记：\n/checkin {} 为新球社区居民宣讲社保政策\n\
+         也可以发送带说明的照片，如「#{} 看望五保户」。\n\
+         只发送 /checkin 可按步骤登记。照片和位置都不是必需的。",
+        first_kind(kinds),
+        kinds.all().last().map_or("送温暖", |k| k.label.as_str()),
+    );
+    s
+}
+
+fn site_names(sites: &[Site]) -> String {
+    if sites.is_empty() {
+        "暂未设置".into()
+    } else {
+        sites
+            .iter()
+            .map(|s| format!("{}（{}）", s.name, link_label(s.link)))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+pub fn welcome(member: &Member, sites: &[Site], kinds: &Kinds) -> String {
+    format!(
+        "欢迎您，{}！\n您已加入「{}」，身份：{}。\n联点站点：{}\n\n{}",
+        member.name,
+        member.unit_name,
+        role_label(member.role),
+        site_names(sites),
+        help(member.role, kinds)
+    )
+}
+
+pub fn status(member: &Member, sites: &[Site], week_count: i64, kinds: &Kinds) -> String {
+    format!(
+        "{}，您好！您已是「{}」的{}。\n联点站点：{}\n本周已登记 {} 次。\n\n{}",
+        member.name,
+        member.unit_name,
+        role_label(member.role),
+        site_names(sites),
+        week_count,
+        help(member.role, kinds)
+    )
+}
+
+// ---------------------------------------------------------------- check-ins
+
+pub fn receipt(r: &Receipt, kinds: &Kinds, config: &Config) -> String {
+    let c = &r.checkin;
+    let mut s = if r.fresh {
+        format!("✅ 已登记，编号 #{}\n", c.id)
+    } else {
+        format!("✅ 这条活动已经登记过了（编号 #{}），不会重复计算。\n", c.id)
+    };
+    let _ = writeln!(s, "类型：{}", kinds.label(&c.kind));
+    let _ = writeln!(s, "站点：{}", c.site_name.as_deref().unwrap_or("未指定"));
+    let _ = writeln!(s, "时间：{}", moment(c.sent_at, config.timezone));
+    if let Some(n) = c.people_served {
+        let _ = writeln!(s, "服务人数：{n} 人");
+    }
+    if c.photo_file_id.is_some() {
+        let _ = writeln!(s, "照片：已保存");
+    }
+    if c.location.is_some() {
+        let _ = writeln!(s, "位置：已保存");
+    }
+    let _ = write!(
+        s,
+        "{}年第{}周您已登记 {} 次。\n如有误，{} 小时内可发送 /undo 撤销。",
+        r.week.year(),
+        r.week.number(),
+        r.week_count,
+        config.undo_window.num_hours()
+    );
+    s
+}
+
+pub fn undone(c: &Checkin, kinds: &Kinds, tz: Tz) -> String {
+    format!(
+        "已撤销 #{}（{} · {}）。\n记录仍会保留，但不再计入统计。",
+        c.id,
+        kinds.label(&c.kind),
+        moment(c.sent_at, tz)
+    )
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        let mut short: String = flat.chars().take(max).collect();
+        short.push('…');
+        short
+    } else {
+        flat
+    }
+}
+
+pub fn week_view(v: &WeekView, tz: Tz) -> String {
+    let mut s = format!(
+        "📅 {}{}\n",
+        if v.is_current { "本周 · " } else { "" },
+        week_title(v.week)
+    );
+    if v.items.is_empty() {
+        s.push_str("这一周没有登记活动。");
+        if v.is_current {
+            s.push_str("\n做完活动后，发送 /checkin 即可登记。");
+        }
+        return s;
+    }
+    let counts = v
+        .counts
+        .iter()
+        .map(|(k, n)| format!("{} {}", k.label, n))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let _ = writeln!(s, "共 {} 次：{}", v.items.len(), counts);
+    if v.people_served > 0 {
+        let _ = writeln!(s, "服务群众 {} 人", v.people_served);
+    }
+    for c in &v.items {
+        let label = v
+            .counts
+            .iter()
+            .find(|(k, _)| k.key == c.kind)
+            .map_or(c.kind.as_str(), |(k, _)| k.label.as_str());
+        let _ = write!(
+            s,
+            "\n#{} {} · {} · {}\n    {}",
+            c.id,
+            moment(c.sent_at, tz),
+            label,
+            c.site_name.as_deref().unwrap_or("未指定站点"),
+            one_line(&c.description, 80)
+        );
+        if let Some(n) = c.people_served {
+            let _ = write!(s, "（{n}人）");
+        }
+        if c.photo_file_id.is_some() {
+            s.push_str(" 📷");
+        }
+        if c.location.is_some() {
+            s.push_str(" 📍");
+        }
+    }
+    s
+}
+
+pub fn text_hint(kinds: &Kinds) -> String {
+    format!(
+        "想登记活动吗？发送 /checkin 按步骤登记，或直接发送：\n/checkin {} 为居民宣讲社保政策\n发送 /help 查看全部命令。",
+        first_kind(kinds)
+    )
+}
+
+pub fn photo_needs_caption(kinds: &Kinds) -> String {
+    format!(
+        "收到照片。要用照片登记活动，请在照片说明里写明类型和内容，例如「#{} 看望五保户」；\
+         或者先发送 /checkin，在步骤中附上照片。",
+        kinds.all().last().map_or("送温暖", |k| k.label.as_str())
+    )
+}
+
+pub fn location_hint() -> String {
+    "位置可以在分步登记时附上：先发送 /checkin，按提示操作即可。".into()
+}
+
+pub fn unsupported_message() -> String {
+    "暂时处理不了这类消息。发送 /help 查看我能做什么。".into()
+}
+
+pub fn unknown_command(name: &str) -> String {
+    format!("没有 /{name} 这个命令。发送 /help 查看可用的命令。")
+}
+
+pub fn private_only(bot_username: Option<&str>) -> String {
+    match bot_username {
+        Some(u) => format!("为保护个人信息，登记和查询请私聊我：https://t.me/{u}"),
+        None => "为保护个人信息，登记和查询请私聊我。".into(),
+    }
+}
+
+pub fn nothing_to_cancel() -> String {
+    "当前没有进行中的登记，无需取消。".into()
+}
+
+pub fn sorry() -> String {
+    "抱歉，系统出了点问题，这次操作没有完成。请稍后再试；如果一直不行，请联系管理员。".into()
+}
+
+// ---------------------------------------------------------------- guided check-in
+
+pub const BUTTON_NEXT: &str = "下一步";
+pub const BUTTON_CONFIRM: &str = "✅ 确认登记";
+pub const BUTTON_CANCEL: &str = "取消";
+
+pub fn wizard_kind() -> String {
+    "开始登记（随时可发送 /cancel 退出）。\n第 1 步：请选择活动类型。".into()
+}
+
+pub fn wizard_site(kind: &str) -> String {
+    format!("类型：{kind}\n第 2 步：请选择站点。")
+}
+
+pub fn wizard_describe(kind: &str, site: Option<&str>) -> String {
+    format!(
+        "类型：{kind}\n站点：{}\n第 3 步：请用一段文字说明做了什么（可写上人数，如“服务12人”）。",
+        site.unwrap_or("未指定")
+    )
+}
+
+pub fn wizard_extras(has_photo: bool, has_location: bool) -> String {
+    let mut s = String::new();
+    match (has_photo, has_location) {
+        (false, false) => s.push_str(
+            "已记下内容。\n第 4 步（可选）：可以发送一张照片和/或位置作为记录；不需要就点「下一步」。",
+        ),
+        (true, false) => s.push_str("已收到照片。还可以发送位置，或点「下一步」。"),
+        (false, true) => s.push_str("已收到位置。还可以发送照片，或点「下一步」。"),
+        (true, true) => s.push_str("照片和位置都已收到，请点「下一步」。"),
+    }
+    s
+}
+
+pub struct DraftSummary<'a> {
+    pub kind: &'a str,
+    pub site: Option<&'a str>,
+    pub description: &'a str,
+    pub people_served: Option<u32>,
+    pub has_photo: bool,
+    pub has_location: bool,
+}
+
+pub fn wizard_confirm(d: &DraftSummary<'_>) -> String {
+    let mut s = format!(
+        "请确认：\n类型：{}\n站点：{}\n内容：{}\n",
+        d.kind,
+        d.site.unwrap_or("未指定"),
+        d.description
+    );
+    if let Some(n) = d.people_served {
+        let _ = writeln!(s, "服务人数：{n} 人");
+    }
+    let _ = write!(
+        s,
+        "照片：{}　位置：{}",
+        if d.has_photo { "有" } else { "无" },
+        if d.has_location { "有" } else { "无" }
+    );
+    s
+}
+
+pub fn wizard_cancelled() -> String {
+    "已取消本次登记，没有保存任何内容。".into()
+}
+
+pub fn wizard_button_expired() -> String {
+    "这个按钮已失效。发送 /checkin 重新开始登记。".into()
+}
+
+pub fn wizard_use_buttons() -> String {
+    "请点击上方的按钮选择，或发送 /cancel 退出登记。".into()
+}
+
+pub fn wizard_expect_extras() -> String {
+    "这一步可以发送照片或位置；不需要的话，请点「下一步」。".into()
+}
+
+pub fn wizard_expect_confirm() -> String {
+    "请点击「确认登记」完成，或发送 /cancel 退出。".into()
+}
+
+pub fn wizard_recorded_short() -> String {
+    "已登记".into()
+}
+
+// ---------------------------------------------------------------- organisers and admins
+
+pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
+    let head = format!(
+        "邀请已生成：{} · {} · 可用 {} 次 · {} 前有效",
+        invite.unit_name,
+        role_label(invite.role),
+        invite.max_uses,
+        moment(invite.expires_at, tz)
+    );
+    match link {
+        Some(link) => format!("{head}\n{link}\n\n请只发给需要加入的人。"),
+        None => format!(
+            "{head}\n邀请码：{}\n（加入的人私聊机器人发送 /start {}）",
+            invite.code, invite.code
+        ),
+    }
+}
+
+pub fn member_list(listings: &[MemberListing], tz: Tz) -> String {
+    if listings.is_empty() {
+        return "还没有成员。".into();
+    }
+    let mut s = String::new();
+    let mut unit = "";
+    for l in listings {
+        let m = &l.member;
+        if m.unit_name != unit {
+            unit = &m.unit_name;
+            let n = listings.iter().filter(|x| x.member.unit_name == unit).count();
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(s, "「{unit}」{n} 人：");
+        }
+        let last = l
+            .last_checkin_at
+            .map_or_else(|| "尚无登记".to_owned(), |t| format!("最近登记 {}", day(t, tz)));
+        let inactive = if m.status == crate::domain::MemberStatus::Inactive {
+            "，已停用"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "· {}（{}{}）{}", m.name, role_label(m.role), inactive, last);
+    }
+    s.trim_end().to_owned()
+}
+
+// ---------------------------------------------------------------- errors
+
+pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) -> String {
+    let kinds = &config.kinds;
+    match e {
+        UserError::NotRegistered => not_registered(),
+        UserError::Deactivated => deactivated(),
+        UserError::InviteUnknown => "这个邀请码无效。请确认链接完整，或向组织员索取新的邀请链接。".into(),
+        UserError::InviteExpired => "这个邀请链接已过期。请向组织员索取新的邀请链接。".into(),
+        UserError::InviteUsedUp => "这个邀请链接的名额已经用完。请向组织员索取新的邀请链接。".into(),
+        UserError::Forbidden { needed } => {
+            format!("抱歉，这项功能仅限{}使用。", role_label(*needed))
+        }
+        UserError::OtherUnit => "抱歉，您只能管理本单位的事务。".into(),
+        UserError::UnknownUnit(name) => format!("没有找到单位「{name}」。"),
+        UserError::PrivateOnly => private_only(bot_username),
+        UserError::EmptyCheckin => format!(
+            "请写明活动类型和内容，例如：\n/checkin {} 为新球社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
+            first_kind(kinds)
+        ),
+        UserError::UnknownKind(word) => format!(
+            "没有识别出活动类型「{word}」。请以 {} 开头，例如：\n/checkin {} 帮助办理社保卡",
+            kinds_list(kinds),
+            kinds
+                .all()
+                .get(1)
+                .or(kinds.all().first())
+                .map_or("送服务", |k| k.label.as_str())
+        ),
+        UserError::MissingDescription => format!(
+            "请简要写明做了什么，例如：\n/checkin {} 看望五保户",
+            kinds.all().last().map_or("送温暖", |k| k.label.as_str())
+        ),
+        UserError::DescriptionTooLong(n) => {
+            format!("内容有 {n} 个字，超过了 {MAX_DESCRIPTION_CHARS} 字的上限。请精简后再发送。")
+        }
+        UserError::UnknownSite { name, choices } if choices.is_empty() => {
+            format!("没有找到站点「{name}」：本单位尚未设置联点站点。")
+        }
+        UserError::UnknownSite { name, choices } => {
+            format!("本单位没有名为「{name}」的联点站点。可选：{}", choices.join("、"))
+        }
+        UserError::AmbiguousSite { name, choices } => {
+            format!(
+                "「{name}」可能指多个站点：{}。请写得完整一些。",
+                choices.join("、")
+            )
+        }
+        UserError::SiteRequired { choices } => format!(
+            "本单位有多个联点站点，请用 @站点名 指明，例如 @{}。\n可选：{}",
+            choices.first().map_or("站点", String::as_str),
+            choices.join("、")
+        ),
+        UserError::NothingToUndo => "没有可以撤销的登记。".into(),
+        UserError::UndoTooOld(id) => format!(
+            "#{id} 已超过 {} 小时，不能再撤销。如需更正，请联系本单位组织员。",
+            config.undo_window.num_hours()
+        ),
+        UserError::UndoNotYours(id) => format!("#{id} 不是您的登记，不能撤销。"),
+        UserError::AlreadyUndone(id) => format!("#{id} 已经撤销过了。"),
+        UserError::NoSuchCheckin(id) => format!("没有编号为 #{id} 的登记。"),
+        UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
+            format!("{year} 年只有 {weeks} 周，没有第 {week} 周。")
+        }
+        UserError::Week(WeekError::NoSuchDate(d)) => format!("「{d}」不是有效的日期。"),
+        UserError::Week(WeekError::Unrecognised(w)) => format!(
+            "没看懂要查哪一周（「{w}」）。可以这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
+        ),
+        UserError::BadArgument(a) => format!("参数「{a}」有误。发送 /help 查看用法。"),
+    }
+}
+
+// ---------------------------------------------------------------- command line
+
+pub fn org_problem(p: &OrgProblem) -> String {
+    let what = match &p.kind {
+        OrgProblemKind::Syntax(msg) => format!("格式错误：{msg}"),
+        OrgProblemKind::EmptyName => "名称不能为空".into(),
+        OrgProblemKind::DuplicateUnit(u) => format!("单位「{u}」重复"),
+        OrgProblemKind::SiteWithoutUnit { site } => {
+            format!("站点「{site}」没有写所属单位（unit = \"…\"）")
+        }
+        OrgProblemKind::SiteOfUnknownUnit { site, unit } => {
+            format!("站点「{site}」的单位「{unit}」不在本文件的 [[units]] 中")
+        }
+        OrgProblemKind::UnknownLink { site, link } => format!(
+            "站点「{site}」的联系类型「{link}」无法识别；可用 village/community/enterprise/chamber（联乡村/联社区/联企业/联商会）"
+        ),
+        OrgProblemKind::DuplicateSite { unit, site } => {
+            format!("单位「{unit}」的站点「{site}」重复")
+        }
+        OrgProblemKind::SecondDefault { unit, site } => {
+            format!("单位「{unit}」已有默认站点，「{site}」不能再设为默认")
+        }
+    };
+    format!("第 {} 行：{}", p.line, what)
+}
+
+pub fn org_refused(problems: &[OrgProblem]) -> String {
+    let mut s = format!("组织文件有 {} 处问题，未写入任何内容：\n", problems.len());
+    for p in problems {
+        let _ = writeln!(s, "  {}", org_problem(p));
+    }
+    s.trim_end().to_owned()
+}
+
+pub fn org_loaded(r: &OrgLoadReport) -> String {
+    let mut s = String::new();
+    if !r.changed_anything() {
+        let _ = writeln!(
+            s,
+            "组织信息已是最新，未做任何改动（单位 {} 个，站点 {} 个）。",
+            r.units_unchanged, r.sites_unchanged
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "已载入：新增单位 {} 个，新增站点 {} 个，修改站点 {} 处，未变 {} 个单位、{} 个站点。",
+            r.units_added.len(),
+            r.sites_added.len(),
+            r.sites_changed.len(),
+            r.units_unchanged,
+            r.sites_unchanged
+        );
+        for u in &r.units_added {
+            let _ = writeln!(s, "  + 单位 {u}");
+        }
+        for x in &r.sites_added {
+            let _ = writeln!(s, "  + 站点 {x}");
+        }
+        for x in &r.sites_changed {
+            let _ = writeln!(s, "  ~ 站点 {x}");
+        }
+    }
+    if !r.sites_not_in_file.is_empty() {
+        let _ = writeln!(s, "以下站点不在文件中，已保留（已有登记引用）：");
+        for x in &r.sites_not_in_file {
+            let _ = writeln!(s, "  = {x}");
+        }
+    }
+    s.trim_end().to_owned()
+}
+
+pub fn cli_invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
+    let mut s = format!(
+        "邀请码：{}\n单位：{}　身份：{}　可用：{} 次　有效期至：{}\n",
+        invite.code,
+        invite.unit_name,
+        role_label(invite.role),
+        invite.max_uses,
+        invite.expires_at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+    );
+    match link {
+        Some(link) => s.push_str(link),
+        None => s.push_str(&format!(
+            "https://t.me/<bot username>?start={}\n（还不知道机器人的用户名：请先启动一次机器人，或在配置中设置 bot_username）",
+            invite.code
+        )),
+    }
+    s
+}
