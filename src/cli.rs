@@ -149,6 +149,9 @@ fn token_from_env() -> Option<String> {
 }
 
 async fn run_bot(config: Config) -> anyhow::Result<ExitCode> {
+    // First of all, so a SIGTERM during start-up is a clean stop rather than a kill.
+    let shutdown = CancellationToken::new();
+    stop_on_signal(shutdown.clone())?;
     let Some(token) = token_from_env() else {
         eprintln!("未设置 TELOXIDE_TOKEN：请把机器人的令牌放在环境变量 TELOXIDE_TOKEN 中。");
         return Ok(ExitCode::from(2));
@@ -162,37 +165,33 @@ async fn run_bot(config: Config) -> anyhow::Result<ExitCode> {
         api = api_url.as_deref().unwrap_or("https://api.telegram.org"),
         "starting"
     );
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
     bot::run(core.clone(), bot, shutdown).await?;
     core.store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (systemd, containers) both mean: stop taking updates, finish
-/// what is in hand, exit 0.
-async fn stop_on_signal(shutdown: CancellationToken) {
+/// what is in hand, exit 0. The handlers are registered before this returns.
+fn stop_on_signal(shutdown: CancellationToken) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-                    _ = term.recv() => tracing::info!("SIGTERM received"),
-                }
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = int.recv() => tracing::info!("SIGINT received"),
+                _ = term.recv() => tracing::info!("SIGTERM received"),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C will stop the bot");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+            shutdown.cancel();
+        });
     }
     #[cfg(not(unix))]
-    {
+    tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
-    }
-    shutdown.cancel();
+        shutdown.cancel();
+    });
+    Ok(())
 }
 
 async fn org_load(config: Config, file: PathBuf) -> anyhow::Result<ExitCode> {

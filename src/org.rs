@@ -254,6 +254,7 @@ mod tests {
         assert_eq!(problems[1].line, 5);
     }
 
+    #[test]
     fn a_site_without_a_unit_is_reported_on_its_line() {
         let src = "[[units]]\nname = \"人社局\"\n\n[[sites]]\nname = \"新球社区\"\nlink = \"community\"\n\n[[sites]]\nunit = \"财政局\"\nname = \"某村\"\nlink = \"village\"\n";
         let problems = parse_org(src).unwrap_err();

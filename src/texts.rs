@@ -285,7 +285,7 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
 
 pub fn text_hint(kinds: &Kinds) -> String {
     format!(
-        "想登记活动吗？发送 /checkin 按步骤登记，或直接发送：\n/checkin {} 为居民宣讲社保政策\n发送 /help 查看全部命令。",
+        "您想登记活动吗？请发送 /checkin 按步骤登记，或直接发送：\n/checkin {} 为居民宣讲社保政策\n发送 /help 可查看全部命令。",
         first_kind(kinds)
     )
 }
@@ -299,15 +299,15 @@ pub fn photo_needs_caption(kinds: &Kinds) -> String {
 }
 
 pub fn location_hint() -> String {
-    "位置可以在分步登记时附上：先发送 /checkin，按提示操作即可。".into()
+    "位置请在分步登记时附上：请先发送 /checkin，按提示操作即可。".into()
 }
 
 pub fn unsupported_message() -> String {
-    "暂时处理不了这类消息。发送 /help 查看我能做什么。".into()
+    "抱歉，暂时处理不了这类消息。请发送 /help 查看我能做什么。".into()
 }
 
 pub fn unknown_command(name: &str) -> String {
-    format!("没有 /{name} 这个命令。发送 /help 查看可用的命令。")
+    format!("抱歉，没有 /{name} 这个命令。请发送 /help 查看可用的命令。")
 }
 
 pub fn private_only(bot_username: Option<&str>) -> String {
@@ -318,7 +318,7 @@ pub fn private_only(bot_username: Option<&str>) -> String {
 }
 
 pub fn nothing_to_cancel() -> String {
-    "当前没有进行中的登记，无需取消。".into()
+    "您当前没有进行中的登记，无需取消。".into()
 }
 
 pub fn sorry() -> String {
@@ -473,7 +473,7 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("抱歉，这项功能仅限{}使用。", role_label(*needed))
         }
         UserError::OtherUnit => "抱歉，您只能管理本单位的事务。".into(),
-        UserError::UnknownUnit(name) => format!("没有找到单位「{name}」。"),
+        UserError::UnknownUnit(name) => format!("抱歉，没有找到单位「{name}」，请核对名称。"),
         UserError::PrivateOnly => private_only(bot_username),
         UserError::EmptyCheckin => format!(
             "请写明活动类型和内容，例如：\n/checkin {} 为新球社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
@@ -496,10 +496,13 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("内容有 {n} 个字，超过了 {MAX_DESCRIPTION_CHARS} 字的上限。请精简后再发送。")
         }
         UserError::UnknownSite { name, choices } if choices.is_empty() => {
-            format!("没有找到站点「{name}」：本单位尚未设置联点站点。")
+            format!("抱歉，没有找到站点「{name}」：本单位尚未设置联点站点，请联系管理员。")
         }
         UserError::UnknownSite { name, choices } => {
-            format!("本单位没有名为「{name}」的联点站点。可选：{}", choices.join("、"))
+            format!(
+                "抱歉，本单位没有名为「{name}」的联点站点。请从以下站点中选择：{}",
+                choices.join("、")
+            )
         }
         UserError::AmbiguousSite { name, choices } => {
             format!(
@@ -512,22 +515,26 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             choices.first().map_or("站点", String::as_str),
             choices.join("、")
         ),
-        UserError::NothingToUndo => "没有可以撤销的登记。".into(),
+        UserError::NothingToUndo => "您目前没有可以撤销的登记。".into(),
         UserError::UndoTooOld(id) => format!(
             "#{id} 已超过 {} 小时，不能再撤销。如需更正，请联系本单位组织员。",
             config.undo_window.num_hours()
         ),
-        UserError::UndoNotYours(id) => format!("#{id} 不是您的登记，不能撤销。"),
-        UserError::AlreadyUndone(id) => format!("#{id} 已经撤销过了。"),
-        UserError::NoSuchCheckin(id) => format!("没有编号为 #{id} 的登记。"),
-        UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
-            format!("{year} 年只有 {weeks} 周，没有第 {week} 周。")
+        UserError::UndoNotYours(id) => format!("抱歉，#{id} 不是您的登记，不能撤销。"),
+        UserError::AlreadyUndone(id) => {
+            format!("#{id} 已经撤销过了，无需再次撤销。请发送 /week 查看本周登记。")
         }
-        UserError::Week(WeekError::NoSuchDate(d)) => format!("「{d}」不是有效的日期。"),
+        UserError::NoSuchCheckin(id) => {
+            format!("抱歉，没有找到编号为 #{id} 的登记。请发送 /week 查看本周登记。")
+        }
+        UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
+            format!("{year} 年只有 {weeks} 周，没有第 {week} 周，请重新输入。")
+        }
+        UserError::Week(WeekError::NoSuchDate(d)) => format!("「{d}」不是有效的日期，请重新输入。"),
         UserError::Week(WeekError::Unrecognised(w)) => format!(
-            "没看懂要查哪一周（「{w}」）。可以这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
+            "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
         ),
-        UserError::BadArgument(a) => format!("参数「{a}」有误。发送 /help 查看用法。"),
+        UserError::BadArgument(a) => format!("抱歉，参数「{a}」有误，请发送 /help 查看用法。"),
     }
 }
 

@@ -1,0 +1,182 @@
+//! The `sansong` command line, run as a real process on a real database.
+
+use sansong::domain::Role;
+
+use crate::support::{TestApp, TgUser, cli, repo_path};
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/folder/sansong.db").display()
+    );
+    (dir, url)
+}
+
+async fn count(url: &str, sql: &str) -> i64 {
+    let store = sansong::store::Store::open(url).await.unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap();
+    store.close().await;
+    n
+}
+
+#[tokio::test]
+async fn org_load_creates_the_database_and_loading_the_same_file_twice_changes_nothing() {
+    let (_dir, url) = temp_db();
+    let file = repo_path("config/org.example.toml");
+    let file = file.to_str().unwrap();
+
+    let (code, out, err) = cli(&url, &["org", "load", file]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("新增单位 4 个，新增站点 7 个"), "{out}");
+    let (code, out, _) = cli(&url, &["org", "load", file]);
+    assert_eq!(code, 0);
+    assert!(out.contains("未做任何改动"), "{out}");
+
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM units").await, 4);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM sites").await, 7);
+    let (code, shown, _) = cli(&url, &["org", "show"]);
+    assert_eq!(code, 0);
+    assert!(
+        shown.contains("五里牌街道新球社区") && shown.contains("联社区"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_org_file_is_refused_with_line_numbers_and_nothing_is_written() {
+    let (dir, url) = temp_db();
+    cli(
+        &url,
+        &[
+            "org",
+            "load",
+            repo_path("config/org.example.toml").to_str().unwrap(),
+        ],
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[units]]\nname = \"财政局\"\n\n[[sites]]\nunit = \"财政局\"\nname = \"某某村\"\nlink = \"school\"\n\n[[sites]]\nname = \"无主社区\"\nlink = \"community\"\n",
+    )
+    .unwrap();
+
+    let (code, out, err) = cli(&url, &["org", "load", bad.to_str().unwrap()]);
+
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("第 7 行") && err.contains("「school」无法识别"),
+        "{err}"
+    );
+    assert!(err.contains("第 9 行") && err.contains("没有写所属单位"), "{err}");
+    assert!(err.contains("未写入任何内容"), "{err}");
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM units WHERE name = '财政局'").await,
+        0
+    );
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM sites").await, 7);
+}
+
+#[tokio::test]
+async fn invite_prints_an_unguessable_code_and_the_deep_link_with_the_documented_defaults() {
+    // The running bot records its username, which the CLI then uses in links.
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+
+    let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局"]);
+    assert_eq!(code, 0, "{err}");
+    let link = out
+        .lines()
+        .find(|l| l.starts_with("https://"))
+        .expect("a link line")
+        .to_owned();
+    let invite_code = link
+        .strip_prefix("https://t.me/sansong_test_bot?start=")
+        .expect("the deep link")
+        .to_owned();
+    assert!(
+        invite_code.len() >= 20 && invite_code.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{invite_code}"
+    );
+    let (role, uses, days): (String, i64, i64) = sqlx::query_as(
+        "SELECT role, max_uses, (expires_at - created_at + 3600) / 86400 FROM invites WHERE code = ?",
+    )
+    .bind(&invite_code)
+    .fetch_one(app.core.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((role.as_str(), uses, days), ("member", 50, 14));
+
+    let (code, out, _) = cli(
+        &app.db_url,
+        &[
+            "invite",
+            "--unit",
+            "科工局",
+            "--role",
+            "organiser",
+            "--uses",
+            "3",
+            "--expires",
+            "7d",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("组织员") && out.contains("可用：3 次"), "{out}");
+
+    // The printed code really registers someone.
+    app.start().await;
+    let welcome = app
+        .say(&TgUser::new(30_001, "新人"), &format!("/start {invite_code}"))
+        .await;
+    assert!(welcome.text.contains("欢迎您，新人"), "{}", welcome.text);
+}
+
+#[tokio::test]
+async fn invite_for_an_unknown_unit_or_a_bad_expiry_is_refused_politely() {
+    let (_dir, url) = temp_db();
+    cli(
+        &url,
+        &[
+            "org",
+            "load",
+            repo_path("config/org.example.toml").to_str().unwrap(),
+        ],
+    );
+    let (code, _, err) = cli(&url, &["invite", "--unit", "财政局"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("没有找到单位「财政局」"), "{err}");
+    let (code, _, err) = cli(&url, &["invite", "--unit", "人社局", "--expires", "forever"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--expires"), "{err}");
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM invites").await, 0);
+}
+
+#[tokio::test]
+async fn members_lists_members_as_a_table_or_as_json_rows_with_the_documented_fields() {
+    let app = TestApp::spawn().await;
+    app.register(&TgUser::new(30_010, "张三"), "人社局", Role::Member)
+        .await;
+    app.register(&TgUser::new(30_011, "李四"), "科工局", Role::Organiser)
+        .await;
+
+    let (code, out, err) = cli(&app.db_url, &["members", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 2);
+    let zhang = rows.iter().find(|r| r["name"] == "张三").unwrap();
+    assert_eq!(zhang["telegram_id"], 30_010);
+    assert_eq!(zhang["unit"], "人社局");
+    assert_eq!(zhang["role"], "member");
+    assert_eq!(zhang["status"], "active");
+
+    let (_, out, _) = cli(&app.db_url, &["members", "--unit", "科工局", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["role"], "organiser");
+
+    let (code, table, _) = cli(&app.db_url, &["members"]);
+    assert_eq!(code, 0);
+    assert!(table.contains("张三") && table.contains("共 2 人"), "{table}");
+}

@@ -1,0 +1,215 @@
+//! No update is lost once Telegram has forgotten it: the durable inbox, crashes and restarts.
+//! These tests run the real `sansong` binary and kill it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sansong::domain::Role;
+use serde_json::json;
+
+use crate::support::{Binary, TestApp, TgUser};
+
+/// Members of 人社局, registered straight into the database.
+async fn members(app: &TestApp, count: i64, first_id: i64) -> Vec<TgUser> {
+    let mut users = Vec::new();
+    for i in 0..count {
+        let user = TgUser::new(first_id + i, &format!("党员{i}"));
+        app.register(&user, "人社局", Role::Member).await;
+        users.push(user);
+    }
+    users
+}
+
+async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() {
+    // The in-process bot is only used to prepare the database; the binary does the work.
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let users = members(&app, 30, 20_000).await;
+    app.fake.set_send_delay(Duration::from_millis(60));
+    app.fake.set_now(chrono::Utc::now());
+
+    let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
+    let mut sent: Vec<(i64, i64)> = Vec::new();
+    for round in 0..10 {
+        for user in &users {
+            let (_, message_id) = app
+                .fake
+                .text(user, &format!("/checkin 送服务 第{round}次上门服务"));
+            sent.push((user.id, message_id));
+        }
+    }
+    app.fake
+        .wait_for("replies to start going out", |v| {
+            (v.outgoing().iter().filter(|o| o.text.contains("已登记")).count() >= 30).then_some(())
+        })
+        .await;
+    bot.sigkill();
+
+    let receipts_before = app
+        .fake
+        .outgoing()
+        .iter()
+        .filter(|o| o.text.contains("已登记"))
+        .count();
+    let stored_unhandled = app
+        .scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
+        .await;
+    assert!(
+        receipts_before < 300,
+        "killed while replies were still going out ({receipts_before} sent)"
+    );
+    assert!(
+        stored_unhandled > 0,
+        "some updates were confirmed to Telegram but not yet handled"
+    );
+
+    app.fake.set_send_delay(Duration::ZERO);
+    let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
+    wait_until("all 300 check-ins", async || {
+        app.scalar("SELECT COUNT(*) FROM checkins").await >= 300
+    })
+    .await;
+    app.settle().await;
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0));
+
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT source_chat_id, source_message_id FROM checkins")
+        .fetch_all(app.core.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 300, "each check-in once");
+    let mut expected = sent.clone();
+    expected.sort();
+    let mut got = rows.clone();
+    got.sort();
+    assert_eq!(got, expected, "exactly the messages that were sent");
+    let receipts = app
+        .fake
+        .outgoing()
+        .iter()
+        .filter(|o| o.text.contains("已登记"))
+        .count();
+    assert!(
+        receipts >= 300,
+        "every member got a receipt for every check-in ({receipts})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_work_in_hand_exits_0_and_loses_nothing() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let users = members(&app, 5, 21_000).await;
+    app.fake.set_send_delay(Duration::from_millis(30));
+    app.fake.set_now(chrono::Utc::now());
+
+    let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
+    for round in 0..8 {
+        for user in &users {
+            app.fake.text(user, &format!("/checkin 送政策 第{round}次宣讲"));
+        }
+    }
+    app.fake
+        .wait_for("a first reply", |v| (!v.outgoing().is_empty()).then_some(()))
+        .await;
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0), "a clean exit on SIGTERM");
+    let handled_without_reply: i64 = app
+        .scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NOT NULL AND outcome = 'failed'")
+        .await;
+    assert_eq!(handled_without_reply, 0);
+
+    let polls = app.fake.calls("getUpdates").len();
+    let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
+    app.fake
+        .wait_for("the restarted bot to poll", |v| {
+            (v.calls("getUpdates").len() > polls).then_some(())
+        })
+        .await;
+    wait_until("all 40 check-ins", async || {
+        app.scalar("SELECT COUNT(*) FROM checkins").await >= 40
+    })
+    .await;
+    app.settle().await;
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 40);
+}
+
+#[tokio::test]
+async fn updates_stored_in_the_inbox_before_a_crash_are_handled_on_start() {
+    let mut app = TestApp::spawn().await;
+    let user = TgUser::new(22_000, "张三");
+    app.register(&user, "人社局", Role::Member).await;
+    app.stop().await;
+    // As if the bot had stored these and crashed before handling them: Telegram has already
+    // forgotten them, so only the inbox knows.
+    let mut stored = Vec::new();
+    for (update_id, text) in [(777_001, "/checkin 送政策 崩溃前收到的一条"), (777_002, "/week")] {
+        let (mut body, _) = app.fake.text_update(&user, text, None);
+        body["update_id"] = json!(update_id);
+        stored.push((update_id, body.to_string()));
+    }
+    app.core.store.inbox_put(&stored, app.clock_now()).await.unwrap();
+
+    app.start().await;
+    let week = app
+        .fake
+        .wait_for("the replayed /week", |v| {
+            v.outgoing().iter().find(|o| o.text.contains("本周 ·")).cloned()
+        })
+        .await;
+
+    assert!(week.text.contains("崩溃前收到的一条"), "{}", week.text);
+    app.settle().await;
+    assert_eq!(app.checkins_of(&user).await.len(), 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_update_is_confirmed_to_telegram_only_after_it_is_stored() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(22_001, "李四");
+    app.register(&user, "人社局", Role::Member).await;
+    let (update_id, _) = app.fake.text(&user, "/help");
+    app.fake
+        .wait_for("the reply", |v| (!v.outgoing().is_empty()).then_some(()))
+        .await;
+    app.settle().await;
+
+    // Every getUpdates whose offset passed this update came after its inbox row existed.
+    let first_confirming = app
+        .fake
+        .calls("getUpdates")
+        .into_iter()
+        .find(|c| c.params["offset"].as_i64().is_some_and(|o| o > update_id))
+        .expect("the update was confirmed");
+    let received_at = app
+        .scalar(&format!(
+            "SELECT received_at FROM inbox WHERE update_id = {update_id}"
+        ))
+        .await;
+    assert!(received_at > 0);
+    assert!(first_confirming.params["offset"].as_i64().unwrap() == update_id + 1);
+    let per_chat: HashMap<i64, usize> = app.fake.outgoing().iter().fold(HashMap::new(), |mut m, o| {
+        *m.entry(o.chat_id).or_default() += 1;
+        m
+    });
+    assert_eq!(per_chat.get(&user.id), Some(&1));
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real bot over HTTP against a fake Bot API, on a real SQLite file.
+
+mod support;
+
+mod checkins;
+mod cli;
+mod dialogue;
+mod durability;
+mod registration;
+mod robustness;
+mod roles;
+mod weeks;

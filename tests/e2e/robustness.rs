@@ -1,0 +1,160 @@
+//! Bad, odd and unparseable input: a short polite Chinese reply, no panic, nothing half-written.
+
+use sansong::domain::Role;
+use serde_json::json;
+
+use crate::support::{TestApp, TgUser, is_polite_chinese};
+
+#[tokio::test]
+async fn bad_input_gets_a_short_polite_chinese_reply_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_001, "张三");
+    app.register(&user, "人社局", Role::Member).await;
+    let long = format!("/checkin 送政策 {}", "很长的内容".repeat(500));
+    let texts = [
+        "/checkin 开会 学习文件",
+        "/checkin 送政策",
+        "/checkin #",
+        "/checkin 送政策 @不存在的站点 宣讲",
+        long.as_str(),
+        "/frobnicate",
+        "你好",
+        "🙂🙂🙂",
+        "\u{202e}\u{200b}\u{0}",
+        "/week 2026-W60",
+        "/week 明年",
+        "/undo 所有",
+        "/undo 999999",
+        "/cancel",
+        "/members",
+        "/invite",
+    ];
+    for text in texts {
+        let reply = app.say(&user, text).await;
+        assert!(is_polite_chinese(&reply.text), "{text:?} → {:?}", reply.text);
+    }
+    let sends: [fn(&TestApp, &TgUser) -> i64; 4] = [
+        |app: &TestApp, u: &TgUser| app.fake.sticker(u),
+        |app: &TestApp, u: &TgUser| app.fake.photo(u, "photo-x", None).0,
+        |app: &TestApp, u: &TgUser| app.fake.photo(u, "photo-y", Some("风景不错")).0,
+        |app: &TestApp, u: &TgUser| app.fake.location(u, 29.48, 113.45),
+    ];
+    for send in sends {
+        let mark = app.fake.mark();
+        send(&app, &user);
+        let reply = app.fake.next_to(user.id, mark).await;
+        assert!(is_polite_chinese(&reply.text), "{:?}", reply.text);
+    }
+
+    app.settle().await;
+    assert_eq!(
+        app.fake.outgoing_to(user.id).len(),
+        texts.len() + 4,
+        "one reply each"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM checkins").await,
+        0,
+        "nothing half-written"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox WHERE outcome <> 'ok'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn input_of_any_length_and_any_unicode_is_answered_and_stored_as_written() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_002, "李四");
+    app.register(&user, "人社局", Role::Member).await;
+    let odd = "送温暖 👨‍👩‍👧‍👦 ÀÉÎ 𠀀𪚥 عربى \u{200d}\u{fe0f} <b>&amp;</b> 'quote\" \\ 服务3人";
+
+    let receipt = app.say(&user, &format!("/checkin {odd}")).await;
+    assert!(receipt.text.contains("✅ 已登记"), "{}", receipt.text);
+    let stored = app.checkins_of(&user).await[0].2.clone();
+    assert_eq!(stored, odd.strip_prefix("送温暖 ").unwrap());
+
+    // The longest message Telegram delivers, made of 4-byte characters.
+    let huge = format!("/checkin 送政策 {}", "𠀀".repeat(4000));
+    let reply = app.say(&user, &huge).await;
+    assert!(reply.text.contains("超过了 2000 字的上限"), "{}", reply.text);
+    let week = app.say(&user, "/week").await;
+    assert!(
+        week.text.contains("<b>&amp;</b>"),
+        "shown as typed, not as markup: {}",
+        week.text
+    );
+}
+
+#[tokio::test]
+async fn an_update_the_bot_cannot_parse_is_logged_and_skipped_and_the_next_is_handled() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_003, "王五");
+    app.register(&user, "人社局", Role::Member).await;
+
+    let future_kind = app
+        .fake
+        .push(json!({"some_future_update": {"id": 1, "what": "?"}}));
+    let broken_message = app
+        .fake
+        .push(json!({"message": {"message_id": "not a number", "chat": 5}}));
+    let reply = app.say(&user, "/help").await;
+
+    assert!(reply.text.contains("可用的命令"));
+    app.settle().await;
+    for id in [future_kind, broken_message] {
+        let outcome: String = sqlx::query_scalar("SELECT outcome FROM inbox WHERE update_id = ?")
+            .bind(id)
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(outcome, "skipped");
+    }
+}
+
+#[tokio::test]
+async fn a_reply_telegram_refuses_with_429_is_sent_after_the_wait() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_004, "赵六");
+    app.register(&user, "人社局", Role::Member).await;
+    app.fake.fail(
+        "sendMessage",
+        Some(user.id),
+        1,
+        crate::support::FaultKind::RetryAfter(1),
+    );
+
+    let reply = app.say(&user, "/checkin 送政策 宣讲").await;
+
+    assert!(reply.text.contains("✅ 已登记"));
+    let sends = app.fake.calls("sendMessage");
+    assert_eq!(sends.len(), 2, "one refused, one delivered");
+    assert!(sends[1].at.duration_since(sends[0].at) >= std::time::Duration::from_millis(950));
+}
+
+#[tokio::test]
+async fn a_member_who_blocked_the_bot_does_not_stop_others_being_answered() {
+    let app = TestApp::spawn().await;
+    let (blocker, other) = (TgUser::new(10_005, "孙七"), TgUser::new(10_006, "周八"));
+    app.register(&blocker, "人社局", Role::Member).await;
+    app.register(&other, "人社局", Role::Member).await;
+    app.fake.fail(
+        "sendMessage",
+        Some(blocker.id),
+        5,
+        crate::support::FaultKind::Blocked,
+    );
+
+    app.fake.text(&blocker, "/checkin 送政策 宣讲");
+    let reply = app.say(&other, "/help").await;
+
+    assert!(reply.text.contains("可用的命令"));
+    app.settle().await;
+    assert_eq!(
+        app.checkins_of(&blocker).await.len(),
+        1,
+        "the check-in itself is kept"
+    );
+}

@@ -1,0 +1,182 @@
+//! What each role may do: `/help`, the command menu, and role checks on every privileged call.
+
+use sansong::domain::Role;
+
+use crate::support::{TestApp, TgUser};
+
+fn listed(help: &str) -> Vec<&str> {
+    help.lines()
+        .filter(|l| l.contains(" — "))
+        .filter_map(|l| l.strip_prefix('/'))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect()
+}
+
+#[tokio::test]
+async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
+    let app = TestApp::spawn().await;
+    let (member, organiser, admin) = (
+        TgUser::new(9001, "党员"),
+        TgUser::new(9002, "组织员"),
+        TgUser::new(9003, "管理员"),
+    );
+    app.register(&member, "人社局", Role::Member).await;
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&admin, "科工局", Role::Admin).await;
+
+    let m = app.say(&member, "/help").await;
+    let o = app.say(&organiser, "/help").await;
+    let a = app.say(&admin, "/help").await;
+
+    assert_eq!(listed(&m.text), ["checkin", "week", "undo", "cancel", "help"]);
+    assert_eq!(
+        listed(&o.text),
+        ["checkin", "week", "undo", "cancel", "help", "invite", "members"]
+    );
+    assert_eq!(listed(&a.text), listed(&o.text));
+}
+
+#[tokio::test]
+async fn the_bot_registers_its_command_menu_with_telegram() {
+    let app = TestApp::spawn().await;
+    let calls = app.fake.calls("setMyCommands");
+    let commands: Vec<&str> = calls[0].params["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["checkin", "week", "undo", "cancel", "help"]);
+    for c in calls[0].params["commands"].as_array().unwrap() {
+        let d = c["description"].as_str().unwrap().chars().count();
+        assert!((3..=256).contains(&d), "Telegram's description limits: {c}");
+    }
+}
+
+#[tokio::test]
+async fn a_member_typing_organiser_commands_is_refused_and_nothing_happens() {
+    let app = TestApp::spawn().await;
+    let member = TgUser::new(9004, "张三");
+    app.register(&member, "人社局", Role::Member).await;
+    let invites_before = app.scalar("SELECT COUNT(*) FROM invites").await;
+
+    let invite = app.say(&member, "/invite").await;
+    let members = app.say(&member, "/members").await;
+
+    assert!(invite.text.contains("仅限组织员使用"), "{}", invite.text);
+    assert!(members.text.contains("仅限组织员使用"), "{}", members.text);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM invites").await, invites_before);
+}
+
+#[tokio::test]
+async fn an_organiser_invites_members_to_their_own_unit_only() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(9005, "李组织");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+
+    let reply = app.say(&organiser, "/invite 10次 7d").await;
+    let code = reply
+        .text
+        .split("?start=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("a deep link: {}", reply.text))
+        .to_owned();
+    assert!(
+        reply.text.contains("https://t.me/sansong_test_bot?start="),
+        "{}",
+        reply.text
+    );
+    assert!(reply.text.contains("可用 10 次"), "{}", reply.text);
+
+    let other_unit = app.say(&organiser, "/invite 科工局").await;
+    assert!(other_unit.text.contains("只能管理本单位"), "{}", other_unit.text);
+    let higher_role = app.say(&organiser, "/invite admin").await;
+    assert!(
+        higher_role.text.contains("仅限管理员使用"),
+        "{}",
+        higher_role.text
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invites WHERE created_by = 'tg:9005'")
+            .await,
+        1
+    );
+
+    let newcomer = TgUser::new(9006, "新同志");
+    let welcome = app.say(&newcomer, &format!("/start {code}")).await;
+    assert!(
+        welcome.text.contains("欢迎您，新同志") && welcome.text.contains("人社局"),
+        "{}",
+        welcome.text
+    );
+}
+
+#[tokio::test]
+async fn an_admin_may_invite_to_any_unit_in_any_role() {
+    let app = TestApp::spawn().await;
+    let admin = TgUser::new(9007, "王管理");
+    app.register(&admin, "人社局", Role::Admin).await;
+
+    let reply = app.say(&admin, "/invite 科工局 organiser 3次 7d").await;
+
+    assert!(
+        reply.text.contains("科工局 · 组织员 · 可用 3 次"),
+        "{}",
+        reply.text
+    );
+    let (role, uses, unit): (String, i64, String) = sqlx::query_as(
+        "SELECT i.role, i.max_uses, u.name FROM invites i JOIN units u ON u.id = i.unit_id WHERE created_by = 'tg:9007'",
+    )
+    .fetch_one(app.core.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((role.as_str(), uses, unit.as_str()), ("organiser", 3, "科工局"));
+}
+
+#[tokio::test]
+async fn members_shows_an_organiser_only_their_unit_and_an_admin_everyone() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(9008, "人社组织员");
+    let admin = TgUser::new(9009, "总管理员");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&admin, "科工局", Role::Admin).await;
+    app.register(&TgUser::new(9010, "人社党员"), "人社局", Role::Member)
+        .await;
+    app.register(&TgUser::new(9011, "科工党员"), "科工局", Role::Member)
+        .await;
+
+    let own = app.say(&organiser, "/members").await;
+    let other = app.say(&organiser, "/members 科工局").await;
+    let all = app.say(&admin, "/members").await;
+
+    assert!(
+        own.text.contains("人社党员") && !own.text.contains("科工党员"),
+        "{}",
+        own.text
+    );
+    assert!(other.text.contains("只能管理本单位"), "{}", other.text);
+    assert!(
+        all.text.contains("人社党员") && all.text.contains("科工党员"),
+        "{}",
+        all.text
+    );
+}
+
+#[tokio::test]
+async fn an_invite_request_handled_twice_makes_one_invite() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(9012, "赵组织");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    let (request, _) = app.fake.text_update(&organiser, "/invite", None);
+    for _ in 0..2 {
+        let mark = app.fake.mark();
+        app.fake.push(request.clone());
+        app.fake.next_to(organiser.id, mark).await;
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invites WHERE created_by = 'tg:9012'")
+            .await,
+        1
+    );
+}

@@ -1,0 +1,317 @@
+//! `TestApp::spawn()`: the real bot (its dispatcher, its `Bot`) running in-process against a
+//! fresh fake Bot API and a fresh SQLite file in a temp dir, with a clock the test controls.
+//! Also helpers to run the real `sansong` binary on the same database.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use sansong::clock::ManualClock;
+use sansong::config::Config;
+use sansong::domain::{Person, Role};
+use sansong::store::{Member, NewInvite, Redeemed, Store};
+use sansong::{Core, org};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::fake_api::{FakeApi, Outgoing, TOKEN, TgUser};
+
+/// Beijing wall-clock time as an instant.
+pub fn beijing(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Shanghai
+        .with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Wednesday 25 November 2026, 10:00 in Beijing: inside ISO week 2026-W48.
+pub fn default_now() -> DateTime<Utc> {
+    beijing(2026, 11, 25, 10, 0)
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub struct TestApp {
+    pub fake: FakeApi,
+    pub dir: TempDir,
+    pub db_url: String,
+    pub clock: ManualClock,
+    /// A core on the same database, for setting up and checking state directly.
+    pub core: Core,
+    config: Config,
+    running: Option<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl TestApp {
+    /// The bot with the example organisation loaded and the clock at [`default_now`].
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let fake = FakeApi::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
+        let mut config = Config {
+            database_url: db_url.clone(),
+            poll_timeout: Duration::from_secs(5),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let clock = ManualClock::new(default_now());
+        fake.set_now(default_now());
+        let store = Store::open(&db_url).await.unwrap();
+        let core = Core::new(store, config.clone(), Arc::new(clock.clone()));
+        let plan =
+            org::parse_org(&std::fs::read_to_string(repo_path("config/org.example.toml")).unwrap()).unwrap();
+        org::apply(&core, &plan).await.unwrap();
+        let mut app = TestApp {
+            fake,
+            dir,
+            db_url,
+            clock,
+            core,
+            config,
+            running: None,
+        };
+        app.start().await;
+        app
+    }
+
+    /// Starts the bot (again) on the same database and fake API.
+    pub async fn start(&mut self) {
+        assert!(self.running.is_none(), "already running");
+        let store = Store::open(&self.db_url).await.unwrap();
+        let core = Core::new(store, self.config.clone(), Arc::new(self.clock.clone()));
+        let bot = sansong::bot::make_bot(TOKEN, Some(&self.fake.url), self.config.poll_timeout).unwrap();
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(sansong::bot::run(core, bot, shutdown.clone()));
+        self.running = Some((shutdown, handle));
+        // Ready once it has asked for updates.
+        self.fake
+            .wait_for("the bot to poll", |v| {
+                (!v.calls("getUpdates").is_empty()).then_some(())
+            })
+            .await;
+    }
+
+    /// Graceful stop: as on SIGTERM.
+    pub async fn stop(&mut self) {
+        if let Some((shutdown, handle)) = self.running.take() {
+            shutdown.cancel();
+            tokio::time::timeout(Duration::from_secs(20), handle)
+                .await
+                .expect("the bot stops within 20 s")
+                .expect("the bot task did not panic")
+                .expect("the bot stopped without error");
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Sets the bot's clock and the date Telegram puts on new messages.
+    pub fn set_now(&self, t: DateTime<Utc>) {
+        self.clock.set(t);
+        self.fake.set_now(t);
+    }
+
+    /// An invite code for `unit` and `role`, made through the core like `sansong invite`.
+    pub async fn invite(&self, unit: &str, role: Role, uses: u32) -> String {
+        let unit_id = sansong::members::resolve_unit(&self.core, unit).await.unwrap().id;
+        let code = sansong::members::new_code();
+        self.core
+            .store
+            .create_invite(
+                &NewInvite {
+                    code: code.clone(),
+                    unit_id,
+                    role,
+                    max_uses: uses,
+                    expires_at: self.clock_now() + chrono::Duration::days(14),
+                    created_by: "test".into(),
+                    source_key: None,
+                },
+                self.clock_now(),
+            )
+            .await
+            .unwrap();
+        code
+    }
+
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use sansong::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Registers `user` directly (no chat), for tests about something else.
+    pub async fn register(&self, user: &TgUser, unit: &str, role: Role) -> Member {
+        let code = self.invite(unit, role, 1).await;
+        let person = Person {
+            telegram_id: user.id,
+            name: user.first_name.clone(),
+            username: None,
+        };
+        match self
+            .core
+            .store
+            .redeem_invite(&code, &person, self.clock_now())
+            .await
+            .unwrap()
+        {
+            Redeemed::Registered(m) => m,
+            other => panic!("registration failed: {other:?}"),
+        }
+    }
+
+    /// `user` sends `text`; returns the bot's first reply to it.
+    pub async fn say(&self, user: &TgUser, text: &str) -> Outgoing {
+        let mark = self.fake.mark();
+        self.fake.text(user, text);
+        self.fake.next_to(user.id, mark).await
+    }
+
+    /// `user` presses the button labelled `label` on `message`; returns the bot's next message
+    /// or edit in that chat.
+    pub async fn press(&self, user: &TgUser, message: &Outgoing, label: &str) -> Outgoing {
+        let data = message
+            .button(label)
+            .unwrap_or_else(|| panic!("no button {label:?} on {message:#?}"))
+            .to_owned();
+        let mark = self.fake.mark();
+        self.fake.press(user, message.message_id, &data);
+        self.fake.next_to(user.id, mark).await
+    }
+
+    /// Waits until the bot has handled every update it received (the inbox is empty) and the
+    /// fake holds no unconfirmed update.
+    pub async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + super::fake_api::DEADLINE;
+        loop {
+            // In this order: an update is confirmed only after it is stored, so once nothing is
+            // unconfirmed, everything sent so far is in the inbox, and an empty backlog then
+            // means all of it has been handled.
+            let unconfirmed = self.fake.unconfirmed();
+            let backlog = self.core.store.inbox_backlog().await.unwrap();
+            if unconfirmed == 0 && backlog == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot did not settle: {unconfirmed} unconfirmed, {backlog} unhandled"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Counted (not undone) check-ins of a Telegram user.
+    pub async fn checkins_of(&self, user: &TgUser) -> Vec<(i64, String, String)> {
+        sqlx::query_as(
+            "SELECT c.id, c.kind, c.description FROM checkins c JOIN members m ON m.id = c.member_id
+             WHERE m.telegram_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
+        )
+        .bind(user.id)
+        .fetch_all(self.core.store.pool())
+        .await
+        .unwrap()
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.core.store.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// The real binary, run with the environment the README describes.
+pub struct Binary {
+    pub child: Child,
+}
+
+impl Binary {
+    pub fn spawn_run(fake_url: &str, db_url: &str) -> Binary {
+        let child = Command::new(env!("CARGO_BIN_EXE_sansong"))
+            .arg("run")
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", fake_url)
+            .env("SANSONG_DATABASE_URL", db_url)
+            .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+            .env("SANSONG_POLL_TIMEOUT_SECS", "2")
+            .env(
+                "RUST_LOG",
+                std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the sansong binary starts");
+        Binary { child }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn sigkill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (with a deadline) for the process to exit; returns its exit code.
+    pub async fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the bot did not exit");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs a one-shot CLI command on a database; returns (exit code, stdout, stderr).
+pub fn cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sansong"))
+        .args(args)
+        .env("SANSONG_DATABASE_URL", db_url)
+        .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the sansong binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,0 +1,634 @@
+//! A fake Telegram Bot API server on 127.0.0.1:0, for driving the real bot over HTTP.
+//!
+//! It keeps a queue of updates with Telegram's offset semantics (an update is forgotten once a
+//! `getUpdates` asks for a higher offset; unconfirmed updates are delivered again), answers the
+//! methods the bot calls, records every call, and can be told to fail (429 with `retry_after`,
+//! 403 blocked, 5xx) or to answer slowly. Tests push updates as members would send them and
+//! wait, with a deadline, for what the bot sends back.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+pub const TOKEN: &str = "123456789:TEST-token-for-the-fake-api";
+pub const BOT_ID: i64 = 123456789;
+pub const BOT_USERNAME: &str = "sansong_test_bot";
+
+/// How long a test waits for something the bot should do before failing.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// One request the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+    pub at: Instant,
+}
+
+/// A message the bot sent or edited, as a member's client would show it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Position in the fake's log of outgoing messages (sends and edits).
+    pub seq: usize,
+    pub edit: bool,
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub text: String,
+    /// Inline keyboard rows as (label, callback data).
+    pub buttons: Vec<Vec<(String, String)>>,
+}
+
+impl Outgoing {
+    pub fn button(&self, label: &str) -> Option<&str> {
+        self.buttons
+            .iter()
+            .flatten()
+            .find(|(l, _)| l.contains(label))
+            .map(|(_, d)| d.as_str())
+    }
+
+    pub fn labels(&self) -> Vec<&str> {
+        self.buttons.iter().flatten().map(|(l, _)| l.as_str()).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    RetryAfter(u32),
+    Blocked,
+    ServerError,
+}
+
+#[derive(Debug, Clone)]
+struct Fault {
+    method: String,
+    chat_id: Option<i64>,
+    remaining: usize,
+    kind: FaultKind,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Updates not yet confirmed, in order.
+    queue: Vec<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    calls: Vec<Call>,
+    outgoing: Vec<Outgoing>,
+    faults: Vec<Fault>,
+    /// Extra latency before answering send/edit methods.
+    send_delay: Duration,
+    /// The date put on messages members send, unless a test gives one.
+    now: Option<DateTime<Utc>>,
+    /// Highest offset any getUpdates has confirmed.
+    confirmed_offset: i64,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    version: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn bump(&self) {
+        self.version.send_modify(|v| *v += 1);
+    }
+}
+
+/// A Telegram account in the tests.
+#[derive(Debug, Clone)]
+pub struct TgUser {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+}
+
+impl TgUser {
+    pub fn new(id: i64, first_name: &str) -> Self {
+        TgUser {
+            id,
+            first_name: first_name.into(),
+            last_name: None,
+            username: None,
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = json!({"id": self.id, "is_bot": false, "first_name": self.first_name});
+        if let Some(l) = &self.last_name {
+            v["last_name"] = json!(l);
+        }
+        if let Some(u) = &self.username {
+            v["username"] = json!(u);
+        }
+        v
+    }
+
+    fn private_chat(&self) -> Value {
+        json!({"id": self.id, "type": "private", "first_name": self.first_name})
+    }
+}
+
+pub struct FakeApi {
+    pub url: String,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeApi {
+    pub async fn start() -> FakeApi {
+        let (version, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                next_update_id: 1000,
+                next_message_id: 1,
+                ..Inner::default()
+            }),
+            version,
+        });
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeApi { url, shared, server }
+    }
+
+    // ------------------------------------------------------------ behaviour
+
+    pub fn set_now(&self, t: DateTime<Utc>) {
+        self.shared.lock().now = Some(t);
+    }
+
+    pub fn set_send_delay(&self, d: Duration) {
+        self.shared.lock().send_delay = d;
+    }
+
+    /// The next `times` calls of `method` (to `chat_id`, if given) fail with `kind`.
+    pub fn fail(&self, method: &str, chat_id: Option<i64>, times: usize, kind: FaultKind) {
+        self.shared.lock().faults.push(Fault {
+            method: method.into(),
+            chat_id,
+            remaining: times,
+            kind,
+        });
+    }
+
+    // ------------------------------------------------------------ updates in
+
+    /// Queues an update body (`{"message": …}` etc.) under a fresh update_id; returns the id.
+    pub fn push(&self, mut body: Value) -> i64 {
+        let id = {
+            let mut inner = self.shared.lock();
+            let id = inner.next_update_id;
+            inner.next_update_id += 1;
+            body["update_id"] = json!(id);
+            inner.queue.push(body);
+            id
+        };
+        self.shared.bump();
+        id
+    }
+
+    /// Queues an exact update again, as Telegram does when it redelivers.
+    pub fn push_raw(&self, update: Value) {
+        self.shared.lock().queue.push(update);
+        self.shared.bump();
+    }
+
+    fn message_id(&self) -> i64 {
+        let mut inner = self.shared.lock();
+        let id = inner.next_message_id;
+        inner.next_message_id += 1;
+        id
+    }
+
+    fn date(&self, at: Option<DateTime<Utc>>) -> i64 {
+        at.or(self.shared.lock().now).unwrap_or_else(Utc::now).timestamp()
+    }
+
+    /// The update JSON of a private text message, without queueing it.
+    pub fn text_update(&self, user: &TgUser, text: &str, at: Option<DateTime<Utc>>) -> (Value, i64) {
+        let message_id = self.message_id();
+        let body = json!({"message": {
+            "message_id": message_id,
+            "date": self.date(at),
+            "chat": user.private_chat(),
+            "from": user.json(),
+            "text": text,
+        }});
+        (body, message_id)
+    }
+
+    /// A member writes `text` to the bot; returns (update_id, message_id).
+    pub fn text(&self, user: &TgUser, text: &str) -> (i64, i64) {
+        self.text_at(user, text, None)
+    }
+
+    pub fn text_at(&self, user: &TgUser, text: &str, at: Option<DateTime<Utc>>) -> (i64, i64) {
+        let (body, message_id) = self.text_update(user, text, at);
+        (self.push(body), message_id)
+    }
+
+    pub fn group_text(&self, user: &TgUser, group_id: i64, text: &str) -> i64 {
+        let message_id = self.message_id();
+        let date = self.date(None);
+        self.push(json!({"message": {
+            "message_id": message_id, "date": date,
+            "chat": {"id": group_id, "type": "supergroup", "title": "人社局党支部"},
+            "from": user.json(), "text": text,
+        }}))
+    }
+
+    pub fn photo(&self, user: &TgUser, file_id: &str, caption: Option<&str>) -> (i64, i64) {
+        let message_id = self.message_id();
+        let date = self.date(None);
+        let mut message = json!({
+            "message_id": message_id, "date": date, "chat": user.private_chat(), "from": user.json(),
+            "photo": [
+                {"file_id": format!("{file_id}-small"), "file_unique_id": "s", "width": 90, "height": 90},
+                {"file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 960},
+            ],
+        });
+        if let Some(c) = caption {
+            message["caption"] = json!(c);
+        }
+        (self.push(json!({ "message": message })), message_id)
+    }
+
+    pub fn location(&self, user: &TgUser, latitude: f64, longitude: f64) -> i64 {
+        let message_id = self.message_id();
+        let date = self.date(None);
+        self.push(json!({"message": {
+            "message_id": message_id, "date": date, "chat": user.private_chat(), "from": user.json(),
+            "location": {"latitude": latitude, "longitude": longitude},
+        }}))
+    }
+
+    pub fn sticker(&self, user: &TgUser) -> i64 {
+        let message_id = self.message_id();
+        let date = self.date(None);
+        self.push(json!({"message": {
+            "message_id": message_id, "date": date, "chat": user.private_chat(), "from": user.json(),
+            "sticker": {"file_id": "sticker-1", "file_unique_id": "st1", "type": "regular",
+                        "width": 512, "height": 512, "is_animated": false, "is_video": false},
+        }}))
+    }
+
+    /// A member presses an inline button on message `message_id`.
+    pub fn press(&self, user: &TgUser, message_id: i64, data: &str) -> i64 {
+        let date = self.date(None);
+        let id = format!("cb-{}-{}", user.id, self.message_id());
+        self.push(json!({"callback_query": {
+            "id": id, "from": user.json(), "chat_instance": "ci", "data": data,
+            "message": {"message_id": message_id, "date": date, "chat": user.private_chat(),
+                        "from": {"id": BOT_ID, "is_bot": true, "first_name": "三送助手"}, "text": "…"},
+        }}))
+    }
+
+    // ------------------------------------------------------------ observations
+
+    pub fn calls(&self, method: &str) -> Vec<Call> {
+        self.shared
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .cloned()
+            .collect()
+    }
+
+    pub fn outgoing(&self) -> Vec<Outgoing> {
+        self.shared.lock().outgoing.clone()
+    }
+
+    pub fn outgoing_to(&self, chat_id: i64) -> Vec<Outgoing> {
+        self.shared
+            .lock()
+            .outgoing
+            .iter()
+            .filter(|o| o.chat_id == chat_id)
+            .cloned()
+            .collect()
+    }
+
+    /// Updates the bot has not yet confirmed.
+    pub fn unconfirmed(&self) -> usize {
+        self.shared.lock().queue.len()
+    }
+
+    /// Waits until `check` sees what it wants in the fake's state, or fails the test.
+    pub async fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&FakeView<'_>) -> Option<T>) -> T {
+        let mut rx = self.shared.version.subscribe();
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            {
+                let inner = self.shared.lock();
+                if let Some(found) = check(&FakeView(&inner)) {
+                    return found;
+                }
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => panic!("fake API stopped while waiting for {what}"),
+                Err(_) => panic!(
+                    "timed out waiting for {what}; outgoing so far: {:#?}",
+                    self.outgoing()
+                ),
+            }
+        }
+    }
+
+    /// The first message to `chat_id` after position `after` (sends and edits).
+    pub async fn next_to(&self, chat_id: i64, after: usize) -> Outgoing {
+        self.wait_for(&format!("a message to chat {chat_id} after #{after}"), |v| {
+            v.outgoing()
+                .iter()
+                .find(|o| o.chat_id == chat_id && o.seq >= after)
+                .cloned()
+        })
+        .await
+    }
+
+    /// Number of outgoing messages so far (a position for [`FakeApi::next_to`]).
+    pub fn mark(&self) -> usize {
+        self.shared.lock().outgoing.len()
+    }
+}
+
+/// A read-only view of the fake's state inside [`FakeApi::wait_for`].
+pub struct FakeView<'a>(&'a Inner);
+
+impl FakeView<'_> {
+    pub fn outgoing(&self) -> &[Outgoing] {
+        &self.0.outgoing
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<&Call> {
+        self.0
+            .calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .collect()
+    }
+
+    pub fn unconfirmed(&self) -> usize {
+        self.0.queue.len()
+    }
+}
+
+// ---------------------------------------------------------------- the server side
+
+fn ok(result: Value) -> Response {
+    (StatusCode::OK, axum::Json(json!({"ok": true, "result": result}))).into_response()
+}
+
+fn err(status: StatusCode, description: &str, parameters: Option<Value>) -> Response {
+    let mut body = json!({"ok": false, "error_code": status.as_u16(), "description": description});
+    if let Some(p) = parameters {
+        body["parameters"] = p;
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn me() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "三送助手", "username": BOT_USERNAME,
+           "can_join_groups": true, "can_read_all_group_messages": false,
+           "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false})
+}
+
+fn chat_json(chat_id: i64) -> Value {
+    if chat_id < 0 {
+        json!({"id": chat_id, "type": "supergroup", "title": "group"})
+    } else {
+        json!({"id": chat_id, "type": "private", "first_name": "member"})
+    }
+}
+
+fn buttons(markup: &Value) -> Vec<Vec<(String, String)>> {
+    markup["inline_keyboard"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    row.as_array()
+                        .map(|bs| {
+                            bs.iter()
+                                .map(|b| {
+                                    (
+                                        b["text"].as_str().unwrap_or("").to_owned(),
+                                        b["callback_data"].as_str().unwrap_or("").to_owned(),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn chat_id_of(params: &Value) -> Option<i64> {
+    params["chat_id"]
+        .as_i64()
+        .or_else(|| params["chat_id"].as_str().and_then(|s| s.parse().ok()))
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Path((bot, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if bot != format!("bot{TOKEN}") {
+        return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
+    }
+    let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let method_lc = method.to_ascii_lowercase();
+    let (fault, delay) = {
+        let mut inner = shared.lock();
+        inner.calls.push(Call {
+            method: method.clone(),
+            params: params.clone(),
+            at: Instant::now(),
+        });
+        let chat = chat_id_of(&params);
+        let fault = inner
+            .faults
+            .iter_mut()
+            .find(|f| {
+                f.remaining > 0
+                    && f.method.eq_ignore_ascii_case(&method)
+                    && (f.chat_id.is_none() || f.chat_id == chat)
+            })
+            .map(|f| {
+                f.remaining -= 1;
+                f.kind
+            });
+        let delay = if method_lc.starts_with("send") || method_lc.starts_with("edit") {
+            inner.send_delay
+        } else {
+            Duration::ZERO
+        };
+        (fault, delay)
+    };
+    shared.bump();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match fault {
+        Some(FaultKind::RetryAfter(s)) => {
+            return err(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too Many Requests: retry after {s}"),
+                Some(json!({"retry_after": s})),
+            );
+        }
+        Some(FaultKind::Blocked) => {
+            return err(
+                StatusCode::FORBIDDEN,
+                "Forbidden: bot was blocked by the user",
+                None,
+            );
+        }
+        Some(FaultKind::ServerError) => {
+            return err(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None);
+        }
+        None => {}
+    }
+    match method_lc.as_str() {
+        "getme" => ok(me()),
+        "getupdates" => get_updates(&shared, &params).await,
+        "deletewebhook" | "setwebhook" | "setmycommands" | "deletemycommands" | "answercallbackquery" => {
+            ok(json!(true))
+        }
+        "sendmessage" => {
+            let Some(chat_id) = chat_id_of(&params) else {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: chat_id is empty", None);
+            };
+            let text = params["text"].as_str().unwrap_or("").to_owned();
+            if text.is_empty() {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: message text is empty",
+                    None,
+                );
+            }
+            if text.encode_utf16().count() > 4096 {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: message is too long", None);
+            }
+            let message_id = {
+                let mut inner = shared.lock();
+                let id = inner.next_message_id;
+                inner.next_message_id += 1;
+                let seq = inner.outgoing.len();
+                inner.outgoing.push(Outgoing {
+                    seq,
+                    edit: false,
+                    chat_id,
+                    message_id: id,
+                    text: text.clone(),
+                    buttons: buttons(&params["reply_markup"]),
+                });
+                id
+            };
+            shared.bump();
+            ok(
+                json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
+                      "from": me(), "text": text}),
+            )
+        }
+        "editmessagetext" => {
+            let Some(chat_id) = chat_id_of(&params) else {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: chat_id is empty", None);
+            };
+            let message_id = params["message_id"].as_i64().unwrap_or(0);
+            let text = params["text"].as_str().unwrap_or("").to_owned();
+            {
+                let mut inner = shared.lock();
+                let seq = inner.outgoing.len();
+                inner.outgoing.push(Outgoing {
+                    seq,
+                    edit: true,
+                    chat_id,
+                    message_id,
+                    text: text.clone(),
+                    buttons: buttons(&params["reply_markup"]),
+                });
+            }
+            shared.bump();
+            ok(
+                json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
+                      "from": me(), "text": text}),
+            )
+        }
+        _ => err(StatusCode::NOT_FOUND, "Not Found: method not found", None),
+    }
+}
+
+/// Long polling with Telegram's offset rules: `offset` confirms every update below it; the
+/// rest are returned (at most `limit`), waiting up to `timeout` seconds for one to arrive.
+async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Response {
+    let offset = params["offset"].as_i64();
+    let limit = params["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
+    let timeout = Duration::from_secs(params["timeout"].as_u64().unwrap_or(0).min(50));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut rx = shared.version.subscribe();
+    loop {
+        {
+            let mut inner = shared.lock();
+            if let Some(offset) = offset {
+                inner
+                    .queue
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                inner.confirmed_offset = inner.confirmed_offset.max(offset);
+            }
+            if !inner.queue.is_empty() {
+                let batch: Vec<Value> = inner.queue.iter().take(limit).cloned().collect();
+                return ok(Value::Array(batch));
+            }
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return ok(json!([])),
+        }
+    }
+}
+
+/// Group outgoing messages by chat (for assertions over many members).
+pub fn by_chat(outgoing: &[Outgoing]) -> HashMap<i64, Vec<&Outgoing>> {
+    let mut map: HashMap<i64, Vec<&Outgoing>> = HashMap::new();
+    for o in outgoing {
+        map.entry(o.chat_id).or_default().push(o);
+    }
+    map
+}
