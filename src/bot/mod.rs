@@ -7,10 +7,12 @@ pub mod inbox;
 pub mod send;
 
 use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures::FutureExt;
 use teloxide::dispatching::{Dispatcher, UpdateHandler};
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
@@ -56,18 +58,32 @@ impl Runtime {
     /// a crash in between repeats the (idempotent) handling rather than losing the reply.
     async fn handle(&self, update: Update) {
         let update_id = i64::from(update.id.0);
-        let outcome = match convert::incoming(&update, self.core.now()) {
+        let (outcome, error) = match convert::incoming(&update, self.core.now()) {
             Some(incoming) => {
-                let replies = chat::handle(&self.core, &self.identity, &incoming).await;
-                self.sender.deliver(incoming.chat.id, &replies).await;
-                "ok"
+                // A panic here would take the chat's dispatcher worker (and then the dispatcher)
+                // down with it; contain it to this update.
+                let handled = AssertUnwindSafe(chat::handle(&self.core, &self.identity, &incoming))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::error!(update = update_id, "handler panicked");
+                        chat::Handled {
+                            replies: chat::apology(&incoming),
+                            failure: Some("panic".into()),
+                        }
+                    });
+                self.sender.deliver(incoming.chat.id, &handled.replies).await;
+                match handled.failure {
+                    None => ("ok", None),
+                    Some(e) => ("failed", Some(e)),
+                }
             }
-            None => "ignored",
+            None => ("ignored", None),
         };
         if let Err(e) = self
             .core
             .store
-            .inbox_finish(update_id, outcome, None, self.core.now())
+            .inbox_finish(update_id, outcome, error.as_deref(), self.core.now())
             .await
         {
             tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");

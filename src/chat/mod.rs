@@ -121,18 +121,38 @@ pub struct BotIdentity {
     pub username: Option<String>,
 }
 
+/// The outcome of handling one event: what to send, and the internal failure (if any) that
+/// the person was apologised to for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    pub replies: Vec<Reply>,
+    pub failure: Option<String>,
+}
+
 /// Handles one event. Never fails: every error has become a reply (or a log line) here.
-pub async fn handle(core: &Core, me: &BotIdentity, msg: &Incoming) -> Vec<Reply> {
+pub async fn handle(core: &Core, me: &BotIdentity, msg: &Incoming) -> Handled {
     match route(core, me, msg).await {
-        Ok(replies) => replies,
-        Err(Error::User(e)) => {
-            error_replies(msg, texts::user_error(&e, &core.config, me.username.as_deref()))
-        }
+        Ok(replies) => Handled {
+            replies,
+            failure: None,
+        },
+        Err(Error::User(e)) => Handled {
+            replies: error_replies(msg, texts::user_error(&e, &core.config, me.username.as_deref())),
+            failure: None,
+        },
         Err(e) => {
             tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, "handling an update failed");
-            error_replies(msg, texts::sorry())
+            Handled {
+                replies: error_replies(msg, texts::sorry()),
+                failure: Some(e.to_string()),
+            }
         }
     }
+}
+
+/// The apology for an event whose handling broke down entirely (a bug).
+pub fn apology(msg: &Incoming) -> Vec<Reply> {
+    error_replies(msg, texts::sorry())
 }
 
 /// A button press must always be answered, or the person's client shows a spinner.

@@ -2,7 +2,7 @@
 
 use sansong::domain::Role;
 
-use crate::support::{TestApp, TgUser, cli, repo_path};
+use crate::support::{TestApp, TgUser, cli, cli_env, repo_path};
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -179,4 +179,24 @@ async fn members_lists_members_as_a_table_or_as_json_rows_with_the_documented_fi
     let (code, table, _) = cli(&app.db_url, &["members"]);
     assert_eq!(code, 0);
     assert!(table.contains("张三") && table.contains("共 2 人"), "{table}");
+}
+
+#[tokio::test]
+async fn settings_come_from_the_environment_and_bad_ones_stop_the_program_with_the_reason() {
+    let (_dir, url) = temp_db();
+    let (code, _, err) = cli_env(&url, &["members"], &[("SANSONG_TIMEZONE", "Mars/Olympus")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("配置有误") && err.contains("Mars/Olympus"), "{err}");
+
+    let (code, _, err) = cli_env(
+        &url,
+        &["members"],
+        &[("SANSONG_CONFIG", "/nonexistent/sansong.toml")],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/sansong.toml"), "{err}");
+
+    let (code, _, err) = cli_env(&url, &["run"], &[]);
+    assert_eq!(code, 2, "no token, no bot");
+    assert!(err.contains("TELOXIDE_TOKEN"), "{err}");
 }

@@ -158,3 +158,34 @@ async fn a_member_who_blocked_the_bot_does_not_stop_others_being_answered() {
         "the check-in itself is kept"
     );
 }
+
+#[tokio::test]
+async fn an_internal_failure_is_apologised_for_and_recorded_without_stopping_the_bot() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_007, "吴九");
+    app.register(&user, "人社局", Role::Member).await;
+    sqlx::query("DROP TABLE dialogues")
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
+
+    let (update_id, _) = app.fake.text(&user, "/checkin");
+    let reply = app.fake.next_to(user.id, 0).await;
+    assert!(reply.text.contains("抱歉，系统出了点问题"), "{}", reply.text);
+    assert!(
+        !reply.text.contains("dialogues"),
+        "no internals shown: {}",
+        reply.text
+    );
+
+    let after = app.say(&user, "/checkin 送政策 一行登记不需要对话表").await;
+    assert!(after.text.contains("✅ 已登记"), "{}", after.text);
+    app.settle().await;
+    let outcome: (String, String) = sqlx::query_as("SELECT outcome, error FROM inbox WHERE update_id = ?")
+        .bind(update_id)
+        .fetch_one(app.core.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(outcome.0, "failed");
+    assert!(outcome.1.contains("dialogues"), "{}", outcome.1);
+}

@@ -254,7 +254,11 @@ impl Binary {
             )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(if std::env::var("BIN_STDERR").is_ok() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("the sansong binary starts");
         Binary { child }
@@ -301,14 +305,22 @@ impl Drop for Binary {
 
 /// Runs a one-shot CLI command on a database; returns (exit code, stdout, stderr).
 pub fn cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sansong"))
+    cli_env(db_url, args, &[])
+}
+
+/// [`cli`] with extra environment variables.
+pub fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+    command
         .args(args)
         .env("SANSONG_DATABASE_URL", db_url)
         .env("SANSONG_CONFIG", repo_path("config/default.toml"))
         .env_remove("TELOXIDE_TOKEN")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the sansong binary runs");
+        .env_remove("RUST_LOG");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("the sansong binary runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

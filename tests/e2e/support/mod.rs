@@ -3,7 +3,7 @@
 pub mod app;
 pub mod fake_api;
 
-pub use app::{Binary, TestApp, beijing, cli, default_now, repo_path};
+pub use app::{Binary, TestApp, beijing, cli, cli_env, default_now, repo_path};
 pub use fake_api::{FaultKind, TgUser};
 
 /// Whether a reply reads as a short, polite Chinese sentence (not an error dump).
