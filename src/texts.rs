@@ -270,9 +270,6 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
             c.site_name.as_deref().unwrap_or("未指定站点"),
             one_line(&c.description, 80)
         );
-        if let Some(n) = c.people_served {
-            let _ = write!(s, "（{n}人）");
-        }
         if c.photo_file_id.is_some() {
             s.push_str(" 📷");
         }
@@ -332,16 +329,16 @@ pub const BUTTON_CONFIRM: &str = "✅ 确认登记";
 pub const BUTTON_CANCEL: &str = "取消";
 
 pub fn wizard_kind() -> String {
-    "开始登记（随时可发送 /cancel 退出）。\n第 1 步：请选择活动类型。".into()
+    "开始登记（随时可发送 /cancel 退出）。\n请选择活动类型：".into()
 }
 
 pub fn wizard_site(kind: &str) -> String {
-    format!("类型：{kind}\n第 2 步：请选择站点。")
+    format!("类型：{kind}\n请选择站点：")
 }
 
 pub fn wizard_describe(kind: &str, site: Option<&str>) -> String {
     format!(
-        "类型：{kind}\n站点：{}\n第 3 步：请用一段文字说明做了什么（可写上人数，如“服务12人”）。",
+        "类型：{kind}\n站点：{}\n请用一段文字说明做了什么（可写上人数，如“服务12人”）。",
         site.unwrap_or("未指定")
     )
 }
@@ -350,7 +347,7 @@ pub fn wizard_extras(has_photo: bool, has_location: bool) -> String {
     let mut s = String::new();
     match (has_photo, has_location) {
         (false, false) => s.push_str(
-            "已记下内容。\n第 4 步（可选）：可以发送一张照片和/或位置作为记录；不需要就点「下一步」。",
+            "已记下内容。\n如需要，可以再发送一张照片和/或位置作为记录（可选）；不需要就点「下一步」。",
         ),
         (true, false) => s.push_str("已收到照片。还可以发送位置，或点「下一步」。"),
         (false, true) => s.push_str("已收到位置。还可以发送照片，或点「下一步」。"),

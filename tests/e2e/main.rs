@@ -9,4 +9,5 @@ mod durability;
 mod registration;
 mod robustness;
 mod roles;
+mod transcript;
 mod weeks;

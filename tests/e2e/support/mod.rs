@@ -6,6 +6,7 @@ pub mod fake_api;
 pub use app::{Binary, TestApp, beijing, cli, cli_env, default_now, repo_path};
 pub use fake_api::{FaultKind, TgUser};
 
+#[allow(dead_code)]
 /// Whether a reply reads as a short, polite Chinese sentence (not an error dump).
 pub fn is_polite_chinese(text: &str) -> bool {
     let has_cjk = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
