@@ -247,11 +247,35 @@ impl Config {
                 what: "between 1 and 50",
             });
         }
-        if raw.invite_uses == 0 || raw.invite_days == 0 {
-            return Err(ConfigError::OutOfRange {
-                key: "invite_uses and invite_days",
-                what: "at least 1",
-            });
+        let ranges: [(&'static str, u32, u32, u32, &'static str); 5] = [
+            ("invite_uses", raw.invite_uses, 1, 10_000, "between 1 and 10000"),
+            ("invite_days", raw.invite_days, 1, 366, "between 1 and 366"),
+            (
+                "undo_window_hours",
+                raw.undo_window_hours,
+                1,
+                720,
+                "between 1 and 720",
+            ),
+            (
+                "inbox_retention_hours",
+                raw.inbox_retention_hours,
+                48,
+                8760,
+                "between 48 and 8760",
+            ),
+            (
+                "dialogue_ttl_hours",
+                raw.dialogue_ttl_hours,
+                1,
+                720,
+                "between 1 and 720",
+            ),
+        ];
+        for (key, value, low, high, what) in ranges {
+            if !(low..=high).contains(&value) {
+                return Err(ConfigError::OutOfRange { key, what });
+            }
         }
         let hours = |h: u32| chrono::Duration::hours(i64::from(h));
         Ok(Config {
@@ -265,8 +289,8 @@ impl Config {
             undo_window: hours(raw.undo_window_hours),
             invite_uses: raw.invite_uses,
             invite_days: raw.invite_days,
-            inbox_retention: hours(raw.inbox_retention_hours.max(48)),
-            dialogue_ttl: hours(raw.dialogue_ttl_hours.max(1)),
+            inbox_retention: hours(raw.inbox_retention_hours),
+            dialogue_ttl: hours(raw.dialogue_ttl_hours),
             kinds: Kinds::new(raw.kinds)?,
         })
     }
@@ -293,6 +317,21 @@ mod tests {
         };
         let err = Config::from_raw(raw).unwrap_err().to_string();
         assert!(err.contains("Mars/Olympus"), "{err}");
+    }
+
+    #[test]
+    fn values_outside_their_range_are_refused_with_the_key() {
+        for toml in [
+            "invite_days = 10000",
+            "undo_window_hours = 0",
+            "dialogue_ttl_hours = 4000000000",
+            "inbox_retention_hours = 1",
+        ] {
+            let fig = Figment::from(Serialized::defaults(RawConfig::default())).merge(Toml::string(toml));
+            let err = Config::from_figment(fig).unwrap_err().to_string();
+            let key = toml.split(' ').next().unwrap();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
     }
 
     #[test]

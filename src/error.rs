@@ -21,8 +21,10 @@ pub enum UserError {
     Forbidden { needed: Role },
     #[error("organisers may only act for their own unit")]
     OtherUnit,
-    #[error("unknown unit {0:?}")]
-    UnknownUnit(String),
+    #[error("organisers may only invite members")]
+    InviteRoleTooHigh,
+    #[error("unknown unit {name:?}")]
+    UnknownUnit { name: String, candidates: Vec<String> },
     #[error("check-ins only in a private chat")]
     PrivateOnly,
     #[error("check-in text is empty")]
@@ -43,16 +45,33 @@ pub enum UserError {
     NothingToUndo,
     #[error("check-in {0} is too old to undo")]
     UndoTooOld(i64),
-    #[error("check-in {0} belongs to someone else")]
-    UndoNotYours(i64),
+    /// Someone else's check-in, or none at all: the same answer, so ids cannot be probed.
+    #[error("no check-in {0} of this member")]
+    NotYourCheckin(i64),
     #[error("check-in {0} was already undone")]
     AlreadyUndone(i64),
-    #[error("no check-in {0}")]
-    NoSuchCheckin(i64),
     #[error(transparent)]
     Week(#[from] WeekError),
-    #[error("bad argument {0:?}")]
-    BadArgument(String),
+    #[error("bad argument {given:?} for {usage:?}")]
+    BadArgument { given: String, usage: Usage },
+}
+
+/// Which command's arguments were wrong, so the reply can show the right form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Undo,
+    Invite,
+    InviteUses,
+    InviteExpiry,
+}
+
+impl UserError {
+    pub fn bad_argument(given: &str, usage: Usage) -> UserError {
+        UserError::BadArgument {
+            given: given.trim().chars().take(40).collect(),
+            usage,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,4 +84,72 @@ pub enum Error {
     Internal(#[from] anyhow::Error),
 }
 
+impl Error {
+    /// A failure that may well not happen again (the database busy or briefly unreachable):
+    /// worth handling the same update again before apologising.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Db(e) => is_transient_db(e),
+            Error::Internal(e) => e.downcast_ref::<sqlx::Error>().is_some_and(is_transient_db),
+            Error::User(_) => false,
+        }
+    }
+}
+
+fn is_transient_db(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 5 | 6)),
+        _ => false,
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+
+    use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn a_busy_database_is_transient_and_a_user_mistake_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut holder = store.pool().acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let mut impatient = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .busy_timeout(Duration::ZERO)
+            .connect()
+            .await
+            .unwrap();
+
+        let busy = sqlx::query("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            .execute(&mut impatient)
+            .await
+            .unwrap_err();
+
+        assert!(Error::from(busy).is_transient());
+        assert!(!Error::from(UserError::NothingToUndo).is_transient());
+        let missing_table = sqlx::query("SELECT * FROM no_such_table")
+            .execute(&mut impatient)
+            .await
+            .unwrap_err();
+        assert!(!Error::from(missing_table).is_transient());
+        impatient.close().await.unwrap();
+    }
+}

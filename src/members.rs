@@ -9,7 +9,11 @@ use rand::distributions::Alphanumeric;
 
 use crate::core::Core;
 use crate::domain::{MemberStatus, Person, Role};
-use crate::error::{Result, UserError};
+use crate::error::{Result, Usage, UserError};
+
+/// The most people one invite may admit, and the longest it may stay valid.
+pub const MAX_INVITE_USES: u32 = 10_000;
+pub const MAX_INVITE_DAYS: i64 = 366;
 use crate::org::find_unit;
 use crate::store::meta::BOT_USERNAME;
 use crate::store::{Invite, Member, MemberListing, NewInvite, Redeemed, Unit};
@@ -95,7 +99,7 @@ pub async fn create_invite(
     let (unit, created_by) = match actor {
         Actor::Cli => {
             let Some(name) = &request.unit else {
-                return Err(UserError::BadArgument("--unit".into()).into());
+                return Err(UserError::bad_argument("", Usage::Invite).into());
             };
             (resolve_unit(core, name).await?, "cli".to_owned())
         }
@@ -113,21 +117,23 @@ pub async fn create_invite(
                     return Err(UserError::OtherUnit.into());
                 }
                 if role > Role::Member {
-                    return Err(UserError::Forbidden { needed: Role::Admin }.into());
+                    return Err(UserError::InviteRoleTooHigh.into());
                 }
             }
             (unit, format!("tg:{}", m.telegram_id))
         }
     };
     let uses = request.uses.unwrap_or(core.config.invite_uses);
-    if uses == 0 || uses > 10_000 {
-        return Err(UserError::BadArgument(uses.to_string()).into());
+    if uses == 0 || uses > MAX_INVITE_USES {
+        return Err(UserError::bad_argument(&uses.to_string(), Usage::InviteUses).into());
     }
     let expires_in = request
         .expires_in
         .unwrap_or_else(|| Duration::days(i64::from(core.config.invite_days)));
-    if expires_in <= Duration::zero() || expires_in > Duration::days(366) {
-        return Err(UserError::BadArgument(format!("{}h", expires_in.num_hours())).into());
+    if expires_in <= Duration::zero() || expires_in > Duration::days(MAX_INVITE_DAYS) {
+        return Err(
+            UserError::bad_argument(&format!("{}h", expires_in.num_hours()), Usage::InviteExpiry).into(),
+        );
     }
     let invite = core
         .store
@@ -172,9 +178,13 @@ pub async fn list(core: &Core, actor: &Actor, unit: Option<&str>) -> Result<Vec<
 /// The unit a person names, or a polite refusal.
 pub async fn resolve_unit(core: &Core, name: &str) -> Result<Unit> {
     let units = core.store.units().await?;
-    find_unit(&units, name)
-        .cloned()
-        .map_err(|_| UserError::UnknownUnit(name.trim().to_owned()).into())
+    find_unit(&units, name).cloned().map_err(|candidates| {
+        UserError::UnknownUnit {
+            name: name.trim().to_owned(),
+            candidates: candidates.iter().map(|u| u.name.clone()).collect(),
+        }
+        .into()
+    })
 }
 
 /// An unguessable invite code: 22 characters of [A-Za-z0-9] from the OS's generator (~131 bits).
@@ -192,15 +202,13 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = crate::normalize::fold(s.trim());
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
-    let n: i64 = digits.parse().ok()?;
-    if n <= 0 {
-        return None;
-    }
+    // Anything longer than a few years is a typo; refusing it also keeps the arithmetic safe.
+    let n: i64 = digits.parse().ok().filter(|n| (1..=100_000).contains(n))?;
     match unit.trim() {
-        "" | "d" | "天" | "日" => Some(Duration::days(n)),
-        "h" | "小时" | "时" => Some(Duration::hours(n)),
-        "m" | "min" | "分钟" => Some(Duration::minutes(n)),
-        "w" | "周" | "星期" => Some(Duration::weeks(n)),
+        "" | "d" | "天" | "日" => Duration::try_days(n),
+        "h" | "小时" | "时" => Duration::try_hours(n),
+        "m" | "min" | "分钟" => Duration::try_minutes(n),
+        "w" | "周" | "星期" => Duration::try_weeks(n),
         _ => None,
     }
 }
@@ -242,5 +250,11 @@ mod tests {
         assert_eq!(parse_duration("0d"), None);
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("7y"), None);
+        assert_eq!(
+            parse_duration("99999999999w"),
+            None,
+            "huge numbers are refused, not a panic"
+        );
+        assert_eq!(parse_duration("9223372036854775807d"), None);
     }
 }

@@ -13,7 +13,7 @@ use crate::checkins::parse::MAX_DESCRIPTION_CHARS;
 use crate::checkins::{Receipt, WeekView};
 use crate::config::{Config, Kinds};
 use crate::domain::{LinkKind, Role};
-use crate::error::UserError;
+use crate::error::{Usage, UserError};
 use crate::org::{OrgProblem, OrgProblemKind};
 use crate::store::{Checkin, Invite, Member, MemberListing, OrgLoadReport, Site};
 use crate::week::{Week, WeekError};
@@ -136,7 +136,7 @@ pub fn help(role: Role, kinds: &Kinds) -> String {
     }
     let _ = write!(
         s,
-        "\n快速登记：\n/checkin {} 为新球社区居民宣讲社保政策\n\
+        "\n快速登记：\n/checkin {} 为社区居民宣讲社保政策\n\
          也可以发送带说明的照片，如「#{} 看望五保户」。\n\
          只发送 /checkin 可按步骤登记。照片和位置都不是必需的。",
         first_kind(kinds),
@@ -184,11 +184,9 @@ pub fn status(member: &Member, sites: &[Site], week_count: i64, kinds: &Kinds) -
 
 pub fn receipt(r: &Receipt, kinds: &Kinds, config: &Config) -> String {
     let c = &r.checkin;
-    let mut s = if r.fresh {
-        format!("✅ 已登记，编号 #{}\n", c.id)
-    } else {
-        format!("✅ 这条活动已经登记过了（编号 #{}），不会重复计算。\n", c.id)
-    };
+    // A repeat (Telegram redelivering, or a restart finishing the work) shows the same receipt:
+    // the member sent the message once, and it is recorded once.
+    let mut s = format!("✅ 已登记，编号 #{}\n", c.id);
     let _ = writeln!(s, "类型：{}", kinds.label(&c.kind));
     let _ = writeln!(s, "站点：{}", c.site_name.as_deref().unwrap_or("未指定"));
     let _ = writeln!(s, "时间：{}", moment(c.sent_at, config.timezone));
@@ -384,6 +382,10 @@ pub fn wizard_confirm(d: &DraftSummary<'_>) -> String {
     s
 }
 
+pub fn wizard_photo_needs_text() -> String {
+    "已收到照片。请再发一段文字，说明做了什么。".into()
+}
+
 pub fn wizard_cancelled() -> String {
     "已取消本次登记，没有保存任何内容。".into()
 }
@@ -470,10 +472,19 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("抱歉，这项功能仅限{}使用。", role_label(*needed))
         }
         UserError::OtherUnit => "抱歉，您只能管理本单位的事务。".into(),
-        UserError::UnknownUnit(name) => format!("抱歉，没有找到单位「{name}」，请核对名称。"),
+        UserError::InviteRoleTooHigh => {
+            "组织员只能邀请本单位的党员；邀请组织员或管理员，请联系管理员。".into()
+        }
+        UserError::UnknownUnit { name, candidates } if candidates.is_empty() => {
+            format!("抱歉，没有找到单位「{name}」，请核对名称。")
+        }
+        UserError::UnknownUnit { name, candidates } => format!(
+            "「{name}」可能指多个单位：{}。请写出完整的单位名称。",
+            candidates.join("、")
+        ),
         UserError::PrivateOnly => private_only(bot_username),
         UserError::EmptyCheckin => format!(
-            "请写明活动类型和内容，例如：\n/checkin {} 为新球社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
+            "请写明活动类型和内容，例如：\n/checkin {} 为社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
             first_kind(kinds)
         ),
         UserError::UnknownKind(word) => format!(
@@ -514,15 +525,14 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         ),
         UserError::NothingToUndo => "您目前没有可以撤销的登记。".into(),
         UserError::UndoTooOld(id) => format!(
-            "#{id} 已超过 {} 小时，不能再撤销。如需更正，请联系本单位组织员。",
+            "抱歉，#{id} 已超过 {} 小时，不能再撤销。如确有错误，请联系管理员处理。",
             config.undo_window.num_hours()
         ),
-        UserError::UndoNotYours(id) => format!("抱歉，#{id} 不是您的登记，不能撤销。"),
+        UserError::NotYourCheckin(id) => {
+            format!("抱歉，没有找到您编号为 #{id} 的登记（只能撤销自己的登记）。请发送 /week 查看本周登记。")
+        }
         UserError::AlreadyUndone(id) => {
             format!("#{id} 已经撤销过了，无需再次撤销。请发送 /week 查看本周登记。")
-        }
-        UserError::NoSuchCheckin(id) => {
-            format!("抱歉，没有找到编号为 #{id} 的登记。请发送 /week 查看本周登记。")
         }
         UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
             format!("{year} 年只有 {weeks} 周，没有第 {week} 周，请重新输入。")
@@ -531,7 +541,15 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::Week(WeekError::Unrecognised(w)) => format!(
             "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
         ),
-        UserError::BadArgument(a) => format!("抱歉，参数「{a}」有误，请发送 /help 查看用法。"),
+        UserError::BadArgument { given, usage } => {
+            let form = match usage {
+                Usage::Undo => "/undo（撤销最近一次）或 /undo 12（撤销编号 #12）",
+                Usage::Invite => "/invite [单位] [member|organiser|admin] [次数，如 10次] [有效期，如 7d]",
+                Usage::InviteUses => "邀请可用次数为 1 到 10000 次，如 /invite 10次",
+                Usage::InviteExpiry => "有效期最长 366 天，如 /invite 7d、/invite 12h",
+            };
+            format!("抱歉，「{given}」看不懂。请这样写：\n{form}")
+        }
     }
 }
 

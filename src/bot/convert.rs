@@ -39,6 +39,7 @@ fn message(update_id: i64, m: &Message) -> Option<Incoming> {
         Content::Photo {
             file_id: largest.file.id.0.clone(),
             caption: m.caption().map(str::to_owned),
+            album: m.media_group_id().map(|g| g.0.clone()),
         }
     } else if let Some(loc) = m.location() {
         Content::Location {

@@ -16,11 +16,11 @@ use futures::FutureExt;
 use teloxide::dispatching::{Dispatcher, UpdateHandler};
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, Me, Update};
+use teloxide::types::{Me, Update};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::chat::{self, BotIdentity};
+use crate::chat::{self, ChatContext};
 use crate::core::Core;
 use crate::domain::Role;
 use crate::jobs::{self, JobContext};
@@ -28,7 +28,7 @@ use crate::store::meta::BOT_USERNAME;
 use crate::texts;
 
 use self::inbox::InboxListener;
-use self::send::{Sender, with_retry};
+use self::send::Sender;
 
 /// A `Bot` for `token`, talking to `api_url` (Telegram's own by default). The HTTP timeout is
 /// longer than the long-polling timeout so an idle poll is not mistaken for a failure.
@@ -50,7 +50,7 @@ pub fn make_bot(token: &str, api_url: Option<&str>, poll_timeout: Duration) -> a
 struct Runtime {
     core: Core,
     sender: Sender,
-    identity: BotIdentity,
+    context: ChatContext,
 }
 
 impl Runtime {
@@ -60,18 +60,7 @@ impl Runtime {
         let update_id = i64::from(update.id.0);
         let (outcome, error) = match convert::incoming(&update, self.core.now()) {
             Some(incoming) => {
-                // A panic here would take the chat's dispatcher worker (and then the dispatcher)
-                // down with it; contain it to this update.
-                let handled = AssertUnwindSafe(chat::handle(&self.core, &self.identity, &incoming))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| {
-                        tracing::error!(update = update_id, "handler panicked");
-                        chat::Handled {
-                            replies: chat::apology(&incoming),
-                            failure: Some("panic".into()),
-                        }
-                    });
+                let handled = self.handle_with_retries(update_id, &incoming).await;
                 self.sender.deliver(incoming.chat.id, &handled.replies).await;
                 match handled.failure {
                     None => ("ok", None),
@@ -89,7 +78,36 @@ impl Runtime {
             tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");
         }
     }
+
+    /// Handles an event, trying again a few times when the failure looks passing (the
+    /// database busy) before settling for the apology.
+    async fn handle_with_retries(&self, update_id: i64, incoming: &chat::Incoming) -> chat::Handled {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            // A panic here would take the chat's dispatcher worker (and then the dispatcher)
+            // down with it; contain it to this update.
+            let handled = AssertUnwindSafe(chat::handle(&self.core, &self.context, incoming))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!(update = update_id, "handler panicked");
+                    chat::Handled {
+                        replies: chat::apology(incoming),
+                        failure: Some("panic".into()),
+                        transient: false,
+                    }
+                });
+            if !handled.transient || attempt >= HANDLE_ATTEMPTS {
+                return handled;
+            }
+            tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
+        }
+    }
 }
+
+/// How often an update is handled when it keeps failing transiently.
+const HANDLE_ATTEMPTS: u32 = 4;
 
 /// Runs the bot until `shutdown`: identifies itself, registers its command menu, starts the
 /// background jobs (polling into the inbox among them) and dispatches updates from the inbox.
@@ -106,7 +124,6 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
         username = username.as_deref().unwrap_or("?"),
         "connected to the Bot API"
     );
-    register_menu(&bot, &core).await;
 
     let notify = Arc::new(Notify::new());
     let jobs = jobs::start(
@@ -121,8 +138,12 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     let runtime = Arc::new(Runtime {
         core: core.clone(),
         sender: Sender::new(bot.clone()),
-        identity: BotIdentity { username },
+        context: ChatContext::new(username),
     });
+    {
+        let (sender, core) = (runtime.sender.clone(), core.clone());
+        tokio::spawn(async move { register_menus(&sender, &core).await });
+    }
     dispatch(bot, runtime, core, notify, &shutdown).await;
     // If dispatching ended on its own, the jobs must stop too.
     shutdown.cancel();
@@ -154,14 +175,33 @@ async fn identify(bot: &Bot, shutdown: &CancellationToken) -> Option<Me> {
     }
 }
 
-/// The command menu Telegram shows members. Best effort: the bot works without it.
-async fn register_menu(bot: &Bot, core: &Core) {
-    let commands: Vec<BotCommand> = texts::menu_entries(Role::Member, core.kinds())
-        .into_iter()
-        .map(|(name, summary)| BotCommand::new(name, summary))
-        .collect();
-    if let Err(e) = with_retry(|| bot.set_my_commands(commands.clone()).into_future()).await {
+/// The command menus: members' by default, and the fuller one in each organiser's and admin's
+/// own chat. Best effort: the bot works without them.
+async fn register_menus(sender: &Sender, core: &Core) {
+    if let Err(e) = sender
+        .set_menu(None, &texts::menu_entries(Role::Member, core.kinds()))
+        .await
+    {
         tracing::warn!(error = %e, "could not register the command menu");
+    }
+    let privileged = match core.store.list_members(None).await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|l| l.member.role > Role::Member)
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list organisers and admins for their menus");
+            return;
+        }
+    };
+    for listing in privileged {
+        let m = &listing.member;
+        if let Err(e) = sender
+            .set_menu(Some(m.telegram_id), &texts::menu_entries(m.role, core.kinds()))
+            .await
+        {
+            tracing::debug!(member = m.id, error = %e, "could not set a member's command menu");
+        }
     }
 }
 

@@ -5,7 +5,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::types::{
+    BotCommand, BotCommandScope, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId,
+    Recipient,
+};
 use teloxide::{ApiError, RequestError};
 
 use crate::chat::{Keyboard, Reply};
@@ -40,6 +43,7 @@ impl Sender {
                         .await
                 }
                 Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
+                Reply::Menu { entries } => self.set_menu(Some(chat_id), entries).await,
             };
             match result {
                 Ok(()) => {}
@@ -111,6 +115,32 @@ impl Sender {
         }
     }
 
+    /// Sets the command menu of one chat, or the default menu (`None`).
+    pub async fn set_menu(
+        &self,
+        chat_id: Option<i64>,
+        entries: &[(&'static str, String)],
+    ) -> Result<(), RequestError> {
+        let commands: Vec<BotCommand> = entries
+            .iter()
+            .map(|(name, summary)| BotCommand::new(*name, summary))
+            .collect();
+        let scope = match chat_id {
+            Some(id) => BotCommandScope::Chat {
+                chat_id: Recipient::Id(ChatId(id)),
+            },
+            None => BotCommandScope::Default,
+        };
+        with_retry(|| {
+            self.bot
+                .set_my_commands(commands.clone())
+                .scope(scope.clone())
+                .into_future()
+        })
+        .await?;
+        Ok(())
+    }
+
     async fn answer(&self, callback_id: &str, text: Option<&str>) -> Result<(), RequestError> {
         let result = with_retry(|| {
             let mut request = self
@@ -153,12 +183,30 @@ where
                 tracing::warn!(seconds = wait.seconds(), "Telegram asked us to slow down");
                 tokio::time::sleep(wait.duration()).await;
             }
-            Err(RequestError::Network(e)) if attempt < MAX_ATTEMPTS => {
-                tracing::debug!(error = %e, attempt, "network error; retrying");
+            Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
+                tracing::debug!(error = %e, attempt, "transient Bot API failure; retrying");
                 tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt))).await;
             }
             other => return other,
         }
+    }
+}
+
+/// Failures worth another try: the network, or the Bot API's own server errors (5xx), which
+/// teloxide reports as an unknown API error carrying the HTTP reason, or as a non-JSON body
+/// from a proxy in front of it.
+pub fn is_transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(description)) => [
+            "Internal Server Error",
+            "Bad Gateway",
+            "Service Unavailable",
+            "Gateway Timeout",
+        ]
+        .iter()
+        .any(|reason| description.contains(reason)),
+        _ => false,
     }
 }
 

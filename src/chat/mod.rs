@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::checkins::{self, Evidence, Source, Via};
 use crate::core::Core;
 use crate::domain::{Person, Role};
-use crate::error::{Error, Result, UserError};
+use crate::error::{Error, Result, Usage, UserError};
 use crate::members::{self, Actor, InviteRequest, Registration};
 use crate::store::Member;
 use crate::texts;
@@ -43,9 +43,11 @@ pub struct ChatRef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     Text(String),
+    /// `album`: Telegram's media group id when several photos were sent together.
     Photo {
         file_id: String,
         caption: Option<String>,
+        album: Option<String>,
     },
     Location {
         latitude: f64,
@@ -77,6 +79,8 @@ pub enum Reply {
         callback_id: String,
         text: Option<String>,
     },
+    /// Set this chat's command menu (an organiser or admin sees more than the default).
+    Menu { entries: Vec<(&'static str, String)> },
 }
 
 impl Reply {
@@ -115,10 +119,34 @@ impl Button {
     }
 }
 
-/// What the platform told us about ourselves.
-#[derive(Debug, Clone, Default)]
-pub struct BotIdentity {
+/// What the conversation needs beyond the core: the bot's own username, and a short memory
+/// of photo albums already answered (an album arrives as one update per photo).
+#[derive(Debug, Default)]
+pub struct ChatContext {
     pub username: Option<String>,
+    albums: std::sync::Mutex<std::collections::VecDeque<(i64, String)>>,
+}
+
+impl ChatContext {
+    pub fn new(username: Option<String>) -> Self {
+        ChatContext {
+            username,
+            albums: Default::default(),
+        }
+    }
+
+    /// True the first time a photo of this album is seen (in this process).
+    fn first_of_album(&self, chat_id: i64, album: &str) -> bool {
+        let mut seen = self.albums.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.iter().any(|(c, a)| *c == chat_id && a == album) {
+            return false;
+        }
+        if seen.len() >= 1024 {
+            seen.pop_front();
+        }
+        seen.push_back((chat_id, album.to_owned()));
+        true
+    }
 }
 
 /// The outcome of handling one event: what to send, and the internal failure (if any) that
@@ -127,24 +155,31 @@ pub struct BotIdentity {
 pub struct Handled {
     pub replies: Vec<Reply>,
     pub failure: Option<String>,
+    /// The failure may pass (a busy database): handling the event again is worth a try.
+    /// Every effect is idempotent, so a repeat cannot double anything.
+    pub transient: bool,
 }
 
 /// Handles one event. Never fails: every error has become a reply (or a log line) here.
-pub async fn handle(core: &Core, me: &BotIdentity, msg: &Incoming) -> Handled {
+pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
     match route(core, me, msg).await {
         Ok(replies) => Handled {
             replies,
             failure: None,
+            transient: false,
         },
         Err(Error::User(e)) => Handled {
             replies: error_replies(msg, texts::user_error(&e, &core.config, me.username.as_deref())),
             failure: None,
+            transient: false,
         },
         Err(e) => {
-            tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, "handling an update failed");
+            let transient = e.is_transient();
+            tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, transient, "handling an update failed");
             Handled {
                 replies: error_replies(msg, texts::sorry()),
                 failure: Some(e.to_string()),
+                transient,
             }
         }
     }
@@ -169,12 +204,13 @@ fn error_replies(msg: &Incoming, text: String) -> Vec<Reply> {
     }
 }
 
-async fn route(core: &Core, me: &BotIdentity, msg: &Incoming) -> Result<Vec<Reply>> {
+async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Reply>> {
     let command = match &msg.content {
         Content::Text(t) => parse_command(t, me.username.as_deref()),
         _ => None,
     };
-    if command.as_ref().is_some_and(|c| c.for_another_bot) {
+    // `/cmd@other_bot` in a group is for another bot; in a private chat it can only mean us.
+    if !msg.chat.private && command.as_ref().is_some_and(|c| c.for_another_bot) {
         return Ok(vec![]);
     }
     if !msg.chat.private {
@@ -196,8 +232,16 @@ async fn route(core: &Core, me: &BotIdentity, msg: &Incoming) -> Result<Vec<Repl
             Some(w) => wizard::on_text(core, &member, msg, w, text).await,
             None => Ok(vec![Reply::send(texts::text_hint(core.kinds()))]),
         },
-        (None, Content::Photo { file_id, caption }) => {
-            on_photo(core, &member, msg, file_id, caption.as_deref()).await
+        (
+            None,
+            Content::Photo {
+                file_id,
+                caption,
+                album,
+            },
+        ) => {
+            let first = album.as_deref().is_none_or(|a| me.first_of_album(msg.chat.id, a));
+            on_photo(core, &member, msg, file_id, caption.as_deref(), first).await
         }
         (None, Content::Location { latitude, longitude }) => match wizard::load(core, msg.chat.id).await? {
             Some(w) if wizard::wants_evidence(&w) => {
@@ -220,7 +264,7 @@ async fn route(core: &Core, me: &BotIdentity, msg: &Incoming) -> Result<Vec<Repl
 }
 
 /// In a group the bot keeps quiet, except to send people who try to use it to a private chat.
-fn in_group(core: &Core, me: &BotIdentity, msg: &Incoming, is_command: bool) -> Vec<Reply> {
+fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> Vec<Reply> {
     let looks_like_checkin = match &msg.content {
         Content::Photo { caption: Some(c), .. } => checkins::parse_checkin(c, core.kinds()).is_ok(),
         _ => false,
@@ -248,7 +292,13 @@ async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Re
     Ok(match registration {
         Registration::New(m) => {
             let sites = core.store.sites_of(m.unit_id).await?;
-            vec![Reply::send(texts::welcome(&m, &sites, core.kinds()))]
+            let mut replies = vec![Reply::send(texts::welcome(&m, &sites, core.kinds()))];
+            if m.role > Role::Member {
+                replies.push(Reply::Menu {
+                    entries: texts::menu_entries(m.role, core.kinds()),
+                });
+            }
+            replies
         }
         Registration::Existing(m) => {
             let sites = core.store.sites_of(m.unit_id).await?;
@@ -333,14 +383,26 @@ async fn on_photo(
     msg: &Incoming,
     file_id: &str,
     caption: Option<&str>,
+    first_of_album: bool,
 ) -> Result<Vec<Reply>> {
+    let caption = caption.map(str::trim).filter(|c| !c.is_empty());
     if let Some(w) = wizard::load(core, msg.chat.id).await? {
         if wizard::wants_evidence(&w) {
-            return wizard::on_photo(core, msg, w, file_id, caption).await;
+            let replies = wizard::on_photo(core, msg, w, file_id, caption).await?;
+            // The rest of an album updates the draft quietly: one answer per album.
+            return Ok(if first_of_album || caption.is_some() {
+                replies
+            } else {
+                vec![]
+            });
         }
     }
-    let Some(caption) = caption.map(str::trim).filter(|c| !c.is_empty()) else {
-        return Ok(vec![Reply::send(texts::photo_needs_caption(core.kinds()))]);
+    let Some(caption) = caption else {
+        return Ok(if first_of_album {
+            vec![Reply::send(texts::photo_needs_caption(core.kinds()))]
+        } else {
+            vec![]
+        });
     };
     let parsed = checkins::parse_checkin(caption, core.kinds())?;
     let evidence = Evidence {
@@ -377,7 +439,7 @@ fn parse_checkin_number(args: &str) -> Result<Option<i64>, UserError> {
         .ok()
         .filter(|n| *n > 0)
         .map(Some)
-        .ok_or_else(|| UserError::BadArgument(args.trim().chars().take(40).collect()))
+        .ok_or_else(|| UserError::bad_argument(args, Usage::Undo))
 }
 
 /// `/invite [单位] [member|organiser|admin] [N | N次] [7d | 12h | 2w]`, in any order.
@@ -389,7 +451,7 @@ pub fn parse_invite_args(args: &str) -> Result<InviteRequest, UserError> {
         if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
             request.uses = Some(
                 bare.parse()
-                    .map_err(|_| UserError::BadArgument(word.to_owned()))?,
+                    .map_err(|_| UserError::bad_argument(word, Usage::InviteUses))?,
             );
         } else if let Some(d) = members::parse_duration(word) {
             request.expires_in = Some(d);
@@ -401,7 +463,7 @@ pub fn parse_invite_args(args: &str) -> Result<InviteRequest, UserError> {
                 .or_else(|| word.strip_prefix("单位:"))
                 .unwrap_or(word);
             if request.unit.is_some() {
-                return Err(UserError::BadArgument(word.to_owned()));
+                return Err(UserError::bad_argument(word, Usage::Invite));
             }
             request.unit = Some(unit.to_owned());
         }

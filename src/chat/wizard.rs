@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkins::{self, Evidence, ParsedCheckin, Source, Via};
 use crate::core::Core;
-use crate::error::{Result, UserError};
+use crate::error::Result;
 use crate::store::{Member, Site};
 use crate::texts::{self, DraftSummary};
 
@@ -446,7 +446,10 @@ pub async fn on_photo(
             }
             None => {
                 save(core, msg.chat.id, &w).await?;
-                Err(UserError::MissingDescription.into())
+                Ok(vec![Reply::send_with(
+                    texts::wizard_photo_needs_text(),
+                    cancel_keyboard(&w.nonce),
+                )])
             }
         };
     }

@@ -90,6 +90,17 @@ pub async fn record_at_site(
     if core.kinds().get(&parsed.kind).is_none() {
         return Err(UserError::UnknownKind(parsed.kind.clone()).into());
     }
+    // Whoever calls this, a check-in only ever goes to a site of the member's own unit.
+    if let Some(id) = site_id {
+        let sites = core.store.sites_of(member.unit_id).await?;
+        if !sites.iter().any(|s| s.id == id) {
+            return Err(UserError::UnknownSite {
+                name: format!("#{id}"),
+                choices: sites.into_iter().map(|s| s.name).collect(),
+            }
+            .into());
+        }
+    }
     let new = NewCheckin {
         member_id: member.id,
         unit_id: member.unit_id,
@@ -171,17 +182,14 @@ pub async fn undo(core: &Core, member: &Member, target: Option<i64>, by_message:
     }
     let checkin = match target {
         Some(id) => {
-            let Some(c) = core.store.checkin(id).await? else {
-                return Err(UserError::NoSuchCheckin(id).into());
-            };
-            if c.member_id != member.id {
-                tracing::warn!(
+            let Some(c) = core.store.checkin(id).await?.filter(|c| c.member_id == member.id) else {
+                tracing::info!(
                     member = member.id,
                     checkin = id,
-                    "refused undo of another member's check-in"
+                    "refused undo of a check-in that is not theirs"
                 );
-                return Err(UserError::UndoNotYours(id).into());
-            }
+                return Err(UserError::NotYourCheckin(id).into());
+            };
             if c.deleted_at.is_some() {
                 return Err(UserError::AlreadyUndone(id).into());
             }

@@ -70,7 +70,15 @@ pub fn parse_description(text: &str) -> Result<(String, Option<u32>), UserError>
 
 /// The first `@site` token, and the text without it.
 fn take_site(text: &str) -> (Option<String>, String) {
-    let Some(start) = text.find(['@', '＠']) else {
+    // Only an @ that starts a word names a site: "a@b.cn" in a description is not one.
+    let start = text.char_indices().find(|&(i, c)| {
+        matches!(c, '@' | '＠')
+            && text[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|p| p.is_whitespace() || is_separator(p))
+    });
+    let Some((start, _)) = start else {
         return (None, text.to_owned());
     };
     let at_len = text[start..].chars().next().map_or(1, char::len_utf8);
@@ -180,6 +188,15 @@ mod tests {
         let p = parse("送政策 宣讲惠农政策 ＠治水村，效果好").unwrap();
         assert_eq!(p.site.as_deref(), Some("治水村"));
         assert_eq!(p.description, "宣讲惠农政策 效果好");
+    }
+
+    #[test]
+    fn an_at_inside_a_word_is_not_a_site() {
+        let p = parse("送服务 帮助注册邮箱 li@example.cn 并登录").unwrap();
+        assert_eq!(p.site, None);
+        assert_eq!(p.description, "帮助注册邮箱 li@example.cn 并登录");
+        let p = parse("送服务，@治水村 修路").unwrap();
+        assert_eq!(p.site.as_deref(), Some("治水村"));
     }
 
     #[test]

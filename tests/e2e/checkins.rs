@@ -1,6 +1,7 @@
 //! Checking in by one line and by photo; receipts; duplicates; groups; undo.
 
 use chrono::Duration;
+use sansong::config::KindDef;
 use sansong::domain::Role;
 use serde_json::json;
 
@@ -164,7 +165,7 @@ async fn the_same_update_delivered_twice_creates_one_checkin() {
 }
 
 #[tokio::test]
-async fn the_same_message_in_a_new_update_creates_one_checkin_and_says_so() {
+async fn the_same_message_in_a_new_update_creates_one_checkin_and_the_same_receipt() {
     let app = TestApp::spawn().await;
     let user = TgUser::new(6006, "周八");
     app.register(&user, "人社局", Role::Member).await;
@@ -178,7 +179,10 @@ async fn the_same_message_in_a_new_update_creates_one_checkin_and_says_so() {
     let second = app.fake.next_to(user.id, mark).await;
 
     assert!(first.text.contains("✅ 已登记"), "{}", first.text);
-    assert!(second.text.contains("已经登记过了"), "{}", second.text);
+    assert_eq!(
+        second.text, first.text,
+        "the member sent it once: the same receipt, the same number"
+    );
     assert_eq!(app.checkins_of(&user).await.len(), 1);
 }
 
@@ -199,11 +203,21 @@ async fn checkins_in_a_group_are_refused_with_a_pointer_to_a_private_chat() {
         reply.text
     );
 
+    let mark = app.fake.mark();
+    app.fake
+        .group_photo(&user, group, "photo-in-group", "#送温暖 看望五保户");
+    let reply = app.fake.next_to(group, mark).await;
+    assert!(
+        reply.text.contains("私聊"),
+        "a photo check-in in a group too: {}",
+        reply.text
+    );
+
     // Ordinary group chatter gets no answer at all.
     app.fake.group_text(&user, group, "大家辛苦了");
     app.fake.group_text(&user, group, "/help@some_other_bot");
     app.settle().await;
-    assert_eq!(app.fake.outgoing_to(group).len(), 1);
+    assert_eq!(app.fake.outgoing_to(group).len(), 2);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 0);
 }
 
@@ -247,8 +261,18 @@ async fn a_member_cannot_undo_another_members_checkin() {
     let id = app.checkins_of(&a).await[0].0;
 
     let reply = app.say(&b, &format!("/undo {id}")).await;
+    let missing = app.say(&b, "/undo 999999").await;
 
-    assert!(reply.text.contains("不是您的登记"), "{}", reply.text);
+    assert!(
+        reply.text.contains(&format!("没有找到您编号为 #{id} 的登记")),
+        "{}",
+        reply.text
+    );
+    assert_eq!(
+        reply.text.replace(&id.to_string(), "N"),
+        missing.text.replace("999999", "N"),
+        "someone else's check-in and a missing one get the same answer"
+    );
     assert_eq!(app.checkins_of(&a).await.len(), 1);
     let nothing = app.say(&b, "/undo").await;
     assert!(nothing.text.contains("没有可以撤销的登记"), "{}", nothing.text);
@@ -288,4 +312,61 @@ async fn an_undo_handled_twice_deletes_only_one_checkin() {
     let left = app.checkins_of(&user).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].2, "第一次");
+}
+
+#[tokio::test]
+async fn an_album_with_a_caption_is_one_checkin_and_one_reply() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(6013, "冯一");
+    app.register(&user, "人社局", Role::Member).await;
+
+    app.fake
+        .album_photo(&user, "album-1", Some("#送温暖 为五保户打扫卫生"), "g1");
+    app.fake.album_photo(&user, "album-2", None, "g1");
+    app.fake.album_photo(&user, "album-3", None, "g1");
+    // An album without any caption gets one hint, not one per photo.
+    app.fake.album_photo(&user, "album-4", None, "g2");
+    app.fake.album_photo(&user, "album-5", None, "g2");
+    app.settle().await;
+
+    let replies: Vec<String> = app
+        .fake
+        .outgoing_to(user.id)
+        .into_iter()
+        .map(|o| o.text)
+        .collect();
+    assert_eq!(replies.len(), 2, "{replies:#?}");
+    assert!(replies[0].contains("✅ 已登记"), "{}", replies[0]);
+    assert!(replies[1].contains("照片说明"), "{}", replies[1]);
+    assert_eq!(app.checkins_of(&user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_kinds_are_configurable_so_another_campaign_can_use_the_bot() {
+    let app = TestApp::spawn_with(|config| {
+        config.kinds = sansong::config::Kinds::new(vec![
+            KindDef::new("study", "送学习", &["学习", "study"]),
+            KindDef::new("warmth", "送温暖", &["温暖"]),
+        ])
+        .unwrap();
+    })
+    .await;
+    let user = TgUser::new(6014, "褚二");
+    app.register(&user, "人社局", Role::Member).await;
+
+    let receipt = app.say(&user, "/checkin 送学习 组织学习党章").await;
+    let refused = app.say(&user, "/checkin 送政策 宣讲").await;
+    let wizard = app.say(&user, "/checkin").await;
+    app.say(&user, "/cancel").await;
+    let week = app.say(&user, "/week").await;
+
+    assert!(receipt.text.contains("类型：送学习"), "{}", receipt.text);
+    assert!(
+        refused.text.contains("请以 送学习、送温暖 开头"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(wizard.labels(), ["送学习", "送温暖", "取消"]);
+    assert!(week.text.contains("送学习 1 · 送温暖 0"), "{}", week.text);
+    assert_eq!(app.checkins_of(&user).await[0].1, "study");
 }

@@ -200,3 +200,24 @@ async fn settings_come_from_the_environment_and_bad_ones_stop_the_program_with_t
     assert_eq!(code, 2, "no token, no bot");
     assert!(err.contains("TELOXIDE_TOKEN"), "{err}");
 }
+
+#[tokio::test]
+async fn the_command_line_works_on_the_database_while_the_bot_runs() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(30_020, "王五");
+    app.register(&user, "人社局", Role::Member).await;
+
+    let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局", "--uses", "2"]);
+    assert_eq!(code, 0, "{err}");
+    let invite_code = out.split("?start=").nth(1).unwrap().trim().to_owned();
+    let receipt = app.say(&user, "/checkin 送政策 机器人运行时也能用命令行").await;
+    let (code, out, _) = cli(&app.db_url, &["members", "--format", "json"]);
+    let welcome = app
+        .say(&TgUser::new(30_021, "赵六"), &format!("/start {invite_code}"))
+        .await;
+
+    assert!(receipt.text.contains("✅ 已登记"), "{}", receipt.text);
+    assert_eq!(code, 0);
+    assert!(out.contains("王五") && out.contains("last_checkin_at"), "{out}");
+    assert!(welcome.text.contains("欢迎您，赵六"), "{}", welcome.text);
+}

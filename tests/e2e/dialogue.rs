@@ -80,7 +80,7 @@ async fn the_guided_checkin_goes_kind_site_description_photo_location_confirm() 
 }
 
 #[tokio::test]
-async fn a_unit_with_one_site_skips_the_site_step_and_photos_stay_optional() {
+async fn a_unit_with_one_site_skips_the_site_step_and_a_photo_may_come_before_the_text() {
     let app = TestApp::spawn().await;
     let user = TgUser::new(7002, "李四");
     app.register(&user, "人社局", Role::Member).await;
@@ -92,9 +92,21 @@ async fn a_unit_with_one_site_skips_the_site_step_and_photos_stay_optional() {
         "{}",
         describe.text
     );
+    let mark = app.fake.mark();
+    app.fake.photo(&user, "photo-first", None);
+    let needs_text = app.fake.next_to(user.id, mark).await;
+    assert!(
+        needs_text.text.contains("已收到照片。请再发一段文字"),
+        "{}",
+        needs_text.text
+    );
     let extras = app.say(&user, "看望五保户").await;
     let confirm = app.press(&user, &extras, "下一步").await;
-    assert!(confirm.text.contains("照片：无"), "{}", confirm.text);
+    assert!(
+        confirm.text.contains("照片：有"),
+        "the photo sent first is kept: {}",
+        confirm.text
+    );
     app.press(&user, &confirm, "确认登记").await;
 
     assert_eq!(app.checkins_of(&user).await.len(), 1);
@@ -191,11 +203,17 @@ async fn pressing_confirm_twice_records_one_checkin() {
     let confirm = app.press(&user, &extras, "下一步").await;
     let data = confirm.button("确认登记").unwrap().to_owned();
 
+    let answered = app.fake.calls("answerCallbackQuery").len();
     app.fake.press(&user, confirm.message_id, &data);
     app.fake.press(&user, confirm.message_id, &data);
     app.settle().await;
 
     assert_eq!(app.checkins_of(&user).await.len(), 1);
+    assert_eq!(
+        app.fake.calls("answerCallbackQuery").len(),
+        answered + 2,
+        "both presses are answered"
+    );
 }
 
 #[tokio::test]

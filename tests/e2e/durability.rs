@@ -1,7 +1,6 @@
 //! No update is lost once Telegram has forgotten it: the durable inbox, crashes and restarts.
 //! These tests run the real `sansong` binary and kill it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use sansong::domain::Role;
@@ -31,6 +30,23 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Distinct (chat, check-in number) pairs of the receipts sent so far.
+fn receipts(app: &TestApp) -> std::collections::HashSet<(i64, String)> {
+    app.fake
+        .outgoing()
+        .into_iter()
+        .filter_map(|o| {
+            let number = o
+                .text
+                .strip_prefix("✅ 已登记，编号 #")?
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some((o.chat_id, number))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() {
     // The in-process bot is only used to prepare the database; the binary does the work.
@@ -52,27 +68,30 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
     }
     app.fake
         .wait_for("replies to start going out", |v| {
-            (v.outgoing().iter().filter(|o| o.text.contains("已登记")).count() >= 30).then_some(())
+            (v.outgoing()
+                .iter()
+                .filter(|o| o.text.contains("✅ 已登记，编号"))
+                .count()
+                >= 30)
+                .then_some(())
         })
         .await;
     bot.sigkill();
 
-    let receipts_before = app
-        .fake
-        .outgoing()
-        .iter()
-        .filter(|o| o.text.contains("已登记"))
-        .count();
-    let stored_unhandled = app
-        .scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
-        .await;
+    let receipts_before = receipts(&app).len();
+    let forgotten_by_telegram: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL AND update_id < ?")
+            .bind(app.fake.confirmed_offset())
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
     assert!(
         receipts_before < 300,
         "killed while replies were still going out ({receipts_before} sent)"
     );
     assert!(
-        stored_unhandled > 0,
-        "some updates were confirmed to Telegram but not yet handled"
+        forgotten_by_telegram > 0,
+        "some updates were confirmed to Telegram (so it will not send them again) but not yet handled"
     );
 
     app.fake.set_send_delay(Duration::ZERO);
@@ -95,16 +114,7 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
     let mut got = rows.clone();
     got.sort();
     assert_eq!(got, expected, "exactly the messages that were sent");
-    let receipts = app
-        .fake
-        .outgoing()
-        .iter()
-        .filter(|o| o.text.contains("已登记"))
-        .count();
-    assert!(
-        receipts >= 300,
-        "every member got a receipt for every check-in ({receipts})"
-    );
+    assert_eq!(receipts(&app).len(), 300, "a receipt for every check-in");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,10 +136,11 @@ async fn sigterm_finishes_the_work_in_hand_exits_0_and_loses_nothing() {
         .await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0), "a clean exit on SIGTERM");
-    let handled_without_reply: i64 = app
-        .scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NOT NULL AND outcome = 'failed'")
-        .await;
-    assert_eq!(handled_without_reply, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox WHERE outcome = 'failed'")
+            .await,
+        0
+    );
 
     let polls = app.fake.calls("getUpdates").len();
     let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
@@ -146,6 +157,21 @@ async fn sigterm_finishes_the_work_in_hand_exits_0_and_loses_nothing() {
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_bot_cleanly_too() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let polls = app.fake.calls("getUpdates").len();
+    let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
+    app.fake
+        .wait_for("the bot to poll", |v| {
+            (v.calls("getUpdates").len() > polls).then_some(())
+        })
+        .await;
+    bot.signal("INT");
+    assert_eq!(bot.wait_exit().await, Some(0));
 }
 
 #[tokio::test]
@@ -183,33 +209,47 @@ async fn updates_stored_in_the_inbox_before_a_crash_are_handled_on_start() {
 }
 
 #[tokio::test]
-async fn an_update_is_confirmed_to_telegram_only_after_it_is_stored() {
+async fn an_update_is_not_confirmed_to_telegram_until_its_inbox_row_is_stored() {
     let app = TestApp::spawn().await;
     let user = TgUser::new(22_001, "李四");
     app.register(&user, "人社局", Role::Member).await;
-    let (update_id, _) = app.fake.text(&user, "/help");
-    app.fake
-        .wait_for("the reply", |v| (!v.outgoing().is_empty()).then_some(()))
-        .await;
+    // The disk refuses every inbox write for now.
+    sqlx::query(
+        "CREATE TRIGGER refuse_inbox BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .execute(app.core.store.pool())
+    .await
+    .unwrap();
+    let (update_id, _) = app.fake.text(&user, "/checkin 送政策 存不进去也不能丢");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.fake.delivered_up_to() < update_id {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bot never fetched the update"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // Were the update confirmed before it is stored, the next getUpdates would carry a higher
+    // offset at once; the poller instead keeps retrying the write. Watch it for a few retries.
+    let watch_until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < watch_until {
+        assert!(
+            app.fake.confirmed_offset() <= update_id,
+            "confirmed before it was stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.fake.unconfirmed(), 1, "Telegram still holds it");
+
+    sqlx::query("DROP TRIGGER refuse_inbox")
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
+    let receipt = app.fake.next_to(user.id, 0).await;
     app.settle().await;
 
-    // Every getUpdates whose offset passed this update came after its inbox row existed.
-    let first_confirming = app
-        .fake
-        .calls("getUpdates")
-        .into_iter()
-        .find(|c| c.params["offset"].as_i64().is_some_and(|o| o > update_id))
-        .expect("the update was confirmed");
-    let received_at = app
-        .scalar(&format!(
-            "SELECT received_at FROM inbox WHERE update_id = {update_id}"
-        ))
-        .await;
-    assert!(received_at > 0);
-    assert!(first_confirming.params["offset"].as_i64().unwrap() == update_id + 1);
-    let per_chat: HashMap<i64, usize> = app.fake.outgoing().iter().fold(HashMap::new(), |mut m, o| {
-        *m.entry(o.chat_id).or_default() += 1;
-        m
-    });
-    assert_eq!(per_chat.get(&user.id), Some(&1));
+    assert!(receipt.text.contains("✅ 已登记"), "{}", receipt.text);
+    assert!(app.fake.confirmed_offset() > update_id);
+    assert_eq!(app.checkins_of(&user).await.len(), 1);
 }

@@ -152,6 +152,13 @@ async fn a_member_who_blocked_the_bot_does_not_stop_others_being_answered() {
 
     assert!(reply.text.contains("可用的命令"));
     app.settle().await;
+    let to_blocker = app
+        .fake
+        .calls("sendMessage")
+        .iter()
+        .filter(|c| c.params["chat_id"] == blocker.id)
+        .count();
+    assert_eq!(to_blocker, 1, "a 403 is not retried");
     assert_eq!(
         app.checkins_of(&blocker).await.len(),
         1,
@@ -188,4 +195,33 @@ async fn an_internal_failure_is_apologised_for_and_recorded_without_stopping_the
         .unwrap();
     assert_eq!(outcome.0, "failed");
     assert!(outcome.1.contains("dialogues"), "{}", outcome.1);
+}
+
+#[tokio::test]
+async fn a_reply_that_meets_a_server_error_is_sent_again() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_008, "郑十");
+    app.register(&user, "人社局", Role::Member).await;
+    app.fake.fail(
+        "sendMessage",
+        Some(user.id),
+        1,
+        crate::support::FaultKind::ServerError,
+    );
+
+    // teloxide itself waits 10 s after a 5xx before reporting it; the reply still arrives.
+    let reply = app.say(&user, "/checkin 送服务 上门服务").await;
+
+    assert!(reply.text.contains("✅ 已登记"), "{}", reply.text);
+    assert_eq!(app.fake.calls("sendMessage").len(), 2);
+    assert_eq!(app.checkins_of(&user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_command_addressed_to_another_bot_in_a_private_chat_is_still_answered() {
+    let app = TestApp::spawn().await;
+    let user = TgUser::new(10_009, "冯一");
+    app.register(&user, "人社局", Role::Member).await;
+    let reply = app.say(&user, "/help@some_other_bot").await;
+    assert!(reply.text.contains("可用的命令"), "{}", reply.text);
 }

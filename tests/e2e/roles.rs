@@ -1,6 +1,9 @@
 //! What each role may do: `/help`, the command menu, and role checks on every privileged call.
 
+use sansong::checkins::{self, Evidence, ParsedCheckin, Source, Via};
 use sansong::domain::Role;
+use sansong::members::{self, Actor, InviteRequest};
+use sansong::{Error, UserError};
 
 use crate::support::{TestApp, TgUser};
 
@@ -93,7 +96,7 @@ async fn an_organiser_invites_members_to_their_own_unit_only() {
     assert!(other_unit.text.contains("只能管理本单位"), "{}", other_unit.text);
     let higher_role = app.say(&organiser, "/invite admin").await;
     assert!(
-        higher_role.text.contains("仅限管理员使用"),
+        higher_role.text.contains("组织员只能邀请本单位的党员"),
         "{}",
         higher_role.text
     );
@@ -178,5 +181,144 @@ async fn an_invite_request_handled_twice_makes_one_invite() {
         app.scalar("SELECT COUNT(*) FROM invites WHERE created_by = 'tg:9012'")
             .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn roles_and_units_are_enforced_in_the_core_not_only_in_the_chat() {
+    let app = TestApp::spawn().await;
+    let member = app
+        .register(&TgUser::new(9013, "党员甲"), "人社局", Role::Member)
+        .await;
+    let organiser = app
+        .register(&TgUser::new(9014, "组织乙"), "人社局", Role::Organiser)
+        .await;
+    let core = &app.core;
+
+    let as_member = Actor::Member(member.clone());
+    let err = members::create_invite(core, &as_member, &InviteRequest::default(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::User(UserError::Forbidden {
+                needed: Role::Organiser
+            })
+        ),
+        "{err:?}"
+    );
+    let err = members::list(core, &as_member, None).await.unwrap_err();
+    assert!(matches!(err, Error::User(UserError::Forbidden { .. })), "{err:?}");
+
+    let as_organiser = Actor::Member(organiser.clone());
+    let admin_invite = InviteRequest {
+        role: Some(Role::Admin),
+        ..InviteRequest::default()
+    };
+    let err = members::create_invite(core, &as_organiser, &admin_invite, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::User(UserError::InviteRoleTooHigh)),
+        "{err:?}"
+    );
+    let other_unit = InviteRequest {
+        unit: Some("科工局".into()),
+        ..InviteRequest::default()
+    };
+    let err = members::create_invite(core, &as_organiser, &other_unit, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::User(UserError::OtherUnit)), "{err:?}");
+    let err = members::list(core, &as_organiser, Some("科工局"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::User(UserError::OtherUnit)), "{err:?}");
+
+    // A check-in cannot be put on another unit's site, whoever calls the core.
+    let kegong = members::resolve_unit(core, "科工局").await.unwrap();
+    let foreign_site = core.store.sites_of(kegong.id).await.unwrap()[0].id;
+    let parsed = ParsedCheckin {
+        kind: "policy".into(),
+        site: None,
+        description: "宣讲".into(),
+        people_served: None,
+    };
+    let source = Source {
+        chat_id: member.telegram_id,
+        message_id: 1,
+        sent_at: app.clock_now(),
+    };
+    let err = checkins::record_at_site(
+        core,
+        &member,
+        &parsed,
+        Some(foreign_site),
+        source,
+        Evidence::default(),
+        Via::Dialogue,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::User(UserError::UnknownSite { .. })),
+        "{err:?}"
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invites WHERE created_by LIKE 'tg:%'")
+            .await,
+        0
+    );
+}
+
+/// The commands of the last menu set for one chat.
+fn menu_for(view: &crate::support::fake_api::FakeView<'_>, chat_id: i64) -> Option<Vec<String>> {
+    view.calls("setMyCommands").iter().rev().find_map(|c| {
+        (c.params["scope"]["type"] == "chat" && c.params["scope"]["chat_id"] == chat_id).then(|| {
+            c.params["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["command"].as_str().unwrap().to_owned())
+                .collect()
+        })
+    })
+}
+
+#[tokio::test]
+async fn organisers_and_admins_get_their_fuller_command_menu_in_their_own_chat() {
+    let mut app = TestApp::spawn().await;
+    let organiser = TgUser::new(9015, "钱组织");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&TgUser::new(9017, "普通党员"), "人社局", Role::Member)
+        .await;
+    app.restart().await;
+
+    let menu = app
+        .fake
+        .wait_for("the organiser's menu at start-up", |v| menu_for(v, organiser.id))
+        .await;
+    assert!(
+        menu.contains(&"invite".to_owned()) && menu.contains(&"members".to_owned()),
+        "{menu:?}"
+    );
+
+    let code = app.invite("科工局", Role::Admin, 1).await;
+    let admin = TgUser::new(9016, "孙管理");
+    app.say(&admin, &format!("/start {code}")).await;
+    let menu = app
+        .fake
+        .wait_for("the new admin's menu", |v| menu_for(v, admin.id))
+        .await;
+    assert!(menu.contains(&"invite".to_owned()), "{menu:?}");
+    app.settle().await;
+    assert!(
+        app.fake
+            .wait_for("the calls", |v| Some(menu_for(v, 9017)))
+            .await
+            .is_none(),
+        "members keep the default menu"
     );
 }

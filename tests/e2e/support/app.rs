@@ -274,13 +274,17 @@ impl Binary {
     }
 
     pub fn sigterm(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with the system's `kill`.
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
     }
-
     /// Waits (with a deadline) for the process to exit; returns its exit code.
     pub async fn wait_exit(&mut self) -> Option<i32> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

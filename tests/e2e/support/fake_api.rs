@@ -95,6 +95,8 @@ struct Inner {
     now: Option<DateTime<Utc>>,
     /// Highest offset any getUpdates has confirmed.
     confirmed_offset: i64,
+    /// Highest update_id any getUpdates has returned.
+    delivered_max: i64,
 }
 
 struct Shared {
@@ -270,10 +272,37 @@ impl FakeApi {
     }
 
     pub fn photo(&self, user: &TgUser, file_id: &str, caption: Option<&str>) -> (i64, i64) {
+        self.photo_in(user, user.private_chat(), file_id, caption, None)
+    }
+
+    /// One photo of an album (photos sent together share a `media_group_id`).
+    pub fn album_photo(
+        &self,
+        user: &TgUser,
+        file_id: &str,
+        caption: Option<&str>,
+        album: &str,
+    ) -> (i64, i64) {
+        self.photo_in(user, user.private_chat(), file_id, caption, Some(album))
+    }
+
+    pub fn group_photo(&self, user: &TgUser, group_id: i64, file_id: &str, caption: &str) -> (i64, i64) {
+        let chat = json!({"id": group_id, "type": "supergroup", "title": "人社局党支部"});
+        self.photo_in(user, chat, file_id, Some(caption), None)
+    }
+
+    fn photo_in(
+        &self,
+        user: &TgUser,
+        chat: Value,
+        file_id: &str,
+        caption: Option<&str>,
+        album: Option<&str>,
+    ) -> (i64, i64) {
         let message_id = self.message_id();
         let date = self.date(None);
         let mut message = json!({
-            "message_id": message_id, "date": date, "chat": user.private_chat(), "from": user.json(),
+            "message_id": message_id, "date": date, "chat": chat, "from": user.json(),
             "photo": [
                 {"file_id": format!("{file_id}-small"), "file_unique_id": "s", "width": 90, "height": 90},
                 {"file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 960},
@@ -281,6 +310,9 @@ impl FakeApi {
         });
         if let Some(c) = caption {
             message["caption"] = json!(c);
+        }
+        if let Some(a) = album {
+            message["media_group_id"] = json!(a);
         }
         (self.push(json!({ "message": message })), message_id)
     }
@@ -339,6 +371,16 @@ impl FakeApi {
             .filter(|o| o.chat_id == chat_id)
             .cloned()
             .collect()
+    }
+
+    /// The highest offset any getUpdates has sent: updates below it are forgotten.
+    pub fn confirmed_offset(&self) -> i64 {
+        self.shared.lock().confirmed_offset
+    }
+
+    /// The highest update_id handed to the bot so far.
+    pub fn delivered_up_to(&self) -> i64 {
+        self.shared.lock().delivered_max
     }
 
     /// Updates the bot has not yet confirmed.
@@ -614,6 +656,12 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Response {
             }
             if !inner.queue.is_empty() {
                 let batch: Vec<Value> = inner.queue.iter().take(limit).cloned().collect();
+                let top = batch
+                    .iter()
+                    .filter_map(|u| u["update_id"].as_i64())
+                    .max()
+                    .unwrap_or(0);
+                inner.delivered_max = inner.delivered_max.max(top);
                 return ok(Value::Array(batch));
             }
         }
