@@ -28,7 +28,7 @@ fn main() {
 /// `members` members each send `each` one-line check-ins at once.
 async fn burst(members: i64, each: usize) {
     let app = TestApp::spawn().await;
-    let users = register(&app, members, 50_000).await;
+    let users = app.register_many(members, 50_000, "人社局").await;
     let total = users.len() * each;
     let start = Instant::now();
     for round in 0..each {
@@ -92,14 +92,4 @@ async fn latency(command: &str, rounds: usize) {
         pct(0.99),
         pct(1.0)
     );
-}
-
-async fn register(app: &TestApp, count: i64, first_id: i64) -> Vec<TgUser> {
-    let mut users = Vec::new();
-    for i in 0..count {
-        let user = TgUser::new(first_id + i, &format!("党员{i}"));
-        app.register(&user, "人社局", Role::Member).await;
-        users.push(user);
-    }
-    users
 }

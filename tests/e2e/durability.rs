@@ -8,17 +8,6 @@ use serde_json::json;
 
 use crate::support::{Binary, TestApp, TgUser};
 
-/// Members of 人社局, registered straight into the database.
-async fn members(app: &TestApp, count: i64, first_id: i64) -> Vec<TgUser> {
-    let mut users = Vec::new();
-    for i in 0..count {
-        let user = TgUser::new(first_id + i, &format!("党员{i}"));
-        app.register(&user, "人社局", Role::Member).await;
-        users.push(user);
-    }
-    users
-}
-
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     while !check().await {
@@ -52,7 +41,7 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
     // The in-process bot is only used to prepare the database; the binary does the work.
     let mut app = TestApp::spawn().await;
     app.stop().await;
-    let users = members(&app, 30, 20_000).await;
+    let users = app.register_many(30, 20_000, "人社局").await;
     app.fake.set_send_delay(Duration::from_millis(60));
     app.fake.set_now(chrono::Utc::now());
 
@@ -121,7 +110,7 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
 async fn sigterm_finishes_the_work_in_hand_exits_0_and_loses_nothing() {
     let mut app = TestApp::spawn().await;
     app.stop().await;
-    let users = members(&app, 5, 21_000).await;
+    let users = app.register_many(5, 21_000, "人社局").await;
     app.fake.set_send_delay(Duration::from_millis(30));
     app.fake.set_now(chrono::Utc::now());
 

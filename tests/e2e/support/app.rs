@@ -174,6 +174,17 @@ impl TestApp {
         }
     }
 
+    /// `count` members of `unit`, Telegram ids from `first_id`, registered directly.
+    pub async fn register_many(&self, count: i64, first_id: i64, unit: &str) -> Vec<TgUser> {
+        let mut users = Vec::new();
+        for i in 0..count {
+            let user = TgUser::new(first_id + i, &format!("党员{i}"));
+            self.register(&user, unit, Role::Member).await;
+            users.push(user);
+        }
+        users
+    }
+
     /// `user` sends `text`; returns the bot's first reply to it.
     pub async fn say(&self, user: &TgUser, text: &str) -> Outgoing {
         let mark = self.fake.mark();

@@ -588,26 +588,7 @@ async fn handle(
             if text.encode_utf16().count() > 4096 {
                 return err(StatusCode::BAD_REQUEST, "Bad Request: message is too long", None);
             }
-            let message_id = {
-                let mut inner = shared.lock();
-                let id = inner.next_message_id;
-                inner.next_message_id += 1;
-                let seq = inner.outgoing.len();
-                inner.outgoing.push(Outgoing {
-                    seq,
-                    edit: false,
-                    chat_id,
-                    message_id: id,
-                    text: text.clone(),
-                    buttons: buttons(&params["reply_markup"]),
-                });
-                id
-            };
-            shared.bump();
-            ok(
-                json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
-                      "from": me(), "text": text}),
-            )
+            record_outgoing(&shared, chat_id, None, &params, text)
         }
         "editmessagetext" => {
             let Some(chat_id) = chat_id_of(&params) else {
@@ -615,26 +596,42 @@ async fn handle(
             };
             let message_id = params["message_id"].as_i64().unwrap_or(0);
             let text = params["text"].as_str().unwrap_or("").to_owned();
-            {
-                let mut inner = shared.lock();
-                let seq = inner.outgoing.len();
-                inner.outgoing.push(Outgoing {
-                    seq,
-                    edit: true,
-                    chat_id,
-                    message_id,
-                    text: text.clone(),
-                    buttons: buttons(&params["reply_markup"]),
-                });
-            }
-            shared.bump();
-            ok(
-                json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
-                      "from": me(), "text": text}),
-            )
+            record_outgoing(&shared, chat_id, Some(message_id), &params, text)
         }
         _ => err(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
+}
+
+/// Logs a sent (`edited: None`) or edited message and answers with the message object.
+fn record_outgoing(
+    shared: &Shared,
+    chat_id: i64,
+    edited: Option<i64>,
+    params: &Value,
+    text: String,
+) -> Response {
+    let message_id = {
+        let mut inner = shared.lock();
+        let message_id = edited.unwrap_or_else(|| {
+            inner.next_message_id += 1;
+            inner.next_message_id - 1
+        });
+        let seq = inner.outgoing.len();
+        inner.outgoing.push(Outgoing {
+            seq,
+            edit: edited.is_some(),
+            chat_id,
+            message_id,
+            text: text.clone(),
+            buttons: buttons(&params["reply_markup"]),
+        });
+        message_id
+    };
+    shared.bump();
+    ok(
+        json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
+              "from": me(), "text": text}),
+    )
 }
 
 /// Long polling with Telegram's offset rules: `offset` confirms every update below it; the
