@@ -21,6 +21,7 @@ pub mod error;
 pub mod jobs;
 pub mod members;
 pub mod normalize;
+pub mod notices;
 pub mod org;
 pub mod store;
 pub mod texts;

@@ -1,0 +1,504 @@
+//! When a notice goes out, as people write it, and the fire times that follows.
+//!
+//! ```text
+//! now | 立即                     once, right away
+//! 2026-12-01 09:00              once, at that wall-clock time in the configured zone
+//! 每天 08:30 | 每周一 09:00 | 每月1日 09:00 | 每个工作日 09:00
+//! 0 9 * * 1 | 30 0 9 * * Mon   cron, 5 fields (Unix) or 6 with seconds first
+//! ```
+//! Cron follows Unix semantics (weekday 0 or 7 = Sunday, names allowed, and a day-of-month
+//! and a day-of-week *both* restricted means either matches) — `croner` implements exactly
+//! that, where the `cron` crate would want seconds first, Sunday = 1 and AND semantics.
+//! `每个工作日` follows the holiday calendar (调休 included).
+
+use std::fmt;
+
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds, Year};
+use serde::{Deserialize, Serialize};
+
+use super::calendar::HolidayCalendar;
+use crate::normalize::fold;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Schedule {
+    /// Once, as soon as it is created.
+    Now,
+    /// Once, at this instant.
+    Once { at: DateTime<Utc> },
+    /// Recurring by a cron expression (`text` is how the person wrote it).
+    Cron { expr: String, text: String },
+    /// Every Chinese working day at this wall-clock time.
+    Workdays { time: NaiveTime },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("empty schedule")]
+    Empty,
+    #[error("{0} is in the past")]
+    InThePast(String),
+    #[error("no such time {0:?}")]
+    BadTime(String),
+    #[error("cron {expr:?}: {reason}")]
+    BadCron { expr: String, reason: String },
+    #[error("not a schedule: {0:?}")]
+    Unrecognised(String),
+}
+
+fn cron_parser() -> CronParser {
+    CronParser::builder()
+        .seconds(Seconds::Optional)
+        .year(Year::Disallowed)
+        .dom_and_dow(false)
+        .build()
+}
+
+/// Parses a cron expression with Unix semantics, or says why not.
+pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
+    let fields = expr.split_whitespace().count();
+    if !expr.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
+        return Err(ScheduleError::BadCron {
+            expr: expr.to_owned(),
+            reason: format!(
+                "needs 5 fields (minute hour day month weekday) or 6 with seconds first, got {fields}"
+            ),
+        });
+    }
+    cron_parser().parse(expr).map_err(|e| ScheduleError::BadCron {
+        expr: expr.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads how a person says when a notice should go out. `now` and `tz` place dates and times.
+pub fn parse_schedule(input: &str, tz: Tz, now: DateTime<Utc>) -> Result<Schedule, ScheduleError> {
+    let folded = fold(input.trim());
+    let s = folded.trim();
+    if s.is_empty() {
+        return Err(ScheduleError::Empty);
+    }
+    if matches!(s, "now" | "立即" | "立刻" | "马上" | "现在" | "立即发送") {
+        return Ok(Schedule::Now);
+    }
+    if let Some(schedule) = shortcut(s)? {
+        return Ok(schedule);
+    }
+    if let Some(local) = date_time(s) {
+        let at = local_to_utc(local, tz).ok_or_else(|| ScheduleError::BadTime(input.trim().to_owned()))?;
+        if at <= now {
+            return Err(ScheduleError::InThePast(input.trim().to_owned()));
+        }
+        return Ok(Schedule::Once { at });
+    }
+    let looks_like_cron = s.starts_with('@')
+        || s.split_whitespace().count() >= 2
+            && s.split_whitespace().all(|f| {
+                f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "*/,-?#".contains(c))
+            });
+    if looks_like_cron {
+        let expr = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        parse_cron(&expr)?;
+        return Ok(Schedule::Cron {
+            text: input.trim().to_owned(),
+            expr,
+        });
+    }
+    Err(ScheduleError::Unrecognised(input.trim().to_owned()))
+}
+
+/// `每天 08:30`, `每周一 09:00`, `每月1日 09:00`, `每个工作日 09:00`.
+fn shortcut(s: &str) -> Result<Option<Schedule>, ScheduleError> {
+    let Some(rest) = s.strip_prefix('每') else {
+        return Ok(None);
+    };
+    let (when, time) = match rest.rsplit_once(char::is_whitespace) {
+        Some((w, t)) => (w.trim(), t.trim()),
+        None => return Err(ScheduleError::Unrecognised(s.to_owned())),
+    };
+    let time = parse_time(time).ok_or_else(|| ScheduleError::BadTime(time.to_owned()))?;
+    let cron = |dom: &str, dow: &str, text: &str| {
+        Ok(Some(Schedule::Cron {
+            expr: format!("{} {} {dom} * {dow}", time.minute(), time.hour()),
+            text: text.to_owned(),
+        }))
+    };
+    match when {
+        "天" | "日" => cron("*", "*", s),
+        "个工作日" | "工作日" => Ok(Some(Schedule::Workdays { time })),
+        _ => {
+            if let Some(day) = when.strip_prefix("周").or_else(|| when.strip_prefix("星期")) {
+                let dow = match day {
+                    "一" => 1,
+                    "二" => 2,
+                    "三" => 3,
+                    "四" => 4,
+                    "五" => 5,
+                    "六" => 6,
+                    "日" | "天" => 0,
+                    _ => return Err(ScheduleError::Unrecognised(s.to_owned())),
+                };
+                return cron("*", &dow.to_string(), s);
+            }
+            if let Some(day) = when.strip_prefix("月").map(|d| d.trim_end_matches(['日', '号'])) {
+                return match day.parse::<u32>() {
+                    Ok(n) if (1..=31).contains(&n) => cron(&n.to_string(), "*", s),
+                    _ => Err(ScheduleError::Unrecognised(s.to_owned())),
+                };
+            }
+            Err(ScheduleError::Unrecognised(s.to_owned()))
+        }
+    }
+}
+
+/// `09:00`, `9:00`, `9:00:30`.
+pub fn parse_time(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
+        .ok()
+}
+
+/// `2026-12-01 09:00`, `2026/12/01 09:00`, `2026-12-01t09:00`, seconds optional.
+fn date_time(s: &str) -> Option<NaiveDateTime> {
+    let s = s.replace('/', "-").replace('t', " ");
+    let (date, time) = s.split_once(char::is_whitespace)?;
+    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    Some(date.and_time(parse_time(time)?))
+}
+
+/// A wall-clock time in `tz` as an instant (the earlier one where clocks go back; the first
+/// valid minute after a gap where they jump forward).
+pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
+    for minutes in 0..=120 {
+        let t = local + chrono::Duration::minutes(minutes);
+        if let Some(at) = tz.from_local_datetime(&t).earliest() {
+            return Some(at.with_timezone(&Utc));
+        }
+    }
+    None
+}
+
+impl Schedule {
+    pub fn is_recurring(&self) -> bool {
+        matches!(self, Schedule::Cron { .. } | Schedule::Workdays { .. })
+    }
+
+    /// The first fire time of a new notice created at `now`.
+    pub fn first_fire(
+        &self,
+        now: DateTime<Utc>,
+        tz: Tz,
+        calendar: &HolidayCalendar,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Schedule::Now => Some(now),
+            _ => self.next_after(now, tz, calendar),
+        }
+    }
+
+    /// The first fire time strictly after `after`.
+    pub fn next_after(
+        &self,
+        after: DateTime<Utc>,
+        tz: Tz,
+        calendar: &HolidayCalendar,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Schedule::Now => None,
+            Schedule::Once { at } => (*at > after).then_some(*at),
+            Schedule::Cron { expr, .. } => {
+                let cron = parse_cron(expr).ok()?;
+                cron.find_next_occurrence(&after.with_timezone(&tz), false)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc))
+            }
+            Schedule::Workdays { time } => {
+                let mut day = after.with_timezone(&tz).date_naive();
+                // A year always holds working days; 400 days bounds a broken calendar.
+                for _ in 0..400 {
+                    if calendar.is_working_day(day) {
+                        if let Some(at) = local_to_utc(day.and_time(*time), tz).filter(|at| *at > after) {
+                            return Some(at);
+                        }
+                    }
+                    day = day.checked_add_days(Days::new(1))?;
+                }
+                None
+            }
+        }
+    }
+
+    /// The next `n` fire times from `now` (for previews).
+    pub fn upcoming(
+        &self,
+        now: DateTime<Utc>,
+        n: usize,
+        tz: Tz,
+        calendar: &HolidayCalendar,
+    ) -> Vec<DateTime<Utc>> {
+        let mut times = Vec::with_capacity(n);
+        let mut next = self.first_fire(now, tz, calendar);
+        while let Some(t) = next {
+            times.push(t);
+            if times.len() >= n {
+                break;
+            }
+            next = self.next_after(t, tz, calendar);
+        }
+        times
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Now => f.write_str("立即"),
+            Schedule::Once { at } => write!(f, "{}", at.format("%Y-%m-%d %H:%M UTC")),
+            Schedule::Cron { text, .. } => f.write_str(text),
+            Schedule::Workdays { time } => write!(f, "每个工作日 {}", time.format("%H:%M")),
+        }
+    }
+}
+
+/// Quiet hours: a daily window (e.g. 22:00–07:00, across midnight) in which broadcasts wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl QuietHours {
+    /// `22:00-07:00`, or `off` (None).
+    pub fn parse(s: &str) -> Result<Option<QuietHours>, String> {
+        let s = fold(s.trim());
+        if matches!(s.as_str(), "off" | "none" | "no" | "关闭" | "") {
+            return Ok(None);
+        }
+        let (a, b) = s
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?} is not like 22:00-07:00 or off"))?;
+        let start = parse_time(a).ok_or_else(|| format!("{a:?} is not a time"))?;
+        let end = parse_time(b).ok_or_else(|| format!("{b:?} is not a time"))?;
+        if start == end {
+            return Err("quiet hours must not start and end at the same time".into());
+        }
+        Ok(Some(QuietHours { start, end }))
+    }
+
+    /// If `at` falls inside the window, the instant the window ends; otherwise `None`.
+    pub fn ends_after(&self, at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        let local = at.with_timezone(&tz);
+        let t = local.time();
+        let inside = if self.start < self.end {
+            t >= self.start && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        };
+        if !inside {
+            return None;
+        }
+        let mut day = local.date_naive();
+        if self.start > self.end && t >= self.start {
+            day = day.checked_add_days(Days::new(1))?;
+        }
+        local_to_utc(day.and_time(self.end), tz)
+    }
+}
+
+impl fmt::Display for QuietHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, Weekday};
+
+    const SH: Tz = chrono_tz::Asia::Shanghai;
+
+    fn bj(y: i32, m: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        SH.with_ymd_and_hms(y, m, d, h, mi, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn cal() -> HolidayCalendar {
+        let mut c = HolidayCalendar::default();
+        c.add_year("2026", include_str!("../../config/holidays/2026.toml"))
+            .unwrap();
+        c
+    }
+
+    fn parse(s: &str) -> Result<Schedule, ScheduleError> {
+        parse_schedule(s, SH, bj(2026, 11, 28, 12, 0))
+    }
+
+    fn next3(s: &str) -> Vec<DateTime<Utc>> {
+        parse(s).unwrap().upcoming(bj(2026, 11, 28, 12, 0), 3, SH, &cal())
+    }
+
+    #[test]
+    fn unix_cron_weekday_1_is_monday_in_the_configured_zone() {
+        let times = next3("0 9 * * 1");
+        assert_eq!(
+            times,
+            [
+                bj(2026, 11, 30, 9, 0),
+                bj(2026, 12, 7, 9, 0),
+                bj(2026, 12, 14, 9, 0)
+            ]
+        );
+        for t in times {
+            assert_eq!(t.with_timezone(&SH).weekday(), Weekday::Mon);
+        }
+    }
+
+    #[test]
+    fn weekday_0_and_7_and_names_all_mean_sunday() {
+        let sunday = bj(2026, 11, 29, 9, 0);
+        for expr in ["0 9 * * 0", "0 9 * * 7", "0 9 * * Sun", "0 9 * * SUN"] {
+            assert_eq!(next3(expr)[0], sunday, "{expr}");
+        }
+        assert_eq!(next3("0 9 * * Mon")[0], bj(2026, 11, 30, 9, 0));
+    }
+
+    #[test]
+    fn day_of_month_and_day_of_week_together_mean_either_as_in_unix_cron() {
+        // Every 13th *and* every Friday: Fri 4 Dec, Fri 11 Dec, Sun 13 Dec.
+        let times = next3("0 9 13 * 5");
+        assert_eq!(
+            times,
+            [
+                bj(2026, 12, 4, 9, 0),
+                bj(2026, 12, 11, 9, 0),
+                bj(2026, 12, 13, 9, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn six_fields_put_seconds_first() {
+        let times = next3("30 0 9 * * 1");
+        assert_eq!(times[0], bj(2026, 11, 30, 9, 0) + chrono::Duration::seconds(30));
+    }
+
+    #[test]
+    fn invalid_cron_is_refused_with_the_reason() {
+        for bad in [
+            "61 9 * * 1",
+            "0 9 * * 8",
+            "0 9 * *",
+            "* * * * * * * *",
+            "0 9 31 2 * x",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ScheduleError::BadCron { .. } | ScheduleError::Unrecognised(_)
+                ),
+                "{bad}: {err:?}"
+            );
+        }
+        let ScheduleError::BadCron { reason, .. } = parse("0 9 * *").unwrap_err() else {
+            panic!()
+        };
+        assert!(reason.contains("5 fields"), "{reason}");
+    }
+
+    #[test]
+    fn chinese_shortcuts_become_schedules() {
+        assert_eq!(next3("每周一 09:00")[0], bj(2026, 11, 30, 9, 0));
+        assert_eq!(
+            next3("每天 08:30"),
+            [
+                bj(2026, 11, 29, 8, 30),
+                bj(2026, 11, 30, 8, 30),
+                bj(2026, 12, 1, 8, 30)
+            ]
+        );
+        assert_eq!(
+            next3("每月1日 09:00"),
+            [bj(2026, 12, 1, 9, 0), bj(2027, 1, 1, 9, 0), bj(2027, 2, 1, 9, 0)]
+        );
+        assert_eq!(
+            next3("每週日 10:00")[0],
+            bj(2026, 11, 29, 10, 0),
+            "Traditional input"
+        );
+        assert!(matches!(
+            parse("每周八 09:00"),
+            Err(ScheduleError::Unrecognised(_))
+        ));
+        assert!(matches!(parse("每天 25:00"), Err(ScheduleError::BadTime(_))));
+    }
+
+    #[test]
+    fn working_days_skip_holidays_and_include_make_up_days() {
+        let c = cal();
+        let workdays = parse_schedule("每个工作日 09:00", SH, bj(2026, 9, 18, 12, 0)).unwrap();
+        let times = workdays.upcoming(bj(2026, 9, 18, 12, 0), 5, SH, &c);
+        // Sat 19 off, Sun 20 worked (调休), Mon 21, Tue 22, Wed 23, Thu 24; Fri 25 is 中秋.
+        assert_eq!(times[0], bj(2026, 9, 20, 9, 0));
+        assert_eq!(times[4], bj(2026, 9, 24, 9, 0));
+        let after = workdays.next_after(bj(2026, 9, 24, 10, 0), SH, &c).unwrap();
+        assert_eq!(after, bj(2026, 9, 28, 9, 0), "the Mid-Autumn weekend is skipped");
+        let national = workdays.next_after(bj(2026, 9, 30, 10, 0), SH, &c).unwrap();
+        assert_eq!(national, bj(2026, 10, 8, 9, 0));
+    }
+
+    #[test]
+    fn a_date_and_time_is_once_and_must_be_in_the_future() {
+        assert_eq!(
+            parse("2026-12-01 09:00").unwrap(),
+            Schedule::Once {
+                at: bj(2026, 12, 1, 9, 0)
+            }
+        );
+        assert_eq!(
+            parse("2026/12/01 9:00").unwrap(),
+            Schedule::Once {
+                at: bj(2026, 12, 1, 9, 0)
+            }
+        );
+        assert!(matches!(
+            parse("2026-11-01 09:00"),
+            Err(ScheduleError::InThePast(_))
+        ));
+        assert!(matches!(
+            parse("2026-02-30 09:00"),
+            Err(ScheduleError::Unrecognised(_))
+        ));
+        assert_eq!(parse("立即").unwrap(), Schedule::Now);
+        assert_eq!(parse("now").unwrap(), Schedule::Now);
+    }
+
+    #[test]
+    fn quiet_hours_across_midnight_end_the_next_morning() {
+        let q = QuietHours::parse("22:00-07:00").unwrap().unwrap();
+        assert_eq!(
+            q.ends_after(bj(2026, 11, 28, 23, 30), SH),
+            Some(bj(2026, 11, 29, 7, 0))
+        );
+        assert_eq!(
+            q.ends_after(bj(2026, 11, 29, 6, 59), SH),
+            Some(bj(2026, 11, 29, 7, 0))
+        );
+        assert_eq!(q.ends_after(bj(2026, 11, 29, 7, 0), SH), None);
+        assert_eq!(q.ends_after(bj(2026, 11, 28, 21, 59), SH), None);
+        let day = QuietHours::parse("12:00-13:30").unwrap().unwrap();
+        assert_eq!(
+            day.ends_after(bj(2026, 11, 28, 12, 10), SH),
+            Some(bj(2026, 11, 28, 13, 30))
+        );
+        assert_eq!(QuietHours::parse("off").unwrap(), None);
+        assert!(QuietHours::parse("22:00").is_err());
+    }
+}
