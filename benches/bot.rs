@@ -12,10 +12,7 @@ use sansong::domain::Role;
 use support::{TestApp, TgUser};
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         println!("sansong end-to-end benchmark (fake Bot API on loopback, SQLite WAL, synchronous=FULL)");
         burst(100, 10).await;
@@ -33,25 +30,16 @@ async fn burst(members: i64, each: usize) {
     let start = Instant::now();
     for round in 0..each {
         for user in &users {
-            app.fake
-                .text(user, &format!("/checkin 送服务 第{round}次上门服务，服务3人"));
+            app.fake.text(user, &format!("/checkin 送服务 第{round}次上门服务，服务3人"));
         }
     }
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let receipts = app
-            .fake
-            .outgoing()
-            .iter()
-            .filter(|o| o.text.contains("已登记"))
-            .count();
+        let receipts = app.fake.outgoing().iter().filter(|o| o.text.contains("已登记")).count();
         if receipts >= total {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "burst did not finish: {receipts}/{total}"
-        );
+        assert!(Instant::now() < deadline, "burst did not finish: {receipts}/{total}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = start.elapsed();

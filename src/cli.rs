@@ -15,18 +15,17 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::core::Core;
+use crate::domain::LinkKind;
 use crate::domain::Role;
 use crate::error::Error;
+use crate::error::UserError;
 use crate::members::{self, Actor, InviteRequest};
+use crate::notices::{self, Audience, Management, Media, MediaKind, NoticeDraft};
 use crate::store::Store;
 use crate::{bot, org, texts};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "sansong",
-    version,
-    about = "“三送”活动登记机器人 (a Telegram bot for 三送 check-ins)"
-)]
+#[command(name = "sansong", version, about = "“三送”活动登记机器人 (a Telegram bot for 三送 check-ins)")]
 pub struct Cli {
     /// Config file (default config/default.toml).
     #[arg(long, global = true, env = "SANSONG_CONFIG")]
@@ -58,6 +57,11 @@ pub enum Command {
         #[arg(long)]
         expires: Option<String>,
     },
+    /// Scheduled notices: create, list, show, pause, resume, cancel, receipts.
+    Notice {
+        #[command(subcommand)]
+        action: NoticeCommand,
+    },
     /// List members.
     Members {
         #[arg(long)]
@@ -73,6 +77,69 @@ pub enum OrgCommand {
     Load { file: PathBuf },
     /// Show the units and sites in the database.
     Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Create a notice; prints its id.
+    Add {
+        /// The message (the caption, with --photo or --document).
+        #[arg(long)]
+        text: String,
+        #[arg(long, conflicts_with = "document")]
+        photo: Option<PathBuf>,
+        #[arg(long)]
+        document: Option<PathBuf>,
+        /// Who: all | unit:人社局 | role:organiser | link:community (repeatable; units and
+        /// links add up, roles narrow).
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+        /// Once, at this time in the configured zone: "2026-12-01 09:00".
+        #[arg(long, group = "when")]
+        at: Option<String>,
+        /// Recurring: "0 9 * * 1", or 每周一 09:00 / 每天 08:30 / 每月1日 09:00 / 每个工作日 09:00.
+        #[arg(long, group = "when")]
+        cron: Option<String>,
+        /// Right away.
+        #[arg(long, group = "when")]
+        now: bool,
+        /// Members must press 「收到」.
+        #[arg(long)]
+        ack: bool,
+        /// Policy material: a 「去宣讲」 button starts a 送政策 check-in citing it.
+        #[arg(long)]
+        policy: bool,
+        /// Send even in quiet hours.
+        #[arg(long)]
+        urgent: bool,
+        /// With --ack: remind the unacknowledged once after this long (24h by default; "off").
+        #[arg(long)]
+        remind: Option<String>,
+    },
+    /// List notices.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show one notice.
+    Show {
+        id: i64,
+    },
+    Pause {
+        id: i64,
+    },
+    Resume {
+        id: i64,
+    },
+    Cancel {
+        id: i64,
+    },
+    /// Receipts of the latest run: sent, failed, blocked, acknowledged, delivered onward.
+    Status {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -110,19 +177,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let result = match cli.command {
         Command::Run => run_bot(config).await,
-        Command::Org {
-            action: OrgCommand::Load { file },
-        } => org_load(config, file).await,
-        Command::Org {
-            action: OrgCommand::Show,
-        } => org_show(config).await,
-        Command::Invite {
-            unit,
-            role,
-            uses,
-            expires,
-        } => invite(config, unit, role.into(), uses, expires).await,
+        Command::Org { action: OrgCommand::Load { file } } => org_load(config, file).await,
+        Command::Org { action: OrgCommand::Show } => org_show(config).await,
+        Command::Invite { unit, role, uses, expires } => {
+            invite(config, unit, role.into(), uses, expires).await
+        }
         Command::Members { unit, format } => list_members(config, unit, format).await,
+        Command::Notice { action } => notice_command(config, action).await,
     };
     match result {
         Ok(code) => Ok(code),
@@ -142,10 +203,7 @@ async fn open(config: Config) -> anyhow::Result<Core> {
 }
 
 fn token_from_env() -> Option<String> {
-    std::env::var("TELOXIDE_TOKEN")
-        .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
+    std::env::var("TELOXIDE_TOKEN").ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 async fn run_bot(config: Config) -> anyhow::Result<ExitCode> {
@@ -214,9 +272,7 @@ async fn org_show(config: Config) -> anyhow::Result<ExitCode> {
     let units = core.store.units().await?;
     let sites = core.store.all_sites().await?;
     let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(["单位", "站点", "联系类型", "默认"]);
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(["单位", "站点", "联系类型", "默认"]);
     for unit in &units {
         let mine: Vec<_> = sites.iter().filter(|s| s.unit_id == unit.id).collect();
         if mine.is_empty() {
@@ -251,12 +307,7 @@ async fn invite(
         }
     };
     let core = open(config).await?;
-    let request = InviteRequest {
-        unit: Some(unit),
-        role: Some(role),
-        uses,
-        expires_in,
-    };
+    let request = InviteRequest { unit: Some(unit), role: Some(role), uses, expires_in };
     let invite = members::create_invite(&core, &Actor::Cli, &request, None).await?;
     let username = match members::bot_username(&core).await? {
         Some(u) => Some(u),
@@ -272,15 +323,9 @@ async fn ask_telegram_for_username(core: &Core) -> Option<String> {
     let token = token_from_env()?;
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
     let bot = bot::make_bot(&token, api_url.as_deref(), core.config.poll_timeout).ok()?;
-    let me = tokio::time::timeout(std::time::Duration::from_secs(10), bot.get_me())
-        .await
-        .ok()?
-        .ok()?;
+    let me = tokio::time::timeout(std::time::Duration::from_secs(10), bot.get_me()).await.ok()?.ok()?;
     let username = me.username.clone()?;
-    let _ = core
-        .store
-        .set_meta(crate::store::meta::BOT_USERNAME, &username)
-        .await;
+    let _ = core.store.set_meta(crate::store::meta::BOT_USERNAME, &username).await;
     Some(username)
 }
 
@@ -335,8 +380,7 @@ async fn list_members(config: Config, unit: Option<String>, format: Format) -> a
                     } else {
                         "停用".into()
                     },
-                    l.last_checkin_at
-                        .map_or_else(|| "—".into(), |t| texts::moment(t, tz)),
+                    l.last_checkin_at.map_or_else(|| "—".into(), |t| texts::moment(t, tz)),
                 ]);
             }
             println!("{table}");
@@ -344,4 +388,197 @@ async fn list_members(config: Config, unit: Option<String>, format: Format) -> a
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- notices
+
+/// One `--to` value into the audience.
+async fn add_target(core: &Core, audience: &mut Audience, to: &str) -> anyhow::Result<Result<(), String>> {
+    let to = to.trim();
+    let (kind, value) = to.split_once([':', '：']).unwrap_or((to, ""));
+    match kind.trim().to_ascii_lowercase().as_str() {
+        "all" | "全体" => audience.all = true,
+        "unit" | "单位" => match members::resolve_unit(core, value).await {
+            Ok(u) => audience.units.push(u.id),
+            Err(Error::User(e)) => return Ok(Err(texts::user_error(&e, &core.config, None))),
+            Err(e) => return Err(e.into()),
+        },
+        "role" | "身份" => match value.parse::<Role>() {
+            Ok(r) => audience.roles.push(r),
+            Err(()) => return Ok(Err(format!("--to {to}：身份应为 member、organiser 或 admin"))),
+        },
+        "link" | "联系类型" => match value.parse::<LinkKind>() {
+            Ok(l) => audience.links.push(l),
+            Err(()) => {
+                return Ok(Err(format!("--to {to}：联系类型应为 village、community、enterprise 或 chamber")));
+            }
+        },
+        _ => return Ok(Err(format!("--to {to}：应为 all、unit:单位、role:身份 或 link:联系类型"))),
+    }
+    Ok(Ok(()))
+}
+
+fn action_of(name: &str) -> Option<Management> {
+    match name {
+        "pause" => Some(Management::Pause),
+        "resume" => Some(Management::Resume),
+        "cancel" => Some(Management::Cancel),
+        _ => None,
+    }
+}
+
+async fn notice_command(config: Config, action: NoticeCommand) -> anyhow::Result<ExitCode> {
+    let action_name = match &action {
+        NoticeCommand::Pause { .. } => "pause",
+        NoticeCommand::Resume { .. } => "resume",
+        NoticeCommand::Cancel { .. } => "cancel",
+        _ => "",
+    };
+    let core = open(config).await?;
+    let tz = core.tz();
+    match action {
+        NoticeCommand::Add { text, photo, document, to, at, cron, now, ack, policy, urgent, remind } => {
+            let mut audience = Audience::default();
+            for t in &to {
+                if let Err(problem) = add_target(&core, &mut audience, t).await? {
+                    eprintln!("{problem}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            let when = match (at, cron, now) {
+                (Some(at), _, _) => at,
+                (_, Some(cron), _) => cron,
+                (_, _, true) => "now".to_owned(),
+                _ => {
+                    eprintln!("请用 --at、--cron 或 --now 之一说明发送时间。");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let schedule = match notices::schedule::parse_schedule(&when, tz, core.now()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{}", texts::user_error(&UserError::BadSchedule(e), &core.config, None));
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let media = match (photo, document) {
+                (Some(path), _) => Some((MediaKind::Photo, path)),
+                (_, Some(path)) => Some((MediaKind::Document, path)),
+                _ => None,
+            };
+            let media = match media {
+                None => None,
+                Some((kind, path)) => {
+                    let bytes =
+                        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let name = path
+                        .file_name()
+                        .map_or_else(|| "attachment".into(), |n| n.to_string_lossy().into_owned());
+                    Some(Media { kind, file_id: None, upload: Some((name, bytes)) })
+                }
+            };
+            let remind_after = match remind.as_deref().map(str::trim) {
+                Some("off" | "no" | "none") => None,
+                Some(d) => match members::parse_duration(d) {
+                    Some(d) => Some(d),
+                    None => {
+                        eprintln!("--remind 的格式应为 24h、2d 或 off。");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                },
+                None => Some(core.config.remind_after),
+            };
+            let draft =
+                NoticeDraft { body: text, media, audience, schedule, ack, policy, urgent, remind_after };
+            let notice = notices::create(&core, &Actor::Cli, &draft, None).await?;
+            let size = notices::audience_size(&core, &notice.audience).await?;
+            let described = notices::describe_audience(&core, &notice.audience).await?;
+            let next = notice.schedule.upcoming(core.now(), 3, tz, core.calendar());
+            // The id alone on stdout, for scripts; the rest for people, on stderr.
+            println!("{}", notice.id);
+            eprintln!("{}", texts::cli_notice_created(&notice, &described, size, &next, tz));
+        }
+        NoticeCommand::List { format } => {
+            let all = notices::list(&core, &Actor::Cli).await?;
+            match format {
+                Format::Json => {
+                    let rows: Vec<serde_json::Value> = all
+                        .iter()
+                        .map(|n| {
+                            serde_json::json!({
+                                "id": n.id, "status": n.status.as_str(), "schedule": texts::schedule_label(&n.schedule, tz),
+                                "next_fire_at": n.next_fire_at.map(|t| t.with_timezone(&tz).to_rfc3339()),
+                                "audience": n.audience, "ack": n.ack, "policy": n.policy, "urgent": n.urgent,
+                                "text": n.body,
+                            })
+                        })
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&rows)?);
+                }
+                Format::Table => {
+                    let mut described = Vec::new();
+                    for n in &all {
+                        described.push((n, notices::describe_audience(&core, &n.audience).await?));
+                    }
+                    println!("{}", texts::notice_list(&described, tz));
+                }
+            }
+        }
+        NoticeCommand::Show { id } => {
+            let n = notices::get(&core, &Actor::Cli, id).await?;
+            let described = notices::describe_audience(&core, &n.audience).await?;
+            let size = notices::audience_size(&core, &n.audience).await?;
+            let next = match n.status {
+                notices::NoticeStatus::Active | notices::NoticeStatus::Paused => {
+                    n.next_fire_at.into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+            println!("{}", texts::cli_notice_created(&n, &described, size, &next, tz));
+            println!("\n{}", n.body);
+        }
+        NoticeCommand::Pause { id } | NoticeCommand::Resume { id } | NoticeCommand::Cancel { id } => {
+            let action = match action_of(action_name) {
+                Some(a) => a,
+                None => return Ok(ExitCode::FAILURE),
+            };
+            let notice = notices::manage(&core, &Actor::Cli, id, action).await?;
+            println!("{}", texts::notice_status_changed(&notice));
+        }
+        NoticeCommand::Status { id, format } => {
+            let (notice, report) = notices::report(&core, &Actor::Cli, id).await?;
+            match format {
+                Format::Table => println!("{}", texts::receipts(&notice, &report, tz)),
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&status_json(&notice, &report, tz))?)
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status_json(n: &notices::Notice, r: &crate::store::RunReport, tz: chrono_tz::Tz) -> serde_json::Value {
+    let people = |list: &[(String, String)]| -> Vec<serde_json::Value> {
+        list.iter().map(|(name, unit)| serde_json::json!({"name": name, "unit": unit})).collect()
+    };
+    serde_json::json!({
+        "notice_id": n.id,
+        "status": n.status.as_str(),
+        "next_fire_at": n.next_fire_at.map(|t| t.with_timezone(&tz).to_rfc3339()),
+        "run": (r.run_id > 0).then(|| serde_json::json!({
+            "id": r.run_id,
+            "due_at": r.due_at.map(|t| t.with_timezone(&tz).to_rfc3339()),
+            "fired_at": r.fired_at.map(|t| t.with_timezone(&tz).to_rfc3339()),
+            "targeted": r.targeted,
+            "sent": r.sent,
+            "pending": r.pending,
+            "failed": r.failed.iter().map(|(name, unit, reason)| serde_json::json!({"name": name, "unit": unit, "reason": reason})).collect::<Vec<_>>(),
+            "blocked": people(&r.blocked),
+            "acknowledged": r.acknowledged,
+            "not_acknowledged": people(&r.not_acknowledged),
+            "reminded": r.reminded,
+        })),
+        "delivered_onward": {"members": r.onward_members, "sites": r.onward_sites},
+    })
 }

@@ -14,6 +14,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{fold, strip_prefix_folded};
+use crate::notices::QuietHours;
+use crate::notices::calendar::HolidayCalendar;
 
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
@@ -29,6 +31,10 @@ pub enum ConfigError {
     BadKinds(String),
     #[error("{key} must be {what}")]
     OutOfRange { key: &'static str, what: &'static str },
+    #[error("quiet_hours: {0}")]
+    BadQuietHours(String),
+    #[error(transparent)]
+    Holidays(#[from] crate::notices::calendar::CalendarError),
 }
 
 /// The file's shape, with the same defaults as `config/default.toml`.
@@ -44,6 +50,14 @@ pub struct RawConfig {
     pub invite_days: u32,
     pub inbox_retention_hours: u32,
     pub dialogue_ttl_hours: u32,
+    pub broadcast_rate: f64,
+    pub quiet_hours: String,
+    pub notice_grace_minutes: u32,
+    pub remind_after_hours: u32,
+    pub holidays_dir: String,
+    pub delivery_attempts: u32,
+    pub delivery_retry_ms: u64,
+    pub scheduler_tick_ms: u64,
     pub kinds: Vec<KindDef>,
 }
 
@@ -59,6 +73,14 @@ impl Default for RawConfig {
             invite_days: 14,
             inbox_retention_hours: 72,
             dialogue_ttl_hours: 24,
+            broadcast_rate: 25.0,
+            quiet_hours: "22:00-07:00".into(),
+            notice_grace_minutes: 60,
+            remind_after_hours: 24,
+            holidays_dir: "config/holidays".into(),
+            delivery_attempts: 5,
+            delivery_retry_ms: 2000,
+            scheduler_tick_ms: 1000,
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -107,10 +129,7 @@ impl Kinds {
         for (i, def) in defs.iter().enumerate() {
             let key_ok = !def.key.is_empty()
                 && def.key.len() <= 24
-                && def
-                    .key
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && def.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !key_ok {
                 return Err(ConfigError::BadKinds(format!(
                     "key {:?} must be 1-24 characters of a-z, 0-9 and _",
@@ -118,14 +137,10 @@ impl Kinds {
                 )));
             }
             if def.label.trim().is_empty() {
-                return Err(ConfigError::BadKinds(format!(
-                    "kind {} has an empty label",
-                    def.key
-                )));
+                return Err(ConfigError::BadKinds(format!("kind {} has an empty label", def.key)));
             }
-            let words = std::iter::once(&def.key)
-                .chain(std::iter::once(&def.label))
-                .chain(def.aliases.iter());
+            let words =
+                std::iter::once(&def.key).chain(std::iter::once(&def.label)).chain(def.aliases.iter());
             for word in words {
                 let folded = fold(word.trim());
                 if folded.is_empty() {
@@ -163,10 +178,7 @@ impl Kinds {
     /// The kind a whole word names (`服務`, `Policy`, `#送温暖`).
     pub fn lookup(&self, word: &str) -> Option<&KindDef> {
         let folded = fold(word.trim().trim_start_matches(['#', '＃']));
-        self.spellings
-            .iter()
-            .find(|(s, _)| *s == folded)
-            .map(|(_, i)| &self.defs[*i])
+        self.spellings.iter().find(|(s, _)| *s == folded).map(|(_, i)| &self.defs[*i])
     }
 
     /// The kind `text` starts with, and the rest of the text. The longest spelling wins, and a
@@ -198,6 +210,16 @@ pub struct Config {
     pub invite_days: u32,
     pub inbox_retention: chrono::Duration,
     pub dialogue_ttl: chrono::Duration,
+    /// Broadcast messages per second, all chats together (0 = no limit, for benchmarks).
+    pub broadcast_rate: f64,
+    pub quiet_hours: Option<QuietHours>,
+    /// A notice whose time passed while the bot was down still fires if it is at most this late.
+    pub notice_grace: chrono::Duration,
+    pub remind_after: chrono::Duration,
+    pub calendar: HolidayCalendar,
+    pub delivery_attempts: u32,
+    pub delivery_retry: Duration,
+    pub scheduler_tick: Duration,
     pub kinds: Kinds,
 }
 
@@ -213,9 +235,8 @@ impl Config {
     /// wins over `SANSONG_CONFIG`; a named file that does not exist is an error, while the
     /// default path may be absent (defaults and environment then suffice).
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
-        let named = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("SANSONG_CONFIG").map(PathBuf::from));
+        let named =
+            explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("SANSONG_CONFIG").map(PathBuf::from));
         let path = match named {
             Some(p) if !p.exists() => return Err(ConfigError::MissingFile(p)),
             Some(p) => p,
@@ -236,43 +257,37 @@ impl Config {
     }
 
     pub fn from_raw(raw: RawConfig) -> Result<Config, ConfigError> {
-        let timezone: Tz = raw
-            .timezone
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::BadTimezone(raw.timezone.clone()))?;
+        let timezone: Tz =
+            raw.timezone.trim().parse().map_err(|_| ConfigError::BadTimezone(raw.timezone.clone()))?;
         if !(1..=50).contains(&raw.poll_timeout_secs) {
-            return Err(ConfigError::OutOfRange {
-                key: "poll_timeout_secs",
-                what: "between 1 and 50",
-            });
+            return Err(ConfigError::OutOfRange { key: "poll_timeout_secs", what: "between 1 and 50" });
         }
         let ranges: [(&'static str, u32, u32, u32, &'static str); 5] = [
             ("invite_uses", raw.invite_uses, 1, 10_000, "between 1 and 10000"),
             ("invite_days", raw.invite_days, 1, 366, "between 1 and 366"),
-            (
-                "undo_window_hours",
-                raw.undo_window_hours,
-                1,
-                720,
-                "between 1 and 720",
-            ),
-            (
-                "inbox_retention_hours",
-                raw.inbox_retention_hours,
-                48,
-                8760,
-                "between 48 and 8760",
-            ),
-            (
-                "dialogue_ttl_hours",
-                raw.dialogue_ttl_hours,
-                1,
-                720,
-                "between 1 and 720",
-            ),
+            ("undo_window_hours", raw.undo_window_hours, 1, 720, "between 1 and 720"),
+            ("inbox_retention_hours", raw.inbox_retention_hours, 48, 8760, "between 48 and 8760"),
+            ("dialogue_ttl_hours", raw.dialogue_ttl_hours, 1, 720, "between 1 and 720"),
         ];
         for (key, value, low, high, what) in ranges {
+            if !(low..=high).contains(&value) {
+                return Err(ConfigError::OutOfRange { key, what });
+            }
+        }
+        if !(raw.broadcast_rate >= 0.0 && raw.broadcast_rate <= 100_000.0) {
+            return Err(ConfigError::OutOfRange {
+                key: "broadcast_rate",
+                what: "between 0 (no limit) and 100000 messages/s",
+            });
+        }
+        let more: [(&'static str, u64, u64, u64, &'static str); 5] = [
+            ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080, "between 0 and 10080"),
+            ("remind_after_hours", raw.remind_after_hours.into(), 1, 720, "between 1 and 720"),
+            ("delivery_attempts", raw.delivery_attempts.into(), 1, 20, "between 1 and 20"),
+            ("delivery_retry_ms", raw.delivery_retry_ms, 10, 600_000, "between 10 and 600000"),
+            ("scheduler_tick_ms", raw.scheduler_tick_ms, 10, 60_000, "between 10 and 60000"),
+        ];
+        for (key, value, low, high, what) in more {
             if !(low..=high).contains(&value) {
                 return Err(ConfigError::OutOfRange { key, what });
             }
@@ -291,6 +306,14 @@ impl Config {
             invite_days: raw.invite_days,
             inbox_retention: hours(raw.inbox_retention_hours),
             dialogue_ttl: hours(raw.dialogue_ttl_hours),
+            broadcast_rate: raw.broadcast_rate,
+            quiet_hours: QuietHours::parse(&raw.quiet_hours).map_err(ConfigError::BadQuietHours)?,
+            notice_grace: chrono::Duration::minutes(i64::from(raw.notice_grace_minutes)),
+            remind_after: hours(raw.remind_after_hours),
+            calendar: HolidayCalendar::load_dir(Path::new(&raw.holidays_dir))?,
+            delivery_attempts: raw.delivery_attempts,
+            delivery_retry: Duration::from_millis(raw.delivery_retry_ms),
+            scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
             kinds: Kinds::new(raw.kinds)?,
         })
     }
@@ -302,19 +325,14 @@ mod tests {
 
     #[test]
     fn the_shipped_default_toml_says_exactly_what_the_built_in_defaults_say() {
-        let from_file: RawConfig = Figment::new()
-            .merge(Toml::string(include_str!("../config/default.toml")))
-            .extract()
-            .unwrap();
+        let from_file: RawConfig =
+            Figment::new().merge(Toml::string(include_str!("../config/default.toml"))).extract().unwrap();
         assert_eq!(from_file, RawConfig::default());
     }
 
     #[test]
     fn an_unknown_zone_is_refused_with_its_name() {
-        let raw = RawConfig {
-            timezone: "Mars/Olympus".into(),
-            ..RawConfig::default()
-        };
+        let raw = RawConfig { timezone: "Mars/Olympus".into(), ..RawConfig::default() };
         let err = Config::from_raw(raw).unwrap_err().to_string();
         assert!(err.contains("Mars/Olympus"), "{err}");
     }
@@ -336,9 +354,8 @@ mod tests {
 
     #[test]
     fn file_values_override_defaults() {
-        let fig = Figment::from(Serialized::defaults(RawConfig::default())).merge(Toml::string(
-            "timezone = \"Europe/Berlin\"\npoll_timeout_secs = 3",
-        ));
+        let fig = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Toml::string("timezone = \"Europe/Berlin\"\npoll_timeout_secs = 3"));
         let cfg = Config::from_figment(fig).unwrap();
         assert_eq!(cfg.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(cfg.poll_timeout, Duration::from_secs(3));
@@ -348,11 +365,7 @@ mod tests {
     fn kinds_match_label_short_form_traditional_and_english() {
         let kinds = Config::default().kinds;
         for word in ["送政策", "政策", "policy", "POLICY", "#送政策"] {
-            assert_eq!(
-                kinds.lookup(word).map(|k| k.key.as_str()),
-                Some("policy"),
-                "{word}"
-            );
+            assert_eq!(kinds.lookup(word).map(|k| k.key.as_str()), Some("policy"), "{word}");
         }
         assert_eq!(kinds.lookup("送服務").map(|k| k.key.as_str()), Some("service"));
         assert_eq!(kinds.lookup("送溫暖").map(|k| k.key.as_str()), Some("warmth"));
@@ -371,11 +384,8 @@ mod tests {
 
     #[test]
     fn a_spelling_claimed_by_two_kinds_is_refused() {
-        let err = Kinds::new(vec![
-            KindDef::new("a", "送学习", &["学习"]),
-            KindDef::new("b", "学习", &[]),
-        ])
-        .unwrap_err();
+        let err = Kinds::new(vec![KindDef::new("a", "送学习", &["学习"]), KindDef::new("b", "学习", &[])])
+            .unwrap_err();
         assert!(err.to_string().contains("学习"), "{err}");
     }
 

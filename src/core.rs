@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use crate::clock::SharedClock;
 use crate::config::{Config, Kinds};
+use crate::notices::calendar::HolidayCalendar;
 use crate::store::Store;
 use crate::week::Week;
 
@@ -19,11 +20,7 @@ pub struct Core {
 
 impl Core {
     pub fn new(store: Store, config: Config, clock: SharedClock) -> Self {
-        Core {
-            store,
-            config: Arc::new(config),
-            clock,
-        }
+        Core { store, config: Arc::new(config), clock }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -45,5 +42,9 @@ impl Core {
 
     pub fn kinds(&self) -> &Kinds {
         &self.config.kinds
+    }
+
+    pub fn calendar(&self) -> &HolidayCalendar {
+        &self.config.calendar
     }
 }

@@ -63,12 +63,8 @@ pub enum LinkKind {
 }
 
 impl LinkKind {
-    pub const ALL: [LinkKind; 4] = [
-        LinkKind::Village,
-        LinkKind::Community,
-        LinkKind::Enterprise,
-        LinkKind::Chamber,
-    ];
+    pub const ALL: [LinkKind; 4] =
+        [LinkKind::Village, LinkKind::Community, LinkKind::Enterprise, LinkKind::Chamber];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -52,6 +52,18 @@ pub enum UserError {
     AlreadyUndone(i64),
     #[error(transparent)]
     Week(#[from] WeekError),
+    #[error("the notice has no text")]
+    EmptyNotice,
+    #[error("notice of {length} characters over the limit of {limit}")]
+    NoticeTooLong { limit: usize, length: usize, caption: bool },
+    #[error("no audience chosen")]
+    EmptyAudience,
+    #[error(transparent)]
+    BadSchedule(#[from] crate::notices::ScheduleError),
+    #[error("no notice {0} for this person")]
+    NoSuchNotice(i64),
+    #[error("notice {0} is cancelled or finished")]
+    NoticeClosed(i64),
     #[error("bad argument {given:?} for {usage:?}")]
     BadArgument { given: String, usage: Usage },
 }
@@ -63,14 +75,12 @@ pub enum Usage {
     Invite,
     InviteUses,
     InviteExpiry,
+    Receipts,
 }
 
 impl UserError {
     pub fn bad_argument(given: &str, usage: Usage) -> UserError {
-        UserError::BadArgument {
-            given: given.trim().chars().take(40).collect(),
-            usage,
-        }
+        UserError::BadArgument { given: given.trim().chars().take(40).collect(), usage }
     }
 }
 
@@ -100,10 +110,9 @@ fn is_transient_db(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
         // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(|c| matches!(c & 0xff, 5 | 6)),
+        sqlx::Error::Database(db) => {
+            db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+        }
         _ => false,
     }
 }
@@ -127,10 +136,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("busy.db").display());
         let store = Store::open(&url).await.unwrap();
         let mut holder = store.pool().acquire().await.unwrap();
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *holder)
-            .await
-            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *holder).await.unwrap();
         let mut impatient = SqliteConnectOptions::from_str(&url)
             .unwrap()
             .busy_timeout(Duration::ZERO)
@@ -145,10 +151,8 @@ mod tests {
 
         assert!(Error::from(busy).is_transient());
         assert!(!Error::from(UserError::NothingToUndo).is_transient());
-        let missing_table = sqlx::query("SELECT * FROM no_such_table")
-            .execute(&mut impatient)
-            .await
-            .unwrap_err();
+        let missing_table =
+            sqlx::query("SELECT * FROM no_such_table").execute(&mut impatient).await.unwrap_err();
         assert!(!Error::from(missing_table).is_transient());
         impatient.close().await.unwrap();
     }

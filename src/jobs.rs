@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::inbox;
 use crate::core::Core;
+use crate::notices::scheduler;
+use crate::notices::sender::{self, Messenger, SenderSettings};
 
 #[derive(Clone)]
 pub struct JobContext {
@@ -21,6 +23,11 @@ pub struct JobContext {
     pub bot: Bot,
     /// Poked when new updates are in the inbox.
     pub inbox_notify: Arc<Notify>,
+    /// Poked when a notice is created, so it need not wait for the next tick.
+    pub scheduler_wake: Arc<Notify>,
+    /// Poked when deliveries are queued.
+    pub outbox_wake: Arc<Notify>,
+    pub messenger: Arc<dyn Messenger>,
     pub shutdown: CancellationToken,
 }
 
@@ -37,9 +44,17 @@ pub fn jobs() -> Vec<Job> {
             run: |ctx| Box::pin(inbox::poll(ctx.bot, ctx.core, ctx.inbox_notify, ctx.shutdown)),
         },
         Job {
-            name: "janitor",
-            run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)),
+            name: "scheduler",
+            run: |ctx| Box::pin(scheduler::run(ctx.core, ctx.scheduler_wake, ctx.outbox_wake, ctx.shutdown)),
         },
+        Job {
+            name: "sender",
+            run: |ctx| {
+                let settings = SenderSettings::from_config(&ctx.core.config);
+                Box::pin(sender::run(ctx.core, ctx.messenger, settings, ctx.outbox_wake, ctx.shutdown))
+            },
+        },
+        Job { name: "janitor", run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)) },
     ]
 }
 
@@ -84,14 +99,8 @@ async fn janitor(core: Core, shutdown: CancellationToken) -> anyhow::Result<()> 
             _ = tick.tick() => {}
             () = shutdown.cancelled() => return Ok(()),
         }
-        let inbox = core
-            .store
-            .inbox_prune(core.now() - core.config.inbox_retention)
-            .await?;
-        let dialogues = core
-            .store
-            .prune_dialogues(core.now() - core.config.dialogue_ttl)
-            .await?;
+        let inbox = core.store.inbox_prune(core.now() - core.config.inbox_retention).await?;
+        let dialogues = core.store.prune_dialogues(core.now() - core.config.dialogue_ttl).await?;
         if inbox + dialogues > 0 {
             tracing::info!(inbox, dialogues, "pruned old inbox rows and abandoned dialogues");
         }

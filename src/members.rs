@@ -39,9 +39,7 @@ pub async fn register(core: &Core, person: &Person, code: &str) -> Result<Regist
     let code = code.trim();
     if code.is_empty()
         || code.len() > 64
-        || !code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return match core.store.member_by_telegram_id(person.telegram_id).await? {
             Some(m) => Ok(Registration::Existing(m)),
@@ -71,11 +69,7 @@ pub async fn require_member(core: &Core, telegram_id: i64) -> Result<Member> {
 
 /// Refuses unless `member` has at least the `needed` role.
 pub fn require_role(member: &Member, needed: Role) -> Result<(), UserError> {
-    if member.role.allows(needed) {
-        Ok(())
-    } else {
-        Err(UserError::Forbidden { needed })
-    }
+    if member.role.allows(needed) { Ok(()) } else { Err(UserError::Forbidden { needed }) }
 }
 
 /// What an invite should be for; unset fields take the configured defaults.
@@ -107,10 +101,7 @@ pub async fn create_invite(
             require_role(m, Role::Organiser)?;
             let unit = match &request.unit {
                 Some(name) => resolve_unit(core, name).await?,
-                None => Unit {
-                    id: m.unit_id,
-                    name: m.unit_name.clone(),
-                },
+                None => Unit { id: m.unit_id, name: m.unit_name.clone() },
             };
             if m.role < Role::Admin {
                 if unit.id != m.unit_id {
@@ -127,12 +118,10 @@ pub async fn create_invite(
     if uses == 0 || uses > MAX_INVITE_USES {
         return Err(UserError::bad_argument(&uses.to_string(), Usage::InviteUses).into());
     }
-    let expires_in = request
-        .expires_in
-        .unwrap_or_else(|| Duration::days(i64::from(core.config.invite_days)));
+    let expires_in = request.expires_in.unwrap_or_else(|| Duration::days(i64::from(core.config.invite_days)));
     if expires_in <= Duration::zero() || expires_in > Duration::days(MAX_INVITE_DAYS) {
         return Err(
-            UserError::bad_argument(&format!("{}h", expires_in.num_hours()), Usage::InviteExpiry).into(),
+            UserError::bad_argument(&format!("{}h", expires_in.num_hours()), Usage::InviteExpiry).into()
         );
     }
     let invite = core
@@ -190,11 +179,7 @@ pub async fn resolve_unit(core: &Core, name: &str) -> Result<Unit> {
 /// An unguessable invite code: 22 characters of [A-Za-z0-9] from the OS's generator (~131 bits).
 /// Fits Telegram's 64-character `start` parameter.
 pub fn new_code() -> String {
-    rand::rngs::OsRng
-        .sample_iter(&Alphanumeric)
-        .take(22)
-        .map(char::from)
-        .collect()
+    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(22).map(char::from).collect()
 }
 
 /// `7d`, `12h`, `30m`, `2w`, or a bare number of days; Chinese units (天, 小时, 周) too.
@@ -250,11 +235,7 @@ mod tests {
         assert_eq!(parse_duration("0d"), None);
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("7y"), None);
-        assert_eq!(
-            parse_duration("99999999999w"),
-            None,
-            "huge numbers are refused, not a panic"
-        );
+        assert_eq!(parse_duration("99999999999w"), None, "huge numbers are refused, not a panic");
         assert_eq!(parse_duration("9223372036854775807d"), None);
     }
 }

@@ -19,11 +19,7 @@ pub fn fold(s: &str) -> String {
 
 /// Separators people put between a keyword and the rest of a line.
 pub fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            ':' | '：' | ',' | '，' | '、' | '-' | '—' | '；' | ';' | '.' | '。'
-        )
+    c.is_whitespace() || matches!(c, ':' | '：' | ',' | '，' | '、' | '-' | '—' | '；' | ';' | '.' | '。')
 }
 
 /// If `text` starts with `word` (compared in folded form), the rest of `text` after it.
@@ -39,9 +35,7 @@ pub fn strip_prefix_folded<'a>(text: &'a str, word_folded: &str) -> Option<&'a s
 
 /// Telegram and Excel misbehave on some control characters; keep newlines and tabs only.
 pub fn clean_control(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
+    s.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
 }
 
 #[cfg(test)]

@@ -78,9 +78,7 @@ struct SiteEntry {
 }
 
 fn line_of(source: &str, offset: usize) -> usize {
-    source
-        .get(..offset.min(source.len()))
-        .map_or(1, |s| s.matches('\n').count() + 1)
+    source.get(..offset.min(source.len())).map_or(1, |s| s.matches('\n').count() + 1)
 }
 
 /// Reads and checks an org file. Returns every problem found, not just the first.
@@ -97,15 +95,9 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
         let name = entry.get_ref().name.get_ref().trim().to_owned();
         let line = line_of(source, entry.get_ref().name.span().start);
         if name.is_empty() {
-            problems.push(OrgProblem {
-                line,
-                kind: OrgProblemKind::EmptyName,
-            });
+            problems.push(OrgProblem { line, kind: OrgProblemKind::EmptyName });
         } else if units.iter().any(|u| fold(u) == fold(&name)) {
-            problems.push(OrgProblem {
-                line,
-                kind: OrgProblemKind::DuplicateUnit(name),
-            });
+            problems.push(OrgProblem { line, kind: OrgProblemKind::DuplicateUnit(name) });
         } else {
             units.push(name);
         }
@@ -125,10 +117,8 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
         // Every problem of this entry is reported, not only the first.
         let unit = match &site.unit {
             None => {
-                problems.push(OrgProblem {
-                    line,
-                    kind: OrgProblemKind::SiteWithoutUnit { site: name.clone() },
-                });
+                problems
+                    .push(OrgProblem { line, kind: OrgProblemKind::SiteWithoutUnit { site: name.clone() } });
                 None
             }
             Some(u) => {
@@ -140,10 +130,7 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
                         kind: if wanted.is_empty() {
                             OrgProblemKind::SiteWithoutUnit { site: name.clone() }
                         } else {
-                            OrgProblemKind::SiteOfUnknownUnit {
-                                site: name.clone(),
-                                unit: wanted.to_owned(),
-                            }
+                            OrgProblemKind::SiteOfUnknownUnit { site: name.clone(), unit: wanted.to_owned() }
                         },
                     });
                 }
@@ -154,38 +141,21 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
         if link.is_none() {
             problems.push(OrgProblem {
                 line: line_of(source, site.link.span().start),
-                kind: OrgProblemKind::UnknownLink {
-                    site: name.clone(),
-                    link: site.link.get_ref().clone(),
-                },
+                kind: OrgProblemKind::UnknownLink { site: name.clone(), link: site.link.get_ref().clone() },
             });
         }
         let (Some(unit), Some(link)) = (unit, link) else {
             continue;
         };
-        if sites
-            .iter()
-            .any(|s| s.unit == unit && fold(&s.name) == fold(&name))
-        {
-            problems.push(OrgProblem {
-                line,
-                kind: OrgProblemKind::DuplicateSite { unit, site: name },
-            });
+        if sites.iter().any(|s| s.unit == unit && fold(&s.name) == fold(&name)) {
+            problems.push(OrgProblem { line, kind: OrgProblemKind::DuplicateSite { unit, site: name } });
             continue;
         }
         if site.default && sites.iter().any(|s| s.unit == unit && s.is_default) {
-            problems.push(OrgProblem {
-                line,
-                kind: OrgProblemKind::SecondDefault { unit, site: name },
-            });
+            problems.push(OrgProblem { line, kind: OrgProblemKind::SecondDefault { unit, site: name } });
             continue;
         }
-        sites.push(SitePlan {
-            unit,
-            name,
-            link,
-            is_default: site.default,
-        });
+        sites.push(SitePlan { unit, name, link, is_default: site.default });
     }
     if problems.is_empty() {
         Ok(OrgPlan { units, sites })
@@ -291,16 +261,7 @@ mod tests {
 
     #[test]
     fn units_are_found_by_exact_or_unique_partial_name() {
-        let units = vec![
-            Unit {
-                id: 1,
-                name: "人社局".into(),
-            },
-            Unit {
-                id: 2,
-                name: "科工局".into(),
-            },
-        ];
+        let units = vec![Unit { id: 1, name: "人社局".into() }, Unit { id: 2, name: "科工局".into() }];
         assert_eq!(find_unit(&units, "人社局").unwrap().id, 1);
         assert_eq!(find_unit(&units, "科工").unwrap().id, 2);
         assert_eq!(find_unit(&units, "局").unwrap_err().len(), 2);

@@ -14,6 +14,7 @@ use crate::checkins::{Receipt, WeekView};
 use crate::config::{Config, Kinds};
 use crate::domain::{LinkKind, Role};
 use crate::error::{Usage, UserError};
+use crate::notices::ScheduleError;
 use crate::org::{OrgProblem, OrgProblemKind};
 use crate::store::{Checkin, Invite, Member, MemberListing, OrgLoadReport, Site};
 use crate::week::{Week, WeekError};
@@ -80,12 +81,7 @@ pub fn week_title(week: Week) -> String {
 }
 
 fn kinds_list(kinds: &Kinds) -> String {
-    kinds
-        .all()
-        .iter()
-        .map(|k| k.label.as_str())
-        .collect::<Vec<_>>()
-        .join("、")
+    kinds.all().iter().map(|k| k.label.as_str()).collect::<Vec<_>>().join("、")
 }
 
 fn first_kind(kinds: &Kinds) -> &str {
@@ -117,15 +113,16 @@ fn command_summary(name: &str, kinds: &Kinds) -> String {
         "help" => "查看帮助".into(),
         "invite" => "生成邀请链接".into(),
         "members" => "查看成员名单".into(),
+        "notice" => "发布通知（立即、定时或定期）".into(),
+        "notices" => "查看和管理已发布的通知".into(),
+        "receipts" => "查看通知的送达和确认情况".into(),
         other => other.into(),
     }
 }
 
 /// The short description of each command, for Telegram's command menu.
 pub fn menu_entries(role: Role, kinds: &Kinds) -> Vec<(&'static str, String)> {
-    commands_for(role)
-        .map(|c| (c.name, command_summary(c.name, kinds)))
-        .collect()
+    commands_for(role).map(|c| (c.name, command_summary(c.name, kinds))).collect()
 }
 
 /// What someone with `role` may do: exactly the commands the core lets them use.
@@ -149,11 +146,7 @@ fn site_names(sites: &[Site]) -> String {
     if sites.is_empty() {
         "暂未设置".into()
     } else {
-        sites
-            .iter()
-            .map(|s| format!("{}（{}）", s.name, link_label(s.link)))
-            .collect::<Vec<_>>()
-            .join("、")
+        sites.iter().map(|s| format!("{}（{}）", s.name, link_label(s.link))).collect::<Vec<_>>().join("、")
     }
 }
 
@@ -231,11 +224,7 @@ fn one_line(text: &str, max: usize) -> String {
 }
 
 pub fn week_view(v: &WeekView, tz: Tz) -> String {
-    let mut s = format!(
-        "📅 {}{}\n",
-        if v.is_current { "本周 · " } else { "" },
-        week_title(v.week)
-    );
+    let mut s = format!("📅 {}{}\n", if v.is_current { "本周 · " } else { "" }, week_title(v.week));
     if v.items.is_empty() {
         s.push_str("这一周没有登记活动。");
         if v.is_current {
@@ -243,22 +232,14 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
         }
         return s;
     }
-    let counts = v
-        .counts
-        .iter()
-        .map(|(k, n)| format!("{} {}", k.label, n))
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let counts = v.counts.iter().map(|(k, n)| format!("{} {}", k.label, n)).collect::<Vec<_>>().join(" · ");
     let _ = writeln!(s, "共 {} 次：{}", v.items.len(), counts);
     if v.people_served > 0 {
         let _ = writeln!(s, "服务群众 {} 人", v.people_served);
     }
     for c in &v.items {
-        let label = v
-            .counts
-            .iter()
-            .find(|(k, _)| k.key == c.kind)
-            .map_or(c.kind.as_str(), |(k, _)| k.label.as_str());
+        let label =
+            v.counts.iter().find(|(k, _)| k.key == c.kind).map_or(c.kind.as_str(), |(k, _)| k.label.as_str());
         let _ = write!(
             s,
             "\n#{} {} · {} · {}\n    {}",
@@ -422,10 +403,7 @@ pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
     );
     match link {
         Some(link) => format!("{head}\n{link}\n\n请只发给需要加入的人。"),
-        None => format!(
-            "{head}\n邀请码：{}\n（加入的人私聊机器人发送 /start {}）",
-            invite.code, invite.code
-        ),
+        None => format!("{head}\n邀请码：{}\n（加入的人私聊机器人发送 /start {}）", invite.code, invite.code),
     }
 }
 
@@ -445,14 +423,9 @@ pub fn member_list(listings: &[MemberListing], tz: Tz) -> String {
             }
             let _ = writeln!(s, "「{unit}」{n} 人：");
         }
-        let last = l
-            .last_checkin_at
-            .map_or_else(|| "尚无登记".to_owned(), |t| format!("最近登记 {}", day(t, tz)));
-        let inactive = if m.status == crate::domain::MemberStatus::Inactive {
-            "，已停用"
-        } else {
-            ""
-        };
+        let last =
+            l.last_checkin_at.map_or_else(|| "尚无登记".to_owned(), |t| format!("最近登记 {}", day(t, tz)));
+        let inactive = if m.status == crate::domain::MemberStatus::Inactive { "，已停用" } else { "" };
         let _ = writeln!(s, "· {}（{}{}）{}", m.name, role_label(m.role), inactive, last);
     }
     s.trim_end().to_owned()
@@ -478,10 +451,9 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::UnknownUnit { name, candidates } if candidates.is_empty() => {
             format!("抱歉，没有找到单位「{name}」，请核对名称。")
         }
-        UserError::UnknownUnit { name, candidates } => format!(
-            "「{name}」可能指多个单位：{}。请写出完整的单位名称。",
-            candidates.join("、")
-        ),
+        UserError::UnknownUnit { name, candidates } => {
+            format!("「{name}」可能指多个单位：{}。请写出完整的单位名称。", candidates.join("、"))
+        }
         UserError::PrivateOnly => private_only(bot_username),
         UserError::EmptyCheckin => format!(
             "请写明活动类型和内容，例如：\n/checkin {} 为社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
@@ -490,11 +462,7 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::UnknownKind(word) => format!(
             "没有识别出活动类型「{word}」。请以 {} 开头，例如：\n/checkin {} 帮助办理社保卡",
             kinds_list(kinds),
-            kinds
-                .all()
-                .get(1)
-                .or(kinds.all().first())
-                .map_or("送服务", |k| k.label.as_str())
+            kinds.all().get(1).or(kinds.all().first()).map_or("送服务", |k| k.label.as_str())
         ),
         UserError::MissingDescription => format!(
             "请简要写明做了什么，例如：\n/checkin {} 看望五保户",
@@ -507,16 +475,10 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("抱歉，没有找到站点「{name}」：本单位尚未设置联点站点，请联系管理员。")
         }
         UserError::UnknownSite { name, choices } => {
-            format!(
-                "抱歉，本单位没有名为「{name}」的联点站点。请从以下站点中选择：{}",
-                choices.join("、")
-            )
+            format!("抱歉，本单位没有名为「{name}」的联点站点。请从以下站点中选择：{}", choices.join("、"))
         }
         UserError::AmbiguousSite { name, choices } => {
-            format!(
-                "「{name}」可能指多个站点：{}。请写得完整一些。",
-                choices.join("、")
-            )
+            format!("「{name}」可能指多个站点：{}。请写得完整一些。", choices.join("、"))
         }
         UserError::SiteRequired { choices } => format!(
             "本单位有多个联点站点，请用 @站点名 指明，例如 @{}。\n可选：{}",
@@ -534,6 +496,19 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::AlreadyUndone(id) => {
             format!("#{id} 已经撤销过了，无需再次撤销。请发送 /week 查看本周登记。")
         }
+        UserError::EmptyNotice => "通知内容不能为空，请发送通知的文字，或带说明的照片/文件。".into(),
+        UserError::NoticeTooLong { limit, length, caption } => format!(
+            "抱歉，{}有 {length} 个字符，超过了 Telegram {limit} 个字符的上限。请精简后重新发送，不会被自动截断。",
+            if *caption { "照片或文件的说明" } else { "通知" }
+        ),
+        UserError::EmptyAudience => "请选择通知发给谁。".into(),
+        UserError::BadSchedule(e) => schedule_error(e),
+        UserError::NoSuchNotice(id) => {
+            format!("抱歉，没有找到您可以查看的通知 #{id}。请发送 /notices 查看。")
+        }
+        UserError::NoticeClosed(id) => {
+            format!("通知 #{id} 已取消或已发完，无需再操作。请发送 /notices 查看。")
+        }
         UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
             format!("{year} 年只有 {weeks} 周，没有第 {week} 周，请重新输入。")
         }
@@ -547,10 +522,286 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
                 Usage::Invite => "/invite [单位] [member|organiser|admin] [次数，如 10次] [有效期，如 7d]",
                 Usage::InviteUses => "邀请可用次数为 1 到 10000 次，如 /invite 10次",
                 Usage::InviteExpiry => "有效期最长 366 天，如 /invite 7d、/invite 12h",
+                Usage::Receipts => "/receipts 通知编号，如 /receipts 3（编号见 /notices）",
             };
             format!("抱歉，「{given}」看不懂。请这样写：\n{form}")
         }
     }
+}
+
+fn schedule_error(e: &ScheduleError) -> String {
+    let forms = "请这样写：立即；2026-12-01 09:00；每天 08:30；每周一 09:00；每月1日 09:00；每个工作日 09:00；\n或 cron 表达式，如 0 9 * * 1（分 时 日 月 周，周日为 0 或 7）";
+    match e {
+        ScheduleError::Empty => format!("请写明什么时候发送。{forms}"),
+        ScheduleError::InThePast(t) => format!("「{t}」已经过去了，请选择以后的时间。"),
+        ScheduleError::BadTime(t) => format!("抱歉，「{t}」不是有效的时间。{forms}"),
+        ScheduleError::BadCron { expr, reason } => {
+            format!("抱歉，cron 表达式「{expr}」有误：{reason}。\n{forms}")
+        }
+        ScheduleError::Unrecognised(t) => format!("抱歉，没看懂「{t}」。{forms}"),
+    }
+}
+
+// ---------------------------------------------------------------- notices for members
+
+pub const BUTTON_ACK: &str = "收到";
+pub const BUTTON_ACKED: &str = "✓ 已确认";
+pub const BUTTON_SPREAD: &str = "去宣讲";
+
+/// A reminder of an unacknowledged notice: gentle, with the start of the notice.
+pub fn notice_reminder(body: &str) -> String {
+    let excerpt: String = body.chars().take(200).collect();
+    let more = if body.chars().count() > 200 { "……" } else { "" };
+    format!("温馨提醒：这条通知您还没有点「收到」，看到后请点一下，谢谢。\n\n{excerpt}{more}")
+}
+
+pub fn ack_recorded() -> String {
+    "已确认收到，谢谢。".into()
+}
+
+pub fn ack_already() -> String {
+    "您已经确认过了，无需再点。".into()
+}
+
+pub fn ack_not_found() -> String {
+    "这条通知不是发给您的，或已失效。".into()
+}
+
+// ---------------------------------------------------------------- composing notices
+
+pub const BUTTON_PUBLISH: &str = "✅ 确认发布";
+
+pub fn compose_content() -> String {
+    "发布通知（随时可发送 /cancel 退出）。\n请发送通知内容：一段文字，或带说明文字的照片/文件。".into()
+}
+
+pub fn compose_use_buttons() -> String {
+    "请点击上方的按钮选择，或发送 /cancel 退出。".into()
+}
+
+pub fn compose_audience(unit: &str, role: Role) -> String {
+    if role == Role::Admin {
+        "通知发给谁？".into()
+    } else {
+        format!("通知发给谁？（组织员可向本单位「{unit}」发送）")
+    }
+}
+
+pub fn compose_pick(what: &str) -> String {
+    format!("请选择{what}（可多选），选好后点「完成」：")
+}
+
+pub fn compose_choose_one() -> String {
+    "请至少选择一项。".into()
+}
+
+pub fn compose_when() -> String {
+    "什么时候发送？点「立即发送」，或发送时间，例如：\n\
+     2026-12-01 09:00（一次）\n每天 08:30、每周一 09:00、每月1日 09:00、每个工作日 09:00\n\
+     或 cron 表达式，如 0 9 * * 1（分 时 日 月 周，周日为 0 或 7）"
+        .into()
+}
+
+pub fn compose_options() -> String {
+    "选项（点击切换），然后点「预览」：".into()
+}
+
+pub fn compose_cancelled() -> String {
+    "已取消，这条通知没有发布。".into()
+}
+
+pub fn wizard_button_expired_notice() -> String {
+    "这个按钮已失效。发送 /notice 重新开始。".into()
+}
+
+pub fn preview_button() -> String {
+    "这是预览：成员收到的通知上才能点这个按钮。".into()
+}
+
+pub fn notice_published_short() -> String {
+    "已发布".into()
+}
+
+/// How a schedule reads: once times in the zone, recurring ones as written.
+pub fn schedule_label(schedule: &crate::notices::Schedule, tz: Tz) -> String {
+    match schedule {
+        crate::notices::Schedule::Once { at } => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub struct NoticeSummary<'a> {
+    pub audience: &'a str,
+    pub size: i64,
+    pub schedule: &'a str,
+    pub next: &'a [DateTime<Utc>],
+    pub ack: bool,
+    pub policy: bool,
+    pub urgent: bool,
+    pub remind: bool,
+    pub has_pinyin: bool,
+    pub using_cleaned: bool,
+    pub quiet: Option<String>,
+    pub tz: Tz,
+}
+
+fn full_moment(t: DateTime<Utc>, tz: Tz) -> String {
+    let local = t.with_timezone(&tz);
+    format!("{} {}", local.format("%Y-%m-%d"), moment(t, tz).split_once(' ').map_or("", |x| x.1))
+}
+
+pub fn compose_summary(s: &NoticeSummary<'_>) -> String {
+    let mut text = format!(
+        "预览如上，这就是成员将收到的消息。\n受众：{}（现有 {} 人）\n发送：{}\n",
+        s.audience, s.size, s.schedule
+    );
+    if !s.next.is_empty() {
+        let times: Vec<String> = s.next.iter().map(|t| full_moment(*t, s.tz)).collect();
+        let _ =
+            writeln!(text, "接下来{}：{}", if s.next.len() > 1 { "三次" } else { "一次" }, times.join("；"));
+    }
+    let mut options = Vec::new();
+    if s.ack {
+        options.push("需确认");
+    }
+    if s.remind {
+        options.push("未确认者24小时后提醒一次");
+    }
+    if s.policy {
+        options.push("政策材料（可「去宣讲」）");
+    }
+    if s.urgent {
+        options.push("紧急");
+    }
+    let _ = writeln!(text, "选项：{}", if options.is_empty() { "无".to_owned() } else { options.join("、") });
+    if let (Some(q), false) = (&s.quiet, s.urgent) {
+        let _ = writeln!(text, "落在免打扰时段（{q}）的发送会顺延到时段结束。");
+    }
+    if s.has_pinyin {
+        text.push_str(if s.using_cleaned {
+            "已使用清理后的文本（去掉拼音注音、转为简体）。\n"
+        } else {
+            "内容里有拼音注音（如「發(fā)展」），可以改用清理后的文本。\n"
+        });
+    }
+    text.push_str("确认无误请点「确认发布」。");
+    text
+}
+
+pub fn notice_published(n: &crate::notices::Notice, tz: Tz) -> String {
+    match n.next_fire_at {
+        Some(t) => format!(
+            "已发布通知 #{}。下次发送：{}。\n发送 /receipts {} 查看送达和确认情况。",
+            n.id,
+            full_moment(t, tz),
+            n.id
+        ),
+        None => format!("已发布通知 #{}。", n.id),
+    }
+}
+
+fn status_label(s: crate::notices::NoticeStatus) -> &'static str {
+    match s {
+        crate::notices::NoticeStatus::Active => "进行中",
+        crate::notices::NoticeStatus::Paused => "已暂停",
+        crate::notices::NoticeStatus::Cancelled => "已取消",
+        crate::notices::NoticeStatus::Finished => "已发完",
+    }
+}
+
+pub fn notice_list(notices: &[(&crate::notices::Notice, String)], tz: Tz) -> String {
+    if notices.is_empty() {
+        return "还没有通知。发送 /notice 发布一条。".into();
+    }
+    let mut s = String::from("通知（最新在前）：\n");
+    for (n, audience) in notices {
+        let first_line: String = n.body.lines().next().unwrap_or("").chars().take(30).collect();
+        let _ = write!(
+            s,
+            "\n#{} [{}] {}\n    {} → {}",
+            n.id,
+            status_label(n.status),
+            first_line,
+            schedule_label(&n.schedule, tz),
+            audience
+        );
+        if let (Some(t), crate::notices::NoticeStatus::Active | crate::notices::NoticeStatus::Paused) =
+            (n.next_fire_at, n.status)
+        {
+            let _ = write!(s, "\n    下次：{}", full_moment(t, tz));
+        }
+        if n.ack {
+            s.push_str(" · 需确认");
+        }
+    }
+    s.push_str("\n\n发送 /receipts 编号 查看送达和确认情况。");
+    s
+}
+
+pub fn notice_status_changed(n: &crate::notices::Notice) -> String {
+    format!("通知 #{} {}", n.id, status_label(n.status))
+}
+
+pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz) -> String {
+    let first_line: String = n.body.lines().next().unwrap_or("").chars().take(30).collect();
+    let mut s = format!("通知 #{} {}\n", n.id, first_line);
+    let Some(fired) = r.fired_at else {
+        s.push_str("还没有发送过。");
+        if let Some(t) = n.next_fire_at {
+            let _ = write!(s, "下次发送：{}。", full_moment(t, tz));
+        }
+        return s;
+    };
+    let _ = writeln!(s, "最近一次：{}", full_moment(fired, tz));
+    let _ = writeln!(
+        s,
+        "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
+        r.targeted,
+        r.sent,
+        r.pending,
+        r.failed.len(),
+        r.blocked.len()
+    );
+    if n.ack {
+        let _ = writeln!(s, "已确认 {} · 未确认 {}", r.acknowledged, r.not_acknowledged.len());
+    }
+    let group = |people: &[(String, String)]| {
+        let mut out = String::new();
+        let mut unit = "";
+        for (name, u) in people {
+            if u != unit {
+                unit = u;
+                let _ = write!(out, "\n  {u}：");
+            } else {
+                out.push('、');
+            }
+            out.push_str(name);
+        }
+        out
+    };
+    if !r.failed.is_empty() {
+        s.push_str("发送失败：");
+        for (name, unit, reason) in &r.failed {
+            let _ = write!(s, "\n  {unit} {name}（{reason}）");
+        }
+        s.push('\n');
+    }
+    if !r.blocked.is_empty() {
+        let _ = writeln!(s, "已屏蔽机器人或账号不可用：{}", group(&r.blocked));
+    }
+    if n.ack && !r.not_acknowledged.is_empty() {
+        let _ = writeln!(s, "尚未确认：{}", group(&r.not_acknowledged));
+    }
+    if n.policy {
+        let sites = if r.onward_sites.is_empty() { "—".to_owned() } else { r.onward_sites.join("、") };
+        let _ = writeln!(s, "已去宣讲：{} 人；站点：{}", r.onward_members, sites);
+    }
+    s.trim_end().to_owned()
+}
+
+pub fn citing_notice(id: i64, body: &str) -> String {
+    let excerpt: String = body.chars().take(40).collect();
+    format!("登记宣讲通知 #{id}「{excerpt}」的情况（随时可发送 /cancel 退出）。")
 }
 
 // ---------------------------------------------------------------- command line
@@ -622,6 +873,47 @@ pub fn org_loaded(r: &OrgLoadReport) -> String {
         }
     }
     s.trim_end().to_owned()
+}
+
+pub fn cli_notice_created(
+    n: &crate::notices::Notice,
+    audience: &str,
+    size: i64,
+    next: &[DateTime<Utc>],
+    tz: Tz,
+) -> String {
+    let mut s = format!(
+        "通知 #{} [{}]\n受众：{}（现有 {} 人）\n发送：{}",
+        n.id,
+        status_label(n.status),
+        audience,
+        size,
+        schedule_label(&n.schedule, tz)
+    );
+    if !next.is_empty() {
+        let times: Vec<String> = next.iter().map(|t| full_moment(*t, tz)).collect();
+        let _ = write!(s, "\n接下来：{}", times.join("；"));
+    }
+    let mut options = Vec::new();
+    if n.ack {
+        options.push("需确认");
+    }
+    if n.remind_after.is_some() {
+        options.push("提醒一次");
+    }
+    if n.policy {
+        options.push("政策材料");
+    }
+    if n.urgent {
+        options.push("紧急");
+    }
+    if let Some(kind) = n.media_kind {
+        options.push(if kind == crate::notices::MediaKind::Photo { "附照片" } else { "附文件" });
+    }
+    if !options.is_empty() {
+        let _ = write!(s, "\n选项：{}", options.join("、"));
+    }
+    s
 }
 
 pub fn cli_invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {

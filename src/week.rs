@@ -25,10 +25,7 @@ impl Week {
 
     pub fn containing(date: NaiveDate) -> Week {
         let iso = date.iso_week();
-        Week {
-            year: iso.year(),
-            week: iso.week(),
-        }
+        Week { year: iso.year(), week: iso.week() }
     }
 
     /// The week in which `at` falls, as seen on a wall clock in `tz`.
@@ -50,33 +47,20 @@ impl Week {
     }
 
     pub fn sunday(self) -> NaiveDate {
-        self.monday()
-            .checked_add_days(Days::new(6))
-            .unwrap_or(NaiveDate::MAX)
+        self.monday().checked_add_days(Days::new(6)).unwrap_or(NaiveDate::MAX)
     }
 
     pub fn previous(self) -> Week {
-        Week::containing(
-            self.monday()
-                .checked_sub_days(Days::new(7))
-                .unwrap_or(NaiveDate::MIN),
-        )
+        Week::containing(self.monday().checked_sub_days(Days::new(7)).unwrap_or(NaiveDate::MIN))
     }
 
     pub fn next(self) -> Week {
-        Week::containing(
-            self.monday()
-                .checked_add_days(Days::new(7))
-                .unwrap_or(NaiveDate::MAX),
-        )
+        Week::containing(self.monday().checked_add_days(Days::new(7)).unwrap_or(NaiveDate::MAX))
     }
 
     /// The instants `[start, end)` of this week in `tz`: Monday 00:00 to the next Monday 00:00.
     pub fn utc_range(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        (
-            local_midnight(self.monday(), tz),
-            local_midnight(self.next().monday(), tz),
-        )
+        (local_midnight(self.monday(), tz), local_midnight(self.next().monday(), tz))
     }
 }
 
@@ -177,10 +161,7 @@ fn iso_week_form(s: &str) -> Option<(i32, u32)> {
 /// `w47`, `47`, `第47周`.
 fn bare_week_form(s: &str) -> Option<u32> {
     let s = s.strip_prefix('w').unwrap_or(s);
-    let s = s
-        .strip_prefix('第')
-        .and_then(|r| r.strip_suffix('周'))
-        .unwrap_or(s);
+    let s = s.strip_prefix('第').and_then(|r| r.strip_suffix('周')).unwrap_or(s);
     (!s.is_empty() && s.len() <= 2 && all_digits(s)).then(|| s.parse().ok())?
 }
 
@@ -190,10 +171,7 @@ fn date_form(s: &str) -> Option<(i32, u32, u32)> {
     let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月']).collect();
     match parts.as_slice() {
         [y, m, d]
-            if y.len() == 4
-                && [y, m, d]
-                    .iter()
-                    .all(|p| !p.is_empty() && p.len() <= 4 && all_digits(p)) =>
+            if y.len() == 4 && [y, m, d].iter().all(|p| !p.is_empty() && p.len() <= 4 && all_digits(p)) =>
         {
             Some((y.parse().ok()?, m.parse().ok()?, d.parse().ok()?))
         }
@@ -240,11 +218,7 @@ mod tests {
         assert_eq!(Week::new(2026, 0), None);
         assert_eq!(
             "2025-W53".parse::<Week>(),
-            Err(WeekError::NoSuchWeek {
-                year: 2025,
-                week: 53,
-                weeks: 52
-            })
+            Err(WeekError::NoSuchWeek { year: 2025, week: 53, weeks: 52 })
         );
     }
 
@@ -255,10 +229,7 @@ mod tests {
         assert_eq!(Week::of_instant(sunday_late, SHANGHAI).to_string(), "2026-W48");
         // Monday 00:00 in Shanghai is Sunday 16:00 UTC: already the next week here.
         let monday_midnight = Utc.with_ymd_and_hms(2026, 11, 29, 16, 0, 0).unwrap();
-        assert_eq!(
-            Week::of_instant(monday_midnight, SHANGHAI).to_string(),
-            "2026-W49"
-        );
+        assert_eq!(Week::of_instant(monday_midnight, SHANGHAI).to_string(), "2026-W49");
     }
 
     #[test]
@@ -272,10 +243,7 @@ mod tests {
     fn local_midnight_survives_a_zone_that_skips_it() {
         // Chile moves clocks from 00:00 to 01:00 on the first Sunday of September.
         let t = local_midnight(date(2026, 9, 6), chrono_tz::America::Santiago);
-        assert_eq!(
-            t.with_timezone(&chrono_tz::America::Santiago).date_naive(),
-            date(2026, 9, 6)
-        );
+        assert_eq!(t.with_timezone(&chrono_tz::America::Santiago).date_naive(), date(2026, 9, 6));
     }
 
     #[test]
@@ -300,25 +268,10 @@ mod tests {
     #[test]
     fn nonsense_weeks_are_refused_with_the_reason() {
         let today = date(2026, 11, 28);
-        assert!(matches!(
-            parse_week_arg("soon", today),
-            Err(WeekError::Unrecognised(_))
-        ));
-        assert!(matches!(
-            parse_week_arg("2026-W60", today),
-            Err(WeekError::NoSuchWeek { .. })
-        ));
-        assert!(matches!(
-            parse_week_arg("2026-02-30", today),
-            Err(WeekError::NoSuchDate(_))
-        ));
-        assert!(matches!(
-            parse_week_arg("123", today),
-            Err(WeekError::Unrecognised(_))
-        ));
-        assert!(matches!(
-            parse_week_arg("99", today),
-            Err(WeekError::NoSuchWeek { .. })
-        ));
+        assert!(matches!(parse_week_arg("soon", today), Err(WeekError::Unrecognised(_))));
+        assert!(matches!(parse_week_arg("2026-W60", today), Err(WeekError::NoSuchWeek { .. })));
+        assert!(matches!(parse_week_arg("2026-02-30", today), Err(WeekError::NoSuchDate(_))));
+        assert!(matches!(parse_week_arg("123", today), Err(WeekError::Unrecognised(_))));
+        assert!(matches!(parse_week_arg("99", today), Err(WeekError::NoSuchWeek { .. })));
     }
 }

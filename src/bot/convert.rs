@@ -13,6 +13,15 @@ pub fn incoming(update: &Update, now: DateTime<Utc>) -> Option<Incoming> {
     match &update.kind {
         UpdateKind::Message(m) => message(update_id, m),
         UpdateKind::CallbackQuery(q) => callback(update_id, q, now),
+        UpdateKind::MyChatMember(change) if change.chat.is_private() => Some(Incoming {
+            update_id,
+            chat: ChatRef { id: change.chat.id.0, private: true },
+            from: person(&change.from),
+            message_id: 0,
+            sent_at: change.date,
+            // In a private chat, "banned" is how Telegram says the person blocked the bot.
+            content: Content::Membership { blocked: change.new_chat_member.is_banned() },
+        }),
         _ => None,
     }
 }
@@ -42,25 +51,23 @@ fn message(update_id: i64, m: &Message) -> Option<Incoming> {
             album: m.media_group_id().map(|g| g.0.clone()),
         }
     } else if let Some(loc) = m.location() {
-        Content::Location {
-            latitude: loc.latitude,
-            longitude: loc.longitude,
-        }
+        Content::Location { latitude: loc.latitude, longitude: loc.longitude }
     } else if m.sticker().is_some() {
         Content::Other("sticker")
     } else if m.voice().is_some() {
         Content::Other("voice")
-    } else if m.document().is_some() {
-        Content::Other("document")
+    } else if let Some(doc) = m.document() {
+        Content::Document {
+            file_id: doc.file.id.0.clone(),
+            name: doc.file_name.clone(),
+            caption: m.caption().map(str::to_owned),
+        }
     } else {
         Content::Other("other")
     };
     Some(Incoming {
         update_id,
-        chat: ChatRef {
-            id: m.chat.id.0,
-            private: m.chat.is_private(),
-        },
+        chat: ChatRef { id: m.chat.id.0, private: m.chat.is_private() },
         from: person(from),
         message_id: i64::from(m.id.0),
         sent_at: m.date,
@@ -72,16 +79,10 @@ fn callback(update_id: i64, q: &CallbackQuery, now: DateTime<Utc>) -> Option<Inc
     let message = q.message.as_ref()?;
     Some(Incoming {
         update_id,
-        chat: ChatRef {
-            id: message.chat().id.0,
-            private: message.chat().is_private(),
-        },
+        chat: ChatRef { id: message.chat().id.0, private: message.chat().is_private() },
         from: person(&q.from),
         message_id: i64::from(message.id().0),
         sent_at: now,
-        content: Content::Button {
-            callback_id: q.id.0.clone(),
-            data: q.data.clone().unwrap_or_default(),
-        },
+        content: Content::Button { callback_id: q.id.0.clone(), data: q.data.clone().unwrap_or_default() },
     })
 }

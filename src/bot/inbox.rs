@@ -56,12 +56,7 @@ async fn get_updates(
 ) -> Result<Vec<serde_json::Value>, RequestError> {
     JsonRequest::new(
         bot.clone(),
-        RawGetUpdates {
-            offset,
-            limit: 100,
-            timeout,
-            allowed_updates: ALLOWED_UPDATES,
-        },
+        RawGetUpdates { offset, limit: 100, timeout, allowed_updates: ALLOWED_UPDATES },
     )
     .send()
     .await
@@ -181,14 +176,7 @@ pub struct InboxListener {
 impl InboxListener {
     pub fn new(core: Core, notify: Arc<Notify>) -> Self {
         let (token, flag) = mk_stop_token();
-        InboxListener {
-            core,
-            notify,
-            token,
-            flag,
-            cursor: 0,
-            buffer: VecDeque::new(),
-        }
+        InboxListener { core, notify, token, flag, cursor: 0, buffer: VecDeque::new() }
     }
 
     async fn next_update(&mut self) -> Option<Update> {

@@ -2,6 +2,7 @@
 //! command menu. Everything the bot *says* comes from [`crate::chat`]; this module only moves
 //! updates in and replies out.
 
+pub mod api;
 pub mod convert;
 pub mod inbox;
 pub mod send;
@@ -69,11 +70,8 @@ impl Runtime {
             }
             None => ("ignored", None),
         };
-        if let Err(e) = self
-            .core
-            .store
-            .inbox_finish(update_id, outcome, error.as_deref(), self.core.now())
-            .await
+        if let Err(e) =
+            self.core.store.inbox_finish(update_id, outcome, error.as_deref(), self.core.now()).await
         {
             tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");
         }
@@ -120,17 +118,18 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     if let Some(u) = &username {
         core.store.set_meta(BOT_USERNAME, u).await?;
     }
-    tracing::info!(
-        username = username.as_deref().unwrap_or("?"),
-        "connected to the Bot API"
-    );
+    tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
 
     let notify = Arc::new(Notify::new());
+    let scheduler_wake = Arc::new(Notify::new());
     let jobs = jobs::start(
         JobContext {
             core: core.clone(),
             bot: bot.clone(),
             inbox_notify: notify.clone(),
+            scheduler_wake: scheduler_wake.clone(),
+            outbox_wake: Arc::new(Notify::new()),
+            messenger: Arc::new(api::TelegramMessenger::new(&bot)),
             shutdown: shutdown.clone(),
         },
         jobs::jobs(),
@@ -138,7 +137,7 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     let runtime = Arc::new(Runtime {
         core: core.clone(),
         sender: Sender::new(bot.clone()),
-        context: ChatContext::new(username),
+        context: ChatContext::new(username, scheduler_wake),
     });
     {
         let (sender, core) = (runtime.sender.clone(), core.clone());
@@ -178,17 +177,11 @@ async fn identify(bot: &Bot, shutdown: &CancellationToken) -> Option<Me> {
 /// The command menus: members' by default, and the fuller one in each organiser's and admin's
 /// own chat. Best effort: the bot works without them.
 async fn register_menus(sender: &Sender, core: &Core) {
-    if let Err(e) = sender
-        .set_menu(None, &texts::menu_entries(Role::Member, core.kinds()))
-        .await
-    {
+    if let Err(e) = sender.set_menu(None, &texts::menu_entries(Role::Member, core.kinds())).await {
         tracing::warn!(error = %e, "could not register the command menu");
     }
     let privileged = match core.store.list_members(None).await {
-        Ok(all) => all
-            .into_iter()
-            .filter(|l| l.member.role > Role::Member)
-            .collect::<Vec<_>>(),
+        Ok(all) => all.into_iter().filter(|l| l.member.role > Role::Member).collect::<Vec<_>>(),
         Err(e) => {
             tracing::warn!(error = %e, "could not list organisers and admins for their menus");
             return;
@@ -196,9 +189,7 @@ async fn register_menus(sender: &Sender, core: &Core) {
     };
     for listing in privileged {
         let m = &listing.member;
-        if let Err(e) = sender
-            .set_menu(Some(m.telegram_id), &texts::menu_entries(m.role, core.kinds()))
-            .await
+        if let Err(e) = sender.set_menu(Some(m.telegram_id), &texts::menu_entries(m.role, core.kinds())).await
         {
             tracing::debug!(member = m.id, error = %e, "could not set a member's command menu");
         }

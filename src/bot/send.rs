@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, BotCommandScope, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId,
-    Recipient,
+    BotCommand, BotCommandScope, CallbackQueryId, FileId, InlineKeyboardButton, InlineKeyboardMarkup,
+    InputFile, MessageId, Recipient,
 };
 use teloxide::{ApiError, RequestError};
 
 use crate::chat::{Keyboard, Reply};
+use crate::notices::MediaKind;
 
 /// Telegram's limit is 4,096 characters per message; leave room for its own counting quirks.
 pub const MESSAGE_LIMIT: usize = 4000;
@@ -34,16 +35,17 @@ impl Sender {
         for reply in replies {
             let result = match reply {
                 Reply::Send { text, keyboard } => self.send_text(chat_id, text, keyboard.as_ref()).await,
-                Reply::Edit {
-                    message_id,
-                    text,
-                    keyboard,
-                } => {
-                    self.edit_text(chat_id, *message_id, text, keyboard.as_ref())
-                        .await
+                Reply::Edit { message_id, text, keyboard } => {
+                    self.edit_text(chat_id, *message_id, text, keyboard.as_ref()).await
                 }
                 Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
                 Reply::Menu { entries } => self.set_menu(Some(chat_id), entries).await,
+                Reply::EditButtons { message_id, keyboard } => {
+                    self.edit_buttons(chat_id, *message_id, keyboard).await
+                }
+                Reply::Media { kind, file_id, caption, keyboard } => {
+                    self.send_media(chat_id, *kind, file_id, caption, keyboard.as_ref()).await
+                }
             };
             match result {
                 Ok(()) => {}
@@ -96,9 +98,7 @@ impl Sender {
         let text: String = text.chars().take(MESSAGE_LIMIT).collect();
         let markup = keyboard.map(markup);
         let result = with_retry(|| {
-            let mut request = self
-                .bot
-                .edit_message_text(ChatId(chat_id), MessageId(id), text.clone());
+            let mut request = self.bot.edit_message_text(ChatId(chat_id), MessageId(id), text.clone());
             if let Some(m) = &markup {
                 request = request.reply_markup(m.clone());
             }
@@ -115,37 +115,86 @@ impl Sender {
         }
     }
 
+    async fn edit_buttons(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        keyboard: &Keyboard,
+    ) -> Result<(), RequestError> {
+        let Ok(id) = i32::try_from(message_id) else { return Ok(()) };
+        let markup = markup(keyboard);
+        let result = with_retry(|| {
+            self.bot
+                .edit_message_reply_markup(ChatId(chat_id), MessageId(id))
+                .reply_markup(markup.clone())
+                .into_future()
+        })
+        .await;
+        match result {
+            // Already showing these buttons (a second press), or the message is gone: nothing to fix.
+            Ok(_)
+            | Err(RequestError::Api(ApiError::MessageNotModified | ApiError::MessageToEditNotFound)) => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send_media(
+        &self,
+        chat_id: i64,
+        kind: MediaKind,
+        file_id: &str,
+        caption: &str,
+        keyboard: Option<&Keyboard>,
+    ) -> Result<(), RequestError> {
+        let file = || InputFile::file_id(FileId(file_id.to_owned()));
+        let markup = keyboard.map(markup);
+        with_retry(|| {
+            let chat = ChatId(chat_id);
+            let markup = markup.clone();
+            async move {
+                match kind {
+                    MediaKind::Photo => {
+                        let mut r = self.bot.send_photo(chat, file()).caption(caption);
+                        if let Some(m) = markup {
+                            r = r.reply_markup(m);
+                        }
+                        r.await
+                    }
+                    MediaKind::Document => {
+                        let mut r = self.bot.send_document(chat, file()).caption(caption);
+                        if let Some(m) = markup {
+                            r = r.reply_markup(m);
+                        }
+                        r.await
+                    }
+                }
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Sets the command menu of one chat, or the default menu (`None`).
     pub async fn set_menu(
         &self,
         chat_id: Option<i64>,
         entries: &[(&'static str, String)],
     ) -> Result<(), RequestError> {
-        let commands: Vec<BotCommand> = entries
-            .iter()
-            .map(|(name, summary)| BotCommand::new(*name, summary))
-            .collect();
+        let commands: Vec<BotCommand> =
+            entries.iter().map(|(name, summary)| BotCommand::new(*name, summary)).collect();
         let scope = match chat_id {
-            Some(id) => BotCommandScope::Chat {
-                chat_id: Recipient::Id(ChatId(id)),
-            },
+            Some(id) => BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(id)) },
             None => BotCommandScope::Default,
         };
-        with_retry(|| {
-            self.bot
-                .set_my_commands(commands.clone())
-                .scope(scope.clone())
-                .into_future()
-        })
-        .await?;
+        with_retry(|| self.bot.set_my_commands(commands.clone()).scope(scope.clone()).into_future()).await?;
         Ok(())
     }
 
     async fn answer(&self, callback_id: &str, text: Option<&str>) -> Result<(), RequestError> {
         let result = with_retry(|| {
-            let mut request = self
-                .bot
-                .answer_callback_query(CallbackQueryId(callback_id.to_owned()));
+            let mut request = self.bot.answer_callback_query(CallbackQueryId(callback_id.to_owned()));
             if let Some(t) = text {
                 // Telegram shows at most 200 characters in a callback notice.
                 request = request.text(t.chars().take(190).collect::<String>());
@@ -198,14 +247,11 @@ where
 pub fn is_transient(e: &RequestError) -> bool {
     match e {
         RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
-        RequestError::Api(ApiError::Unknown(description)) => [
-            "Internal Server Error",
-            "Bad Gateway",
-            "Service Unavailable",
-            "Gateway Timeout",
-        ]
-        .iter()
-        .any(|reason| description.contains(reason)),
+        RequestError::Api(ApiError::Unknown(description)) => {
+            ["Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout"]
+                .iter()
+                .any(|reason| description.contains(reason))
+        }
         _ => false,
     }
 }
@@ -259,10 +305,7 @@ mod tests {
 
     #[test]
     fn long_texts_split_at_line_breaks_under_the_limit() {
-        let text = (0..100)
-            .map(|i| format!("第{i}行：三送活动记录"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = (0..100).map(|i| format!("第{i}行：三送活动记录")).collect::<Vec<_>>().join("\n");
         let parts = split_message(&text, 200);
         assert!(parts.len() > 1);
         for p in &parts {

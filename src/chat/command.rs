@@ -14,6 +14,9 @@ pub enum Command {
     Cancel,
     Invite(String),
     Members(String),
+    Notice,
+    Notices,
+    Receipts(String),
     Unknown(String),
 }
 
@@ -28,34 +31,16 @@ pub struct CommandInfo {
 /// Every command the bot knows, in the order `/help` lists them. (`/start` is the deep-link
 /// entry and is not listed.)
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo {
-        name: "checkin",
-        role: Role::Member,
-    },
-    CommandInfo {
-        name: "week",
-        role: Role::Member,
-    },
-    CommandInfo {
-        name: "undo",
-        role: Role::Member,
-    },
-    CommandInfo {
-        name: "cancel",
-        role: Role::Member,
-    },
-    CommandInfo {
-        name: "help",
-        role: Role::Member,
-    },
-    CommandInfo {
-        name: "invite",
-        role: Role::Organiser,
-    },
-    CommandInfo {
-        name: "members",
-        role: Role::Organiser,
-    },
+    CommandInfo { name: "checkin", role: Role::Member },
+    CommandInfo { name: "week", role: Role::Member },
+    CommandInfo { name: "undo", role: Role::Member },
+    CommandInfo { name: "cancel", role: Role::Member },
+    CommandInfo { name: "help", role: Role::Member },
+    CommandInfo { name: "invite", role: Role::Organiser },
+    CommandInfo { name: "members", role: Role::Organiser },
+    CommandInfo { name: "notice", role: Role::Organiser },
+    CommandInfo { name: "notices", role: Role::Organiser },
+    CommandInfo { name: "receipts", role: Role::Organiser },
 ];
 
 /// The commands someone with `role` may use.
@@ -99,12 +84,12 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "cancel" => Command::Cancel,
         "invite" => Command::Invite(args),
         "members" => Command::Members(args),
+        "notice" => Command::Notice,
+        "notices" => Command::Notices,
+        "receipts" => Command::Receipts(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
-    Some(ParsedCommand {
-        command,
-        for_another_bot,
-    })
+    Some(ParsedCommand { command, for_another_bot })
 }
 
 #[cfg(test)]
@@ -119,17 +104,11 @@ mod tests {
     fn commands_with_and_without_arguments() {
         assert_eq!(cmd("/start abc123"), Command::Start(Some("abc123".into())));
         assert_eq!(cmd("/start"), Command::Start(None));
-        assert_eq!(
-            cmd("/checkin 送政策 宣讲"),
-            Command::Checkin("送政策 宣讲".into())
-        );
+        assert_eq!(cmd("/checkin 送政策 宣讲"), Command::Checkin("送政策 宣讲".into()));
         assert_eq!(cmd("/checkin"), Command::Checkin(String::new()));
         assert_eq!(cmd("/WEEK last"), Command::Week("last".into()));
         assert_eq!(cmd("／week"), Command::Week(String::new()));
-        assert_eq!(
-            cmd("/checkin\n送政策\n宣讲"),
-            Command::Checkin("送政策\n宣讲".into())
-        );
+        assert_eq!(cmd("/checkin\n送政策\n宣讲"), Command::Checkin("送政策\n宣讲".into()));
     }
 
     #[test]

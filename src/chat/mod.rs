@@ -6,6 +6,9 @@
 //! update it came from and answered with a generic apology.
 
 pub mod command;
+pub mod composer;
+pub mod dialogue;
+pub mod notices;
 pub mod wizard;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +23,9 @@ use crate::texts;
 use crate::week::parse_week_arg;
 
 use command::{Command, parse_command};
+use dialogue::Dialogue;
+
+use crate::notices::MediaKind;
 
 /// One event from a chat.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +63,16 @@ pub enum Content {
         callback_id: String,
         data: String,
     },
+    /// A file, with its caption (organisers can send one as a notice).
+    Document {
+        file_id: String,
+        name: Option<String>,
+        caption: Option<String>,
+    },
+    /// The person blocked (`true`) or unblocked the bot.
+    Membership {
+        blocked: bool,
+    },
     /// A sticker, voice note, file, …: named for the logs only.
     Other(&'static str),
 }
@@ -79,23 +95,31 @@ pub enum Reply {
         callback_id: String,
         text: Option<String>,
     },
+    /// Replace only the buttons of an earlier message (works for photos and files too).
+    EditButtons {
+        message_id: i64,
+        keyboard: Keyboard,
+    },
+    /// A photo or file already on Telegram, with a caption.
+    Media {
+        kind: crate::notices::MediaKind,
+        file_id: String,
+        caption: String,
+        keyboard: Option<Keyboard>,
+    },
     /// Set this chat's command menu (an organiser or admin sees more than the default).
-    Menu { entries: Vec<(&'static str, String)> },
+    Menu {
+        entries: Vec<(&'static str, String)>,
+    },
 }
 
 impl Reply {
     pub fn send(text: impl Into<String>) -> Reply {
-        Reply::Send {
-            text: text.into(),
-            keyboard: None,
-        }
+        Reply::Send { text: text.into(), keyboard: None }
     }
 
     pub fn send_with(text: impl Into<String>, keyboard: Keyboard) -> Reply {
-        Reply::Send {
-            text: text.into(),
-            keyboard: Some(keyboard),
-        }
+        Reply::Send { text: text.into(), keyboard: Some(keyboard) }
     }
 }
 
@@ -112,10 +136,7 @@ pub struct Button {
 
 impl Button {
     pub fn new(label: &str, data: String) -> Button {
-        Button {
-            label: label.to_owned(),
-            data,
-        }
+        Button { label: label.to_owned(), data }
     }
 }
 
@@ -125,14 +146,18 @@ impl Button {
 pub struct ChatContext {
     pub username: Option<String>,
     albums: std::sync::Mutex<std::collections::VecDeque<(i64, String)>>,
+    /// Poked when a notice is created, so the scheduler looks at once.
+    scheduler_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl ChatContext {
-    pub fn new(username: Option<String>) -> Self {
-        ChatContext {
-            username,
-            albums: Default::default(),
-        }
+    pub fn new(username: Option<String>, scheduler_wake: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        ChatContext { username, albums: Default::default(), scheduler_wake }
+    }
+
+    /// A notice was created: the scheduler should look now.
+    pub fn notices_changed(&self) {
+        self.scheduler_wake.notify_one();
     }
 
     /// True the first time a photo of this album is seen (in this process).
@@ -163,11 +188,7 @@ pub struct Handled {
 /// Handles one event. Never fails: every error has become a reply (or a log line) here.
 pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
     match route(core, me, msg).await {
-        Ok(replies) => Handled {
-            replies,
-            failure: None,
-            transient: false,
-        },
+        Ok(replies) => Handled { replies, failure: None, transient: false },
         Err(Error::User(e)) => Handled {
             replies: error_replies(msg, texts::user_error(&e, &core.config, me.username.as_deref())),
             failure: None,
@@ -176,11 +197,7 @@ pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
         Err(e) => {
             let transient = e.is_transient();
             tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, transient, "handling an update failed");
-            Handled {
-                replies: error_replies(msg, texts::sorry()),
-                failure: Some(e.to_string()),
-                transient,
-            }
+            Handled { replies: error_replies(msg, texts::sorry()), failure: Some(e.to_string()), transient }
         }
     }
 }
@@ -193,13 +210,9 @@ pub fn apology(msg: &Incoming) -> Vec<Reply> {
 /// A button press must always be answered, or the person's client shows a spinner.
 fn error_replies(msg: &Incoming, text: String) -> Vec<Reply> {
     match &msg.content {
-        Content::Button { callback_id, .. } => vec![
-            Reply::Answer {
-                callback_id: callback_id.clone(),
-                text: None,
-            },
-            Reply::send(text),
-        ],
+        Content::Button { callback_id, .. } => {
+            vec![Reply::Answer { callback_id: callback_id.clone(), text: None }, Reply::send(text)]
+        }
         _ => vec![Reply::send(text)],
     }
 }
@@ -216,6 +229,15 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
     if !msg.chat.private {
         return Ok(in_group(core, me, msg, command.is_some()));
     }
+    if let Content::Membership { blocked } = msg.content {
+        // Someone blocked or unblocked the bot: notices skip (or resume) them. Nothing to say.
+        if blocked {
+            core.store.mark_unreachable(msg.from.telegram_id, core.now()).await?;
+        } else {
+            core.store.mark_reachable(msg.from.telegram_id).await?;
+        }
+        return Ok(vec![]);
+    }
     if let Some(Command::Start(code)) = command.as_ref().map(|c| &c.command) {
         return start(core, msg, code.as_deref()).await;
     }
@@ -226,23 +248,51 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         }
         Err(e) => return Err(e),
     };
+    if member.unreachable {
+        // They wrote to us, so they can be written to again.
+        core.store.mark_reachable(member.telegram_id).await?;
+    }
     match (command, &msg.content) {
-        (Some(c), _) => on_command(core, &member, msg, c.command).await,
-        (None, Content::Text(text)) => match wizard::load(core, msg.chat.id).await? {
-            Some(w) => wizard::on_text(core, &member, msg, w, text).await,
+        (Some(c), _) => on_command(core, me, &member, msg, c.command).await,
+        (None, Content::Text(text)) => match dialogue::load(core, msg.chat.id).await? {
+            Some(Dialogue::Checkin(w)) => wizard::on_text(core, &member, msg, w, text).await,
+            Some(Dialogue::Notice(c)) => composer::on_text(core, &member, msg, c, text).await,
             None => Ok(vec![Reply::send(texts::text_hint(core.kinds()))]),
         },
-        (
-            None,
-            Content::Photo {
-                file_id,
-                caption,
-                album,
-            },
-        ) => {
+        (None, Content::Photo { file_id, caption, album }) => {
+            if let Some(Dialogue::Notice(c)) = dialogue::load(core, msg.chat.id).await? {
+                return composer::on_media(
+                    core,
+                    &member,
+                    msg,
+                    c,
+                    MediaKind::Photo,
+                    file_id,
+                    caption.as_deref(),
+                )
+                .await;
+            }
             let first = album.as_deref().is_none_or(|a| me.first_of_album(msg.chat.id, a));
             on_photo(core, &member, msg, file_id, caption.as_deref(), first).await
         }
+        (None, Content::Document { file_id, caption, .. }) => {
+            match dialogue::load(core, msg.chat.id).await? {
+                Some(Dialogue::Notice(c)) => {
+                    composer::on_media(
+                        core,
+                        &member,
+                        msg,
+                        c,
+                        MediaKind::Document,
+                        file_id,
+                        caption.as_deref(),
+                    )
+                    .await
+                }
+                _ => Ok(vec![Reply::send(texts::unsupported_message())]),
+            }
+        }
+        (None, Content::Membership { .. }) => Ok(vec![]),
         (None, Content::Location { latitude, longitude }) => match wizard::load(core, msg.chat.id).await? {
             Some(w) if wizard::wants_evidence(&w) => {
                 wizard::on_location(core, msg, w, *latitude, *longitude).await
@@ -252,6 +302,12 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         (None, Content::Button { callback_id, data }) => {
             if wizard::is_wizard_data(data) {
                 wizard::on_button(core, &member, msg, callback_id, data).await
+            } else if composer::is_composer_data(data) {
+                composer::on_button(core, me, &member, msg, callback_id, data).await
+            } else if notices::is_manage_data(data) {
+                notices::on_manage(core, &member, msg, callback_id, data).await
+            } else if notices::is_member_button(data) {
+                notices::on_member_button(core, &member, msg, callback_id, data).await
             } else {
                 Ok(vec![Reply::Answer {
                     callback_id: callback_id.clone(),
@@ -270,10 +326,9 @@ fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> 
         _ => false,
     };
     match &msg.content {
-        Content::Button { callback_id, .. } => vec![Reply::Answer {
-            callback_id: callback_id.clone(),
-            text: None,
-        }],
+        Content::Button { callback_id, .. } => {
+            vec![Reply::Answer { callback_id: callback_id.clone(), text: None }]
+        }
         _ if is_command || looks_like_checkin => {
             vec![Reply::send(texts::private_only(me.username.as_deref()))]
         }
@@ -294,9 +349,7 @@ async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Re
             let sites = core.store.sites_of(m.unit_id).await?;
             let mut replies = vec![Reply::send(texts::welcome(&m, &sites, core.kinds()))];
             if m.role > Role::Member {
-                replies.push(Reply::Menu {
-                    entries: texts::menu_entries(m.role, core.kinds()),
-                });
+                replies.push(Reply::Menu { entries: texts::menu_entries(m.role, core.kinds()) });
             }
             replies
         }
@@ -309,27 +362,23 @@ async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Re
     })
 }
 
-async fn on_command(core: &Core, member: &Member, msg: &Incoming, command: Command) -> Result<Vec<Reply>> {
+async fn on_command(
+    core: &Core,
+    me: &ChatContext,
+    member: &Member,
+    msg: &Incoming,
+    command: Command,
+) -> Result<Vec<Reply>> {
     match command {
         Command::Start(_) => unreachable_start(),
         Command::Help => Ok(vec![Reply::send(texts::help(member.role, core.kinds()))]),
         Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
         Command::Checkin(args) => {
             let parsed = checkins::parse_checkin(&args, core.kinds())?;
-            let receipt = checkins::record(
-                core,
-                member,
-                &parsed,
-                source_of(msg),
-                Evidence::default(),
-                Via::Line,
-            )
-            .await?;
-            Ok(vec![Reply::send(texts::receipt(
-                &receipt,
-                core.kinds(),
-                &core.config,
-            ))])
+            let receipt =
+                checkins::record(core, member, &parsed, source_of(msg), Evidence::default(), Via::Line)
+                    .await?;
+            Ok(vec![Reply::send(texts::receipt(&receipt, core.kinds(), &core.config))])
         }
         Command::Week(args) => {
             let week = parse_week_arg(&args, core.today()).map_err(UserError::from)?;
@@ -341,7 +390,7 @@ async fn on_command(core: &Core, member: &Member, msg: &Incoming, command: Comma
             let undone = checkins::undo(core, member, target, msg.message_id).await?;
             Ok(vec![Reply::send(texts::undone(&undone, core.kinds(), core.tz()))])
         }
-        Command::Cancel => Ok(vec![Reply::send(if wizard::cancel(core, msg.chat.id).await? {
+        Command::Cancel => Ok(vec![Reply::send(if dialogue::cancel(core, msg.chat.id).await? {
             texts::wizard_cancelled()
         } else {
             texts::nothing_to_cancel()
@@ -353,20 +402,23 @@ async fn on_command(core: &Core, member: &Member, msg: &Incoming, command: Comma
             let key = format!("tg:{}:{}", msg.chat.id, msg.message_id);
             let invite =
                 members::create_invite(core, &Actor::Member(member.clone()), &request, Some(key)).await?;
-            let link = members::bot_username(core)
-                .await?
-                .map(|u| members::deep_link(&u, &invite.code));
-            Ok(vec![Reply::send(texts::invite_created(
-                &invite,
-                link.as_deref(),
-                core.tz(),
-            ))])
+            let link = members::bot_username(core).await?.map(|u| members::deep_link(&u, &invite.code));
+            Ok(vec![Reply::send(texts::invite_created(&invite, link.as_deref(), core.tz()))])
         }
         Command::Members(args) => {
             let unit = Some(args.trim()).filter(|a| !a.is_empty());
             let listing = members::list(core, &Actor::Member(member.clone()), unit).await?;
             Ok(vec![Reply::send(texts::member_list(&listing, core.tz()))])
         }
+        Command::Notice => {
+            let _ = me;
+            composer::start(core, member, msg).await
+        }
+        Command::Notices => {
+            members::require_role(member, Role::Organiser)?;
+            notices::list(core, member).await
+        }
+        Command::Receipts(args) => notices::receipts(core, member, &args).await,
         Command::Unknown(name) => Ok(vec![Reply::send(texts::unknown_command(&name))]),
     }
 }
@@ -390,11 +442,7 @@ async fn on_photo(
         if wizard::wants_evidence(&w) {
             let replies = wizard::on_photo(core, msg, w, file_id, caption).await?;
             // The rest of an album updates the draft quietly: one answer per album.
-            return Ok(if first_of_album || caption.is_some() {
-                replies
-            } else {
-                vec![]
-            });
+            return Ok(if first_of_album || caption.is_some() { replies } else { vec![] });
         }
     }
     let Some(caption) = caption else {
@@ -405,33 +453,19 @@ async fn on_photo(
         });
     };
     let parsed = checkins::parse_checkin(caption, core.kinds())?;
-    let evidence = Evidence {
-        photo_file_id: Some(file_id.to_owned()),
-        location: None,
-    };
+    let evidence = Evidence { photo_file_id: Some(file_id.to_owned()), location: None, cites_notice: None };
     let receipt = checkins::record(core, member, &parsed, source_of(msg), evidence, Via::Photo).await?;
-    Ok(vec![Reply::send(texts::receipt(
-        &receipt,
-        core.kinds(),
-        &core.config,
-    ))])
+    Ok(vec![Reply::send(texts::receipt(&receipt, core.kinds(), &core.config))])
 }
 
 fn source_of(msg: &Incoming) -> Source {
-    Source {
-        chat_id: msg.chat.id,
-        message_id: msg.message_id,
-        sent_at: msg.sent_at,
-    }
+    Source { chat_id: msg.chat.id, message_id: msg.message_id, sent_at: msg.sent_at }
 }
 
 /// `/undo`, `/undo 12`, `/undo #12`.
 fn parse_checkin_number(args: &str) -> Result<Option<i64>, UserError> {
     let a = crate::normalize::fold(args.trim());
-    let a = a
-        .trim_start_matches('#')
-        .trim_start_matches('第')
-        .trim_end_matches('号');
+    let a = a.trim_start_matches('#').trim_start_matches('第').trim_end_matches('号');
     if a.is_empty() {
         return Ok(None);
     }
@@ -449,19 +483,13 @@ pub fn parse_invite_args(args: &str) -> Result<InviteRequest, UserError> {
         let folded = crate::normalize::fold(word);
         let bare = folded.trim_end_matches(['次', '人']);
         if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
-            request.uses = Some(
-                bare.parse()
-                    .map_err(|_| UserError::bad_argument(word, Usage::InviteUses))?,
-            );
+            request.uses = Some(bare.parse().map_err(|_| UserError::bad_argument(word, Usage::InviteUses))?);
         } else if let Some(d) = members::parse_duration(word) {
             request.expires_in = Some(d);
         } else if let Ok(role) = word.parse::<Role>() {
             request.role = Some(role);
         } else {
-            let unit = word
-                .strip_prefix("unit:")
-                .or_else(|| word.strip_prefix("单位:"))
-                .unwrap_or(word);
+            let unit = word.strip_prefix("unit:").or_else(|| word.strip_prefix("单位:")).unwrap_or(word);
             if request.unit.is_some() {
                 return Err(UserError::bad_argument(word, Usage::Invite));
             }

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::checkins::{self, Evidence, ParsedCheckin, Source, Via};
 use crate::core::Core;
 use crate::error::Result;
+use crate::notices::Notice;
 use crate::store::{Member, Site};
 use crate::texts::{self, DraftSummary};
 
+use super::dialogue::{self, Dialogue};
 use super::{Button, Incoming, Keyboard, Reply};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,16 +47,15 @@ pub struct Wizard {
     pub photo_file_id: Option<String>,
     #[serde(default)]
     pub location: Option<(f64, f64)>,
+    /// A 送政策 check-in started from a policy notice's 「去宣讲」 cites it.
+    #[serde(default)]
+    pub notice_id: Option<i64>,
 }
 
 impl Wizard {
     fn new() -> Self {
         Wizard {
-            nonce: rand::thread_rng()
-                .sample_iter(&Alphanumeric)
-                .take(6)
-                .map(char::from)
-                .collect(),
+            nonce: rand::thread_rng().sample_iter(&Alphanumeric).take(6).map(char::from).collect(),
             step: Step::Kind,
             kind: None,
             site: None,
@@ -64,6 +65,7 @@ impl Wizard {
             sent_at: None,
             photo_file_id: None,
             location: None,
+            notice_id: None,
         }
     }
 }
@@ -115,27 +117,14 @@ pub fn is_wizard_data(data: &str) -> bool {
 // ---------------------------------------------------------------- persistence
 
 pub async fn load(core: &Core, chat_id: i64) -> Result<Option<Wizard>> {
-    let Some((json, updated_at)) = core.store.dialogue(chat_id).await? else {
-        return Ok(None);
-    };
-    if core.now() - updated_at > core.config.dialogue_ttl {
-        core.store.delete_dialogue(chat_id).await?;
-        return Ok(None);
-    }
-    match serde_json::from_str(&json) {
-        Ok(w) => Ok(Some(w)),
-        Err(e) => {
-            tracing::warn!(chat = chat_id, error = %e, "dropping an unreadable dialogue state");
-            core.store.delete_dialogue(chat_id).await?;
-            Ok(None)
-        }
-    }
+    Ok(match dialogue::load(core, chat_id).await? {
+        Some(Dialogue::Checkin(w)) => Some(w),
+        _ => None,
+    })
 }
 
 async fn save(core: &Core, chat_id: i64, w: &Wizard) -> Result<()> {
-    let json = serde_json::to_string(w).map_err(anyhow::Error::from)?;
-    core.store.put_dialogue(chat_id, &json, core.now()).await?;
-    Ok(())
+    dialogue::save(core, chat_id, &Dialogue::Checkin(w.clone())).await
 }
 
 // ---------------------------------------------------------------- keyboards
@@ -157,20 +146,15 @@ fn kind_keyboard(core: &Core, nonce: &str) -> Keyboard {
 }
 
 fn site_keyboard(sites: &[Site], nonce: &str) -> Keyboard {
-    let mut rows: Vec<Vec<Button>> = sites
-        .iter()
-        .map(|s| vec![Button::new(&s.name, encode(nonce, &Action::Site(s.id)))])
-        .collect();
+    let mut rows: Vec<Vec<Button>> =
+        sites.iter().map(|s| vec![Button::new(&s.name, encode(nonce, &Action::Site(s.id)))]).collect();
     rows.push(vec![cancel_button(nonce)]);
     Keyboard { rows }
 }
 
 fn extras_keyboard(nonce: &str) -> Keyboard {
     Keyboard {
-        rows: vec![vec![
-            Button::new(texts::BUTTON_NEXT, encode(nonce, &Action::Next)),
-            cancel_button(nonce),
-        ]],
+        rows: vec![vec![Button::new(texts::BUTTON_NEXT, encode(nonce, &Action::Next)), cancel_button(nonce)]],
     }
 }
 
@@ -184,9 +168,7 @@ fn confirm_keyboard(nonce: &str) -> Keyboard {
 }
 
 fn cancel_keyboard(nonce: &str) -> Keyboard {
-    Keyboard {
-        rows: vec![vec![cancel_button(nonce)]],
-    }
+    Keyboard { rows: vec![vec![cancel_button(nonce)]] }
 }
 
 fn confirm_text(core: &Core, w: &Wizard) -> String {
@@ -213,16 +195,27 @@ fn describe_prompt(core: &Core, w: &Wizard) -> String {
 pub async fn start(core: &Core, msg: &Incoming) -> Result<Vec<Reply>> {
     let w = Wizard::new();
     save(core, msg.chat.id, &w).await?;
-    Ok(vec![Reply::send_with(
-        texts::wizard_kind(),
-        kind_keyboard(core, &w.nonce),
-    )])
+    Ok(vec![Reply::send_with(texts::wizard_kind(), kind_keyboard(core, &w.nonce))])
 }
 
-pub async fn cancel(core: &Core, chat_id: i64) -> Result<bool> {
-    let had = core.store.dialogue(chat_id).await?.is_some();
-    core.store.delete_dialogue(chat_id).await?;
-    Ok(had)
+/// 「去宣讲」 on a policy notice: a guided check-in of the first kind (送政策), citing it.
+pub async fn start_citing(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    notice: &Notice,
+) -> Result<Vec<Reply>> {
+    let mut w = Wizard::new();
+    w.notice_id = Some(notice.id);
+    let first = core.kinds().all().first().map(|k| k.key.clone()).unwrap_or_default();
+    let Some((prompt, keyboard)) = choose_kind(core, member, &mut w, &first).await? else {
+        return Ok(vec![Reply::send(texts::wizard_button_expired())]);
+    };
+    save(core, msg.chat.id, &w).await?;
+    Ok(vec![Reply::send_with(
+        format!("{}\n{prompt}", texts::citing_notice(notice.id, &notice.body)),
+        keyboard,
+    )])
 }
 
 /// A button press. `message_id` is the message carrying the button, which is edited in place.
@@ -233,21 +226,15 @@ pub async fn on_button(
     callback_id: &str,
     data: &str,
 ) -> Result<Vec<Reply>> {
-    let answer = |text: Option<String>| Reply::Answer {
-        callback_id: callback_id.to_owned(),
-        text,
-    };
+    let answer = |text: Option<String>| Reply::Answer { callback_id: callback_id.to_owned(), text };
     let Some((nonce, action)) = decode(data) else {
         return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
     };
     let Some(mut w) = load(core, msg.chat.id).await?.filter(|w| w.nonce == nonce) else {
         return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
     };
-    let edit = |text: String, keyboard: Option<Keyboard>| Reply::Edit {
-        message_id: msg.message_id,
-        text,
-        keyboard,
-    };
+    let edit =
+        |text: String, keyboard: Option<Keyboard>| Reply::Edit { message_id: msg.message_id, text, keyboard };
     match (w.step, action) {
         (_, Action::Cancel) => {
             core.store.delete_dialogue(msg.chat.id).await?;
@@ -268,48 +255,31 @@ pub async fn on_button(
             w.site = Some((site.id, site.name.clone()));
             w.step = Step::Description;
             save(core, msg.chat.id, &w).await?;
-            Ok(vec![
-                answer(None),
-                edit(describe_prompt(core, &w), Some(cancel_keyboard(&w.nonce))),
-            ])
+            Ok(vec![answer(None), edit(describe_prompt(core, &w), Some(cancel_keyboard(&w.nonce)))])
         }
         (Step::Extras, Action::Next) => {
             w.step = Step::Confirm;
             save(core, msg.chat.id, &w).await?;
-            Ok(vec![
-                answer(None),
-                edit(confirm_text(core, &w), Some(confirm_keyboard(&w.nonce))),
-            ])
+            Ok(vec![answer(None), edit(confirm_text(core, &w), Some(confirm_keyboard(&w.nonce)))])
         }
         (Step::Confirm, Action::Confirm) => {
-            let (Some(kind), Some(description), Some(message_id), Some(sent_at)) = (
-                w.kind.clone(),
-                w.description.clone(),
-                w.source_message_id,
-                w.sent_at,
-            ) else {
+            let (Some(kind), Some(description), Some(message_id), Some(sent_at)) =
+                (w.kind.clone(), w.description.clone(), w.source_message_id, w.sent_at)
+            else {
                 core.store.delete_dialogue(msg.chat.id).await?;
                 return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
             };
-            let parsed = ParsedCheckin {
-                kind,
-                site: None,
-                description,
-                people_served: w.people_served,
-            };
+            let parsed = ParsedCheckin { kind, site: None, description, people_served: w.people_served };
             let receipt = checkins::record_at_site(
                 core,
                 member,
                 &parsed,
                 w.site.as_ref().map(|(id, _)| *id),
-                Source {
-                    chat_id: msg.chat.id,
-                    message_id,
-                    sent_at,
-                },
+                Source { chat_id: msg.chat.id, message_id, sent_at },
                 Evidence {
                     photo_file_id: w.photo_file_id.clone(),
                     location: w.location,
+                    cites_notice: w.notice_id,
                 },
                 Via::Dialogue,
             )
@@ -356,10 +326,7 @@ pub async fn on_text(
                     w.site = Some((site.id, site.name.clone()));
                     w.step = Step::Description;
                     save(core, msg.chat.id, &w).await?;
-                    Ok(vec![Reply::send_with(
-                        describe_prompt(core, &w),
-                        cancel_keyboard(&w.nonce),
-                    )])
+                    Ok(vec![Reply::send_with(describe_prompt(core, &w), cancel_keyboard(&w.nonce))])
                 }
                 _ => Ok(vec![Reply::send(texts::wizard_use_buttons())]),
             }
@@ -368,14 +335,10 @@ pub async fn on_text(
             let (description, people) = checkins::parse_description(text)?;
             accept_description(core, msg, &mut w, description, people).await
         }
-        Step::Extras => Ok(vec![Reply::send_with(
-            texts::wizard_expect_extras(),
-            extras_keyboard(&w.nonce),
-        )]),
-        Step::Confirm => Ok(vec![Reply::send_with(
-            texts::wizard_expect_confirm(),
-            confirm_keyboard(&w.nonce),
-        )]),
+        Step::Extras => Ok(vec![Reply::send_with(texts::wizard_expect_extras(), extras_keyboard(&w.nonce))]),
+        Step::Confirm => {
+            Ok(vec![Reply::send_with(texts::wizard_expect_confirm(), confirm_keyboard(&w.nonce))])
+        }
     }
 }
 
@@ -394,10 +357,7 @@ async fn choose_kind(
     let sites = core.store.sites_of(member.unit_id).await?;
     if sites.len() > 1 {
         w.step = Step::Site;
-        return Ok(Some((
-            texts::wizard_site(&kind.label),
-            site_keyboard(&sites, &w.nonce),
-        )));
+        return Ok(Some((texts::wizard_site(&kind.label), site_keyboard(&sites, &w.nonce))));
     }
     w.site = sites.first().map(|s| (s.id, s.name.clone()));
     w.step = Step::Description;
@@ -446,18 +406,12 @@ pub async fn on_photo(
             }
             None => {
                 save(core, msg.chat.id, &w).await?;
-                Ok(vec![Reply::send_with(
-                    texts::wizard_photo_needs_text(),
-                    cancel_keyboard(&w.nonce),
-                )])
+                Ok(vec![Reply::send_with(texts::wizard_photo_needs_text(), cancel_keyboard(&w.nonce))])
             }
         };
     }
     save(core, msg.chat.id, &w).await?;
-    Ok(vec![Reply::send_with(
-        texts::wizard_extras(true, w.location.is_some()),
-        extras_keyboard(&w.nonce),
-    )])
+    Ok(vec![Reply::send_with(texts::wizard_extras(true, w.location.is_some()), extras_keyboard(&w.nonce))])
 }
 
 pub async fn on_location(
@@ -470,10 +424,7 @@ pub async fn on_location(
     w.location = Some((lat, lon));
     save(core, msg.chat.id, &w).await?;
     if w.step == Step::Description {
-        return Ok(vec![Reply::send_with(
-            describe_prompt(core, &w),
-            cancel_keyboard(&w.nonce),
-        )]);
+        return Ok(vec![Reply::send_with(describe_prompt(core, &w), cancel_keyboard(&w.nonce))]);
     }
     Ok(vec![Reply::send_with(
         texts::wizard_extras(w.photo_file_id.is_some(), true),
@@ -488,13 +439,9 @@ mod tests {
     #[test]
     fn button_data_round_trips_and_fits_telegrams_64_bytes() {
         let long_key = "k".repeat(24);
-        for action in [
-            Action::Kind(long_key),
-            Action::Site(i64::MAX),
-            Action::Next,
-            Action::Confirm,
-            Action::Cancel,
-        ] {
+        for action in
+            [Action::Kind(long_key), Action::Site(i64::MAX), Action::Next, Action::Confirm, Action::Cancel]
+        {
             let data = encode("abc123", &action);
             assert!(data.len() <= 64, "{data}");
             assert_eq!(decode(&data), Some(("abc123", action)));

@@ -30,6 +30,8 @@ pub struct Source {
 pub struct Evidence {
     pub photo_file_id: Option<String>,
     pub location: Option<(f64, f64)>,
+    /// The policy notice this activity passed on (「去宣讲」).
+    pub cites_notice: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,26 +116,18 @@ pub async fn record_at_site(
         source_chat_id: source.chat_id,
         source_message_id: source.message_id,
         via: via.as_str(),
+        notice_id: evidence.cites_notice,
     };
     let (checkin, fresh) = core.store.insert_checkin(&new, core.now()).await?;
     if fresh {
         tracing::info!(checkin = checkin.id, member = member.id, kind = %checkin.kind, "check-in recorded");
     } else {
-        tracing::info!(
-            checkin = checkin.id,
-            member = member.id,
-            "check-in already recorded; not duplicated"
-        );
+        tracing::info!(checkin = checkin.id, member = member.id, "check-in already recorded; not duplicated");
     }
     let week = Week::of_instant(checkin.sent_at, core.tz());
     let (from, to) = week.utc_range(core.tz());
     let week_count = core.store.member_checkin_count(member.id, from, to).await?;
-    Ok(Receipt {
-        checkin,
-        fresh,
-        week,
-        week_count,
-    })
+    Ok(Receipt { checkin, fresh, week, week_count })
 }
 
 /// The site a check-in goes to. Named: the exact name (either script) or the only site whose
@@ -150,10 +144,7 @@ pub fn resolve_site<'a>(sites: &'a [Site], wanted: Option<&str>) -> Result<Optio
             let partial: Vec<&Site> = sites.iter().filter(|s| fold(&s.name).contains(&folded)).collect();
             match partial.as_slice() {
                 [one] => Ok(Some(one)),
-                [] => Err(UserError::UnknownSite {
-                    name: name.trim().to_owned(),
-                    choices: choices(),
-                }),
+                [] => Err(UserError::UnknownSite { name: name.trim().to_owned(), choices: choices() }),
                 many => Err(UserError::AmbiguousSite {
                     name: name.trim().to_owned(),
                     choices: many.iter().map(|s| s.name.clone()).collect(),
@@ -195,27 +186,16 @@ pub async fn undo(core: &Core, member: &Member, target: Option<i64>, by_message:
             }
             c
         }
-        None => core
-            .store
-            .latest_counted_checkin(member.id)
-            .await?
-            .ok_or(UserError::NothingToUndo)?,
+        None => core.store.latest_counted_checkin(member.id).await?.ok_or(UserError::NothingToUndo)?,
     };
     if core.now() - checkin.sent_at > core.config.undo_window {
         return Err(UserError::UndoTooOld(checkin.id).into());
     }
-    if !core
-        .store
-        .mark_checkin_undone(checkin.id, member.id, by_message, core.now())
-        .await?
-    {
+    if !core.store.mark_checkin_undone(checkin.id, member.id, by_message, core.now()).await? {
         return Err(UserError::AlreadyUndone(checkin.id).into());
     }
     tracing::info!(checkin = checkin.id, member = member.id, "check-in undone");
-    Ok(Checkin {
-        deleted_at: Some(core.now()),
-        ..checkin
-    })
+    Ok(Checkin { deleted_at: Some(core.now()), ..checkin })
 }
 
 /// One member's week: counts by kind (every configured kind, zeros included) and the list.
@@ -259,13 +239,7 @@ mod tests {
     use crate::domain::LinkKind;
 
     fn site(id: i64, name: &str, is_default: bool) -> Site {
-        Site {
-            id,
-            unit_id: 1,
-            name: name.into(),
-            link: LinkKind::Chamber,
-            is_default,
-        }
+        Site { id, unit_id: 1, name: name.into(), link: LinkKind::Chamber, is_default }
     }
 
     #[test]
@@ -276,13 +250,7 @@ mod tests {
 
     #[test]
     fn a_single_site_needs_no_default_flag_and_no_sites_means_no_site() {
-        assert_eq!(
-            resolve_site(&[site(7, "治水村", false)], None)
-                .unwrap()
-                .unwrap()
-                .id,
-            7
-        );
+        assert_eq!(resolve_site(&[site(7, "治水村", false)], None).unwrap().unwrap().id, 7);
         assert_eq!(resolve_site(&[], None).unwrap(), None);
     }
 
@@ -299,13 +267,7 @@ mod tests {
         let sites = [site(1, "广东临湘商会", false), site(2, "长沙临湘商会", true)];
         assert_eq!(resolve_site(&sites, Some("广东")).unwrap().unwrap().id, 1);
         assert_eq!(resolve_site(&sites, Some("長沙臨湘商會")).unwrap().unwrap().id, 2);
-        assert!(matches!(
-            resolve_site(&sites, Some("临湘")),
-            Err(UserError::AmbiguousSite { .. })
-        ));
-        assert!(matches!(
-            resolve_site(&sites, Some("北京")),
-            Err(UserError::UnknownSite { .. })
-        ));
+        assert!(matches!(resolve_site(&sites, Some("临湘")), Err(UserError::AmbiguousSite { .. })));
+        assert!(matches!(resolve_site(&sites, Some("北京")), Err(UserError::UnknownSite { .. })));
     }
 }

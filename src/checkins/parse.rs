@@ -73,10 +73,7 @@ fn take_site(text: &str) -> (Option<String>, String) {
     // Only an @ that starts a word names a site: "a@b.cn" in a description is not one.
     let start = text.char_indices().find(|&(i, c)| {
         matches!(c, '@' | '＠')
-            && text[..i]
-                .chars()
-                .next_back()
-                .is_none_or(|p| p.is_whitespace() || is_separator(p))
+            && text[..i].chars().next_back().is_none_or(|p| p.is_whitespace() || is_separator(p))
     });
     let Some((start, _)) = start else {
         return (None, text.to_owned());
@@ -123,12 +120,7 @@ pub fn people_served(text: &str) -> Option<u32> {
 }
 
 fn first_word(text: &str) -> String {
-    text.split(is_separator)
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(20)
-        .collect()
+    text.split(is_separator).next().unwrap_or("").chars().take(20).collect()
 }
 
 #[cfg(test)]
@@ -155,19 +147,13 @@ mod tests {
         assert_eq!(parse("送服務 幫辦社保卡").unwrap().kind, "service");
         assert_eq!(parse("送溫暖 看望").unwrap().kind, "warmth");
         assert_eq!(parse("Warmth visited elders").unwrap().kind, "warmth");
-        assert_eq!(
-            parse("service: fixed the roof").unwrap().description,
-            "fixed the roof"
-        );
+        assert_eq!(parse("service: fixed the roof").unwrap().description, "fixed the roof");
     }
 
     #[test]
     fn a_hashtag_and_no_space_after_the_kind_are_fine() {
         let p = parse("#送温暖 看望五保户").unwrap();
-        assert_eq!(
-            (p.kind.as_str(), p.description.as_str()),
-            ("warmth", "看望五保户")
-        );
+        assert_eq!((p.kind.as_str(), p.description.as_str()), ("warmth", "看望五保户"));
         let p = parse("送温暖看望五保户").unwrap();
         assert_eq!(p.description, "看望五保户");
         let p = parse("＃送政策：宣讲").unwrap();
@@ -202,10 +188,7 @@ mod tests {
     #[test]
     fn people_served_is_the_first_number_before_ren() {
         assert_eq!(parse("送服务 服务12人").unwrap().people_served, Some(12));
-        assert_eq!(
-            parse("送服务 为3户家庭共１０人次服务").unwrap().people_served,
-            Some(10)
-        );
+        assert_eq!(parse("送服务 为3户家庭共１０人次服务").unwrap().people_served, Some(10));
         assert_eq!(parse("送服务 2024年的工作").unwrap().people_served, None);
         assert_eq!(people_served("99999999999人"), None);
     }
@@ -222,10 +205,7 @@ mod tests {
     #[test]
     fn an_overlong_description_is_refused_not_truncated() {
         let long = format!("送政策 {}", "字".repeat(MAX_DESCRIPTION_CHARS + 1));
-        assert_eq!(
-            parse(&long),
-            Err(UserError::DescriptionTooLong(MAX_DESCRIPTION_CHARS + 1))
-        );
+        assert_eq!(parse(&long), Err(UserError::DescriptionTooLong(MAX_DESCRIPTION_CHARS + 1)));
     }
 
     #[test]

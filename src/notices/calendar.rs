@@ -44,15 +44,10 @@ impl HolidayCalendar {
         };
         let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
-        for path in files
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        {
+        for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|e| CalendarError::Invalid {
-                file: name.clone(),
-                message: e.to_string(),
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CalendarError::Invalid { file: name.clone(), message: e.to_string() })?;
             calendar.add_year(&name, &text)?;
         }
         Ok(calendar)
@@ -60,10 +55,7 @@ impl HolidayCalendar {
 
     /// Adds one year's file (its text; `name` is for error messages).
     pub fn add_year(&mut self, name: &str, text: &str) -> Result<(), CalendarError> {
-        let invalid = |message: String| CalendarError::Invalid {
-            file: name.to_owned(),
-            message,
-        };
+        let invalid = |message: String| CalendarError::Invalid { file: name.to_owned(), message };
         let file: YearFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         for spec in &file.holidays {
             let (from, to) = match spec.split_once("..") {
@@ -74,9 +66,7 @@ impl HolidayCalendar {
                 }
             };
             if to < from || (to - from).num_days() > 31 {
-                return Err(invalid(format!(
-                    "holiday range {spec:?} is reversed or longer than a month"
-                )));
+                return Err(invalid(format!("holiday range {spec:?} is reversed or longer than a month")));
             }
             for d in from.iter_days().take_while(|d| *d <= to) {
                 self.holidays.insert(d);
@@ -125,8 +115,7 @@ mod tests {
 
     fn shipped() -> HolidayCalendar {
         let mut c = HolidayCalendar::default();
-        c.add_year("2026.toml", include_str!("../../config/holidays/2026.toml"))
-            .unwrap();
+        c.add_year("2026.toml", include_str!("../../config/holidays/2026.toml")).unwrap();
         c
     }
 
@@ -167,13 +156,8 @@ mod tests {
     #[test]
     fn a_bad_file_is_refused_with_its_name() {
         let mut c = HolidayCalendar::default();
-        let err = c
-            .add_year("2027.toml", "year = 2027\nholidays = [\"2027-13-01\"]")
-            .unwrap_err();
+        let err = c.add_year("2027.toml", "year = 2027\nholidays = [\"2027-13-01\"]").unwrap_err();
         assert!(err.to_string().contains("2027.toml"), "{err}");
-        assert!(
-            c.add_year("x", "year = 2027\nholidays = [\"2027-02-10..2027-01-01\"]")
-                .is_err()
-        );
+        assert!(c.add_year("x", "year = 2027\nholidays = [\"2027-02-10..2027-01-01\"]").is_err());
     }
 }

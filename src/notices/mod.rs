@@ -1,6 +1,420 @@
 //! Scheduled policy notices: composing them, firing them on time, delivering them through a
 //! durable outbox within Telegram's limits, and counting who received and acknowledged them.
+//!
+//! - [`create`], [`manage`], [`list`], [`report`], [`acknowledge`]: the core operations, each
+//!   checking the caller's role (organisers act for their own unit and their own notices).
+//! - [`scheduler`]: fires due notices (one transaction per tick: run + deliveries), queues
+//!   reminders. [`sender`]: works through the outbox at the configured rate.
+//! - [`schedule`], [`calendar`], [`pinyin`]: pure grammars and rules.
 
 pub mod calendar;
 pub mod pinyin;
 pub mod schedule;
+pub mod scheduler;
+pub mod sender;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::core::Core;
+use crate::domain::{LinkKind, Role};
+use crate::error::{Error, Result, UserError};
+use crate::members::Actor;
+use crate::store::{AckOutcome, NewNotice, NoticeRow, RunReport, Target};
+
+pub use schedule::{QuietHours, Schedule, ScheduleError};
+
+/// Telegram's limits: a message's text, and a photo's or document's caption.
+pub const TEXT_LIMIT: usize = 4096;
+pub const CAPTION_LIMIT: usize = 1024;
+
+/// Who a notice goes to. Unit selectors (`all`, `units`, `links`) make a set of units; `roles`
+/// then narrows to those roles. Only roles given means those roles in every unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audience {
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub units: Vec<i64>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub links: Vec<LinkKind>,
+}
+
+impl Audience {
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.units.is_empty() && self.roles.is_empty() && self.links.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Photo,
+    Document,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Photo => "photo",
+            MediaKind::Document => "document",
+        }
+    }
+
+    fn parse(s: &str) -> Option<MediaKind> {
+        match s {
+            "photo" => Some(MediaKind::Photo),
+            "document" => Some(MediaKind::Document),
+            _ => None,
+        }
+    }
+}
+
+/// A photo or document: already on Telegram (a file_id from the chat), or a file from the CLI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub kind: MediaKind,
+    pub file_id: Option<String>,
+    pub upload: Option<(String, Vec<u8>)>,
+}
+
+/// Everything needed to create a notice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeDraft {
+    pub body: String,
+    pub media: Option<Media>,
+    pub audience: Audience,
+    pub schedule: Schedule,
+    pub ack: bool,
+    pub policy: bool,
+    pub urgent: bool,
+    pub remind_after: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeStatus {
+    Active,
+    Paused,
+    Cancelled,
+    Finished,
+}
+
+impl NoticeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeStatus::Active => "active",
+            NoticeStatus::Paused => "paused",
+            NoticeStatus::Cancelled => "cancelled",
+            NoticeStatus::Finished => "finished",
+        }
+    }
+
+    fn parse(s: &str) -> NoticeStatus {
+        match s {
+            "paused" => NoticeStatus::Paused,
+            "cancelled" => NoticeStatus::Cancelled,
+            "finished" => NoticeStatus::Finished,
+            _ => NoticeStatus::Active,
+        }
+    }
+}
+
+/// A stored notice, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub id: i64,
+    pub created_by: String,
+    pub creator_member_id: Option<i64>,
+    pub body: String,
+    pub media_kind: Option<MediaKind>,
+    pub media_name: Option<String>,
+    pub audience: Audience,
+    pub schedule: Schedule,
+    pub next_fire_at: Option<DateTime<Utc>>,
+    pub ack: bool,
+    pub policy: bool,
+    pub urgent: bool,
+    pub remind_after: Option<Duration>,
+    pub status: NoticeStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<NoticeRow> for Notice {
+    type Error = Error;
+    fn try_from(r: NoticeRow) -> Result<Notice> {
+        let bad = |what: &str, e: serde_json::Error| {
+            anyhow::anyhow!("notice {}: stored {what} unreadable: {e}", r.id)
+        };
+        Ok(Notice {
+            audience: serde_json::from_str(&r.audience).map_err(|e| bad("audience", e))?,
+            schedule: serde_json::from_str(&r.schedule).map_err(|e| bad("schedule", e))?,
+            id: r.id,
+            created_by: r.created_by,
+            creator_member_id: r.creator_member_id,
+            body: r.body,
+            media_kind: r.media_kind.as_deref().and_then(MediaKind::parse),
+            media_name: r.media_name,
+            next_fire_at: r.next_fire_at,
+            ack: r.ack_required,
+            policy: r.policy,
+            urgent: r.urgent,
+            remind_after: r.remind_after_secs.map(Duration::seconds),
+            status: NoticeStatus::parse(&r.status),
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// Telegram counts message length in UTF-16 code units.
+pub fn telegram_length(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// Refuses a body Telegram would refuse (too long), rather than truncating it at send time.
+pub fn check_body(body: &str, has_media: bool) -> Result<(), UserError> {
+    let limit = if has_media { CAPTION_LIMIT } else { TEXT_LIMIT };
+    let length = telegram_length(body);
+    if !has_media && body.trim().is_empty() {
+        return Err(UserError::EmptyNotice);
+    }
+    if length > limit {
+        return Err(UserError::NoticeTooLong { limit, length, caption: has_media });
+    }
+    Ok(())
+}
+
+/// The members an audience means, as a store target. An organiser's audience must stay
+/// within their own unit.
+pub async fn target_of(core: &Core, audience: &Audience) -> Result<Target> {
+    let unit_ids = if audience.all || (audience.units.is_empty() && audience.links.is_empty()) {
+        None
+    } else {
+        let mut ids: BTreeSet<i64> = audience.units.iter().copied().collect();
+        if !audience.links.is_empty() {
+            for site in core.store.all_sites().await? {
+                if audience.links.contains(&site.link) {
+                    ids.insert(site.unit_id);
+                }
+            }
+        }
+        Some(ids.into_iter().collect())
+    };
+    Ok(Target { unit_ids, roles: audience.roles.iter().map(|r| r.as_str().to_owned()).collect() })
+}
+
+/// Whether `actor` may address `audience`: admins and the CLI anyone, organisers their own unit.
+fn check_audience(actor: &Actor, audience: &Audience, target: &Target) -> Result<(), UserError> {
+    if audience.is_empty() {
+        return Err(UserError::EmptyAudience);
+    }
+    match actor {
+        Actor::Cli => Ok(()),
+        Actor::Member(m) if m.role == Role::Admin => Ok(()),
+        Actor::Member(m) => match &target.unit_ids {
+            Some(units) if units.iter().all(|u| *u == m.unit_id) && !units.is_empty() => Ok(()),
+            _ => Err(UserError::OtherUnit),
+        },
+    }
+}
+
+/// How many members an audience reaches now.
+pub async fn audience_size(core: &Core, audience: &Audience) -> Result<i64> {
+    let target = target_of(core, audience).await?;
+    Ok(core.store.target_count(&target).await?)
+}
+
+/// Creates a notice. Organisers and admins only; an organiser only for their own unit.
+pub async fn create(
+    core: &Core,
+    actor: &Actor,
+    draft: &NoticeDraft,
+    source_key: Option<String>,
+) -> Result<Notice> {
+    if let Actor::Member(m) = actor {
+        crate::members::require_role(m, Role::Organiser)?;
+    }
+    check_body(&draft.body, draft.media.is_some())?;
+    let target = target_of(core, &draft.audience).await?;
+    check_audience(actor, &draft.audience, &target)?;
+    let now = core.now();
+    let next = draft.schedule.first_fire(now, core.tz(), core.calendar());
+    if next.is_none() {
+        return Err(UserError::BadSchedule(ScheduleError::InThePast(draft.schedule.to_string())).into());
+    }
+    let (created_by, creator) = match actor {
+        Actor::Cli => ("cli".to_owned(), None),
+        Actor::Member(m) => (format!("tg:{}", m.telegram_id), Some(m.id)),
+    };
+    let row = core
+        .store
+        .insert_notice(
+            &NewNotice {
+                created_by,
+                creator_member_id: creator,
+                body: draft.body.clone(),
+                media_kind: draft.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+                media_file_id: draft.media.as_ref().and_then(|m| m.file_id.clone()),
+                media_name: draft.media.as_ref().and_then(|m| m.upload.as_ref().map(|u| u.0.clone())),
+                media_bytes: draft.media.as_ref().and_then(|m| m.upload.as_ref().map(|u| u.1.clone())),
+                audience: serde_json::to_string(&draft.audience).map_err(anyhow::Error::from)?,
+                schedule: serde_json::to_string(&draft.schedule).map_err(anyhow::Error::from)?,
+                next_fire_at: next,
+                ack_required: draft.ack,
+                policy: draft.policy,
+                urgent: draft.urgent,
+                remind_after_secs: if draft.ack {
+                    draft.remind_after.map(|d| d.num_seconds().max(60))
+                } else {
+                    None
+                },
+                source_key,
+            },
+            now,
+        )
+        .await?;
+    let notice = Notice::try_from(row)?;
+    tracing::info!(notice = notice.id, next = ?notice.next_fire_at, "notice created");
+    Ok(notice)
+}
+
+/// A notice `actor` may see: admins and the CLI all, organisers those they created.
+pub async fn get(core: &Core, actor: &Actor, id: i64) -> Result<Notice> {
+    let row = core.store.notice(id).await?.ok_or(UserError::NoSuchNotice(id))?;
+    let notice = Notice::try_from(row)?;
+    match actor {
+        Actor::Cli => Ok(notice),
+        Actor::Member(m) => {
+            crate::members::require_role(m, Role::Organiser)?;
+            if m.role == Role::Admin || notice.creator_member_id == Some(m.id) {
+                Ok(notice)
+            } else {
+                Err(UserError::NoSuchNotice(id).into())
+            }
+        }
+    }
+}
+
+/// The notices `actor` may see, newest first.
+pub async fn list(core: &Core, actor: &Actor) -> Result<Vec<Notice>> {
+    let creator = match actor {
+        Actor::Cli => None,
+        Actor::Member(m) => {
+            crate::members::require_role(m, Role::Organiser)?;
+            (m.role < Role::Admin).then_some(m.id)
+        }
+    };
+    core.store.list_notices(creator, 50).await?.into_iter().map(Notice::try_from).collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Management {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+/// Pauses, resumes or cancels a notice. Resuming a recurring notice continues from its next
+/// tick after now (missed ticks are not made up).
+pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> Result<Notice> {
+    let notice = get(core, actor, id).await?;
+    let (status, next) = match (action, notice.status) {
+        (_, NoticeStatus::Cancelled | NoticeStatus::Finished) => {
+            return Err(UserError::NoticeClosed(id).into());
+        }
+        (Management::Pause, _) => (NoticeStatus::Paused, notice.next_fire_at),
+        (Management::Cancel, _) => (NoticeStatus::Cancelled, None),
+        (Management::Resume, _) => {
+            let next = match notice.next_fire_at {
+                Some(t) if t > core.now() => Some(t),
+                _ => notice.schedule.next_after(core.now(), core.tz(), core.calendar()),
+            };
+            match next {
+                Some(t) => (NoticeStatus::Active, Some(t)),
+                None => (NoticeStatus::Finished, None),
+            }
+        }
+    };
+    core.store.set_notice_status(id, status.as_str(), next).await?;
+    tracing::info!(notice = id, status = status.as_str(), "notice status changed");
+    get(core, actor, id).await
+}
+
+/// The latest run's receipts.
+pub async fn report(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunReport)> {
+    let notice = get(core, actor, id).await?;
+    let report = core.store.latest_run_report(id).await?;
+    Ok((notice, report))
+}
+
+/// Records 「收到」 from `telegram_id` for a delivery.
+pub async fn acknowledge(core: &Core, telegram_id: i64, delivery_id: i64) -> Result<AckOutcome> {
+    let outcome = core.store.acknowledge(delivery_id, telegram_id, core.now()).await?;
+    if outcome == AckOutcome::Recorded {
+        tracing::info!(delivery = delivery_id, "notice acknowledged");
+    }
+    Ok(outcome)
+}
+
+/// A policy notice `telegram_id` received, to cite in a 送政策 check-in.
+pub async fn notice_for_checkin(core: &Core, telegram_id: i64, notice_id: i64) -> Result<Notice> {
+    if !core.store.notice_reached(notice_id, telegram_id).await? {
+        return Err(UserError::NoSuchNotice(notice_id).into());
+    }
+    let row = core.store.notice(notice_id).await?.ok_or(UserError::NoSuchNotice(notice_id))?;
+    Notice::try_from(row)
+}
+
+/// Describes an audience for people: `全体成员`, `人社局、科工局`, `联社区单位 · 组织员`.
+pub async fn describe_audience(core: &Core, audience: &Audience) -> Result<String> {
+    let units = core.store.units().await?;
+    let mut parts: Vec<String> = Vec::new();
+    if audience.all {
+        parts.push("全体单位".into());
+    }
+    let names: Vec<&str> = audience
+        .units
+        .iter()
+        .filter_map(|id| units.iter().find(|u| u.id == *id).map(|u| u.name.as_str()))
+        .collect();
+    if !names.is_empty() {
+        parts.push(names.join("、"));
+    }
+    if !audience.links.is_empty() {
+        let links: Vec<&str> = audience.links.iter().map(|l| crate::texts::link_label(*l)).collect();
+        parts.push(format!("{}单位", links.join("、")));
+    }
+    let mut text = if parts.is_empty() { "全体单位".to_owned() } else { parts.join("，") };
+    if !audience.roles.is_empty() {
+        let roles: Vec<&str> = audience.roles.iter().map(|r| crate::texts::role_label(*r)).collect();
+        text.push_str(&format!(" · {}", roles.join("、")));
+    } else {
+        text.push_str(" · 全体成员");
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_measured_as_telegram_counts_and_refused_not_cut() {
+        assert!(check_body(&"字".repeat(4096), false).is_ok());
+        assert_eq!(
+            check_body(&"字".repeat(4097), false),
+            Err(UserError::NoticeTooLong { limit: 4096, length: 4097, caption: false })
+        );
+        // An emoji is two UTF-16 units.
+        assert!(matches!(
+            check_body(&"😀".repeat(513), true),
+            Err(UserError::NoticeTooLong { limit: 1024, .. })
+        ));
+        assert!(check_body("", true).is_ok(), "a photo may have no caption");
+        assert_eq!(check_body("  ", false), Err(UserError::EmptyNotice));
+    }
+}

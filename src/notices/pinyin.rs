@@ -6,9 +6,8 @@
 const TONED: &str = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ";
 
 /// Neutral-tone syllables that carry no tone mark.
-const NEUTRAL: &[&str] = &[
-    "de", "le", "me", "ne", "ma", "ba", "zi", "men", "zhe", "guo", "li", "tou", "shang",
-];
+const NEUTRAL: &[&str] =
+    &["de", "le", "me", "ne", "ma", "ba", "zi", "men", "zhe", "guo", "li", "tou", "shang"];
 
 fn is_han(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
@@ -20,9 +19,7 @@ fn is_pinyin(inner: &str) -> bool {
     if n == 0 || n > 7 {
         return false;
     }
-    let letters = inner
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c == 'ü' || TONED.contains(c));
+    let letters = inner.chars().all(|c| c.is_ascii_lowercase() || c == 'ü' || TONED.contains(c));
     letters && (inner.chars().any(|c| TONED.contains(c)) || NEUTRAL.contains(&inner))
 }
 
@@ -37,10 +34,7 @@ pub fn clean(text: &str) -> Option<String> {
         let c = chars[i];
         let opens = matches!(c, '(' | '（');
         if opens && i > 0 {
-            let close = chars[i + 1..]
-                .iter()
-                .take(9)
-                .position(|&x| matches!(x, ')' | '）'));
+            let close = chars[i + 1..].iter().take(9).position(|&x| matches!(x, ')' | '）'));
             if let Some(len) = close {
                 let inner: String = chars[i + 1..i + 1 + len].iter().collect();
                 // A tone-marked syllable in brackets is an annotation wherever it stands (mirror
@@ -67,10 +61,7 @@ mod tests {
     fn pinyin_after_characters_is_removed_and_the_text_made_simplified() {
         assert_eq!(clean("發(fā)展").as_deref(), Some("发展"));
         assert_eq!(clean("關(guān)于").as_deref(), Some("关于"));
-        assert_eq!(
-            clean("聯(lián)鄉(xiāng)村、聯(lián)社區(qū)").as_deref(),
-            Some("联乡村、联社区")
-        );
+        assert_eq!(clean("聯(lián)鄉(xiāng)村、聯(lián)社區(qū)").as_deref(), Some("联乡村、联社区"));
         assert_eq!(clean("全角（fā）括號").as_deref(), Some("全角括号"));
     }
 
@@ -88,11 +79,7 @@ mod tests {
         let article = include_str!("../../tests/fixtures/campaign-article.txt");
         let cleaned = clean(article).expect("the article carries pinyin");
         assert!(!cleaned.contains("(lián)") && !cleaned.contains("(fā)"));
-        assert!(
-            cleaned.contains("联乡村、联社区、联企业、联商会"),
-            "{}",
-            &cleaned[..300]
-        );
+        assert!(cleaned.contains("联乡村、联社区、联企业、联商会"), "{}", &cleaned[..300]);
         assert!(cleaned.contains("发展"));
         assert!(cleaned.contains("三亚长沙(湖南)商会"), "real brackets survive");
         // The mirror also garbled a few characters beyond repair ("當?shù)禺a業"); what the

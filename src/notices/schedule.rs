@@ -50,11 +50,7 @@ pub enum ScheduleError {
 }
 
 fn cron_parser() -> CronParser {
-    CronParser::builder()
-        .seconds(Seconds::Optional)
-        .year(Year::Disallowed)
-        .dom_and_dow(false)
-        .build()
+    CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).dom_and_dow(false).build()
 }
 
 /// Parses a cron expression with Unix semantics, or says why not.
@@ -68,10 +64,9 @@ pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
             ),
         });
     }
-    cron_parser().parse(expr).map_err(|e| ScheduleError::BadCron {
-        expr: expr.to_owned(),
-        reason: e.to_string(),
-    })
+    cron_parser()
+        .parse(expr)
+        .map_err(|e| ScheduleError::BadCron { expr: expr.to_owned(), reason: e.to_string() })
 }
 
 /// Reads how a person says when a notice should go out. `now` and `tz` place dates and times.
@@ -96,17 +91,12 @@ pub fn parse_schedule(input: &str, tz: Tz, now: DateTime<Utc>) -> Result<Schedul
     }
     let looks_like_cron = s.starts_with('@')
         || s.split_whitespace().count() >= 2
-            && s.split_whitespace().all(|f| {
-                f.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "*/,-?#".contains(c))
-            });
+            && s.split_whitespace()
+                .all(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || "*/,-?#".contains(c)));
     if looks_like_cron {
         let expr = s.split_whitespace().collect::<Vec<_>>().join(" ");
         parse_cron(&expr)?;
-        return Ok(Schedule::Cron {
-            text: input.trim().to_owned(),
-            expr,
-        });
+        return Ok(Schedule::Cron { text: input.trim().to_owned(), expr });
     }
     Err(ScheduleError::Unrecognised(input.trim().to_owned()))
 }
@@ -158,9 +148,7 @@ fn shortcut(s: &str) -> Result<Option<Schedule>, ScheduleError> {
 /// `09:00`, `9:00`, `9:00:30`.
 pub fn parse_time(s: &str) -> Option<NaiveTime> {
     let s = s.trim();
-    NaiveTime::parse_from_str(s, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
-        .ok()
+    NaiveTime::parse_from_str(s, "%H:%M").or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S")).ok()
 }
 
 /// `2026-12-01 09:00`, `2026/12/01 09:00`, `2026-12-01t09:00`, seconds optional.
@@ -279,9 +267,7 @@ impl QuietHours {
         if matches!(s.as_str(), "off" | "none" | "no" | "关闭" | "") {
             return Ok(None);
         }
-        let (a, b) = s
-            .split_once('-')
-            .ok_or_else(|| format!("{s:?} is not like 22:00-07:00 or off"))?;
+        let (a, b) = s.split_once('-').ok_or_else(|| format!("{s:?} is not like 22:00-07:00 or off"))?;
         let start = parse_time(a).ok_or_else(|| format!("{a:?} is not a time"))?;
         let end = parse_time(b).ok_or_else(|| format!("{b:?} is not a time"))?;
         if start == end {
@@ -324,15 +310,12 @@ mod tests {
     const SH: Tz = chrono_tz::Asia::Shanghai;
 
     fn bj(y: i32, m: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        SH.with_ymd_and_hms(y, m, d, h, mi, 0)
-            .unwrap()
-            .with_timezone(&Utc)
+        SH.with_ymd_and_hms(y, m, d, h, mi, 0).unwrap().with_timezone(&Utc)
     }
 
     fn cal() -> HolidayCalendar {
         let mut c = HolidayCalendar::default();
-        c.add_year("2026", include_str!("../../config/holidays/2026.toml"))
-            .unwrap();
+        c.add_year("2026", include_str!("../../config/holidays/2026.toml")).unwrap();
         c
     }
 
@@ -347,14 +330,7 @@ mod tests {
     #[test]
     fn unix_cron_weekday_1_is_monday_in_the_configured_zone() {
         let times = next3("0 9 * * 1");
-        assert_eq!(
-            times,
-            [
-                bj(2026, 11, 30, 9, 0),
-                bj(2026, 12, 7, 9, 0),
-                bj(2026, 12, 14, 9, 0)
-            ]
-        );
+        assert_eq!(times, [bj(2026, 11, 30, 9, 0), bj(2026, 12, 7, 9, 0), bj(2026, 12, 14, 9, 0)]);
         for t in times {
             assert_eq!(t.with_timezone(&SH).weekday(), Weekday::Mon);
         }
@@ -373,14 +349,7 @@ mod tests {
     fn day_of_month_and_day_of_week_together_mean_either_as_in_unix_cron() {
         // Every 13th *and* every Friday: Fri 4 Dec, Fri 11 Dec, Sun 13 Dec.
         let times = next3("0 9 13 * 5");
-        assert_eq!(
-            times,
-            [
-                bj(2026, 12, 4, 9, 0),
-                bj(2026, 12, 11, 9, 0),
-                bj(2026, 12, 13, 9, 0)
-            ]
-        );
+        assert_eq!(times, [bj(2026, 12, 4, 9, 0), bj(2026, 12, 11, 9, 0), bj(2026, 12, 13, 9, 0)]);
     }
 
     #[test]
@@ -391,25 +360,14 @@ mod tests {
 
     #[test]
     fn invalid_cron_is_refused_with_the_reason() {
-        for bad in [
-            "61 9 * * 1",
-            "0 9 * * 8",
-            "0 9 * *",
-            "* * * * * * * *",
-            "0 9 31 2 * x",
-        ] {
+        for bad in ["61 9 * * 1", "0 9 * * 8", "0 9 * *", "* * * * * * * *", "0 9 31 2 * x"] {
             let err = parse(bad).unwrap_err();
             assert!(
-                matches!(
-                    err,
-                    ScheduleError::BadCron { .. } | ScheduleError::Unrecognised(_)
-                ),
+                matches!(err, ScheduleError::BadCron { .. } | ScheduleError::Unrecognised(_)),
                 "{bad}: {err:?}"
             );
         }
-        let ScheduleError::BadCron { reason, .. } = parse("0 9 * *").unwrap_err() else {
-            panic!()
-        };
+        let ScheduleError::BadCron { reason, .. } = parse("0 9 * *").unwrap_err() else { panic!() };
         assert!(reason.contains("5 fields"), "{reason}");
     }
 
@@ -418,25 +376,14 @@ mod tests {
         assert_eq!(next3("每周一 09:00")[0], bj(2026, 11, 30, 9, 0));
         assert_eq!(
             next3("每天 08:30"),
-            [
-                bj(2026, 11, 29, 8, 30),
-                bj(2026, 11, 30, 8, 30),
-                bj(2026, 12, 1, 8, 30)
-            ]
+            [bj(2026, 11, 29, 8, 30), bj(2026, 11, 30, 8, 30), bj(2026, 12, 1, 8, 30)]
         );
         assert_eq!(
             next3("每月1日 09:00"),
             [bj(2026, 12, 1, 9, 0), bj(2027, 1, 1, 9, 0), bj(2027, 2, 1, 9, 0)]
         );
-        assert_eq!(
-            next3("每週日 10:00")[0],
-            bj(2026, 11, 29, 10, 0),
-            "Traditional input"
-        );
-        assert!(matches!(
-            parse("每周八 09:00"),
-            Err(ScheduleError::Unrecognised(_))
-        ));
+        assert_eq!(next3("每週日 10:00")[0], bj(2026, 11, 29, 10, 0), "Traditional input");
+        assert!(matches!(parse("每周八 09:00"), Err(ScheduleError::Unrecognised(_))));
         assert!(matches!(parse("每天 25:00"), Err(ScheduleError::BadTime(_))));
     }
 
@@ -456,26 +403,10 @@ mod tests {
 
     #[test]
     fn a_date_and_time_is_once_and_must_be_in_the_future() {
-        assert_eq!(
-            parse("2026-12-01 09:00").unwrap(),
-            Schedule::Once {
-                at: bj(2026, 12, 1, 9, 0)
-            }
-        );
-        assert_eq!(
-            parse("2026/12/01 9:00").unwrap(),
-            Schedule::Once {
-                at: bj(2026, 12, 1, 9, 0)
-            }
-        );
-        assert!(matches!(
-            parse("2026-11-01 09:00"),
-            Err(ScheduleError::InThePast(_))
-        ));
-        assert!(matches!(
-            parse("2026-02-30 09:00"),
-            Err(ScheduleError::Unrecognised(_))
-        ));
+        assert_eq!(parse("2026-12-01 09:00").unwrap(), Schedule::Once { at: bj(2026, 12, 1, 9, 0) });
+        assert_eq!(parse("2026/12/01 9:00").unwrap(), Schedule::Once { at: bj(2026, 12, 1, 9, 0) });
+        assert!(matches!(parse("2026-11-01 09:00"), Err(ScheduleError::InThePast(_))));
+        assert!(matches!(parse("2026-02-30 09:00"), Err(ScheduleError::Unrecognised(_))));
         assert_eq!(parse("立即").unwrap(), Schedule::Now);
         assert_eq!(parse("now").unwrap(), Schedule::Now);
     }
@@ -483,21 +414,12 @@ mod tests {
     #[test]
     fn quiet_hours_across_midnight_end_the_next_morning() {
         let q = QuietHours::parse("22:00-07:00").unwrap().unwrap();
-        assert_eq!(
-            q.ends_after(bj(2026, 11, 28, 23, 30), SH),
-            Some(bj(2026, 11, 29, 7, 0))
-        );
-        assert_eq!(
-            q.ends_after(bj(2026, 11, 29, 6, 59), SH),
-            Some(bj(2026, 11, 29, 7, 0))
-        );
+        assert_eq!(q.ends_after(bj(2026, 11, 28, 23, 30), SH), Some(bj(2026, 11, 29, 7, 0)));
+        assert_eq!(q.ends_after(bj(2026, 11, 29, 6, 59), SH), Some(bj(2026, 11, 29, 7, 0)));
         assert_eq!(q.ends_after(bj(2026, 11, 29, 7, 0), SH), None);
         assert_eq!(q.ends_after(bj(2026, 11, 28, 21, 59), SH), None);
         let day = QuietHours::parse("12:00-13:30").unwrap().unwrap();
-        assert_eq!(
-            day.ends_after(bj(2026, 11, 28, 12, 10), SH),
-            Some(bj(2026, 11, 28, 13, 30))
-        );
+        assert_eq!(day.ends_after(bj(2026, 11, 28, 12, 10), SH), Some(bj(2026, 11, 28, 13, 30)));
         assert_eq!(QuietHours::parse("off").unwrap(), None);
         assert!(QuietHours::parse("22:00").is_err());
     }

@@ -20,6 +20,7 @@ pub struct NewCheckin {
     pub source_message_id: i64,
     /// 'line', 'photo' or 'dialogue'.
     pub via: &'static str,
+    pub notice_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,9 +55,7 @@ fn checkin_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Checkin> {
         site_name: row.try_get("site_name")?,
         kind: row.try_get("kind")?,
         description: row.try_get("description")?,
-        people_served: row
-            .try_get::<Option<i64>, _>("people_served")?
-            .and_then(|n| u32::try_from(n).ok()),
+        people_served: row.try_get::<Option<i64>, _>("people_served")?.and_then(|n| u32::try_from(n).ok()),
         photo_file_id: row.try_get("photo_file_id")?,
         location: lat.zip(lon),
         sent_at: at(row.try_get("sent_at")?),
@@ -74,8 +73,8 @@ impl Store {
     ) -> sqlx::Result<(Checkin, bool)> {
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, photo_file_id,
-                                   latitude, longitude, sent_at, source_chat_id, source_message_id, via, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   latitude, longitude, sent_at, source_chat_id, source_message_id, via, created_at, notice_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (source_chat_id, source_message_id) DO NOTHING
              RETURNING id",
         )
@@ -93,15 +92,15 @@ impl Store {
         .bind(new.source_message_id)
         .bind(new.via)
         .bind(ts(now))
+        .bind(new.notice_id)
         .fetch_optional(&self.pool)
         .await?;
-        let row = sqlx::query(&format!(
-            "{CHECKIN_SELECT} WHERE c.source_chat_id = ? AND c.source_message_id = ?"
-        ))
-        .bind(new.source_chat_id)
-        .bind(new.source_message_id)
-        .fetch_one(&self.pool)
-        .await?;
+        let row =
+            sqlx::query(&format!("{CHECKIN_SELECT} WHERE c.source_chat_id = ? AND c.source_message_id = ?"))
+                .bind(new.source_chat_id)
+                .bind(new.source_message_id)
+                .fetch_one(&self.pool)
+                .await?;
         Ok((checkin_from_row(&row)?, inserted.is_some()))
     }
 
@@ -166,16 +165,14 @@ impl Store {
 
     /// The check-in that the member's undo message `message_id` deleted, if it did.
     pub async fn checkin_undone_by(&self, member_id: i64, message_id: i64) -> sqlx::Result<Option<Checkin>> {
-        sqlx::query(&format!(
-            "{CHECKIN_SELECT} WHERE c.member_id = ? AND c.deleted_by_message = ?"
-        ))
-        .bind(member_id)
-        .bind(message_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(checkin_from_row)
-        .transpose()
+        sqlx::query(&format!("{CHECKIN_SELECT} WHERE c.member_id = ? AND c.deleted_by_message = ?"))
+            .bind(member_id)
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(checkin_from_row)
+            .transpose()
     }
 
     /// Marks a check-in deleted, if it belongs to `member_id` and still counts.
@@ -202,8 +199,6 @@ impl Store {
 
     /// Every check-in ever written, deleted ones included (for tests and audits).
     pub async fn checkin_rows_total(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM checkins")
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query_scalar("SELECT COUNT(*) FROM checkins").fetch_one(&self.pool).await
     }
 }

@@ -11,8 +11,7 @@ impl Store {
             .bind(chat_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| Ok((r.try_get("state")?, at(r.try_get("updated_at")?))))
-            .transpose()
+        row.map(|r| Ok((r.try_get("state")?, at(r.try_get("updated_at")?)))).transpose()
     }
 
     pub async fn put_dialogue(&self, chat_id: i64, state: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
@@ -29,10 +28,7 @@ impl Store {
     }
 
     pub async fn delete_dialogue(&self, chat_id: i64) -> sqlx::Result<()> {
-        sqlx::query("DELETE FROM dialogues WHERE chat_id = ?")
-            .bind(chat_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM dialogues WHERE chat_id = ?").bind(chat_id).execute(&self.pool).await?;
         Ok(())
     }
 

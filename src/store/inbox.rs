@@ -74,19 +74,15 @@ impl Store {
 
     /// Forgets handled updates older than `before` (Telegram stops redelivering after 24 h).
     pub async fn inbox_prune(&self, before: DateTime<Utc>) -> sqlx::Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?")
-                .bind(ts(before))
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?")
+            .bind(ts(before))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Updates received but not yet handled.
     pub async fn inbox_backlog(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").fetch_one(&self.pool).await
     }
 }

@@ -48,9 +48,7 @@ fn invite_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Invite> {
         code: row.try_get("code")?,
         unit_id: row.try_get("unit_id")?,
         unit_name: row.try_get("unit_name")?,
-        role: role
-            .parse()
-            .map_err(|()| sqlx::Error::Decode(format!("role {role:?}").into()))?,
+        role: role.parse().map_err(|()| sqlx::Error::Decode(format!("role {role:?}").into()))?,
         max_uses: u32::try_from(row.try_get::<i64, _>("max_uses")?).unwrap_or(0),
         uses: u32::try_from(row.try_get::<i64, _>("uses")?).unwrap_or(0),
         expires_at: at(row.try_get("expires_at")?),
@@ -104,11 +102,7 @@ impl Store {
         let member_sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id WHERE m.telegram_id = ?"
         );
-        if let Some(row) = sqlx::query(&member_sql)
-            .bind(person.telegram_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        {
+        if let Some(row) = sqlx::query(&member_sql).bind(person.telegram_id).fetch_optional(&mut *tx).await? {
             return Ok(Redeemed::AlreadyMember(member_from_row(&row)?));
         }
         let Some(row) = sqlx::query(&format!("{INVITE_SELECT} WHERE i.code = ?"))
@@ -142,10 +136,7 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(&member_sql)
-            .bind(person.telegram_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(&member_sql).bind(person.telegram_id).fetch_one(&mut *tx).await?;
         let member = member_from_row(&row)?;
         tx.commit().await?;
         Ok(Redeemed::Registered(member))

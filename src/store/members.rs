@@ -18,6 +18,8 @@ pub struct Member {
     pub status: MemberStatus,
     pub reminders: bool,
     pub registered_at: DateTime<Utc>,
+    /// Telegram refused to deliver to them (403): notices skip them until they write again.
+    pub unreachable: bool,
 }
 
 /// A member with the time of their latest counted check-in, for listings.
@@ -27,7 +29,7 @@ pub struct MemberListing {
     pub last_checkin_at: Option<DateTime<Utc>>,
 }
 
-pub(super) const MEMBER_COLUMNS: &str = "m.id, m.telegram_id, m.name, m.username, m.unit_id, u.name AS unit_name, m.role, m.status, m.reminders, m.registered_at";
+pub(super) const MEMBER_COLUMNS: &str = "m.id, m.telegram_id, m.name, m.username, m.unit_id, u.name AS unit_name, m.role, m.status, m.reminders, m.registered_at, m.unreachable_at";
 
 pub(super) fn member_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Member> {
     let role: String = row.try_get("role")?;
@@ -39,14 +41,11 @@ pub(super) fn member_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Mem
         username: row.try_get("username")?,
         unit_id: row.try_get("unit_id")?,
         unit_name: row.try_get("unit_name")?,
-        role: role
-            .parse()
-            .map_err(|()| sqlx::Error::Decode(format!("role {role:?}").into()))?,
-        status: status
-            .parse()
-            .map_err(|()| sqlx::Error::Decode(format!("status {status:?}").into()))?,
+        role: role.parse().map_err(|()| sqlx::Error::Decode(format!("role {role:?}").into()))?,
+        status: status.parse().map_err(|()| sqlx::Error::Decode(format!("status {status:?}").into()))?,
         reminders: row.try_get::<i64, _>("reminders")? != 0,
         registered_at: at(row.try_get("registered_at")?),
+        unreachable: row.try_get::<Option<i64>, _>("unreachable_at")?.is_some(),
     })
 }
 

@@ -7,10 +7,7 @@ pub const BOT_USERNAME: &str = "bot_username";
 
 impl Store {
     pub async fn meta(&self, key: &str) -> sqlx::Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> sqlx::Result<()> {

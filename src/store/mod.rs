@@ -11,6 +11,7 @@ mod inbox;
 mod invites;
 mod members;
 pub mod meta;
+mod notices;
 mod org;
 
 use std::str::FromStr;
@@ -25,6 +26,7 @@ pub use checkins::{Checkin, NewCheckin};
 pub use inbox::InboxRow;
 pub use invites::{Invite, NewInvite, Redeemed};
 pub use members::{Member, MemberListing};
+pub use notices::{AckOutcome, NewNotice, NoticeRow, OutboxItem, RunReport, Target};
 pub use org::{OrgLoadReport, Site, SitePlan, Unit};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -32,6 +34,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Same database, commits without fsync: only for outbox bookkeeping.
+    outbox: SqlitePool,
 }
 
 impl Store {
@@ -54,11 +58,19 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("opening database {}", display_path(url)))?;
         MIGRATOR.run(&pool).await.context("migrating the database")?;
-        Ok(Store { pool })
+        // The outbox marks each delivery sent as it goes, up to thousands a second. Those
+        // commits skip the fsync (still safe against a crash of the process in WAL mode); a
+        // power cut could at worst resend a few notices, never lose one.
+        let outbox = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await
+            .with_context(|| format!("opening database {}", display_path(url)))?;
+        Ok(Store { pool, outbox })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -73,6 +85,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.outbox.close().await;
         self.pool.close().await;
     }
 }
@@ -82,9 +95,7 @@ fn is_memory(url: &str) -> bool {
 }
 
 fn display_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
 /// Unix seconds of an instant.

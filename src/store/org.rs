@@ -54,9 +54,7 @@ fn site_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Site> {
         id: row.try_get("id")?,
         unit_id: row.try_get("unit_id")?,
         name: row.try_get("name")?,
-        link: link
-            .parse()
-            .map_err(|()| sqlx::Error::Decode(format!("link {link:?}").into()))?,
+        link: link.parse().map_err(|()| sqlx::Error::Decode(format!("link {link:?}").into()))?,
         is_default: row.try_get::<i64, _>("is_default")? != 0,
     })
 }
@@ -138,9 +136,7 @@ impl Store {
             .await?
             .rows_affected();
             if cleared > 0 {
-                report
-                    .sites_changed
-                    .push(format!("{}: 默认站点改为 {}", site.unit, site.name));
+                report.sites_changed.push(format!("{}: 默认站点改为 {}", site.unit, site.name));
             }
         }
         let all = sqlx::query("SELECT s.unit_id, s.name, u.name AS unit FROM sites s JOIN units u ON u.id = s.unit_id ORDER BY u.name, s.name")
@@ -159,17 +155,8 @@ impl Store {
     }
 
     pub async fn units(&self) -> sqlx::Result<Vec<Unit>> {
-        let rows = sqlx::query("SELECT id, name FROM units ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unit {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query("SELECT id, name FROM units ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(Unit { id: r.try_get("id")?, name: r.try_get("name")? })).collect()
     }
 
     pub async fn unit(&self, id: i64) -> sqlx::Result<Option<Unit>> {
@@ -177,13 +164,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Unit {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(Unit { id: r.try_get("id")?, name: r.try_get("name")? })).transpose()
     }
 
     /// A unit's sites, the default first, then in the order they were loaded.

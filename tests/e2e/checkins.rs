@@ -13,27 +13,14 @@ async fn a_one_line_checkin_is_recorded_at_the_units_site_and_answered_with_a_re
     let zhang = TgUser::new(6001, "张三");
     app.register(&zhang, "人社局", Role::Member).await;
 
-    let receipt = app
-        .say(&zhang, "/checkin 送政策 为新球社区居民宣讲社保政策")
-        .await;
+    let receipt = app.say(&zhang, "/checkin 送政策 为新球社区居民宣讲社保政策").await;
 
     let (id, kind, description) = app.checkins_of(&zhang).await.pop().expect("recorded");
-    assert_eq!(
-        (kind.as_str(), description.as_str()),
-        ("policy", "为新球社区居民宣讲社保政策")
-    );
+    assert_eq!((kind.as_str(), description.as_str()), ("policy", "为新球社区居民宣讲社保政策"));
     assert!(receipt.text.contains(&format!("编号 #{id}")), "{}", receipt.text);
     assert!(receipt.text.contains("类型：送政策"), "{}", receipt.text);
-    assert!(
-        receipt.text.contains("站点：五里牌街道新球社区"),
-        "{}",
-        receipt.text
-    );
-    assert!(
-        receipt.text.contains("2026年第48周您已登记 1 次"),
-        "{}",
-        receipt.text
-    );
+    assert!(receipt.text.contains("站点：五里牌街道新球社区"), "{}", receipt.text);
+    assert!(receipt.text.contains("2026年第48周您已登记 1 次"), "{}", receipt.text);
     let (site, sent_at): (String, i64) = sqlx::query_as(
         "SELECT s.name, c.sent_at FROM checkins c JOIN sites s ON s.id = c.site_id WHERE c.id = ?",
     )
@@ -42,11 +29,7 @@ async fn a_one_line_checkin_is_recorded_at_the_units_site_and_answered_with_a_re
     .await
     .unwrap();
     assert_eq!(site, "五里牌街道新球社区");
-    assert_eq!(
-        sent_at,
-        default_now().timestamp(),
-        "counted at the message's own date"
-    );
+    assert_eq!(sent_at, default_now().timestamp(), "counted at the message's own date");
 }
 
 #[tokio::test]
@@ -65,11 +48,7 @@ async fn kinds_are_accepted_in_short_traditional_and_english_forms() {
     ];
     for (n, (line, _)) in lines.iter().enumerate() {
         let receipt = app.say(&user, line).await;
-        assert!(
-            receipt.text.contains(&format!("您已登记 {} 次", n + 1)),
-            "{line}: {}",
-            receipt.text
-        );
+        assert!(receipt.text.contains(&format!("您已登记 {} 次", n + 1)), "{line}: {}", receipt.text);
     }
 
     let kinds: Vec<String> = app.checkins_of(&user).await.into_iter().map(|c| c.1).collect();
@@ -84,17 +63,11 @@ async fn at_picks_another_site_of_the_unit_and_n_ren_records_people_served() {
     let user = TgUser::new(6003, "王五");
     app.register(&user, "贸促会", Role::Member).await;
 
-    let receipt = app
-        .say(&user, "/checkin 送服务 @广东临湘商会 召开乡友座谈会，服务30人")
-        .await;
+    let receipt = app.say(&user, "/checkin 送服务 @广东临湘商会 召开乡友座谈会，服务30人").await;
     assert!(receipt.text.contains("站点：广东临湘商会"), "{}", receipt.text);
     assert!(receipt.text.contains("服务人数：30 人"), "{}", receipt.text);
     let default = app.say(&user, "/checkin 送政策 宣讲湘商回归政策").await;
-    assert!(
-        default.text.contains("站点：长沙临湘商会"),
-        "the unit's default: {}",
-        default.text
-    );
+    assert!(default.text.contains("站点：长沙临湘商会"), "the unit's default: {}", default.text);
 
     let refused = app.say(&user, "/checkin 送政策 @北京商会 宣讲").await;
     assert!(refused.text.contains("没有名为「北京商会」"), "{}", refused.text);
@@ -117,10 +90,8 @@ async fn a_photo_whose_caption_starts_with_a_kind_is_a_checkin_keeping_the_photo
     let user = TgUser::new(6004, "赵六");
     app.register(&user, "应急管理局", Role::Member).await;
 
-    for (file_id, caption) in [
-        ("photo-a", "#送温暖 看望五保户"),
-        ("photo-b", "送服务 修缮产业路，服务12人"),
-    ] {
+    for (file_id, caption) in [("photo-a", "#送温暖 看望五保户"), ("photo-b", "送服务 修缮产业路，服务12人")]
+    {
         let mark = app.fake.mark();
         app.fake.photo(&user, file_id, Some(caption));
         let receipt = app.fake.next_to(user.id, mark).await;
@@ -155,12 +126,7 @@ async fn the_same_update_delivered_twice_creates_one_checkin() {
 
     assert!(sentinel.text.contains("可用的命令"));
     assert_eq!(app.checkins_of(&user).await.len(), 1);
-    let receipts = app
-        .fake
-        .outgoing_to(user.id)
-        .iter()
-        .filter(|o| o.text.contains("已登记"))
-        .count();
+    let receipts = app.fake.outgoing_to(user.id).iter().filter(|o| o.text.contains("已登记")).count();
     assert_eq!(receipts, 1, "the redelivered update is not handled again");
 }
 
@@ -179,10 +145,7 @@ async fn the_same_message_in_a_new_update_creates_one_checkin_and_the_same_recei
     let second = app.fake.next_to(user.id, mark).await;
 
     assert!(first.text.contains("✅ 已登记"), "{}", first.text);
-    assert_eq!(
-        second.text, first.text,
-        "the member sent it once: the same receipt, the same number"
-    );
+    assert_eq!(second.text, first.text, "the member sent it once: the same receipt, the same number");
     assert_eq!(app.checkins_of(&user).await.len(), 1);
 }
 
@@ -197,21 +160,12 @@ async fn checkins_in_a_group_are_refused_with_a_pointer_to_a_private_chat() {
     app.fake.group_text(&user, group, "/checkin 送政策 在群里登记");
     let reply = app.fake.next_to(group, mark).await;
     assert!(reply.text.contains("私聊"), "{}", reply.text);
-    assert!(
-        reply.text.contains("https://t.me/sansong_test_bot"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains("https://t.me/sansong_test_bot"), "{}", reply.text);
 
     let mark = app.fake.mark();
-    app.fake
-        .group_photo(&user, group, "photo-in-group", "#送温暖 看望五保户");
+    app.fake.group_photo(&user, group, "photo-in-group", "#送温暖 看望五保户");
     let reply = app.fake.next_to(group, mark).await;
-    assert!(
-        reply.text.contains("私聊"),
-        "a photo check-in in a group too: {}",
-        reply.text
-    );
+    assert!(reply.text.contains("私聊"), "a photo check-in in a group too: {}", reply.text);
 
     // Ordinary group chatter gets no answer at all.
     app.fake.group_text(&user, group, "大家辛苦了");
@@ -232,23 +186,11 @@ async fn undo_marks_the_members_latest_checkin_deleted_but_keeps_the_row() {
 
     let reply = app.say(&user, "/undo").await;
 
-    assert!(
-        reply.text.contains(&format!("已撤销 #{second}")),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains(&format!("已撤销 #{second}")), "{}", reply.text);
     assert_eq!(app.checkins_of(&user).await.len(), 1, "no longer counted");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM checkins").await,
-        2,
-        "kept in the database"
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 2, "kept in the database");
     let week = app.say(&user, "/week").await;
-    assert!(
-        week.text.contains("共 1 次") && !week.text.contains("第二次"),
-        "{}",
-        week.text
-    );
+    assert!(week.text.contains("共 1 次") && !week.text.contains("第二次"), "{}", week.text);
 }
 
 #[tokio::test]
@@ -263,11 +205,7 @@ async fn a_member_cannot_undo_another_members_checkin() {
     let reply = app.say(&b, &format!("/undo {id}")).await;
     let missing = app.say(&b, "/undo 999999").await;
 
-    assert!(
-        reply.text.contains(&format!("没有找到您编号为 #{id} 的登记")),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains(&format!("没有找到您编号为 #{id} 的登记")), "{}", reply.text);
     assert_eq!(
         reply.text.replace(&id.to_string(), "N"),
         missing.text.replace("999999", "N"),
@@ -320,8 +258,7 @@ async fn an_album_with_a_caption_is_one_checkin_and_one_reply() {
     let user = TgUser::new(6013, "冯一");
     app.register(&user, "人社局", Role::Member).await;
 
-    app.fake
-        .album_photo(&user, "album-1", Some("#送温暖 为五保户打扫卫生"), "g1");
+    app.fake.album_photo(&user, "album-1", Some("#送温暖 为五保户打扫卫生"), "g1");
     app.fake.album_photo(&user, "album-2", None, "g1");
     app.fake.album_photo(&user, "album-3", None, "g1");
     // An album without any caption gets one hint, not one per photo.
@@ -329,12 +266,7 @@ async fn an_album_with_a_caption_is_one_checkin_and_one_reply() {
     app.fake.album_photo(&user, "album-5", None, "g2");
     app.settle().await;
 
-    let replies: Vec<String> = app
-        .fake
-        .outgoing_to(user.id)
-        .into_iter()
-        .map(|o| o.text)
-        .collect();
+    let replies: Vec<String> = app.fake.outgoing_to(user.id).into_iter().map(|o| o.text).collect();
     assert_eq!(replies.len(), 2, "{replies:#?}");
     assert!(replies[0].contains("✅ 已登记"), "{}", replies[0]);
     assert!(replies[1].contains("照片说明"), "{}", replies[1]);
@@ -361,11 +293,7 @@ async fn the_kinds_are_configurable_so_another_campaign_can_use_the_bot() {
     let week = app.say(&user, "/week").await;
 
     assert!(receipt.text.contains("类型：送学习"), "{}", receipt.text);
-    assert!(
-        refused.text.contains("请以 送学习、送温暖 开头"),
-        "{}",
-        refused.text
-    );
+    assert!(refused.text.contains("请以 送学习、送温暖 开头"), "{}", refused.text);
     assert_eq!(wizard.labels(), ["送学习", "送温暖", "取消"]);
     assert!(week.text.contains("送学习 1 · 送温暖 0"), "{}", week.text);
     assert_eq!(app.checkins_of(&user).await[0].1, "study");

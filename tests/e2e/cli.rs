@@ -6,10 +6,7 @@ use crate::support::{TestApp, TgUser, cli, cli_env, repo_path};
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.path().join("nested/folder/sansong.db").display()
-    );
+    let url = format!("sqlite://{}", dir.path().join("nested/folder/sansong.db").display());
     (dir, url)
 }
 
@@ -37,23 +34,13 @@ async fn org_load_creates_the_database_and_loading_the_same_file_twice_changes_n
     assert_eq!(count(&url, "SELECT COUNT(*) FROM sites").await, 7);
     let (code, shown, _) = cli(&url, &["org", "show"]);
     assert_eq!(code, 0);
-    assert!(
-        shown.contains("五里牌街道新球社区") && shown.contains("联社区"),
-        "{shown}"
-    );
+    assert!(shown.contains("五里牌街道新球社区") && shown.contains("联社区"), "{shown}");
 }
 
 #[tokio::test]
 async fn a_bad_org_file_is_refused_with_line_numbers_and_nothing_is_written() {
     let (dir, url) = temp_db();
-    cli(
-        &url,
-        &[
-            "org",
-            "load",
-            repo_path("config/org.example.toml").to_str().unwrap(),
-        ],
-    );
+    cli(&url, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]);
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
@@ -65,16 +52,10 @@ async fn a_bad_org_file_is_refused_with_line_numbers_and_nothing_is_written() {
 
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
-    assert!(
-        err.contains("第 7 行") && err.contains("「school」无法识别"),
-        "{err}"
-    );
+    assert!(err.contains("第 7 行") && err.contains("「school」无法识别"), "{err}");
     assert!(err.contains("第 9 行") && err.contains("没有写所属单位"), "{err}");
     assert!(err.contains("未写入任何内容"), "{err}");
-    assert_eq!(
-        count(&url, "SELECT COUNT(*) FROM units WHERE name = '财政局'").await,
-        0
-    );
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM units WHERE name = '财政局'").await, 0);
     assert_eq!(count(&url, "SELECT COUNT(*) FROM sites").await, 7);
 }
 
@@ -86,15 +67,9 @@ async fn invite_prints_an_unguessable_code_and_the_deep_link_with_the_documented
 
     let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局"]);
     assert_eq!(code, 0, "{err}");
-    let link = out
-        .lines()
-        .find(|l| l.starts_with("https://"))
-        .expect("a link line")
-        .to_owned();
-    let invite_code = link
-        .strip_prefix("https://t.me/sansong_test_bot?start=")
-        .expect("the deep link")
-        .to_owned();
+    let link = out.lines().find(|l| l.starts_with("https://")).expect("a link line").to_owned();
+    let invite_code =
+        link.strip_prefix("https://t.me/sansong_test_bot?start=").expect("the deep link").to_owned();
     assert!(
         invite_code.len() >= 20 && invite_code.chars().all(|c| c.is_ascii_alphanumeric()),
         "{invite_code}"
@@ -110,40 +85,21 @@ async fn invite_prints_an_unguessable_code_and_the_deep_link_with_the_documented
 
     let (code, out, _) = cli(
         &app.db_url,
-        &[
-            "invite",
-            "--unit",
-            "科工局",
-            "--role",
-            "organiser",
-            "--uses",
-            "3",
-            "--expires",
-            "7d",
-        ],
+        &["invite", "--unit", "科工局", "--role", "organiser", "--uses", "3", "--expires", "7d"],
     );
     assert_eq!(code, 0);
     assert!(out.contains("组织员") && out.contains("可用：3 次"), "{out}");
 
     // The printed code really registers someone.
     app.start().await;
-    let welcome = app
-        .say(&TgUser::new(30_001, "新人"), &format!("/start {invite_code}"))
-        .await;
+    let welcome = app.say(&TgUser::new(30_001, "新人"), &format!("/start {invite_code}")).await;
     assert!(welcome.text.contains("欢迎您，新人"), "{}", welcome.text);
 }
 
 #[tokio::test]
 async fn invite_for_an_unknown_unit_or_a_bad_expiry_is_refused_politely() {
     let (_dir, url) = temp_db();
-    cli(
-        &url,
-        &[
-            "org",
-            "load",
-            repo_path("config/org.example.toml").to_str().unwrap(),
-        ],
-    );
+    cli(&url, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]);
     let (code, _, err) = cli(&url, &["invite", "--unit", "财政局"]);
     assert_eq!(code, 1);
     assert!(err.contains("没有找到单位「财政局」"), "{err}");
@@ -156,10 +112,8 @@ async fn invite_for_an_unknown_unit_or_a_bad_expiry_is_refused_politely() {
 #[tokio::test]
 async fn members_lists_members_as_a_table_or_as_json_rows_with_the_documented_fields() {
     let app = TestApp::spawn().await;
-    app.register(&TgUser::new(30_010, "张三"), "人社局", Role::Member)
-        .await;
-    app.register(&TgUser::new(30_011, "李四"), "科工局", Role::Organiser)
-        .await;
+    app.register(&TgUser::new(30_010, "张三"), "人社局", Role::Member).await;
+    app.register(&TgUser::new(30_011, "李四"), "科工局", Role::Organiser).await;
 
     let (code, out, err) = cli(&app.db_url, &["members", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
@@ -188,11 +142,7 @@ async fn settings_come_from_the_environment_and_bad_ones_stop_the_program_with_t
     assert_eq!(code, 2);
     assert!(err.contains("配置有误") && err.contains("Mars/Olympus"), "{err}");
 
-    let (code, _, err) = cli_env(
-        &url,
-        &["members"],
-        &[("SANSONG_CONFIG", "/nonexistent/sansong.toml")],
-    );
+    let (code, _, err) = cli_env(&url, &["members"], &[("SANSONG_CONFIG", "/nonexistent/sansong.toml")]);
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/sansong.toml"), "{err}");
 
@@ -212,9 +162,7 @@ async fn the_command_line_works_on_the_database_while_the_bot_runs() {
     let invite_code = out.split("?start=").nth(1).unwrap().trim().to_owned();
     let receipt = app.say(&user, "/checkin 送政策 机器人运行时也能用命令行").await;
     let (code, out, _) = cli(&app.db_url, &["members", "--format", "json"]);
-    let welcome = app
-        .say(&TgUser::new(30_021, "赵六"), &format!("/start {invite_code}"))
-        .await;
+    let welcome = app.say(&TgUser::new(30_021, "赵六"), &format!("/start {invite_code}")).await;
 
     assert!(receipt.text.contains("✅ 已登记"), "{}", receipt.text);
     assert_eq!(code, 0);

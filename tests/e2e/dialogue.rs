@@ -16,10 +16,7 @@ async fn the_guided_checkin_goes_kind_site_description_photo_location_confirm() 
 
     let sites = app.press(&user, &kinds, "送服务").await;
     assert!(sites.edit && sites.text.contains("请选择站点"), "{sites:#?}");
-    assert_eq!(
-        sites.labels(),
-        ["长沙临湘商会", "广东临湘商会", "武汉岳阳企业商会", "取消"]
-    );
+    assert_eq!(sites.labels(), ["长沙临湘商会", "广东临湘商会", "武汉岳阳企业商会", "取消"]);
 
     let describe = app.press(&user, &sites, "广东临湘商会").await;
     assert!(
@@ -41,24 +38,12 @@ async fn the_guided_checkin_goes_kind_site_description_photo_location_confirm() 
     assert!(got_both.text.contains("照片和位置都已收到"), "{}", got_both.text);
 
     let confirm = app.press(&user, &got_both, "下一步").await;
-    assert!(
-        confirm.text.contains("请确认") && confirm.text.contains("服务人数：25 人"),
-        "{}",
-        confirm.text
-    );
+    assert!(confirm.text.contains("请确认") && confirm.text.contains("服务人数：25 人"), "{}", confirm.text);
     let receipt = app.press(&user, &confirm, "确认登记").await;
     assert!(receipt.text.contains("✅ 已登记"), "{}", receipt.text);
     assert!(receipt.buttons.is_empty(), "the buttons are gone once recorded");
 
-    let row: (
-        String,
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        Option<f64>,
-        String,
-    ) = sqlx::query_as(
+    let row: (String, String, String, Option<i64>, Option<String>, Option<f64>, String) = sqlx::query_as(
         "SELECT c.kind, s.name, c.description, c.people_served, c.photo_file_id, c.latitude, c.via
          FROM checkins c JOIN sites s ON s.id = c.site_id",
     )
@@ -72,11 +57,7 @@ async fn the_guided_checkin_goes_kind_site_description_photo_location_confirm() 
     assert_eq!(row.4.as_deref(), Some("photo-meeting"));
     assert_eq!(row.5, Some(23.129));
     assert_eq!(row.6, "dialogue");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM dialogues").await,
-        0,
-        "the dialogue is over"
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM dialogues").await, 0, "the dialogue is over");
 }
 
 #[tokio::test]
@@ -87,26 +68,14 @@ async fn a_unit_with_one_site_skips_the_site_step_and_a_photo_may_come_before_th
 
     let kinds = app.say(&user, "/checkin").await;
     let describe = app.press(&user, &kinds, "送温暖").await;
-    assert!(
-        describe.text.contains("站点：五里牌街道新球社区"),
-        "{}",
-        describe.text
-    );
+    assert!(describe.text.contains("站点：五里牌街道新球社区"), "{}", describe.text);
     let mark = app.fake.mark();
     app.fake.photo(&user, "photo-first", None);
     let needs_text = app.fake.next_to(user.id, mark).await;
-    assert!(
-        needs_text.text.contains("已收到照片。请再发一段文字"),
-        "{}",
-        needs_text.text
-    );
+    assert!(needs_text.text.contains("已收到照片。请再发一段文字"), "{}", needs_text.text);
     let extras = app.say(&user, "看望五保户").await;
     let confirm = app.press(&user, &extras, "下一步").await;
-    assert!(
-        confirm.text.contains("照片：有"),
-        "the photo sent first is kept: {}",
-        confirm.text
-    );
+    assert!(confirm.text.contains("照片：有"), "the photo sent first is kept: {}", confirm.text);
     app.press(&user, &confirm, "确认登记").await;
 
     assert_eq!(app.checkins_of(&user).await.len(), 1);
@@ -123,8 +92,7 @@ async fn cancel_leaves_the_dialogue_at_any_step_and_its_old_buttons_do_nothing()
     let cancelled = app.say(&user, "/cancel").await;
     assert!(cancelled.text.contains("已取消"), "{}", cancelled.text);
     let answers_before = app.fake.calls("answerCallbackQuery").len();
-    app.fake
-        .press(&user, kinds.message_id, kinds.button("送政策").unwrap());
+    app.fake.press(&user, kinds.message_id, kinds.button("送政策").unwrap());
     let stale = app
         .fake
         .wait_for("the stale button to be answered", |v| {
@@ -147,11 +115,7 @@ async fn cancel_leaves_the_dialogue_at_any_step_and_its_old_buttons_do_nothing()
     app.press(&user, &sites, "长沙临湘商会").await;
     app.say(&user, "/cancel").await;
     let hint = app.say(&user, "这句话不该被记录").await;
-    assert!(
-        hint.text.contains("/checkin"),
-        "outside a dialogue text gets a hint: {}",
-        hint.text
-    );
+    assert!(hint.text.contains("/checkin"), "outside a dialogue text gets a hint: {}", hint.text);
 
     // By button, at the confirm step.
     let kinds = app.say(&user, "/checkin").await;
@@ -209,11 +173,7 @@ async fn pressing_confirm_twice_records_one_checkin() {
     app.settle().await;
 
     assert_eq!(app.checkins_of(&user).await.len(), 1);
-    assert_eq!(
-        app.fake.calls("answerCallbackQuery").len(),
-        answered + 2,
-        "both presses are answered"
-    );
+    assert_eq!(app.fake.calls("answerCallbackQuery").len(), answered + 2, "both presses are answered");
 }
 
 #[tokio::test]
@@ -226,9 +186,5 @@ async fn the_kind_and_site_can_also_be_typed_instead_of_pressed() {
     let sites = app.say(&user, "送政策").await;
     assert!(sites.text.contains("请选择站点"), "{}", sites.text);
     let describe = app.say(&user, "福瑞").await;
-    assert!(
-        describe.text.contains("岳阳福瑞材料科技有限公司"),
-        "{}",
-        describe.text
-    );
+    assert!(describe.text.contains("岳阳福瑞材料科技有限公司"), "{}", describe.text);
 }

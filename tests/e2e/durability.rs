@@ -11,10 +11,7 @@ use crate::support::{Binary, TestApp, TgUser};
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -25,12 +22,7 @@ fn receipts(app: &TestApp) -> std::collections::HashSet<(i64, String)> {
         .outgoing()
         .into_iter()
         .filter_map(|o| {
-            let number = o
-                .text
-                .strip_prefix("✅ 已登记，编号 #")?
-                .split_whitespace()
-                .next()?
-                .to_owned();
+            let number = o.text.strip_prefix("✅ 已登记，编号 #")?.split_whitespace().next()?.to_owned();
             Some((o.chat_id, number))
         })
         .collect()
@@ -49,20 +41,13 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
     let mut sent: Vec<(i64, i64)> = Vec::new();
     for round in 0..10 {
         for user in &users {
-            let (_, message_id) = app
-                .fake
-                .text(user, &format!("/checkin 送服务 第{round}次上门服务"));
+            let (_, message_id) = app.fake.text(user, &format!("/checkin 送服务 第{round}次上门服务"));
             sent.push((user.id, message_id));
         }
     }
     app.fake
         .wait_for("replies to start going out", |v| {
-            (v.outgoing()
-                .iter()
-                .filter(|o| o.text.contains("✅ 已登记，编号"))
-                .count()
-                >= 30)
-                .then_some(())
+            (v.outgoing().iter().filter(|o| o.text.contains("✅ 已登记，编号")).count() >= 30).then_some(())
         })
         .await;
     bot.sigkill();
@@ -74,10 +59,7 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
             .fetch_one(app.core.store.pool())
             .await
             .unwrap();
-    assert!(
-        receipts_before < 300,
-        "killed while replies were still going out ({receipts_before} sent)"
-    );
+    assert!(receipts_before < 300, "killed while replies were still going out ({receipts_before} sent)");
     assert!(
         forgotten_by_telegram > 0,
         "some updates were confirmed to Telegram (so it will not send them again) but not yet handled"
@@ -85,10 +67,7 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
 
     app.fake.set_send_delay(Duration::ZERO);
     let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
-    wait_until("all 300 check-ins", async || {
-        app.scalar("SELECT COUNT(*) FROM checkins").await >= 300
-    })
-    .await;
+    wait_until("all 300 check-ins", async || app.scalar("SELECT COUNT(*) FROM checkins").await >= 300).await;
     app.settle().await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
@@ -120,28 +99,17 @@ async fn sigterm_finishes_the_work_in_hand_exits_0_and_loses_nothing() {
             app.fake.text(user, &format!("/checkin 送政策 第{round}次宣讲"));
         }
     }
-    app.fake
-        .wait_for("a first reply", |v| (!v.outgoing().is_empty()).then_some(()))
-        .await;
+    app.fake.wait_for("a first reply", |v| (!v.outgoing().is_empty()).then_some(())).await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0), "a clean exit on SIGTERM");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM inbox WHERE outcome = 'failed'")
-            .await,
-        0
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox WHERE outcome = 'failed'").await, 0);
 
     let polls = app.fake.calls("getUpdates").len();
     let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
     app.fake
-        .wait_for("the restarted bot to poll", |v| {
-            (v.calls("getUpdates").len() > polls).then_some(())
-        })
+        .wait_for("the restarted bot to poll", |v| (v.calls("getUpdates").len() > polls).then_some(()))
         .await;
-    wait_until("all 40 check-ins", async || {
-        app.scalar("SELECT COUNT(*) FROM checkins").await >= 40
-    })
-    .await;
+    wait_until("all 40 check-ins", async || app.scalar("SELECT COUNT(*) FROM checkins").await >= 40).await;
     app.settle().await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
@@ -154,11 +122,7 @@ async fn ctrl_c_stops_the_bot_cleanly_too() {
     app.stop().await;
     let polls = app.fake.calls("getUpdates").len();
     let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
-    app.fake
-        .wait_for("the bot to poll", |v| {
-            (v.calls("getUpdates").len() > polls).then_some(())
-        })
-        .await;
+    app.fake.wait_for("the bot to poll", |v| (v.calls("getUpdates").len() > polls).then_some(())).await;
     bot.signal("INT");
     assert_eq!(bot.wait_exit().await, Some(0));
 }
@@ -182,19 +146,13 @@ async fn updates_stored_in_the_inbox_before_a_crash_are_handled_on_start() {
     app.start().await;
     let week = app
         .fake
-        .wait_for("the replayed /week", |v| {
-            v.outgoing().iter().find(|o| o.text.contains("本周 ·")).cloned()
-        })
+        .wait_for("the replayed /week", |v| v.outgoing().iter().find(|o| o.text.contains("本周 ·")).cloned())
         .await;
 
     assert!(week.text.contains("崩溃前收到的一条"), "{}", week.text);
     app.settle().await;
     assert_eq!(app.checkins_of(&user).await.len(), 1);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
-            .await,
-        0
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").await, 0);
 }
 
 #[tokio::test]
@@ -212,10 +170,7 @@ async fn an_update_is_not_confirmed_to_telegram_until_its_inbox_row_is_stored() 
     let (update_id, _) = app.fake.text(&user, "/checkin 送政策 存不进去也不能丢");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while app.fake.delivered_up_to() < update_id {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the bot never fetched the update"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "the bot never fetched the update");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
@@ -223,18 +178,12 @@ async fn an_update_is_not_confirmed_to_telegram_until_its_inbox_row_is_stored() 
     // offset at once; the poller instead keeps retrying the write. Watch it for a few retries.
     let watch_until = tokio::time::Instant::now() + Duration::from_secs(3);
     while tokio::time::Instant::now() < watch_until {
-        assert!(
-            app.fake.confirmed_offset() <= update_id,
-            "confirmed before it was stored"
-        );
+        assert!(app.fake.confirmed_offset() <= update_id, "confirmed before it was stored");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(app.fake.unconfirmed(), 1, "Telegram still holds it");
 
-    sqlx::query("DROP TRIGGER refuse_inbox")
-        .execute(app.core.store.pool())
-        .await
-        .unwrap();
+    sqlx::query("DROP TRIGGER refuse_inbox").execute(app.core.store.pool()).await.unwrap();
     let receipt = app.fake.next_to(user.id, 0).await;
     app.settle().await;
 

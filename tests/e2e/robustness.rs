@@ -47,21 +47,9 @@ async fn bad_input_gets_a_short_polite_chinese_reply_and_writes_nothing() {
     }
 
     app.settle().await;
-    assert_eq!(
-        app.fake.outgoing_to(user.id).len(),
-        texts.len() + 4,
-        "one reply each"
-    );
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM checkins").await,
-        0,
-        "nothing half-written"
-    );
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM inbox WHERE outcome <> 'ok'")
-            .await,
-        0
-    );
+    assert_eq!(app.fake.outgoing_to(user.id).len(), texts.len() + 4, "one reply each");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 0, "nothing half-written");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox WHERE outcome <> 'ok'").await, 0);
 }
 
 #[tokio::test]
@@ -81,11 +69,7 @@ async fn input_of_any_length_and_any_unicode_is_answered_and_stored_as_written()
     let reply = app.say(&user, &huge).await;
     assert!(reply.text.contains("超过了 2000 字的上限"), "{}", reply.text);
     let week = app.say(&user, "/week").await;
-    assert!(
-        week.text.contains("<b>&amp;</b>"),
-        "shown as typed, not as markup: {}",
-        week.text
-    );
+    assert!(week.text.contains("<b>&amp;</b>"), "shown as typed, not as markup: {}", week.text);
 }
 
 #[tokio::test]
@@ -94,12 +78,8 @@ async fn an_update_the_bot_cannot_parse_is_logged_and_skipped_and_the_next_is_ha
     let user = TgUser::new(10_003, "王五");
     app.register(&user, "人社局", Role::Member).await;
 
-    let future_kind = app
-        .fake
-        .push(json!({"some_future_update": {"id": 1, "what": "?"}}));
-    let broken_message = app
-        .fake
-        .push(json!({"message": {"message_id": "not a number", "chat": 5}}));
+    let future_kind = app.fake.push(json!({"some_future_update": {"id": 1, "what": "?"}}));
+    let broken_message = app.fake.push(json!({"message": {"message_id": "not a number", "chat": 5}}));
     let reply = app.say(&user, "/help").await;
 
     assert!(reply.text.contains("可用的命令"));
@@ -119,12 +99,7 @@ async fn a_reply_telegram_refuses_with_429_is_sent_after_the_wait() {
     let app = TestApp::spawn().await;
     let user = TgUser::new(10_004, "赵六");
     app.register(&user, "人社局", Role::Member).await;
-    app.fake.fail(
-        "sendMessage",
-        Some(user.id),
-        1,
-        crate::support::FaultKind::RetryAfter(1),
-    );
+    app.fake.fail("sendMessage", Some(user.id), 1, crate::support::FaultKind::RetryAfter(1));
 
     let reply = app.say(&user, "/checkin 送政策 宣讲").await;
 
@@ -140,30 +115,17 @@ async fn a_member_who_blocked_the_bot_does_not_stop_others_being_answered() {
     let (blocker, other) = (TgUser::new(10_005, "孙七"), TgUser::new(10_006, "周八"));
     app.register(&blocker, "人社局", Role::Member).await;
     app.register(&other, "人社局", Role::Member).await;
-    app.fake.fail(
-        "sendMessage",
-        Some(blocker.id),
-        5,
-        crate::support::FaultKind::Blocked,
-    );
+    app.fake.fail("sendMessage", Some(blocker.id), 5, crate::support::FaultKind::Blocked);
 
     app.fake.text(&blocker, "/checkin 送政策 宣讲");
     let reply = app.say(&other, "/help").await;
 
     assert!(reply.text.contains("可用的命令"));
     app.settle().await;
-    let to_blocker = app
-        .fake
-        .calls("sendMessage")
-        .iter()
-        .filter(|c| c.params["chat_id"] == blocker.id)
-        .count();
+    let to_blocker =
+        app.fake.calls("sendMessage").iter().filter(|c| c.params["chat_id"] == blocker.id).count();
     assert_eq!(to_blocker, 1, "a 403 is not retried");
-    assert_eq!(
-        app.checkins_of(&blocker).await.len(),
-        1,
-        "the check-in itself is kept"
-    );
+    assert_eq!(app.checkins_of(&blocker).await.len(), 1, "the check-in itself is kept");
 }
 
 #[tokio::test]
@@ -171,19 +133,12 @@ async fn an_internal_failure_is_apologised_for_and_recorded_without_stopping_the
     let app = TestApp::spawn().await;
     let user = TgUser::new(10_007, "吴九");
     app.register(&user, "人社局", Role::Member).await;
-    sqlx::query("DROP TABLE dialogues")
-        .execute(app.core.store.pool())
-        .await
-        .unwrap();
+    sqlx::query("DROP TABLE dialogues").execute(app.core.store.pool()).await.unwrap();
 
     let (update_id, _) = app.fake.text(&user, "/checkin");
     let reply = app.fake.next_to(user.id, 0).await;
     assert!(reply.text.contains("抱歉，系统出了点问题"), "{}", reply.text);
-    assert!(
-        !reply.text.contains("dialogues"),
-        "no internals shown: {}",
-        reply.text
-    );
+    assert!(!reply.text.contains("dialogues"), "no internals shown: {}", reply.text);
 
     let after = app.say(&user, "/checkin 送政策 一行登记不需要对话表").await;
     assert!(after.text.contains("✅ 已登记"), "{}", after.text);
@@ -202,12 +157,7 @@ async fn a_reply_that_meets_a_server_error_is_sent_again() {
     let app = TestApp::spawn().await;
     let user = TgUser::new(10_008, "郑十");
     app.register(&user, "人社局", Role::Member).await;
-    app.fake.fail(
-        "sendMessage",
-        Some(user.id),
-        1,
-        crate::support::FaultKind::ServerError,
-    );
+    app.fake.fail("sendMessage", Some(user.id), 1, crate::support::FaultKind::ServerError);
 
     // teloxide itself waits 10 s after a 5xx before reporting it; the reply still arrives.
     let reply = app.say(&user, "/checkin 送服务 上门服务").await;

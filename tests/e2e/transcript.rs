@@ -14,11 +14,9 @@ impl Transcript {
 
     fn replied(&mut self, reply: &crate::support::fake_api::Outgoing) {
         let how = if reply.edit { "← bot (edits)" } else { "← bot" };
-        self.0
-            .push_str(&format!("{how}: {}\n", reply.text.replace('\n', "\n      ")));
+        self.0.push_str(&format!("{how}: {}\n", reply.text.replace('\n', "\n      ")));
         if !reply.buttons.is_empty() {
-            self.0
-                .push_str(&format!("      [{}]\n", reply.labels().join("] [")));
+            self.0.push_str(&format!("      [{}]\n", reply.labels().join("] [")));
         }
     }
 }
@@ -76,8 +74,5 @@ async fn transcript_of_a_new_members_first_day() {
     assert!(t.0.contains("2026年第48周您已登记 3 次"));
     assert!(t.0.contains("没有识别出活动类型「开会」"));
     assert!(t.0.contains("共 3 次：送政策 1 · 送服务 1 · 送温暖 1"));
-    assert!(
-        t.0.contains("共 2 次：送政策 1 · 送服务 1 · 送温暖 0"),
-        "after /undo"
-    );
+    assert!(t.0.contains("共 2 次：送政策 1 · 送服务 1 · 送温暖 0"), "after /undo");
 }

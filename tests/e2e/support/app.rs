@@ -24,10 +24,7 @@ use super::fake_api::{FakeApi, Outgoing, TOKEN, TgUser};
 
 /// Beijing wall-clock time as an instant.
 pub fn beijing(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Shanghai
-        .with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .unwrap()
-        .with_timezone(&Utc)
+    Shanghai.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap().with_timezone(&Utc)
 }
 
 /// Wednesday 25 November 2026, 10:00 in Beijing: inside ISO week 2026-W48.
@@ -73,15 +70,7 @@ impl TestApp {
         let plan =
             org::parse_org(&std::fs::read_to_string(repo_path("config/org.example.toml")).unwrap()).unwrap();
         org::apply(&core, &plan).await.unwrap();
-        let mut app = TestApp {
-            fake,
-            dir,
-            db_url,
-            clock,
-            core,
-            config,
-            running: None,
-        };
+        let mut app = TestApp { fake, dir, db_url, clock, core, config, running: None };
         app.start().await;
         app
     }
@@ -96,11 +85,7 @@ impl TestApp {
         let handle = tokio::spawn(sansong::bot::run(core, bot, shutdown.clone()));
         self.running = Some((shutdown, handle));
         // Ready once it has asked for updates.
-        self.fake
-            .wait_for("the bot to poll", |v| {
-                (!v.calls("getUpdates").is_empty()).then_some(())
-            })
-            .await;
+        self.fake.wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(())).await;
     }
 
     /// Graceful stop: as on SIGTERM.
@@ -157,18 +142,8 @@ impl TestApp {
     /// Registers `user` directly (no chat), for tests about something else.
     pub async fn register(&self, user: &TgUser, unit: &str, role: Role) -> Member {
         let code = self.invite(unit, role, 1).await;
-        let person = Person {
-            telegram_id: user.id,
-            name: user.first_name.clone(),
-            username: None,
-        };
-        match self
-            .core
-            .store
-            .redeem_invite(&code, &person, self.clock_now())
-            .await
-            .unwrap()
-        {
+        let person = Person { telegram_id: user.id, name: user.first_name.clone(), username: None };
+        match self.core.store.redeem_invite(&code, &person, self.clock_now()).await.unwrap() {
             Redeemed::Registered(m) => m,
             other => panic!("registration failed: {other:?}"),
         }
@@ -195,10 +170,8 @@ impl TestApp {
     /// `user` presses the button labelled `label` on `message`; returns the bot's next message
     /// or edit in that chat.
     pub async fn press(&self, user: &TgUser, message: &Outgoing, label: &str) -> Outgoing {
-        let data = message
-            .button(label)
-            .unwrap_or_else(|| panic!("no button {label:?} on {message:#?}"))
-            .to_owned();
+        let data =
+            message.button(label).unwrap_or_else(|| panic!("no button {label:?} on {message:#?}")).to_owned();
         let mark = self.fake.mark();
         self.fake.press(user, message.message_id, &data);
         self.fake.next_to(user.id, mark).await
@@ -238,10 +211,7 @@ impl TestApp {
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.core.store.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar(sql).fetch_one(self.core.store.pool()).await.unwrap()
     }
 }
 
@@ -259,17 +229,10 @@ impl Binary {
             .env("SANSONG_DATABASE_URL", db_url)
             .env("SANSONG_CONFIG", repo_path("config/default.toml"))
             .env("SANSONG_POLL_TIMEOUT_SECS", "2")
-            .env(
-                "RUST_LOG",
-                std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()),
-            )
+            .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(if std::env::var("BIN_STDERR").is_ok() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .expect("the sansong binary starts");
         Binary { child }
@@ -290,10 +253,8 @@ impl Binary {
 
     /// Sends a signal by name (`TERM`, `INT`) with the system's `kill`.
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.pid().to_string()])
-            .status()
-            .unwrap();
+        let status =
+            Command::new("kill").args([&format!("-{name}"), &self.pid().to_string()]).status().unwrap();
         assert!(status.success());
     }
     /// Waits (with a deadline) for the process to exit; returns its exit code.

@@ -53,11 +53,7 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub fn button(&self, label: &str) -> Option<&str> {
-        self.buttons
-            .iter()
-            .flatten()
-            .find(|(l, _)| l.contains(label))
-            .map(|(_, d)| d.as_str())
+        self.buttons.iter().flatten().find(|(l, _)| l.contains(label)).map(|(_, d)| d.as_str())
     }
 
     pub fn labels(&self) -> Vec<&str> {
@@ -125,12 +121,7 @@ pub struct TgUser {
 
 impl TgUser {
     pub fn new(id: i64, first_name: &str) -> Self {
-        TgUser {
-            id,
-            first_name: first_name.into(),
-            last_name: None,
-            username: None,
-        }
+        TgUser { id, first_name: first_name.into(), last_name: None, username: None }
     }
 
     fn json(&self) -> Value {
@@ -165,19 +156,11 @@ impl FakeApi {
     pub async fn start() -> FakeApi {
         let (version, _) = watch::channel(0);
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                next_update_id: 1000,
-                next_message_id: 1,
-                ..Inner::default()
-            }),
+            inner: Mutex::new(Inner { next_update_id: 1000, next_message_id: 1, ..Inner::default() }),
             version,
         });
-        let app = Router::new()
-            .route("/{bot}/{method}", post(handle))
-            .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
+        let app = Router::new().route("/{bot}/{method}", post(handle)).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -197,12 +180,7 @@ impl FakeApi {
 
     /// The next `times` calls of `method` (to `chat_id`, if given) fail with `kind`.
     pub fn fail(&self, method: &str, chat_id: Option<i64>, times: usize, kind: FaultKind) {
-        self.shared.lock().faults.push(Fault {
-            method: method.into(),
-            chat_id,
-            remaining: times,
-            kind,
-        });
+        self.shared.lock().faults.push(Fault { method: method.into(), chat_id, remaining: times, kind });
     }
 
     // ------------------------------------------------------------ updates in
@@ -350,13 +328,7 @@ impl FakeApi {
     // ------------------------------------------------------------ observations
 
     pub fn calls(&self, method: &str) -> Vec<Call> {
-        self.shared
-            .lock()
-            .calls
-            .iter()
-            .filter(|c| c.method.eq_ignore_ascii_case(method))
-            .cloned()
-            .collect()
+        self.shared.lock().calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect()
     }
 
     pub fn outgoing(&self) -> Vec<Outgoing> {
@@ -364,13 +336,7 @@ impl FakeApi {
     }
 
     pub fn outgoing_to(&self, chat_id: i64) -> Vec<Outgoing> {
-        self.shared
-            .lock()
-            .outgoing
-            .iter()
-            .filter(|o| o.chat_id == chat_id)
-            .cloned()
-            .collect()
+        self.shared.lock().outgoing.iter().filter(|o| o.chat_id == chat_id).cloned().collect()
     }
 
     /// The highest offset any getUpdates has sent: updates below it are forgotten.
@@ -402,10 +368,7 @@ impl FakeApi {
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => panic!("fake API stopped while waiting for {what}"),
-                Err(_) => panic!(
-                    "timed out waiting for {what}; outgoing so far: {:#?}",
-                    self.outgoing()
-                ),
+                Err(_) => panic!("timed out waiting for {what}; outgoing so far: {:#?}", self.outgoing()),
             }
         }
     }
@@ -413,10 +376,7 @@ impl FakeApi {
     /// The first message to `chat_id` after position `after` (sends and edits).
     pub async fn next_to(&self, chat_id: i64, after: usize) -> Outgoing {
         self.wait_for(&format!("a message to chat {chat_id} after #{after}"), |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.chat_id == chat_id && o.seq >= after)
-                .cloned()
+            v.outgoing().iter().find(|o| o.chat_id == chat_id && o.seq >= after).cloned()
         })
         .await
     }
@@ -436,11 +396,7 @@ impl FakeView<'_> {
     }
 
     pub fn calls(&self, method: &str) -> Vec<&Call> {
-        self.0
-            .calls
-            .iter()
-            .filter(|c| c.method.eq_ignore_ascii_case(method))
-            .collect()
+        self.0.calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).collect()
     }
 
     pub fn unconfirmed(&self) -> usize {
@@ -501,9 +457,7 @@ fn buttons(markup: &Value) -> Vec<Vec<(String, String)>> {
 }
 
 fn chat_id_of(params: &Value) -> Option<i64> {
-    params["chat_id"]
-        .as_i64()
-        .or_else(|| params["chat_id"].as_str().and_then(|s| s.parse().ok()))
+    params["chat_id"].as_i64().or_else(|| params["chat_id"].as_str().and_then(|s| s.parse().ok()))
 }
 
 async fn handle(
@@ -518,11 +472,7 @@ async fn handle(
     let method_lc = method.to_ascii_lowercase();
     let (fault, delay) = {
         let mut inner = shared.lock();
-        inner.calls.push(Call {
-            method: method.clone(),
-            params: params.clone(),
-            at: Instant::now(),
-        });
+        inner.calls.push(Call { method: method.clone(), params: params.clone(), at: Instant::now() });
         let chat = chat_id_of(&params);
         let fault = inner
             .faults
@@ -556,11 +506,7 @@ async fn handle(
             );
         }
         Some(FaultKind::Blocked) => {
-            return err(
-                StatusCode::FORBIDDEN,
-                "Forbidden: bot was blocked by the user",
-                None,
-            );
+            return err(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None);
         }
         Some(FaultKind::ServerError) => {
             return err(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None);
@@ -579,11 +525,7 @@ async fn handle(
             };
             let text = params["text"].as_str().unwrap_or("").to_owned();
             if text.is_empty() {
-                return err(
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request: message text is empty",
-                    None,
-                );
+                return err(StatusCode::BAD_REQUEST, "Bad Request: message text is empty", None);
             }
             if text.encode_utf16().count() > 4096 {
                 return err(StatusCode::BAD_REQUEST, "Bad Request: message is too long", None);
@@ -628,10 +570,8 @@ fn record_outgoing(
         message_id
     };
     shared.bump();
-    ok(
-        json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
-              "from": me(), "text": text}),
-    )
+    ok(json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
+              "from": me(), "text": text}))
 }
 
 /// Long polling with Telegram's offset rules: `offset` confirms every update below it; the
@@ -646,18 +586,12 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Response {
         {
             let mut inner = shared.lock();
             if let Some(offset) = offset {
-                inner
-                    .queue
-                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                inner.queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
                 inner.confirmed_offset = inner.confirmed_offset.max(offset);
             }
             if !inner.queue.is_empty() {
                 let batch: Vec<Value> = inner.queue.iter().take(limit).cloned().collect();
-                let top = batch
-                    .iter()
-                    .filter_map(|u| u["update_id"].as_i64())
-                    .max()
-                    .unwrap_or(0);
+                let top = batch.iter().filter_map(|u| u["update_id"].as_i64()).max().unwrap_or(0);
                 inner.delivered_max = inner.delivered_max.max(top);
                 return ok(Value::Array(batch));
             }

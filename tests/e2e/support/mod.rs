@@ -11,8 +11,6 @@ pub use fake_api::{FaultKind, TgUser};
 pub fn is_polite_chinese(text: &str) -> bool {
     let has_cjk = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     let polite = ["请", "您", "抱歉", "暂时"].iter().any(|w| text.contains(w));
-    let no_internals = !["panic", "error", "Error", "sqlx", "thread"]
-        .iter()
-        .any(|w| text.contains(w));
+    let no_internals = !["panic", "error", "Error", "sqlx", "thread"].iter().any(|w| text.contains(w));
     has_cjk && polite && no_internals && text.chars().count() < 400
 }

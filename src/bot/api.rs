@@ -1,0 +1,129 @@
+//! The broadcast sender's way to Telegram: plain HTTP to the same Bot API server and with the
+//! same HTTP client as the teloxide `Bot`, so that every answer's status code is seen as it is.
+//! (teloxide itself waits ten seconds inside any request answered with a 5xx before reporting
+//! it, and folds status codes into error types; the outbox needs 429, 403 and 5xx distinctly
+//! and at once.) The token is part of the URL and never appears in errors or logs.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use teloxide::Bot;
+
+use crate::notices::MediaKind;
+use crate::notices::sender::{Messenger, OutMedia, Outgoing, SendOutcome};
+
+pub struct TelegramMessenger {
+    client: reqwest::Client,
+    /// `<api>/bot<token>/`: secret, never printed.
+    base: String,
+}
+
+impl TelegramMessenger {
+    pub fn new(bot: &Bot) -> Self {
+        let api = bot.api_url().to_string();
+        TelegramMessenger {
+            client: bot.client().clone(),
+            base: format!("{}/bot{}/", api.trim_end_matches('/'), bot.token()),
+        }
+    }
+
+    async fn call(&self, chat_id: i64, message: &Outgoing) -> SendOutcome {
+        let markup = (!message.buttons.is_empty()).then(|| {
+            json!({"inline_keyboard": message.buttons.iter().map(|row| row.iter()
+                .map(|(label, data)| json!({"text": label, "callback_data": data}))
+                .collect::<Vec<_>>()).collect::<Vec<_>>()})
+        });
+        let (method, request) = match &message.media {
+            None => {
+                let mut body = json!({"chat_id": chat_id, "text": message.text});
+                if let Some(m) = &markup {
+                    body["reply_markup"] = m.clone();
+                }
+                ("sendMessage", self.client.post(format!("{}sendMessage", self.base)).json(&body))
+            }
+            Some(OutMedia::FileId { kind, file_id }) => {
+                let (method, field) = media_method(*kind);
+                let mut body = json!({"chat_id": chat_id, field: file_id, "caption": message.text});
+                if let Some(m) = &markup {
+                    body["reply_markup"] = m.clone();
+                }
+                (method, self.client.post(format!("{}{method}", self.base)).json(&body))
+            }
+            Some(OutMedia::Upload { kind, name, bytes }) => {
+                let (method, field) = media_method(*kind);
+                let mut form = Form::new()
+                    .text("chat_id", chat_id.to_string())
+                    .text("caption", message.text.clone())
+                    .part(field, Part::bytes(bytes.as_ref().clone()).file_name(name.clone()));
+                if let Some(m) = &markup {
+                    form = form.text("reply_markup", m.to_string());
+                }
+                // An upload may take longer than the client's default timeout for small calls.
+                let request = self
+                    .client
+                    .post(format!("{}{method}", self.base))
+                    .multipart(form)
+                    .timeout(Duration::from_secs(120));
+                (method, request)
+            }
+        };
+        let response = match request.send().await {
+            Ok(r) => r,
+            // without_url: the URL holds the token.
+            Err(e) => return SendOutcome::Transient(format!("network: {}", e.without_url())),
+        };
+        let status = response.status();
+        let body: Value = match response.json().await {
+            Ok(v) => v,
+            Err(e) if status.is_server_error() => {
+                return SendOutcome::Transient(format!("HTTP {status}: {}", e.without_url()));
+            }
+            Err(e) => {
+                return SendOutcome::Transient(format!(
+                    "HTTP {status}, unreadable answer: {}",
+                    e.without_url()
+                ));
+            }
+        };
+        let description = body["description"].as_str().unwrap_or("").to_owned();
+        if body["ok"].as_bool() == Some(true) {
+            let result = &body["result"];
+            return SendOutcome::Sent {
+                message_id: result["message_id"].as_i64().unwrap_or(0),
+                file_id: uploaded_file_id(method, result),
+            };
+        }
+        match status.as_u16() {
+            429 => SendOutcome::RetryAfter(Duration::from_secs(
+                body["parameters"]["retry_after"].as_u64().unwrap_or(1).max(1),
+            )),
+            403 => SendOutcome::Blocked(format!("403 {description}")),
+            s if s >= 500 => SendOutcome::Transient(format!("HTTP {s} {description}")),
+            s => SendOutcome::Permanent(format!("{s} {description}")),
+        }
+    }
+}
+
+fn media_method(kind: MediaKind) -> (&'static str, &'static str) {
+    match kind {
+        MediaKind::Photo => ("sendPhoto", "photo"),
+        MediaKind::Document => ("sendDocument", "document"),
+    }
+}
+
+/// The file_id Telegram gave an uploaded photo (its largest size) or document.
+fn uploaded_file_id(method: &str, result: &Value) -> Option<String> {
+    match method {
+        "sendPhoto" => result["photo"].as_array()?.last()?["file_id"].as_str().map(str::to_owned),
+        "sendDocument" => result["document"]["file_id"].as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+impl Messenger for TelegramMessenger {
+    fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
+        Box::pin(self.call(chat_id, message))
+    }
+}

@@ -1,0 +1,474 @@
+//! `/notice`: composing a notice in the chat, step by step.
+//!
+//! content (text, or a photo/file with caption) → audience (everyone, units, link kinds or
+//! roles; organisers: their own unit) → when (now, a date and time, or recurring) → options
+//! (需确认, 政策材料, 紧急, reminder) → preview (the exact message, the audience size, the next
+//! three fire times, and the pinyin-cleaned text to choose) → publish. `/cancel` leaves at any
+//! step. Buttons carry a per-dialogue nonce, so buttons of an abandoned composer do nothing.
+
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use serde::{Deserialize, Serialize};
+
+use super::dialogue::{self, Dialogue};
+use super::{Button, ChatContext, Incoming, Keyboard, Reply};
+use crate::core::Core;
+use crate::domain::{LinkKind, Role};
+use crate::error::{Result, UserError};
+use crate::members::{self, Actor};
+use crate::notices::schedule::parse_schedule;
+use crate::notices::{self, Audience, Media, MediaKind, NoticeDraft, Schedule, pinyin};
+use crate::store::Member;
+use crate::texts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Content,
+    Audience,
+    Units,
+    Links,
+    Roles,
+    When,
+    Options,
+    Preview,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Composer {
+    pub nonce: String,
+    pub step: Step,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The text without pinyin annotations, when it had some.
+    #[serde(default)]
+    pub cleaned: Option<String>,
+    #[serde(default)]
+    pub use_cleaned: bool,
+    #[serde(default)]
+    pub media: Option<(MediaKind, String)>,
+    #[serde(default)]
+    pub audience: Audience,
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+    #[serde(default)]
+    pub ack: bool,
+    #[serde(default)]
+    pub policy: bool,
+    #[serde(default)]
+    pub urgent: bool,
+    #[serde(default = "yes")]
+    pub remind: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Composer {
+    fn new() -> Self {
+        Composer {
+            nonce: rand::thread_rng().sample_iter(&Alphanumeric).take(6).map(char::from).collect(),
+            step: Step::Content,
+            body: None,
+            cleaned: None,
+            use_cleaned: false,
+            media: None,
+            audience: Audience::default(),
+            schedule: None,
+            ack: false,
+            policy: false,
+            urgent: false,
+            remind: true,
+        }
+    }
+
+    /// The text that will be sent.
+    fn text(&self) -> &str {
+        match (&self.cleaned, self.use_cleaned) {
+            (Some(c), true) => c,
+            _ => self.body.as_deref().unwrap_or(""),
+        }
+    }
+
+    fn button(&self, label: &str, code: &str) -> Button {
+        Button::new(label, format!("nc:{}:{code}", self.nonce))
+    }
+
+    fn cancel_row(&self) -> Vec<Button> {
+        vec![self.button(texts::BUTTON_CANCEL, "x")]
+    }
+}
+
+pub fn is_composer_data(data: &str) -> bool {
+    data.starts_with("nc:")
+}
+
+async fn save(core: &Core, chat_id: i64, c: &Composer) -> Result<()> {
+    dialogue::save(core, chat_id, &Dialogue::Notice(c.clone())).await
+}
+
+/// `/notice`: organisers and admins only.
+pub async fn start(core: &Core, member: &Member, msg: &Incoming) -> Result<Vec<Reply>> {
+    members::require_role(member, Role::Organiser)?;
+    let c = Composer::new();
+    save(core, msg.chat.id, &c).await?;
+    Ok(vec![Reply::send_with(texts::compose_content(), Keyboard { rows: vec![c.cancel_row()] })])
+}
+
+/// Text typed while composing: the content, or the time.
+pub async fn on_text(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    c: Composer,
+    text: &str,
+) -> Result<Vec<Reply>> {
+    members::require_role(member, Role::Organiser)?;
+    match c.step {
+        Step::Content => on_content(core, member, msg, c, text, None).await,
+        Step::When => {
+            let schedule = parse_schedule(text, core.tz(), core.now()).map_err(UserError::from)?;
+            let mut c = c;
+            c.schedule = Some(schedule);
+            c.step = Step::Options;
+            save(core, msg.chat.id, &c).await?;
+            Ok(vec![Reply::send_with(texts::compose_options(), options_keyboard(&c))])
+        }
+        _ => Ok(vec![Reply::send(texts::compose_use_buttons())]),
+    }
+}
+
+/// A photo or file while composing: at the content step it is the notice (its caption the text).
+pub async fn on_media(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    c: Composer,
+    kind: MediaKind,
+    file_id: &str,
+    caption: Option<&str>,
+) -> Result<Vec<Reply>> {
+    members::require_role(member, Role::Organiser)?;
+    if c.step != Step::Content {
+        return Ok(vec![Reply::send(texts::compose_use_buttons())]);
+    }
+    on_content(core, member, msg, c, caption.unwrap_or(""), Some((kind, file_id.to_owned()))).await
+}
+
+async fn on_content(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    mut c: Composer,
+    text: &str,
+    media: Option<(MediaKind, String)>,
+) -> Result<Vec<Reply>> {
+    let body = text.trim().to_owned();
+    notices::check_body(&body, media.is_some())?;
+    c.cleaned = pinyin::clean(&body);
+    c.use_cleaned = false;
+    c.body = Some(body);
+    c.media = media;
+    c.step = Step::Audience;
+    save(core, msg.chat.id, &c).await?;
+    Ok(vec![Reply::send_with(
+        texts::compose_audience(&member.unit_name, member.role),
+        audience_keyboard(&c, member),
+    )])
+}
+
+fn audience_keyboard(c: &Composer, member: &Member) -> Keyboard {
+    let rows = if member.role == Role::Admin {
+        vec![
+            vec![c.button("全体成员", "all"), c.button("选择单位", "units")],
+            vec![c.button("按联系类型", "links"), c.button("按身份", "roles")],
+            c.cancel_row(),
+        ]
+    } else {
+        vec![vec![c.button("本单位全体", "all"), c.button("本单位按身份", "roles")], c.cancel_row()]
+    };
+    Keyboard { rows }
+}
+
+fn tick(on: bool, label: &str) -> String {
+    format!("{} {label}", if on { "☑" } else { "☐" })
+}
+
+async fn units_keyboard(core: &Core, c: &Composer) -> Result<Keyboard> {
+    let units = core.store.units().await?;
+    let mut rows: Vec<Vec<Button>> = units
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .map(|u| c.button(&tick(c.audience.units.contains(&u.id), &u.name), &format!("u{}", u.id)))
+                .collect()
+        })
+        .collect();
+    rows.push(vec![c.button("完成", "done")]);
+    rows.push(c.cancel_row());
+    Ok(Keyboard { rows })
+}
+
+fn links_keyboard(c: &Composer) -> Keyboard {
+    let mut rows: Vec<Vec<Button>> = LinkKind::ALL
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .map(|l| {
+                    c.button(
+                        &tick(c.audience.links.contains(l), texts::link_label(*l)),
+                        &format!("l{}", l.as_str()),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    rows.push(vec![c.button("完成", "done")]);
+    rows.push(c.cancel_row());
+    Keyboard { rows }
+}
+
+fn roles_keyboard(c: &Composer) -> Keyboard {
+    let row = Role::ALL
+        .iter()
+        .map(|r| {
+            c.button(&tick(c.audience.roles.contains(r), texts::role_label(*r)), &format!("r{}", r.as_str()))
+        })
+        .collect();
+    Keyboard { rows: vec![row, vec![c.button("完成", "done")], c.cancel_row()] }
+}
+
+fn when_keyboard(c: &Composer) -> Keyboard {
+    Keyboard { rows: vec![vec![c.button("立即发送", "now")], c.cancel_row()] }
+}
+
+fn options_keyboard(c: &Composer) -> Keyboard {
+    let mut rows = vec![
+        vec![c.button(&tick(c.ack, "需确认（「收到」按钮）"), "ack")],
+        vec![c.button(&tick(c.policy, "政策材料（「去宣讲」按钮）"), "pol")],
+        vec![c.button(&tick(c.urgent, "紧急（免打扰时段也发送）"), "urg")],
+    ];
+    if c.ack {
+        rows.push(vec![c.button(&tick(c.remind, "未确认的成员 24 小时后提醒一次"), "rem")]);
+    }
+    rows.push(vec![c.button("预览", "pre")]);
+    rows.push(c.cancel_row());
+    Keyboard { rows }
+}
+
+/// The notice as members will see it (its buttons inert here), then the summary to confirm.
+async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
+    let mut notice_buttons = Vec::new();
+    if c.ack {
+        notice_buttons.push(vec![Button::new(texts::BUTTON_ACK, "pv".into())]);
+    }
+    if c.policy {
+        notice_buttons.push(vec![Button::new(texts::BUTTON_SPREAD, "pv".into())]);
+    }
+    let keyboard = (!notice_buttons.is_empty()).then_some(Keyboard { rows: notice_buttons });
+    let shown = match &c.media {
+        Some((kind, file_id)) => {
+            Reply::Media { kind: *kind, file_id: file_id.clone(), caption: c.text().to_owned(), keyboard }
+        }
+        None => Reply::Send { text: c.text().to_owned(), keyboard },
+    };
+    let schedule = c.schedule.clone().unwrap_or(Schedule::Now);
+    let size = notices::audience_size(core, &c.audience).await?;
+    let audience = notices::describe_audience(core, &c.audience).await?;
+    let next = schedule.upcoming(core.now(), 3, core.tz(), core.calendar());
+    let summary = texts::compose_summary(&texts::NoticeSummary {
+        audience: &audience,
+        size,
+        schedule: &texts::schedule_label(&schedule, core.tz()),
+        next: &next,
+        ack: c.ack,
+        policy: c.policy,
+        urgent: c.urgent,
+        remind: c.ack && c.remind,
+        has_pinyin: c.cleaned.is_some(),
+        using_cleaned: c.use_cleaned,
+        quiet: core.config.quiet_hours.map(|q| q.to_string()),
+        tz: core.tz(),
+    });
+    let mut rows = Vec::new();
+    if c.cleaned.is_some() {
+        rows.push(vec![if c.use_cleaned {
+            c.button("改回原文", "org")
+        } else {
+            c.button("使用清理后的文本", "cln")
+        }]);
+    }
+    rows.push(vec![c.button(texts::BUTTON_PUBLISH, "ok")]);
+    rows.push(c.cancel_row());
+    Ok(vec![shown, Reply::send_with(summary, Keyboard { rows })])
+}
+
+/// A button of the composer.
+pub async fn on_button(
+    core: &Core,
+    ctx: &ChatContext,
+    member: &Member,
+    msg: &Incoming,
+    callback_id: &str,
+    data: &str,
+) -> Result<Vec<Reply>> {
+    let answer = |text: Option<String>| Reply::Answer { callback_id: callback_id.to_owned(), text };
+    let expired = || Ok(vec![answer(Some(texts::wizard_button_expired_notice()))]);
+    let Some((nonce, code)) = data.strip_prefix("nc:").and_then(|r| r.split_once(':')) else {
+        return expired();
+    };
+    let Some(Dialogue::Notice(mut c)) = dialogue::load(core, msg.chat.id).await? else {
+        return expired();
+    };
+    if c.nonce != nonce {
+        return expired();
+    }
+    members::require_role(member, Role::Organiser)?;
+    let edit = |text: String, keyboard: Keyboard| Reply::Edit {
+        message_id: msg.message_id,
+        text,
+        keyboard: Some(keyboard),
+    };
+    let is_admin = member.role == Role::Admin;
+    let replies = match (c.step, code) {
+        (_, "x") => {
+            dialogue::cancel(core, msg.chat.id).await?;
+            return Ok(vec![
+                answer(None),
+                Reply::Edit { message_id: msg.message_id, text: texts::compose_cancelled(), keyboard: None },
+            ]);
+        }
+        (Step::Audience, "all") => {
+            c.audience =
+                if is_admin { Audience { all: true, ..Audience::default() } } else { own_unit(member) };
+            c.step = Step::When;
+            vec![edit(texts::compose_when(), when_keyboard(&c))]
+        }
+        (Step::Audience, "units") if is_admin => {
+            c.step = Step::Units;
+            vec![edit(texts::compose_pick("单位"), units_keyboard(core, &c).await?)]
+        }
+        (Step::Audience, "links") if is_admin => {
+            c.step = Step::Links;
+            vec![edit(texts::compose_pick("联系类型"), links_keyboard(&c))]
+        }
+        (Step::Audience, "roles") => {
+            if !is_admin {
+                c.audience = own_unit(member);
+            }
+            c.step = Step::Roles;
+            vec![edit(texts::compose_pick("身份"), roles_keyboard(&c))]
+        }
+        (Step::Units, code) if code.starts_with('u') => {
+            let Ok(id) = code[1..].parse::<i64>() else { return expired() };
+            toggle(&mut c.audience.units, id);
+            vec![edit(texts::compose_pick("单位"), units_keyboard(core, &c).await?)]
+        }
+        (Step::Links, code) if code.starts_with('l') => {
+            let Ok(link) = code[1..].parse::<LinkKind>() else { return expired() };
+            toggle(&mut c.audience.links, link);
+            vec![edit(texts::compose_pick("联系类型"), links_keyboard(&c))]
+        }
+        (Step::Roles, code) if code.starts_with('r') => {
+            let Ok(role) = code[1..].parse::<Role>() else { return expired() };
+            toggle(&mut c.audience.roles, role);
+            vec![edit(texts::compose_pick("身份"), roles_keyboard(&c))]
+        }
+        (Step::Units | Step::Links | Step::Roles, "done") => {
+            let chosen = match c.step {
+                Step::Units => !c.audience.units.is_empty(),
+                Step::Links => !c.audience.links.is_empty(),
+                _ => !c.audience.roles.is_empty(),
+            };
+            if !chosen {
+                return Ok(vec![answer(Some(texts::compose_choose_one()))]);
+            }
+            c.step = Step::When;
+            vec![edit(texts::compose_when(), when_keyboard(&c))]
+        }
+        (Step::When, "now") => {
+            c.schedule = Some(Schedule::Now);
+            c.step = Step::Options;
+            vec![edit(texts::compose_options(), options_keyboard(&c))]
+        }
+        (Step::Options, "ack" | "pol" | "urg" | "rem") => {
+            match code {
+                "ack" => c.ack = !c.ack,
+                "pol" => c.policy = !c.policy,
+                "urg" => c.urgent = !c.urgent,
+                _ => c.remind = !c.remind,
+            }
+            vec![edit(texts::compose_options(), options_keyboard(&c))]
+        }
+        (Step::Options, "pre") => {
+            c.step = Step::Preview;
+            save(core, msg.chat.id, &c).await?;
+            let mut replies = vec![answer(None)];
+            replies.extend(preview(core, &c).await?);
+            return Ok(replies);
+        }
+        (Step::Preview, "cln" | "org") => {
+            c.use_cleaned = code == "cln";
+            save(core, msg.chat.id, &c).await?;
+            let mut replies = vec![answer(None)];
+            replies.extend(preview(core, &c).await?);
+            return Ok(replies);
+        }
+        (Step::Preview, "ok") => return publish(core, ctx, member, msg, c, callback_id).await,
+        // A button of an earlier step (a double tap or a redelivered update).
+        _ => return Ok(vec![answer(None)]),
+    };
+    save(core, msg.chat.id, &c).await?;
+    let mut all = vec![answer(None)];
+    all.extend(replies);
+    Ok(all)
+}
+
+fn own_unit(member: &Member) -> Audience {
+    Audience { units: vec![member.unit_id], ..Audience::default() }
+}
+
+fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if let Some(i) = list.iter().position(|x| *x == item) {
+        list.remove(i);
+    } else {
+        list.push(item);
+    }
+}
+
+async fn publish(
+    core: &Core,
+    ctx: &ChatContext,
+    member: &Member,
+    msg: &Incoming,
+    c: Composer,
+    callback_id: &str,
+) -> Result<Vec<Reply>> {
+    let draft = NoticeDraft {
+        body: c.text().to_owned(),
+        media: c.media.as_ref().map(|(kind, file_id)| Media {
+            kind: *kind,
+            file_id: Some(file_id.clone()),
+            upload: None,
+        }),
+        audience: c.audience.clone(),
+        schedule: c.schedule.clone().unwrap_or(Schedule::Now),
+        ack: c.ack,
+        policy: c.policy,
+        urgent: c.urgent,
+        remind_after: (c.ack && c.remind).then_some(core.config.remind_after),
+    };
+    // Keyed by the composer, so a second press (or a redelivered press) publishes nothing new.
+    let key = format!("tg:{}:{}", msg.chat.id, c.nonce);
+    let notice = notices::create(core, &Actor::Member(member.clone()), &draft, Some(key)).await?;
+    dialogue::cancel(core, msg.chat.id).await?;
+    ctx.notices_changed();
+    Ok(vec![
+        Reply::Answer { callback_id: callback_id.to_owned(), text: Some(texts::notice_published_short()) },
+        Reply::Edit {
+            message_id: msg.message_id,
+            text: texts::notice_published(&notice, core.tz()),
+            keyboard: None,
+        },
+    ])
+}

@@ -1,0 +1,375 @@
+//! The outbox sender: works through pending deliveries, oldest first, within Telegram's limits.
+//!
+//! - Global pace: at most `broadcast_rate` sends a second, evenly spaced (no bursts), slightly
+//!   under the configured rate so jitter cannot push a one-second window over it.
+//! - Per chat: one message a second to a private chat, one every three seconds to a group
+//!   (20 a minute).
+//! - A 429 pauses *all* sending for its `retry_after`, then resumes; the delivery is not charged.
+//! - A network error or 5xx is retried with doubling waits; after `delivery_attempts` the
+//!   delivery is marked failed with the reason. A 403 marks it blocked and the member
+//!   unreachable, never retried. Any other refusal (400) fails it at once with the reason.
+//! - Each delivery is marked sent as soon as its send returns, so after a crash only the sends
+//!   in flight at that instant can go out twice. Deliveries are read in pages, never all at once.
+//!
+//! Replies to people chatting with the bot do not pass through here, so they never wait
+//! behind a broadcast.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::MediaKind;
+use crate::core::Core;
+use crate::store::OutboxItem;
+use crate::texts;
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub text: String,
+    pub media: Option<OutMedia>,
+    /// Inline buttons, rows of (label, callback data).
+    pub buttons: Vec<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutMedia {
+    FileId { kind: MediaKind, file_id: String },
+    Upload { kind: MediaKind, name: String, bytes: Arc<Vec<u8>> },
+}
+
+/// What the messaging platform said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    /// Sent; `file_id` is the platform's id for uploaded media, to reuse.
+    Sent { message_id: i64, file_id: Option<String> },
+    /// Flood control: wait this long before sending anything.
+    RetryAfter(Duration),
+    /// The person blocked the bot or their account is gone (403).
+    Blocked(String),
+    /// Might work later (network error, 5xx).
+    Transient(String),
+    /// Will not work (400 and the like).
+    Permanent(String),
+}
+
+/// Sends messages. The Telegram implementation lives in `bot::api`; the core does not know it.
+pub trait Messenger: Send + Sync + 'static {
+    fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SenderSettings {
+    /// Messages per second; 0 means no limit.
+    pub rate: f64,
+    pub concurrency: usize,
+    pub attempts: u32,
+    pub retry_base: Duration,
+}
+
+impl SenderSettings {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        SenderSettings {
+            rate: config.broadcast_rate,
+            // Enough sends in flight to keep the pace over a slow network, few enough that a
+            // 429 finds little already under way.
+            concurrency: if config.broadcast_rate <= 0.0 {
+                32
+            } else {
+                (config.broadcast_rate / 5.0).ceil().clamp(2.0, 32.0) as usize
+            },
+            attempts: config.delivery_attempts,
+            retry_base: config.delivery_retry,
+        }
+    }
+}
+
+/// Keeps sends at least `interval` apart, with no catching up after a pause.
+struct Pace {
+    interval: Option<Duration>,
+    next: Instant,
+}
+
+impl Pace {
+    fn new(rate: f64) -> Self {
+        // 2% under the configured rate: a one-second window then never holds more than it allows.
+        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / (rate * 0.98)));
+        Pace { interval, next: Instant::now() }
+    }
+
+    async fn wait(&mut self) {
+        if let Some(interval) = self.interval {
+            let slot = self.next.max(Instant::now());
+            tokio::time::sleep_until(slot).await;
+            self.next = slot + interval;
+        }
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    paused_until: Option<Instant>,
+    in_flight: HashSet<i64>,
+    /// Notices whose file is being uploaded by one delivery; the others wait for its file_id.
+    uploading: HashSet<i64>,
+    file_ids: HashMap<i64, String>,
+}
+
+type SharedState = Arc<Mutex<Shared>>;
+
+fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, Shared> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn chat_gap(chat_id: i64) -> Duration {
+    if chat_id < 0 { Duration::from_secs(3) } else { Duration::from_secs(1) }
+}
+
+/// The sender job.
+pub async fn run(
+    core: Core,
+    messenger: Arc<dyn Messenger>,
+    settings: SenderSettings,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let state: SharedState = Arc::default();
+    let semaphore = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut pace = Pace::new(settings.rate);
+    let mut last_sent: HashMap<i64, Instant> = HashMap::new();
+    let mut uploads: HashMap<i64, Arc<Vec<u8>>> = HashMap::new();
+    let mut cursor = 0i64;
+    let mut spawned_this_pass = 0usize;
+    'outer: loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        while tasks.try_join_next().is_some() {}
+        let batch = match core.store.due_deliveries(core.now(), cursor, 256).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the outbox; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        };
+        if batch.is_empty() {
+            // End of a pass. Rest if it achieved nothing (all waiting on retries, chats or
+            // an upload), else start the next pass at once.
+            if cursor == 0 || spawned_this_pass == 0 {
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    () = shutdown.cancelled() => break,
+                }
+            }
+            cursor = 0;
+            spawned_this_pass = 0;
+            if last_sent.len() > 10_000 {
+                last_sent.retain(|chat, t| t.elapsed() < chat_gap(*chat));
+            }
+            continue;
+        }
+        for item in batch {
+            cursor = item.id;
+            if lock(&state).in_flight.contains(&item.id) {
+                continue;
+            }
+            if let Some(last) = last_sent.get(&item.chat_id) {
+                let gap = chat_gap(item.chat_id);
+                if last.elapsed() < gap {
+                    let wait = gap - last.elapsed();
+                    let retry_at = core.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                    if let Err(e) =
+                        core.store.delivery_retry(item.id, retry_at, "per-chat pacing", false).await
+                    {
+                        tracing::warn!(delivery = item.id, error = %e, "could not defer a delivery");
+                    }
+                    continue;
+                }
+            }
+            let Some(media) = media_for(&core, &state, &mut uploads, &item).await else {
+                continue;
+            };
+            // A 429 pauses everything.
+            loop {
+                let paused = lock(&state).paused_until.filter(|t| *t > Instant::now());
+                let Some(until) = paused else { break };
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    () = shutdown.cancelled() => break 'outer,
+                }
+            }
+            tokio::select! {
+                () = pace.wait() => {}
+                () = shutdown.cancelled() => break 'outer,
+            }
+            let Ok(permit) = semaphore.clone().acquire_owned().await else { break 'outer };
+            lock(&state).in_flight.insert(item.id);
+            last_sent.insert(item.chat_id, Instant::now());
+            spawned_this_pass += 1;
+            let message = compose(&item, media);
+            let (core, messenger, state) = (core.clone(), messenger.clone(), state.clone());
+            tasks.spawn(async move {
+                let outcome = messenger.send(item.chat_id, &message).await;
+                record(&core, &state, &settings, &item, outcome).await;
+                lock(&state).in_flight.remove(&item.id);
+                drop(permit);
+            });
+        }
+    }
+    // Let the sends under way finish and be recorded.
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// The media to send with an item: none, a file_id, or the upload (only one upload per notice
+/// at a time). `None` means: not now, another delivery is uploading the file.
+async fn media_for(
+    core: &Core,
+    state: &SharedState,
+    uploads: &mut HashMap<i64, Arc<Vec<u8>>>,
+    item: &OutboxItem,
+) -> Option<Option<OutMedia>> {
+    if item.kind == "reminder" {
+        return Some(None);
+    }
+    let kind = match item.media_kind.as_deref() {
+        None => return Some(None),
+        Some("photo") => MediaKind::Photo,
+        Some(_) => MediaKind::Document,
+    };
+    if let Some(file_id) =
+        item.media_file_id.clone().or_else(|| lock(state).file_ids.get(&item.notice_id).cloned())
+    {
+        return Some(Some(OutMedia::FileId { kind, file_id }));
+    }
+    if !lock(state).uploading.insert(item.notice_id) {
+        return None;
+    }
+    let bytes = match uploads.get(&item.notice_id) {
+        Some(b) => b.clone(),
+        None => match core.store.notice_upload(item.notice_id).await {
+            Ok(Some(b)) => {
+                let b = Arc::new(b);
+                uploads.insert(item.notice_id, b.clone());
+                b
+            }
+            _ => {
+                // The file_id arrived meanwhile or the file is gone; the next pass rereads the row.
+                lock(state).uploading.remove(&item.notice_id);
+                return None;
+            }
+        },
+    };
+    let name = item.media_name.clone().unwrap_or_else(|| "attachment".into());
+    Some(Some(OutMedia::Upload { kind, name, bytes }))
+}
+
+/// The message for a delivery: the notice itself, or a reminder of it, with its buttons.
+fn compose(item: &OutboxItem, media: Option<OutMedia>) -> Outgoing {
+    let mut buttons = Vec::new();
+    if item.ack_required {
+        buttons.push(vec![(texts::BUTTON_ACK.to_owned(), format!("ak:{}", item.id))]);
+    }
+    if item.policy && item.kind == "notice" {
+        buttons.push(vec![(texts::BUTTON_SPREAD.to_owned(), format!("gx:{}", item.notice_id))]);
+    }
+    let text = if item.kind == "reminder" { texts::notice_reminder(&item.body) } else { item.body.clone() };
+    Outgoing { text, media, buttons }
+}
+
+async fn record(
+    core: &Core,
+    state: &SharedState,
+    settings: &SenderSettings,
+    item: &OutboxItem,
+    outcome: SendOutcome,
+) {
+    let now = core.now();
+    let uploading = item.media_kind.is_some() && item.media_file_id.is_none() && item.kind == "notice";
+    let result = match outcome {
+        SendOutcome::Sent { message_id, file_id } => {
+            if let (true, Some(file_id)) = (uploading, file_id) {
+                lock(state).file_ids.insert(item.notice_id, file_id.clone());
+                if let Err(e) = core.store.set_notice_file_id(item.notice_id, &file_id).await {
+                    tracing::warn!(notice = item.notice_id, error = %e, "could not keep the uploaded file's id");
+                }
+            }
+            core.store.delivery_sent(item.id, message_id, now).await
+        }
+        SendOutcome::RetryAfter(wait) => {
+            tracing::warn!(seconds = wait.as_secs_f64(), "Telegram flood control: pausing all broadcasts");
+            {
+                let mut s = lock(state);
+                let until = Instant::now() + wait;
+                s.paused_until = Some(s.paused_until.map_or(until, |t| t.max(until)));
+            }
+            let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+            core.store.delivery_retry(item.id, retry_at, "429 Too Many Requests", false).await
+        }
+        SendOutcome::Blocked(reason) => {
+            tracing::info!(delivery = item.id, member = item.member_id, "member unreachable (403)");
+            core.store.delivery_blocked(item.id, item.member_id, &reason, now).await
+        }
+        SendOutcome::Transient(reason) if (item.attempts + 1) < i64::from(settings.attempts) => {
+            let factor = 2u32.saturating_pow(u32::try_from(item.attempts).unwrap_or(10).min(10));
+            let backoff = settings.retry_base.saturating_mul(factor);
+            tracing::debug!(delivery = item.id, %reason, ?backoff, "delivery failed; will retry");
+            let retry_at = now + chrono::Duration::from_std(backoff).unwrap_or_default();
+            core.store.delivery_retry(item.id, retry_at, &reason, true).await
+        }
+        SendOutcome::Transient(reason) | SendOutcome::Permanent(reason) => {
+            tracing::warn!(delivery = item.id, member = item.member_id, %reason, "delivery failed");
+            core.store.delivery_failed(item.id, &reason).await
+        }
+    };
+    if uploading {
+        lock(state).uploading.remove(&item.notice_id);
+    }
+    if let Err(e) = result {
+        // The row stays pending and is sent again: a duplicate rather than a loss.
+        tracing::error!(delivery = item.id, error = %e, "could not record a delivery's outcome");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_spaces_sends_evenly_below_the_rate_without_catching_up() {
+        let mut pace = Pace::new(25.0);
+        let start = Instant::now();
+        for _ in 0..25 {
+            pace.wait().await;
+        }
+        let first_25 = start.elapsed();
+        assert!(first_25 >= Duration::from_millis(24 * 40), "{first_25:?}");
+        // After an idle spell the pace does not burst to make up for it.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let t = Instant::now();
+        pace.wait().await;
+        pace.wait().await;
+        assert!(t.elapsed() >= Duration::from_millis(40), "{:?}", t.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_rate_means_no_waiting() {
+        let mut pace = Pace::new(0.0);
+        let t = Instant::now();
+        for _ in 0..1000 {
+            pace.wait().await;
+        }
+        assert_eq!(t.elapsed(), Duration::ZERO);
+    }
+}
