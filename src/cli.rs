@@ -12,7 +12,7 @@ use serde::Serialize;
 use teloxide::prelude::Requester;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::SystemClock;
+use crate::clock::{SharedClock, ShiftedClock, SystemClock};
 use crate::config::Config;
 use crate::core::Core;
 use crate::domain::LinkKind;
@@ -199,7 +199,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn open(config: Config) -> anyhow::Result<Core> {
     let store = Store::open(&config.database_url).await?;
-    Ok(Core::new(store, config, Arc::new(SystemClock)))
+    Ok(Core::new(store, config, clock_from_env()?))
+}
+
+/// The real clock, or with `SANSONG_NOW=2026-11-30T08:59:00+08:00` the clock moved to that
+/// moment (and running on from it): for drills and tests of schedules.
+fn clock_from_env() -> anyhow::Result<SharedClock> {
+    match std::env::var("SANSONG_NOW").ok().filter(|s| !s.trim().is_empty()) {
+        None => Ok(Arc::new(SystemClock)),
+        Some(at) => {
+            let at = chrono::DateTime::parse_from_rfc3339(at.trim())
+                .with_context(|| format!("SANSONG_NOW {at:?} is not an RFC 3339 time"))?;
+            tracing::warn!(now = %at, "running with a moved clock (SANSONG_NOW)");
+            Ok(Arc::new(ShiftedClock::starting_at(at.with_timezone(&chrono::Utc))))
+        }
+    }
 }
 
 fn token_from_env() -> Option<String> {

@@ -46,6 +46,34 @@ impl ManualClock {
     }
 }
 
+/// The real clock moved by an offset that tests can set: time flows (timeouts, retries and
+/// pacing behave as in production) but a test can jump to next Monday 08:59.
+#[derive(Debug, Clone, Default)]
+pub struct ShiftedClock(Arc<Mutex<Duration>>);
+
+impl ShiftedClock {
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        let clock = ShiftedClock::default();
+        clock.set(at);
+        clock
+    }
+
+    /// From now on, `now()` reads `at` plus the time that has passed since.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at - Utc::now();
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.lock()

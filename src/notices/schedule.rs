@@ -221,6 +221,35 @@ impl Schedule {
         }
     }
 
+    /// The latest tick at or before `t` (recurring schedules only): after downtime, the one
+    /// tick that might still be worth firing.
+    pub fn latest_at_or_before(
+        &self,
+        t: DateTime<Utc>,
+        tz: Tz,
+        calendar: &HolidayCalendar,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Schedule::Now | Schedule::Once { .. } => None,
+            Schedule::Cron { expr, .. } => {
+                let cron = parse_cron(expr).ok()?;
+                cron.find_previous_occurrence(&t.with_timezone(&tz), true).ok().map(|x| x.with_timezone(&Utc))
+            }
+            Schedule::Workdays { time } => {
+                let mut day = t.with_timezone(&tz).date_naive();
+                for _ in 0..400 {
+                    if calendar.is_working_day(day) {
+                        if let Some(at) = local_to_utc(day.and_time(*time), tz).filter(|at| *at <= t) {
+                            return Some(at);
+                        }
+                    }
+                    day = day.checked_sub_days(Days::new(1))?;
+                }
+                None
+            }
+        }
+    }
+
     /// The next `n` fire times from `now` (for previews).
     pub fn upcoming(
         &self,
@@ -409,6 +438,17 @@ mod tests {
         assert!(matches!(parse("2026-02-30 09:00"), Err(ScheduleError::Unrecognised(_))));
         assert_eq!(parse("立即").unwrap(), Schedule::Now);
         assert_eq!(parse("now").unwrap(), Schedule::Now);
+    }
+
+    #[test]
+    fn the_latest_tick_before_a_moment_is_found_for_catching_up_once() {
+        let c = cal();
+        let daily = parse("每天 08:30").unwrap();
+        assert_eq!(daily.latest_at_or_before(bj(2026, 12, 3, 8, 45), SH, &c), Some(bj(2026, 12, 3, 8, 30)));
+        assert_eq!(daily.latest_at_or_before(bj(2026, 12, 3, 8, 30), SH, &c), Some(bj(2026, 12, 3, 8, 30)));
+        let workdays = parse_schedule("每个工作日 09:00", SH, bj(2026, 9, 18, 12, 0)).unwrap();
+        assert_eq!(workdays.latest_at_or_before(bj(2026, 10, 5, 12, 0), SH, &c), Some(bj(2026, 9, 30, 9, 0)));
+        assert_eq!(Schedule::Now.latest_at_or_before(bj(2026, 12, 3, 8, 45), SH, &c), None);
     }
 
     #[test]

@@ -30,7 +30,13 @@ pub async fn tick(core: &Core) -> Result<usize> {
                 continue;
             }
         };
-        let Some(due) = notice.next_fire_at else { continue };
+        let Some(stored_due) = notice.next_fire_at else { continue };
+        // After downtime, only the latest missed tick may still fire (once); older ones are gone.
+        let due = notice
+            .schedule
+            .latest_at_or_before(now, tz, core.calendar())
+            .filter(|latest| *latest >= stored_due)
+            .unwrap_or(stored_due);
         let next = notice.schedule.next_after(now.max(due), tz, core.calendar());
         let status_after = if next.is_some() { "active" } else { "finished" };
         if now - due > core.config.notice_grace {

@@ -200,18 +200,24 @@ pub async fn run(
             let Some(media) = media_for(&core, &state, &mut uploads, &item).await else {
                 continue;
             };
-            // A 429 pauses everything.
+            // A 429 pauses everything; it may arrive while this send waits for its slot, so
+            // look again after the wait.
             loop {
                 let paused = lock(&state).paused_until.filter(|t| *t > Instant::now());
-                let Some(until) = paused else { break };
+                if let Some(until) = paused {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => {}
+                        () = shutdown.cancelled() => break 'outer,
+                    }
+                    continue;
+                }
                 tokio::select! {
-                    () = tokio::time::sleep_until(until) => {}
+                    () = pace.wait() => {}
                     () = shutdown.cancelled() => break 'outer,
                 }
-            }
-            tokio::select! {
-                () = pace.wait() => {}
-                () = shutdown.cancelled() => break 'outer,
+                if lock(&state).paused_until.is_none_or(|t| t <= Instant::now()) {
+                    break;
+                }
             }
             let Ok(permit) = semaphore.clone().acquire_owned().await else { break 'outer };
             lock(&state).in_flight.insert(item.id);

@@ -2,10 +2,12 @@
 
 mod support;
 
+mod broadcast;
 mod checkins;
 mod cli;
 mod dialogue;
 mod durability;
+mod notices;
 mod registration;
 mod robustness;
 mod roles;

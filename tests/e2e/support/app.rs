@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use sansong::clock::ManualClock;
+use sansong::clock::ShiftedClock;
 use sansong::config::Config;
 use sansong::domain::{Person, Role};
 use sansong::store::{Member, NewInvite, Redeemed, Store};
@@ -40,7 +40,8 @@ pub struct TestApp {
     pub fake: FakeApi,
     pub dir: TempDir,
     pub db_url: String,
-    pub clock: ManualClock,
+    /// Real time shifted to the test's date: it flows, and tests jump it.
+    pub clock: ShiftedClock,
     /// A core on the same database, for setting up and checking state directly.
     pub core: Core,
     config: Config,
@@ -60,10 +61,16 @@ impl TestApp {
         let mut config = Config {
             database_url: db_url.clone(),
             poll_timeout: Duration::from_secs(5),
+            // Fast enough that tests wait milliseconds, not seconds, for the scheduler and retries.
+            scheduler_tick: Duration::from_millis(50),
+            delivery_retry: Duration::from_millis(50),
+            broadcast_rate: 200.0,
+            calendar: sansong::notices::calendar::HolidayCalendar::load_dir(&repo_path("config/holidays"))
+                .unwrap(),
             ..Config::default()
         };
         adjust(&mut config);
-        let clock = ManualClock::new(default_now());
+        let clock = ShiftedClock::starting_at(default_now());
         fake.set_now(default_now());
         let store = Store::open(&db_url).await.unwrap();
         let core = Core::new(store, config.clone(), Arc::new(clock.clone()));
@@ -198,6 +205,12 @@ impl TestApp {
         }
     }
 
+    /// A CLI command on this app's database, with the CLI's clock set to the app's.
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let now = self.clock_now().to_rfc3339();
+        cli_env(&self.db_url, args, &[("SANSONG_NOW", now.as_str())])
+    }
+
     /// Counted (not undone) check-ins of a Telegram user.
     pub async fn checkins_of(&self, user: &TgUser) -> Vec<(i64, String, String)> {
         sqlx::query_as(
@@ -222,20 +235,30 @@ pub struct Binary {
 
 impl Binary {
     pub fn spawn_run(fake_url: &str, db_url: &str) -> Binary {
-        let child = Command::new(env!("CARGO_BIN_EXE_sansong"))
+        Binary::spawn_run_with(fake_url, db_url, &[])
+    }
+
+    /// `sansong run` with extra environment (e.g. `SANSONG_BROADCAST_RATE`).
+    pub fn spawn_run_with(fake_url: &str, db_url: &str, env: &[(&str, &str)]) -> Binary {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+        command
             .arg("run")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", fake_url)
             .env("SANSONG_DATABASE_URL", db_url)
             .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+            .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
             .env("SANSONG_POLL_TIMEOUT_SECS", "2")
+            .env("SANSONG_SCHEDULER_TICK_MS", "100")
+            .env("SANSONG_DELIVERY_RETRY_MS", "50")
             .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() })
-            .spawn()
-            .expect("the sansong binary starts");
-        Binary { child }
+            .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() });
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Binary { child: command.spawn().expect("the sansong binary starts") }
     }
 
     pub fn pid(&self) -> u32 {
@@ -291,6 +314,7 @@ pub fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, Strin
         .args(args)
         .env("SANSONG_DATABASE_URL", db_url)
         .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+        .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
         .env_remove("TELOXIDE_TOKEN")
         .env_remove("RUST_LOG");
     for (k, v) in env {

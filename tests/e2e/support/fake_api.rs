@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -36,6 +35,8 @@ pub struct Call {
     pub method: String,
     pub params: Value,
     pub at: Instant,
+    /// The HTTP status the fake answered with (200 unless refused).
+    pub status: u16,
 }
 
 /// A message the bot sent or edited, as a member's client would show it.
@@ -49,6 +50,10 @@ pub struct Outgoing {
     pub text: String,
     /// Inline keyboard rows as (label, callback data).
     pub buttons: Vec<Vec<(String, String)>>,
+    /// ("photo" | "document", file_id) for media messages.
+    pub media: Option<(String, String)>,
+    /// Whether the file came as an upload (multipart) rather than by file_id.
+    pub uploaded: bool,
 }
 
 impl Outgoing {
@@ -93,6 +98,16 @@ struct Inner {
     confirmed_offset: i64,
     /// Highest update_id any getUpdates has returned.
     delivered_max: i64,
+    /// Enforced limit on sends per second, all chats together (Telegram's flood control).
+    rate_limit: Option<usize>,
+    /// When recent sends were accepted (for the rate limit and the per-chat check).
+    recent_sends: std::collections::VecDeque<(Instant, i64)>,
+    /// Sends refused with 429 by the rate limit.
+    rate_limited: usize,
+    /// Sends that came less than a second after the previous one to the same private chat.
+    chat_pace_violations: usize,
+    last_send_to: HashMap<i64, Instant>,
+    uploads: usize,
 }
 
 struct Shared {
@@ -176,6 +191,21 @@ impl FakeApi {
 
     pub fn set_send_delay(&self, d: Duration) {
         self.shared.lock().send_delay = d;
+    }
+
+    /// Refuse, with 429 and retry_after 1, any send beyond `per_second` in the last second.
+    pub fn set_rate_limit(&self, per_second: Option<usize>) {
+        self.shared.lock().rate_limit = per_second;
+    }
+
+    /// Sends the rate limit refused with 429.
+    pub fn rate_limited(&self) -> usize {
+        self.shared.lock().rate_limited
+    }
+
+    /// Sends that came within a second of the previous one to the same private chat.
+    pub fn chat_pace_violations(&self) -> usize {
+        self.shared.lock().chat_pace_violations
     }
 
     /// The next `times` calls of `method` (to `chat_id`, if given) fail with `kind`.
@@ -460,21 +490,60 @@ fn chat_id_of(params: &Value) -> Option<i64> {
     params["chat_id"].as_i64().or_else(|| params["chat_id"].as_str().and_then(|s| s.parse().ok()))
 }
 
+/// Reads a request's parameters: a JSON body, or a multipart form (uploads), whose file
+/// parts become `{"upload": name, "size": bytes}`.
+async fn read_params(request: Request) -> Value {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let Ok(mut form) = Multipart::from_request(request, &()).await else { return Value::Null };
+        let mut params = serde_json::Map::new();
+        while let Ok(Some(field)) = form.next_field().await {
+            let name = field.name().unwrap_or("").to_owned();
+            let file = field.file_name().map(str::to_owned);
+            let Ok(bytes) = field.bytes().await else { return Value::Null };
+            let value = match file {
+                Some(file) => json!({"upload": file, "size": bytes.len()}),
+                None => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .filter(|v| v.is_object() || v.is_array() || v.is_number())
+                        .unwrap_or(Value::String(text))
+                }
+            };
+            params.insert(name, value);
+        }
+        return Value::Object(params);
+    }
+    match axum::body::to_bytes(request.into_body(), 64 << 20).await {
+        Ok(body) => serde_json::from_slice(&body).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+fn is_send(method: &str) -> bool {
+    matches!(method, "sendmessage" | "sendphoto" | "senddocument")
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     if bot != format!("bot{TOKEN}") {
         return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     }
-    let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let params = read_params(request).await;
     let method_lc = method.to_ascii_lowercase();
-    let (fault, delay) = {
+    let chat = chat_id_of(&params);
+    let (fault, delay, call_index) = {
         let mut inner = shared.lock();
-        inner.calls.push(Call { method: method.clone(), params: params.clone(), at: Instant::now() });
-        let chat = chat_id_of(&params);
-        let fault = inner
+        let now = Instant::now();
+        let mut fault = inner
             .faults
             .iter_mut()
             .find(|f| {
@@ -486,13 +555,45 @@ async fn handle(
                 f.remaining -= 1;
                 f.kind
             });
+        if is_send(&method_lc) && fault.is_none() {
+            while inner
+                .recent_sends
+                .front()
+                .is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(1))
+            {
+                inner.recent_sends.pop_front();
+            }
+            if inner.rate_limit.is_some_and(|limit| inner.recent_sends.len() >= limit) {
+                inner.rate_limited += 1;
+                fault = Some(FaultKind::RetryAfter(1));
+            } else if let Some(chat) = chat {
+                inner.recent_sends.push_back((now, chat));
+                if chat > 0
+                    && inner
+                        .last_send_to
+                        .get(&chat)
+                        .is_some_and(|t| now.duration_since(*t) < Duration::from_millis(990))
+                {
+                    inner.chat_pace_violations += 1;
+                }
+                inner.last_send_to.insert(chat, now);
+            }
+        }
+        let status = match fault {
+            Some(FaultKind::RetryAfter(_)) => 429,
+            Some(FaultKind::Blocked) => 403,
+            Some(FaultKind::ServerError) => 500,
+            None => 200,
+        };
+        inner.calls.push(Call { method: method.clone(), params: params.clone(), at: now, status });
         let delay = if method_lc.starts_with("send") || method_lc.starts_with("edit") {
             inner.send_delay
         } else {
             Duration::ZERO
         };
-        (fault, delay)
+        (fault, delay, inner.calls.len() - 1)
     };
+    let _ = call_index;
     shared.bump();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -519,26 +620,63 @@ async fn handle(
         "deletewebhook" | "setwebhook" | "setmycommands" | "deletemycommands" | "answercallbackquery" => {
             ok(json!(true))
         }
-        "sendmessage" => {
-            let Some(chat_id) = chat_id_of(&params) else {
+        "sendmessage" | "sendphoto" | "senddocument" => {
+            let Some(chat_id) = chat else {
                 return err(StatusCode::BAD_REQUEST, "Bad Request: chat_id is empty", None);
             };
-            let text = params["text"].as_str().unwrap_or("").to_owned();
-            if text.is_empty() {
+            let (text, limit) = if method_lc == "sendmessage" {
+                (params["text"].as_str().unwrap_or("").to_owned(), 4096)
+            } else {
+                (params["caption"].as_str().unwrap_or("").to_owned(), 1024)
+            };
+            if method_lc == "sendmessage" && text.is_empty() {
                 return err(StatusCode::BAD_REQUEST, "Bad Request: message text is empty", None);
             }
-            if text.encode_utf16().count() > 4096 {
+            if text.encode_utf16().count() > limit {
                 return err(StatusCode::BAD_REQUEST, "Bad Request: message is too long", None);
             }
-            record_outgoing(&shared, chat_id, None, &params, text)
+            let media = match method_lc.as_str() {
+                "sendphoto" => Some(("photo", params["photo"].clone())),
+                "senddocument" => Some(("document", params["document"].clone())),
+                _ => None,
+            };
+            let (media, uploaded) = match media {
+                None => (None, false),
+                Some((kind, Value::String(file_id))) => (Some((kind.to_owned(), file_id)), false),
+                Some((kind, Value::Object(upload))) => {
+                    let n = {
+                        let mut inner = shared.lock();
+                        inner.uploads += 1;
+                        inner.uploads
+                    };
+                    let _ = upload;
+                    (Some((kind.to_owned(), format!("uploaded-{kind}-{n}"))), true)
+                }
+                Some(_) => {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request: there is no file in the request",
+                        None,
+                    );
+                }
+            };
+            record_outgoing(&shared, chat_id, None, &params, text, media, uploaded)
         }
-        "editmessagetext" => {
-            let Some(chat_id) = chat_id_of(&params) else {
+        "editmessagetext" | "editmessagereplymarkup" => {
+            let Some(chat_id) = chat else {
                 return err(StatusCode::BAD_REQUEST, "Bad Request: chat_id is empty", None);
             };
             let message_id = params["message_id"].as_i64().unwrap_or(0);
-            let text = params["text"].as_str().unwrap_or("").to_owned();
-            record_outgoing(&shared, chat_id, Some(message_id), &params, text)
+            let (text, media) = if method_lc == "editmessagetext" {
+                (params["text"].as_str().unwrap_or("").to_owned(), None)
+            } else {
+                // Only the buttons change: keep what the message showed.
+                let inner = shared.lock();
+                let earlier =
+                    inner.outgoing.iter().rev().find(|o| o.chat_id == chat_id && o.message_id == message_id);
+                (earlier.map(|o| o.text.clone()).unwrap_or_default(), earlier.and_then(|o| o.media.clone()))
+            };
+            record_outgoing(&shared, chat_id, Some(message_id), &params, text, media, false)
         }
         _ => err(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
@@ -551,6 +689,8 @@ fn record_outgoing(
     edited: Option<i64>,
     params: &Value,
     text: String,
+    media: Option<(String, String)>,
+    uploaded: bool,
 ) -> Response {
     let message_id = {
         let mut inner = shared.lock();
@@ -566,12 +706,27 @@ fn record_outgoing(
             message_id,
             text: text.clone(),
             buttons: buttons(&params["reply_markup"]),
+            media: media.clone(),
+            uploaded,
         });
         message_id
     };
     shared.bump();
-    ok(json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
-              "from": me(), "text": text}))
+    let mut message = json!({"message_id": message_id, "date": Utc::now().timestamp(), "chat": chat_json(chat_id),
+                             "from": me()});
+    match &media {
+        Some((kind, file_id)) if kind == "photo" => {
+            message["photo"] =
+                json!([{"file_id": file_id, "file_unique_id": "u", "width": 800, "height": 600}]);
+            message["caption"] = json!(text);
+        }
+        Some((_, file_id)) => {
+            message["document"] = json!({"file_id": file_id, "file_unique_id": "u"});
+            message["caption"] = json!(text);
+        }
+        None => message["text"] = json!(text),
+    }
+    ok(message)
 }
 
 /// Long polling with Telegram's offset rules: `offset` confirms every update below it; the

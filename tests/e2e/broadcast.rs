@@ -1,0 +1,220 @@
+//! The outbox under Telegram's limits and failures: rate, 429, 5xx, 403, uploads, crashes.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sansong::domain::Role;
+use sansong::members::Actor;
+use sansong::notices::{self, Schedule};
+
+use crate::notices::{draft, everyone, received};
+use crate::support::{Binary, FaultKind, TestApp, TgUser};
+
+/// How many notice messages (not replies) each chat received.
+fn per_chat(app: &TestApp, text: &str) -> HashMap<i64, usize> {
+    let mut m = HashMap::new();
+    for o in app.fake.outgoing().iter().filter(|o| !o.edit && o.text.contains(text)) {
+        *m.entry(o.chat_id).or_default() += 1;
+    }
+    m
+}
+
+async fn wait_all(app: &TestApp, users: &[TgUser], text: &str, deadline: Duration) {
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        let got = per_chat(app, text);
+        if users.iter().all(|u| got.contains_key(&u.id)) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "only {} of {} received {text:?}",
+            got.len(),
+            users.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_to_300_under_a_30_per_second_limit_meets_no_429_and_replies_do_not_wait_behind_it() {
+    let app = TestApp::spawn_with(|c| c.broadcast_rate = 25.0).await;
+    app.fake.set_rate_limit(Some(30));
+    let users = app.register_many(300, 60_000, "人社局").await;
+    let chatting = TgUser::new(60_999, "正在聊天的党员");
+    app.register(&chatting, "科工局", Role::Member).await;
+
+    let started = tokio::time::Instant::now();
+    notices::create(&app.core, &Actor::Cli, &draft("全体党员大会通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    received(&app, &users[20], "全体党员大会").await;
+    let reply = app.say(&chatting, "/help").await;
+    let backlog = app.core.store.outbox_backlog().await.unwrap();
+    assert!(reply.text.contains("可用的命令"));
+    assert!(backlog > 100, "the reply came while {backlog} deliveries still waited");
+
+    let mut everyone_there = users.clone();
+    everyone_there.push(chatting.clone());
+    wait_all(&app, &everyone_there, "全体党员大会", Duration::from_secs(60)).await;
+    let took = started.elapsed();
+    assert_eq!(app.fake.rate_limited(), 0, "no 429 from Telegram's flood control");
+    assert_eq!(app.fake.chat_pace_violations(), 0);
+    let got = per_chat(&app, "全体党员大会");
+    assert!(got.values().all(|n| *n == 1), "each member exactly once");
+    assert_eq!(got.len(), 301, "the chatting member is in the audience too");
+    eprintln!("301 deliveries at 25/s took {took:?}");
+}
+
+#[tokio::test]
+async fn a_429_pauses_all_sending_for_its_retry_after_and_nothing_is_dropped() {
+    let app = TestApp::spawn_with(|c| c.broadcast_rate = 25.0).await;
+    let users = app.register_many(20, 61_000, "人社局").await;
+    app.fake.fail("sendMessage", None, 1, FaultKind::RetryAfter(2));
+
+    notices::create(&app.core, &Actor::Cli, &draft("限流测试通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    wait_all(&app, &users, "限流测试通知", Duration::from_secs(30)).await;
+
+    let sends = app.fake.calls("sendMessage");
+    let refused = sends.iter().find(|c| c.status == 429).expect("the 429 happened");
+    let pause_end = refused.at + Duration::from_secs(2);
+    let early: Vec<_> = sends.iter().filter(|c| c.at > refused.at && c.at < pause_end).collect();
+    assert!(early.is_empty(), "{} sends came before the pause ended", early.len());
+    assert!(per_chat(&app, "限流测试通知").values().all(|n| *n == 1));
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_a_delivery_that_keeps_failing_is_marked_failed_with_the_reason() {
+    let app = TestApp::spawn_with(|c| c.delivery_attempts = 3).await;
+    let (flaky, broken) = (TgUser::new(62_001, "偶尔失败"), TgUser::new(62_002, "一直失败"));
+    app.register(&flaky, "人社局", Role::Member).await;
+    app.register(&broken, "人社局", Role::Member).await;
+    app.fake.fail("sendMessage", Some(flaky.id), 2, FaultKind::ServerError);
+    app.fake.fail("sendMessage", Some(broken.id), 10, FaultKind::ServerError);
+
+    let notice = notices::create(&app.core, &Actor::Cli, &draft("重试测试", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    received(&app, &flaky, "重试测试").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the broken delivery was never given up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let report = app.core.store.latest_run_report(notice.id).await.unwrap();
+    assert_eq!(report.sent, 1);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, "一直失败");
+    assert!(report.failed[0].2.contains("500"), "{:?}", report.failed);
+    let to_broken = app.fake.calls("sendMessage").iter().filter(|c| c.params["chat_id"] == broken.id).count();
+    assert_eq!(to_broken, 3, "a bounded number of attempts");
+}
+
+#[tokio::test]
+async fn a_403_marks_the_member_unreachable_is_not_retried_and_writing_again_clears_it() {
+    let app = TestApp::spawn().await;
+    let (gone, other) = (TgUser::new(63_001, "屏蔽了机器人"), TgUser::new(63_002, "正常党员"));
+    app.register(&gone, "人社局", Role::Member).await;
+    app.register(&other, "人社局", Role::Member).await;
+    app.fake.fail("sendMessage", Some(gone.id), 1, FaultKind::Blocked);
+    let calls_to = |app: &TestApp| {
+        app.fake.calls("sendMessage").iter().filter(|c| c.params["chat_id"] == gone.id).count()
+    };
+
+    let first = notices::create(&app.core, &Actor::Cli, &draft("第一条", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    received(&app, &other, "第一条").await;
+    app.settle().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await == 0 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    notices::create(&app.core, &Actor::Cli, &draft("第二条", everyone(), Schedule::Now), None).await.unwrap();
+    received(&app, &other, "第二条").await;
+
+    assert_eq!(calls_to(&app), 1, "tried once, then never again");
+    let report = app.core.store.latest_run_report(first.id).await.unwrap();
+    assert_eq!(report.blocked, [("屏蔽了机器人".to_owned(), "人社局".to_owned())]);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'blocked'").await, 2);
+
+    app.say(&gone, "/help").await;
+    notices::create(&app.core, &Actor::Cli, &draft("第三条", everyone(), Schedule::Now), None).await.unwrap();
+    received(&app, &gone, "第三条").await;
+}
+
+#[tokio::test]
+async fn a_photo_from_the_command_line_is_uploaded_once_then_sent_by_its_file_id() {
+    let app = TestApp::spawn().await;
+    let users = app.register_many(5, 64_000, "人社局").await;
+    let poster = app.dir.path().join("海报.jpg");
+    std::fs::write(&poster, vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4]).unwrap();
+
+    let (code, _, err) = app.cli(&[
+        "notice",
+        "add",
+        "--text",
+        "三送活动海报",
+        "--photo",
+        poster.to_str().unwrap(),
+        "--to",
+        "all",
+        "--now",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    wait_all(&app, &users, "三送活动海报", Duration::from_secs(20)).await;
+
+    let photos: Vec<_> = app.fake.outgoing().into_iter().filter(|o| o.media.is_some()).collect();
+    assert_eq!(photos.len(), 5);
+    assert_eq!(photos.iter().filter(|o| o.uploaded).count(), 1, "one upload");
+    assert!(photos.iter().all(|o| o.media.as_ref().unwrap().1 == "uploaded-photo-1"));
+    let kept: Option<String> = sqlx::query_scalar("SELECT media_file_id FROM notices")
+        .fetch_one(app.core.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("uploaded-photo-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_killed_mid_way_is_finished_after_restart_with_at_most_the_in_flight_sent_twice() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let users = app.register_many(200, 65_000, "人社局").await;
+    // The binary runs on the real clock.
+    app.set_now(chrono::Utc::now());
+    notices::create(&app.core, &Actor::Cli, &draft("断电测试通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    let env = [("SANSONG_BROADCAST_RATE", "50")];
+
+    let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
+    app.fake
+        .wait_for("the broadcast to be under way", |v| {
+            (v.outgoing().iter().filter(|o| o.text.contains("断电测试")).count() >= 40).then_some(())
+        })
+        .await;
+    bot.sigkill();
+    let before = per_chat(&app, "断电测试").len();
+    assert!(before < 200, "killed mid-way ({before} delivered)");
+
+    let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
+    wait_all(&app, &users, "断电测试", Duration::from_secs(60)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").await > 0 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0));
+
+    let got = per_chat(&app, "断电测试");
+    assert_eq!(got.len(), 200, "every member");
+    assert!(got.values().all(|n| *n <= 2), "nobody twice over");
+    let duplicates: usize = got.values().map(|n| n - 1).sum();
+    assert!(duplicates <= 10, "only sends in flight at the kill are repeated ({duplicates})");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 200);
+}
