@@ -180,15 +180,14 @@ async fn register_menus(sender: &Sender, core: &Core) {
     if let Err(e) = sender.set_menu(None, &texts::menu_entries(Role::Member, core.kinds())).await {
         tracing::warn!(error = %e, "could not register the command menu");
     }
-    let privileged = match core.store.list_members(None).await {
-        Ok(all) => all.into_iter().filter(|l| l.member.role > Role::Member).collect::<Vec<_>>(),
+    let privileged = match core.store.privileged_members().await {
+        Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "could not list organisers and admins for their menus");
             return;
         }
     };
-    for listing in privileged {
-        let m = &listing.member;
+    for m in &privileged {
         if let Err(e) = sender.set_menu(Some(m.telegram_id), &texts::menu_entries(m.role, core.kinds())).await
         {
             tracing::debug!(member = m.id, error = %e, "could not set a member's command menu");

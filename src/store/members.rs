@@ -63,6 +63,17 @@ impl Store {
             .transpose()
     }
 
+    /// Active organisers and admins (for their command menus): a few rows, however many
+    /// members there are.
+    pub async fn privileged_members(&self) -> sqlx::Result<Vec<Member>> {
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id
+             WHERE m.role <> 'member' AND m.status = 'active' ORDER BY m.id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
     /// Members, optionally of one unit, by unit then name, with their latest counted check-in.
     pub async fn list_members(&self, unit_id: Option<i64>) -> sqlx::Result<Vec<MemberListing>> {
         let sql = format!(
