@@ -21,7 +21,8 @@ use crate::error::Error;
 use crate::error::UserError;
 use crate::members::{self, Actor, InviteRequest};
 use crate::notices::{self, Audience, Management, Media, MediaKind, NoticeDraft};
-use crate::store::Store;
+use crate::store::{Grouping, Store};
+use crate::tally::{self, Period, Tally, TallyRow};
 use crate::{bot, org, texts};
 
 #[derive(Debug, Parser)]
@@ -61,6 +62,38 @@ pub enum Command {
     Notice {
         #[command(subcommand)]
         action: NoticeCommand,
+    },
+    /// The tally of a week: check-ins per kind, people served, by unit, member, site or link.
+    Tally {
+        /// 2026-W47, last, this, or a date inside the week (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        /// One unit only.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = ByArg::Unit)]
+        by: ByArg,
+        #[arg(long, value_enum, default_value_t = TallyFormat::Table)]
+        format: TallyFormat,
+    },
+    /// Export check-in records (and, in xlsx, the tally) to a file.
+    Export {
+        /// First day (2026-11-01), in the configured zone.
+        #[arg(long, requires = "to", conflicts_with = "week")]
+        from: Option<String>,
+        /// Last day, included.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// A week instead of days (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = ExportArg::Xlsx)]
+        format: ExportArg,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// List members.
     Members {
@@ -161,6 +194,38 @@ impl From<RoleArg> for Role {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    Unit,
+    Member,
+    Site,
+    Link,
+}
+
+impl From<ByArg> for Grouping {
+    fn from(b: ByArg) -> Grouping {
+        match b {
+            ByArg::Unit => Grouping::Unit,
+            ByArg::Member => Grouping::Member,
+            ByArg::Site => Grouping::Site,
+            ByArg::Link => Grouping::Link,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TallyFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportArg {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Json,
@@ -184,6 +249,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Members { unit, format } => list_members(config, unit, format).await,
         Command::Notice { action } => notice_command(config, action).await,
+        Command::Tally { week, unit, by, format } => tally_command(config, week, unit, by, format).await,
+        Command::Export { from, to, week, unit, format, out } => {
+            export_command(config, (from, to, week), unit, format, out).await
+        }
     };
     match result {
         Ok(code) => Ok(code),
@@ -595,4 +664,188 @@ fn status_json(n: &notices::Notice, r: &crate::store::RunReport, tz: chrono_tz::
         })),
         "delivered_onward": {"members": r.onward_members, "sites": r.onward_sites},
     })
+}
+
+// ---------------------------------------------------------------- tallies and exports
+
+fn week_of(core: &Core, week: Option<&str>) -> Result<Period, UserError> {
+    Ok(Period::Week(crate::week::parse_week_arg(week.unwrap_or(""), core.today())?))
+}
+
+async fn tally_command(
+    config: Config,
+    week: Option<String>,
+    unit: Option<String>,
+    by: ByArg,
+    format: TallyFormat,
+) -> anyhow::Result<ExitCode> {
+    let core = open(config).await?;
+    let period = week_of(&core, week.as_deref())?;
+    let scope = tally::scope_for(&core, &Actor::Cli, unit.as_deref()).await?;
+    let t = tally::tally(&core, &scope, period, by.into()).await?;
+    match format {
+        TallyFormat::Json => println!("{}", serde_json::to_string_pretty(&tally_json(&t, core.tz()))?),
+        TallyFormat::Csv => print!("{}", tally_csv(&t)?),
+        TallyFormat::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(tally_header(&t));
+            for row in t.rows.iter().chain(std::iter::once(&t.total)) {
+                table.add_row(tally_cells(&t, row));
+            }
+            println!("{}", texts::period_label(t.period));
+            println!("{table}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tally_header(t: &Tally) -> Vec<String> {
+    let first = match t.by {
+        Grouping::Unit => "单位",
+        Grouping::Member => "成员",
+        Grouping::Site => "联点站点",
+        Grouping::Link => "四联类型",
+    };
+    let mut head = vec![first.to_owned()];
+    match t.by {
+        Grouping::Unit => head.extend(["成员".to_owned(), "已登记成员".to_owned()]),
+        Grouping::Member => head.extend(["单位".to_owned(), "Telegram ID".to_owned()]),
+        Grouping::Site => head.extend(["单位".to_owned(), "参与成员".to_owned()]),
+        Grouping::Link => head.push("参与成员".to_owned()),
+    }
+    head.extend(t.kinds.iter().map(|(_, l)| l.clone()));
+    if t.total.other > 0 {
+        head.push("其他".into());
+    }
+    head.extend(["服务人次".to_owned(), "合计".to_owned()]);
+    head
+}
+
+fn tally_cells(t: &Tally, row: &TallyRow) -> Vec<String> {
+    let mut cells = vec![row.label.clone()];
+    match t.by {
+        Grouping::Unit => {
+            cells.extend([row.members.unwrap_or(0).to_string(), row.active_members.to_string()])
+        }
+        Grouping::Member => cells.extend([
+            row.unit.clone().unwrap_or_default(),
+            row.telegram_id.map(|i| i.to_string()).unwrap_or_default(),
+        ]),
+        Grouping::Site => {
+            cells.extend([row.unit.clone().unwrap_or_default(), row.active_members.to_string()])
+        }
+        Grouping::Link => cells.push(row.active_members.to_string()),
+    }
+    cells.extend(row.counts.iter().map(i64::to_string));
+    if t.total.other > 0 {
+        cells.push(row.other.to_string());
+    }
+    cells.extend([row.people_served.to_string(), row.total.to_string()]);
+    cells
+}
+
+fn tally_csv(t: &Tally) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(tally_header(t))?;
+    for row in t.rows.iter().chain(std::iter::once(&t.total)) {
+        w.write_record(tally_cells(t, row))?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Rows keyed for scripts: per-kind counts under the kinds' config keys (policy, service, warmth).
+fn tally_json(t: &Tally, tz: chrono_tz::Tz) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let row_json = |row: &TallyRow, is_total: bool| {
+        let mut m = Map::new();
+        match (t.by, is_total) {
+            (_, true) => {
+                m.insert("members".into(), json!(row.members.unwrap_or(0)));
+            }
+            (Grouping::Unit, _) => {
+                m.insert("unit".into(), json!(row.label));
+                m.insert("members".into(), json!(row.members.unwrap_or(0)));
+            }
+            (Grouping::Member, _) => {
+                m.insert("telegram_id".into(), json!(row.telegram_id));
+                m.insert("name".into(), json!(row.label));
+                m.insert("unit".into(), json!(row.unit));
+            }
+            (Grouping::Site, _) => {
+                m.insert("site".into(), json!(row.label));
+                m.insert("unit".into(), json!(row.unit));
+                m.insert("link".into(), json!(row.link.map(|l| l.as_str())));
+            }
+            (Grouping::Link, _) => {
+                m.insert("link".into(), json!(row.link.map(|l| l.as_str())));
+                m.insert("label".into(), json!(row.label));
+            }
+        }
+        m.insert("active_members".into(), json!(row.active_members));
+        for ((key, _), n) in t.kinds.iter().zip(&row.counts) {
+            m.insert(key.clone(), json!(n));
+        }
+        if t.total.other > 0 {
+            m.insert("other".into(), json!(row.other));
+        }
+        m.insert("people_served".into(), json!(row.people_served));
+        m.insert("total".into(), json!(row.total));
+        Value::Object(m)
+    };
+    let (from, to) = t.period.utc_range(tz);
+    json!({
+        "period": match t.period { Period::Week(w) => w.to_string(), p => p.slug() },
+        "from": from.with_timezone(&tz).to_rfc3339(),
+        "to": to.with_timezone(&tz).to_rfc3339(),
+        "unit": t.scope.unit_name,
+        "by": match t.by {
+            Grouping::Unit => "unit",
+            Grouping::Member => "member",
+            Grouping::Site => "site",
+            Grouping::Link => "link",
+        },
+        "rows": t.rows.iter().map(|r| row_json(r, false)).collect::<Vec<_>>(),
+        "total": row_json(&t.total, true),
+    })
+}
+
+async fn export_command(
+    config: Config,
+    (from, to, week): (Option<String>, Option<String>, Option<String>),
+    unit: Option<String>,
+    format: ExportArg,
+    out: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    let core = open(config).await?;
+    let period = match (from, to) {
+        (Some(from), Some(to)) => {
+            let date = |s: &str| {
+                crate::week::parse_date(s).ok_or_else(|| {
+                    Error::from(UserError::Week(crate::week::WeekError::NoSuchDate(s.to_owned())))
+                })
+            };
+            let (from, to) = (date(&from)?, date(&to)?);
+            if to < from {
+                eprintln!("--to ({to}) 早于 --from ({from})。");
+                return Ok(ExitCode::FAILURE);
+            }
+            Period::Days { from, to }
+        }
+        _ => week_of(&core, week.as_deref())?,
+    };
+    let scope = tally::scope_for(&core, &Actor::Cli, unit.as_deref()).await?;
+    let format = match format {
+        ExportArg::Xlsx => tally::args::ExportFormat::Xlsx,
+        ExportArg::Csv => tally::args::ExportFormat::Csv,
+    };
+    let file = tally::export::export(&core, &scope, period, format).await?;
+    // Written beside the target and renamed, so a reader never sees half a file.
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, &file.bytes).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &out).with_context(|| format!("writing {}", out.display()))?;
+    println!("{}：{} 条记录已写入 {}", texts::period_label(period), file.records, out.display());
+    Ok(ExitCode::SUCCESS)
 }

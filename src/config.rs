@@ -14,8 +14,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{fold, strip_prefix_folded};
-use crate::notices::QuietHours;
 use crate::notices::calendar::HolidayCalendar;
+use crate::notices::schedule::parse_schedule;
+use crate::notices::{QuietHours, Schedule};
 
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
@@ -33,6 +34,8 @@ pub enum ConfigError {
     OutOfRange { key: &'static str, what: &'static str },
     #[error("quiet_hours: {0}")]
     BadQuietHours(String),
+    #[error("{key}: {reason}")]
+    BadSchedule { key: &'static str, reason: String },
     #[error(transparent)]
     Holidays(#[from] crate::notices::calendar::CalendarError),
 }
@@ -58,7 +61,44 @@ pub struct RawConfig {
     pub delivery_attempts: u32,
     pub delivery_retry_ms: u64,
     pub scheduler_tick_ms: u64,
+    pub report_cron: String,
+    pub reminder_cron: String,
+    pub reminder_units: UnitList,
+    pub report_font: String,
     pub kinds: Vec<KindDef>,
+}
+
+/// A list of unit names: a TOML list, or one string with commas (handy in the environment:
+/// `SANSONG_REMINDER_UNITS=人社局,科工局`). `*` means every unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(untagged)]
+pub enum UnitList {
+    #[default]
+    None,
+    List(Vec<String>),
+    Text(String),
+}
+
+impl UnitList {
+    pub fn names(&self) -> Vec<String> {
+        let raw: Vec<&str> = match self {
+            UnitList::None => vec![],
+            UnitList::List(l) => l.iter().map(String::as_str).collect(),
+            UnitList::Text(t) => t.split([',', '，', '、']).collect(),
+        };
+        raw.into_iter().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+    }
+}
+
+/// Which font draws the weekly report's chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FontChoice {
+    /// Look for a CJK font where Debian's fonts-wqy-microhei or fonts-noto-cjk put one.
+    Auto,
+    /// This file.
+    File(PathBuf),
+    /// No chart: text-only reports.
+    Off,
 }
 
 impl Default for RawConfig {
@@ -81,6 +121,10 @@ impl Default for RawConfig {
             delivery_attempts: 5,
             delivery_retry_ms: 2000,
             scheduler_tick_ms: 1000,
+            report_cron: "0 9 * * 1".into(),
+            reminder_cron: "0 16 * * 5".into(),
+            reminder_units: UnitList::List(vec![]),
+            report_font: String::new(),
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -220,6 +264,13 @@ pub struct Config {
     pub delivery_attempts: u32,
     pub delivery_retry: Duration,
     pub scheduler_tick: Duration,
+    /// When every organiser and admin gets last week's tally.
+    pub report_schedule: Schedule,
+    /// When members of `reminder_units` without a check-in this week get a gentle reminder.
+    pub reminder_schedule: Schedule,
+    /// Units where the check-in reminder is on (none by default; `*` for all).
+    pub reminder_units: Vec<String>,
+    pub report_font: FontChoice,
     pub kinds: Kinds,
 }
 
@@ -293,7 +344,25 @@ impl Config {
             }
         }
         let hours = |h: u32| chrono::Duration::hours(i64::from(h));
+        let recurring = |key: &'static str, text: &str| -> Result<Schedule, ConfigError> {
+            let bad = |reason: String| ConfigError::BadSchedule { key, reason };
+            let schedule =
+                parse_schedule(text, timezone, chrono::Utc::now()).map_err(|e| bad(e.to_string()))?;
+            if !schedule.is_recurring() {
+                return Err(bad(format!("{text:?} is not a recurring schedule (e.g. \"0 9 * * 1\")")));
+            }
+            Ok(schedule)
+        };
+        let report_font = match raw.report_font.trim() {
+            "" | "auto" => FontChoice::Auto,
+            "off" | "none" => FontChoice::Off,
+            path => FontChoice::File(PathBuf::from(path)),
+        };
         Ok(Config {
+            report_schedule: recurring("report_cron", &raw.report_cron)?,
+            reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,
+            reminder_units: raw.reminder_units.names(),
+            report_font,
             database_url: raw.database_url,
             timezone,
             bot_username: raw
@@ -387,6 +456,20 @@ mod tests {
         let err = Kinds::new(vec![KindDef::new("a", "送学习", &["学习"]), KindDef::new("b", "学习", &[])])
             .unwrap_err();
         assert!(err.to_string().contains("学习"), "{err}");
+    }
+
+    #[test]
+    fn report_and_reminder_times_take_cron_or_shortcuts_and_refuse_one_offs() {
+        let fig = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Toml::string("report_cron = \"每周一 08:30\"\nreminder_units = \"人社局, 科工局\""));
+        let cfg = Config::from_figment(fig).unwrap();
+        assert!(cfg.report_schedule.is_recurring());
+        assert_eq!(cfg.reminder_units, vec!["人社局".to_owned(), "科工局".to_owned()]);
+        for toml in ["report_cron = \"soon\"", "reminder_cron = \"now\"", "report_cron = \"0 9 * *\""] {
+            let fig = Figment::from(Serialized::defaults(RawConfig::default())).merge(Toml::string(toml));
+            let err = Config::from_figment(fig).unwrap_err().to_string();
+            assert!(err.contains(toml.split(' ').next().unwrap()), "{toml}: {err}");
+        }
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub enum UserError {
     NoSuchNotice(i64),
     #[error("notice {0} is cancelled or finished")]
     NoticeClosed(i64),
+    #[error("a range of more than {days} days")]
+    RangeTooLong { days: i64 },
     #[error("bad argument {given:?} for {usage:?}")]
     BadArgument { given: String, usage: Usage },
 }
@@ -76,6 +78,10 @@ pub enum Usage {
     InviteUses,
     InviteExpiry,
     Receipts,
+    Tally,
+    Missing,
+    Export,
+    Remind,
 }
 
 impl UserError {

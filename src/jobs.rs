@@ -54,6 +54,7 @@ pub fn jobs() -> Vec<Job> {
                 Box::pin(sender::run(ctx.core, ctx.messenger, settings, ctx.outbox_wake, ctx.shutdown))
             },
         },
+        Job { name: "reports", run: |ctx| Box::pin(reports(ctx.core, ctx.scheduler_wake, ctx.shutdown)) },
         Job { name: "janitor", run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)) },
     ]
 }
@@ -89,6 +90,22 @@ async fn supervise(job: Job, ctx: JobContext) {
         }
     }
     tracing::debug!(job = job.name, "job stopped");
+}
+
+/// The weekly report and the check-in reminder: looks every scheduler tick whether one is
+/// due, and pokes the notice scheduler when it queued messages.
+async fn reports(core: Core, scheduler_wake: Arc<Notify>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    loop {
+        match crate::tally::report::tick(&core).await {
+            Ok(0) => {}
+            Ok(_) => scheduler_wake.notify_one(),
+            Err(e) => tracing::warn!(error = %e, "report tick failed; trying again next tick"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(core.config.scheduler_tick) => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+    }
 }
 
 /// Hourly: forgets handled inbox rows past retention and dialogues abandoned past their TTL.

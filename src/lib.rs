@@ -24,6 +24,7 @@ pub mod normalize;
 pub mod notices;
 pub mod org;
 pub mod store;
+pub mod tally;
 pub mod texts;
 pub mod week;
 

@@ -16,7 +16,8 @@ use crate::domain::{LinkKind, Role};
 use crate::error::{Usage, UserError};
 use crate::notices::ScheduleError;
 use crate::org::{OrgProblem, OrgProblemKind};
-use crate::store::{Checkin, Invite, Member, MemberListing, OrgLoadReport, Site};
+use crate::store::{Checkin, Grouping, Invite, Member, MemberListing, MemberRef, OrgLoadReport, Site};
+use crate::tally::{Period, Scope, Tally, TallyRow};
 use crate::week::{Week, WeekError};
 
 pub fn role_label(role: Role) -> &'static str {
@@ -116,6 +117,10 @@ fn command_summary(name: &str, kinds: &Kinds) -> String {
         "notice" => "发布通知（立即、定时或定期）".into(),
         "notices" => "查看和管理已发布的通知".into(),
         "receipts" => "查看通知的送达和确认情况".into(),
+        "remind" => "开启或关闭每周打卡提醒".into(),
+        "tally" => "本周统计（/tally last 上周；by:member 按成员）".into(),
+        "missing" => "本周尚无登记的成员（/missing sites 看站点）".into(),
+        "export" => "导出登记记录（Excel；/export csv 导出 CSV）".into(),
         other => other.into(),
     }
 }
@@ -516,6 +521,9 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::Week(WeekError::Unrecognised(w)) => format!(
             "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
         ),
+        UserError::RangeTooLong { days } => format!(
+            "在对话中一次最多导出 {days} 天的记录，请缩短日期范围，或由管理员用命令行 sansong export 导出。"
+        ),
         UserError::BadArgument { given, usage } => {
             let form = match usage {
                 Usage::Undo => "/undo（撤销最近一次）或 /undo 12（撤销编号 #12）",
@@ -523,6 +531,12 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
                 Usage::InviteUses => "邀请可用次数为 1 到 10000 次，如 /invite 10次",
                 Usage::InviteExpiry => "有效期最长 366 天，如 /invite 7d、/invite 12h",
                 Usage::Receipts => "/receipts 通知编号，如 /receipts 3（编号见 /notices）",
+                Usage::Tally => {
+                    "/tally [周，如 last、2026-W47、2026-11-18] [unit:单位] [by:member|site|link]"
+                }
+                Usage::Missing => "/missing [周]；/missing sites [周] [送政策|送服务|送温暖]",
+                Usage::Export => "/export [csv] [周，或 2026-11-01..2026-11-30] [unit:单位]",
+                Usage::Remind => "/remind on（开启提醒）或 /remind off（关闭提醒）",
             };
             format!("抱歉，「{given}」看不懂。请这样写：\n{form}")
         }
@@ -934,3 +948,219 @@ pub fn cli_invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
     }
     s
 }
+
+// ---------------------------------------------------------------- message length
+
+/// Telegram's limit is 4,096 characters per message; leave room for its own counting quirks.
+pub const MESSAGE_LIMIT: usize = 4000;
+
+/// Splits `text` into pieces of at most `limit` UTF-16 code units (Telegram's unit), at line
+/// breaks where possible, never inside a character.
+pub fn split_message(text: &str, limit: usize) -> Vec<String> {
+    let units = |s: &str| s.encode_utf16().count();
+    if units(text) <= limit {
+        return vec![text.to_owned()];
+    }
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut current_units = 0;
+    for line in text.split_inclusive('\n') {
+        let line_units = units(line);
+        if current_units + line_units > limit && !current.is_empty() {
+            parts.push(std::mem::take(&mut current).trim_end().to_owned());
+            current_units = 0;
+        }
+        if line_units > limit {
+            for c in line.chars() {
+                let n = c.len_utf16();
+                if current_units + n > limit {
+                    parts.push(std::mem::take(&mut current));
+                    current_units = 0;
+                }
+                current.push(c);
+                current_units += n;
+            }
+        } else {
+            current.push_str(line);
+            current_units += line_units;
+        }
+    }
+    if !current.trim().is_empty() {
+        parts.push(current.trim_end().to_owned());
+    }
+    parts.retain(|p| !p.trim().is_empty());
+    parts
+}
+
+// ---------------------------------------------------------------- tallies
+
+/// The row of check-ins that named no site.
+pub const NO_SITE: &str = "未指定站点";
+pub const TOTAL: &str = "合计";
+
+/// `2026年第47周（11月16日—11月22日）` or `2026-11-01 至 2026-11-30`.
+pub fn period_label(p: Period) -> String {
+    match p {
+        Period::Week(w) => week_title(w),
+        Period::Days { from, to } => format!("{from} 至 {to}"),
+    }
+}
+
+fn scope_label(s: &Scope) -> String {
+    s.unit_name.clone().unwrap_or_else(|| "全部单位".into())
+}
+
+fn grouping_label(g: Grouping) -> &'static str {
+    match g {
+        Grouping::Unit => "按单位",
+        Grouping::Member => "按成员",
+        Grouping::Site => "按联点站点",
+        Grouping::Link => "按四联类型",
+    }
+}
+
+/// `送政策 5 · 送服务 3 · 送温暖 2`.
+fn kind_counts(t: &Tally, row: &TallyRow) -> String {
+    let mut parts: Vec<String> =
+        t.kinds.iter().zip(&row.counts).map(|((_, label), n)| format!("{label} {n}")).collect();
+    if row.other > 0 {
+        parts.push(format!("其他 {}", row.other));
+    }
+    parts.join(" · ")
+}
+
+fn tally_line(t: &Tally, row: &TallyRow) -> String {
+    let head = match (t.by, &row.unit) {
+        (Grouping::Member | Grouping::Site, Some(unit)) => format!("{}（{unit}）", row.label),
+        _ => row.label.clone(),
+    };
+    let people = match row.members {
+        Some(members) => format!("成员 {members} 人，已登记 {} 人｜", row.active_members),
+        None if t.by == Grouping::Member => String::new(),
+        None => format!("参与 {} 人｜", row.active_members),
+    };
+    format!("{head}：{people}{}｜服务 {} 人次｜合计 {}", kind_counts(t, row), row.people_served, row.total)
+}
+
+/// The tally as text, one line per row, a total line last. Long tallies are split by the
+/// sender (at line breaks, under Telegram's limit), never cut off.
+pub fn tally(t: &Tally) -> String {
+    let mut out = format!(
+        "📊 三送工作统计 · {}\n{}，{}\n\n",
+        scope_label(&t.scope),
+        period_label(t.period),
+        grouping_label(t.by)
+    );
+    for row in &t.rows {
+        let _ = writeln!(out, "{}", tally_line(t, row));
+    }
+    let _ = write!(out, "\n{}", tally_line(t, &t.total));
+    if t.total.total == 0 {
+        out.push_str("\n\n这段时间还没有登记。");
+    }
+    out
+}
+
+pub fn missing_members(period: Period, scope: &Scope, groups: &[(String, Vec<MemberRef>)]) -> String {
+    let count: usize = groups.iter().map(|(_, m)| m.len()).sum();
+    if count == 0 {
+        return format!("{} · {}：每位成员都已有登记。", period_label(period), scope_label(scope));
+    }
+    let mut out = format!(
+        "{} · {}：以下 {count} 位成员尚无登记（仅供了解情况，不作考核排名）。\n",
+        period_label(period),
+        scope_label(scope)
+    );
+    for (unit, members) in groups {
+        let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+        let _ = write!(out, "\n{unit}（{} 人）：{}", members.len(), names.join("、"));
+    }
+    out
+}
+
+pub fn missing_sites(
+    period: Period,
+    scope: &Scope,
+    kind: Option<&str>,
+    groups: &[(String, Vec<Site>)],
+) -> String {
+    let what = kind.map_or_else(|| "登记".to_owned(), |k| format!("「{k}」登记"));
+    let count: usize = groups.iter().map(|(_, s)| s.len()).sum();
+    if count == 0 {
+        return format!("{} · {}：每个联点站点都已有{what}。", period_label(period), scope_label(scope));
+    }
+    let mut out =
+        format!("{} · {}：以下 {count} 个联点站点尚无{what}。\n", period_label(period), scope_label(scope));
+    for (unit, sites) in groups {
+        let names: Vec<String> =
+            sites.iter().map(|s| format!("{}（{}）", s.name, link_label(s.link))).collect();
+        let _ = write!(out, "\n{unit}：{}", names.join("、"));
+    }
+    out
+}
+
+pub fn export_caption(period: Period, scope: &Scope, records: usize) -> String {
+    format!("{} · {}：共 {records} 条登记记录。", period_label(period), scope_label(scope))
+}
+
+pub fn remind_status(on: bool) -> String {
+    if on {
+        "每周打卡提醒：已开启（仅在所在单位启用提醒时发送）。\n发送 /remind off 可关闭。".into()
+    } else {
+        "每周打卡提醒：已关闭。发送 /remind on 可重新开启。".into()
+    }
+}
+
+pub fn remind_changed(on: bool) -> String {
+    if on {
+        "好的，已开启每周打卡提醒。".into()
+    } else {
+        "好的，已关闭每周打卡提醒，今后不会再收到。需要时发送 /remind on 重新开启。".into()
+    }
+}
+
+/// The gentle weekly reminder: a reminder, not an obligation.
+pub fn checkin_reminder(week: Week) -> String {
+    format!(
+        "温馨提醒：{}您还没有登记三送活动。如果本周开展了走访、宣讲或服务，可以发送 /checkin 补充登记；没有开展也没关系，不必为登记而登记。\n\n这只是提醒，不作考核。不想再收到，请发送 /remind off。",
+        week_title(week)
+    )
+}
+
+/// `+3` / `-2` / `持平`.
+fn change(now: i64, before: i64) -> String {
+    match now - before {
+        0 => "持平".into(),
+        d if d > 0 => format!("+{d}"),
+        d => format!("{d}"),
+    }
+}
+
+/// The head of the weekly report (the chart's caption: under 1,024 characters).
+pub fn report_summary(t: &Tally, previous: &Tally) -> String {
+    let mut out = format!("📈 每周三送工作报告 · {}\n{}\n\n", scope_label(&t.scope), period_label(t.period));
+    let _ = writeln!(
+        out,
+        "登记 {} 次（较上周 {}），已登记成员 {} / {} 人（较上周 {}），服务群众 {} 人次。",
+        t.total.total,
+        change(t.total.total, previous.total.total),
+        t.total.active_members,
+        t.total.members.unwrap_or(0),
+        change(t.total.active_members, previous.total.active_members),
+        t.total.people_served
+    );
+    let _ = write!(out, "{}", kind_counts(t, &t.total));
+    out
+}
+
+/// The report's detail, after the chart (or after the summary when there is no chart).
+pub fn report_detail(t: &Tally) -> String {
+    let mut out = String::from("各单位情况：\n");
+    for row in &t.rows {
+        let _ = writeln!(out, "{}", tally_line(t, row));
+    }
+    out.push_str("\n详细记录可发送 /export 导出。");
+    out
+}
+
+pub const CHART_TITLE: &str = "各单位三送登记（次）";

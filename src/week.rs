@@ -165,6 +165,13 @@ fn bare_week_form(s: &str) -> Option<u32> {
     (!s.is_empty() && s.len() <= 2 && all_digits(s)).then(|| s.parse().ok())?
 }
 
+/// A date as people write it: `2026-11-20`, `2026/11/20`, `2026.11.20`, `2026年11月20日`.
+pub fn parse_date(input: &str) -> Option<NaiveDate> {
+    let folded = fold(input.trim());
+    let (y, m, d) = date_form(folded.trim())?;
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
 /// `2026-11-20`, `2026/11/20`, `2026.11.20`, `2026年11月20日`.
 fn date_form(s: &str) -> Option<(i32, u32, u32)> {
     let s = s.strip_suffix('日').unwrap_or(s);

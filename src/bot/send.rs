@@ -13,9 +13,7 @@ use teloxide::{ApiError, RequestError};
 
 use crate::chat::{Keyboard, Reply};
 use crate::notices::MediaKind;
-
-/// Telegram's limit is 4,096 characters per message; leave room for its own counting quirks.
-pub const MESSAGE_LIMIT: usize = 4000;
+pub use crate::texts::{MESSAGE_LIMIT, split_message};
 
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -45,6 +43,9 @@ impl Sender {
                 }
                 Reply::Media { kind, file_id, caption, keyboard } => {
                     self.send_media(chat_id, *kind, file_id, caption, keyboard.as_ref()).await
+                }
+                Reply::Upload { kind, name, bytes, caption } => {
+                    self.upload(chat_id, *kind, name, bytes, caption).await
                 }
             };
             match result {
@@ -176,6 +177,31 @@ impl Sender {
         Ok(())
     }
 
+    /// Uploads a file made by the bot (an export) with a caption.
+    async fn upload(
+        &self,
+        chat_id: i64,
+        kind: MediaKind,
+        name: &str,
+        bytes: &[u8],
+        caption: &str,
+    ) -> Result<(), RequestError> {
+        let caption: String = caption.chars().take(1000).collect();
+        with_retry(|| {
+            let file = InputFile::memory(bytes.to_vec()).file_name(name.to_owned());
+            let chat = ChatId(chat_id);
+            let caption = caption.clone();
+            async move {
+                match kind {
+                    MediaKind::Photo => self.bot.send_photo(chat, file).caption(caption).await,
+                    MediaKind::Document => self.bot.send_document(chat, file).caption(caption).await,
+                }
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Sets the command menu of one chat, or the default menu (`None`).
     pub async fn set_menu(
         &self,
@@ -254,44 +280,6 @@ pub fn is_transient(e: &RequestError) -> bool {
         }
         _ => false,
     }
-}
-
-/// Splits `text` into pieces of at most `limit` UTF-16 code units (Telegram's unit), at line
-/// breaks where possible, never inside a character.
-pub fn split_message(text: &str, limit: usize) -> Vec<String> {
-    let units = |s: &str| s.encode_utf16().count();
-    if units(text) <= limit {
-        return vec![text.to_owned()];
-    }
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut current_units = 0;
-    for line in text.split_inclusive('\n') {
-        let line_units = units(line);
-        if current_units + line_units > limit && !current.is_empty() {
-            parts.push(std::mem::take(&mut current).trim_end().to_owned());
-            current_units = 0;
-        }
-        if line_units > limit {
-            for c in line.chars() {
-                let n = c.len_utf16();
-                if current_units + n > limit {
-                    parts.push(std::mem::take(&mut current));
-                    current_units = 0;
-                }
-                current.push(c);
-                current_units += n;
-            }
-        } else {
-            current.push_str(line);
-            current_units += line_units;
-        }
-    }
-    if !current.trim().is_empty() {
-        parts.push(current.trim_end().to_owned());
-    }
-    parts.retain(|p| !p.trim().is_empty());
-    parts
 }
 
 #[cfg(test)]

@@ -17,6 +17,10 @@ pub enum Command {
     Notice,
     Notices,
     Receipts(String),
+    Tally(String),
+    Missing(String),
+    Export(String),
+    Remind(String),
     Unknown(String),
 }
 
@@ -34,6 +38,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "checkin", role: Role::Member },
     CommandInfo { name: "week", role: Role::Member },
     CommandInfo { name: "undo", role: Role::Member },
+    CommandInfo { name: "remind", role: Role::Member },
     CommandInfo { name: "cancel", role: Role::Member },
     CommandInfo { name: "help", role: Role::Member },
     CommandInfo { name: "invite", role: Role::Organiser },
@@ -41,6 +46,9 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "notice", role: Role::Organiser },
     CommandInfo { name: "notices", role: Role::Organiser },
     CommandInfo { name: "receipts", role: Role::Organiser },
+    CommandInfo { name: "tally", role: Role::Organiser },
+    CommandInfo { name: "missing", role: Role::Organiser },
+    CommandInfo { name: "export", role: Role::Organiser },
 ];
 
 /// The commands someone with `role` may use.
@@ -87,6 +95,10 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "notice" => Command::Notice,
         "notices" => Command::Notices,
         "receipts" => Command::Receipts(args),
+        "tally" => Command::Tally(args),
+        "missing" => Command::Missing(args),
+        "export" => Command::Export(args),
+        "remind" => Command::Remind(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Some(ParsedCommand { command, for_another_bot })

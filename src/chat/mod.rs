@@ -9,6 +9,7 @@ pub mod command;
 pub mod composer;
 pub mod dialogue;
 pub mod notices;
+pub mod tallies;
 pub mod wizard;
 
 use chrono::{DateTime, Utc};
@@ -106,6 +107,13 @@ pub enum Reply {
         file_id: String,
         caption: String,
         keyboard: Option<Keyboard>,
+    },
+    /// A file made here (an export), uploaded with a caption.
+    Upload {
+        kind: crate::notices::MediaKind,
+        name: String,
+        bytes: Vec<u8>,
+        caption: String,
     },
     /// Set this chat's command menu (an organiser or admin sees more than the default).
     Menu {
@@ -419,6 +427,10 @@ async fn on_command(
             notices::list(core, member).await
         }
         Command::Receipts(args) => notices::receipts(core, member, &args).await,
+        Command::Tally(args) => tallies::tally(core, member, &args).await,
+        Command::Missing(args) => tallies::missing(core, member, &args).await,
+        Command::Export(args) => tallies::export(core, member, &args).await,
+        Command::Remind(args) => tallies::remind(core, member, &args).await,
         Command::Unknown(name) => Ok(vec![Reply::send(texts::unknown_command(&name))]),
     }
 }

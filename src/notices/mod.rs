@@ -42,11 +42,18 @@ pub struct Audience {
     pub roles: Vec<Role>,
     #[serde(default)]
     pub links: Vec<LinkKind>,
+    /// Named members only (the bot's own check-in reminders); never offered to organisers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<i64>,
 }
 
 impl Audience {
     pub fn is_empty(&self) -> bool {
-        !self.all && self.units.is_empty() && self.roles.is_empty() && self.links.is_empty()
+        !self.all
+            && self.units.is_empty()
+            && self.roles.is_empty()
+            && self.links.is_empty()
+            && self.members.is_empty()
     }
 }
 
@@ -204,7 +211,11 @@ pub async fn target_of(core: &Core, audience: &Audience) -> Result<Target> {
         }
         Some(ids.into_iter().collect())
     };
-    Ok(Target { unit_ids, roles: audience.roles.iter().map(|r| r.as_str().to_owned()).collect() })
+    Ok(Target {
+        unit_ids,
+        roles: audience.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        member_ids: (!audience.members.is_empty()).then(|| audience.members.clone()),
+    })
 }
 
 /// Whether `actor` may address `audience`: admins and the CLI anyone, organisers their own unit.

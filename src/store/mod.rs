@@ -3,7 +3,8 @@
 //! The database is created and migrated on open (migrations are embedded in the binary), runs in
 //! WAL mode with foreign keys on, and waits for a busy writer instead of failing. Instants are
 //! stored as unix seconds (UTC). One file per table group: [`org`], [`members`], [`invites`],
-//! [`checkins`], [`inbox`], [`dialogues`], [`meta`].
+//! [`checkins`], [`inbox`], [`dialogues`], [`meta`], [`notices`],
+//! [`tally`].
 
 mod checkins;
 mod dialogues;
@@ -13,6 +14,7 @@ mod members;
 pub mod meta;
 mod notices;
 mod org;
+mod tally;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,6 +30,7 @@ pub use invites::{Invite, NewInvite, Redeemed};
 pub use members::{Member, MemberListing};
 pub use notices::{AckOutcome, NewNotice, NoticeRow, OutboxItem, RunReport, Target};
 pub use org::{OrgLoadReport, Site, SitePlan, Unit};
+pub use tally::{ExportRow, Grouping, MemberRef, TallyCounts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 

@@ -52,6 +52,8 @@ pub struct NewNotice {
 pub struct Target {
     pub unit_ids: Option<Vec<i64>>,
     pub roles: Vec<String>,
+    /// Only these members (for reminders addressed to people by name), if set.
+    pub member_ids: Option<Vec<i64>>,
 }
 
 /// One delivery ready to go, with what to send.
@@ -130,48 +132,61 @@ fn notice_from_row(r: &SqliteRow) -> sqlx::Result<NoticeRow> {
     })
 }
 
+/// Inserts a notice unless its source key was used before; the new id, if it inserted.
+pub(super) async fn insert_notice_on(
+    conn: &mut sqlx::SqliteConnection,
+    n: &NewNotice,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "INSERT INTO notices (created_by, creator_member_id, body, media_kind, media_file_id, media_name, media_bytes,
+                              audience, schedule, next_fire_at, ack_required, policy, urgent, remind_after_secs,
+                              status, created_at, source_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+         ON CONFLICT (source_key) DO NOTHING RETURNING id",
+    )
+    .bind(&n.created_by)
+    .bind(n.creator_member_id)
+    .bind(&n.body)
+    .bind(&n.media_kind)
+    .bind(&n.media_file_id)
+    .bind(&n.media_name)
+    .bind(&n.media_bytes)
+    .bind(&n.audience)
+    .bind(&n.schedule)
+    .bind(n.next_fire_at.map(ts))
+    .bind(i64::from(n.ack_required))
+    .bind(i64::from(n.policy))
+    .bind(i64::from(n.urgent))
+    .bind(n.remind_after_secs)
+    .bind(ts(now))
+    .bind(&n.source_key)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-/// The member filter of a run, as SQL over `members m` with two JSON parameters.
+/// The member filter of a run, as SQL over `members m` with three JSON parameters.
 const TARGET_FILTER: &str = "m.status = 'active'
     AND (?1 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?1)))
-    AND (json_array_length(?2) = 0 OR m.role IN (SELECT value FROM json_each(?2)))";
+    AND (json_array_length(?2) = 0 OR m.role IN (SELECT value FROM json_each(?2)))
+    AND (?3 IS NULL OR m.id IN (SELECT value FROM json_each(?3)))";
 
-fn target_params(target: &Target) -> (Option<String>, String) {
+fn target_params(target: &Target) -> (Option<String>, String, Option<String>) {
     let units = target.unit_ids.as_ref().map(|u| serde_json::Value::from(u.clone()).to_string());
     let roles = serde_json::Value::from(target.roles.clone()).to_string();
-    (units, roles)
+    let members = target.member_ids.as_ref().map(|m| serde_json::Value::from(m.clone()).to_string());
+    (units, roles, members)
 }
 
 impl Store {
     pub async fn insert_notice(&self, n: &NewNotice, now: DateTime<Utc>) -> sqlx::Result<NoticeRow> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO notices (created_by, creator_member_id, body, media_kind, media_file_id, media_name, media_bytes,
-                                  audience, schedule, next_fire_at, ack_required, policy, urgent, remind_after_secs,
-                                  status, created_at, source_key)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
-             ON CONFLICT (source_key) DO NOTHING RETURNING id",
-        )
-        .bind(&n.created_by)
-        .bind(n.creator_member_id)
-        .bind(&n.body)
-        .bind(&n.media_kind)
-        .bind(&n.media_file_id)
-        .bind(&n.media_name)
-        .bind(&n.media_bytes)
-        .bind(&n.audience)
-        .bind(&n.schedule)
-        .bind(n.next_fire_at.map(ts))
-        .bind(i64::from(n.ack_required))
-        .bind(i64::from(n.policy))
-        .bind(i64::from(n.urgent))
-        .bind(n.remind_after_secs)
-        .bind(ts(now))
-        .bind(&n.source_key)
-        .fetch_optional(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
+        let id = insert_notice_on(&mut conn, n, now).await?;
+        drop(conn);
         let row = match id {
             Some(id) => {
                 sqlx::query(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE id = ?"))
@@ -207,7 +222,9 @@ impl Store {
         limit: i64,
     ) -> sqlx::Result<Vec<NoticeRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {NOTICE_COLUMNS} FROM notices WHERE (?1 IS NULL OR creator_member_id = ?1) ORDER BY id DESC LIMIT ?2"
+            "SELECT {NOTICE_COLUMNS} FROM notices
+             WHERE (?1 IS NULL OR creator_member_id = ?1) AND created_by NOT LIKE 'system:%'
+             ORDER BY id DESC LIMIT ?2"
         ))
         .bind(creator_member_id)
         .bind(limit)
@@ -244,10 +261,11 @@ impl Store {
 
     /// How many members a target reaches now.
     pub async fn target_count(&self, target: &Target) -> sqlx::Result<i64> {
-        let (units, roles) = target_params(target);
+        let (units, roles, members) = target_params(target);
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM members m WHERE {TARGET_FILTER}"))
             .bind(units)
             .bind(roles)
+            .bind(members)
             .fetch_one(&self.pool)
             .await
     }
@@ -279,15 +297,16 @@ impl Store {
         .await?;
         let mut fired = None;
         if let Some(run_id) = run {
-            let (units, roles) = target_params(target);
+            let (units, roles, members) = target_params(target);
             let targeted = sqlx::query(&format!(
                 "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms)
-                 SELECT ?3, m.id, m.telegram_id, 'notice',
-                        CASE WHEN m.unreachable_at IS NULL THEN 'pending' ELSE 'blocked' END, ?4, ?4
+                 SELECT ?4, m.id, m.telegram_id, 'notice',
+                        CASE WHEN m.unreachable_at IS NULL THEN 'pending' ELSE 'blocked' END, ?5, ?5
                  FROM members m WHERE {TARGET_FILTER} ORDER BY m.id"
             ))
             .bind(units)
             .bind(roles)
+            .bind(members)
             .bind(run_id)
             .bind(ms(not_before))
             .execute(&mut *tx)

@@ -11,5 +11,6 @@ mod notices;
 mod registration;
 mod robustness;
 mod roles;
+mod tallies;
 mod transcript;
 mod weeks;

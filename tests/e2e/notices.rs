@@ -137,6 +137,8 @@ async fn an_acknowledgement_is_recorded_once_and_the_button_then_shows_it() {
     .await
     .unwrap();
     let got = received(&app, &users[0], "请确认收到").await;
+    // The other member has it too (and has not acknowledged), whatever the order of sends.
+    received(&app, &users[1], "请确认收到").await;
     let data = got.button("收到").unwrap().to_owned();
 
     let answers = app.fake.calls("answerCallbackQuery").len();

@@ -251,6 +251,9 @@ impl Binary {
             .env("SANSONG_POLL_TIMEOUT_SECS", "2")
             .env("SANSONG_SCHEDULER_TICK_MS", "100")
             .env("SANSONG_DELIVERY_RETRY_MS", "50")
+            // The binary runs on the real clock: without this, a test run late in the evening
+            // (Beijing) would see its broadcasts held for the night.
+            .env("SANSONG_QUIET_HOURS", "off")
             .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -108,6 +108,8 @@ struct Inner {
     chat_pace_violations: usize,
     last_send_to: HashMap<i64, Instant>,
     uploads: usize,
+    /// Uploaded files by the file_id the fake gave them: (file name, bytes).
+    files: HashMap<String, (String, Vec<u8>)>,
 }
 
 struct Shared {
@@ -357,6 +359,11 @@ impl FakeApi {
 
     // ------------------------------------------------------------ observations
 
+    /// An uploaded file's name and bytes, by the file_id the fake gave it.
+    pub fn file(&self, file_id: &str) -> Option<(String, Vec<u8>)> {
+        self.shared.lock().files.get(file_id).cloned()
+    }
+
     pub fn calls(&self, method: &str) -> Vec<Call> {
         self.shared.lock().calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect()
     }
@@ -491,22 +498,26 @@ fn chat_id_of(params: &Value) -> Option<i64> {
 }
 
 /// Reads a request's parameters: a JSON body, or a multipart form (uploads), whose file
-/// parts become `{"upload": name, "size": bytes}`.
-async fn read_params(request: Request) -> Value {
+/// parts become `{"upload": name, "size": bytes}`; the last file's bytes come back beside.
+async fn read_params(request: Request) -> (Value, Option<Vec<u8>>) {
     let multipart = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if multipart {
-        let Ok(mut form) = Multipart::from_request(request, &()).await else { return Value::Null };
+        let Ok(mut form) = Multipart::from_request(request, &()).await else { return (Value::Null, None) };
         let mut params = serde_json::Map::new();
+        let mut upload = None;
         while let Ok(Some(field)) = form.next_field().await {
             let name = field.name().unwrap_or("").to_owned();
             let file = field.file_name().map(str::to_owned);
-            let Ok(bytes) = field.bytes().await else { return Value::Null };
+            let Ok(bytes) = field.bytes().await else { return (Value::Null, None) };
             let value = match file {
-                Some(file) => json!({"upload": file, "size": bytes.len()}),
+                Some(file) => {
+                    upload = Some(bytes.to_vec());
+                    json!({"upload": file, "size": bytes.len()})
+                }
                 None => {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
                     serde_json::from_str::<Value>(&text)
@@ -517,12 +528,13 @@ async fn read_params(request: Request) -> Value {
             };
             params.insert(name, value);
         }
-        return Value::Object(params);
+        return (Value::Object(params), upload);
     }
-    match axum::body::to_bytes(request.into_body(), 64 << 20).await {
+    let value = match axum::body::to_bytes(request.into_body(), 64 << 20).await {
         Ok(body) => serde_json::from_slice(&body).unwrap_or(Value::Null),
         Err(_) => Value::Null,
-    }
+    };
+    (value, None)
 }
 
 fn is_send(method: &str) -> bool {
@@ -537,7 +549,7 @@ async fn handle(
     if bot != format!("bot{TOKEN}") {
         return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     }
-    let params = read_params(request).await;
+    let (params, upload_bytes) = read_params(request).await;
     let method_lc = method.to_ascii_lowercase();
     let chat = chat_id_of(&params);
     let (fault, delay, call_index) = {
@@ -640,17 +652,22 @@ async fn handle(
                 "senddocument" => Some(("document", params["document"].clone())),
                 _ => None,
             };
+            // teloxide names an uploaded file `attach://<part>` and sends it as that part.
+            let media =
+                media.map(|(kind, value)| match value.as_str().and_then(|v| v.strip_prefix("attach://")) {
+                    Some(part) => (kind, params.get(part).cloned().unwrap_or(Value::Null)),
+                    None => (kind, value),
+                });
             let (media, uploaded) = match media {
                 None => (None, false),
                 Some((kind, Value::String(file_id))) => (Some((kind.to_owned(), file_id)), false),
                 Some((kind, Value::Object(upload))) => {
-                    let n = {
-                        let mut inner = shared.lock();
-                        inner.uploads += 1;
-                        inner.uploads
-                    };
-                    let _ = upload;
-                    (Some((kind.to_owned(), format!("uploaded-{kind}-{n}"))), true)
+                    let mut inner = shared.lock();
+                    inner.uploads += 1;
+                    let file_id = format!("uploaded-{kind}-{}", inner.uploads);
+                    let name = upload.get("upload").and_then(Value::as_str).unwrap_or("").to_owned();
+                    inner.files.insert(file_id.clone(), (name, upload_bytes.clone().unwrap_or_default()));
+                    (Some((kind.to_owned(), file_id)), true)
                 }
                 Some(_) => {
                     return err(

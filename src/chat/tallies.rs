@@ -1,0 +1,79 @@
+//! `/tally`, `/missing`, `/export` and `/remind`: parse, check the role, call the core, render.
+
+use super::Reply;
+use crate::core::Core;
+use crate::error::{Result, Usage, UserError};
+use crate::members::Actor;
+use crate::normalize::fold;
+use crate::notices::MediaKind;
+use crate::store::Member;
+use crate::tally::{self, args, export::export as make_export, scope_for};
+use crate::texts;
+
+pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
+    let actor = Actor::Member(member.clone());
+    // The role first: a member is told it is not for them, whatever they typed.
+    let a = match args::parse_tally(raw, core.today()) {
+        Ok(a) => a,
+        Err(e) => {
+            scope_for(core, &actor, None).await?;
+            return Err(e.into());
+        }
+    };
+    let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
+    let t = tally::tally(core, &scope, a.period, a.by).await?;
+    Ok(vec![Reply::send(texts::tally(&t))])
+}
+
+pub async fn missing(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
+    let actor = Actor::Member(member.clone());
+    let a = match args::parse_missing(raw, core.today(), core.kinds()) {
+        Ok(a) => a,
+        Err(e) => {
+            scope_for(core, &actor, None).await?;
+            return Err(e.into());
+        }
+    };
+    let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
+    let text = if a.sites {
+        let groups = tally::missing_sites(core, &scope, a.period, a.kind.as_deref()).await?;
+        let kind = a.kind.as_deref().and_then(|k| core.kinds().get(k)).map(|k| k.label.as_str());
+        texts::missing_sites(a.period, &scope, kind, &groups)
+    } else {
+        let groups = tally::missing_members(core, &scope, a.period).await?;
+        texts::missing_members(a.period, &scope, &groups)
+    };
+    Ok(vec![Reply::send(text)])
+}
+
+pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
+    let actor = Actor::Member(member.clone());
+    let a = match args::parse_export(raw, core.today()) {
+        Ok(a) => a,
+        Err(e) => {
+            scope_for(core, &actor, None).await?;
+            return Err(e.into());
+        }
+    };
+    let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
+    let file = make_export(core, &scope, a.period, a.format).await?;
+    tracing::info!(member = member.id, file = %file.name, records = file.records, "export sent");
+    Ok(vec![Reply::Upload {
+        kind: MediaKind::Document,
+        caption: texts::export_caption(a.period, &scope, file.records),
+        name: file.name,
+        bytes: file.bytes,
+    }])
+}
+
+/// `/remind` shows the setting; `/remind on|off` changes it. Every member decides for themselves.
+pub async fn remind(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
+    let on = match fold(raw.trim()).as_str() {
+        "" => return Ok(vec![Reply::send(texts::remind_status(member.reminders))]),
+        "on" | "开" | "开启" | "打开" => true,
+        "off" | "关" | "关闭" | "不要" => false,
+        _ => return Err(UserError::bad_argument(raw, Usage::Remind).into()),
+    };
+    core.store.set_reminders(member.id, on).await?;
+    Ok(vec![Reply::send(texts::remind_changed(on))])
+}

@@ -1,0 +1,376 @@
+//! Tallies, missing members and sites, export rows, and the built-in periodic jobs.
+//!
+//! Every count of check-ins in the application comes from [`Store::tally_counts`]: `/tally`,
+//! `sansong tally`, the export's summary sheet and the weekly report all call it, so they
+//! cannot disagree. Counted means not deleted, and sent within `[from, to)`.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::notices::NewNotice;
+use super::{Store, at, ts};
+
+/// How a tally groups check-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Unit,
+    Member,
+    Site,
+    Link,
+}
+
+impl Grouping {
+    /// The SQL expression for the group of a check-in `c`, as text (NULL: no site).
+    fn expr(self) -> &'static str {
+        match self {
+            Grouping::Unit => "CAST(c.unit_id AS TEXT)",
+            Grouping::Member => "CAST(c.member_id AS TEXT)",
+            Grouping::Site => "CAST(c.site_id AS TEXT)",
+            Grouping::Link => "(SELECT s.link FROM sites s WHERE s.id = c.site_id)",
+        }
+    }
+}
+
+/// The raw numbers of a tally, before the core gives them names and rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TallyCounts {
+    /// (group, kind, check-ins, people served)
+    pub by_group_kind: Vec<(Option<String>, String, i64, i64)>,
+    /// (group, distinct members who checked in)
+    pub active_by_group: Vec<(Option<String>, i64)>,
+    /// Distinct members who checked in at all.
+    pub active_total: i64,
+}
+
+/// A member for tally rows and lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRef {
+    pub id: i64,
+    pub telegram_id: i64,
+    pub name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+}
+
+/// One check-in as exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub id: i64,
+    pub member: String,
+    pub telegram_id: i64,
+    pub unit: String,
+    pub site: Option<String>,
+    pub link: Option<String>,
+    pub kind: String,
+    pub sent_at: DateTime<Utc>,
+    pub people_served: Option<i64>,
+    pub description: String,
+    pub photo: bool,
+    pub location: Option<(f64, f64)>,
+}
+
+/// The unit filter as a JSON parameter: `None` means every unit.
+fn units_param(units: Option<&[i64]>) -> Option<String> {
+    units.map(|u| serde_json::Value::from(u.to_vec()).to_string())
+}
+
+impl Store {
+    /// Counts counted check-ins sent in `[from, to)` in the given units (all if `None`).
+    pub async fn tally_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        units: Option<&[i64]>,
+        by: Grouping,
+    ) -> sqlx::Result<TallyCounts> {
+        let units = units_param(units);
+        // The range on sent_at with `deleted_at IS NULL` reads the covering checkins_tally index.
+        let scope = "c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
+                     AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))";
+        let group = by.expr();
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {group} AS g, c.kind, COUNT(*) AS n, COALESCE(SUM(c.people_served), 0) AS people
+             FROM checkins c WHERE {scope} GROUP BY g, c.kind"
+        ))
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(&units)
+        .fetch_all(&mut *conn)
+        .await?;
+        let by_group_kind = rows
+            .iter()
+            .map(|r| Ok((r.try_get("g")?, r.try_get("kind")?, r.try_get("n")?, r.try_get("people")?)))
+            .collect::<sqlx::Result<_>>()?;
+        let active_by_group = if by == Grouping::Member {
+            // Each member's own row: active if it has any check-in at all.
+            Vec::new()
+        } else {
+            let rows = sqlx::query(&format!(
+                "SELECT {group} AS g, COUNT(DISTINCT c.member_id) AS n FROM checkins c WHERE {scope} GROUP BY g"
+            ))
+            .bind(ts(from))
+            .bind(ts(to))
+            .bind(&units)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("n")?))).collect::<sqlx::Result<_>>()?
+        };
+        let active_total =
+            sqlx::query_scalar(&format!("SELECT COUNT(DISTINCT c.member_id) FROM checkins c WHERE {scope}"))
+                .bind(ts(from))
+                .bind(ts(to))
+                .bind(&units)
+                .fetch_one(&mut *conn)
+                .await?;
+        Ok(TallyCounts { by_group_kind, active_by_group, active_total })
+    }
+
+    /// Active members per unit: (unit id, count).
+    pub async fn member_counts(&self) -> sqlx::Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT unit_id, COUNT(*) AS n FROM members WHERE status = 'active' GROUP BY unit_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("unit_id")?, r.try_get("n")?))).collect()
+    }
+
+    /// Members for a by-member tally: the active members of the units (all if `None`), and
+    /// anyone else who has a counted check-in in those units in `[from, to)`.
+    pub async fn tally_members(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        units: Option<&[i64]>,
+    ) -> sqlx::Result<Vec<MemberRef>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.telegram_id, m.name, m.unit_id, u.name AS unit_name
+             FROM members m JOIN units u ON u.id = m.unit_id
+             WHERE (m.status = 'active' AND (?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3))))
+                OR m.id IN (SELECT c.member_id FROM checkins c
+                            WHERE c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
+                              AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3))))
+             ORDER BY u.name, m.name, m.id",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(units_param(units))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(member_ref).collect()
+    }
+
+    /// Active members of the units (all if `None`) with no counted check-in in `[from, to)`,
+    /// by unit then name.
+    pub async fn members_without_checkin(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        units: Option<&[i64]>,
+    ) -> sqlx::Result<Vec<MemberRef>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.telegram_id, m.name, m.unit_id, u.name AS unit_name
+             FROM members m JOIN units u ON u.id = m.unit_id
+             WHERE m.status = 'active' AND (?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3)))
+               AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.id
+                               AND c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL)
+             ORDER BY u.name, m.name, m.id",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(units_param(units))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(member_ref).collect()
+    }
+
+    /// The sites that had a counted check-in (of `kind`, if given) in `[from, to)`.
+    pub async fn visited_sites(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        kind: Option<&str>,
+    ) -> sqlx::Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT c.site_id FROM checkins c
+             WHERE c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL AND c.site_id IS NOT NULL
+               AND (?3 IS NULL OR c.kind = ?3)",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Members with reminders on, in the units, active and reachable, with no counted
+    /// check-in in `[from, to)`: who a check-in reminder goes to.
+    pub async fn reminder_targets(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        units: &[i64],
+    ) -> sqlx::Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT m.id FROM members m
+             WHERE m.status = 'active' AND m.reminders = 1 AND m.unreachable_at IS NULL
+               AND m.unit_id IN (SELECT value FROM json_each(?3))
+               AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.id
+                               AND c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL)
+             ORDER BY m.id",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(units_param(Some(units)))
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Turns a member's check-in reminders on or off.
+    pub async fn set_reminders(&self, member_id: i64, on: bool) -> sqlx::Result<()> {
+        sqlx::query("UPDATE members SET reminders = ? WHERE id = ?")
+            .bind(i64::from(on))
+            .bind(member_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Counted check-ins sent in `[from, to)` in the units (all if `None`), oldest first.
+    pub async fn export_rows(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        units: Option<&[i64]>,
+    ) -> sqlx::Result<Vec<ExportRow>> {
+        let rows = sqlx::query(
+            "SELECT c.id, m.name AS member, m.telegram_id, u.name AS unit, s.name AS site, s.link, c.kind,
+                    c.sent_at, c.people_served, c.description, c.photo_file_id IS NOT NULL AS photo,
+                    c.latitude, c.longitude
+             FROM checkins c JOIN members m ON m.id = c.member_id JOIN units u ON u.id = c.unit_id
+                  LEFT JOIN sites s ON s.id = c.site_id
+             WHERE c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
+               AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))
+             ORDER BY c.sent_at, c.id",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(units_param(units))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let lat: Option<f64> = r.try_get("latitude")?;
+                let lon: Option<f64> = r.try_get("longitude")?;
+                Ok(ExportRow {
+                    id: r.try_get("id")?,
+                    member: r.try_get("member")?,
+                    telegram_id: r.try_get("telegram_id")?,
+                    unit: r.try_get("unit")?,
+                    site: r.try_get("site")?,
+                    link: r.try_get("link")?,
+                    kind: r.try_get("kind")?,
+                    sent_at: at(r.try_get("sent_at")?),
+                    people_served: r.try_get("people_served")?,
+                    description: r.try_get("description")?,
+                    photo: r.try_get::<i64, _>("photo")? != 0,
+                    location: lat.zip(lon),
+                })
+            })
+            .collect()
+    }
+
+    /// When a periodic job fires next, and the schedule that was computed from.
+    pub async fn periodic_next(&self, job: &str) -> sqlx::Result<Option<(DateTime<Utc>, String)>> {
+        let row = sqlx::query("SELECT next_fire_at, schedule FROM periodic_jobs WHERE job = ?")
+            .bind(job)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((at(r.try_get("next_fire_at")?), r.try_get("schedule")?))).transpose()
+    }
+
+    /// Sets when a periodic job fires next (first start, a changed schedule, a skipped tick).
+    pub async fn set_periodic_next(
+        &self,
+        job: &str,
+        next: DateTime<Utc>,
+        schedule: &str,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO periodic_jobs (job, next_fire_at, schedule) VALUES (?, ?, ?)
+             ON CONFLICT (job) DO UPDATE SET next_fire_at = excluded.next_fire_at, schedule = excluded.schedule",
+        )
+        .bind(job)
+        .bind(ts(next))
+        .bind(schedule)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Fires one tick of a periodic job in one transaction: records the run, inserts the
+    /// notices it sends (the scheduler delivers them like any other) and moves the job on.
+    /// A tick already fired adds nothing. Returns whether this call fired it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn fire_periodic(
+        &self,
+        job: &str,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+        schedule: &str,
+        notices: &[NewNotice],
+        outcome: &str,
+    ) -> sqlx::Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO periodic_runs (job, due_at, fired_at, outcome) VALUES (?, ?, ?, ?)
+             ON CONFLICT (job, due_at) DO NOTHING",
+        )
+        .bind(job)
+        .bind(ts(due_at))
+        .bind(ts(now))
+        .bind(outcome)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if fresh {
+            for n in notices {
+                super::notices::insert_notice_on(&mut tx, n, now).await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO periodic_jobs (job, next_fire_at, schedule) VALUES (?, ?, ?)
+             ON CONFLICT (job) DO UPDATE SET next_fire_at = excluded.next_fire_at, schedule = excluded.schedule",
+        )
+        .bind(job)
+        .bind(ts(next))
+        .bind(schedule)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(fresh)
+    }
+
+    /// The runs of a periodic job, newest first: (due, outcome).
+    pub async fn periodic_runs(&self, job: &str) -> sqlx::Result<Vec<(DateTime<Utc>, String)>> {
+        let rows =
+            sqlx::query("SELECT due_at, outcome FROM periodic_runs WHERE job = ? ORDER BY due_at DESC")
+                .bind(job)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| Ok((at(r.try_get("due_at")?), r.try_get("outcome")?))).collect()
+    }
+}
+
+fn member_ref(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<MemberRef> {
+    Ok(MemberRef {
+        id: r.try_get("id")?,
+        telegram_id: r.try_get("telegram_id")?,
+        name: r.try_get("name")?,
+        unit_id: r.try_get("unit_id")?,
+        unit_name: r.try_get("unit_name")?,
+    })
+}

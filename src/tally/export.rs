@@ -1,0 +1,138 @@
+//! Exports of check-in records: an Excel workbook (a sheet of records and a summary sheet
+//! with the same tally as `/tally`) or CSV (UTF-8 with a byte-order mark, so Excel reads the
+//! Chinese correctly).
+
+use chrono_tz::Tz;
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+use super::args::ExportFormat;
+use super::{Period, Scope, Tally, tally};
+use crate::core::Core;
+use crate::domain::LinkKind;
+use crate::error::Result;
+use crate::store::{ExportRow, Grouping};
+use crate::texts;
+
+/// A finished export, ready to send or write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub records: usize,
+}
+
+/// The column heads of the records sheet (and of the CSV).
+pub const RECORD_HEADERS: [&str; 11] =
+    ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"];
+
+/// Exports the counted check-ins of `period` within `scope`.
+pub async fn export(core: &Core, scope: &Scope, period: Period, format: ExportFormat) -> Result<ExportFile> {
+    let (from, to) = period.utc_range(core.tz());
+    let rows = core.store.export_rows(from, to, scope.units.as_deref()).await?;
+    let unit = scope.unit_name.as_deref().map(|u| format!("-{u}")).unwrap_or_default();
+    let stem = format!("三送登记-{}{unit}", period.slug());
+    let records = rows.len();
+    match format {
+        ExportFormat::Csv => {
+            let bytes = csv(core, &rows)?;
+            Ok(ExportFile { name: format!("{stem}.csv"), bytes, records })
+        }
+        ExportFormat::Xlsx => {
+            let summary = tally(core, scope, period, Grouping::Unit).await?;
+            let bytes =
+                xlsx(core, &rows, &summary).map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?;
+            Ok(ExportFile { name: format!("{stem}.xlsx"), bytes, records })
+        }
+    }
+}
+
+/// One record's cells as text, in [`RECORD_HEADERS`] order (numbers stay numbers in xlsx).
+fn cells(core: &Core, r: &ExportRow, tz: Tz) -> [String; 11] {
+    let link = r.link.as_deref().and_then(|l| l.parse::<LinkKind>().ok()).map(texts::link_label);
+    let kind = core.kinds().get(&r.kind).map_or_else(|| r.kind.clone(), |k| k.label.clone());
+    [
+        r.id.to_string(),
+        r.member.clone(),
+        r.unit.clone(),
+        r.site.clone().unwrap_or_default(),
+        link.unwrap_or("").to_owned(),
+        kind,
+        r.sent_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        r.people_served.map(|n| n.to_string()).unwrap_or_default(),
+        r.description.clone(),
+        if r.photo { "有" } else { "无" }.to_owned(),
+        r.location.map(|(lat, lon)| format!("{lat:.6},{lon:.6}")).unwrap_or_default(),
+    ]
+}
+
+fn csv(core: &Core, rows: &[ExportRow]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 + rows.len() * 120);
+    out.extend_from_slice("\u{feff}".as_bytes());
+    let mut w = csv::Writer::from_writer(out);
+    let internal = |e: csv::Error| anyhow::anyhow!("writing CSV: {e}");
+    w.write_record(RECORD_HEADERS).map_err(internal)?;
+    for r in rows {
+        w.write_record(cells(core, r, core.tz())).map_err(internal)?;
+    }
+    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?)
+}
+
+fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+
+    let sheet = book.add_worksheet();
+    sheet.set_name("登记记录")?;
+    for (c, head) in RECORD_HEADERS.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *head, &bold)?;
+    }
+    let widths = [8.0, 10.0, 14.0, 22.0, 10.0, 8.0, 17.0, 9.0, 50.0, 6.0, 22.0];
+    for (c, w) in widths.iter().enumerate() {
+        sheet.set_column_width(c as u16, *w)?;
+    }
+    let tz = core.tz();
+    for (i, r) in rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let text = cells(core, r, tz);
+        for (c, value) in text.iter().enumerate() {
+            match (c, r) {
+                (0, r) => sheet.write_number(row, 0, r.id as f64).map(|_| ())?,
+                (7, ExportRow { people_served: Some(n), .. }) => {
+                    sheet.write_number(row, 7, *n as f64).map(|_| ())?
+                }
+                _ => sheet.write_string(row, c as u16, value).map(|_| ())?,
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+
+    let sheet = book.add_worksheet();
+    sheet.set_name("汇总")?;
+    sheet.write_string_with_format(0, 0, texts::period_label(summary.period), &bold)?;
+    let mut heads = vec!["单位".to_owned(), "成员".into(), "已登记成员".into()];
+    heads.extend(summary.kinds.iter().map(|(_, label)| label.clone()));
+    let has_other = summary.total.other > 0;
+    if has_other {
+        heads.push("其他".into());
+    }
+    heads.extend(["服务人次".into(), "合计".into()]);
+    for (c, head) in heads.iter().enumerate() {
+        sheet.write_string_with_format(2, c as u16, head, &bold)?;
+    }
+    sheet.set_column_width(0, 16.0)?;
+    for (i, row) in summary.rows.iter().chain(std::iter::once(&summary.total)).enumerate() {
+        let r = u32::try_from(i + 3).unwrap_or(u32::MAX);
+        let format = if std::ptr::eq(row, &summary.total) { bold.clone() } else { Format::new() };
+        sheet.write_string_with_format(r, 0, &row.label, &format)?;
+        let mut numbers = vec![row.members.unwrap_or(0), row.active_members];
+        numbers.extend(&row.counts);
+        if has_other {
+            numbers.push(row.other);
+        }
+        numbers.extend([row.people_served, row.total]);
+        for (c, n) in numbers.iter().enumerate() {
+            sheet.write_number_with_format(r, (c + 1) as u16, *n as f64, &format)?;
+        }
+    }
+    book.save_to_buffer()
+}

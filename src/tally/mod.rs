@@ -1,0 +1,294 @@
+//! Weekly tallies: how many check-ins of each kind, by unit, member, site or link kind, in a
+//! week or a date range; who and which sites are missing; exports; the weekly report.
+//!
+//! One path computes every number: [`tally`] over [`crate::store::Store::tally_counts`]. The
+//! chat's `/tally`, `sansong tally`, the export's summary sheet and the weekly report all call
+//! it, so they always agree.
+//!
+//! No ranking (国办函〔2026〕12号): rows are ordered by unit and name, never by how much
+//! someone did, and nothing here scores or compares people.
+
+pub mod args;
+pub mod chart;
+pub mod export;
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::core::Core;
+use crate::domain::{LinkKind, Role};
+use crate::error::{Result, UserError};
+use crate::members::{Actor, require_role, resolve_unit};
+use crate::store::{Grouping, MemberRef, Site};
+use crate::week::{Week, local_midnight};
+
+/// The time a tally covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Week(Week),
+    /// Whole days, both ends included, in the configured zone.
+    Days {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+}
+
+impl Period {
+    /// The instants `[start, end)` in `tz`.
+    pub fn utc_range(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        match self {
+            Period::Week(w) => w.utc_range(tz),
+            Period::Days { from, to } => (
+                local_midnight(from, tz),
+                local_midnight(to.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX), tz),
+            ),
+        }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        match self {
+            Period::Week(w) => w.monday(),
+            Period::Days { from, .. } => from,
+        }
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        match self {
+            Period::Week(w) => w.sunday(),
+            Period::Days { to, .. } => to,
+        }
+    }
+
+    /// A name for files: `2026-W47` or `2026-11-01_2026-11-30`.
+    pub fn slug(self) -> String {
+        match self {
+            Period::Week(w) => w.to_string(),
+            Period::Days { from, to } => format!("{from}_{to}"),
+        }
+    }
+}
+
+/// Which units a caller's tally covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// `None`: every unit.
+    pub units: Option<Vec<i64>>,
+    /// The unit's name when the scope is one unit.
+    pub unit_name: Option<String>,
+}
+
+impl Scope {
+    pub fn all() -> Scope {
+        Scope { units: None, unit_name: None }
+    }
+
+    pub fn unit(id: i64, name: &str) -> Scope {
+        Scope { units: Some(vec![id]), unit_name: Some(name.to_owned()) }
+    }
+
+    fn includes(&self, unit_id: i64) -> bool {
+        self.units.as_ref().is_none_or(|u| u.contains(&unit_id))
+    }
+}
+
+/// What `actor` may see: organisers their own unit, admins and the command line any unit or
+/// all. Members may not see tallies at all. Checked on every call.
+pub async fn scope_for(core: &Core, actor: &Actor, unit: Option<&str>) -> Result<Scope> {
+    let wanted = match unit {
+        Some(name) => Some(resolve_unit(core, name).await?),
+        None => None,
+    };
+    match actor {
+        Actor::Cli => Ok(wanted.map_or_else(Scope::all, |u| Scope::unit(u.id, &u.name))),
+        Actor::Member(m) => {
+            require_role(m, Role::Organiser)?;
+            match wanted {
+                Some(u) if m.role == Role::Admin || u.id == m.unit_id => Ok(Scope::unit(u.id, &u.name)),
+                Some(_) => Err(UserError::OtherUnit.into()),
+                None if m.role == Role::Admin => Ok(Scope::all()),
+                None => Ok(Scope::unit(m.unit_id, &m.unit_name)),
+            }
+        }
+    }
+}
+
+/// One row of a tally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TallyRow {
+    /// The unit, member, site or link kind's name.
+    pub label: String,
+    /// The unit a member or site belongs to.
+    pub unit: Option<String>,
+    pub telegram_id: Option<i64>,
+    pub link: Option<LinkKind>,
+    /// Active members (unit rows and the total only).
+    pub members: Option<i64>,
+    /// Members with at least one counted check-in.
+    pub active_members: i64,
+    /// Check-ins per configured kind, in the configured order.
+    pub counts: Vec<i64>,
+    /// Check-ins of kinds no longer configured (still counted in `total`).
+    pub other: i64,
+    pub people_served: i64,
+    pub total: i64,
+}
+
+/// A whole tally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub period: Period,
+    pub by: Grouping,
+    pub scope: Scope,
+    /// (key, label) of each count column.
+    pub kinds: Vec<(String, String)>,
+    pub rows: Vec<TallyRow>,
+    pub total: TallyRow,
+}
+
+/// The tally of counted check-ins in `period` within `scope`, grouped `by`.
+pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> Result<Tally> {
+    let (from, to) = period.utc_range(core.tz());
+    let units = scope.units.as_deref();
+    let counts = core.store.tally_counts(from, to, units, by).await?;
+    let kinds: Vec<(String, String)> =
+        core.kinds().all().iter().map(|k| (k.key.clone(), k.label.clone())).collect();
+    let column: HashMap<&str, usize> = kinds.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
+
+    // Per group: counts per kind, other, people.
+    let mut groups: HashMap<Option<String>, TallyRow> = HashMap::new();
+    for (group, kind, n, people) in &counts.by_group_kind {
+        let row = groups
+            .entry(group.clone())
+            .or_insert_with(|| TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() });
+        match column.get(kind.as_str()) {
+            Some(&i) => row.counts[i] += n,
+            None => row.other += n,
+        }
+        row.people_served += people;
+        row.total += n;
+    }
+    for (group, n) in &counts.active_by_group {
+        if let Some(row) = groups.get_mut(group) {
+            row.active_members = *n;
+        }
+    }
+    let empty = || TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() };
+    let mut take = |key: Option<String>| groups.remove(&key).unwrap_or_else(empty);
+
+    let member_counts: HashMap<i64, i64> = core.store.member_counts().await?.into_iter().collect();
+    let all_units = core.store.units().await?;
+    let mut rows = Vec::new();
+    match by {
+        Grouping::Unit => {
+            for unit in all_units.iter().filter(|u| scope.includes(u.id)) {
+                let mut row = take(Some(unit.id.to_string()));
+                row.label = unit.name.clone();
+                row.members = Some(member_counts.get(&unit.id).copied().unwrap_or(0));
+                rows.push(row);
+            }
+        }
+        Grouping::Member => {
+            for m in core.store.tally_members(from, to, units).await? {
+                let mut row = take(Some(m.id.to_string()));
+                row.active_members = i64::from(row.total > 0);
+                row.label = m.name;
+                row.unit = Some(m.unit_name);
+                row.telegram_id = Some(m.telegram_id);
+                rows.push(row);
+            }
+        }
+        Grouping::Site => {
+            let unit_names: HashMap<i64, &str> = all_units.iter().map(|u| (u.id, u.name.as_str())).collect();
+            let mut sites: Vec<Site> =
+                core.store.all_sites().await?.into_iter().filter(|s| scope.includes(s.unit_id)).collect();
+            sites.sort_by(|a, b| (unit_names.get(&a.unit_id), a.id).cmp(&(unit_names.get(&b.unit_id), b.id)));
+            for site in sites {
+                let mut row = take(Some(site.id.to_string()));
+                row.label = site.name.clone();
+                row.unit = unit_names.get(&site.unit_id).map(|n| (*n).to_owned());
+                row.link = Some(site.link);
+                rows.push(row);
+            }
+        }
+        Grouping::Link => {
+            for link in LinkKind::ALL {
+                let mut row = take(Some(link.as_str().to_owned()));
+                row.label = crate::texts::link_label(link).to_owned();
+                row.link = Some(link);
+                rows.push(row);
+            }
+        }
+    }
+    // Check-ins without a site (or whose group vanished) are still counted, in a row of their own.
+    let mut leftovers: Vec<(Option<String>, TallyRow)> = groups.into_iter().collect();
+    leftovers.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, mut row) in leftovers {
+        row.label = match key {
+            None => crate::texts::NO_SITE.to_owned(),
+            Some(k) => format!("#{k}"),
+        };
+        rows.push(row);
+    }
+
+    let mut total = empty();
+    total.label = crate::texts::TOTAL.to_owned();
+    total.members = Some(
+        all_units
+            .iter()
+            .filter(|u| scope.includes(u.id))
+            .map(|u| member_counts.get(&u.id).unwrap_or(&0))
+            .sum(),
+    );
+    total.active_members = counts.active_total;
+    for row in &rows {
+        for (t, c) in total.counts.iter_mut().zip(&row.counts) {
+            *t += c;
+        }
+        total.other += row.other;
+        total.people_served += row.people_served;
+        total.total += row.total;
+    }
+    Ok(Tally { period, by, scope: scope.clone(), kinds, rows, total })
+}
+
+/// Members of the scope without a check-in in the period, grouped by unit (in unit order).
+pub async fn missing_members(
+    core: &Core,
+    scope: &Scope,
+    period: Period,
+) -> Result<Vec<(String, Vec<MemberRef>)>> {
+    let (from, to) = period.utc_range(core.tz());
+    let mut grouped: BTreeMap<(i64, String), Vec<MemberRef>> = BTreeMap::new();
+    for m in core.store.members_without_checkin(from, to, scope.units.as_deref()).await? {
+        grouped.entry((m.unit_id, m.unit_name.clone())).or_default().push(m);
+    }
+    Ok(grouped.into_iter().map(|((_, name), members)| (name, members)).collect())
+}
+
+/// Sites of the scope's units with no check-in (of `kind`, if given) in the period, by unit.
+pub async fn missing_sites(
+    core: &Core,
+    scope: &Scope,
+    period: Period,
+    kind: Option<&str>,
+) -> Result<Vec<(String, Vec<Site>)>> {
+    let (from, to) = period.utc_range(core.tz());
+    let visited: HashSet<i64> = core.store.visited_sites(from, to, kind).await?.into_iter().collect();
+    let units = core.store.units().await?;
+    let mut grouped: BTreeMap<i64, Vec<Site>> = BTreeMap::new();
+    for site in core.store.all_sites().await? {
+        if scope.includes(site.unit_id) && !visited.contains(&site.id) {
+            grouped.entry(site.unit_id).or_default().push(site);
+        }
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|(unit_id, sites)| {
+            let name = units.iter().find(|u| u.id == unit_id).map_or_else(String::new, |u| u.name.clone());
+            (name, sites)
+        })
+        .collect())
+}

@@ -1,0 +1,237 @@
+//! The two built-in periodic jobs: the weekly report to organisers and admins, and the gentle
+//! check-in reminder (off unless units are listed in `reminder_units`).
+//!
+//! A tick fires at most once ([`crate::store::Store::fire_periodic`]: the run and the notices
+//! it queues in one transaction). The messages themselves go out as ordinary notices through
+//! the scheduler and the outbox, so they share its durability, rate limits and quiet hours.
+//! A report due on a day off waits for the next working day; a reminder due on a day off is
+//! skipped. As with notices, a tick missed while the bot was down fires once within the grace
+//! period and is skipped (and logged) beyond it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, Utc};
+
+use super::{Period, Scope, chart, tally};
+use crate::core::Core;
+use crate::domain::Role;
+use crate::error::Result;
+use crate::notices::{Audience, CAPTION_LIMIT, Schedule, telegram_length};
+use crate::store::{Grouping, NewNotice};
+use crate::texts;
+use crate::week::Week;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Report,
+    Reminder,
+}
+
+impl Job {
+    pub const ALL: [Job; 2] = [Job::Report, Job::Reminder];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Report => "weekly_report",
+            Job::Reminder => "checkin_reminder",
+        }
+    }
+
+    fn schedule(self, core: &Core) -> &Schedule {
+        match self {
+            Job::Report => &core.config.report_schedule,
+            Job::Reminder => &core.config.reminder_schedule,
+        }
+    }
+}
+
+/// The next tick of `job` after `now`. A report that would fall on a day off moves to the
+/// next working day at the same time.
+fn next_tick(core: &Core, job: Job, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let (tz, calendar) = (core.tz(), core.calendar());
+    let next = job.schedule(core).next_after(now, tz, calendar)?;
+    if job == Job::Reminder {
+        return Some(next);
+    }
+    let local = next.with_timezone(&tz).naive_local();
+    (0..=31u64)
+        .filter_map(|d| local.checked_add_days(Days::new(d)))
+        .find(|t| calendar.is_working_day(t.date()))
+        .and_then(|t| crate::notices::schedule::local_to_utc(t, tz))
+        .or(Some(next))
+}
+
+/// Fires the jobs that are due. Returns how many queued messages (the scheduler should look).
+pub async fn tick(core: &Core) -> Result<usize> {
+    let mut queued = 0;
+    for job in Job::ALL {
+        queued += tick_job(core, job).await?;
+    }
+    Ok(queued)
+}
+
+async fn tick_job(core: &Core, job: Job) -> Result<usize> {
+    let now = core.now();
+    let schedule_text = job.schedule(core).to_string();
+    let stored = core.store.periodic_next(job.name()).await?;
+    let due = match stored {
+        Some((due, schedule)) if schedule == schedule_text => due,
+        _ => {
+            // First start, or the config names another time: plan from now.
+            if let Some(next) = next_tick(core, job, now) {
+                core.store.set_periodic_next(job.name(), next, &schedule_text).await?;
+                tracing::info!(job = job.name(), next = %next, "periodic job scheduled");
+            }
+            return Ok(0);
+        }
+    };
+    if due > now {
+        return Ok(0);
+    }
+    let Some(next) = next_tick(core, job, now) else { return Ok(0) };
+    if now - due > core.config.notice_grace {
+        tracing::warn!(
+            job = job.name(),
+            due = %due,
+            late_minutes = (now - due).num_minutes(),
+            next = %next,
+            "a periodic job's time passed while the bot was down, beyond the grace period: skipped"
+        );
+        core.store.set_periodic_next(job.name(), next, &schedule_text).await?;
+        return Ok(0);
+    }
+    let (notices, outcome) = match job {
+        Job::Report => report_notices(core, job, due).await?,
+        Job::Reminder => reminder_notices(core, job, due).await?,
+    };
+    let fresh =
+        core.store.fire_periodic(job.name(), due, now, next, &schedule_text, &notices, &outcome).await?;
+    if fresh {
+        tracing::info!(job = job.name(), due = %due, next = %next, %outcome, "periodic job fired");
+    }
+    Ok(if fresh { notices.len() } else { 0 })
+}
+
+fn system_notice(
+    job: Job,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+    key: String,
+    body: String,
+    audience: &Audience,
+) -> Result<NewNotice> {
+    Ok(NewNotice {
+        created_by: format!("system:{}", job.name()),
+        creator_member_id: None,
+        body,
+        media_kind: None,
+        media_file_id: None,
+        media_name: None,
+        media_bytes: None,
+        audience: serde_json::to_string(audience).map_err(anyhow::Error::from)?,
+        schedule: serde_json::to_string(&Schedule::Now).map_err(anyhow::Error::from)?,
+        next_fire_at: Some(now),
+        ack_required: false,
+        policy: false,
+        urgent: false,
+        remind_after_secs: None,
+        source_key: Some(format!("{}:{}:{key}", job.name(), due.timestamp())),
+    })
+}
+
+/// Last week's tally for each organiser's unit (to its organisers) and for all units (to the
+/// admins), each a chart with a short caption and the per-unit detail, or text alone.
+async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Vec<NewNotice>, String)> {
+    let now = core.now();
+    let week = Week::of_instant(due, core.tz()).previous();
+    let mut scopes: BTreeMap<String, (Scope, Audience)> = BTreeMap::new();
+    for m in core.store.privileged_members().await? {
+        match m.role {
+            Role::Admin => {
+                let audience = Audience { roles: vec![Role::Admin], ..Audience::default() };
+                scopes.entry("all".into()).or_insert((Scope::all(), audience));
+            }
+            _ => {
+                let audience =
+                    Audience { units: vec![m.unit_id], roles: vec![Role::Organiser], ..Audience::default() };
+                scopes
+                    .entry(format!("unit{}", m.unit_id))
+                    .or_insert((Scope::unit(m.unit_id, &m.unit_name), audience));
+            }
+        }
+    }
+    let font = chart::font(&core.config.report_font).is_some();
+    let mut notices = Vec::new();
+    let mut charts = 0;
+    for (key, (scope, audience)) in &scopes {
+        let this = tally(core, scope, Period::Week(week), Grouping::Unit).await?;
+        let before = tally(core, scope, Period::Week(week.previous()), Grouping::Unit).await?;
+        let summary = texts::report_summary(&this, &before);
+        let detail = texts::report_detail(&this);
+        let png = if font && telegram_length(&summary) <= CAPTION_LIMIT {
+            match chart::render(&this) {
+                Ok(png) => Some(png),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not draw the report chart; sending text");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let texts = match png {
+            Some(png) => {
+                charts += 1;
+                let mut n = system_notice(job, due, now, format!("{key}:chart"), summary, audience)?;
+                n.media_kind = Some("photo".into());
+                n.media_name = Some(format!("tally-{week}.png"));
+                n.media_bytes = Some(png);
+                notices.push(n);
+                texts::split_message(&detail, texts::MESSAGE_LIMIT)
+            }
+            None => texts::split_message(&format!("{summary}\n\n{detail}"), texts::MESSAGE_LIMIT),
+        };
+        for (i, part) in texts.into_iter().enumerate() {
+            notices.push(system_notice(job, due, now, format!("{key}:text{i}"), part, audience)?);
+        }
+    }
+    Ok((notices, format!("week {week}: {} reports, {charts} with a chart", scopes.len())))
+}
+
+/// The gentle reminder, for members of the listed units who have not checked in this week
+/// and have not turned reminders off. Nothing on days off.
+async fn reminder_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Vec<NewNotice>, String)> {
+    let local_day = due.with_timezone(&core.tz()).date_naive();
+    if !core.calendar().is_working_day(local_day) {
+        return Ok((vec![], format!("{local_day} is a day off: skipped")));
+    }
+    let names = &core.config.reminder_units;
+    if names.is_empty() {
+        return Ok((vec![], "off (no units in reminder_units)".into()));
+    }
+    let all = core.store.units().await?;
+    let units: Vec<i64> = if names.iter().any(|n| n == "*") {
+        all.iter().map(|u| u.id).collect()
+    } else {
+        names
+            .iter()
+            .filter_map(|name| match crate::org::find_unit(&all, name) {
+                Ok(u) => Some(u.id),
+                Err(_) => {
+                    tracing::warn!(unit = %name, "reminder_units names a unit that does not exist");
+                    None
+                }
+            })
+            .collect()
+    };
+    let week = Week::of_instant(due, core.tz());
+    let (from, to) = week.utc_range(core.tz());
+    let members = core.store.reminder_targets(from, to, &units).await?;
+    if members.is_empty() {
+        return Ok((vec![], "nobody to remind".into()));
+    }
+    let outcome = format!("{} reminded", members.len());
+    let audience = Audience { members, ..Audience::default() };
+    let notice = system_notice(job, due, core.now(), "all".into(), texts::checkin_reminder(week), &audience)?;
+    Ok((vec![notice], outcome))
+}

@@ -1,0 +1,459 @@
+//! Weekly tallies (`/tally`, `sansong tally`), who is missing, exports, the weekly report and
+//! the gentle check-in reminder.
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::{DateTime, Utc};
+use sansong::config::FontChoice;
+use sansong::domain::Role;
+use serde_json::Value;
+
+use crate::support::fake_api::Outgoing;
+use crate::support::{TestApp, TgUser, beijing, repo_path};
+
+/// `user` sends `text` at `at`; waits for the bot's answer.
+async fn say_at(app: &TestApp, user: &TgUser, text: &str, at: DateTime<Utc>) -> Outgoing {
+    let mark = app.fake.mark();
+    app.fake.text_at(user, text, Some(at));
+    app.fake.next_to(user.id, mark).await
+}
+
+/// The line of a tally reply that starts with `label：`.
+fn line<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{label}：")))
+        .unwrap_or_else(|| panic!("no line for {label} in:\n{text}"))
+}
+
+fn xlsx_sheet(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a valid xlsx");
+    let range = book.worksheet_range(name).expect("the sheet exists");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Float(f) => format!("{f}"),
+                    Data::Int(i) => i.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// 人社局: an organiser and two members with check-ins around the Monday 30 Nov boundary;
+/// 科工局: one member with one check-in.
+struct Week48 {
+    app: TestApp,
+    organiser: TgUser,
+    a: TgUser,
+    b: TgUser,
+    other_unit: TgUser,
+}
+
+async fn week48() -> Week48 {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(9100, "组织员老周");
+    let (a, b) = (TgUser::new(9101, "张三"), TgUser::new(9102, "李四"));
+    let other_unit = TgUser::new(9103, "王五");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&a, "人社局", Role::Member).await;
+    app.register(&b, "人社局", Role::Member).await;
+    app.register(&other_unit, "科工局", Role::Member).await;
+    app.set_now(beijing(2026, 11, 30, 8, 0));
+    // W48: Wednesday, and Sunday 23:59 (the last minute of the week, in Beijing).
+    say_at(&app, &a, "/checkin 送政策 宣讲社保政策，服务12人", beijing(2026, 11, 25, 10, 0)).await;
+    say_at(&app, &a, "/checkin 送温暖 周日晚上看望独居老人", beijing(2026, 11, 29, 23, 59)).await;
+    say_at(&app, &other_unit, "/checkin 送服务 帮企业办理手续，服务3人", beijing(2026, 11, 26, 9, 0)).await;
+    // W49: Monday 00:00 is already the new week.
+    say_at(&app, &b, "/checkin 送服务 新一周第一件事", beijing(2026, 11, 30, 0, 0)).await;
+    Week48 { app, organiser, a, b, other_unit }
+}
+
+#[tokio::test]
+async fn a_tally_counts_each_checkin_in_the_week_it_was_sent_either_side_of_monday_midnight() {
+    let w = week48().await;
+
+    let w48 = w.app.say(&w.organiser, "/tally 2026-W48").await;
+    let w49 = w.app.say(&w.organiser, "/tally").await;
+
+    assert!(w48.text.contains("2026年第48周"), "{}", w48.text);
+    assert_eq!(
+        line(&w48.text, "人社局"),
+        "人社局：成员 3 人，已登记 1 人｜送政策 1 · 送服务 0 · 送温暖 1｜服务 12 人次｜合计 2"
+    );
+    assert!(w49.text.contains("2026年第49周"), "{}", w49.text);
+    assert_eq!(
+        line(&w49.text, "人社局"),
+        "人社局：成员 3 人，已登记 1 人｜送政策 0 · 送服务 1 · 送温暖 0｜服务 0 人次｜合计 1"
+    );
+    // The organiser sees their own unit only.
+    assert!(!w48.text.contains("科工局"), "{}", w48.text);
+    let last = w.app.say(&w.organiser, "/tally last by:member").await;
+    assert!(last.text.contains("2026年第48周"), "{}", last.text);
+    assert!(line(&last.text, "张三（人社局）").ends_with("合计 2"), "{}", last.text);
+    assert!(line(&last.text, "李四（人社局）").ends_with("合计 0"), "{}", last.text);
+}
+
+#[tokio::test]
+async fn an_undone_checkin_is_not_counted() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(9110, "组织员");
+    let member = TgUser::new(9111, "赵六");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&member, "人社局", Role::Member).await;
+    app.say(&member, "/checkin 送政策 第一次宣讲").await;
+    app.say(&member, "/checkin 送政策 登记错了").await;
+    let undone = app.say(&member, "/undo").await;
+    assert!(undone.text.contains("撤销"), "{}", undone.text);
+
+    let tally = app.say(&organiser, "/tally").await;
+
+    assert!(line(&tally.text, "人社局").contains("送政策 1 ·"), "{}", tally.text);
+    assert!(line(&tally.text, "合计").ends_with("合计 1"), "{}", tally.text);
+    let (_, json, _) = app.cli(&["tally", "--format", "json", "--by", "member"]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let row = json["rows"].as_array().unwrap().iter().find(|r| r["name"] == "赵六").unwrap();
+    assert_eq!((row["policy"].as_i64(), row["total"].as_i64()), (Some(1), Some(1)));
+}
+
+#[tokio::test]
+async fn an_organiser_may_not_see_another_unit_and_a_member_may_not_see_tallies() {
+    let w = week48().await;
+
+    for command in ["/tally unit:科工局", "/missing unit:科工局", "/export unit:科工局"] {
+        let reply = w.app.say(&w.organiser, command).await;
+        assert!(reply.text.contains("只能管理本单位"), "{command}: {}", reply.text);
+        assert!(reply.media.is_none(), "{command}: no file");
+    }
+    for command in ["/tally", "/missing", "/export", "/tally nonsense"] {
+        let reply = w.app.say(&w.a, command).await;
+        assert!(reply.text.contains("仅限组织员"), "{command}: {}", reply.text);
+    }
+    let own = w.app.say(&w.organiser, "/tally unit:人社局 2026-W48").await;
+    assert!(line(&own.text, "人社局").ends_with("合计 2"), "{}", own.text);
+    let _ = (&w.b, &w.other_unit);
+}
+
+#[tokio::test]
+async fn chat_command_line_and_export_summary_give_the_same_numbers() {
+    let w = week48().await;
+    let admin = TgUser::new(9120, "管理员");
+    w.app.register(&admin, "应急管理局", Role::Admin).await;
+
+    let chat = w.app.say(&admin, "/tally 2026-W48").await;
+    let (code, out, err) = w.app.cli(&["tally", "--week", "2026-W48", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let cli: Value = serde_json::from_str(&out).unwrap();
+    let export = w.app.say(&admin, "/export 2026-W48").await;
+    let (name, bytes) = w.app.fake.file(&export.media.as_ref().unwrap().1).unwrap_or_else(|| {
+        panic!("the export was uploaded: {export:?} {:?}", w.app.fake.calls("sendDocument"))
+    });
+    assert!(name.ends_with(".xlsx"), "{name}");
+    let summary = xlsx_sheet(&bytes, "汇总");
+
+    for unit in ["人社局", "科工局", "应急管理局", "贸促会"] {
+        let cli_row = cli["rows"].as_array().unwrap().iter().find(|r| r["unit"] == unit).unwrap();
+        let sheet_row = summary.iter().find(|r| r[0] == unit).unwrap();
+        let numbers = |r: &Value| {
+            ["members", "active_members", "policy", "service", "warmth", "people_served", "total"]
+                .map(|k| r[k].as_i64().unwrap().to_string())
+        };
+        let from_cli = numbers(cli_row);
+        assert_eq!(sheet_row[1..8], from_cli, "{unit}: sheet {sheet_row:?} vs cli {cli_row}");
+        let chat_line = line(&chat.text, unit);
+        let expected = format!(
+            "{unit}：成员 {} 人，已登记 {} 人｜送政策 {} · 送服务 {} · 送温暖 {}｜服务 {} 人次｜合计 {}",
+            from_cli[0], from_cli[1], from_cli[2], from_cli[3], from_cli[4], from_cli[5], from_cli[6]
+        );
+        assert_eq!(chat_line, expected);
+    }
+    assert_eq!(cli["total"]["total"], 3);
+    assert_eq!(cli["total"]["people_served"], 15);
+    assert_eq!(summary.iter().find(|r| r[0] == "合计").unwrap()[7], "3");
+
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "member", "--format", "json"]);
+    let by_member: Value = serde_json::from_str(&out).unwrap();
+    let rows = by_member["rows"].as_array().unwrap();
+    let zhang = rows.iter().find(|r| r["name"] == "张三").unwrap();
+    for key in ["telegram_id", "name", "unit", "policy", "service", "warmth", "people_served", "total"] {
+        assert!(zhang.get(key).is_some(), "{key} in {zhang}");
+    }
+    assert_eq!((zhang["telegram_id"].as_i64(), zhang["total"].as_i64()), (Some(9101), Some(2)));
+    // Rows follow units and names, never how much someone did: no ranking.
+    let names: Vec<&str> =
+        rows.iter().filter(|r| r["unit"] == "人社局").map(|r| r["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
+
+#[tokio::test]
+async fn missing_lists_members_without_a_checkin_and_sites_nobody_brought_a_kind_to() {
+    let w = week48().await;
+    let admin = TgUser::new(9130, "管理员");
+    w.app.register(&admin, "应急管理局", Role::Admin).await;
+
+    let members = w.app.say(&w.organiser, "/missing 2026-W48").await;
+    let sites = w.app.say(&admin, "/missing sites 2026-W48 送温暖").await;
+    let any_kind = w.app.say(&admin, "/missing sites 2026-W48").await;
+
+    assert!(members.text.contains("人社局（2 人）"), "{}", members.text);
+    assert!(members.text.contains("李四") && members.text.contains("组织员老周"), "{}", members.text);
+    assert!(!members.text.contains("张三"), "checked in: {}", members.text);
+    assert!(!members.text.contains("王五"), "another unit: {}", members.text);
+    // 张三 brought 送温暖 to 人社局's community; nobody brought it to 科工局's enterprises.
+    assert!(!sites.text.contains("新球社区"), "{}", sites.text);
+    assert!(sites.text.contains("湖南维摩新材料有限公司（联企业）"), "{}", sites.text);
+    assert!(sites.text.contains("「送温暖」"), "{}", sites.text);
+    // 科工局's default site had a 送服务 visit, so it is not missing when any kind counts.
+    assert!(!any_kind.text.contains("湖南维摩新材料有限公司"), "{}", any_kind.text);
+    assert!(any_kind.text.contains("岳阳福瑞材料科技有限公司"), "{}", any_kind.text);
+}
+
+#[tokio::test]
+async fn the_export_opens_back_with_every_record_and_csv_starts_with_a_bom() {
+    let w = week48().await;
+
+    let xlsx = w.app.say(&w.organiser, "/export 2026-11-23..2026-11-30").await;
+    let csv = w.app.say(&w.organiser, "/export csv 2026-W48").await;
+
+    let (media_kind, file_id) = xlsx.media.clone().expect("a file");
+    assert_eq!(media_kind, "document");
+    assert!(xlsx.text.contains("共 3 条登记记录"), "{}", xlsx.text);
+    let (_, bytes) = w.app.fake.file(&file_id).unwrap();
+    let records = xlsx_sheet(&bytes, "登记记录");
+    assert_eq!(
+        records[0],
+        ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"]
+    );
+    assert_eq!(records.len(), 4, "three records of 人社局, none of 科工局: {records:?}");
+    let first = &records[1];
+    assert_eq!(
+        first[1..8],
+        ["张三", "人社局", "五里牌街道新球社区", "联社区", "送政策", "2026-11-25 10:00", "12"]
+    );
+    assert_eq!(first[8], "宣讲社保政策，服务12人");
+    assert_eq!(first[9], "无");
+    assert_eq!(records[2][6], "2026-11-29 23:59");
+    assert_eq!(
+        records[3][1..7],
+        ["李四", "人社局", "五里牌街道新球社区", "联社区", "送服务", "2026-11-30 00:00"]
+    );
+
+    let (name, bytes) = w.app.fake.file(&csv.media.as_ref().unwrap().1).unwrap();
+    assert!(name.ends_with(".csv"), "{name}");
+    assert!(bytes.starts_with("\u{feff}编号,成员,单位".as_bytes()), "UTF-8 BOM then the header");
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.lines().count(), 3, "header and two W48 records: {text}");
+}
+
+#[tokio::test]
+async fn a_3000_member_tally_by_member_arrives_whole_in_messages_under_the_limit() {
+    let app = TestApp::spawn().await;
+    let admin = TgUser::new(9140, "管理员");
+    app.register(&admin, "应急管理局", Role::Admin).await;
+    sqlx::query(
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 3000)
+         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+         SELECT 5000000 + x, '党员' || printf('%04d', x), (SELECT id FROM units WHERE name = '人社局'), 'member', 0
+         FROM seq",
+    )
+    .execute(app.core.store.pool())
+    .await
+    .unwrap();
+    let mark = app.fake.mark();
+
+    app.fake.text(&admin, "/tally by:member");
+    let parts = app
+        .fake
+        .wait_for("the whole tally", |v| {
+            let mine: Vec<String> = v.outgoing()[mark..]
+                .iter()
+                .filter(|o| o.chat_id == admin.id)
+                .map(|o| o.text.clone())
+                .collect();
+            mine.iter().any(|t| t.contains("\n合计：") || t.starts_with("合计：")).then_some(mine)
+        })
+        .await;
+
+    assert!(parts.len() > 1, "split into several messages");
+    for p in &parts {
+        assert!(p.encode_utf16().count() <= 4096, "a part of {} units", p.encode_utf16().count());
+    }
+    let all = parts.join("\n");
+    for i in [1, 1500, 3000] {
+        assert!(all.contains(&format!("党员{i:04}（人社局）：")), "member {i} is listed");
+    }
+    let member_lines = all.lines().filter(|l| l.contains("（人社局）：")).count();
+    assert_eq!(member_lines, 3000);
+}
+
+#[tokio::test]
+async fn remind_turns_the_weekly_reminder_off_and_on() {
+    let app = TestApp::spawn().await;
+    let member = TgUser::new(9150, "钱八");
+    app.register(&member, "人社局", Role::Member).await;
+
+    let status = app.say(&member, "/remind").await;
+    let off = app.say(&member, "/remind off").await;
+    let off_status = app.say(&member, "/remind").await;
+    let bad = app.say(&member, "/remind maybe").await;
+
+    assert!(status.text.contains("已开启"), "{}", status.text);
+    assert!(off.text.contains("已关闭"), "{}", off.text);
+    assert!(off_status.text.contains("已关闭"), "{}", off_status.text);
+    assert!(bad.text.contains("/remind off"), "{}", bad.text);
+    assert_eq!(app.scalar("SELECT reminders FROM members WHERE telegram_id = 9150").await, 0);
+    app.say(&member, "/remind on").await;
+    assert_eq!(app.scalar("SELECT reminders FROM members WHERE telegram_id = 9150").await, 1);
+}
+
+#[tokio::test]
+async fn the_weekly_report_reaches_organisers_and_admins_at_its_cron_with_a_chart() {
+    let app = TestApp::spawn_with(|c| {
+        c.report_font = FontChoice::File(repo_path("tests/fixtures/fonts/wqy-microhei-subset.ttf"));
+    })
+    .await;
+    let organiser = TgUser::new(9160, "组织员老周");
+    let admin = TgUser::new(9161, "管理员");
+    let member = TgUser::new(9162, "张三");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&admin, "应急管理局", Role::Admin).await;
+    app.register(&member, "人社局", Role::Member).await;
+    app.say(&member, "/checkin 送政策 宣讲社保政策，服务12人").await;
+    app.say(&member, "/checkin 送温暖 看望困难群众").await;
+    // The report job has planned its next tick: Monday 30 November, 09:00 Beijing.
+    wait_scheduled(&app, "weekly_report").await;
+    assert_eq!(
+        app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await,
+        beijing(2026, 11, 30, 9, 0).timestamp()
+    );
+    let mark = app.fake.mark();
+
+    app.set_now(beijing(2026, 11, 30, 9, 0));
+    let chart = app
+        .fake
+        .wait_for("the organiser's chart", |v| {
+            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id && o.media.is_some()).cloned()
+        })
+        .await;
+    let detail = app
+        .fake
+        .wait_for("the organiser's detail", |v| {
+            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id && o.media.is_none()).cloned()
+        })
+        .await;
+    let admin_chart = app
+        .fake
+        .wait_for("the admin's chart", |v| {
+            v.outgoing()[mark..].iter().find(|o| o.chat_id == admin.id && o.media.is_some()).cloned()
+        })
+        .await;
+
+    let (kind, file_id) = chart.media.clone().unwrap();
+    assert_eq!(kind, "photo");
+    let (_, png) = app.fake.file(&file_id).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG chart");
+    if let Ok(path) = std::env::var("SANSONG_TEST_CHART_OUT") {
+        // To look at the chart: SANSONG_TEST_CHART_OUT=/tmp/chart.png cargo test weekly_report
+        std::fs::write(path, &png).unwrap();
+    }
+    assert!(chart.text.contains("每周三送工作报告 · 人社局"), "{}", chart.text);
+    assert!(chart.text.contains("2026年第48周"), "{}", chart.text);
+    assert!(chart.text.contains("登记 2 次（较上周 +2）"), "{}", chart.text);
+    assert!(line(&detail.text, "人社局").ends_with("合计 2"), "{}", detail.text);
+    assert!(admin_chart.text.contains("全部单位"), "{}", admin_chart.text);
+    assert!(app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != member.id), "members get no report");
+    // Once per tick, also across a restart.
+    let mut app = app;
+    app.restart().await;
+    app.settle().await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'weekly_report'").await, 1);
+    let charts =
+        app.fake.outgoing()[mark..].iter().filter(|o| o.chat_id == organiser.id && o.media.is_some()).count();
+    assert_eq!(charts, 1);
+}
+
+/// Waits until a periodic job has planned its next tick.
+async fn wait_scheduled(app: &TestApp, job: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let sql = format!("SELECT COUNT(*) FROM periodic_jobs WHERE job = '{job}'");
+    while app.scalar(&sql).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{job} was never scheduled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_font_the_weekly_report_goes_out_as_text() {
+    let app = TestApp::spawn_with(|c| c.report_font = FontChoice::Off).await;
+    let organiser = TgUser::new(9170, "组织员");
+    app.register(&organiser, "科工局", Role::Organiser).await;
+    wait_scheduled(&app, "weekly_report").await;
+    let mark = app.fake.mark();
+
+    app.set_now(beijing(2026, 11, 30, 9, 0));
+    let report = app
+        .fake
+        .wait_for("the text report", |v| {
+            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id).cloned()
+        })
+        .await;
+
+    assert!(report.media.is_none());
+    assert!(report.text.contains("每周三送工作报告 · 科工局"), "{}", report.text);
+    assert!(report.text.contains("科工局：成员 1 人"), "{}", report.text);
+}
+
+#[tokio::test]
+async fn the_reminder_skips_those_who_checked_in_turned_it_off_or_are_in_units_without_it() {
+    let app = TestApp::spawn_with(|c| c.reminder_units = vec!["人社局".into()]).await;
+    let done = TgUser::new(9180, "已登记");
+    let opted_out = TgUser::new(9181, "不要提醒");
+    let reminded = TgUser::new(9182, "该提醒");
+    let elsewhere = TgUser::new(9183, "别的单位");
+    for u in [&done, &opted_out, &reminded] {
+        app.register(u, "人社局", Role::Member).await;
+    }
+    app.register(&elsewhere, "科工局", Role::Member).await;
+    app.say(&done, "/checkin 送服务 帮助居民办理医保").await;
+    app.say(&opted_out, "/remind off").await;
+    wait_scheduled(&app, "checkin_reminder").await;
+    assert_eq!(
+        app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'checkin_reminder'").await,
+        beijing(2026, 11, 27, 16, 0).timestamp(),
+        "Friday 16:00"
+    );
+    let mark = app.fake.mark();
+
+    app.set_now(beijing(2026, 11, 27, 16, 0));
+    let reminder = app
+        .fake
+        .wait_for("the reminder", |v| v.outgoing()[mark..].iter().find(|o| o.chat_id == reminded.id).cloned())
+        .await;
+
+    assert!(reminder.text.contains("温馨提醒"), "{}", reminder.text);
+    assert!(reminder.text.contains("不作考核") && reminder.text.contains("/remind off"), "{}", reminder.text);
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM periodic_runs WHERE job = 'checkin_reminder'")
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(outcome, "1 reminded");
+    // The run queued deliveries for the one member it reminds, and nobody else.
+    let others = app
+        .scalar(
+            "SELECT COUNT(*) FROM deliveries d JOIN members m ON m.id = d.member_id
+         WHERE m.telegram_id IN (9180, 9181, 9183)",
+        )
+        .await;
+    assert_eq!(others, 0);
+    for u in [&done, &opted_out, &elsewhere] {
+        assert!(
+            app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != u.id),
+            "{} not reminded",
+            u.first_name
+        );
+    }
+}
