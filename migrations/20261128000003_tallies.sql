@@ -1,9 +1,19 @@
 -- Weekly tallies, reports and check-in reminders.
 
--- The tally reads a week's counted check-ins by time; this index holds every column it needs,
--- so a week is one range scan of the index and never touches the table.
-CREATE INDEX checkins_tally ON checkins (sent_at, unit_id, member_id, site_id, kind, people_served)
+-- The ISO week a check-in counts in (year * 100 + week, e.g. 202647), on the configured zone's
+-- wall clock when it was sent. Written with the check-in; rows from before this column, or
+-- after a change of zone, are filled in by the bot (see checkins::ensure_weeks).
+ALTER TABLE checkins ADD COLUMN week INTEGER;
+
+-- A week's tally reads one equality range of these covering indexes, already in unit and
+-- member order, and never touches the table.
+CREATE INDEX checkins_week ON checkins (week, unit_id, member_id, kind, people_served, site_id)
     WHERE deleted_at IS NULL;
+CREATE INDEX checkins_week_member ON checkins (week, member_id, kind, people_served)
+    WHERE deleted_at IS NULL;
+-- Finds the rows whose week is still to be filled in (normally none) without a table scan.
+CREATE INDEX checkins_week_missing ON checkins (sent_at) WHERE week IS NULL;
+CREATE INDEX members_active_by_unit ON members (unit_id) WHERE status = 'active';
 
 -- Built-in recurring jobs (the weekly report, the check-in reminder): when each fires next.
 CREATE TABLE periodic_jobs (

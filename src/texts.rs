@@ -653,6 +653,7 @@ pub struct NoticeSummary<'a> {
     pub policy: bool,
     pub urgent: bool,
     pub remind: bool,
+    pub remind_hours: i64,
     pub has_pinyin: bool,
     pub using_cleaned: bool,
     pub quiet: Option<String>,
@@ -662,6 +663,11 @@ pub struct NoticeSummary<'a> {
 fn full_moment(t: DateTime<Utc>, tz: Tz) -> String {
     let local = t.with_timezone(&tz);
     format!("{} {}", local.format("%Y-%m-%d"), moment(t, tz).split_once(' ').map_or("", |x| x.1))
+}
+
+/// The composer's reminder toggle.
+pub fn remind_option(hours: i64) -> String {
+    format!("未确认的成员 {hours} 小时后提醒一次")
 }
 
 pub fn compose_summary(s: &NoticeSummary<'_>) -> String {
@@ -678,8 +684,9 @@ pub fn compose_summary(s: &NoticeSummary<'_>) -> String {
     if s.ack {
         options.push("需确认");
     }
+    let remind = format!("未确认者{}小时后提醒一次", s.remind_hours);
     if s.remind {
-        options.push("未确认者24小时后提醒一次");
+        options.push(&remind);
     }
     if s.policy {
         options.push("政策材料（可「去宣讲」）");

@@ -58,6 +58,11 @@ impl Week {
         Week::containing(self.monday().checked_add_days(Days::new(7)).unwrap_or(NaiveDate::MAX))
     }
 
+    /// The week as one number, `year * 100 + week` (202647): how the database keys it.
+    pub fn key(self) -> i64 {
+        i64::from(self.year) * 100 + i64::from(self.week)
+    }
+
     /// The instants `[start, end)` of this week in `tz`: Monday 00:00 to the next Monday 00:00.
     pub fn utc_range(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
         (local_midnight(self.monday(), tz), local_midnight(self.next().monday(), tz))

@@ -132,7 +132,10 @@ pub async fn on_text(
             c.schedule = Some(schedule);
             c.step = Step::Options;
             save(core, msg.chat.id, &c).await?;
-            Ok(vec![Reply::send_with(texts::compose_options(), options_keyboard(&c))])
+            Ok(vec![Reply::send_with(
+                texts::compose_options(),
+                options_keyboard(&c, core.config.remind_after.num_hours()),
+            )])
         }
         _ => Ok(vec![Reply::send(texts::compose_use_buttons())]),
     }
@@ -242,14 +245,14 @@ fn when_keyboard(c: &Composer) -> Keyboard {
     Keyboard { rows: vec![vec![c.button("立即发送", "now")], c.cancel_row()] }
 }
 
-fn options_keyboard(c: &Composer) -> Keyboard {
+fn options_keyboard(c: &Composer, remind_hours: i64) -> Keyboard {
     let mut rows = vec![
         vec![c.button(&tick(c.ack, "需确认（「收到」按钮）"), "ack")],
         vec![c.button(&tick(c.policy, "政策材料（「去宣讲」按钮）"), "pol")],
         vec![c.button(&tick(c.urgent, "紧急（免打扰时段也发送）"), "urg")],
     ];
     if c.ack {
-        rows.push(vec![c.button(&tick(c.remind, "未确认的成员 24 小时后提醒一次"), "rem")]);
+        rows.push(vec![c.button(&tick(c.remind, &texts::remind_option(remind_hours)), "rem")]);
     }
     rows.push(vec![c.button("预览", "pre")]);
     rows.push(c.cancel_row());
@@ -285,6 +288,7 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
         policy: c.policy,
         urgent: c.urgent,
         remind: c.ack && c.remind,
+        remind_hours: core.config.remind_after.num_hours(),
         has_pinyin: c.cleaned.is_some(),
         using_cleaned: c.use_cleaned,
         quiet: core.config.quiet_hours.map(|q| q.to_string()),
@@ -389,7 +393,7 @@ pub async fn on_button(
         (Step::When, "now") => {
             c.schedule = Some(Schedule::Now);
             c.step = Step::Options;
-            vec![edit(texts::compose_options(), options_keyboard(&c))]
+            vec![edit(texts::compose_options(), options_keyboard(&c, core.config.remind_after.num_hours()))]
         }
         (Step::Options, "ack" | "pol" | "urg" | "rem") => {
             match code {
@@ -398,7 +402,7 @@ pub async fn on_button(
                 "urg" => c.urgent = !c.urgent,
                 _ => c.remind = !c.remind,
             }
-            vec![edit(texts::compose_options(), options_keyboard(&c))]
+            vec![edit(texts::compose_options(), options_keyboard(&c, core.config.remind_after.num_hours()))]
         }
         (Step::Options, "pre") => {
             c.step = Step::Preview;

@@ -117,6 +117,7 @@ pub async fn record_at_site(
         source_message_id: source.message_id,
         via: via.as_str(),
         notice_id: evidence.cites_notice,
+        week: Week::of_instant(source.sent_at, core.tz()).key(),
     };
     let (checkin, fresh) = core.store.insert_checkin(&new, core.now()).await?;
     if fresh {
@@ -128,6 +129,38 @@ pub async fn record_at_site(
     let (from, to) = week.utc_range(core.tz());
     let week_count = core.store.member_checkin_count(member.id, from, to).await?;
     Ok(Receipt { checkin, fresh, week, week_count })
+}
+
+/// Makes sure every check-in carries the week it counts in, in the configured zone: fills in
+/// rows written before the week was stored, and recomputes them all if the zone changed. Cheap
+/// when there is nothing to do (two small reads); run at start and before tallies.
+pub async fn ensure_weeks(core: &Core) -> Result<()> {
+    const ZONE_KEY: &str = "checkin_week_zone";
+    let zone = core.tz().name();
+    let stored = core.store.meta(ZONE_KEY).await?;
+    if stored.as_deref() != Some(zone) {
+        if let Some(previous) = stored {
+            let n = core.store.clear_checkin_weeks().await?;
+            tracing::warn!(from = %previous, to = zone, checkins = n, "the zone changed: recomputing every check-in's week");
+        }
+        core.store.set_meta(ZONE_KEY, zone).await?;
+    }
+    let Some((first, last)) = core.store.checkins_without_week().await? else {
+        return Ok(());
+    };
+    let tz = core.tz();
+    let (mut week, end) = (Week::of_instant(first, tz), Week::of_instant(last, tz));
+    let mut filled = 0;
+    loop {
+        let (from, to) = week.utc_range(tz);
+        filled += core.store.set_checkin_week(week.key(), from, to).await?;
+        if week >= end {
+            break;
+        }
+        week = week.next();
+    }
+    tracing::info!(checkins = filled, "filled in the week of earlier check-ins");
+    Ok(())
 }
 
 /// The site a check-in goes to. Named: the exact name (either script) or the only site whose

@@ -21,6 +21,8 @@ pub struct NewCheckin {
     /// 'line', 'photo' or 'dialogue'.
     pub via: &'static str,
     pub notice_id: Option<i64>,
+    /// The ISO week it counts in, as [`crate::week::Week::key`].
+    pub week: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +75,9 @@ impl Store {
     ) -> sqlx::Result<(Checkin, bool)> {
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, photo_file_id,
-                                   latitude, longitude, sent_at, source_chat_id, source_message_id, via, created_at, notice_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   latitude, longitude, sent_at, source_chat_id, source_message_id, via, created_at, notice_id,
+                                   week)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (source_chat_id, source_message_id) DO NOTHING
              RETURNING id",
         )
@@ -93,6 +96,7 @@ impl Store {
         .bind(new.via)
         .bind(ts(now))
         .bind(new.notice_id)
+        .bind(new.week)
         .fetch_optional(&self.pool)
         .await?;
         let row =
@@ -195,6 +199,39 @@ impl Store {
         .await?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    /// The first and last `sent_at` of check-ins whose week is not filled in yet.
+    pub async fn checkins_without_week(&self) -> sqlx::Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+        let row: (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MIN(sent_at), MAX(sent_at) FROM checkins WHERE week IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.0.zip(row.1).map(|(a, b)| (at(a), at(b))))
+    }
+
+    /// Fills in the week of the check-ins sent in `[from, to)` that have none.
+    pub async fn set_checkin_week(
+        &self,
+        week: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> sqlx::Result<u64> {
+        Ok(sqlx::query("UPDATE checkins SET week = ? WHERE sent_at >= ? AND sent_at < ? AND week IS NULL")
+            .bind(week)
+            .bind(ts(from))
+            .bind(ts(to))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Forgets every check-in's week (the zone changed: they are computed again).
+    pub async fn clear_checkin_weeks(&self) -> sqlx::Result<u64> {
+        Ok(sqlx::query("UPDATE checkins SET week = NULL WHERE week IS NOT NULL")
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Every check-in ever written, deleted ones included (for tests and audits).

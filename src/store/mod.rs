@@ -30,7 +30,7 @@ pub use invites::{Invite, NewInvite, Redeemed};
 pub use members::{Member, MemberListing};
 pub use notices::{AckOutcome, NewNotice, NoticeRow, OutboxItem, RunReport, Target};
 pub use org::{OrgLoadReport, Site, SitePlan, Unit};
-pub use tally::{ExportRow, Grouping, MemberRef, TallyCounts};
+pub use tally::{ExportRow, GroupCounts, Grouping, MemberRef, Span, TallyCounts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 

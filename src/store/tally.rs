@@ -4,6 +4,8 @@
 //! `sansong tally`, the export's summary sheet and the weekly report all call it, so they
 //! cannot disagree. Counted means not deleted, and sent within `[from, to)`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -20,26 +22,44 @@ pub enum Grouping {
 }
 
 impl Grouping {
-    /// The SQL expression for the group of a check-in `c`, as text (NULL: no site).
+    /// The SQL expression for the group of a check-in `c`, as an integer (NULL: no site):
+    /// the unit, member or site id, or the link kind's position in [`LinkKind::ALL`].
     fn expr(self) -> &'static str {
         match self {
-            Grouping::Unit => "CAST(c.unit_id AS TEXT)",
-            Grouping::Member => "CAST(c.member_id AS TEXT)",
-            Grouping::Site => "CAST(c.site_id AS TEXT)",
-            Grouping::Link => "(SELECT s.link FROM sites s WHERE s.id = c.site_id)",
+            Grouping::Unit => "c.unit_id",
+            Grouping::Member => "c.member_id",
+            Grouping::Site => "c.site_id",
+            Grouping::Link => {
+                "(SELECT CASE s.link WHEN 'village' THEN 0 WHEN 'community' THEN 1
+                                     WHEN 'enterprise' THEN 2 WHEN 'chamber' THEN 3 END
+                  FROM sites s WHERE s.id = c.site_id)"
+            }
         }
     }
 }
 
+/// The counted check-ins of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupCounts {
+    /// The unit, member or site id, or the link kind's position in `LinkKind::ALL`; `None`
+    /// for check-ins without a site.
+    pub key: Option<i64>,
+    /// Distinct members with a check-in in the group.
+    pub active: i64,
+    /// Per kind asked for, in that order.
+    pub per_kind: Vec<i64>,
+    /// Check-ins of other kinds.
+    pub other: i64,
+    pub people: i64,
+    pub total: i64,
+}
+
 /// The raw numbers of a tally, before the core gives them names and rows.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TallyCounts {
-    /// (group, kind, check-ins, people served)
-    pub by_group_kind: Vec<(Option<String>, String, i64, i64)>,
-    /// (group, distinct members who checked in)
-    pub active_by_group: Vec<(Option<String>, i64)>,
-    /// Distinct members who checked in at all.
-    pub active_total: i64,
+    pub groups: Vec<GroupCounts>,
+    /// Everything together; `active` counts each member once, however many groups they are in.
+    pub total: GroupCounts,
 }
 
 /// A member for tally rows and lists.
@@ -69,67 +89,120 @@ pub struct ExportRow {
     pub location: Option<(f64, f64)>,
 }
 
+/// The check-ins a tally covers: those counted in one ISO week (by the stored week key, a
+/// covering index range), or those sent in `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Week(i64),
+    Range(DateTime<Utc>, DateTime<Utc>),
+}
+
+impl Span {
+    /// The condition on `checkins c` with its two parameters (?1, ?2).
+    fn sql(self) -> (&'static str, i64, i64) {
+        match self {
+            // ?2 is bound (to 0) only so every query binds the same parameters.
+            Span::Week(key) => ("c.week = ?1 AND ?2 = 0", key, 0),
+            Span::Range(from, to) => ("c.sent_at >= ?1 AND c.sent_at < ?2", ts(from), ts(to)),
+        }
+    }
+}
+
 /// The unit filter as a JSON parameter: `None` means every unit.
 fn units_param(units: Option<&[i64]>) -> Option<String> {
     units.map(|u| serde_json::Value::from(u.to_vec()).to_string())
 }
 
 impl Store {
-    /// Counts counted check-ins sent in `[from, to)` in the given units (all if `None`).
+    /// Counts counted check-ins in `span` in the given units (all if `None`), per group and
+    /// per kind (`kinds`, in order). Three passes over one covering index range: counts by
+    /// (group, kind), distinct members by group, distinct members in all. Many groups (a
+    /// by-member tally) come back as one JSON row, far quicker than thousands of rows.
     pub async fn tally_counts(
         &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        span: Span,
         units: Option<&[i64]>,
         by: Grouping,
+        kinds: &[String],
     ) -> sqlx::Result<TallyCounts> {
-        let units = units_param(units);
-        // The range on sent_at with `deleted_at IS NULL` reads the covering checkins_tally index.
-        let scope = "c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
-                     AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))";
+        let (filter, a, b) = span.sql();
+        let scope = "c.deleted_at IS NULL AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))";
         let group = by.expr();
+        let units = units_param(units);
         let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {group} AS g, c.kind, COUNT(*) AS n, COALESCE(SUM(c.people_served), 0) AS people
-             FROM checkins c WHERE {scope} GROUP BY g, c.kind"
+        let json: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT json_group_array(json_array(g, kind, n, p)) FROM (
+                SELECT {group} AS g, c.kind AS kind, COUNT(*) AS n, COALESCE(SUM(c.people_served), 0) AS p
+                FROM checkins c WHERE {filter} AND {scope} GROUP BY g, c.kind)"
         ))
-        .bind(ts(from))
-        .bind(ts(to))
+        .bind(a)
+        .bind(b)
         .bind(&units)
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-        let by_group_kind = rows
-            .iter()
-            .map(|r| Ok((r.try_get("g")?, r.try_get("kind")?, r.try_get("n")?, r.try_get("people")?)))
-            .collect::<sqlx::Result<_>>()?;
-        let active_by_group = if by == Grouping::Member {
-            // Each member's own row: active if it has any check-in at all.
-            Vec::new()
+        let rows: Vec<(Option<i64>, String, i64, i64)> =
+            serde_json::from_str(json.as_deref().unwrap_or("[]"))
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let column = |kind: &str| kinds.iter().position(|k| k == kind);
+        let mut groups: Vec<GroupCounts> = Vec::new();
+        let mut index: HashMap<Option<i64>, usize> = HashMap::new();
+        let mut total = GroupCounts { per_kind: vec![0; kinds.len()], ..GroupCounts::default() };
+        for (key, kind, n, people) in rows {
+            let i = *index.entry(key).or_insert_with(|| {
+                groups.push(GroupCounts { key, per_kind: vec![0; kinds.len()], ..GroupCounts::default() });
+                groups.len() - 1
+            });
+            for g in [&mut groups[i], &mut total] {
+                match column(&kind) {
+                    Some(k) => g.per_kind[k] += n,
+                    None => g.other += n,
+                }
+                g.people += people;
+                g.total += n;
+            }
+        }
+        if by == Grouping::Member {
+            // A member's own row: active if it has any check-in.
+            for g in &mut groups {
+                g.active = i64::from(g.total > 0);
+            }
         } else {
-            let rows = sqlx::query(&format!(
-                "SELECT {group} AS g, COUNT(DISTINCT c.member_id) AS n FROM checkins c WHERE {scope} GROUP BY g"
+            let active = sqlx::query(&format!(
+                "SELECT {group} AS g, COUNT(DISTINCT c.member_id) AS n FROM checkins c
+                 WHERE {filter} AND {scope} GROUP BY g"
             ))
-            .bind(ts(from))
-            .bind(ts(to))
+            .bind(a)
+            .bind(b)
             .bind(&units)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("n")?))).collect::<sqlx::Result<_>>()?
+            for r in active {
+                let key: Option<i64> = r.try_get("g")?;
+                if let Some(&i) = index.get(&key) {
+                    groups[i].active = r.try_get("n")?;
+                }
+            }
+        }
+        total.active = if by == Grouping::Member {
+            groups.len() as i64
+        } else {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(DISTINCT c.member_id) FROM checkins c WHERE {filter} AND {scope}"
+            ))
+            .bind(a)
+            .bind(b)
+            .bind(&units)
+            .fetch_one(&mut *conn)
+            .await?
         };
-        let active_total =
-            sqlx::query_scalar(&format!("SELECT COUNT(DISTINCT c.member_id) FROM checkins c WHERE {scope}"))
-                .bind(ts(from))
-                .bind(ts(to))
-                .bind(&units)
-                .fetch_one(&mut *conn)
-                .await?;
-        Ok(TallyCounts { by_group_kind, active_by_group, active_total })
+        Ok(TallyCounts { groups, total })
     }
 
     /// Active members per unit: (unit id, count).
     pub async fn member_counts(&self) -> sqlx::Result<Vec<(i64, i64)>> {
         let rows = sqlx::query(
-            "SELECT unit_id, COUNT(*) AS n FROM members WHERE status = 'active' GROUP BY unit_id",
+            "SELECT unit_id, COUNT(*) AS n FROM members INDEXED BY members_active_by_unit
+             WHERE status = 'active' GROUP BY unit_id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -137,28 +210,38 @@ impl Store {
     }
 
     /// Members for a by-member tally: the active members of the units (all if `None`), and
-    /// anyone else who has a counted check-in in those units in `[from, to)`.
-    pub async fn tally_members(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        units: Option<&[i64]>,
-    ) -> sqlx::Result<Vec<MemberRef>> {
-        let rows = sqlx::query(
-            "SELECT m.id, m.telegram_id, m.name, m.unit_id, u.name AS unit_name
+    /// anyone else who has a counted check-in in those units in `span`; by unit name, then name.
+    pub async fn tally_members(&self, span: Span, units: Option<&[i64]>) -> sqlx::Result<Vec<MemberRef>> {
+        let (filter, a, b) = span.sql();
+        let json: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT json_group_array(json_array(m.id, m.telegram_id, m.name, m.unit_id, u.name))
              FROM members m JOIN units u ON u.id = m.unit_id
              WHERE (m.status = 'active' AND (?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3))))
                 OR m.id IN (SELECT c.member_id FROM checkins c
-                            WHERE c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
-                              AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3))))
-             ORDER BY u.name, m.name, m.id",
-        )
-        .bind(ts(from))
-        .bind(ts(to))
+                            WHERE {filter} AND c.deleted_at IS NULL
+                              AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3))))"
+        ))
+        .bind(a)
+        .bind(b)
         .bind(units_param(units))
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        rows.iter().map(member_ref).collect()
+        let rows: Vec<(i64, i64, String, i64, String)> =
+            serde_json::from_str(json.as_deref().unwrap_or("[]"))
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let mut members: Vec<MemberRef> = rows
+            .into_iter()
+            .map(|(id, telegram_id, name, unit_id, unit_name)| MemberRef {
+                id,
+                telegram_id,
+                name,
+                unit_id,
+                unit_name,
+            })
+            .collect();
+        // Sorted here: quicker than SQLite's sorter for tens of thousands of names.
+        members.sort_unstable_by(|a, b| (&a.unit_name, &a.name, a.id).cmp(&(&b.unit_name, &b.name, b.id)));
+        Ok(members)
     }
 
     /// Active members of the units (all if `None`) with no counted check-in in `[from, to)`,

@@ -22,7 +22,7 @@ use crate::core::Core;
 use crate::domain::{LinkKind, Role};
 use crate::error::{Result, UserError};
 use crate::members::{Actor, require_role, resolve_unit};
-use crate::store::{Grouping, MemberRef, Site};
+use crate::store::{GroupCounts, Grouping, MemberRef, Site, Span};
 use crate::week::{Week, local_midnight};
 
 /// The time a tally covers.
@@ -152,48 +152,50 @@ pub struct Tally {
 pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> Result<Tally> {
     let (from, to) = period.utc_range(core.tz());
     let units = scope.units.as_deref();
-    let counts = core.store.tally_counts(from, to, units, by).await?;
     let kinds: Vec<(String, String)> =
         core.kinds().all().iter().map(|k| (k.key.clone(), k.label.clone())).collect();
-    let column: HashMap<&str, usize> = kinds.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
-
-    // Per group: counts per kind, other, people.
-    let mut groups: HashMap<Option<String>, TallyRow> = HashMap::new();
-    for (group, kind, n, people) in &counts.by_group_kind {
-        let row = groups
-            .entry(group.clone())
-            .or_insert_with(|| TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() });
-        match column.get(kind.as_str()) {
-            Some(&i) => row.counts[i] += n,
-            None => row.other += n,
+    let keys: Vec<String> = kinds.iter().map(|(k, _)| k.clone()).collect();
+    let span = match period {
+        Period::Week(w) => {
+            crate::checkins::ensure_weeks(core).await?;
+            Span::Week(w.key())
         }
-        row.people_served += people;
-        row.total += n;
-    }
-    for (group, n) in &counts.active_by_group {
-        if let Some(row) = groups.get_mut(group) {
-            row.active_members = *n;
-        }
-    }
-    let empty = || TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() };
-    let mut take = |key: Option<String>| groups.remove(&key).unwrap_or_else(empty);
-
-    let member_counts: HashMap<i64, i64> = core.store.member_counts().await?.into_iter().collect();
+        Period::Days { .. } => Span::Range(from, to),
+    };
+    let counts = core.store.tally_counts(span, units, by, &keys).await?;
+    let members = match by {
+        Grouping::Member => core.store.tally_members(span, units).await?,
+        _ => Vec::new(),
+    };
+    let member_counts = core.store.member_counts().await?;
     let all_units = core.store.units().await?;
+    let member_counts: HashMap<i64, i64> = member_counts.into_iter().collect();
+    let as_row = |g: &GroupCounts| TallyRow {
+        active_members: g.active,
+        counts: g.per_kind.clone(),
+        other: g.other,
+        people_served: g.people,
+        total: g.total,
+        ..TallyRow::default()
+    };
+    let mut groups: HashMap<Option<i64>, TallyRow> =
+        counts.groups.iter().map(|g| (g.key, as_row(g))).collect();
+    let empty = || TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() };
+    let mut take = |key: i64| groups.remove(&Some(key)).unwrap_or_else(empty);
+
     let mut rows = Vec::new();
     match by {
         Grouping::Unit => {
             for unit in all_units.iter().filter(|u| scope.includes(u.id)) {
-                let mut row = take(Some(unit.id.to_string()));
+                let mut row = take(unit.id);
                 row.label = unit.name.clone();
                 row.members = Some(member_counts.get(&unit.id).copied().unwrap_or(0));
                 rows.push(row);
             }
         }
         Grouping::Member => {
-            for m in core.store.tally_members(from, to, units).await? {
-                let mut row = take(Some(m.id.to_string()));
-                row.active_members = i64::from(row.total > 0);
+            for m in members {
+                let mut row = take(m.id);
                 row.label = m.name;
                 row.unit = Some(m.unit_name);
                 row.telegram_id = Some(m.telegram_id);
@@ -206,7 +208,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
                 core.store.all_sites().await?.into_iter().filter(|s| scope.includes(s.unit_id)).collect();
             sites.sort_by(|a, b| (unit_names.get(&a.unit_id), a.id).cmp(&(unit_names.get(&b.unit_id), b.id)));
             for site in sites {
-                let mut row = take(Some(site.id.to_string()));
+                let mut row = take(site.id);
                 row.label = site.name.clone();
                 row.unit = unit_names.get(&site.unit_id).map(|n| (*n).to_owned());
                 row.link = Some(site.link);
@@ -214,8 +216,8 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
             }
         }
         Grouping::Link => {
-            for link in LinkKind::ALL {
-                let mut row = take(Some(link.as_str().to_owned()));
+            for (i, link) in LinkKind::ALL.into_iter().enumerate() {
+                let mut row = take(i as i64);
                 row.label = crate::texts::link_label(link).to_owned();
                 row.link = Some(link);
                 rows.push(row);
@@ -223,8 +225,8 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         }
     }
     // Check-ins without a site (or whose group vanished) are still counted, in a row of their own.
-    let mut leftovers: Vec<(Option<String>, TallyRow)> = groups.into_iter().collect();
-    leftovers.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut leftovers: Vec<(Option<i64>, TallyRow)> = groups.into_iter().collect();
+    leftovers.sort_by_key(|(key, _)| *key);
     for (key, mut row) in leftovers {
         row.label = match key {
             None => crate::texts::NO_SITE.to_owned(),
@@ -233,7 +235,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         rows.push(row);
     }
 
-    let mut total = empty();
+    let mut total = as_row(&counts.total);
     total.label = crate::texts::TOTAL.to_owned();
     total.members = Some(
         all_units
@@ -242,15 +244,6 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
             .map(|u| member_counts.get(&u.id).unwrap_or(&0))
             .sum(),
     );
-    total.active_members = counts.active_total;
-    for row in &rows {
-        for (t, c) in total.counts.iter_mut().zip(&row.counts) {
-            *t += c;
-        }
-        total.other += row.other;
-        total.people_served += row.people_served;
-        total.total += row.total;
-    }
     Ok(Tally { period, by, scope: scope.clone(), kinds, rows, total })
 }
 

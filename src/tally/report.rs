@@ -235,3 +235,52 @@ async fn reminder_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(
     let notice = system_notice(job, due, core.now(), "all".into(), texts::checkin_reminder(week), &audience)?;
     Ok((vec![notice], outcome))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use chrono_tz::Asia::Shanghai;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::Config;
+    use crate::notices::calendar::HolidayCalendar;
+    use crate::store::Store;
+
+    fn beijing(m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Shanghai.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
+    }
+
+    async fn core_at(now: DateTime<Utc>) -> (Core, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let calendar =
+            HolidayCalendar::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/holidays"))
+                .unwrap();
+        let config = Config { calendar, reminder_units: vec!["人社局".into()], ..Config::default() };
+        let core = Core::new(Store::open(&url).await.unwrap(), config, Arc::new(ManualClock::new(now)));
+        (core, dir)
+    }
+
+    #[tokio::test]
+    async fn a_report_due_on_a_holiday_waits_for_the_next_working_day() {
+        // Monday 5 October 2026 is in the National Day holiday (1-7 October).
+        let (core, _dir) = core_at(beijing(9, 30, 10)).await;
+        assert_eq!(next_tick(&core, Job::Report, core.now()), Some(beijing(10, 8, 9)));
+        // An ordinary Monday is kept.
+        assert_eq!(next_tick(&core, Job::Report, beijing(11, 25, 10)), Some(beijing(11, 30, 9)));
+    }
+
+    #[tokio::test]
+    async fn a_reminder_due_on_a_day_off_is_skipped_not_moved() {
+        let (core, _dir) = core_at(beijing(9, 30, 10)).await;
+        // Friday 2 October is a holiday: the tick stays there, and firing it sends nothing.
+        assert_eq!(next_tick(&core, Job::Reminder, core.now()), Some(beijing(10, 2, 16)));
+        let (notices, outcome) = reminder_notices(&core, Job::Reminder, beijing(10, 2, 16)).await.unwrap();
+        assert!(notices.is_empty());
+        assert!(outcome.contains("day off"), "{outcome}");
+    }
+}

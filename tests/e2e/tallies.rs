@@ -457,3 +457,90 @@ async fn the_reminder_skips_those_who_checked_in_turned_it_off_or_are_in_units_w
         );
     }
 }
+
+#[tokio::test]
+async fn checkins_written_before_weeks_were_stored_are_counted_once_the_bot_fills_them_in() {
+    let w = week48().await;
+    // As after an upgrade: rows from an older version carry no week.
+    sqlx::query("UPDATE checkins SET week = NULL").execute(w.app.core.store.pool()).await.unwrap();
+
+    let tally = w.app.say(&w.organiser, "/tally 2026-W48").await;
+
+    assert!(line(&tally.text, "人社局").ends_with("合计 2"), "{}", tally.text);
+    assert_eq!(w.app.scalar("SELECT COUNT(*) FROM checkins WHERE week IS NULL").await, 0);
+    assert_eq!(w.app.scalar("SELECT COUNT(*) FROM checkins WHERE week = 202648").await, 3);
+    assert_eq!(w.app.scalar("SELECT COUNT(*) FROM checkins WHERE week = 202649").await, 1);
+}
+
+#[tokio::test]
+async fn a_report_missed_while_the_bot_was_down_beyond_the_grace_period_is_skipped_not_sent_late() {
+    let mut app = TestApp::spawn_with(|c| c.report_font = FontChoice::Off).await;
+    let organiser = TgUser::new(9190, "组织员");
+    app.register(&organiser, "科工局", Role::Organiser).await;
+    wait_scheduled(&app, "weekly_report").await;
+    app.stop().await;
+    let mark = app.fake.mark();
+
+    // Down from before Monday 09:00 until 11:00: two hours late, past the hour of grace.
+    app.set_now(beijing(2026, 11, 30, 11, 0));
+    app.start().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await
+        != beijing(2026, 12, 7, 9, 0).timestamp()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the missed report was not moved on");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs").await, 0);
+    assert!(app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != organiser.id));
+}
+
+#[tokio::test]
+async fn the_command_line_exports_a_date_range_to_a_file_and_prints_tallies_as_csv() {
+    let w = week48().await;
+    let out = w.app.dir.path().join("november.xlsx");
+    let out_csv = w.app.dir.path().join("november.csv");
+
+    let (code, stdout, err) = w.app.cli(&[
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-29",
+        "--format",
+        "xlsx",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("3 条记录"), "{stdout}");
+    let records = xlsx_sheet(&std::fs::read(&out).unwrap(), "登记记录");
+    assert_eq!(records.len(), 4, "all units' three November records: {records:?}");
+    assert!(records.iter().any(|r| r[1] == "王五" && r[2] == "科工局"), "{records:?}");
+    let (code, _, err) = w.app.cli(&[
+        "export",
+        "--week",
+        "2026-W49",
+        "--unit",
+        "人社局",
+        "--format",
+        "csv",
+        "--out",
+        out_csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let csv = std::fs::read_to_string(&out_csv).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("新一周第一件事"), "{csv}");
+
+    let (code, table, _) = w.app.cli(&["tally", "--week", "2026-W48", "--unit", "科工局", "--format", "csv"]);
+    assert_eq!(code, 0);
+    let mut lines = table.lines();
+    assert_eq!(lines.next(), Some("单位,成员,已登记成员,送政策,送服务,送温暖,服务人次,合计"));
+    assert_eq!(lines.next(), Some("科工局,1,1,0,1,0,3,1"));
+    assert_eq!(lines.next(), Some("合计,1,1,0,1,0,3,1"));
+    let (code, _, err) = w.app.cli(&["tally", "--unit", "不存在的局"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("没有找到单位"), "{err}");
+}
