@@ -10,16 +10,21 @@ use crate::store::Member;
 use crate::tally::{self, args, export::export as make_export, scope_for};
 use crate::texts;
 
+/// The parsed arguments; but someone who may not use the command at all is told that first,
+/// whatever they typed.
+async fn checked<T>(core: &Core, actor: &Actor, parsed: Result<T, UserError>) -> Result<T> {
+    match parsed {
+        Ok(a) => Ok(a),
+        Err(e) => {
+            scope_for(core, actor, None).await?;
+            Err(e.into())
+        }
+    }
+}
+
 pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    // The role first: a member is told it is not for them, whatever they typed.
-    let a = match args::parse_tally(raw, core.today()) {
-        Ok(a) => a,
-        Err(e) => {
-            scope_for(core, &actor, None).await?;
-            return Err(e.into());
-        }
-    };
+    let a = checked(core, &actor, args::parse_tally(raw, core.today())).await?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let t = tally::tally(core, &scope, a.period, a.by).await?;
     Ok(vec![Reply::send(texts::tally(&t))])
@@ -27,13 +32,7 @@ pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>
 
 pub async fn missing(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    let a = match args::parse_missing(raw, core.today(), core.kinds()) {
-        Ok(a) => a,
-        Err(e) => {
-            scope_for(core, &actor, None).await?;
-            return Err(e.into());
-        }
-    };
+    let a = checked(core, &actor, args::parse_missing(raw, core.today(), core.kinds())).await?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let text = if a.sites {
         let groups = tally::missing_sites(core, &scope, a.period, a.kind.as_deref()).await?;
@@ -48,13 +47,7 @@ pub async fn missing(core: &Core, member: &Member, raw: &str) -> Result<Vec<Repl
 
 pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    let a = match args::parse_export(raw, core.today()) {
-        Ok(a) => a,
-        Err(e) => {
-            scope_for(core, &actor, None).await?;
-            return Err(e.into());
-        }
-    };
+    let a = checked(core, &actor, args::parse_export(raw, core.today())).await?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let file = make_export(core, &scope, a.period, a.format).await?;
     tracing::info!(member = member.id, file = %file.name, records = file.records, "export sent");
