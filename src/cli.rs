@@ -95,6 +95,10 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a consistent copy of the database to FILE (the bot may be running).
+    Backup { file: PathBuf },
+    /// Replace the database with the backup FILE (refused while a bot runs on it).
+    Restore { file: PathBuf },
     /// List members.
     Members {
         #[arg(long)]
@@ -249,6 +253,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Members { unit, format } => list_members(config, unit, format).await,
         Command::Notice { action } => notice_command(config, action).await,
+        Command::Backup { file } => backup_command(config, file).await,
+        Command::Restore { file } => restore_command(config, file).await,
         Command::Tally { week, unit, by, format } => tally_command(config, week, unit, by, format).await,
         Command::Export { from, to, week, unit, format, out } => {
             export_command(config, (from, to, week), unit, format, out).await
@@ -299,6 +305,14 @@ async fn run_bot(config: Config) -> anyhow::Result<ExitCode> {
     };
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
     let bot = bot::make_bot(&token, api_url.as_deref(), config.poll_timeout)?;
+    // One bot per database; held until the process ends (`restore` checks it).
+    let _lock = match crate::backup::lock_instance(&config.database_url) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("无法启动：{e}（同一个数据库只能运行一个 sansong）。");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let core = open(config).await?;
     tracing::info!(
         database = %core.config.database_url,
@@ -848,4 +862,50 @@ async fn export_command(
     std::fs::rename(&partial, &out).with_context(|| format!("writing {}", out.display()))?;
     println!("{}：{} 条记录已写入 {}", texts::period_label(period), file.records, out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- backups
+
+async fn backup_command(config: Config, file: PathBuf) -> anyhow::Result<ExitCode> {
+    let core = open(config).await?;
+    match crate::backup::backup(&core.store, &file).await {
+        Ok(r) => {
+            println!(
+                "备份完成：{}（{} 字节，{} 条登记，已通过完整性检查）",
+                r.path.display(),
+                r.bytes,
+                r.checkins
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("备份失败：{e:#}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn restore_command(config: Config, file: PathBuf) -> anyhow::Result<ExitCode> {
+    let now = clock_from_env()?.now();
+    match crate::backup::restore(&config.database_url, &file, now).await {
+        Ok((checkins, kept)) => {
+            println!("已从 {} 恢复数据库（{checkins} 条登记）。", file.display());
+            if let Some(old) = kept {
+                println!("原数据库保留为 {}。", old.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if e.downcast_ref::<crate::backup::LockError>()
+                .is_some_and(|l| matches!(l, crate::backup::LockError::Held(_)))
+            {
+                eprintln!(
+                    "机器人正在使用这个数据库，不能恢复：请先停止机器人（systemctl stop sansong），再运行 restore。"
+                );
+            } else {
+                eprintln!("恢复失败：{e:#}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -65,6 +65,9 @@ pub struct RawConfig {
     pub reminder_cron: String,
     pub reminder_units: UnitList,
     pub report_font: String,
+    pub backup_cron: String,
+    pub backup_dir: String,
+    pub backup_keep: u32,
     pub kinds: Vec<KindDef>,
 }
 
@@ -125,6 +128,9 @@ impl Default for RawConfig {
             reminder_cron: "0 16 * * 5".into(),
             reminder_units: UnitList::List(vec![]),
             report_font: String::new(),
+            backup_cron: "0 3 * * *".into(),
+            backup_dir: "data/backups".into(),
+            backup_keep: 14,
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -271,6 +277,11 @@ pub struct Config {
     /// Units where the check-in reminder is on (none by default; `*` for all).
     pub reminder_units: Vec<String>,
     pub report_font: FontChoice,
+    /// When the bot backs the database up into `backup_dir` (`None`: "off").
+    pub backup_schedule: Option<Schedule>,
+    pub backup_dir: PathBuf,
+    /// How many scheduled backups are kept.
+    pub backup_keep: usize,
     pub kinds: Kinds,
 }
 
@@ -331,12 +342,13 @@ impl Config {
                 what: "between 0 (no limit) and 100000 messages/s",
             });
         }
-        let more: [(&'static str, u64, u64, u64, &'static str); 5] = [
+        let more: [(&'static str, u64, u64, u64, &'static str); 6] = [
             ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080, "between 0 and 10080"),
             ("remind_after_hours", raw.remind_after_hours.into(), 1, 720, "between 1 and 720"),
             ("delivery_attempts", raw.delivery_attempts.into(), 1, 20, "between 1 and 20"),
             ("delivery_retry_ms", raw.delivery_retry_ms, 10, 600_000, "between 10 and 600000"),
             ("scheduler_tick_ms", raw.scheduler_tick_ms, 10, 60_000, "between 10 and 60000"),
+            ("backup_keep", raw.backup_keep.into(), 1, 10_000, "between 1 and 10000"),
         ];
         for (key, value, low, high, what) in more {
             if !(low..=high).contains(&value) {
@@ -363,6 +375,12 @@ impl Config {
             reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,
             reminder_units: raw.reminder_units.names(),
             report_font,
+            backup_schedule: match raw.backup_cron.trim() {
+                "off" | "" => None,
+                text => Some(recurring("backup_cron", text)?),
+            },
+            backup_dir: PathBuf::from(raw.backup_dir),
+            backup_keep: raw.backup_keep as usize,
             database_url: raw.database_url,
             timezone,
             bot_username: raw

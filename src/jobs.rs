@@ -55,6 +55,7 @@ pub fn jobs() -> Vec<Job> {
             },
         },
         Job { name: "reports", run: |ctx| Box::pin(reports(ctx.core, ctx.scheduler_wake, ctx.shutdown)) },
+        Job { name: "backups", run: |ctx| Box::pin(backups(ctx.core, ctx.shutdown)) },
         Job { name: "janitor", run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)) },
     ]
 }
@@ -100,6 +101,19 @@ async fn reports(core: Core, scheduler_wake: Arc<Notify>, shutdown: Cancellation
             Ok(0) => {}
             Ok(_) => scheduler_wake.notify_one(),
             Err(e) => tracing::warn!(error = %e, "report tick failed; trying again next tick"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(core.config.scheduler_tick) => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+    }
+}
+
+/// The scheduled backup (`backup_cron`), looked at every scheduler tick.
+async fn backups(core: Core, shutdown: CancellationToken) -> anyhow::Result<()> {
+    loop {
+        if let Err(e) = crate::backup::tick(&core).await {
+            tracing::warn!(error = %e, "backup tick failed; trying again next tick");
         }
         tokio::select! {
             () = tokio::time::sleep(core.config.scheduler_tick) => {}

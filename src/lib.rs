@@ -9,6 +9,7 @@
 //! - [`bot`]: teloxide wiring (durable inbox, dispatcher, sending), [`jobs`]: background tasks;
 //! - [`cli`]: the `sansong` command line.
 
+pub mod backup;
 pub mod bot;
 pub mod chat;
 pub mod checkins;

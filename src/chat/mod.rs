@@ -450,12 +450,12 @@ async fn on_photo(
     first_of_album: bool,
 ) -> Result<Vec<Reply>> {
     let caption = caption.map(str::trim).filter(|c| !c.is_empty());
-    if let Some(w) = wizard::load(core, msg.chat.id).await? {
-        if wizard::wants_evidence(&w) {
-            let replies = wizard::on_photo(core, msg, w, file_id, caption).await?;
-            // The rest of an album updates the draft quietly: one answer per album.
-            return Ok(if first_of_album || caption.is_some() { replies } else { vec![] });
-        }
+    if let Some(w) = wizard::load(core, msg.chat.id).await?
+        && wizard::wants_evidence(&w)
+    {
+        let replies = wizard::on_photo(core, msg, w, file_id, caption).await?;
+        // The rest of an album updates the draft quietly: one answer per album.
+        return Ok(if first_of_album || caption.is_some() { replies } else { vec![] });
     }
     let Some(caption) = caption else {
         return Ok(if first_of_album {

@@ -209,10 +209,10 @@ impl Schedule {
                 let mut day = after.with_timezone(&tz).date_naive();
                 // A year always holds working days; 400 days bounds a broken calendar.
                 for _ in 0..400 {
-                    if calendar.is_working_day(day) {
-                        if let Some(at) = local_to_utc(day.and_time(*time), tz).filter(|at| *at > after) {
-                            return Some(at);
-                        }
+                    if calendar.is_working_day(day)
+                        && let Some(at) = local_to_utc(day.and_time(*time), tz).filter(|at| *at > after)
+                    {
+                        return Some(at);
                     }
                     day = day.checked_add_days(Days::new(1))?;
                 }
@@ -238,10 +238,10 @@ impl Schedule {
             Schedule::Workdays { time } => {
                 let mut day = t.with_timezone(&tz).date_naive();
                 for _ in 0..400 {
-                    if calendar.is_working_day(day) {
-                        if let Some(at) = local_to_utc(day.and_time(*time), tz).filter(|at| *at <= t) {
-                            return Some(at);
-                        }
+                    if calendar.is_working_day(day)
+                        && let Some(at) = local_to_utc(day.and_time(*time), tz).filter(|at| *at <= t)
+                    {
+                        return Some(at);
                     }
                     day = day.checked_sub_days(Days::new(1))?;
                 }

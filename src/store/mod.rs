@@ -53,11 +53,12 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(15));
-        if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() && !is_memory(url) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating the database folder {}", dir.display()))?;
-            }
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+            && !is_memory(url)
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the database folder {}", dir.display()))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

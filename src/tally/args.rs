@@ -160,10 +160,10 @@ pub fn parse_export(args: &str, today: NaiveDate) -> Result<ExportArgs, UserErro
         }
     }
     let period = period.unwrap_or_else(|| Period::Week(crate::week::Week::containing(today)));
-    if let Period::Days { from, to } = period {
-        if (to - from).num_days() >= CHAT_EXPORT_MAX_DAYS {
-            return Err(UserError::RangeTooLong { days: CHAT_EXPORT_MAX_DAYS });
-        }
+    if let Period::Days { from, to } = period
+        && (to - from).num_days() >= CHAT_EXPORT_MAX_DAYS
+    {
+        return Err(UserError::RangeTooLong { days: CHAT_EXPORT_MAX_DAYS });
     }
     Ok(ExportArgs { period, unit, format: format.unwrap_or(ExportFormat::Xlsx) })
 }

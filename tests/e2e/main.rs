@@ -8,6 +8,7 @@ mod cli;
 mod dialogue;
 mod durability;
 mod notices;
+mod operations;
 mod registration;
 mod robustness;
 mod roles;

@@ -1,0 +1,149 @@
+//! Operating the bot: backups taken while it writes, restores refused while it runs.
+
+use std::time::Duration;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::support::{Binary, TestApp, TgUser, cli};
+
+async fn open_readonly(path: &std::path::Path) -> sqlx::SqliteConnection {
+    SqliteConnectOptions::new().filename(path).read_only(true).connect().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_1000_checkins_are_written_holds_every_one_acknowledged_before_it() {
+    let app = TestApp::spawn().await;
+    let users = app.register_many(50, 70_000, "人社局").await;
+    let file = app.dir.path().join("backup.db");
+    // 1,000 check-ins arrive over about two seconds; the backup starts a third of the way in.
+    let mut before = Vec::new();
+    let mut backup = None;
+    for i in 0..1000 {
+        app.fake.text(&users[i % users.len()], &format!("/checkin 送服务 第{i}次服务"));
+        if i == 300 {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while app.scalar("SELECT COUNT(*) FROM checkins").await < 200 {
+                assert!(tokio::time::Instant::now() < deadline, "check-ins are being written");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // Everything committed by now has been (or is being) acknowledged to its member.
+            before = sqlx::query_scalar("SELECT id FROM checkins ORDER BY id")
+                .fetch_all(app.core.store.pool())
+                .await
+                .unwrap();
+            let (db, target) = (app.db_url.clone(), file.to_str().unwrap().to_owned());
+            backup = Some(tokio::task::spawn_blocking(move || cli(&db, &["backup", &target])));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (code, out, err) = backup.unwrap().await.unwrap();
+    app.settle().await;
+    let written_during = app.scalar("SELECT COUNT(*) FROM checkins").await;
+    assert_eq!(written_during, 1000);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("完整性检查"), "{out}");
+    let mut copy = open_readonly(&file).await;
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut copy).await.unwrap();
+    assert_eq!(integrity, "ok");
+    let in_copy: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM checkins ORDER BY id").fetch_all(&mut copy).await.unwrap();
+    for id in &before {
+        assert!(in_copy.binary_search(id).is_ok(), "check-in {id} acknowledged before the backup is in it");
+    }
+    assert!(in_copy.len() < 1000, "taken mid-way ({} check-ins)", in_copy.len());
+    copy.close().await.unwrap();
+    assert!(!app.dir.path().join("backup.db.partial").exists(), "no partial file left");
+    let (code, _, err) = app.cli(&["backup", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "an existing file is not overwritten");
+    assert!(err.contains("exists"), "{err}");
+}
+
+#[tokio::test]
+async fn restore_is_refused_while_a_bot_runs_and_then_brings_the_backup_back() {
+    let mut app = TestApp::spawn().await;
+    let user = TgUser::new(71_000, "张三");
+    app.register(&user, "人社局", sansong::domain::Role::Member).await;
+    app.say(&user, "/checkin 送政策 备份之前的登记").await;
+    let file = app.dir.path().join("before.db");
+    assert_eq!(app.cli(&["backup", file.to_str().unwrap()]).0, 0);
+    app.say(&user, "/checkin 送服务 备份之后的登记").await;
+    app.stop().await;
+
+    let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let lock = std::path::PathBuf::from(format!("{}.lock", app.db_url.trim_start_matches("sqlite://")));
+    while !lock.exists() {
+        assert!(tokio::time::Instant::now() < deadline, "the bot takes its lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (code, _, err) = app.cli(&["restore", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("机器人正在使用这个数据库"), "{err}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 2, "nothing was touched");
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0));
+
+    let (code, out, err) = app.cli(&["restore", file.to_str().unwrap()]);
+
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 条登记"), "{out}");
+    let db = std::path::PathBuf::from(app.db_url.trim_start_matches("sqlite://"));
+    let mut restored = open_readonly(&db).await;
+    let descriptions: Vec<String> =
+        sqlx::query_scalar("SELECT description FROM checkins").fetch_all(&mut restored).await.unwrap();
+    assert_eq!(descriptions, ["备份之前的登记"]);
+    restored.close().await.unwrap();
+    let kept = std::fs::read_dir(app.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains(".before-restore-"));
+    assert!(kept, "the replaced database is kept");
+}
+
+#[tokio::test]
+async fn the_bot_backs_up_at_its_cron_and_keeps_only_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("backups");
+    let app = {
+        let backups = backups.clone();
+        TestApp::spawn_with(move |c| {
+            c.backup_dir = backups;
+            c.backup_keep = 2;
+        })
+        .await
+    };
+    let count = || std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.scalar("SELECT COUNT(*) FROM periodic_jobs WHERE job = 'backup'").await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the backup is scheduled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    for (day, n) in [(26, 1), (27, 2), (28, 3)] {
+        app.set_now(crate::support::beijing(2026, 11, day, 3, 0));
+        wait_for_backups(&app, n).await;
+    }
+
+    assert_eq!(count(), 2, "the oldest of three is removed");
+    let mut names: Vec<String> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["sansong-20261127-030000.db", "sansong-20261128-030000.db"]);
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM periodic_runs WHERE job = 'backup' ORDER BY due_at DESC")
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
+    assert!(outcome.contains("sansong-20261128-030000.db"), "{outcome}");
+}
+
+async fn wait_for_backups(app: &TestApp, n: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'backup'").await < n {
+        assert!(tokio::time::Instant::now() < deadline, "backup {n} was not taken");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
