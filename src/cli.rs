@@ -95,6 +95,8 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check the config, the environment, the database and the Bot API; print each item.
+    Check,
     /// Write a consistent copy of the database to FILE (the bot may be running).
     Backup { file: PathBuf },
     /// Replace the database with the backup FILE (refused while a bot runs on it).
@@ -237,10 +239,28 @@ pub enum Format {
 
 /// Runs a parsed command line. User mistakes are printed politely with exit code 1.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Check = cli.command {
+        return check_command(cli.config.as_deref()).await;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("配置有误：{e}");
+            // The same lines as `sansong check`, for every setting that is wrong.
+            let path = cli
+                .config
+                .clone()
+                .or_else(|| std::env::var_os("SANSONG_CONFIG").map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_CONFIG_PATH));
+            let items = crate::check::run(Config::figment(&path), &path, None).await;
+            let problems: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.outcome.as_ref().err().map(|p| format!("✗ {}：{p}", i.name)))
+                .collect();
+            if problems.is_empty() {
+                eprintln!("配置有误：{e}");
+            } else {
+                eprintln!("配置有误，未启动：\n{}", problems.join("\n"));
+            }
             return Ok(ExitCode::from(2));
         }
     };
@@ -253,6 +273,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Members { unit, format } => list_members(config, unit, format).await,
         Command::Notice { action } => notice_command(config, action).await,
+        Command::Check => unreachable_check(),
         Command::Backup { file } => backup_command(config, file).await,
         Command::Restore { file } => restore_command(config, file).await,
         Command::Tally { week, unit, by, format } => tally_command(config, week, unit, by, format).await,
@@ -907,5 +928,44 @@ async fn restore_command(config: Config, file: PathBuf) -> anyhow::Result<ExitCo
             }
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+// ---------------------------------------------------------------- check
+
+/// `check` is dispatched before the config is loaded (it reports on the config itself).
+fn unreachable_check() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("the check command is handled before the config is loaded")
+}
+
+async fn check_command(explicit: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let path = explicit
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| std::env::var_os("SANSONG_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_CONFIG_PATH));
+    if !path.exists() && (explicit.is_some() || std::env::var_os("SANSONG_CONFIG").is_some()) {
+        println!("✗ 配置文件：{} 不存在", path.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    let token = token_from_env();
+    let api_url = std::env::var("TELOXIDE_API_URL").ok();
+    let env = crate::check::Environment { token: token.as_deref(), api_url: api_url.as_deref() };
+    let items = crate::check::run(Config::figment(&path), &path, Some(env)).await;
+    let mut failed = 0;
+    for item in &items {
+        match &item.outcome {
+            Ok(what) => println!("✓ {}：{what}", item.name),
+            Err(problem) => {
+                failed += 1;
+                println!("✗ {}：{problem}", item.name);
+            }
+        }
+    }
+    if failed == 0 {
+        println!("全部检查通过。");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{failed} 项有问题。");
+        Ok(ExitCode::FAILURE)
     }
 }

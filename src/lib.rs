@@ -12,6 +12,7 @@
 pub mod backup;
 pub mod bot;
 pub mod chat;
+pub mod check;
 pub mod checkins;
 pub mod cli;
 pub mod clock;

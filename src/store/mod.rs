@@ -77,6 +77,20 @@ impl Store {
         Ok(Store { pool, outbox })
     }
 
+    /// How many of the embedded migrations a database has applied, of how many there are,
+    /// without changing it (for `sansong check`).
+    pub async fn migration_status(url: &str) -> anyhow::Result<(usize, usize)> {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = SqliteConnectOptions::from_str(url)?.read_only(true).connect().await?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
+        conn.close().await?;
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        Ok((known.iter().filter(|v| applied.contains(v)).count(), known.len()))
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

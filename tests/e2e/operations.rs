@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::support::{Binary, TestApp, TgUser, cli};
+use crate::support::{Binary, TestApp, TgUser, cli, cli_env};
 
 async fn open_readonly(path: &std::path::Path) -> sqlx::SqliteConnection {
     SqliteConnectOptions::new().filename(path).read_only(true).connect().await.unwrap()
@@ -146,4 +146,70 @@ async fn wait_for_backups(app: &TestApp, n: i64) {
         assert!(tokio::time::Instant::now() < deadline, "backup {n} was not taken");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+// Multi-threaded: the fake Bot API must answer while the test waits for the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_every_item_ok_and_never_prints_the_token() {
+    let app = TestApp::spawn().await;
+    let backups = app.dir.path().join("backups");
+    let env = [
+        ("TELOXIDE_TOKEN", crate::support::fake_api::TOKEN),
+        ("TELOXIDE_API_URL", app.fake.url.as_str()),
+        ("SANSONG_BACKUP_DIR", backups.to_str().unwrap()),
+    ];
+
+    let (code, out, err) = cli_env(&app.db_url, &["check"], &env);
+
+    assert_eq!(code, 0, "{out}{err}");
+    for line in [
+        "✓ 时区 timezone：Asia/Shanghai",
+        "✓ 周报时间 report_cron",
+        "✓ 数据库 database_url",
+        "个迁移均已应用",
+        "✓ Bot API (getMe)：@",
+        "全部检查通过",
+    ] {
+        assert!(out.contains(line), "{line} in:\n{out}");
+    }
+    assert!(!out.contains(crate::support::fake_api::TOKEN) && !err.contains(crate::support::fake_api::TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_each_kind_of_bad_config_and_run_refuses_with_the_same_words() {
+    let app = TestApp::spawn().await;
+    let bad = [
+        ("SANSONG_TIMEZONE", "Mars/Olympus"),
+        ("SANSONG_REPORT_CRON", "0 9 * *"),
+        ("SANSONG_QUIET_HOURS", "22:00-25:00"),
+        ("SANSONG_BROADCAST_RATE", "-1"),
+        ("SANSONG_HOLIDAYS_DIR", "/nonexistent/holidays"),
+    ];
+
+    let (code, out, _) = cli_env(&app.db_url, &["check"], &bad);
+
+    assert_eq!(code, 1, "{out}");
+    for line in [
+        "✗ 时区 timezone：\"Mars/Olympus\" 不是 IANA 时区名",
+        "✗ 周报时间 report_cron：",
+        "✗ 免打扰时段 quiet_hours：",
+        "✗ 发送速率 broadcast_rate：",
+        "✗ 节假日 holidays_dir：/nonexistent/holidays 不存在",
+        "✗ 令牌 TELOXIDE_TOKEN：未设置",
+    ] {
+        assert!(out.contains(line), "{line} in:\n{out}");
+    }
+    let (code, _, err) =
+        cli_env(&app.db_url, &["run"], &[("SANSONG_TIMEZONE", "Mars/Olympus"), ("TELOXIDE_TOKEN", "1:x")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("✗ 时区 timezone：\"Mars/Olympus\" 不是 IANA 时区名"), "{err}");
+
+    let wrong_token = [("TELOXIDE_TOKEN", "123:wrong"), ("TELOXIDE_API_URL", app.fake.url.as_str())];
+    let (code, out, _) = cli_env(&app.db_url, &["check"], &wrong_token);
+    assert_eq!(code, 1);
+    assert!(out.contains("✗ Bot API (getMe)：令牌无效"), "{out}");
+    assert!(!out.contains("123:wrong"), "the token is not printed");
+    let unreachable = [("TELOXIDE_TOKEN", "123:x"), ("TELOXIDE_API_URL", "http://127.0.0.1:9")];
+    let (_, out, _) = cli_env(&app.db_url, &["check"], &unreachable);
+    assert!(out.contains("✗ Bot API (getMe)：无法连接"), "{out}");
 }
