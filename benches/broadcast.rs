@@ -97,6 +97,7 @@ async fn broadcast(members: i64, limit: Option<usize>, bot_rate: &str) -> (f64, 
         .env("SANSONG_HOLIDAYS_DIR", root.join("config/holidays"))
         .env("SANSONG_BROADCAST_RATE", bot_rate)
         .env("SANSONG_SCHEDULER_TICK_MS", "100")
+        .env("SANSONG_METRICS_ADDR", "off")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

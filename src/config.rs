@@ -36,6 +36,8 @@ pub enum ConfigError {
     BadQuietHours(String),
     #[error("{key}: {reason}")]
     BadSchedule { key: &'static str, reason: String },
+    #[error("{key}: {value:?} is not an address like 127.0.0.1:9898 (or off)")]
+    BadAddress { key: &'static str, value: String },
     #[error(transparent)]
     Holidays(#[from] crate::notices::calendar::CalendarError),
 }
@@ -68,6 +70,8 @@ pub struct RawConfig {
     pub backup_cron: String,
     pub backup_dir: String,
     pub backup_keep: u32,
+    pub metrics_addr: String,
+    pub health_window_secs: u64,
     pub kinds: Vec<KindDef>,
 }
 
@@ -131,6 +135,8 @@ impl Default for RawConfig {
             backup_cron: "0 3 * * *".into(),
             backup_dir: "data/backups".into(),
             backup_keep: 14,
+            metrics_addr: "127.0.0.1:9898".into(),
+            health_window_secs: 180,
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -282,6 +288,10 @@ pub struct Config {
     pub backup_dir: PathBuf,
     /// How many scheduled backups are kept.
     pub backup_keep: usize,
+    /// Where /healthz and /metrics are served (`None`: off).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// /healthz fails when no Bot API call has succeeded for this long.
+    pub health_window: Duration,
     pub kinds: Kinds,
 }
 
@@ -342,13 +352,14 @@ impl Config {
                 what: "between 0 (no limit) and 100000 messages/s",
             });
         }
-        let more: [(&'static str, u64, u64, u64, &'static str); 6] = [
+        let more: [(&'static str, u64, u64, u64, &'static str); 7] = [
             ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080, "between 0 and 10080"),
             ("remind_after_hours", raw.remind_after_hours.into(), 1, 720, "between 1 and 720"),
             ("delivery_attempts", raw.delivery_attempts.into(), 1, 20, "between 1 and 20"),
             ("delivery_retry_ms", raw.delivery_retry_ms, 10, 600_000, "between 10 and 600000"),
             ("scheduler_tick_ms", raw.scheduler_tick_ms, 10, 60_000, "between 10 and 60000"),
             ("backup_keep", raw.backup_keep.into(), 1, 10_000, "between 1 and 10000"),
+            ("health_window_secs", raw.health_window_secs, 5, 86_400, "between 5 and 86400"),
         ];
         for (key, value, low, high, what) in more {
             if !(low..=high).contains(&value) {
@@ -381,6 +392,16 @@ impl Config {
             },
             backup_dir: PathBuf::from(raw.backup_dir),
             backup_keep: raw.backup_keep as usize,
+            metrics_addr: match raw.metrics_addr.trim() {
+                "off" | "" => None,
+                addr => {
+                    Some(addr.parse().map_err(|_| ConfigError::BadAddress {
+                        key: "metrics_addr",
+                        value: addr.to_owned(),
+                    })?)
+                }
+            },
+            health_window: Duration::from_secs(raw.health_window_secs),
             database_url: raw.database_url,
             timezone,
             bot_username: raw

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use crate::clock::SharedClock;
 use crate::config::{Config, Kinds};
+use crate::metrics::Metrics;
 use crate::notices::calendar::HolidayCalendar;
 use crate::store::Store;
 use crate::week::Week;
@@ -16,11 +17,14 @@ pub struct Core {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: SharedClock,
+    /// Counters for /metrics and the facts /healthz judges by.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Core {
     pub fn new(store: Store, config: Config, clock: SharedClock) -> Self {
-        Core { store, config: Arc::new(config), clock }
+        let metrics = Arc::new(Metrics::new(clock.now().timestamp_millis()));
+        Core { store, config: Arc::new(config), clock, metrics }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -55,6 +55,20 @@ pub fn jobs() -> Vec<Job> {
             },
         },
         Job { name: "reports", run: |ctx| Box::pin(reports(ctx.core, ctx.scheduler_wake, ctx.shutdown)) },
+        Job {
+            name: "http",
+            run: |ctx| {
+                Box::pin(async move {
+                    match ctx.core.config.metrics_addr {
+                        Some(addr) => crate::http::serve(ctx.core, addr, ctx.shutdown).await,
+                        None => {
+                            ctx.shutdown.cancelled().await;
+                            Ok(())
+                        }
+                    }
+                })
+            },
+        },
         Job { name: "backups", run: |ctx| Box::pin(backups(ctx.core, ctx.shutdown)) },
         Job { name: "janitor", run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)) },
     ]

@@ -4,6 +4,7 @@
 //! it, and folds status codes into error types; the outbox needs 429, 403 and 5xx distinctly
 //! and at once.) The token is part of the URL and never appears in errors or logs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -11,20 +12,23 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use teloxide::Bot;
 
+use crate::metrics::Metrics;
 use crate::notices::MediaKind;
 use crate::notices::sender::{Messenger, OutMedia, Outgoing, SendOutcome};
 
 pub struct TelegramMessenger {
     client: reqwest::Client,
+    metrics: Arc<Metrics>,
     /// `<api>/bot<token>/`: secret, never printed.
     base: String,
 }
 
 impl TelegramMessenger {
-    pub fn new(bot: &Bot) -> Self {
+    pub fn new(bot: &Bot, metrics: Arc<Metrics>) -> Self {
         let api = bot.api_url().to_string();
         TelegramMessenger {
             client: bot.client().clone(),
+            metrics,
             base: format!("{}/bot{}/", api.trim_end_matches('/'), bot.token()),
         }
     }
@@ -124,6 +128,16 @@ fn uploaded_file_id(method: &str, result: &Value) -> Option<String> {
 
 impl Messenger for TelegramMessenger {
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
-        Box::pin(self.call(chat_id, message))
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let outcome = self.call(chat_id, message).await;
+            // A 403 or 400 is still Telegram answering: only network faults, 5xx and 429 are not.
+            let answered = !matches!(outcome, SendOutcome::Transient(_) | SendOutcome::RetryAfter(_));
+            self.metrics.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
+            if matches!(outcome, SendOutcome::RetryAfter(_)) {
+                Metrics::bump(&self.metrics.rate_limited);
+            }
+            outcome
+        })
     }
 }

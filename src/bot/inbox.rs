@@ -78,10 +78,15 @@ pub async fn poll(
     let mut offset: Option<i64> = None;
     let mut failures: u32 = 0;
     loop {
+        let started = std::time::Instant::now();
         let result = tokio::select! {
             r = get_updates(&bot, offset, timeout) => r,
             () = shutdown.cancelled() => break,
         };
+        core.metrics.api_call(started.elapsed(), result.is_ok(), chrono::Utc::now().timestamp_millis());
+        if matches!(result, Err(RequestError::RetryAfter(_))) {
+            crate::metrics::Metrics::bump(&core.metrics.rate_limited);
+        }
         match result {
             Ok(values) => {
                 failures = 0;

@@ -70,6 +70,12 @@ impl Runtime {
             }
             None => ("ignored", None),
         };
+        let m = &self.core.metrics;
+        crate::metrics::Metrics::bump(match outcome {
+            "ok" => &m.updates_ok,
+            "ignored" => &m.updates_ignored,
+            _ => &m.updates_failed,
+        });
         if let Err(e) =
             self.core.store.inbox_finish(update_id, outcome, error.as_deref(), self.core.now()).await
         {
@@ -129,14 +135,14 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
             inbox_notify: notify.clone(),
             scheduler_wake: scheduler_wake.clone(),
             outbox_wake: Arc::new(Notify::new()),
-            messenger: Arc::new(api::TelegramMessenger::new(&bot)),
+            messenger: Arc::new(api::TelegramMessenger::new(&bot, core.metrics.clone())),
             shutdown: shutdown.clone(),
         },
         jobs::jobs(),
     );
     let runtime = Arc::new(Runtime {
         core: core.clone(),
-        sender: Sender::new(bot.clone()),
+        sender: Sender::new(bot.clone(), core.metrics.clone()),
         context: ChatContext::new(username, scheduler_wake),
     });
     {

@@ -2,6 +2,7 @@
 //! flood-control answers (429) waited out, network faults retried a bounded number of times.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::prelude::*;
@@ -12,6 +13,7 @@ use teloxide::types::{
 use teloxide::{ApiError, RequestError};
 
 use crate::chat::{Keyboard, Reply};
+use crate::metrics::Metrics;
 use crate::notices::MediaKind;
 pub use crate::texts::{MESSAGE_LIMIT, split_message};
 
@@ -20,17 +22,19 @@ const MAX_ATTEMPTS: u32 = 5;
 #[derive(Clone)]
 pub struct Sender {
     bot: Bot,
+    metrics: Arc<Metrics>,
 }
 
 impl Sender {
-    pub fn new(bot: Bot) -> Self {
-        Sender { bot }
+    pub fn new(bot: Bot, metrics: Arc<Metrics>) -> Self {
+        Sender { bot, metrics }
     }
 
     /// Sends the replies in order. A reply that cannot be delivered is logged and the rest are
     /// still tried, except after a 403 (the person blocked the bot): then nothing more is sent.
     pub async fn deliver(&self, chat_id: i64, replies: &[Reply]) {
         for reply in replies {
+            let started = std::time::Instant::now();
             let result = match reply {
                 Reply::Send { text, keyboard } => self.send_text(chat_id, text, keyboard.as_ref()).await,
                 Reply::Edit { message_id, text, keyboard } => {
@@ -48,6 +52,15 @@ impl Sender {
                     self.upload(chat_id, *kind, name, bytes, caption).await
                 }
             };
+            let answered = match &result {
+                Ok(()) | Err(RequestError::Api(_)) => true,
+                Err(RequestError::RetryAfter(_)) => {
+                    Metrics::bump(&self.metrics.rate_limited);
+                    false
+                }
+                Err(_) => false,
+            };
+            self.metrics.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
             match result {
                 Ok(()) => {}
                 Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated)) => {

@@ -121,6 +121,7 @@ pub async fn record_at_site(
     };
     let (checkin, fresh) = core.store.insert_checkin(&new, core.now()).await?;
     if fresh {
+        crate::metrics::Metrics::bump(&core.metrics.checkins);
         tracing::info!(checkin = checkin.id, member = member.id, kind = %checkin.kind, "check-in recorded");
     } else {
         tracing::info!(checkin = checkin.id, member = member.id, "check-in already recorded; not duplicated");

@@ -60,6 +60,7 @@ pub async fn tick(core: &Core) -> Result<usize> {
             core.store.fire_notice(id, due, now, not_before, &target, next, status_after).await?
         {
             fired += 1;
+            crate::metrics::Metrics::bump(&core.metrics.notices_fired);
             tracing::info!(notice = id, run, targeted, held_until = %not_before, "notice fired");
         }
     }

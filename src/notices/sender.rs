@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::MediaKind;
 use crate::core::Core;
+use crate::metrics::Metrics;
 use crate::store::OutboxItem;
 use crate::texts;
 
@@ -311,6 +312,7 @@ async fn record(
                     tracing::warn!(notice = item.notice_id, error = %e, "could not keep the uploaded file's id");
                 }
             }
+            Metrics::bump(&core.metrics.deliveries_sent);
             core.store.delivery_sent(item.id, message_id, now).await
         }
         SendOutcome::RetryAfter(wait) => {
@@ -325,17 +327,20 @@ async fn record(
         }
         SendOutcome::Blocked(reason) => {
             tracing::info!(delivery = item.id, member = item.member_id, "member unreachable (403)");
+            Metrics::bump(&core.metrics.deliveries_blocked);
             core.store.delivery_blocked(item.id, item.member_id, &reason, now).await
         }
         SendOutcome::Transient(reason) if (item.attempts + 1) < i64::from(settings.attempts) => {
             let factor = 2u32.saturating_pow(u32::try_from(item.attempts).unwrap_or(10).min(10));
             let backoff = settings.retry_base.saturating_mul(factor);
             tracing::debug!(delivery = item.id, %reason, ?backoff, "delivery failed; will retry");
+            Metrics::bump(&core.metrics.deliveries_retried);
             let retry_at = now + chrono::Duration::from_std(backoff).unwrap_or_default();
             core.store.delivery_retry(item.id, retry_at, &reason, true).await
         }
         SendOutcome::Transient(reason) | SendOutcome::Permanent(reason) => {
             tracing::warn!(delivery = item.id, member = item.member_id, %reason, "delivery failed");
+            Metrics::bump(&core.metrics.deliveries_failed);
             core.store.delivery_failed(item.id, &reason).await
         }
     };

@@ -213,3 +213,98 @@ async fn check_names_each_kind_of_bad_config_and_run_refuses_with_the_same_words
     let (_, out, _) = cli_env(&app.db_url, &["check"], &unreachable);
     assert!(out.contains("✗ Bot API (getMe)：无法连接"), "{out}");
 }
+
+fn free_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Waits (with a deadline) until GET `path` answers `status`; returns the body.
+async fn until_status(addr: std::net::SocketAddr, path: &str, status: u16) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Ok(response) = reqwest::get(format!("http://{addr}{path}")).await {
+            if response.status().as_u16() == status {
+                return response.text().await.unwrap();
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{path} never answered {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn healthz_turns_503_when_the_bot_api_stops_answering_and_200_when_it_is_back() {
+    let addr = free_port();
+    let app = TestApp::spawn_with(move |c| {
+        c.metrics_addr = Some(addr);
+        c.health_window = Duration::from_secs(1);
+    })
+    .await;
+    let body = until_status(addr, "/healthz", 200).await;
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+
+    app.fake.fail("getUpdates", None, 1_000_000, crate::support::FaultKind::ServerError);
+    let body = until_status(addr, "/healthz", 503).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "unhealthy");
+    assert!(json["reason"].as_str().unwrap().contains("Bot API"), "{body}");
+    assert!(!body.contains(crate::support::fake_api::TOKEN));
+
+    app.fake.clear_faults();
+    until_status(addr, "/healthz", 200).await;
+}
+
+/// `name{labels} value` lines and `# HELP`/`# TYPE` comments, as Prometheus reads them.
+fn parse_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
+    let mut samples = std::collections::HashMap::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix("# ") {
+            assert!(comment.starts_with("HELP ") || comment.starts_with("TYPE "), "{line}");
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "metric name {name:?}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "labels closed: {line}");
+        }
+        samples.insert(series.to_owned(), value.parse::<f64>().unwrap_or_else(|_| panic!("value: {line}")));
+    }
+    samples
+}
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_their_counters_move() {
+    let addr = free_port();
+    let app = TestApp::spawn_with(move |c| c.metrics_addr = Some(addr)).await;
+    let user = TgUser::new(72_000, "张三");
+    app.register(&user, "人社局", sansong::domain::Role::Member).await;
+    until_status(addr, "/metrics", 200).await;
+    let (_, before) = get(addr, "/metrics").await;
+    let before = parse_prometheus(&before);
+
+    app.say(&user, "/checkin 送政策 宣讲").await;
+    app.say(&user, "/week").await;
+    app.settle().await;
+    let (status, text) = get(addr, "/metrics").await;
+
+    assert_eq!(status, 200);
+    let after = parse_prometheus(&text);
+    let moved = |k: &str| after[k] - before.get(k).copied().unwrap_or(0.0);
+    assert_eq!(moved("sansong_checkins_recorded_total"), 1.0);
+    assert!(moved("sansong_updates_handled_total{outcome=\"ok\"}") >= 2.0);
+    assert!(moved("sansong_bot_api_request_duration_seconds_count") >= 2.0, "replies and polls are timed");
+    assert!(after.contains_key("sansong_outbox_backlog"));
+    assert!(after.contains_key("sansong_deliveries_total{outcome=\"sent\"}"));
+    assert!(after.contains_key("sansong_telegram_rate_limited_total"));
+    assert!(!text.contains(crate::support::fake_api::TOKEN));
+}

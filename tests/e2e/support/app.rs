@@ -65,6 +65,8 @@ impl TestApp {
             scheduler_tick: Duration::from_millis(50),
             delivery_retry: Duration::from_millis(50),
             broadcast_rate: 200.0,
+            // Tests that want the endpoint pick a free port; the rest must not fight over 9898.
+            metrics_addr: None,
             calendar: sansong::notices::calendar::HolidayCalendar::load_dir(&repo_path("config/holidays"))
                 .unwrap(),
             ..Config::default()
@@ -254,6 +256,7 @@ impl Binary {
             // The binary runs on the real clock: without this, a test run late in the evening
             // (Beijing) would see its broadcasts held for the night.
             .env("SANSONG_QUIET_HOURS", "off")
+            .env("SANSONG_METRICS_ADDR", "off")
             .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -211,6 +211,11 @@ impl FakeApi {
     }
 
     /// The next `times` calls of `method` (to `chat_id`, if given) fail with `kind`.
+    /// Forgets every injected fault: the Bot API answers again.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     pub fn fail(&self, method: &str, chat_id: Option<i64>, times: usize, kind: FaultKind) {
         self.shared.lock().faults.push(Fault { method: method.into(), chat_id, remaining: times, kind });
     }
