@@ -227,10 +227,10 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 async fn until_status(addr: std::net::SocketAddr, path: &str, status: u16) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
-        if let Ok(response) = reqwest::get(format!("http://{addr}{path}")).await {
-            if response.status().as_u16() == status {
-                return response.text().await.unwrap();
-            }
+        if let Ok(response) = reqwest::get(format!("http://{addr}{path}")).await
+            && response.status().as_u16() == status
+        {
+            return response.text().await.unwrap();
         }
         assert!(tokio::time::Instant::now() < deadline, "{path} never answered {status}");
         tokio::time::sleep(Duration::from_millis(50)).await;
