@@ -36,7 +36,9 @@ pub enum ConfigError {
     BadQuietHours(String),
     #[error("{key}: {reason}")]
     BadSchedule { key: &'static str, reason: String },
-    #[error("{key}: {value:?} is not an address like 127.0.0.1:9898 (or off)")]
+    #[error(
+        "{key}: {value:?} is not a valid address (e.g. 127.0.0.1:9898, https://bot.example.org/tg, or off)"
+    )]
     BadAddress { key: &'static str, value: String },
     #[error(transparent)]
     Holidays(#[from] crate::notices::calendar::CalendarError),
@@ -72,6 +74,8 @@ pub struct RawConfig {
     pub backup_keep: u32,
     pub metrics_addr: String,
     pub health_window_secs: u64,
+    pub webhook_url: Option<String>,
+    pub webhook_listen: String,
     pub kinds: Vec<KindDef>,
 }
 
@@ -137,6 +141,8 @@ impl Default for RawConfig {
             backup_keep: 14,
             metrics_addr: "127.0.0.1:9898".into(),
             health_window_secs: 180,
+            webhook_url: None,
+            webhook_listen: "127.0.0.1:8443".into(),
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -292,6 +298,10 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// /healthz fails when no Bot API call has succeeded for this long.
     pub health_window: Duration,
+    /// Webhook mode: Telegram POSTs updates to this public https URL (`None`: long polling).
+    pub webhook_url: Option<url::Url>,
+    /// Where the webhook server listens (behind the reverse proxy that serves `webhook_url`).
+    pub webhook_listen: std::net::SocketAddr,
     pub kinds: Kinds,
 }
 
@@ -402,6 +412,24 @@ impl Config {
                 }
             },
             health_window: Duration::from_secs(raw.health_window_secs),
+            webhook_url: match raw
+                .webhook_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty() && *u != "off")
+            {
+                None => None,
+                Some(u) => Some(
+                    url::Url::parse(u)
+                        .ok()
+                        .filter(|p| matches!(p.scheme(), "https" | "http"))
+                        .ok_or_else(|| ConfigError::BadAddress { key: "webhook_url", value: u.to_owned() })?,
+                ),
+            },
+            webhook_listen: raw.webhook_listen.trim().parse().map_err(|_| ConfigError::BadAddress {
+                key: "webhook_listen",
+                value: raw.webhook_listen.clone(),
+            })?,
             database_url: raw.database_url,
             timezone,
             bot_username: raw

@@ -40,8 +40,19 @@ pub struct Job {
 pub fn jobs() -> Vec<Job> {
     vec![
         Job {
-            name: "poller",
-            run: |ctx| Box::pin(inbox::poll(ctx.bot, ctx.core, ctx.inbox_notify, ctx.shutdown)),
+            // Updates into the inbox: long polling, or the webhook when `webhook_url` is set.
+            name: "updates",
+            run: |ctx| match (ctx.core.config.webhook_url.clone(), ctx.core.config.webhook_listen) {
+                (Some(url), listen) => Box::pin(crate::bot::webhook::serve(
+                    ctx.bot,
+                    ctx.core,
+                    url,
+                    listen,
+                    ctx.inbox_notify,
+                    ctx.shutdown,
+                )),
+                (None, _) => Box::pin(inbox::poll(ctx.bot, ctx.core, ctx.inbox_notify, ctx.shutdown)),
+            },
         },
         Job {
             name: "scheduler",

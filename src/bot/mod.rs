@@ -6,6 +6,7 @@ pub mod api;
 pub mod convert;
 pub mod inbox;
 pub mod send;
+pub mod webhook;
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;

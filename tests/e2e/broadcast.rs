@@ -218,3 +218,36 @@ async fn a_broadcast_killed_mid_way_is_finished_after_restart_with_at_most_the_i
     assert!(duplicates <= 10, "only sends in flight at the kill are repeated ({duplicates})");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 200);
 }
+
+#[tokio::test]
+async fn sigterm_during_a_broadcast_then_a_restart_loses_no_delivery_and_repeats_none() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let users = app.register_many(200, 66_000, "人社局").await;
+    app.set_now(chrono::Utc::now());
+    notices::create(&app.core, &Actor::Cli, &draft("重启测试通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    let env = [("SANSONG_BROADCAST_RATE", "50")];
+
+    let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
+    app.fake
+        .wait_for("the broadcast to be under way", |v| {
+            (v.outgoing().iter().filter(|o| o.text.contains("重启测试")).count() >= 40).then_some(())
+        })
+        .await;
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0), "a clean stop");
+    let before = per_chat(&app, "重启测试").len();
+    assert!(before < 200, "stopped mid-way ({before} delivered)");
+
+    let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
+    wait_all(&app, &users, "重启测试", Duration::from_secs(60)).await;
+    bot.sigterm();
+    assert_eq!(bot.wait_exit().await, Some(0));
+
+    let got = per_chat(&app, "重启测试");
+    assert_eq!(got.len(), 200, "every member");
+    assert!(got.values().all(|n| *n == 1), "a graceful stop finishes its sends: nobody twice");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 200);
+}

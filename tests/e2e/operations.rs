@@ -308,3 +308,59 @@ async fn metrics_parse_as_prometheus_text_and_their_counters_move() {
     assert!(after.contains_key("sansong_telegram_rate_limited_total"));
     assert!(!text.contains(crate::support::fake_api::TOKEN));
 }
+
+#[tokio::test]
+async fn in_webhook_mode_updates_with_the_secret_are_handled_and_others_refused() {
+    let listen = free_port();
+    let url = format!("http://{listen}/tg");
+    let app = {
+        let url = url::Url::parse(&url).unwrap();
+        TestApp::spawn_with(move |c| {
+            c.webhook_url = Some(url);
+            c.webhook_listen = listen;
+        })
+        .await
+    };
+    let user = TgUser::new(73_000, "张三");
+    app.register(&user, "人社局", sansong::domain::Role::Member).await;
+    let registered =
+        app.fake.wait_for("setWebhook", |v| v.calls("setWebhook").first().map(|c| c.params.clone())).await;
+    assert_eq!(registered["url"], url.as_str());
+    let secret = registered["secret_token"].as_str().expect("a secret token").to_owned();
+    assert!(secret.len() >= 32);
+    assert!(app.fake.calls("getUpdates").is_empty(), "no polling in webhook mode");
+    let client = reqwest::Client::new();
+    let update = |id: i64, text: &str| {
+        let (mut body, _) = app.fake.text_update(&user, text, None);
+        body["update_id"] = serde_json::json!(id);
+        body
+    };
+
+    let forged = client.post(&url).json(&update(900_001, "/checkin 送政策 伪造的登记")).send().await.unwrap();
+    let wrong = client
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", "guess")
+        .json(&update(900_002, "/checkin 送政策 猜的密钥"))
+        .send()
+        .await
+        .unwrap();
+    let mark = app.fake.mark();
+    let real = client
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", &secret)
+        .json(&update(900_003, "/checkin 送政策 真正的登记"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(forged.status().as_u16(), 401);
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(real.status().as_u16(), 200);
+    let receipt = app.fake.next_to(user.id, mark).await;
+    assert!(receipt.text.contains("已登记"), "{}", receipt.text);
+    app.settle().await;
+    let descriptions: Vec<String> =
+        app.checkins_of(&user).await.into_iter().map(|(_, _, description)| description).collect();
+    assert_eq!(descriptions, ["真正的登记"]);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox").await, 1, "refused requests never reach the inbox");
+}

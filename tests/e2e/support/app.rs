@@ -93,8 +93,12 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(sansong::bot::run(core, bot, shutdown.clone()));
         self.running = Some((shutdown, handle));
-        // Ready once it has asked for updates.
-        self.fake.wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(())).await;
+        // Ready once it has asked for updates (or, in webhook mode, registered its webhook).
+        self.fake
+            .wait_for("the bot to poll", |v| {
+                (!v.calls("getUpdates").is_empty() || !v.calls("setWebhook").is_empty()).then_some(())
+            })
+            .await;
     }
 
     /// Graceful stop: as on SIGTERM.
