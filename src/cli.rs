@@ -97,6 +97,14 @@ pub enum Command {
     },
     /// Check the config, the environment, the database and the Bot API; print each item.
     Check,
+    /// The audit log: role and status changes, invites, notices, exports.
+    Audit {
+        /// From this day (2026-11-01) in the configured zone.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Write a consistent copy of the database to FILE (the bot may be running).
     Backup { file: PathBuf },
     /// Replace the database with the backup FILE (refused while a bot runs on it).
@@ -274,6 +282,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Members { unit, format } => list_members(config, unit, format).await,
         Command::Notice { action } => notice_command(config, action).await,
         Command::Check => unreachable_check(),
+        Command::Audit { since, format } => audit_command(config, since, format).await,
         Command::Backup { file } => backup_command(config, file).await,
         Command::Restore { file } => restore_command(config, file).await,
         Command::Tally { week, unit, by, format } => tally_command(config, week, unit, by, format).await,
@@ -968,4 +977,57 @@ async fn check_command(explicit: Option<&std::path::Path>) -> anyhow::Result<Exi
         println!("{failed} 项有问题。");
         Ok(ExitCode::FAILURE)
     }
+}
+
+// ---------------------------------------------------------------- audit
+
+async fn audit_command(config: Config, since: Option<String>, format: Format) -> anyhow::Result<ExitCode> {
+    let core = open(config).await?;
+    let since = match since.as_deref() {
+        None => None,
+        Some(day) => {
+            let date = crate::week::parse_date(day).ok_or_else(|| {
+                Error::from(UserError::Week(crate::week::WeekError::NoSuchDate(day.to_owned())))
+            })?;
+            Some(crate::week::local_midnight(date, core.tz()))
+        }
+    };
+    let entries = core.store.audit_since(since).await?;
+    let tz = core.tz();
+    match format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "at": e.at.with_timezone(&tz).to_rfc3339(),
+                        "actor": e.actor, "action": e.action, "member": e.member,
+                        "before": e.before, "after": e.after, "detail": e.detail,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(["时间", "操作人", "操作", "对象", "之前", "之后", "说明"]);
+            for e in &entries {
+                table.add_row([
+                    e.at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+                    e.actor.clone(),
+                    e.action.clone(),
+                    e.member.clone().unwrap_or_default(),
+                    e.before.clone().unwrap_or_default(),
+                    e.after.clone().unwrap_or_default(),
+                    e.detail.clone().unwrap_or_default(),
+                ]);
+            }
+            println!("{table}");
+            println!("共 {} 条", entries.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

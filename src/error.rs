@@ -64,6 +64,14 @@ pub enum UserError {
     NoSuchNotice(i64),
     #[error("notice {0} is cancelled or finished")]
     NoticeClosed(i64),
+    #[error("no member {0:?}")]
+    NoSuchMember(String),
+    #[error("one cannot change one's own role or status")]
+    NotYourself,
+    #[error("{name} is already {role}")]
+    RoleUnchanged { name: String, role: Role },
+    #[error("{name} is already active={active}")]
+    StatusUnchanged { name: String, active: bool },
     #[error("a range of more than {days} days")]
     RangeTooLong { days: i64 },
     #[error("bad argument {given:?} for {usage:?}")]
@@ -82,6 +90,7 @@ pub enum Usage {
     Missing,
     Export,
     Remind,
+    Roles,
 }
 
 impl UserError {

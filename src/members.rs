@@ -140,6 +140,8 @@ pub async fn create_invite(
         )
         .await?;
     tracing::info!(invite = invite.id, unit = %invite.unit_name, role = %invite.role, uses, "invite created");
+    let detail = format!("invite #{} for {} as {} ({uses} uses)", invite.id, invite.unit_name, invite.role);
+    core.store.audit(core.now(), &actor_label(actor), "invite", &detail).await?;
     Ok(invite)
 }
 
@@ -237,5 +239,122 @@ mod tests {
         assert_eq!(parse_duration("7y"), None);
         assert_eq!(parse_duration("99999999999w"), None, "huge numbers are refused, not a panic");
         assert_eq!(parse_duration("9223372036854775807d"), None);
+    }
+}
+
+// ---------------------------------------------------------------- roles and status
+
+/// Who did it, as the audit log names them.
+pub fn actor_label(actor: &Actor) -> String {
+    match actor {
+        Actor::Cli => "cli".into(),
+        Actor::Member(m) => format!("tg:{} {}", m.telegram_id, m.name),
+    }
+}
+
+/// What an admin or organiser may do to another member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// One role up, or to the role given.
+    Promote(Option<Role>),
+    /// One role down, or to the role given.
+    Demote(Option<Role>),
+    Deactivate,
+    Activate,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changed {
+    pub member: Member,
+    pub change: Change,
+    /// The role before and after, for role changes.
+    pub roles: Option<(Role, Role)>,
+}
+
+/// The members `actor` may act on whose name matches `name` (exactly, else containing it;
+/// either script). Admins: everyone; organisers: their own unit.
+pub async fn find_members(core: &Core, actor: &Actor, name: &str) -> Result<Vec<Member>> {
+    let unit = match actor {
+        Actor::Member(m) if m.role < Role::Admin => Some(m.unit_id),
+        _ => None,
+    };
+    let all: Vec<Member> = core.store.list_members(unit).await?.into_iter().map(|l| l.member).collect();
+    let wanted = crate::normalize::fold(name.trim());
+    let exact: Vec<Member> =
+        all.iter().filter(|m| crate::normalize::fold(&m.name) == wanted).cloned().collect();
+    if !exact.is_empty() || wanted.is_empty() {
+        return Ok(exact);
+    }
+    Ok(all.into_iter().filter(|m| crate::normalize::fold(&m.name).contains(&wanted)).collect())
+}
+
+/// Changes another member's role or status. Roles: admins only. Deactivating and activating:
+/// admins, and organisers for members of their own unit. Nobody changes themselves, so the
+/// last admin cannot lock everyone out by accident. Audited in the same transaction.
+pub async fn change(core: &Core, actor: &Actor, member_id: i64, change: Change) -> Result<Changed> {
+    let target =
+        core.store.member_by_id(member_id).await?.ok_or(UserError::NoSuchMember(member_id.to_string()))?;
+    if let Actor::Member(me) = actor {
+        match change {
+            Change::Promote(_) | Change::Demote(_) => require_role(me, Role::Admin)?,
+            Change::Deactivate | Change::Activate => {
+                require_role(me, Role::Organiser)?;
+                if me.role < Role::Admin && target.unit_id != me.unit_id {
+                    return Err(UserError::OtherUnit.into());
+                }
+                if me.role < Role::Admin && target.role > Role::Member {
+                    return Err(UserError::Forbidden { needed: Role::Admin }.into());
+                }
+            }
+        }
+        if me.id == target.id {
+            return Err(UserError::NotYourself.into());
+        }
+    }
+    let label = actor_label(actor);
+    let now = core.now();
+    let roles = match change {
+        Change::Promote(to) | Change::Demote(to) => {
+            let up = matches!(change, Change::Promote(_));
+            let next = to.or_else(|| step(target.role, up));
+            let Some(next) = next.filter(|r| if up { *r > target.role } else { *r < target.role }) else {
+                return Err(UserError::RoleUnchanged { name: target.name.clone(), role: target.role }.into());
+            };
+            let roles = core
+                .store
+                .set_role_audited(target.id, next, &label, now)
+                .await?
+                .ok_or(UserError::NoSuchMember(member_id.to_string()))?;
+            tracing::info!(member = target.id, from = %roles.0, to = %roles.1, by = %label, "role changed");
+            Some(roles)
+        }
+        Change::Deactivate | Change::Activate => {
+            let status =
+                if change == Change::Deactivate { MemberStatus::Inactive } else { MemberStatus::Active };
+            if target.status == status {
+                return Err(UserError::StatusUnchanged {
+                    name: target.name.clone(),
+                    active: status == MemberStatus::Active,
+                }
+                .into());
+            }
+            core.store.set_status_audited(target.id, status, &label, now).await?;
+            tracing::info!(member = target.id, status = status.as_str(), by = %label, "member status changed");
+            None
+        }
+    };
+    let member =
+        core.store.member_by_id(member_id).await?.ok_or(UserError::NoSuchMember(member_id.to_string()))?;
+    Ok(Changed { member, change, roles })
+}
+
+fn step(role: Role, up: bool) -> Option<Role> {
+    match (role, up) {
+        (Role::Member, true) => Some(Role::Organiser),
+        (Role::Organiser, true) => Some(Role::Admin),
+        (Role::Admin, false) => Some(Role::Organiser),
+        (Role::Organiser, false) => Some(Role::Member),
+        _ => None,
     }
 }

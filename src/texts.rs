@@ -121,6 +121,10 @@ fn command_summary(name: &str, kinds: &Kinds) -> String {
         "tally" => "本周统计（/tally last 上周；by:member 按成员）".into(),
         "missing" => "本周尚无登记的成员（/missing sites 看站点）".into(),
         "export" => "导出登记记录（Excel；/export csv 导出 CSV）".into(),
+        "promote" => "提升成员身份（/promote 姓名 [organiser|admin]）".into(),
+        "demote" => "降低成员身份（/demote 姓名）".into(),
+        "deactivate" => "停用成员：保留记录，不再发通知".into(),
+        "activate" => "重新启用已停用的成员".into(),
         other => other.into(),
     }
 }
@@ -521,6 +525,16 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::Week(WeekError::Unrecognised(w)) => format!(
             "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
         ),
+        UserError::NoSuchMember(name) => {
+            format!("抱歉，没有找到您可以管理的成员「{name}」。请发送 /members 查看名单。")
+        }
+        UserError::NotYourself => "不能更改自己的身份或状态，请另一位管理员操作。".into(),
+        UserError::RoleUnchanged { name, role } => {
+            format!("{name} 现在是{}，无需更改。", role_label(*role))
+        }
+        UserError::StatusUnchanged { name, active } => {
+            format!("{name} 已经是{}状态，无需更改。", if *active { "在用" } else { "停用" })
+        }
         UserError::RangeTooLong { days } => format!(
             "在对话中一次最多导出 {days} 天的记录，请缩短日期范围，或由管理员用命令行 sansong export 导出。"
         ),
@@ -537,6 +551,9 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
                 Usage::Missing => "/missing [周]；/missing sites [周] [送政策|送服务|送温暖]",
                 Usage::Export => "/export [csv] [周，或 2026-11-01..2026-11-30] [unit:单位]",
                 Usage::Remind => "/remind on（开启提醒）或 /remind off（关闭提醒）",
+                Usage::Roles => {
+                    "/promote 姓名 [organiser|admin]、/demote 姓名、/deactivate 姓名、/activate 姓名"
+                }
             };
             format!("抱歉，「{given}」看不懂。请这样写：\n{form}")
         }
@@ -1171,3 +1188,53 @@ pub fn report_detail(t: &Tally) -> String {
 }
 
 pub const CHART_TITLE: &str = "各单位三送登记（次）";
+
+// ---------------------------------------------------------------- roles
+
+pub fn member_choice(m: &Member) -> String {
+    format!(
+        "{}（{}，{}{}）",
+        m.name,
+        m.unit_name,
+        role_label(m.role),
+        if m.status == crate::domain::MemberStatus::Inactive { "，已停用" } else { "" }
+    )
+}
+
+pub fn roles_choose(change: crate::members::Change, count: usize) -> String {
+    use crate::members::Change;
+    let what = match change {
+        Change::Promote(_) => "提升身份",
+        Change::Demote(_) => "降低身份",
+        Change::Deactivate => "停用",
+        Change::Activate => "重新启用",
+    };
+    let more = if count > 30 {
+        format!("（共 {count} 人，只列出前 30 位，请写出更完整的姓名）")
+    } else {
+        String::new()
+    };
+    format!("请选择要{what}的成员{more}：")
+}
+
+pub fn roles_nobody() -> String {
+    "没有可以操作的成员。请写出姓名，例如 /promote 张三。".into()
+}
+
+pub fn member_changed(c: &crate::members::Changed) -> String {
+    use crate::members::Change;
+    match (c.change, c.roles) {
+        (Change::Promote(_) | Change::Demote(_), Some((from, to))) => format!(
+            "已将 {}（{}）由{}调整为{}。其命令菜单已随之更新；此操作已记入审计日志。",
+            c.member.name,
+            c.member.unit_name,
+            role_label(from),
+            role_label(to)
+        ),
+        (Change::Deactivate, _) => format!(
+            "已停用 {}（{}）：其登记记录保留，今后不再向其发送通知；可用 /activate 重新启用。此操作已记入审计日志。",
+            c.member.name, c.member.unit_name
+        ),
+        _ => format!("已重新启用 {}（{}）。此操作已记入审计日志。", c.member.name, c.member.unit_name),
+    }
+}

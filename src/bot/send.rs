@@ -42,6 +42,7 @@ impl Sender {
                 }
                 Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
                 Reply::Menu { entries } => self.set_menu(Some(chat_id), entries).await,
+                Reply::MenuFor { chat_id, entries } => self.set_menu(Some(*chat_id), entries).await,
                 Reply::EditButtons { message_id, keyboard } => {
                     self.edit_buttons(chat_id, *message_id, keyboard).await
                 }

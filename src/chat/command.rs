@@ -21,6 +21,10 @@ pub enum Command {
     Missing(String),
     Export(String),
     Remind(String),
+    Promote(String),
+    Demote(String),
+    Deactivate(String),
+    Activate(String),
     Unknown(String),
 }
 
@@ -49,6 +53,10 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "tally", role: Role::Organiser },
     CommandInfo { name: "missing", role: Role::Organiser },
     CommandInfo { name: "export", role: Role::Organiser },
+    CommandInfo { name: "deactivate", role: Role::Organiser },
+    CommandInfo { name: "activate", role: Role::Organiser },
+    CommandInfo { name: "promote", role: Role::Admin },
+    CommandInfo { name: "demote", role: Role::Admin },
 ];
 
 /// The commands someone with `role` may use.
@@ -99,6 +107,10 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "missing" => Command::Missing(args),
         "export" => Command::Export(args),
         "remind" => Command::Remind(args),
+        "promote" => Command::Promote(args),
+        "demote" => Command::Demote(args),
+        "deactivate" => Command::Deactivate(args),
+        "activate" => Command::Activate(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Some(ParsedCommand { command, for_another_bot })

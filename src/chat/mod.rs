@@ -9,6 +9,7 @@ pub mod command;
 pub mod composer;
 pub mod dialogue;
 pub mod notices;
+pub mod roles;
 pub mod tallies;
 pub mod wizard;
 
@@ -18,7 +19,7 @@ use crate::checkins::{self, Evidence, Source, Via};
 use crate::core::Core;
 use crate::domain::{Person, Role};
 use crate::error::{Error, Result, Usage, UserError};
-use crate::members::{self, Actor, InviteRequest, Registration};
+use crate::members::{self, Actor, Change, InviteRequest, Registration};
 use crate::store::Member;
 use crate::texts;
 use crate::week::parse_week_arg;
@@ -117,6 +118,11 @@ pub enum Reply {
     },
     /// Set this chat's command menu (an organiser or admin sees more than the default).
     Menu {
+        entries: Vec<(&'static str, String)>,
+    },
+    /// Set another person's command menu (their role changed).
+    MenuFor {
+        chat_id: i64,
         entries: Vec<(&'static str, String)>,
     },
 }
@@ -314,6 +320,8 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
                 composer::on_button(core, me, &member, msg, callback_id, data).await
             } else if notices::is_manage_data(data) {
                 notices::on_manage(core, &member, msg, callback_id, data).await
+            } else if roles::is_roles_data(data) {
+                roles::on_button(core, &member, msg, callback_id, data).await
             } else if notices::is_member_button(data) {
                 notices::on_member_button(core, &member, msg, callback_id, data).await
             } else {
@@ -431,6 +439,10 @@ async fn on_command(
         Command::Missing(args) => tallies::missing(core, member, &args).await,
         Command::Export(args) => tallies::export(core, member, &args).await,
         Command::Remind(args) => tallies::remind(core, member, &args).await,
+        Command::Promote(args) => roles::command(core, member, &args, Change::Promote).await,
+        Command::Demote(args) => roles::command(core, member, &args, Change::Demote).await,
+        Command::Deactivate(args) => roles::command(core, member, &args, |_| Change::Deactivate).await,
+        Command::Activate(args) => roles::command(core, member, &args, |_| Change::Activate).await,
         Command::Unknown(name) => Ok(vec![Reply::send(texts::unknown_command(&name))]),
     }
 }

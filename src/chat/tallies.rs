@@ -51,6 +51,8 @@ pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let file = make_export(core, &scope, a.period, a.format).await?;
     tracing::info!(member = member.id, file = %file.name, records = file.records, "export sent");
+    let detail = format!("{} ({} records)", file.name, file.records);
+    core.store.audit(core.now(), &crate::members::actor_label(&actor), "export", &detail).await?;
     Ok(vec![Reply::Upload {
         kind: MediaKind::Document,
         caption: texts::export_caption(a.period, &scope, file.records),

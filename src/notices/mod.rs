@@ -290,6 +290,8 @@ pub async fn create(
         .await?;
     let notice = Notice::try_from(row)?;
     tracing::info!(notice = notice.id, next = ?notice.next_fire_at, "notice created");
+    let detail = format!("notice #{} created", notice.id);
+    core.store.audit(now, &crate::members::actor_label(actor), "notice", &detail).await?;
     Ok(notice)
 }
 
@@ -352,6 +354,8 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
     };
     core.store.set_notice_status(id, status.as_str(), next).await?;
     tracing::info!(notice = id, status = status.as_str(), "notice status changed");
+    let detail = format!("notice #{id} {}", status.as_str());
+    core.store.audit(core.now(), &crate::members::actor_label(actor), "notice", &detail).await?;
     get(core, actor, id).await
 }
 

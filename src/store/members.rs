@@ -63,6 +63,12 @@ impl Store {
             .transpose()
     }
 
+    pub async fn member_by_id(&self, id: i64) -> sqlx::Result<Option<Member>> {
+        let sql =
+            format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id WHERE m.id = ?");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(member_from_row).transpose()
+    }
+
     /// Active organisers and admins (for their command menus): a few rows, however many
     /// members there are.
     pub async fn privileged_members(&self) -> sqlx::Result<Vec<Member>> {

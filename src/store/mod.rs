@@ -6,6 +6,7 @@
 //! [`checkins`], [`inbox`], [`dialogues`], [`meta`], [`notices`],
 //! [`tally`].
 
+mod audit;
 mod checkins;
 mod dialogues;
 mod inbox;
@@ -24,6 +25,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use audit::AuditEntry;
 pub use checkins::{Checkin, NewCheckin};
 pub use inbox::InboxRow;
 pub use invites::{Invite, NewInvite, Redeemed};

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod admin;
 mod broadcast;
 mod checkins;
 mod cli;

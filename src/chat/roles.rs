@@ -1,0 +1,112 @@
+//! `/promote`, `/demote`, `/deactivate`, `/activate`: by name, or from a list of buttons when
+//! the name fits several people (or none is given). The core checks the caller's role on
+//! every call, the button presses included.
+
+use super::{Button, Incoming, Keyboard, Reply};
+use crate::core::Core;
+use crate::domain::Role;
+use crate::error::{Result, UserError};
+use crate::members::{self, Actor, Change, Changed};
+use crate::store::Member;
+use crate::texts;
+
+/// Which command, as written in button data.
+fn code(change: Change) -> String {
+    match change {
+        Change::Promote(r) => format!("p{}", r.map_or("", |r| r.as_str())),
+        Change::Demote(r) => format!("d{}", r.map_or("", |r| r.as_str())),
+        Change::Deactivate => "x".into(),
+        Change::Activate => "a".into(),
+    }
+}
+
+fn from_code(code: &str) -> Option<Change> {
+    let role = |s: &str| if s.is_empty() { Some(None) } else { s.parse::<Role>().ok().map(Some) };
+    match code.split_at_checked(1)? {
+        ("p", r) => Some(Change::Promote(role(r)?)),
+        ("d", r) => Some(Change::Demote(role(r)?)),
+        ("x", "") => Some(Change::Deactivate),
+        ("a", "") => Some(Change::Activate),
+        _ => None,
+    }
+}
+
+/// `/promote 张三 [admin]` and the others. `make` builds the change from an optional role.
+pub async fn command(
+    core: &Core,
+    member: &Member,
+    args: &str,
+    make: fn(Option<Role>) -> Change,
+) -> Result<Vec<Reply>> {
+    let actor = Actor::Member(member.clone());
+    let needed = match make(None) {
+        Change::Promote(_) | Change::Demote(_) => Role::Admin,
+        _ => Role::Organiser,
+    };
+    members::require_role(member, needed)?;
+    let mut words: Vec<&str> = args.split_whitespace().collect();
+    let role = match words.last().map(|w| w.parse::<Role>()) {
+        Some(Ok(r)) if matches!(make(None), Change::Promote(_) | Change::Demote(_)) => {
+            words.pop();
+            Some(r)
+        }
+        _ => None,
+    };
+    let change = make(role);
+    let name = words.join(" ");
+    let mut found = members::find_members(core, &actor, &name).await?;
+    found.retain(|m| m.id != member.id);
+    match found.as_slice() {
+        [one] if !name.is_empty() => done(core, &actor, one.id, change).await,
+        [] if !name.is_empty() => Err(UserError::NoSuchMember(name).into()),
+        [] => Ok(vec![Reply::send(texts::roles_nobody())]),
+        many => {
+            let rows = many
+                .iter()
+                .take(30)
+                .map(|m| vec![Button::new(&texts::member_choice(m), format!("mb:{}:{}", code(change), m.id))])
+                .collect();
+            Ok(vec![Reply::send_with(texts::roles_choose(change, many.len()), Keyboard { rows })])
+        }
+    }
+}
+
+pub fn is_roles_data(data: &str) -> bool {
+    data.starts_with("mb:")
+}
+
+/// A press on one of the listed names.
+pub async fn on_button(
+    core: &Core,
+    member: &Member,
+    msg: &Incoming,
+    callback_id: &str,
+    data: &str,
+) -> Result<Vec<Reply>> {
+    let mut parts = data.splitn(3, ':').skip(1);
+    let change = parts.next().and_then(from_code);
+    let id = parts.next().and_then(|s| s.parse::<i64>().ok());
+    let (Some(change), Some(id)) = (change, id) else {
+        return Ok(vec![Reply::Answer { callback_id: callback_id.to_owned(), text: None }]);
+    };
+    let mut replies = vec![Reply::Answer { callback_id: callback_id.to_owned(), text: None }];
+    let done = done(core, &Actor::Member(member.clone()), id, change).await?;
+    if let Some(Reply::Send { text, .. }) = done.first() {
+        replies.push(Reply::Edit { message_id: msg.message_id, text: text.clone(), keyboard: None });
+    }
+    replies.extend(done.into_iter().skip(1));
+    Ok(replies)
+}
+
+async fn done(core: &Core, actor: &Actor, id: i64, change: Change) -> Result<Vec<Reply>> {
+    let changed: Changed = members::change(core, actor, id, change).await?;
+    let mut replies = vec![Reply::send(texts::member_changed(&changed))];
+    if let Some((_, role)) = changed.roles {
+        // Their command menu follows their role.
+        replies.push(Reply::MenuFor {
+            chat_id: changed.member.telegram_id,
+            entries: texts::menu_entries(role, core.kinds()),
+        });
+    }
+    Ok(replies)
+}
