@@ -72,6 +72,8 @@ pub enum UserError {
     RoleUnchanged { name: String, role: Role },
     #[error("{name} is already active={active}")]
     StatusUnchanged { name: String, active: bool },
+    #[error("{records} records do not fit in one spreadsheet")]
+    ExportTooLarge { records: usize },
     #[error("a range of more than {days} days")]
     RangeTooLong { days: i64 },
     #[error("bad argument {given:?} for {usage:?}")]

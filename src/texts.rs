@@ -535,6 +535,9 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::StatusUnchanged { name, active } => {
             format!("{name} 已经是{}状态，无需更改。", if *active { "在用" } else { "停用" })
         }
+        UserError::ExportTooLarge { records } => format!(
+            "这段时间共有 {records} 条记录，超过了 Excel 一张表的上限。请缩短日期范围，或改用 /export csv。"
+        ),
         UserError::RangeTooLong { days } => format!(
             "在对话中一次最多导出 {days} 天的记录，请缩短日期范围，或由管理员用命令行 sansong export 导出。"
         ),
@@ -1096,8 +1099,12 @@ pub fn missing_members(period: Period, scope: &Scope, groups: &[(String, Vec<Mem
         scope_label(scope)
     );
     for (unit, members) in groups {
-        let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
-        let _ = write!(out, "\n{unit}（{} 人）：{}", members.len(), names.join("、"));
+        let _ = write!(out, "\n{unit}（{} 人）：", members.len());
+        // Twenty names a line, so a long list splits between lines, never inside a name.
+        for chunk in members.chunks(20) {
+            let names: Vec<&str> = chunk.iter().map(|m| m.name.as_str()).collect();
+            let _ = write!(out, "\n{}", names.join("、"));
+        }
     }
     out
 }

@@ -127,6 +127,8 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     }
     tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
 
+    // Before anything counts: every check-in carries its week (after an upgrade or a new zone).
+    crate::checkins::ensure_weeks(&core).await?;
     let notify = Arc::new(Notify::new());
     let scheduler_wake = Arc::new(Notify::new());
     let jobs = jobs::start(

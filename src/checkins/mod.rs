@@ -139,28 +139,29 @@ pub async fn ensure_weeks(core: &Core) -> Result<()> {
     const ZONE_KEY: &str = "checkin_week_zone";
     let zone = core.tz().name();
     let stored = core.store.meta(ZONE_KEY).await?;
-    if stored.as_deref() != Some(zone) {
-        if let Some(previous) = stored {
-            let n = core.store.clear_checkin_weeks().await?;
-            tracing::warn!(from = %previous, to = zone, checkins = n, "the zone changed: recomputing every check-in's week");
+    let zone_changed = stored.as_deref().is_some_and(|z| z != zone);
+    if let Some((first, last)) = core.store.checkin_span(zone_changed).await? {
+        let tz = core.tz();
+        let (mut week, end) = (Week::of_instant(first, tz), Week::of_instant(last, tz));
+        let mut weeks = Vec::new();
+        loop {
+            let (from, to) = week.utc_range(tz);
+            weeks.push((week.key(), from, to));
+            if week >= end {
+                break;
+            }
+            week = week.next();
         }
+        let filled = core.store.set_checkin_weeks(&weeks, zone_changed).await?;
+        if zone_changed {
+            tracing::warn!(from = ?stored, to = zone, checkins = filled, "the zone changed: recomputed every check-in's week");
+        } else {
+            tracing::info!(checkins = filled, "filled in the week of earlier check-ins");
+        }
+    }
+    if stored.as_deref() != Some(zone) {
         core.store.set_meta(ZONE_KEY, zone).await?;
     }
-    let Some((first, last)) = core.store.checkins_without_week().await? else {
-        return Ok(());
-    };
-    let tz = core.tz();
-    let (mut week, end) = (Week::of_instant(first, tz), Week::of_instant(last, tz));
-    let mut filled = 0;
-    loop {
-        let (from, to) = week.utc_range(tz);
-        filled += core.store.set_checkin_week(week.key(), from, to).await?;
-        if week >= end {
-            break;
-        }
-        week = week.next();
-    }
-    tracing::info!(checkins = filled, "filled in the week of earlier check-ins");
     Ok(())
 }
 

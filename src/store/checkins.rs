@@ -201,37 +201,43 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// The first and last `sent_at` of check-ins whose week is not filled in yet.
-    pub async fn checkins_without_week(&self) -> sqlx::Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
-        let row: (Option<i64>, Option<i64>) =
-            sqlx::query_as("SELECT MIN(sent_at), MAX(sent_at) FROM checkins WHERE week IS NULL")
-                .fetch_one(&self.pool)
-                .await?;
+    /// The first and last `sent_at` of check-ins whose week is not filled in yet (or of all
+    /// check-ins, with `all`).
+    pub async fn checkin_span(&self, all: bool) -> sqlx::Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+        let sql = if all {
+            "SELECT MIN(sent_at), MAX(sent_at) FROM checkins"
+        } else {
+            "SELECT MIN(sent_at), MAX(sent_at) FROM checkins WHERE week IS NULL"
+        };
+        let row: (Option<i64>, Option<i64>) = sqlx::query_as(sql).fetch_one(&self.pool).await?;
         Ok(row.0.zip(row.1).map(|(a, b)| (at(a), at(b))))
     }
 
-    /// Fills in the week of the check-ins sent in `[from, to)` that have none.
-    pub async fn set_checkin_week(
+    /// Writes the week of the check-ins sent in each `[from, to)` (only where missing, unless
+    /// `all`), in one transaction: a tally never sees half of it.
+    pub async fn set_checkin_weeks(
         &self,
-        week: i64,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        weeks: &[(i64, DateTime<Utc>, DateTime<Utc>)],
+        all: bool,
     ) -> sqlx::Result<u64> {
-        Ok(sqlx::query("UPDATE checkins SET week = ? WHERE sent_at >= ? AND sent_at < ? AND week IS NULL")
-            .bind(week)
-            .bind(ts(from))
-            .bind(ts(to))
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
-    }
-
-    /// Forgets every check-in's week (the zone changed: they are computed again).
-    pub async fn clear_checkin_weeks(&self) -> sqlx::Result<u64> {
-        Ok(sqlx::query("UPDATE checkins SET week = NULL WHERE week IS NOT NULL")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        let sql = if all {
+            "UPDATE checkins SET week = ? WHERE sent_at >= ? AND sent_at < ? AND week IS NOT ?1"
+        } else {
+            "UPDATE checkins SET week = ? WHERE sent_at >= ? AND sent_at < ? AND week IS NULL"
+        };
+        let mut tx = self.write_tx().await?;
+        let mut n = 0;
+        for (week, from, to) in weeks {
+            n += sqlx::query(sql)
+                .bind(week)
+                .bind(ts(*from))
+                .bind(ts(*to))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Every check-in ever written, deleted ones included (for tests and audits).

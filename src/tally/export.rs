@@ -26,9 +26,15 @@ pub const RECORD_HEADERS: [&str; 11] =
     ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"];
 
 /// Exports the counted check-ins of `period` within `scope`.
+/// Excel's last row; a sheet cannot hold more records than this (less the header).
+pub const XLSX_MAX_ROWS: usize = 1_048_575;
+
 pub async fn export(core: &Core, scope: &Scope, period: Period, format: ExportFormat) -> Result<ExportFile> {
     let (from, to) = period.utc_range(core.tz());
     let rows = core.store.export_rows(from, to, scope.units.as_deref()).await?;
+    if format == ExportFormat::Xlsx && rows.len() > XLSX_MAX_ROWS - 1 {
+        return Err(crate::error::UserError::ExportTooLarge { records: rows.len() }.into());
+    }
     let unit = scope.unit_name.as_deref().map(|u| format!("-{u}")).unwrap_or_default();
     let stem = format!("三送登记-{}{unit}", period.slug());
     let records = rows.len();
@@ -65,6 +71,12 @@ fn cells(core: &Core, r: &ExportRow, tz: Tz) -> [String; 11] {
     ]
 }
 
+/// A cell a spreadsheet would run as a formula (`=HYPERLINK(…)` typed by a member) is
+/// prefixed with `'`, which makes it text. (The xlsx writes strings as strings anyway.)
+fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
+}
+
 fn csv(core: &Core, rows: &[ExportRow]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(64 + rows.len() * 120);
     out.extend_from_slice("\u{feff}".as_bytes());
@@ -72,7 +84,7 @@ fn csv(core: &Core, rows: &[ExportRow]) -> Result<Vec<u8>> {
     let internal = |e: csv::Error| anyhow::anyhow!("writing CSV: {e}");
     w.write_record(RECORD_HEADERS).map_err(internal)?;
     for r in rows {
-        w.write_record(cells(core, r, core.tz())).map_err(internal)?;
+        w.write_record(cells(core, r, core.tz()).map(|c| defuse(&c))).map_err(internal)?;
     }
     Ok(w.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?)
 }
@@ -135,4 +147,17 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
         }
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defuse;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_made_text() {
+        assert_eq!(defuse("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(defuse("+1"), "'+1");
+        assert_eq!(defuse("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(defuse("为居民宣讲 = 好"), "为居民宣讲 = 好");
+    }
 }

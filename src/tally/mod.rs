@@ -97,6 +97,10 @@ impl Scope {
 /// What `actor` may see: organisers their own unit, admins and the command line any unit or
 /// all. Members may not see tallies at all. Checked on every call.
 pub async fn scope_for(core: &Core, actor: &Actor, unit: Option<&str>) -> Result<Scope> {
+    // The role first: a member learns nothing, not even which unit names exist.
+    if let Actor::Member(m) = actor {
+        require_role(m, Role::Organiser)?;
+    }
     let wanted = match unit {
         Some(name) => Some(resolve_unit(core, name).await?),
         None => None,

@@ -45,20 +45,32 @@ impl Job {
     }
 }
 
-/// The next tick of `job` after `now`. A report that would fall on a day off moves to the
-/// next working day at the same time.
+/// The next tick of `job` after `now`, as its cron says. (A report due on a day off is still
+/// computed at its tick, for the week before it, and delivered on the next working day; see
+/// [`delivery_time`].)
 fn next_tick(core: &Core, job: Job, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    job.schedule(core).next_after(now, core.tz(), core.calendar())
+}
+
+/// When a report due at `due` goes out: then, or on a day off the next working day at the same
+/// time.
+fn delivery_time(core: &Core, due: DateTime<Utc>) -> DateTime<Utc> {
     let (tz, calendar) = (core.tz(), core.calendar());
-    let next = job.schedule(core).next_after(now, tz, calendar)?;
-    if job == Job::Reminder {
-        return Some(next);
-    }
-    let local = next.with_timezone(&tz).naive_local();
+    let local = due.with_timezone(&tz).naive_local();
     (0..=31u64)
         .filter_map(|d| local.checked_add_days(Days::new(d)))
         .find(|t| calendar.is_working_day(t.date()))
         .and_then(|t| crate::notices::schedule::local_to_utc(t, tz))
-        .or(Some(next))
+        .unwrap_or(due)
+}
+
+/// Whether a tick missed while the bot was down may still fire. A reminder: within the grace
+/// period. A report (what the department hands upward): any time in the same week.
+fn still_worth_it(core: &Core, job: Job, due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    match job {
+        Job::Reminder => now - due <= core.config.notice_grace,
+        Job::Report => Week::of_instant(now, core.tz()) == Week::of_instant(due, core.tz()),
+    }
 }
 
 /// Fires the jobs that are due. Returns how many queued messages (the scheduler should look).
@@ -89,13 +101,13 @@ async fn tick_job(core: &Core, job: Job) -> Result<usize> {
         return Ok(0);
     }
     let Some(next) = next_tick(core, job, now) else { return Ok(0) };
-    if now - due > core.config.notice_grace {
+    if !still_worth_it(core, job, due, now) {
         tracing::warn!(
             job = job.name(),
             due = %due,
             late_minutes = (now - due).num_minutes(),
             next = %next,
-            "a periodic job's time passed while the bot was down, beyond the grace period: skipped"
+            "a periodic job's time passed while the bot was down, too long ago: skipped"
         );
         core.store.set_periodic_next(job.name(), next, &schedule_text).await?;
         return Ok(0);
@@ -112,10 +124,11 @@ async fn tick_job(core: &Core, job: Job) -> Result<usize> {
     Ok(if fresh { notices.len() } else { 0 })
 }
 
+/// A notice from the bot itself, sent at `at` (now, or a later working day).
 fn system_notice(
     job: Job,
     due: DateTime<Utc>,
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
     key: String,
     body: String,
     audience: &Audience,
@@ -129,8 +142,8 @@ fn system_notice(
         media_name: None,
         media_bytes: None,
         audience: serde_json::to_string(audience).map_err(anyhow::Error::from)?,
-        schedule: serde_json::to_string(&Schedule::Now).map_err(anyhow::Error::from)?,
-        next_fire_at: Some(now),
+        schedule: serde_json::to_string(&Schedule::Once { at }).map_err(anyhow::Error::from)?,
+        next_fire_at: Some(at),
         ack_required: false,
         policy: false,
         urgent: false,
@@ -142,8 +155,9 @@ fn system_notice(
 /// Last week's tally for each organiser's unit (to its organisers) and for all units (to the
 /// admins), each a chart with a short caption and the per-unit detail, or text alone.
 async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Vec<NewNotice>, String)> {
-    let now = core.now();
+    // The week before the tick, whenever it is delivered.
     let week = Week::of_instant(due, core.tz()).previous();
+    let at = delivery_time(core, due).max(core.now());
     let mut scopes: BTreeMap<String, (Scope, Audience)> = BTreeMap::new();
     for m in core.store.privileged_members().await? {
         match m.role {
@@ -182,7 +196,7 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
         let texts = match png {
             Some(png) => {
                 charts += 1;
-                let mut n = system_notice(job, due, now, format!("{key}:chart"), summary, audience)?;
+                let mut n = system_notice(job, due, at, format!("{key}:chart"), summary, audience)?;
                 n.media_kind = Some("photo".into());
                 n.media_name = Some(format!("tally-{week}.png"));
                 n.media_bytes = Some(png);
@@ -192,7 +206,7 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
             None => texts::split_message(&format!("{summary}\n\n{detail}"), texts::MESSAGE_LIMIT),
         };
         for (i, part) in texts.into_iter().enumerate() {
-            notices.push(system_notice(job, due, now, format!("{key}:text{i}"), part, audience)?);
+            notices.push(system_notice(job, due, at, format!("{key}:text{i}"), part, audience)?);
         }
     }
     Ok((notices, format!("week {week}: {} reports, {charts} with a chart", scopes.len())))
@@ -260,18 +274,51 @@ mod tests {
         let calendar =
             HolidayCalendar::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/holidays"))
                 .unwrap();
-        let config = Config { calendar, reminder_units: vec!["人社局".into()], ..Config::default() };
+        let config = Config {
+            calendar,
+            reminder_units: vec!["人社局".into()],
+            database_url: url.clone(),
+            report_font: crate::config::FontChoice::Off,
+            ..Config::default()
+        };
         let core = Core::new(Store::open(&url).await.unwrap(), config, Arc::new(ManualClock::new(now)));
         (core, dir)
     }
 
     #[tokio::test]
-    async fn a_report_due_on_a_holiday_waits_for_the_next_working_day() {
+    async fn a_report_due_on_a_holiday_reports_its_own_week_on_the_next_working_day() {
         // Monday 5 October 2026 is in the National Day holiday (1-7 October).
-        let (core, _dir) = core_at(beijing(9, 30, 10)).await;
-        assert_eq!(next_tick(&core, Job::Report, core.now()), Some(beijing(10, 8, 9)));
-        // An ordinary Monday is kept.
-        assert_eq!(next_tick(&core, Job::Report, beijing(11, 25, 10)), Some(beijing(11, 30, 9)));
+        let (core, _dir) = core_at(beijing(10, 5, 9)).await;
+        assert_eq!(delivery_time(&core, beijing(10, 5, 9)), beijing(10, 8, 9));
+        assert_eq!(delivery_time(&core, beijing(11, 30, 9)), beijing(11, 30, 9), "an ordinary Monday");
+        let admin = sqlx::query(
+            "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0);
+             INSERT INTO members (telegram_id, name, unit_id, role, registered_at) VALUES (1, '管理员', 1, 'admin', 0)",
+        );
+        admin.execute(core.store.pool()).await.unwrap();
+        let (notices, outcome) = report_notices(&core, Job::Report, beijing(10, 5, 9)).await.unwrap();
+        assert!(outcome.starts_with("week 2026-W40"), "the week before the tick: {outcome}");
+        assert!(!notices.is_empty());
+        assert!(notices.iter().all(|n| n.next_fire_at == Some(beijing(10, 8, 9))), "sent on Thursday");
+        // Spring Festival: both 16 and 23 February are days off; each tick reports its own week.
+        let (_, w07) = report_notices(&core, Job::Report, beijing(2, 16, 9)).await.unwrap();
+        let (_, w08) = report_notices(&core, Job::Report, beijing(2, 23, 9)).await.unwrap();
+        assert!(w07.starts_with("week 2026-W07") && w08.starts_with("week 2026-W08"), "{w07} / {w08}");
+    }
+
+    #[tokio::test]
+    async fn a_missed_report_still_goes_out_later_that_week_but_a_reminder_only_within_the_grace() {
+        let (core, _dir) = core_at(beijing(11, 30, 9)).await;
+        let due = beijing(11, 30, 9);
+        assert!(still_worth_it(&core, Job::Report, due, beijing(12, 3, 18)));
+        assert!(!still_worth_it(&core, Job::Report, due, beijing(12, 7, 9)));
+        assert!(still_worth_it(
+            &core,
+            Job::Reminder,
+            due,
+            beijing(11, 30, 9) + chrono::Duration::minutes(59)
+        ));
+        assert!(!still_worth_it(&core, Job::Reminder, due, beijing(11, 30, 11)));
     }
 
     #[tokio::test]

@@ -365,9 +365,16 @@ async fn the_weekly_report_reaches_organisers_and_admins_at_its_cron_with_a_char
     assert!(line(&detail.text, "人社局").ends_with("合计 2"), "{}", detail.text);
     assert!(admin_chart.text.contains("全部单位"), "{}", admin_chart.text);
     assert!(app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != member.id), "members get no report");
-    // Once per tick, also across a restart.
+    // Once per tick, also when a restart finds the tick due again (a crash after it fired).
     let mut app = app;
-    app.restart().await;
+    app.stop().await;
+    sqlx::query("UPDATE periodic_jobs SET next_fire_at = ? WHERE job = 'weekly_report'")
+        .bind(beijing(2026, 11, 30, 9, 0).timestamp())
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
+    app.start().await;
+    wait_next_week(&app).await;
     app.settle().await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'weekly_report'").await, 1);
     let charts =
@@ -386,8 +393,11 @@ async fn wait_scheduled(app: &TestApp, job: &str) {
 }
 
 #[tokio::test]
-async fn without_a_font_the_weekly_report_goes_out_as_text() {
-    let app = TestApp::spawn_with(|c| c.report_font = FontChoice::Off).await;
+async fn without_a_usable_font_the_weekly_report_goes_out_as_text() {
+    let app = TestApp::spawn_with(|c| {
+        c.report_font = FontChoice::File(std::path::PathBuf::from("/nonexistent/wqy-microhei.ttc"))
+    })
+    .await;
     let organiser = TgUser::new(9170, "组织员");
     app.register(&organiser, "科工局", Role::Organiser).await;
     wait_scheduled(&app, "weekly_report").await;
@@ -473,7 +483,7 @@ async fn checkins_written_before_weeks_were_stored_are_counted_once_the_bot_fill
 }
 
 #[tokio::test]
-async fn a_report_missed_while_the_bot_was_down_beyond_the_grace_period_is_skipped_not_sent_late() {
+async fn a_report_missed_while_the_bot_was_down_goes_out_late_that_week_and_not_once_the_week_is_over() {
     let mut app = TestApp::spawn_with(|c| c.report_font = FontChoice::Off).await;
     let organiser = TgUser::new(9190, "组织员");
     app.register(&organiser, "科工局", Role::Organiser).await;
@@ -481,18 +491,30 @@ async fn a_report_missed_while_the_bot_was_down_beyond_the_grace_period_is_skipp
     app.stop().await;
     let mark = app.fake.mark();
 
-    // Down from before Monday 09:00 until 11:00: two hours late, past the hour of grace.
-    app.set_now(beijing(2026, 11, 30, 11, 0));
+    // Down from before Monday 09:00 until Wednesday: the report still goes out, late.
+    app.set_now(beijing(2026, 12, 2, 11, 0));
+    app.start().await;
+    let late = app
+        .fake
+        .wait_for("the late report", |v| {
+            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id).cloned()
+        })
+        .await;
+    assert!(late.text.contains("2026年第48周"), "{}", late.text);
+
+    // Down across the whole next week: that report is skipped, not sent a week late.
+    app.stop().await;
+    let mark = app.fake.mark();
+    app.set_now(beijing(2026, 12, 15, 11, 0));
     app.start().await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     while app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await
-        != beijing(2026, 12, 7, 9, 0).timestamp()
+        != beijing(2026, 12, 21, 9, 0).timestamp()
     {
         assert!(tokio::time::Instant::now() < deadline, "the missed report was not moved on");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'weekly_report'").await, 1);
     assert!(app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != organiser.id));
 }
 
@@ -543,4 +565,15 @@ async fn the_command_line_exports_a_date_range_to_a_file_and_prints_tallies_as_c
     let (code, _, err) = w.app.cli(&["tally", "--unit", "不存在的局"]);
     assert_eq!(code, 1);
     assert!(err.contains("没有找到单位"), "{err}");
+}
+
+/// Waits until the report job has moved on to Monday 7 December.
+async fn wait_next_week(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await
+        != beijing(2026, 12, 7, 9, 0).timestamp()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the report job did not move on");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
