@@ -306,6 +306,10 @@ pub fn nothing_to_cancel() -> String {
     "您当前没有进行中的登记，无需取消。".into()
 }
 
+pub fn slow_down(window_secs: i64) -> String {
+    format!("您发送得太快了，请稍等 {window_secs} 秒再继续。刚才超出的消息没有处理，如有登记请稍后重新发送。")
+}
+
 pub fn sorry() -> String {
     "抱歉，系统出了点问题，这次操作没有完成。请稍后再试；如果一直不行，请联系管理员。".into()
 }

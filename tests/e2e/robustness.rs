@@ -175,3 +175,31 @@ async fn a_command_addressed_to_another_bot_in_a_private_chat_is_still_answered(
     let reply = app.say(&user, "/help@some_other_bot").await;
     assert!(reply.text.contains("可用的命令"), "{}", reply.text);
 }
+
+#[tokio::test]
+async fn a_flood_from_one_person_is_cut_with_one_polite_reply_and_others_are_answered_meanwhile() {
+    let app = crate::support::TestApp::spawn().await;
+    let flooder = crate::support::TgUser::new(75_000, "刷屏者");
+    let other = crate::support::TgUser::new(75_001, "旁人");
+    app.register(&flooder, "人社局", sansong::domain::Role::Member).await;
+    app.register(&other, "人社局", sansong::domain::Role::Member).await;
+    let mark = app.fake.mark();
+
+    for i in 0..50 {
+        app.fake.text(&flooder, &format!("/checkin 送服务 第{i}条"));
+    }
+    app.fake.text(&other, "/week");
+    app.settle().await;
+
+    let outgoing = app.fake.outgoing();
+    let to_flooder: Vec<_> = outgoing[mark..].iter().filter(|o| o.chat_id == flooder.id).collect();
+    let slow_downs = to_flooder.iter().filter(|o| o.text.contains("发送得太快")).count();
+    assert_eq!(slow_downs, 1, "one polite reply, not fifty");
+    assert_eq!(to_flooder.len(), sansong::chat::FLOOD_LIMIT + 1);
+    assert_eq!(app.checkins_of(&flooder).await.len(), sansong::chat::FLOOD_LIMIT, "bounded work");
+    let answer =
+        outgoing[mark..].iter().find(|o| o.chat_id == other.id).expect("the other person is answered");
+    assert!(answer.text.contains("本周"), "{}", answer.text);
+    let last_to_flooder = to_flooder.iter().map(|o| o.seq).max().unwrap();
+    assert!(answer.seq < last_to_flooder, "not kept waiting behind the flood");
+}
