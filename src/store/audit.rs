@@ -18,8 +18,26 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// The member columns the audited setters may change (never a name from outside).
+#[derive(Debug, Clone, Copy)]
+enum MemberField {
+    Role,
+    Status,
+}
+
+impl MemberField {
+    /// The column, which is also the audit log's action.
+    fn column(self) -> &'static str {
+        match self {
+            MemberField::Role => "role",
+            MemberField::Status => "status",
+        }
+    }
+}
+
 impl Store {
-    /// Sets a member's role and logs it, in one transaction; `None` if the member is gone.
+    /// Sets a member's role and logs it, in one transaction: the roles before and after, or
+    /// `None` if the member is gone.
     pub async fn set_role_audited(
         &self,
         member_id: i64,
@@ -27,24 +45,11 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> sqlx::Result<Option<(Role, Role)>> {
-        let mut tx = self.write_tx().await?;
-        let before: Option<String> = sqlx::query_scalar("SELECT role FROM members WHERE id = ?")
-            .bind(member_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(before) = before else { return Ok(None) };
-        sqlx::query("UPDATE members SET role = ? WHERE id = ?")
-            .bind(role.as_str())
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-        insert(&mut tx, now, actor, "role", Some(member_id), Some(&before), Some(role.as_str()), None)
-            .await?;
-        tx.commit().await?;
-        Ok(Some((before.parse().unwrap_or(Role::Member), role)))
+        let before = self.set_member_audited(member_id, MemberField::Role, role.as_str(), actor, now).await?;
+        Ok(before.map(|b| (b.parse().unwrap_or(Role::Member), role)))
     }
 
-    /// Sets a member's status and logs it, in one transaction.
+    /// Sets a member's status and logs it, in one transaction: the status before.
     pub async fn set_status_audited(
         &self,
         member_id: i64,
@@ -52,19 +57,31 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> sqlx::Result<Option<String>> {
+        self.set_member_audited(member_id, MemberField::Status, status.as_str(), actor, now).await
+    }
+
+    async fn set_member_audited(
+        &self,
+        member_id: i64,
+        field: MemberField,
+        value: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<String>> {
+        let column = field.column();
         let mut tx = self.write_tx().await?;
-        let before: Option<String> = sqlx::query_scalar("SELECT status FROM members WHERE id = ?")
-            .bind(member_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let before: Option<String> =
+            sqlx::query_scalar(&format!("SELECT {column} FROM members WHERE id = ?"))
+                .bind(member_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(before) = before else { return Ok(None) };
-        sqlx::query("UPDATE members SET status = ? WHERE id = ?")
-            .bind(status.as_str())
+        sqlx::query(&format!("UPDATE members SET {column} = ? WHERE id = ?"))
+            .bind(value)
             .bind(member_id)
             .execute(&mut *tx)
             .await?;
-        insert(&mut tx, now, actor, "status", Some(member_id), Some(&before), Some(status.as_str()), None)
-            .await?;
+        insert(&mut tx, now, actor, column, Some(member_id), Some(&before), Some(value), None).await?;
         tx.commit().await?;
         Ok(Some(before))
     }

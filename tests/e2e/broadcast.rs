@@ -181,22 +181,8 @@ async fn a_photo_from_the_command_line_is_uploaded_once_then_sent_by_its_file_id
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_killed_mid_way_is_finished_after_restart_with_at_most_the_in_flight_sent_twice() {
-    let mut app = TestApp::spawn().await;
-    app.stop().await;
-    let users = app.register_many(200, 65_000, "人社局").await;
-    // The binary runs on the real clock.
-    app.set_now(chrono::Utc::now());
-    notices::create(&app.core, &Actor::Cli, &draft("断电测试通知", everyone(), Schedule::Now), None)
-        .await
-        .unwrap();
+    let (app, users, mut bot) = broadcast_under_way(65_000, "断电测试通知").await;
     let env = [("SANSONG_BROADCAST_RATE", "50")];
-
-    let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
-    app.fake
-        .wait_for("the broadcast to be under way", |v| {
-            (v.outgoing().iter().filter(|o| o.text.contains("断电测试")).count() >= 40).then_some(())
-        })
-        .await;
     bot.sigkill();
     let before = per_chat(&app, "断电测试").len();
     assert!(before < 200, "killed mid-way ({before} delivered)");
@@ -221,21 +207,8 @@ async fn a_broadcast_killed_mid_way_is_finished_after_restart_with_at_most_the_i
 
 #[tokio::test]
 async fn sigterm_during_a_broadcast_then_a_restart_loses_no_delivery_and_repeats_none() {
-    let mut app = TestApp::spawn().await;
-    app.stop().await;
-    let users = app.register_many(200, 66_000, "人社局").await;
-    app.set_now(chrono::Utc::now());
-    notices::create(&app.core, &Actor::Cli, &draft("重启测试通知", everyone(), Schedule::Now), None)
-        .await
-        .unwrap();
+    let (app, users, mut bot) = broadcast_under_way(66_000, "重启测试通知").await;
     let env = [("SANSONG_BROADCAST_RATE", "50")];
-
-    let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
-    app.fake
-        .wait_for("the broadcast to be under way", |v| {
-            (v.outgoing().iter().filter(|o| o.text.contains("重启测试")).count() >= 40).then_some(())
-        })
-        .await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0), "a clean stop");
     let before = per_chat(&app, "重启测试").len();
@@ -250,4 +223,21 @@ async fn sigterm_during_a_broadcast_then_a_restart_loses_no_delivery_and_repeats
     assert_eq!(got.len(), 200, "every member");
     assert!(got.values().all(|n| *n == 1), "a graceful stop finishes its sends: nobody twice");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 200);
+}
+
+/// 200 members, a notice to all of them, and the real binary (on the real clock) sending it at
+/// 50 a second, with at least 40 already out.
+async fn broadcast_under_way(first_id: i64, text: &str) -> (TestApp, Vec<TgUser>, Binary) {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let users = app.register_many(200, first_id, "人社局").await;
+    app.set_now(chrono::Utc::now());
+    notices::create(&app.core, &Actor::Cli, &draft(text, everyone(), Schedule::Now), None).await.unwrap();
+    let bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &[("SANSONG_BROADCAST_RATE", "50")]);
+    app.fake
+        .wait_for("the broadcast to be under way", |v| {
+            (v.outgoing().iter().filter(|o| o.text.contains(text)).count() >= 40).then_some(())
+        })
+        .await;
+    (app, users, bot)
 }
