@@ -1188,11 +1188,13 @@ pub fn report_summary(t: &Tally, previous: &Tally) -> String {
     out
 }
 
-/// The report's detail, after the chart (or after the summary when there is no chart).
-pub fn report_detail(t: &Tally) -> String {
-    let mut out = String::from("各单位情况：\n");
+/// The report's detail, after the chart (or after the summary when there is no chart): each
+/// unit's line with its change against the week before.
+pub fn report_detail(t: &Tally, previous: &Tally) -> String {
+    let mut out = String::from("各单位情况（括号内为较上周）：\n");
     for row in &t.rows {
-        let _ = writeln!(out, "{}", tally_line(t, row));
+        let before = previous.rows.iter().find(|r| r.label == row.label).map_or(0, |r| r.total);
+        let _ = writeln!(out, "{}（{}）", tally_line(t, row), change(row.total, before));
     }
     out.push_str("\n详细记录可发送 /export 导出。");
     out

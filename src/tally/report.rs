@@ -181,7 +181,7 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
         let this = tally(core, scope, Period::Week(week), Grouping::Unit).await?;
         let before = tally(core, scope, Period::Week(week.previous()), Grouping::Unit).await?;
         let summary = texts::report_summary(&this, &before);
-        let detail = texts::report_detail(&this);
+        let detail = texts::report_detail(&this, &before);
         let png = if font && telegram_length(&summary) <= CAPTION_LIMIT {
             match chart::render(&this) {
                 Ok(png) => Some(png),

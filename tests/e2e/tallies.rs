@@ -362,7 +362,7 @@ async fn the_weekly_report_reaches_organisers_and_admins_at_its_cron_with_a_char
     assert!(chart.text.contains("每周三送工作报告 · 人社局"), "{}", chart.text);
     assert!(chart.text.contains("2026年第48周"), "{}", chart.text);
     assert!(chart.text.contains("登记 2 次（较上周 +2）"), "{}", chart.text);
-    assert!(line(&detail.text, "人社局").ends_with("合计 2"), "{}", detail.text);
+    assert!(line(&detail.text, "人社局").ends_with("合计 2（+2）"), "with the change: {}", detail.text);
     assert!(admin_chart.text.contains("全部单位"), "{}", admin_chart.text);
     assert!(app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != member.id), "members get no report");
     // Once per tick, also when a restart finds the tick due again (a crash after it fired).
@@ -576,4 +576,48 @@ async fn wait_next_week(app: &TestApp) {
         assert!(tokio::time::Instant::now() < deadline, "the report job did not move on");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn tallies_by_site_and_by_link_kind_count_where_the_work_was_done() {
+    let w = week48().await;
+    let admin = TgUser::new(9195, "管理员");
+    w.app.register(&admin, "应急管理局", Role::Admin).await;
+
+    let by_site = w.app.say(&admin, "/tally 2026-W48 by:site").await;
+    let by_link = w.app.say(&admin, "/tally 2026-W48 按四联").await;
+    let own_sites = w.app.say(&w.organiser, "/tally 2026-W48 by:site").await;
+
+    assert_eq!(
+        line(&by_site.text, "五里牌街道新球社区（人社局）"),
+        "五里牌街道新球社区（人社局）：参与 1 人｜送政策 1 · 送服务 0 · 送温暖 1｜服务 12 人次｜合计 2"
+    );
+    assert!(
+        line(&by_site.text, "湖南维摩新材料有限公司（科工局）").ends_with("服务 3 人次｜合计 1"),
+        "{}",
+        by_site.text
+    );
+    assert!(
+        line(&by_site.text, "岳阳福瑞材料科技有限公司（科工局）").ends_with("合计 0"),
+        "{}",
+        by_site.text
+    );
+    assert!(line(&by_link.text, "联社区").ends_with("合计 2"), "{}", by_link.text);
+    assert!(line(&by_link.text, "联企业").ends_with("合计 1"), "{}", by_link.text);
+    assert!(line(&by_link.text, "联乡村").ends_with("合计 0"), "{}", by_link.text);
+    assert!(line(&by_link.text, "合计").ends_with("合计 3"), "{}", by_link.text);
+    assert!(!own_sites.text.contains("科工局"), "an organiser's sites only: {}", own_sites.text);
+
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "link", "--format", "json"]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let community = json["rows"].as_array().unwrap().iter().find(|r| r["link"] == "community").unwrap();
+    assert_eq!((community["policy"].as_i64(), community["warmth"].as_i64()), (Some(1), Some(1)));
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "site", "--format", "json"]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let site =
+        json["rows"].as_array().unwrap().iter().find(|r| r["site"] == "湖南维摩新材料有限公司").unwrap();
+    assert_eq!(
+        (site["unit"].as_str(), site["link"].as_str(), site["total"].as_i64()),
+        (Some("科工局"), Some("enterprise"), Some(1))
+    );
 }
