@@ -480,8 +480,8 @@ async fn the_command_line_manages_notices_and_the_running_bot_picks_them_up_with
     assert!(paused.contains("已暂停"), "{paused}");
     app.set_now(beijing(2026, 12, 1, 9, 0));
     notices::scheduler::tick(&app.core).await.unwrap();
-    let (_, resumed, _) = app.cli(&["notice", "resume", &monthly]);
-    assert!(resumed.contains("进行中"), "{resumed}");
+    let (_, resumed, err) = app.cli(&["notice", "resume", &monthly]);
+    assert!(resumed.contains("进行中"), "{resumed}{err}");
     let next = app.core.store.notice(monthly.parse().unwrap()).await.unwrap().unwrap().next_fire_at;
     assert_eq!(next, Some(beijing(2027, 1, 1, 9, 0)), "a paused tick is not made up on resume");
     let (_, cancelled, _) = app.cli(&["notice", "cancel", &monthly]);
