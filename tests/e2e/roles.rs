@@ -210,7 +210,7 @@ async fn roles_and_units_are_enforced_in_the_core_not_only_in_the_chat() {
 }
 
 /// The commands of the last menu set for one chat.
-fn menu_for(view: &crate::support::fake_api::FakeView<'_>, chat_id: i64) -> Option<Vec<String>> {
+pub fn menu_for(view: &crate::support::fake_api::FakeView<'_>, chat_id: i64) -> Option<Vec<String>> {
     view.calls("setMyCommands").iter().rev().find_map(|c| {
         (c.params["scope"]["type"] == "chat" && c.params["scope"]["chat_id"] == chat_id).then(|| {
             c.params["commands"]
