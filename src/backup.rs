@@ -177,42 +177,21 @@ pub async fn scheduled(
 /// The backup job's tick: takes the scheduled backup when `backup_cron` comes round (once per
 /// tick, recorded like the report's; a tick missed by more than the grace period is skipped).
 pub async fn tick(core: &Core) -> Result<()> {
-    const JOB: &str = "backup";
-    let now = core.now();
-    let (tz, calendar) = (core.tz(), core.calendar());
     let Some(schedule) = &core.config.backup_schedule else { return Ok(()) };
-    let text = schedule.to_string();
-    let due = match core.store.periodic_next(JOB).await? {
-        Some((due, stored)) if stored == text => due,
-        _ => {
-            if let Some(next) = schedule.next_after(now, tz, calendar) {
-                core.store.set_periodic_next(JOB, next, &text).await?;
-            }
-            return Ok(());
-        }
-    };
-    if due > now {
-        return Ok(());
-    }
-    let Some(next) = schedule.next_after(now, tz, calendar) else { return Ok(()) };
-    if now - due > core.config.notice_grace {
-        tracing::warn!(due = %due, next = %next, "a scheduled backup was missed while the bot was down: skipped");
-        core.store.set_periodic_next(JOB, next, &text).await?;
-        return Ok(());
-    }
-    let outcome = match scheduled(&core.store, &core.config.backup_dir, core.config.backup_keep, now, tz)
-        .await
-    {
+    let worth_it = |due, now| now - due <= core.config.notice_grace;
+    let Some(tick) = crate::periodic::due(core, "backup", schedule, worth_it).await? else { return Ok(()) };
+    let dir = &core.config.backup_dir;
+    let outcome = match scheduled(&core.store, dir, core.config.backup_keep, tick.now, core.tz()).await {
         Ok(r) => {
             tracing::info!(file = %r.path.display(), bytes = r.bytes, checkins = r.checkins, "backup taken");
             format!("{} ({} bytes)", r.path.display(), r.bytes)
         }
         Err(e) => {
             // Not retried every tick: the next backup comes at the next time; the log says why.
-            tracing::error!(error = format!("{e:#}"), dir = %core.config.backup_dir.display(), "the scheduled backup failed");
+            tracing::error!(error = format!("{e:#}"), dir = %dir.display(), "the scheduled backup failed");
             format!("failed: {e:#}")
         }
     };
-    core.store.fire_periodic(JOB, due, now, next, &text, &[], &outcome).await?;
+    tick.fire(core, &[], &outcome).await?;
     Ok(())
 }

@@ -121,24 +121,35 @@ async fn supervise(job: Job, ctx: JobContext) {
 /// The weekly report and the check-in reminder: looks every scheduler tick whether one is
 /// due, and pokes the notice scheduler when it queued messages.
 async fn reports(core: Core, scheduler_wake: Arc<Notify>, shutdown: CancellationToken) -> anyhow::Result<()> {
-    loop {
-        match crate::tally::report::tick(&core).await {
-            Ok(0) => {}
-            Ok(_) => scheduler_wake.notify_one(),
-            Err(e) => tracing::warn!(error = %e, "report tick failed; trying again next tick"),
+    every_tick(&core, &shutdown, "report", || async {
+        if crate::tally::report::tick(&core).await? > 0 {
+            scheduler_wake.notify_one();
         }
-        tokio::select! {
-            () = tokio::time::sleep(core.config.scheduler_tick) => {}
-            () = shutdown.cancelled() => return Ok(()),
-        }
-    }
+        Ok(())
+    })
+    .await
 }
 
 /// The scheduled backup (`backup_cron`), looked at every scheduler tick.
 async fn backups(core: Core, shutdown: CancellationToken) -> anyhow::Result<()> {
+    every_tick(&core, &shutdown, "backup", || crate::backup::tick(&core)).await
+}
+
+/// Runs `tick` every scheduler tick until shutdown; a failed tick is logged and tried again at
+/// the next one.
+async fn every_tick<F, Fut>(
+    core: &Core,
+    shutdown: &CancellationToken,
+    what: &str,
+    mut tick: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<()>>,
+{
     loop {
-        if let Err(e) = crate::backup::tick(&core).await {
-            tracing::warn!(error = %e, "backup tick failed; trying again next tick");
+        if let Err(e) = tick().await {
+            tracing::warn!(error = %e, job = what, "tick failed; trying again next tick");
         }
         tokio::select! {
             () = tokio::time::sleep(core.config.scheduler_tick) => {}

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod normalize;
 pub mod notices;
 pub mod org;
+pub mod periodic;
 pub mod store;
 pub mod tally;
 pub mod texts;

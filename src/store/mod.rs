@@ -4,7 +4,7 @@
 //! WAL mode with foreign keys on, and waits for a busy writer instead of failing. Instants are
 //! stored as unix seconds (UTC). One file per table group: [`org`], [`members`], [`invites`],
 //! [`checkins`], [`inbox`], [`dialogues`], [`meta`], [`notices`],
-//! [`tally`].
+//! [`tally`], [`periodic`], [`audit`].
 
 mod audit;
 mod checkins;
@@ -15,6 +15,7 @@ mod members;
 pub mod meta;
 mod notices;
 mod org;
+mod periodic;
 mod tally;
 
 use std::str::FromStr;

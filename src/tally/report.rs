@@ -17,6 +17,7 @@ use crate::core::Core;
 use crate::domain::Role;
 use crate::error::Result;
 use crate::notices::{Audience, CAPTION_LIMIT, Schedule, telegram_length};
+use crate::periodic;
 use crate::store::{Grouping, NewNotice};
 use crate::texts;
 use crate::week::Week;
@@ -43,13 +44,6 @@ impl Job {
             Job::Reminder => &core.config.reminder_schedule,
         }
     }
-}
-
-/// The next tick of `job` after `now`, as its cron says. (A report due on a day off is still
-/// computed at its tick, for the week before it, and delivered on the next working day; see
-/// [`delivery_time`].)
-fn next_tick(core: &Core, job: Job, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    job.schedule(core).next_after(now, core.tz(), core.calendar())
 }
 
 /// When a report due at `due` goes out: then, or on a day off the next working day at the same
@@ -83,45 +77,15 @@ pub async fn tick(core: &Core) -> Result<usize> {
 }
 
 async fn tick_job(core: &Core, job: Job) -> Result<usize> {
-    let now = core.now();
-    let schedule_text = job.schedule(core).to_string();
-    let stored = core.store.periodic_next(job.name()).await?;
-    let due = match stored {
-        Some((due, schedule)) if schedule == schedule_text => due,
-        _ => {
-            // First start, or the config names another time: plan from now.
-            if let Some(next) = next_tick(core, job, now) {
-                core.store.set_periodic_next(job.name(), next, &schedule_text).await?;
-                tracing::info!(job = job.name(), next = %next, "periodic job scheduled");
-            }
-            return Ok(0);
-        }
+    let worth_it = |due, now| still_worth_it(core, job, due, now);
+    let Some(tick) = periodic::due(core, job.name(), job.schedule(core), worth_it).await? else {
+        return Ok(0);
     };
-    if due > now {
-        return Ok(0);
-    }
-    let Some(next) = next_tick(core, job, now) else { return Ok(0) };
-    if !still_worth_it(core, job, due, now) {
-        tracing::warn!(
-            job = job.name(),
-            due = %due,
-            late_minutes = (now - due).num_minutes(),
-            next = %next,
-            "a periodic job's time passed while the bot was down, too long ago: skipped"
-        );
-        core.store.set_periodic_next(job.name(), next, &schedule_text).await?;
-        return Ok(0);
-    }
     let (notices, outcome) = match job {
-        Job::Report => report_notices(core, job, due).await?,
-        Job::Reminder => reminder_notices(core, job, due).await?,
+        Job::Report => report_notices(core, job, tick.due).await?,
+        Job::Reminder => reminder_notices(core, job, tick.due).await?,
     };
-    let fresh =
-        core.store.fire_periodic(job.name(), due, now, next, &schedule_text, &notices, &outcome).await?;
-    if fresh {
-        tracing::info!(job = job.name(), due = %due, next = %next, %outcome, "periodic job fired");
-    }
-    Ok(if fresh { notices.len() } else { 0 })
+    Ok(if tick.fire(core, &notices, &outcome).await? { notices.len() } else { 0 })
 }
 
 /// A notice from the bot itself, sent at `at` (now, or a later working day).
@@ -325,7 +289,8 @@ mod tests {
     async fn a_reminder_due_on_a_day_off_is_skipped_not_moved() {
         let (core, _dir) = core_at(beijing(9, 30, 10)).await;
         // Friday 2 October is a holiday: the tick stays there, and firing it sends nothing.
-        assert_eq!(next_tick(&core, Job::Reminder, core.now()), Some(beijing(10, 2, 16)));
+        let next = core.config.reminder_schedule.next_after(core.now(), core.tz(), core.calendar());
+        assert_eq!(next, Some(beijing(10, 2, 16)));
         let (notices, outcome) = reminder_notices(&core, Job::Reminder, beijing(10, 2, 16)).await.unwrap();
         assert!(notices.is_empty());
         assert!(outcome.contains("day off"), "{outcome}");
