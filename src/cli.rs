@@ -272,6 +272,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    // For the wording of user errors (kinds, the undo window); the loaded config, since the
+    // built-in default would read `config/holidays` from wherever the command runs.
+    let wording = config.clone();
     let result = match cli.command {
         Command::Run => run_bot(config).await,
         Command::Org { action: OrgCommand::Load { file } } => org_load(config, file).await,
@@ -294,7 +297,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Ok(code) => Ok(code),
         Err(e) => match e.downcast_ref::<Error>() {
             Some(Error::User(user)) => {
-                eprintln!("{}", texts::user_error(user, &Config::default(), None));
+                eprintln!("{}", texts::user_error(user, &wording, None));
                 Ok(ExitCode::FAILURE)
             }
             _ => Err(e),
@@ -490,11 +493,7 @@ async fn list_members(config: Config, unit: Option<String>, format: Format) -> a
             println!("{}", serde_json::to_string_pretty(&rows)?);
         }
         Format::Table => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(["姓名", "Telegram ID", "单位", "身份", "状态", "最近登记"]);
+            let mut table = table_with(["姓名", "Telegram ID", "单位", "身份", "状态", "最近登记"]);
             for l in &listing {
                 let m = &l.member;
                 table.add_row([
@@ -712,6 +711,22 @@ fn status_json(n: &notices::Notice, r: &crate::store::RunReport, tz: chrono_tz::
 
 // ---------------------------------------------------------------- tallies and exports
 
+/// A table for the terminal, fitted to its width.
+fn table_with<T: Into<comfy_table::Row>>(header: T) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    table
+}
+
+/// A day given on the command line, or the polite refusal.
+fn date_arg(s: &str) -> Result<chrono::NaiveDate, Error> {
+    crate::week::parse_date(s)
+        .ok_or_else(|| UserError::Week(crate::week::WeekError::NoSuchDate(s.to_owned())).into())
+}
+
 fn week_of(core: &Core, week: Option<&str>) -> Result<Period, UserError> {
     Ok(Period::Week(crate::week::parse_week_arg(week.unwrap_or(""), core.today())?))
 }
@@ -731,11 +746,7 @@ async fn tally_command(
         TallyFormat::Json => println!("{}", serde_json::to_string_pretty(&tally_json(&t, core.tz()))?),
         TallyFormat::Csv => print!("{}", tally_csv(&t)?),
         TallyFormat::Table => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(tally_header(&t));
+            let mut table = table_with(tally_header(&t));
             for row in t.rows.iter().chain(std::iter::once(&t.total)) {
                 table.add_row(tally_cells(&t, row));
             }
@@ -866,12 +877,7 @@ async fn export_command(
     let core = open(config).await?;
     let period = match (from, to) {
         (Some(from), Some(to)) => {
-            let date = |s: &str| {
-                crate::week::parse_date(s).ok_or_else(|| {
-                    Error::from(UserError::Week(crate::week::WeekError::NoSuchDate(s.to_owned())))
-                })
-            };
-            let (from, to) = (date(&from)?, date(&to)?);
+            let (from, to) = (date_arg(&from)?, date_arg(&to)?);
             if to < from {
                 eprintln!("--to ({to}) 早于 --from ({from})。");
                 return Ok(ExitCode::FAILURE);
@@ -985,12 +991,7 @@ async fn audit_command(config: Config, since: Option<String>, format: Format) ->
     let core = open(config).await?;
     let since = match since.as_deref() {
         None => None,
-        Some(day) => {
-            let date = crate::week::parse_date(day).ok_or_else(|| {
-                Error::from(UserError::Week(crate::week::WeekError::NoSuchDate(day.to_owned())))
-            })?;
-            Some(crate::week::local_midnight(date, core.tz()))
-        }
+        Some(day) => Some(crate::week::local_midnight(date_arg(day)?, core.tz())),
     };
     let entries = core.store.audit_since(since).await?;
     let tz = core.tz();
@@ -1009,11 +1010,7 @@ async fn audit_command(config: Config, since: Option<String>, format: Format) ->
             println!("{}", serde_json::to_string_pretty(&rows)?);
         }
         Format::Table => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(["时间", "操作人", "操作", "对象", "之前", "之后", "说明"]);
+            let mut table = table_with(["时间", "操作人", "操作", "对象", "之前", "之后", "说明"]);
             for e in &entries {
                 table.add_row([
                     e.at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),

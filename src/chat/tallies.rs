@@ -2,29 +2,20 @@
 
 use super::Reply;
 use crate::core::Core;
+use crate::domain::Role;
 use crate::error::{Result, Usage, UserError};
-use crate::members::Actor;
+use crate::members::{self, Actor};
 use crate::normalize::fold;
 use crate::notices::MediaKind;
 use crate::store::Member;
 use crate::tally::{self, args, export::export as make_export, scope_for};
 use crate::texts;
 
-/// The parsed arguments; but someone who may not use the command at all is told that first,
-/// whatever they typed.
-async fn checked<T>(core: &Core, actor: &Actor, parsed: Result<T, UserError>) -> Result<T> {
-    match parsed {
-        Ok(a) => Ok(a),
-        Err(e) => {
-            scope_for(core, actor, None).await?;
-            Err(e.into())
-        }
-    }
-}
-
 pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    let a = checked(core, &actor, args::parse_tally(raw, core.today())).await?;
+    // The role first: someone who may not use the command is told so, whatever they typed.
+    members::require_role(member, Role::Organiser)?;
+    let a = args::parse_tally(raw, core.today())?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let t = tally::tally(core, &scope, a.period, a.by).await?;
     Ok(vec![Reply::send(texts::tally(&t))])
@@ -32,7 +23,9 @@ pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>
 
 pub async fn missing(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    let a = checked(core, &actor, args::parse_missing(raw, core.today(), core.kinds())).await?;
+    // The role first: someone who may not use the command is told so, whatever they typed.
+    members::require_role(member, Role::Organiser)?;
+    let a = args::parse_missing(raw, core.today(), core.kinds())?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let text = if a.sites {
         let groups = tally::missing_sites(core, &scope, a.period, a.kind.as_deref()).await?;
@@ -47,7 +40,9 @@ pub async fn missing(core: &Core, member: &Member, raw: &str) -> Result<Vec<Repl
 
 pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    let a = checked(core, &actor, args::parse_export(raw, core.today())).await?;
+    // The role first: someone who may not use the command is told so, whatever they typed.
+    members::require_role(member, Role::Organiser)?;
+    let a = args::parse_export(raw, core.today())?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let file = make_export(core, &scope, a.period, a.format).await?;
     tracing::info!(member = member.id, file = %file.name, records = file.records, "export sent");
