@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use figment::Figment;
 
-use crate::config::{Config, FontChoice, RawConfig};
+use crate::config::{self, Config, ConfigError, FontChoice, RawConfig};
 use crate::notices::QuietHours;
 use crate::notices::calendar::HolidayCalendar;
-use crate::notices::schedule::parse_schedule;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,40 +44,38 @@ pub async fn run(figment: Figment, config_path: &Path, env: Option<Environment<'
             return items;
         }
     };
-    let tz = raw.timezone.trim().parse::<chrono_tz::Tz>();
-    items.push(item(
-        "时区 timezone",
-        tz.map(|z| z.name().to_owned())
-            .map_err(|_| format!("{:?} 不是 IANA 时区名（例如 Asia/Shanghai）", raw.timezone)),
-    ));
-    let zone = tz.unwrap_or(chrono_tz::Asia::Shanghai);
-    for (name, text) in [
-        ("周报时间 report_cron", &raw.report_cron),
-        ("提醒时间 reminder_cron", &raw.reminder_cron),
-        ("备份时间 backup_cron", &raw.backup_cron),
+    // The same checks, and words, as `run` (config::from_raw), one line each.
+    let said = |e: ConfigError| match e {
+        ConfigError::BadSchedule { reason, .. } => reason,
+        e => e.to_string(),
+    };
+    let tz = config::parse_timezone(&raw.timezone);
+    let zone = tz.as_ref().copied().unwrap_or(chrono_tz::Asia::Shanghai);
+    items.push(item("时区 timezone", tz.map(|z| z.name().to_owned()).map_err(said)));
+    for (name, key, text) in [
+        ("周报时间 report_cron", "report_cron", &raw.report_cron),
+        ("提醒时间 reminder_cron", "reminder_cron", &raw.reminder_cron),
     ] {
-        let outcome = if name.contains("backup") && text.trim() == "off" {
-            Ok("off".to_owned())
-        } else {
-            match parse_schedule(text, zone, chrono::Utc::now()) {
-                Ok(s) if s.is_recurring() => Ok(text.clone()),
-                Ok(_) => Err(format!("{text:?} 不是定期的时间（例如 \"0 9 * * 1\"）")),
-                Err(e) => Err(e.to_string()),
-            }
-        };
-        items.push(item(name, outcome));
+        items.push(item(
+            name,
+            config::recurring_schedule(key, text, zone).map(|_| text.clone()).map_err(said),
+        ));
     }
+    items.push(item(
+        "备份时间 backup_cron",
+        config::optional_schedule("backup_cron", &raw.backup_cron, zone)
+            .map(|s| s.map_or_else(|| "off".to_owned(), |_| raw.backup_cron.clone()))
+            .map_err(said),
+    ));
     items.push(item(
         "免打扰时段 quiet_hours",
         QuietHours::parse(&raw.quiet_hours).map(|q| q.map_or("off".to_owned(), |q| q.to_string())),
     ));
     items.push(item(
         "发送速率 broadcast_rate",
-        if (0.0..=100_000.0).contains(&raw.broadcast_rate) {
-            Ok(format!("{} 条/秒", raw.broadcast_rate))
-        } else {
-            Err("broadcast_rate must be between 0 (no limit) and 100000 messages/s".to_owned())
-        },
+        config::check_broadcast_rate(raw.broadcast_rate)
+            .map(|()| format!("{} 条/秒", raw.broadcast_rate))
+            .map_err(said),
     ));
     let holidays = Path::new(&raw.holidays_dir);
     items.push(item(

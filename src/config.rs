@@ -26,7 +26,7 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("{0}")]
     Invalid(Box<figment::Error>),
-    #[error("timezone {0:?} is not an IANA zone name (e.g. Asia/Shanghai)")]
+    #[error("{0:?} 不是 IANA 时区名（例如 Asia/Shanghai）")]
     BadTimezone(String),
     #[error("kinds: {0}")]
     BadKinds(String),
@@ -339,8 +339,7 @@ impl Config {
     }
 
     pub fn from_raw(raw: RawConfig) -> Result<Config, ConfigError> {
-        let timezone: Tz =
-            raw.timezone.trim().parse().map_err(|_| ConfigError::BadTimezone(raw.timezone.clone()))?;
+        let timezone = parse_timezone(&raw.timezone)?;
         if !(1..=50).contains(&raw.poll_timeout_secs) {
             return Err(ConfigError::OutOfRange { key: "poll_timeout_secs", what: "between 1 and 50" });
         }
@@ -356,12 +355,7 @@ impl Config {
                 return Err(ConfigError::OutOfRange { key, what });
             }
         }
-        if !(raw.broadcast_rate >= 0.0 && raw.broadcast_rate <= 100_000.0) {
-            return Err(ConfigError::OutOfRange {
-                key: "broadcast_rate",
-                what: "between 0 (no limit) and 100000 messages/s",
-            });
-        }
+        check_broadcast_rate(raw.broadcast_rate)?;
         let more: [(&'static str, u64, u64, u64, &'static str); 7] = [
             ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080, "between 0 and 10080"),
             ("remind_after_hours", raw.remind_after_hours.into(), 1, 720, "between 1 and 720"),
@@ -377,15 +371,7 @@ impl Config {
             }
         }
         let hours = |h: u32| chrono::Duration::hours(i64::from(h));
-        let recurring = |key: &'static str, text: &str| -> Result<Schedule, ConfigError> {
-            let bad = |reason: String| ConfigError::BadSchedule { key, reason };
-            let schedule =
-                parse_schedule(text, timezone, chrono::Utc::now()).map_err(|e| bad(e.to_string()))?;
-            if !schedule.is_recurring() {
-                return Err(bad(format!("{text:?} is not a recurring schedule (e.g. \"0 9 * * 1\")")));
-            }
-            Ok(schedule)
-        };
+        let recurring = |key, text: &str| recurring_schedule(key, text, timezone);
         let report_font = match raw.report_font.trim() {
             "" | "auto" => FontChoice::Auto,
             "off" | "none" => FontChoice::Off,
@@ -396,10 +382,7 @@ impl Config {
             reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,
             reminder_units: raw.reminder_units.names(),
             report_font,
-            backup_schedule: match raw.backup_cron.trim() {
-                "off" | "" => None,
-                text => Some(recurring("backup_cron", text)?),
-            },
+            backup_schedule: optional_schedule("backup_cron", &raw.backup_cron, timezone)?,
             backup_dir: PathBuf::from(raw.backup_dir),
             backup_keep: raw.backup_keep as usize,
             metrics_addr: match raw.metrics_addr.trim() {
@@ -452,6 +435,40 @@ impl Config {
             scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
             kinds: Kinds::new(raw.kinds)?,
         })
+    }
+}
+
+/// The zone a setting names (the same check for `run` and `sansong check`).
+pub fn parse_timezone(text: &str) -> Result<Tz, ConfigError> {
+    text.trim().parse().map_err(|_| ConfigError::BadTimezone(text.to_owned()))
+}
+
+pub fn check_broadcast_rate(rate: f64) -> Result<(), ConfigError> {
+    if (0.0..=100_000.0).contains(&rate) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            key: "broadcast_rate",
+            what: "between 0 (no limit) and 100000 messages/s",
+        })
+    }
+}
+
+/// A recurring schedule setting: cron or a shortcut such as 每周一 09:00, never a one-off.
+pub fn recurring_schedule(key: &'static str, text: &str, tz: Tz) -> Result<Schedule, ConfigError> {
+    let bad = |reason: String| ConfigError::BadSchedule { key, reason };
+    let schedule = parse_schedule(text, tz, chrono::Utc::now()).map_err(|e| bad(e.to_string()))?;
+    if !schedule.is_recurring() {
+        return Err(bad(format!("{text:?} 不是定期的时间（例如 \"0 9 * * 1\"）")));
+    }
+    Ok(schedule)
+}
+
+/// [`recurring_schedule`], or `None` for "off".
+pub fn optional_schedule(key: &'static str, text: &str, tz: Tz) -> Result<Option<Schedule>, ConfigError> {
+    match text.trim() {
+        "off" | "" => Ok(None),
+        text => recurring_schedule(key, text, tz).map(Some),
     }
 }
 
