@@ -39,14 +39,11 @@ pub async fn command(
     make: fn(Option<Role>) -> Change,
 ) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
-    let needed = match make(None) {
-        Change::Promote(_) | Change::Demote(_) => Role::Admin,
-        _ => Role::Organiser,
-    };
-    members::require_role(member, needed)?;
+    let role_change = matches!(make(None), Change::Promote(_) | Change::Demote(_));
+    members::require_role(member, if role_change { Role::Admin } else { Role::Organiser })?;
     let mut words: Vec<&str> = args.split_whitespace().collect();
     let role = match words.last().map(|w| w.parse::<Role>()) {
-        Some(Ok(r)) if matches!(make(None), Change::Promote(_) | Change::Demote(_)) => {
+        Some(Ok(r)) if role_change => {
             words.pop();
             Some(r)
         }

@@ -171,19 +171,19 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         Grouping::Member => core.store.tally_members(span, units).await?,
         _ => Vec::new(),
     };
-    let member_counts = core.store.member_counts().await?;
+    let member_counts: HashMap<i64, i64> = core.store.member_counts().await?.into_iter().collect();
     let all_units = core.store.units().await?;
-    let member_counts: HashMap<i64, i64> = member_counts.into_iter().collect();
-    let as_row = |g: &GroupCounts| TallyRow {
+    let as_row = |g: GroupCounts| TallyRow {
         active_members: g.active,
-        counts: g.per_kind.clone(),
+        counts: g.per_kind,
         other: g.other,
         people_served: g.people,
         total: g.total,
         ..TallyRow::default()
     };
+    let mut total = as_row(counts.total);
     let mut groups: HashMap<Option<i64>, TallyRow> =
-        counts.groups.iter().map(|g| (g.key, as_row(g))).collect();
+        counts.groups.into_iter().map(|g| (g.key, as_row(g))).collect();
     let empty = || TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() };
     let mut take = |key: i64| groups.remove(&Some(key)).unwrap_or_else(empty);
 
@@ -239,7 +239,6 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         rows.push(row);
     }
 
-    let mut total = as_row(&counts.total);
     total.label = crate::texts::TOTAL.to_owned();
     total.members = Some(
         all_units
