@@ -181,7 +181,12 @@ pub async fn resolve_unit(core: &Core, name: &str) -> Result<Unit> {
 /// An unguessable invite code: 22 characters of [A-Za-z0-9] from the OS's generator (~131 bits).
 /// Fits Telegram's 64-character `start` parameter.
 pub fn new_code() -> String {
-    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(22).map(char::from).collect()
+    random_token(22)
+}
+
+/// `len` letters and digits from the OS's generator: invite codes, secrets, button nonces.
+pub fn random_token(len: usize) -> String {
+    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// `7d`, `12h`, `30m`, `2w`, or a bare number of days; Chinese units (天, 小时, 周) too.

@@ -15,8 +15,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use rand::Rng;
-use rand::distributions::Alphanumeric;
 use teloxide::Bot;
 use teloxide::prelude::*;
 use tokio::sync::Notify;
@@ -35,7 +33,7 @@ struct Hook {
 
 /// A random secret of 48 letters and digits (Telegram allows 1-256 of A-Z, a-z, 0-9, _ and -).
 fn new_secret() -> String {
-    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(48).map(char::from).collect()
+    crate::members::random_token(48)
 }
 
 /// Registers the webhook and serves it on `listen` until `shutdown`.

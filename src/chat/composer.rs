@@ -6,8 +6,6 @@
 //! three fire times, and the pinyin-cleaned text to choose) → publish. `/cancel` leaves at any
 //! step. Buttons carry a per-dialogue nonce, so buttons of an abandoned composer do nothing.
 
-use rand::Rng;
-use rand::distributions::Alphanumeric;
 use serde::{Deserialize, Serialize};
 
 use super::dialogue::{self, Dialogue};
@@ -67,7 +65,7 @@ fn yes() -> bool {
 impl Composer {
     fn new() -> Self {
         Composer {
-            nonce: rand::thread_rng().sample_iter(&Alphanumeric).take(6).map(char::from).collect(),
+            nonce: crate::members::random_token(6),
             step: Step::Content,
             body: None,
             cleaned: None,

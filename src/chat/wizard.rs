@@ -3,8 +3,6 @@
 //! buttons carry a per-dialogue nonce so a button from an abandoned dialogue does nothing.
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
-use rand::distributions::Alphanumeric;
 use serde::{Deserialize, Serialize};
 
 use crate::checkins::{self, Evidence, ParsedCheckin, Source, Via};
@@ -55,7 +53,7 @@ pub struct Wizard {
 impl Wizard {
     fn new() -> Self {
         Wizard {
-            nonce: rand::thread_rng().sample_iter(&Alphanumeric).take(6).map(char::from).collect(),
+            nonce: crate::members::random_token(6),
             step: Step::Kind,
             kind: None,
             site: None,
