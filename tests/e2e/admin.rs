@@ -37,7 +37,7 @@ async fn promote_and_demote_change_what_a_member_may_do_and_are_audited() {
         })
         .await;
 
-    let (code, out, _) = app.cli(&["audit", "--format", "json"]);
+    let (code, out, _) = app.cli(&["audit", "--format", "json"]).await;
     assert_eq!(code, 0);
     let log: Vec<Value> = serde_json::from_str(&out).unwrap();
     let roles: Vec<(&str, &str)> = log

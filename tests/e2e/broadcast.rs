@@ -154,17 +154,19 @@ async fn a_photo_from_the_command_line_is_uploaded_once_then_sent_by_its_file_id
     let poster = app.dir.path().join("海报.jpg");
     std::fs::write(&poster, vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4]).unwrap();
 
-    let (code, _, err) = app.cli(&[
-        "notice",
-        "add",
-        "--text",
-        "三送活动海报",
-        "--photo",
-        poster.to_str().unwrap(),
-        "--to",
-        "all",
-        "--now",
-    ]);
+    let (code, _, err) = app
+        .cli(&[
+            "notice",
+            "add",
+            "--text",
+            "三送活动海报",
+            "--photo",
+            poster.to_str().unwrap(),
+            "--to",
+            "all",
+            "--now",
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     wait_all(&app, &users, "三送活动海报", Duration::from_secs(20)).await;
 

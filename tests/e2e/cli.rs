@@ -23,16 +23,16 @@ async fn org_load_creates_the_database_and_loading_the_same_file_twice_changes_n
     let file = repo_path("config/org.example.toml");
     let file = file.to_str().unwrap();
 
-    let (code, out, err) = cli(&url, &["org", "load", file]);
+    let (code, out, err) = cli(&url, &["org", "load", file]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("新增单位 4 个，新增站点 7 个"), "{out}");
-    let (code, out, _) = cli(&url, &["org", "load", file]);
+    let (code, out, _) = cli(&url, &["org", "load", file]).await;
     assert_eq!(code, 0);
     assert!(out.contains("未做任何改动"), "{out}");
 
     assert_eq!(count(&url, "SELECT COUNT(*) FROM units").await, 4);
     assert_eq!(count(&url, "SELECT COUNT(*) FROM sites").await, 7);
-    let (code, shown, _) = cli(&url, &["org", "show"]);
+    let (code, shown, _) = cli(&url, &["org", "show"]).await;
     assert_eq!(code, 0);
     assert!(shown.contains("五里牌街道新球社区") && shown.contains("联社区"), "{shown}");
 }
@@ -40,7 +40,7 @@ async fn org_load_creates_the_database_and_loading_the_same_file_twice_changes_n
 #[tokio::test]
 async fn a_bad_org_file_is_refused_with_line_numbers_and_nothing_is_written() {
     let (dir, url) = temp_db();
-    cli(&url, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]);
+    cli(&url, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]).await;
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
@@ -48,7 +48,7 @@ async fn a_bad_org_file_is_refused_with_line_numbers_and_nothing_is_written() {
     )
     .unwrap();
 
-    let (code, out, err) = cli(&url, &["org", "load", bad.to_str().unwrap()]);
+    let (code, out, err) = cli(&url, &["org", "load", bad.to_str().unwrap()]).await;
 
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
@@ -65,7 +65,7 @@ async fn invite_prints_an_unguessable_code_and_the_deep_link_with_the_documented
     let mut app = TestApp::spawn().await;
     app.stop().await;
 
-    let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局"]);
+    let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局"]).await;
     assert_eq!(code, 0, "{err}");
     let link = out.lines().find(|l| l.starts_with("https://")).expect("a link line").to_owned();
     let invite_code =
@@ -86,7 +86,8 @@ async fn invite_prints_an_unguessable_code_and_the_deep_link_with_the_documented
     let (code, out, _) = cli(
         &app.db_url,
         &["invite", "--unit", "科工局", "--role", "organiser", "--uses", "3", "--expires", "7d"],
-    );
+    )
+    .await;
     assert_eq!(code, 0);
     assert!(out.contains("组织员") && out.contains("可用：3 次"), "{out}");
 
@@ -99,11 +100,11 @@ async fn invite_prints_an_unguessable_code_and_the_deep_link_with_the_documented
 #[tokio::test]
 async fn invite_for_an_unknown_unit_or_a_bad_expiry_is_refused_politely() {
     let (_dir, url) = temp_db();
-    cli(&url, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]);
-    let (code, _, err) = cli(&url, &["invite", "--unit", "财政局"]);
+    cli(&url, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]).await;
+    let (code, _, err) = cli(&url, &["invite", "--unit", "财政局"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("没有找到单位「财政局」"), "{err}");
-    let (code, _, err) = cli(&url, &["invite", "--unit", "人社局", "--expires", "forever"]);
+    let (code, _, err) = cli(&url, &["invite", "--unit", "人社局", "--expires", "forever"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("--expires"), "{err}");
     assert_eq!(count(&url, "SELECT COUNT(*) FROM invites").await, 0);
@@ -115,7 +116,7 @@ async fn members_lists_members_as_a_table_or_as_json_rows_with_the_documented_fi
     app.register(&TgUser::new(30_010, "张三"), "人社局", Role::Member).await;
     app.register(&TgUser::new(30_011, "李四"), "科工局", Role::Organiser).await;
 
-    let (code, out, err) = cli(&app.db_url, &["members", "--format", "json"]);
+    let (code, out, err) = cli(&app.db_url, &["members", "--format", "json"]).await;
     assert_eq!(code, 0, "{err}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(rows.len(), 2);
@@ -125,12 +126,12 @@ async fn members_lists_members_as_a_table_or_as_json_rows_with_the_documented_fi
     assert_eq!(zhang["role"], "member");
     assert_eq!(zhang["status"], "active");
 
-    let (_, out, _) = cli(&app.db_url, &["members", "--unit", "科工局", "--format", "json"]);
+    let (_, out, _) = cli(&app.db_url, &["members", "--unit", "科工局", "--format", "json"]).await;
     let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["role"], "organiser");
 
-    let (code, table, _) = cli(&app.db_url, &["members"]);
+    let (code, table, _) = cli(&app.db_url, &["members"]).await;
     assert_eq!(code, 0);
     assert!(table.contains("张三") && table.contains("共 2 人"), "{table}");
 }
@@ -138,15 +139,16 @@ async fn members_lists_members_as_a_table_or_as_json_rows_with_the_documented_fi
 #[tokio::test]
 async fn settings_come_from_the_environment_and_bad_ones_stop_the_program_with_the_reason() {
     let (_dir, url) = temp_db();
-    let (code, _, err) = cli_env(&url, &["members"], &[("SANSONG_TIMEZONE", "Mars/Olympus")]);
+    let (code, _, err) = cli_env(&url, &["members"], &[("SANSONG_TIMEZONE", "Mars/Olympus")]).await;
     assert_eq!(code, 2);
     assert!(err.contains("配置有误") && err.contains("Mars/Olympus"), "{err}");
 
-    let (code, _, err) = cli_env(&url, &["members"], &[("SANSONG_CONFIG", "/nonexistent/sansong.toml")]);
+    let (code, _, err) =
+        cli_env(&url, &["members"], &[("SANSONG_CONFIG", "/nonexistent/sansong.toml")]).await;
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/sansong.toml"), "{err}");
 
-    let (code, _, err) = cli_env(&url, &["run"], &[]);
+    let (code, _, err) = cli_env(&url, &["run"], &[]).await;
     assert_eq!(code, 2, "no token, no bot");
     assert!(err.contains("TELOXIDE_TOKEN"), "{err}");
 }
@@ -157,11 +159,11 @@ async fn the_command_line_works_on_the_database_while_the_bot_runs() {
     let user = TgUser::new(30_020, "王五");
     app.register(&user, "人社局", Role::Member).await;
 
-    let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局", "--uses", "2"]);
+    let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局", "--uses", "2"]).await;
     assert_eq!(code, 0, "{err}");
     let invite_code = out.split("?start=").nth(1).unwrap().trim().to_owned();
     let receipt = app.say(&user, "/checkin 送政策 机器人运行时也能用命令行").await;
-    let (code, out, _) = cli(&app.db_url, &["members", "--format", "json"]);
+    let (code, out, _) = cli(&app.db_url, &["members", "--format", "json"]).await;
     let welcome = app.say(&TgUser::new(30_021, "赵六"), &format!("/start {invite_code}")).await;
 
     assert!(receipt.text.contains("✅ 已登记"), "{}", receipt.text);

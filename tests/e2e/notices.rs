@@ -211,12 +211,12 @@ async fn a_policy_notice_leads_to_a_songzhengce_checkin_citing_it_and_receipts_c
     let cited: Option<i64> =
         sqlx::query_scalar("SELECT notice_id FROM checkins").fetch_one(app.core.store.pool()).await.unwrap();
     assert_eq!(cited, Some(notice.id));
-    let (code, out, _) = app.cli(&["notice", "status", &notice.id.to_string(), "--format", "json"]);
+    let (code, out, _) = app.cli(&["notice", "status", &notice.id.to_string(), "--format", "json"]).await;
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["delivered_onward"]["members"], 1);
     assert_eq!(status["delivered_onward"]["sites"][0], "五里牌街道新球社区");
-    let (_, table, _) = app.cli(&["notice", "status", &notice.id.to_string()]);
+    let (_, table, _) = app.cli(&["notice", "status", &notice.id.to_string()]).await;
     assert!(table.contains("已去宣讲：1 人；站点：五里牌街道新球社区"), "{table}");
 }
 
@@ -399,7 +399,8 @@ async fn a_notice_too_long_for_telegram_is_refused_when_composed_with_the_limit(
     let fits = app.say(&organiser, &"通".repeat(4096)).await;
     assert!(fits.text.contains("通知发给谁"), "the longest allowed is fine: {}", fits.text);
 
-    let (code, _, err) = app.cli(&["notice", "add", "--text", &"长".repeat(5000), "--to", "all", "--now"]);
+    let (code, _, err) =
+        app.cli(&["notice", "add", "--text", &"长".repeat(5000), "--to", "all", "--now"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("4096"), "{err}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM notices").await, 0);
@@ -433,11 +434,12 @@ async fn schedules_are_read_as_people_write_them_and_bad_cron_is_refused_with_th
         summary.text
     );
 
-    let (code, _, err) = app.cli(&["notice", "add", "--text", "x", "--to", "all", "--cron", "0 9 * *"]);
+    let (code, _, err) = app.cli(&["notice", "add", "--text", "x", "--to", "all", "--cron", "0 9 * *"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("5 fields"), "{err}");
-    let (code, out, err) =
-        app.cli(&["notice", "add", "--text", "工作日提醒", "--to", "all", "--cron", "每个工作日 09:00"]);
+    let (code, out, err) = app
+        .cli(&["notice", "add", "--text", "工作日提醒", "--to", "all", "--cron", "每个工作日 09:00"])
+        .await;
     assert_eq!(code, 0, "{err}");
     let id: i64 = out.trim().parse().unwrap();
     let next = app.core.store.notice(id).await.unwrap().unwrap().next_fire_at;
@@ -452,45 +454,48 @@ async fn the_command_line_manages_notices_and_the_running_bot_picks_them_up_with
     let renshe = TgUser::new(51_102, "人社组织员");
     app.register(&renshe, "人社局", Role::Organiser).await;
 
-    let (code, out, err) = app.cli(&[
-        "notice",
-        "add",
-        "--text",
-        "企业数字化改造政策申报开始",
-        "--to",
-        "link:enterprise",
-        "--now",
-        "--ack",
-    ]);
+    let (code, out, err) = app
+        .cli(&[
+            "notice",
+            "add",
+            "--text",
+            "企业数字化改造政策申报开始",
+            "--to",
+            "link:enterprise",
+            "--now",
+            "--ack",
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("联企业单位 · 全体成员（现有 1 人）"), "{err}");
     let id = out.trim().to_owned();
     received(&app, &kegong, "数字化改造").await;
     let (code, out, _) =
-        app.cli(&["notice", "add", "--text", "组织员会议", "--to", "role:organiser", "--now"]);
+        app.cli(&["notice", "add", "--text", "组织员会议", "--to", "role:organiser", "--now"]).await;
     assert_eq!(code, 0);
     received(&app, &renshe, "组织员会议").await;
     let organiser_notice = out.trim().to_owned();
 
-    let (code, out, _) =
-        app.cli(&["notice", "add", "--text", "每月例会", "--to", "unit:人社局", "--cron", "每月1日 09:00"]);
+    let (code, out, _) = app
+        .cli(&["notice", "add", "--text", "每月例会", "--to", "unit:人社局", "--cron", "每月1日 09:00"])
+        .await;
     assert_eq!(code, 0);
     let monthly = out.trim().to_owned();
-    let (_, paused, _) = app.cli(&["notice", "pause", &monthly]);
+    let (_, paused, _) = app.cli(&["notice", "pause", &monthly]).await;
     assert!(paused.contains("已暂停"), "{paused}");
     app.set_now(beijing(2026, 12, 1, 9, 0));
     notices::scheduler::tick(&app.core).await.unwrap();
-    let (_, resumed, err) = app.cli(&["notice", "resume", &monthly]);
+    let (_, resumed, err) = app.cli(&["notice", "resume", &monthly]).await;
     assert!(resumed.contains("进行中"), "{resumed}{err}");
     let next = app.core.store.notice(monthly.parse().unwrap()).await.unwrap().unwrap().next_fire_at;
     assert_eq!(next, Some(beijing(2027, 1, 1, 9, 0)), "a paused tick is not made up on resume");
-    let (_, cancelled, _) = app.cli(&["notice", "cancel", &monthly]);
+    let (_, cancelled, _) = app.cli(&["notice", "cancel", &monthly]).await;
     assert!(cancelled.contains("已取消"), "{cancelled}");
 
-    let (_, list, _) = app.cli(&["notice", "list", "--format", "json"]);
+    let (_, list, _) = app.cli(&["notice", "list", "--format", "json"]).await;
     let list: Vec<serde_json::Value> = serde_json::from_str(&list).unwrap();
     assert_eq!(list.len(), 3);
-    let (_, status, _) = app.cli(&["notice", "status", &id, "--format", "json"]);
+    let (_, status, _) = app.cli(&["notice", "status", &id, "--format", "json"]).await;
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(status["run"]["targeted"], 1);
     assert_eq!(status["run"]["not_acknowledged"][0]["name"], "科工党员");

@@ -33,7 +33,7 @@ async fn a_backup_taken_while_1000_checkins_are_written_holds_every_one_acknowle
                 .await
                 .unwrap();
             let (db, target) = (app.db_url.clone(), file.to_str().unwrap().to_owned());
-            backup = Some(tokio::task::spawn_blocking(move || cli(&db, &["backup", &target])));
+            backup = Some(tokio::spawn(async move { cli(&db, &["backup", &target]).await }));
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -54,7 +54,7 @@ async fn a_backup_taken_while_1000_checkins_are_written_holds_every_one_acknowle
     assert!(in_copy.len() < 1000, "taken mid-way ({} check-ins)", in_copy.len());
     copy.close().await.unwrap();
     assert!(!app.dir.path().join("backup.db.partial").exists(), "no partial file left");
-    let (code, _, err) = app.cli(&["backup", file.to_str().unwrap()]);
+    let (code, _, err) = app.cli(&["backup", file.to_str().unwrap()]).await;
     assert_eq!(code, 1, "an existing file is not overwritten");
     assert!(err.contains("exists"), "{err}");
 }
@@ -66,7 +66,7 @@ async fn restore_is_refused_while_a_bot_runs_and_then_brings_the_backup_back() {
     app.register(&user, "人社局", sansong::domain::Role::Member).await;
     app.say(&user, "/checkin 送政策 备份之前的登记").await;
     let file = app.dir.path().join("before.db");
-    assert_eq!(app.cli(&["backup", file.to_str().unwrap()]).0, 0);
+    assert_eq!(app.cli(&["backup", file.to_str().unwrap()]).await.0, 0);
     app.say(&user, "/checkin 送服务 备份之后的登记").await;
     app.stop().await;
 
@@ -77,14 +77,14 @@ async fn restore_is_refused_while_a_bot_runs_and_then_brings_the_backup_back() {
         assert!(tokio::time::Instant::now() < deadline, "the bot takes its lock");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (code, _, err) = app.cli(&["restore", file.to_str().unwrap()]);
+    let (code, _, err) = app.cli(&["restore", file.to_str().unwrap()]).await;
     assert_eq!(code, 1);
     assert!(err.contains("机器人正在使用这个数据库"), "{err}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 2, "nothing was touched");
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
 
-    let (code, out, err) = app.cli(&["restore", file.to_str().unwrap()]);
+    let (code, out, err) = app.cli(&["restore", file.to_str().unwrap()]).await;
 
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("1 条登记"), "{out}");
@@ -159,7 +159,7 @@ async fn check_reports_every_item_ok_and_never_prints_the_token() {
         ("SANSONG_BACKUP_DIR", backups.to_str().unwrap()),
     ];
 
-    let (code, out, err) = cli_env(&app.db_url, &["check"], &env);
+    let (code, out, err) = cli_env(&app.db_url, &["check"], &env).await;
 
     assert_eq!(code, 0, "{out}{err}");
     for line in [
@@ -186,7 +186,7 @@ async fn check_names_each_kind_of_bad_config_and_run_refuses_with_the_same_words
         ("SANSONG_HOLIDAYS_DIR", "/nonexistent/holidays"),
     ];
 
-    let (code, out, _) = cli_env(&app.db_url, &["check"], &bad);
+    let (code, out, _) = cli_env(&app.db_url, &["check"], &bad).await;
 
     assert_eq!(code, 1, "{out}");
     for line in [
@@ -200,17 +200,18 @@ async fn check_names_each_kind_of_bad_config_and_run_refuses_with_the_same_words
         assert!(out.contains(line), "{line} in:\n{out}");
     }
     let (code, _, err) =
-        cli_env(&app.db_url, &["run"], &[("SANSONG_TIMEZONE", "Mars/Olympus"), ("TELOXIDE_TOKEN", "1:x")]);
+        cli_env(&app.db_url, &["run"], &[("SANSONG_TIMEZONE", "Mars/Olympus"), ("TELOXIDE_TOKEN", "1:x")])
+            .await;
     assert_eq!(code, 2);
     assert!(err.contains("✗ 时区 timezone：\"Mars/Olympus\" 不是 IANA 时区名"), "{err}");
 
     let wrong_token = [("TELOXIDE_TOKEN", "123:wrong"), ("TELOXIDE_API_URL", app.fake.url.as_str())];
-    let (code, out, _) = cli_env(&app.db_url, &["check"], &wrong_token);
+    let (code, out, _) = cli_env(&app.db_url, &["check"], &wrong_token).await;
     assert_eq!(code, 1);
     assert!(out.contains("✗ Bot API (getMe)：令牌无效"), "{out}");
     assert!(!out.contains("123:wrong"), "the token is not printed");
     let unreachable = [("TELOXIDE_TOKEN", "123:x"), ("TELOXIDE_API_URL", "http://127.0.0.1:9")];
-    let (_, out, _) = cli_env(&app.db_url, &["check"], &unreachable);
+    let (_, out, _) = cli_env(&app.db_url, &["check"], &unreachable).await;
     assert!(out.contains("✗ Bot API (getMe)：无法连接"), "{out}");
 }
 

@@ -111,7 +111,7 @@ async fn an_undone_checkin_is_not_counted() {
 
     assert!(line(&tally.text, "人社局").contains("送政策 1 ·"), "{}", tally.text);
     assert!(line(&tally.text, "合计").ends_with("合计 1"), "{}", tally.text);
-    let (_, json, _) = app.cli(&["tally", "--format", "json", "--by", "member"]);
+    let (_, json, _) = app.cli(&["tally", "--format", "json", "--by", "member"]).await;
     let json: Value = serde_json::from_str(&json).unwrap();
     let row = json["rows"].as_array().unwrap().iter().find(|r| r["name"] == "赵六").unwrap();
     assert_eq!((row["policy"].as_i64(), row["total"].as_i64()), (Some(1), Some(1)));
@@ -142,7 +142,7 @@ async fn chat_command_line_and_export_summary_give_the_same_numbers() {
     w.app.register(&admin, "应急管理局", Role::Admin).await;
 
     let chat = w.app.say(&admin, "/tally 2026-W48").await;
-    let (code, out, err) = w.app.cli(&["tally", "--week", "2026-W48", "--format", "json"]);
+    let (code, out, err) = w.app.cli(&["tally", "--week", "2026-W48", "--format", "json"]).await;
     assert_eq!(code, 0, "{err}");
     let cli: Value = serde_json::from_str(&out).unwrap();
     let export = w.app.say(&admin, "/export 2026-W48").await;
@@ -172,7 +172,7 @@ async fn chat_command_line_and_export_summary_give_the_same_numbers() {
     assert_eq!(cli["total"]["people_served"], 15);
     assert_eq!(summary.iter().find(|r| r[0] == "合计").unwrap()[7], "3");
 
-    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "member", "--format", "json"]);
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "member", "--format", "json"]).await;
     let by_member: Value = serde_json::from_str(&out).unwrap();
     let rows = by_member["rows"].as_array().unwrap();
     let zhang = rows.iter().find(|r| r["name"] == "张三").unwrap();
@@ -524,45 +524,52 @@ async fn the_command_line_exports_a_date_range_to_a_file_and_prints_tallies_as_c
     let out = w.app.dir.path().join("november.xlsx");
     let out_csv = w.app.dir.path().join("november.csv");
 
-    let (code, stdout, err) = w.app.cli(&[
-        "export",
-        "--from",
-        "2026-11-01",
-        "--to",
-        "2026-11-29",
-        "--format",
-        "xlsx",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (code, stdout, err) = w
+        .app
+        .cli(&[
+            "export",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-29",
+            "--format",
+            "xlsx",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("3 条记录"), "{stdout}");
     let records = xlsx_sheet(&std::fs::read(&out).unwrap(), "登记记录");
     assert_eq!(records.len(), 4, "all units' three November records: {records:?}");
     assert!(records.iter().any(|r| r[1] == "王五" && r[2] == "科工局"), "{records:?}");
-    let (code, _, err) = w.app.cli(&[
-        "export",
-        "--week",
-        "2026-W49",
-        "--unit",
-        "人社局",
-        "--format",
-        "csv",
-        "--out",
-        out_csv.to_str().unwrap(),
-    ]);
+    let (code, _, err) = w
+        .app
+        .cli(&[
+            "export",
+            "--week",
+            "2026-W49",
+            "--unit",
+            "人社局",
+            "--format",
+            "csv",
+            "--out",
+            out_csv.to_str().unwrap(),
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     let csv = std::fs::read_to_string(&out_csv).unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.contains("新一周第一件事"), "{csv}");
 
-    let (code, table, _) = w.app.cli(&["tally", "--week", "2026-W48", "--unit", "科工局", "--format", "csv"]);
+    let (code, table, _) =
+        w.app.cli(&["tally", "--week", "2026-W48", "--unit", "科工局", "--format", "csv"]).await;
     assert_eq!(code, 0);
     let mut lines = table.lines();
     assert_eq!(lines.next(), Some("单位,成员,已登记成员,送政策,送服务,送温暖,服务人次,合计"));
     assert_eq!(lines.next(), Some("科工局,1,1,0,1,0,3,1"));
     assert_eq!(lines.next(), Some("合计,1,1,0,1,0,3,1"));
-    let (code, _, err) = w.app.cli(&["tally", "--unit", "不存在的局"]);
+    let (code, _, err) = w.app.cli(&["tally", "--unit", "不存在的局"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("没有找到单位"), "{err}");
 }
@@ -608,11 +615,11 @@ async fn tallies_by_site_and_by_link_kind_count_where_the_work_was_done() {
     assert!(line(&by_link.text, "合计").ends_with("合计 3"), "{}", by_link.text);
     assert!(!own_sites.text.contains("科工局"), "an organiser's sites only: {}", own_sites.text);
 
-    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "link", "--format", "json"]);
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "link", "--format", "json"]).await;
     let json: Value = serde_json::from_str(&out).unwrap();
     let community = json["rows"].as_array().unwrap().iter().find(|r| r["link"] == "community").unwrap();
     assert_eq!((community["policy"].as_i64(), community["warmth"].as_i64()), (Some(1), Some(1)));
-    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "site", "--format", "json"]);
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "site", "--format", "json"]).await;
     let json: Value = serde_json::from_str(&out).unwrap();
     let site =
         json["rows"].as_array().unwrap().iter().find(|r| r["site"] == "湖南维摩新材料有限公司").unwrap();

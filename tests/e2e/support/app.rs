@@ -212,9 +212,9 @@ impl TestApp {
     }
 
     /// A CLI command on this app's database, with the CLI's clock set to the app's.
-    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+    pub async fn cli(&self, args: &[&str]) -> (i32, String, String) {
         let now = self.clock_now().to_rfc3339();
-        cli_env(&self.db_url, args, &[("SANSONG_NOW", now.as_str())])
+        cli_env(&self.db_url, args, &[("SANSONG_NOW", now.as_str())]).await
     }
 
     /// Counted (not undone) check-ins of a Telegram user.
@@ -313,13 +313,17 @@ impl Drop for Binary {
 }
 
 /// Runs a one-shot CLI command on a database; returns (exit code, stdout, stderr).
-pub fn cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
-    cli_env(db_url, args, &[])
+pub async fn cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
+    cli_env(db_url, args, &[]).await
 }
 
 /// [`cli`] with extra environment variables.
-pub fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+///
+/// Waits for the process asynchronously: a test's in-process bot shares the test's runtime, and
+/// blocking that runtime while the bot sits inside a write transaction would leave the CLI waiting
+/// on SQLite's lock until its busy timeout ("database is locked").
+pub async fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sansong"));
     command
         .args(args)
         .env("SANSONG_DATABASE_URL", db_url)
@@ -330,7 +334,7 @@ pub fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, Strin
     for (k, v) in env {
         command.env(k, v);
     }
-    let out = command.output().expect("the sansong binary runs");
+    let out = command.output().await.expect("the sansong binary runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
