@@ -1231,7 +1231,7 @@ pub fn roles_choose(change: crate::members::Change, count: usize) -> String {
 }
 
 pub fn roles_nobody() -> String {
-    "没有可以操作的成员。请写出姓名，例如 /promote 张三。".into()
+    "没有可以操作的成员。请写出姓名，例如 /promote 张三；也可以回复对方的消息（或转发给我的对方消息）发送 /promote。".into()
 }
 
 pub fn member_changed(c: &crate::members::Changed) -> String {

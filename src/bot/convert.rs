@@ -1,7 +1,7 @@
 //! Telegram updates into platform-neutral [`Incoming`] events.
 
 use chrono::{DateTime, Utc};
-use teloxide::types::{CallbackQuery, Message, MessageKind, Update, UpdateKind, User};
+use teloxide::types::{CallbackQuery, Message, MessageKind, MessageOrigin, Update, UpdateKind, User};
 
 use crate::chat::{ChatRef, Content, Incoming};
 use crate::domain::Person;
@@ -21,6 +21,7 @@ pub fn incoming(update: &Update, now: DateTime<Utc>) -> Option<Incoming> {
             sent_at: change.date,
             // In a private chat, "banned" is how Telegram says the person blocked the bot.
             content: Content::Membership { blocked: change.new_chat_member.is_banned() },
+            reply_to: None,
         }),
         _ => None,
     }
@@ -72,7 +73,20 @@ fn message(update_id: i64, m: &Message) -> Option<Incoming> {
         message_id: i64::from(m.id.0),
         sent_at: m.date,
         content,
+        reply_to: m.reply_to_message().and_then(author),
     })
+}
+
+/// Who wrote a message: the original author of a forwarded message when Telegram reveals them
+/// (an admin forwards a member's message to the bot and replies to it), otherwise its sender.
+/// Never a bot.
+fn author(m: &Message) -> Option<Person> {
+    let user = match m.forward_origin() {
+        Some(MessageOrigin::User { sender_user, .. }) => Some(sender_user),
+        Some(_) => None,
+        None => m.from.as_ref(),
+    };
+    user.filter(|u| !u.is_bot).map(person)
 }
 
 fn callback(update_id: i64, q: &CallbackQuery, now: DateTime<Utc>) -> Option<Incoming> {
@@ -84,5 +98,6 @@ fn callback(update_id: i64, q: &CallbackQuery, now: DateTime<Utc>) -> Option<Inc
         message_id: i64::from(message.id().0),
         sent_at: now,
         content: Content::Button { callback_id: q.id.0.clone(), data: q.data.clone().unwrap_or_default() },
+        reply_to: None,
     })
 }

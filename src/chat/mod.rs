@@ -19,7 +19,7 @@ use crate::checkins::{self, Evidence, Source, Via};
 use crate::core::Core;
 use crate::domain::{Person, Role};
 use crate::error::{Error, Result, Usage, UserError};
-use crate::members::{self, Actor, Change, InviteRequest, Registration};
+use crate::members::{self, Actor, InviteRequest, Registration};
 use crate::store::Member;
 use crate::texts;
 use crate::week::parse_week_arg;
@@ -40,6 +40,9 @@ pub struct Incoming {
     /// When the person sent it (for a button press, when it arrived).
     pub sent_at: DateTime<Utc>,
     pub content: Content,
+    /// The person whose message this one replies to (for a reply to a forwarded message, the
+    /// original author when Telegram reveals them): how an admin names someone by pointing.
+    pub reply_to: Option<Person>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,6 +317,14 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         return Ok(vec![]);
     }
     if !msg.chat.private {
+        // An admin may point at someone in a group they share with the bot: `/promote` written
+        // as a reply to that person's message. Everything else is for the private chat.
+        if let (Some(c), Some(target)) = (&command, &msg.reply_to)
+            && let Some((make, args)) = roles::role_command(&c.command)
+        {
+            let member = members::require_member(core, msg.from.telegram_id).await?;
+            return roles::command(core, &member, args, Some(target), make).await;
+        }
         return Ok(in_group(core, me, msg, command.is_some()));
     }
     if let Content::Membership { blocked } = msg.content {
@@ -458,8 +469,15 @@ async fn on_command(
     msg: &Incoming,
     command: Command,
 ) -> Result<Vec<Reply>> {
+    if let Some((make, args)) = roles::role_command(&command) {
+        return roles::command(core, member, args, msg.reply_to.as_ref(), make).await;
+    }
     match command {
         Command::Start(_) => unreachable_start(),
+        // Handled above (they also work as replies in a group).
+        Command::Promote(_) | Command::Demote(_) | Command::Deactivate(_) | Command::Activate(_) => {
+            Ok(vec![])
+        }
         Command::Help => Ok(vec![Reply::send(texts::help(member.role, core.kinds()))]),
         Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
         Command::Checkin(args) => {
@@ -512,10 +530,6 @@ async fn on_command(
         Command::Missing(args) => tallies::missing(core, member, &args).await,
         Command::Export(args) => tallies::export(core, member, &args).await,
         Command::Remind(args) => tallies::remind(core, member, &args).await,
-        Command::Promote(args) => roles::command(core, member, &args, Change::Promote).await,
-        Command::Demote(args) => roles::command(core, member, &args, Change::Demote).await,
-        Command::Deactivate(args) => roles::command(core, member, &args, |_| Change::Deactivate).await,
-        Command::Activate(args) => roles::command(core, member, &args, |_| Change::Activate).await,
         Command::Unknown(name) => Ok(vec![Reply::send(texts::unknown_command(&name))]),
     }
 }

@@ -1,10 +1,12 @@
-//! `/promote`, `/demote`, `/deactivate`, `/activate`: by name, or from a list of buttons when
-//! the name fits several people (or none is given). The core checks the caller's role on
-//! every call, the button presses included.
+//! `/promote`, `/demote`, `/deactivate`, `/activate`: by name, by replying to the person's
+//! message (in a group the bot shares with them, or to their message forwarded to the bot), or
+//! from a list of buttons when the name fits several people (or none is given). The core checks
+//! the caller's role on every call, the button presses included.
 
+use super::command::Command;
 use super::{Button, Incoming, Keyboard, Reply};
 use crate::core::Core;
-use crate::domain::Role;
+use crate::domain::{Person, Role};
 use crate::error::{Result, UserError};
 use crate::members::{self, Actor, Change, Changed};
 use crate::store::Member;
@@ -31,11 +33,24 @@ fn from_code(code: &str) -> Option<Change> {
     }
 }
 
+/// The role command a chat command is, with its arguments.
+pub fn role_command(command: &Command) -> Option<(fn(Option<Role>) -> Change, &str)> {
+    match command {
+        Command::Promote(args) => Some((Change::Promote, args)),
+        Command::Demote(args) => Some((Change::Demote, args)),
+        Command::Deactivate(args) => Some((|_| Change::Deactivate, args)),
+        Command::Activate(args) => Some((|_| Change::Activate, args)),
+        _ => None,
+    }
+}
+
 /// `/promote 张三 [admin]` and the others. `make` builds the change from an optional role.
+/// Without a name, a command written as a reply applies to the author of the replied message.
 pub async fn command(
     core: &Core,
     member: &Member,
     args: &str,
+    reply_to: Option<&Person>,
     make: fn(Option<Role>) -> Change,
 ) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
@@ -51,6 +66,17 @@ pub async fn command(
     };
     let change = make(role);
     let name = words.join(" ");
+    if let (true, Some(person)) = (name.is_empty(), reply_to) {
+        let target = core
+            .store
+            .member_by_telegram_id(person.telegram_id)
+            .await?
+            .ok_or_else(|| UserError::NoSuchMember(person.name.clone()))?;
+        if target.id == member.id {
+            return Err(UserError::NotYourself.into());
+        }
+        return done(core, &actor, target.id, change).await;
+    }
     let mut found = members::find_members(core, &actor, &name).await?;
     found.retain(|m| m.id != member.id);
     match found.as_slice() {

@@ -54,6 +54,62 @@ async fn promote_and_demote_change_what_a_member_may_do_and_are_audited() {
 }
 
 #[tokio::test]
+async fn an_admin_promotes_a_member_by_replying_to_their_message_in_a_group() {
+    let app = TestApp::spawn().await;
+    let group = -100_740;
+    let admin = TgUser::new(74_050, "群管理员");
+    let member = TgUser::new(74_051, "钱七");
+    let stranger = TgUser::new(74_052, "路人");
+    app.register(&admin, "应急管理局", Role::Admin).await;
+    app.register(&member, "人社局", Role::Member).await;
+
+    let mark = app.fake.mark();
+    app.fake.group_reply(&member, group, "/promote", &admin, 9_001);
+    let refused = app.fake.next_to(group, mark).await;
+    assert!(refused.text.contains("仅限管理员"), "a member cannot promote: {}", refused.text);
+
+    let mark = app.fake.mark();
+    app.fake.group_reply(&admin, group, "/promote", &stranger, 9_002);
+    let unknown = app.fake.next_to(group, mark).await;
+    assert!(unknown.text.contains("没有找到") && unknown.text.contains("路人"), "{}", unknown.text);
+
+    let mark = app.fake.mark();
+    app.fake.group_reply(&admin, group, "/promote", &member, 9_003);
+    let promoted = app.fake.next_to(group, mark).await;
+    assert!(promoted.text.contains("已将 钱七（人社局）由党员调整为组织员"), "{}", promoted.text);
+    let allowed = app.say(&member, "/tally").await;
+    assert!(allowed.text.contains("人社局："), "{}", allowed.text);
+    let menu = app.fake.wait_for("the new menu", |v| menu_for(v, member.id)).await;
+    assert!(menu.contains(&"tally".to_owned()), "{menu:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'role'").await, 1);
+}
+
+#[tokio::test]
+async fn a_reply_to_a_forwarded_message_names_its_author_in_the_private_chat() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(74_060, "孙组织");
+    let member = TgUser::new(74_061, "周八");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&member, "人社局", Role::Member).await;
+
+    let mark = app.fake.mark();
+    app.fake.reply_to_forwarded(&organiser, "/deactivate", &member);
+    let done = app.fake.next_to(organiser.id, mark).await;
+    assert!(done.text.contains("已停用 周八"), "{}", done.text);
+
+    let mark = app.fake.mark();
+    app.fake.reply_to_forwarded(&organiser, "/activate", &organiser);
+    let themselves = app.fake.next_to(organiser.id, mark).await;
+    assert!(themselves.text.contains("不能更改自己"), "{}", themselves.text);
+    // A name in the command wins over the replied message.
+    let mark = app.fake.mark();
+    app.fake.reply_to_forwarded(&organiser, "/activate 周八", &organiser);
+    let back = app.fake.next_to(organiser.id, mark).await;
+    assert!(back.text.contains("已重新启用 周八"), "{}", back.text);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'status'").await, 2);
+}
+
+#[tokio::test]
 async fn only_admins_change_roles_nobody_changes_themselves_and_organisers_stay_in_their_unit() {
     let app = TestApp::spawn().await;
     let (admin, organiser) = (TgUser::new(74_100, "老管"), TgUser::new(74_101, "老组"));

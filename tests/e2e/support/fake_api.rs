@@ -286,6 +286,42 @@ impl FakeApi {
         }}))
     }
 
+    /// `user` writes `text` in a group, as a reply to the message `replied_id` that `author`
+    /// wrote there; returns the update id.
+    pub fn group_reply(
+        &self,
+        user: &TgUser,
+        group_id: i64,
+        text: &str,
+        author: &TgUser,
+        replied_id: i64,
+    ) -> i64 {
+        let chat = json!({"id": group_id, "type": "supergroup", "title": "人社局党支部"});
+        let date = self.date(None);
+        let replied = json!({
+            "message_id": replied_id, "date": date, "chat": chat, "from": author.json(), "text": "收到",
+        });
+        self.push(json!({"message": {
+            "message_id": self.message_id(), "date": date, "chat": chat,
+            "from": user.json(), "text": text, "reply_to_message": replied,
+        }}))
+    }
+
+    /// In their private chat, `user` replies with `text` to a message of `author`'s that they
+    /// had forwarded to the bot; returns the update id.
+    pub fn reply_to_forwarded(&self, user: &TgUser, text: &str, author: &TgUser) -> i64 {
+        let date = self.date(None);
+        let forwarded = json!({
+            "message_id": self.message_id(), "date": date, "chat": user.private_chat(),
+            "from": user.json(), "text": "这周去了社区",
+            "forward_origin": {"type": "user", "date": date, "sender_user": author.json()},
+        });
+        self.push(json!({"message": {
+            "message_id": self.message_id(), "date": date, "chat": user.private_chat(),
+            "from": user.json(), "text": text, "reply_to_message": forwarded,
+        }}))
+    }
+
     pub fn photo(&self, user: &TgUser, file_id: &str, caption: Option<&str>) -> (i64, i64) {
         self.photo_in(user, user.private_chat(), file_id, caption, None)
     }
