@@ -67,6 +67,38 @@ async fn a_broadcast_to_300_under_a_30_per_second_limit_meets_no_429_and_replies
 }
 
 #[tokio::test]
+async fn notices_firing_together_reach_each_chat_at_most_once_a_second_and_all_arrive() {
+    let app = TestApp::spawn().await;
+    let users = app.register_many(3, 60_500, "人社局").await;
+    for n in 1..=3 {
+        let text = format!("同时发出的通知{n}");
+        notices::create(&app.core, &Actor::Cli, &draft(&text, everyone(), Schedule::Now), None)
+            .await
+            .unwrap();
+    }
+    for n in 1..=3 {
+        wait_all(&app, &users, &format!("同时发出的通知{n}"), Duration::from_secs(30)).await;
+    }
+
+    assert_eq!(app.fake.chat_pace_violations(), 0);
+    for user in &users {
+        let mut times: Vec<_> = app
+            .fake
+            .calls("sendMessage")
+            .into_iter()
+            .filter(|c| c.status == 200 && c.params["chat_id"] == user.id)
+            .map(|c| c.at)
+            .collect();
+        times.sort();
+        assert_eq!(times.len(), 3, "three notices, each once");
+        for pair in times.windows(2) {
+            let gap = pair[1].duration_since(pair[0]);
+            assert!(gap >= Duration::from_millis(990), "two sends to one chat {gap:?} apart");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_429_pauses_all_sending_for_its_retry_after_and_nothing_is_dropped() {
     let app = TestApp::spawn_with(|c| c.broadcast_rate = 25.0).await;
     let users = app.register_many(20, 61_000, "人社局").await;
