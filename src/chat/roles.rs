@@ -33,8 +33,11 @@ fn from_code(code: &str) -> Option<Change> {
     }
 }
 
+/// Builds a change from the role a command names, if any.
+pub type MakeChange = fn(Option<Role>) -> Change;
+
 /// The role command a chat command is, with its arguments.
-pub fn role_command(command: &Command) -> Option<(fn(Option<Role>) -> Change, &str)> {
+pub fn role_command(command: &Command) -> Option<(MakeChange, &str)> {
     match command {
         Command::Promote(args) => Some((Change::Promote, args)),
         Command::Demote(args) => Some((Change::Demote, args)),
@@ -51,7 +54,7 @@ pub async fn command(
     member: &Member,
     args: &str,
     reply_to: Option<&Person>,
-    make: fn(Option<Role>) -> Change,
+    make: MakeChange,
 ) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
     let role_change = matches!(make(None), Change::Promote(_) | Change::Demote(_));
