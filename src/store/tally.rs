@@ -129,36 +129,38 @@ impl Store {
         let group = by.expr();
         let units = units_param(units);
         let mut conn = self.pool.acquire().await?;
-        let json: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT json_group_array(json_array(g, kind, n, p)) FROM (
-                SELECT {group} AS g, c.kind AS kind, COUNT(*) AS n, COALESCE(SUM(c.people_served), 0) AS p
-                FROM checkins c WHERE {filter} AND {scope} GROUP BY g, c.kind)"
-        ))
-        .bind(a)
-        .bind(b)
-        .bind(&units)
-        .fetch_one(&mut *conn)
-        .await?;
-        let rows: Vec<(Option<i64>, String, i64, i64)> =
-            serde_json::from_str(json.as_deref().unwrap_or("[]"))
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let column = |kind: &str| kinds.iter().position(|k| k == kind);
-        let mut groups: Vec<GroupCounts> = Vec::new();
-        let mut index: HashMap<Option<i64>, usize> = HashMap::new();
+        // One row per group with a column per kind (`SUM(c.kind = ?)`), not a row per group and
+        // kind: fewer, flatter rows to build and parse, which is most of a by-member tally's cost.
+        let sums: String = (0..kinds.len()).map(|i| format!(", SUM(c.kind = ?{}) AS k{i}", i + 4)).collect();
+        let columns: String = (0..kinds.len()).map(|i| format!(", k{i}")).collect();
+        let sql = format!(
+            "SELECT json_group_array(json_array(g, n, p{columns})) FROM (
+                SELECT {group} AS g, COUNT(*) AS n, COALESCE(SUM(c.people_served), 0) AS p{sums}
+                FROM checkins c WHERE {filter} AND {scope} GROUP BY g)"
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(a).bind(b).bind(&units);
+        for kind in kinds {
+            query = query.bind(kind);
+        }
+        let json: Option<String> = query.fetch_one(&mut *conn).await?;
+        // Each row: [group (null: no site), count, people served, count per kind...].
+        let rows: Vec<Vec<Option<i64>>> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let mut groups: Vec<GroupCounts> = Vec::with_capacity(rows.len());
         let mut total = GroupCounts { per_kind: vec![0; kinds.len()], ..GroupCounts::default() };
-        for (key, kind, n, people) in rows {
-            let i = *index.entry(key).or_insert_with(|| {
-                groups.push(GroupCounts { key, per_kind: vec![0; kinds.len()], ..GroupCounts::default() });
-                groups.len() - 1
-            });
-            for g in [&mut groups[i], &mut total] {
-                match column(&kind) {
-                    Some(k) => g.per_kind[k] += n,
-                    None => g.other += n,
-                }
-                g.people += people;
-                g.total += n;
+        for row in rows {
+            let value = |i: usize| row.get(i).copied().flatten().unwrap_or(0);
+            let (key, n, people) = (row.first().copied().flatten(), value(1), value(2));
+            let per_kind: Vec<i64> = (0..kinds.len()).map(|k| value(3 + k)).collect();
+            let known: i64 = per_kind.iter().sum();
+            let g = GroupCounts { key, active: 0, other: n - known, people, total: n, per_kind };
+            for (t, k) in total.per_kind.iter_mut().zip(&g.per_kind) {
+                *t += k;
             }
+            total.other += g.other;
+            total.people += g.people;
+            total.total += g.total;
+            groups.push(g);
         }
         if by == Grouping::Member {
             // A member's own row: active if it has any check-in.
@@ -175,6 +177,8 @@ impl Store {
             .bind(&units)
             .fetch_all(&mut *conn)
             .await?;
+            let index: HashMap<Option<i64>, usize> =
+                groups.iter().enumerate().map(|(i, g)| (g.key, i)).collect();
             for r in active {
                 let key: Option<i64> = r.try_get("g")?;
                 if let Some(&i) = index.get(&key) {
@@ -212,35 +216,44 @@ impl Store {
     /// anyone else who has a counted check-in in those units in `span`; by unit name, then name.
     pub async fn tally_members(&self, span: Span, units: Option<&[i64]>) -> sqlx::Result<Vec<MemberRef>> {
         let (filter, a, b) = span.sql();
+        let mut conn = self.pool.acquire().await?;
+        // The CASE keeps the check-in subquery for inactive members only: with none (the usual
+        // case) it never runs. Unit names are joined here rather than in SQL: quicker for tens of
+        // thousands of members, and the sort wants each unit's rank anyway.
         let json: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT json_group_array(json_array(m.id, m.telegram_id, m.name, m.unit_id, u.name))
-             FROM members m JOIN units u ON u.id = m.unit_id
-             WHERE (m.status = 'active' AND (?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3))))
-                OR m.id IN (SELECT c.member_id FROM checkins c
-                            WHERE {filter} AND c.deleted_at IS NULL
-                              AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3))))"
+            "SELECT json_group_array(json_array(m.id, m.telegram_id, m.name, m.unit_id)) FROM members m
+             WHERE CASE WHEN m.status = 'active'
+                        THEN ?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3))
+                        ELSE m.id IN (SELECT c.member_id FROM checkins c
+                                      WHERE {filter} AND c.deleted_at IS NULL
+                                        AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3))))
+                   END"
         ))
         .bind(a)
         .bind(b)
         .bind(units_param(units))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await?;
-        let rows: Vec<(i64, i64, String, i64, String)> =
-            serde_json::from_str(json.as_deref().unwrap_or("[]"))
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let mut members: Vec<MemberRef> = rows
+        let mut unit_names: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM units").fetch_all(&mut *conn).await?;
+        unit_names.sort_unstable_by(|x, y| (&x.1, x.0).cmp(&(&y.1, y.0)));
+        let rank: HashMap<i64, usize> = unit_names.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        let rows: Vec<(i64, i64, String, i64)> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let mut ranked: Vec<(usize, (i64, i64, String, i64))> =
+            rows.into_iter().map(|r| (rank.get(&r.3).copied().unwrap_or(usize::MAX), r)).collect();
+        // Sorted here: quicker than SQLite's sorter for tens of thousands of names.
+        ranked.sort_unstable_by(|(ra, a), (rb, b)| (ra, &a.2, a.0).cmp(&(rb, &b.2, b.0)));
+        Ok(ranked
             .into_iter()
-            .map(|(id, telegram_id, name, unit_id, unit_name)| MemberRef {
+            .map(|(r, (id, telegram_id, name, unit_id))| MemberRef {
                 id,
                 telegram_id,
                 name,
                 unit_id,
-                unit_name,
+                unit_name: unit_names.get(r).map(|u| u.1.clone()).unwrap_or_default(),
             })
-            .collect();
-        // Sorted here: quicker than SQLite's sorter for tens of thousands of names.
-        members.sort_unstable_by(|a, b| (&a.unit_name, &a.name, a.id).cmp(&(&b.unit_name, &b.name, b.id)));
-        Ok(members)
+            .collect())
     }
 
     /// Active members of the units (all if `None`) with no counted check-in in `[from, to)`,

@@ -166,13 +166,21 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         }
         Period::Days { .. } => Span::Range(from, to),
     };
-    let counts = core.store.tally_counts(span, units, by, &keys).await?;
-    let members = match by {
-        Grouping::Member => core.store.tally_members(span, units).await?,
-        _ => Vec::new(),
+    // Independent reads, each on its own connection: a by-member tally's two big queries
+    // (counts, and the member list) then run side by side on SQLite's worker threads.
+    let members = async {
+        match by {
+            Grouping::Member => core.store.tally_members(span, units).await,
+            _ => Ok(Vec::new()),
+        }
     };
-    let member_counts: HashMap<i64, i64> = core.store.member_counts().await?.into_iter().collect();
-    let all_units = core.store.units().await?;
+    let (counts, members, member_counts, all_units) = tokio::try_join!(
+        core.store.tally_counts(span, units, by, &keys),
+        members,
+        core.store.member_counts(),
+        core.store.units(),
+    )?;
+    let member_counts: HashMap<i64, i64> = member_counts.into_iter().collect();
     let as_row = |g: GroupCounts| TallyRow {
         active_members: g.active,
         counts: g.per_kind,
@@ -182,12 +190,16 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         ..TallyRow::default()
     };
     let mut total = as_row(counts.total);
-    let mut groups: HashMap<Option<i64>, TallyRow> =
-        counts.groups.into_iter().map(|g| (g.key, as_row(g))).collect();
+    // The groups stay in their (small) vector, found through an index of positions: a by-member
+    // tally has tens of thousands, and moving whole rows through a map costs more than counting.
+    let mut groups: Vec<Option<GroupCounts>> = counts.groups.into_iter().map(Some).collect();
+    let index: HashMap<Option<i64>, usize> =
+        groups.iter().enumerate().filter_map(|(i, g)| Some((g.as_ref()?.key, i))).collect();
     let empty = || TallyRow { counts: vec![0; kinds.len()], ..TallyRow::default() };
-    let mut take = |key: i64| groups.remove(&Some(key)).unwrap_or_else(empty);
+    let mut take =
+        |key: i64| index.get(&Some(key)).and_then(|&i| groups[i].take()).map_or_else(empty, as_row);
 
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(members.len().max(all_units.len()) + 1);
     match by {
         Grouping::Unit => {
             for unit in all_units.iter().filter(|u| scope.includes(u.id)) {
@@ -229,9 +241,11 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         }
     }
     // Check-ins without a site (or whose group vanished) are still counted, in a row of their own.
-    let mut leftovers: Vec<(Option<i64>, TallyRow)> = groups.into_iter().collect();
-    leftovers.sort_by_key(|(key, _)| *key);
-    for (key, mut row) in leftovers {
+    let mut leftovers: Vec<GroupCounts> = groups.into_iter().flatten().collect();
+    leftovers.sort_by_key(|g| g.key);
+    for g in leftovers {
+        let key = g.key;
+        let mut row = as_row(g);
         row.label = match key {
             None => crate::texts::NO_SITE.to_owned(),
             Some(k) => format!("#{k}"),

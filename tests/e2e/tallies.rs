@@ -628,3 +628,45 @@ async fn tallies_by_site_and_by_link_kind_count_where_the_work_was_done() {
         (Some("科工局"), Some("enterprise"), Some(1))
     );
 }
+
+#[tokio::test]
+async fn a_tally_still_counts_a_retired_kind_a_checkin_without_a_site_and_a_deactivated_members_work() {
+    let w = week48().await;
+    let admin = TgUser::new(9196, "管理员");
+    w.app.register(&admin, "应急管理局", Role::Admin).await;
+    // A kind since removed from the config, with no site (written by an older version): the
+    // week column is left empty, as after an upgrade, for the tally to fill in.
+    sqlx::query(
+        "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, sent_at,
+                               source_chat_id, source_message_id, via, created_at)
+         SELECT id, unit_id, NULL, 'culture', '送文化下乡', 4, ?1, telegram_id, 999999, 'line', ?1
+         FROM members WHERE telegram_id = 9103",
+    )
+    .bind(beijing(2026, 11, 27, 15, 0).timestamp())
+    .execute(w.app.core.store.pool())
+    .await
+    .unwrap();
+    let deactivated = w.app.say(&w.organiser, "/deactivate 张三").await;
+    assert!(deactivated.text.contains("已停用 张三"), "{}", deactivated.text);
+
+    let (code, out, err) = w.app.cli(&["tally", "--week", "2026-W48", "--format", "json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let by_unit: Value = serde_json::from_str(&out).unwrap();
+    let kegong = by_unit["rows"].as_array().unwrap().iter().find(|r| r["unit"] == "科工局").unwrap();
+    let counts = ["service", "other", "people_served", "total"].map(|k| kegong[k].as_i64().unwrap());
+    assert_eq!(counts, [1, 1, 7, 2], "{kegong}");
+    assert_eq!((by_unit["total"]["total"].as_i64(), by_unit["total"]["other"].as_i64()), (Some(4), Some(1)));
+
+    let (_, out, _) = w.app.cli(&["tally", "--week", "2026-W48", "--by", "member", "--format", "json"]).await;
+    let by_member: Value = serde_json::from_str(&out).unwrap();
+    let rows = by_member["rows"].as_array().unwrap();
+    let zhang = rows.iter().find(|r| r["name"] == "张三").expect("a deactivated member's work still shows");
+    assert_eq!((zhang["policy"].as_i64(), zhang["warmth"].as_i64()), (Some(1), Some(1)));
+    let wang = rows.iter().find(|r| r["name"] == "王五").unwrap();
+    assert_eq!((wang["other"].as_i64(), wang["total"].as_i64()), (Some(1), Some(2)));
+
+    let by_site = w.app.say(&admin, "/tally 2026-W48 by:site").await;
+    assert!(line(&by_site.text, "未指定站点").ends_with("其他 1｜服务 4 人次｜合计 1"), "{}", by_site.text);
+    let chat = w.app.say(&admin, "/tally 2026-W48").await;
+    assert!(line(&chat.text, "科工局").contains("其他 1"), "{}", chat.text);
+}
