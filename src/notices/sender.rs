@@ -120,6 +120,9 @@ struct Shared {
     /// Notices whose file is being uploaded by one delivery; the others wait for its file_id.
     uploading: HashSet<i64>,
     file_ids: HashMap<i64, String>,
+    /// When each chat was last sent to: set as a send starts, and again when it returns, so the
+    /// next one to that chat leaves a full gap after the previous one reached Telegram.
+    last_sent: HashMap<i64, Instant>,
 }
 
 type SharedState = Arc<Mutex<Shared>>;
@@ -144,7 +147,6 @@ pub async fn run(
     let semaphore = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut pace = Pace::new(settings.rate);
-    let mut last_sent: HashMap<i64, Instant> = HashMap::new();
     let mut uploads: HashMap<i64, Arc<Vec<u8>>> = HashMap::new();
     let mut cursor = 0i64;
     let mut spawned_this_pass = 0usize;
@@ -175,9 +177,11 @@ pub async fn run(
             }
             cursor = 0;
             spawned_this_pass = 0;
-            if last_sent.len() > 10_000 {
-                last_sent.retain(|chat, t| t.elapsed() < chat_gap(*chat));
+            let mut shared = lock(&state);
+            if shared.last_sent.len() > 10_000 {
+                shared.last_sent.retain(|chat, t| t.elapsed() < chat_gap(*chat));
             }
+            drop(shared);
             continue;
         }
         for item in batch {
@@ -185,7 +189,8 @@ pub async fn run(
             if lock(&state).in_flight.contains(&item.id) {
                 continue;
             }
-            if let Some(last) = last_sent.get(&item.chat_id) {
+            let last = lock(&state).last_sent.get(&item.chat_id).copied();
+            if let Some(last) = last {
                 let gap = chat_gap(item.chat_id);
                 if last.elapsed() < gap {
                     let wait = gap - last.elapsed();
@@ -221,13 +226,17 @@ pub async fn run(
                 }
             }
             let Ok(permit) = semaphore.clone().acquire_owned().await else { break 'outer };
-            lock(&state).in_flight.insert(item.id);
-            last_sent.insert(item.chat_id, Instant::now());
+            {
+                let mut shared = lock(&state);
+                shared.in_flight.insert(item.id);
+                shared.last_sent.insert(item.chat_id, Instant::now());
+            }
             spawned_this_pass += 1;
             let message = compose(&item, media);
             let (core, messenger, state) = (core.clone(), messenger.clone(), state.clone());
             tasks.spawn(async move {
                 let outcome = messenger.send(item.chat_id, &message).await;
+                lock(&state).last_sent.insert(item.chat_id, Instant::now());
                 record(&core, &state, &settings, &item, outcome).await;
                 lock(&state).in_flight.remove(&item.id);
                 drop(permit);
