@@ -51,7 +51,10 @@ pub async fn serve(
     // Registered after the listener is up, so Telegram's first POST finds it.
     let mut attempt = 0u32;
     loop {
-        match bot.set_webhook(url.clone()).secret_token(secret.clone()).await {
+        let started = std::time::Instant::now();
+        let result = bot.set_webhook(url.clone()).secret_token(secret.clone()).await;
+        core.metrics.api_call(started.elapsed(), result.is_ok(), chrono::Utc::now().timestamp_millis());
+        match result {
             Ok(_) => break,
             Err(e) => {
                 attempt += 1;
@@ -64,10 +67,44 @@ pub async fn serve(
         }
     }
     tracing::info!(listen = %listen, path = %path, "webhook registered; receiving updates");
-    let hook = Hook { core, secret: secret.into(), notify };
+    let hook = Hook { core: core.clone(), secret: secret.into(), notify };
     let app = Router::new().route(&path, post(receive)).with_state(hook);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    let server = async {
+        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+        anyhow::Ok(())
+    };
+    tokio::try_join!(server, heartbeat(bot, core, shutdown.clone()))?;
     Ok(())
+}
+
+/// Polling calls the Bot API all the time, but a webhook only receives, and may rightly stay
+/// quiet for hours: without a call of its own, `/healthz` would report a healthy bot as down.
+/// A light `getWebhookInfo` every third of the health window keeps it truthful, and logs
+/// Telegram's own report when it cannot deliver to us.
+async fn heartbeat(bot: Bot, core: Core, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let every = (core.config.health_window / 3).max(Duration::from_secs(1));
+    let mut reported: Option<String> = None;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+        let started = std::time::Instant::now();
+        let result = bot.get_webhook_info().await;
+        core.metrics.api_call(started.elapsed(), result.is_ok(), chrono::Utc::now().timestamp_millis());
+        match result {
+            Ok(info) => {
+                if info.last_error_message != reported {
+                    if let Some(message) = &info.last_error_message {
+                        tracing::warn!(%message, pending = info.pending_update_count, "Telegram cannot deliver to the webhook");
+                    }
+                    reported = info.last_error_message;
+                }
+            }
+            // RequestError's Display never contains the token (teloxide redacts it from URLs).
+            Err(e) => tracing::warn!(error = %e, "getWebhookInfo failed"),
+        }
+    }
 }
 
 /// Constant-time comparison, so the secret cannot be guessed by timing.

@@ -260,6 +260,31 @@ async fn healthz_turns_503_when_the_bot_api_stops_answering_and_200_when_it_is_b
     until_status(addr, "/healthz", 200).await;
 }
 
+#[tokio::test]
+async fn in_webhook_mode_a_quiet_bot_stays_healthy_and_turns_503_when_the_bot_api_stops_answering() {
+    let (addr, listen) = (free_port(), free_port());
+    let url = url::Url::parse(&format!("http://{listen}/tg")).unwrap();
+    let app = TestApp::spawn_with(move |c| {
+        c.metrics_addr = Some(addr);
+        c.health_window = Duration::from_secs(3);
+        c.webhook_url = Some(url);
+        c.webhook_listen = listen;
+    })
+    .await;
+    // No update arrives at all: after more than a whole health window of silence (four
+    // heartbeats, one a second), the bot must still count as healthy.
+    app.fake.wait_for("four heartbeats", |v| (v.calls("getWebhookInfo").len() >= 4).then_some(())).await;
+    let (status, body) = get(addr, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(app.fake.calls("getUpdates").is_empty(), "no polling in webhook mode");
+
+    app.fake.fail("getWebhookInfo", None, 1_000_000, crate::support::FaultKind::ServerError);
+    let body = until_status(addr, "/healthz", 503).await;
+    assert!(body.contains("Bot API"), "{body}");
+    app.fake.clear_faults();
+    until_status(addr, "/healthz", 200).await;
+}
+
 /// `name{labels} value` lines and `# HELP`/`# TYPE` comments, as Prometheus reads them.
 fn parse_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
     let mut samples = std::collections::HashMap::new();

@@ -669,6 +669,9 @@ async fn handle(
     }
     match method_lc.as_str() {
         "getme" => ok(me()),
+        "getwebhookinfo" => {
+            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        }
         "getupdates" => get_updates(&shared, &params).await,
         "deletewebhook" | "setwebhook" | "setmycommands" | "deletemycommands" | "answercallbackquery" => {
             ok(json!(true))
