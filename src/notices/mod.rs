@@ -332,18 +332,26 @@ pub enum Management {
 }
 
 /// Pauses, resumes or cancels a notice. Resuming a recurring notice continues from its next
-/// tick after now (missed ticks are not made up).
+/// tick after now (missed ticks are not made up); resuming a one-off that was paused past its
+/// time sends it now, since it was never sent. Cancelling closes deliveries not yet sent.
 pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> Result<Notice> {
     let notice = get(core, actor, id).await?;
+    // A one-off has finished firing as soon as its run is queued, but its broadcast may still be
+    // under way: that can still be cancelled.
+    let sending = notice.status == NoticeStatus::Finished
+        && action == Management::Cancel
+        && core.store.pending_deliveries_of(id).await? > 0;
     let (status, next) = match (action, notice.status) {
+        (_, NoticeStatus::Finished) if sending => (NoticeStatus::Cancelled, None),
         (_, NoticeStatus::Cancelled | NoticeStatus::Finished) => {
             return Err(UserError::NoticeClosed(id).into());
         }
         (Management::Pause, _) => (NoticeStatus::Paused, notice.next_fire_at),
         (Management::Cancel, _) => (NoticeStatus::Cancelled, None),
         (Management::Resume, _) => {
-            let next = match notice.next_fire_at {
-                Some(t) if t > core.now() => Some(t),
+            let next = match (notice.next_fire_at, &notice.schedule) {
+                (Some(t), _) if t > core.now() => Some(t),
+                (Some(_), Schedule::Now | Schedule::Once { .. }) => Some(core.now()),
                 _ => notice.schedule.next_after(core.now(), core.tz(), core.calendar()),
             };
             match next {
@@ -381,7 +389,12 @@ pub async fn notice_for_checkin(core: &Core, telegram_id: i64, notice_id: i64) -
         return Err(UserError::NoSuchNotice(notice_id).into());
     }
     let row = core.store.notice(notice_id).await?.ok_or(UserError::NoSuchNotice(notice_id))?;
-    Notice::try_from(row)
+    let notice = Notice::try_from(row)?;
+    // Only a notice marked as policy material carries 「去宣讲」; button data is not trusted.
+    if !notice.policy {
+        return Err(UserError::NoSuchNotice(notice_id).into());
+    }
+    Ok(notice)
 }
 
 /// Describes an audience for people: `全体成员`, `人社局、科工局`, `联社区单位 · 组织员`.

@@ -226,6 +226,16 @@ pub async fn run(
                 }
             }
             let Ok(permit) = semaphore.clone().acquire_owned().await else { break 'outer };
+            // The waits above can be long (a 429 pause): the notice may have been cancelled or
+            // the member deactivated meanwhile, closing this delivery.
+            match core.store.delivery_pending(item.id).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(delivery = item.id, error = %e, "cannot check a delivery; trying later");
+                    continue;
+                }
+            }
             {
                 let mut shared = lock(&state);
                 shared.in_flight.insert(item.id);

@@ -19,7 +19,7 @@ pub struct AuditEntry {
 }
 
 /// The member columns the audited setters may change (never a name from outside).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MemberField {
     Role,
     Status,
@@ -82,6 +82,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         insert(&mut tx, now, actor, column, Some(member_id), Some(&before), Some(value), None).await?;
+        if field == MemberField::Status && value == MemberStatus::Inactive.as_str() {
+            // A deactivated member gets no more notices: not even those already queued.
+            super::notices::close_pending(
+                &mut tx,
+                "member_id = ?",
+                member_id,
+                super::notices::REASON_INACTIVE,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(Some(before))
     }

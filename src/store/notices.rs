@@ -233,18 +233,31 @@ impl Store {
         rows.iter().map(notice_from_row).collect()
     }
 
+    /// Sets a notice's status. Cancelling also closes its deliveries not yet sent, in the same
+    /// transaction, so they neither go out later nor wait in the outbox forever.
     pub async fn set_notice_status(
         &self,
         id: i64,
         status: &str,
         next_fire_at: Option<DateTime<Utc>>,
     ) -> sqlx::Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE notices SET status = ?, next_fire_at = ? WHERE id = ?")
             .bind(status)
             .bind(next_fire_at.map(ts))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        if status == "cancelled" {
+            close_pending(
+                &mut tx,
+                "run_id IN (SELECT id FROM notice_runs WHERE notice_id = ?)",
+                id,
+                REASON_CANCELLED,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -357,6 +370,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let due = "d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL AND d.reminded_at IS NULL
                    AND n.ack_required = 1 AND n.remind_after_secs IS NOT NULL AND n.status <> 'cancelled'
+                   AND EXISTS (SELECT 1 FROM members m WHERE m.id = d.member_id AND m.status = 'active')
                    AND d.sent_at + n.remind_after_secs <= ?1";
         let queued = sqlx::query(&format!(
             "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms, reminder_of)
@@ -445,6 +459,27 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Whether a delivery is still waiting to be sent (not closed by a cancel or a deactivation
+    /// while the sender waited for its slot).
+    pub async fn delivery_pending(&self, id: i64) -> sqlx::Result<bool> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM deliveries WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.outbox)
+            .await?;
+        Ok(status.as_deref() == Some("pending"))
+    }
+
+    /// Deliveries of a notice still waiting to be sent.
+    pub async fn pending_deliveries_of(&self, notice_id: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'
+               AND run_id IN (SELECT id FROM notice_runs WHERE notice_id = ?)",
+        )
+        .bind(notice_id)
+        .fetch_one(&self.pool)
+        .await
     }
 
     pub async fn delivery_sent(&self, id: i64, message_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
@@ -669,4 +704,26 @@ impl Store {
             .fetch_one(&self.pool)
             .await
     }
+}
+
+/// Why a delivery was closed without being sent (shown in receipts as its failure reason).
+pub(crate) const REASON_CANCELLED: &str = "通知已取消，未发送";
+pub(crate) const REASON_INACTIVE: &str = "成员已停用，未发送";
+
+/// Marks the pending deliveries matching `filter` (one `?`, bound to `value`) failed with
+/// `reason`, inside the caller's transaction.
+pub(crate) async fn close_pending(
+    tx: &mut sqlx::SqliteConnection,
+    filter: &str,
+    value: i64,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(&format!(
+        "UPDATE deliveries SET status = 'failed', last_error = ? WHERE status = 'pending' AND {filter}"
+    ))
+    .bind(reason)
+    .bind(value)
+    .execute(tx)
+    .await?
+    .rows_affected())
 }

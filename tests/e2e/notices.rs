@@ -39,6 +39,16 @@ pub async fn received(app: &TestApp, user: &TgUser, text: &str) -> Outgoing {
         .await
 }
 
+/// Waits until no delivery is pending. A send is recorded just after Telegram answers, so a
+/// member can have a notice before its delivery counts as sent (and its reminder delay starts).
+pub async fn outbox_drained(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.core.store.outbox_backlog().await.unwrap() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the outbox did not drain");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn unit_id(app: &TestApp, name: &str) -> i64 {
     sansong::members::resolve_unit(&app.core, name).await.unwrap().id
 }
@@ -196,6 +206,7 @@ async fn a_policy_notice_leads_to_a_songzhengce_checkin_citing_it_and_receipts_c
     .unwrap();
     let got = received(&app, &member, "医保缴费").await;
     assert_eq!(got.labels(), ["去宣讲"]);
+    let policy_button = got.button("去宣讲").unwrap().to_owned();
 
     let describe = app.press(&member, &got, "去宣讲").await;
     assert!(describe.text.contains(&format!("宣讲通知 #{}", notice.id)), "{}", describe.text);
@@ -218,6 +229,20 @@ async fn a_policy_notice_leads_to_a_songzhengce_checkin_citing_it_and_receipts_c
     assert_eq!(status["delivered_onward"]["sites"][0], "五里牌街道新球社区");
     let (_, table, _) = app.cli(&["notice", "status", &notice.id.to_string()]).await;
     assert!(table.contains("已去宣讲：1 人；站点：五里牌街道新球社区"), "{table}");
+
+    // Button data is not trusted: a forged 「去宣讲」 on a notice not marked as policy is refused.
+    let plain =
+        notices::create(&app.core, &Actor::Cli, &draft("普通会议通知", everyone(), Schedule::Now), None)
+            .await
+            .unwrap();
+    let got = received(&app, &member, "普通会议通知").await;
+    assert!(got.button("去宣讲").is_none());
+    let data = policy_button.replace(&notice.id.to_string(), &plain.id.to_string());
+    let mark = app.fake.mark();
+    app.fake.press(&member, got.message_id, &data);
+    let refused = app.fake.next_to(member.id, mark).await;
+    assert!(!refused.text.contains("宣讲通知"), "{}", refused.text);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins WHERE notice_id IS NOT NULL").await, 1);
 }
 
 #[tokio::test]
@@ -319,6 +344,7 @@ async fn members_who_have_not_acknowledged_are_reminded_once() {
     let mark = app.fake.mark();
     app.fake.press(&users[0], first.message_id, first.button("收到").unwrap());
     app.fake.wait_for("the ack", |v| v.outgoing().iter().find(|o| o.seq >= mark && o.edit).cloned()).await;
+    outbox_drained(&app).await;
 
     app.set_now(app.clock_now() + Span::hours(25));
     let reminder = received(&app, &users[1], "温馨提醒").await;
@@ -526,4 +552,107 @@ async fn notices_can_be_paused_resumed_and_cancelled_from_the_chat() {
     app.set_now(beijing(2026, 11, 30, 9, 0));
     assert_eq!(notices::scheduler::tick(&app.core).await.unwrap(), 0, "a cancelled notice never fires");
     let _ = Duration::ZERO;
+}
+
+/// (status, last_error) of each notice delivery to `user`.
+async fn deliveries_to(app: &TestApp, user: &TgUser) -> Vec<(String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT status, last_error FROM deliveries WHERE chat_id = ? AND kind = 'notice' ORDER BY id",
+    )
+    .bind(user.id)
+    .fetch_all(app.core.store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn cancelling_a_notice_mid_broadcast_closes_its_unsent_deliveries_with_the_reason() {
+    // One message a second: the broadcast is still under way when it is cancelled.
+    let app = TestApp::spawn_with(|c| c.broadcast_rate = 1.0).await;
+    let users = app.register_many(6, 50_800, "人社局").await;
+    let notice =
+        notices::create(&app.core, &Actor::Cli, &draft("即将取消的通知", everyone(), Schedule::Now), None)
+            .await
+            .unwrap();
+    received(&app, &users[0], "即将取消的通知").await;
+
+    let cancelled =
+        notices::manage(&app.core, &Actor::Cli, notice.id, notices::Management::Cancel).await.unwrap();
+
+    assert_eq!(cancelled.status.as_str(), "cancelled");
+    assert_eq!(app.core.store.outbox_backlog().await.unwrap(), 0, "nothing left waiting in the outbox");
+    let last = deliveries_to(&app, &users[5]).await;
+    assert_eq!(last, [("failed".to_owned(), Some("通知已取消，未发送".to_owned()))]);
+    let (_, report) = notices::report(&app.core, &Actor::Cli, notice.id).await.unwrap();
+    assert_eq!(report.targeted, 6);
+    // The first send may not be recorded yet (it is, just after Telegram answers).
+    assert!(report.sent < 6, "{report:?}");
+    let closed = app.scalar("SELECT COUNT(*) FROM deliveries WHERE last_error = '通知已取消，未发送'").await;
+    assert!(closed >= 4, "{closed} closed");
+}
+
+#[tokio::test]
+async fn a_deactivated_member_gets_neither_their_queued_notice_nor_a_reminder() {
+    let app = TestApp::spawn_with(|c| c.broadcast_rate = 1.0).await;
+    let users = app.register_many(4, 50_900, "人社局").await;
+    let ack = NoticeDraft {
+        ack: true,
+        remind_after: Some(Span::hours(24)),
+        ..draft("停用测试通知", everyone(), Schedule::Now)
+    };
+    notices::create(&app.core, &Actor::Cli, &ack, None).await.unwrap();
+    received(&app, &users[0], "停用测试通知").await;
+    let [sent, _, _, queued] = [0, 1, 2, 3].map(|i| users[i].clone());
+    let id_of = |u: &TgUser| {
+        let id = u.id;
+        let app = &app;
+        async move { app.core.store.member_by_telegram_id(id).await.unwrap().unwrap().id }
+    };
+    use sansong::members::Change;
+    sansong::members::change(&app.core, &Actor::Cli, id_of(&queued).await, Change::Deactivate).await.unwrap();
+    sansong::members::change(&app.core, &Actor::Cli, id_of(&sent).await, Change::Deactivate).await.unwrap();
+
+    assert_eq!(
+        deliveries_to(&app, &queued).await,
+        [("failed".to_owned(), Some("成员已停用，未发送".to_owned()))]
+    );
+    received(&app, &users[2], "停用测试通知").await;
+    outbox_drained(&app).await;
+    app.set_now(app.clock_now() + Span::hours(25));
+    received(&app, &users[2], "温馨提醒").await;
+    received(&app, &users[1], "温馨提醒").await;
+    app.settle().await;
+    let reminded: Vec<i64> =
+        sqlx::query_scalar("SELECT chat_id FROM deliveries WHERE kind = 'reminder' ORDER BY chat_id")
+            .fetch_all(app.core.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(reminded, [users[1].id, users[2].id], "no reminder to the deactivated member");
+    assert!(app.fake.outgoing_to(queued.id).is_empty());
+}
+
+#[tokio::test]
+async fn a_one_off_notice_paused_past_its_time_is_sent_when_resumed() {
+    let app = TestApp::spawn().await;
+    let member = TgUser::new(50_990, "暂停后恢复");
+    app.register(&member, "人社局", Role::Member).await;
+    let at = app.clock_now() + Span::hours(1);
+    let notice = notices::create(
+        &app.core,
+        &Actor::Cli,
+        &draft("推迟的通知", everyone(), Schedule::Once { at }),
+        None,
+    )
+    .await
+    .unwrap();
+    notices::manage(&app.core, &Actor::Cli, notice.id, notices::Management::Pause).await.unwrap();
+    app.set_now(at + Span::hours(3));
+    notices::scheduler::tick(&app.core).await.unwrap();
+    assert!(app.fake.outgoing_to(member.id).is_empty(), "paused: not sent");
+
+    let resumed =
+        notices::manage(&app.core, &Actor::Cli, notice.id, notices::Management::Resume).await.unwrap();
+
+    assert_eq!(resumed.status.as_str(), "active");
+    received(&app, &member, "推迟的通知").await;
 }
