@@ -744,71 +744,17 @@ async fn tally_command(
     let t = tally::tally(&core, &scope, period, by.into()).await?;
     match format {
         TallyFormat::Json => println!("{}", serde_json::to_string_pretty(&tally_json(&t, core.tz()))?),
-        TallyFormat::Csv => print!("{}", tally_csv(&t)?),
+        TallyFormat::Csv => print!("{}", tally::export::table_csv(&t)?),
         TallyFormat::Table => {
-            let mut table = table_with(tally_header(&t));
+            let mut table = table_with(tally::export::table_header(&t));
             for row in t.rows.iter().chain(std::iter::once(&t.total)) {
-                table.add_row(tally_cells(&t, row));
+                table.add_row(tally::export::table_cells(&t, row));
             }
             println!("{}", texts::period_label(t.period));
             println!("{table}");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn tally_header(t: &Tally) -> Vec<String> {
-    let first = match t.by {
-        Grouping::Unit => "单位",
-        Grouping::Member => "成员",
-        Grouping::Site => "联点站点",
-        Grouping::Link => "四联类型",
-    };
-    let mut head = vec![first.to_owned()];
-    match t.by {
-        Grouping::Unit => head.extend(["成员".to_owned(), "已登记成员".to_owned()]),
-        Grouping::Member => head.extend(["单位".to_owned(), "Telegram ID".to_owned()]),
-        Grouping::Site => head.extend(["单位".to_owned(), "参与成员".to_owned()]),
-        Grouping::Link => head.push("参与成员".to_owned()),
-    }
-    head.extend(t.kinds.iter().map(|(_, l)| l.clone()));
-    if t.total.other > 0 {
-        head.push("其他".into());
-    }
-    head.extend(["服务人次".to_owned(), "合计".to_owned()]);
-    head
-}
-
-fn tally_cells(t: &Tally, row: &TallyRow) -> Vec<String> {
-    let mut cells = vec![row.label.clone()];
-    match t.by {
-        Grouping::Unit => {
-            cells.extend([row.members.unwrap_or(0).to_string(), row.active_members.to_string()])
-        }
-        Grouping::Member => cells.extend([
-            row.unit.clone().unwrap_or_default(),
-            row.telegram_id.map(|i| i.to_string()).unwrap_or_default(),
-        ]),
-        Grouping::Site => {
-            cells.extend([row.unit.clone().unwrap_or_default(), row.active_members.to_string()])
-        }
-        Grouping::Link => cells.push(row.active_members.to_string()),
-    }
-    cells.extend(row.counts.iter().map(i64::to_string));
-    if t.total.other > 0 {
-        cells.push(row.other.to_string());
-    }
-    cells.extend([row.people_served.to_string(), row.total.to_string()]);
-    cells
-}
-
-fn tally_csv(t: &Tally) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(tally_header(t))?;
-    for row in t.rows.iter().chain(std::iter::once(&t.total)) {
-        w.write_record(tally_cells(t, row))?;
-    }
-    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 /// Rows keyed for scripts: per-kind counts under the kinds' config keys (policy, service, warmth).

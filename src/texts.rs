@@ -1134,6 +1134,27 @@ pub fn missing_sites(
     out
 }
 
+/// The caption of a tally too long for chat messages, sent as a CSV file instead.
+pub fn tally_as_file(t: &crate::tally::Tally, parts: usize) -> String {
+    format!(
+        "{} · {}：统计共 {} 行，分条发送需要 {parts} 条消息，已改为 CSV 文件发送（可用 Excel 打开）。",
+        period_label(t.period),
+        scope_label(&t.scope),
+        t.rows.len()
+    )
+}
+
+/// A grouping as written in file names.
+pub fn grouping_slug(by: crate::store::Grouping) -> &'static str {
+    use crate::store::Grouping;
+    match by {
+        Grouping::Unit => "by-unit",
+        Grouping::Member => "by-member",
+        Grouping::Site => "by-site",
+        Grouping::Link => "by-link",
+    }
+}
+
 pub fn export_caption(period: Period, scope: &Scope, records: usize) -> String {
     format!("{} · {}：共 {records} 条登记记录。", period_label(period), scope_label(scope))
 }

@@ -18,8 +18,25 @@ pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>
     let a = args::parse_tally(raw, core.today())?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let t = tally::tally(core, &scope, a.period, a.by).await?;
-    Ok(vec![Reply::send(texts::tally(&t))])
+    let text = texts::tally(&t);
+    let parts = texts::split_message(&text, texts::MESSAGE_LIMIT).len();
+    if parts <= MAX_TALLY_MESSAGES {
+        return Ok(vec![Reply::send(text)]);
+    }
+    // Dozens of messages in a row are unreadable, and each is one more chance for Telegram to
+    // refuse: past a point the tally arrives whole, as one file.
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend(tally::export::table_csv(&t)?.into_bytes());
+    Ok(vec![Reply::Upload {
+        kind: MediaKind::Document,
+        caption: texts::tally_as_file(&t, parts),
+        name: format!("tally-{}-{}.csv", t.period.slug(), texts::grouping_slug(t.by)),
+        bytes,
+    }])
 }
+
+/// The most messages a tally is split into; a longer one is sent as a CSV file.
+pub const MAX_TALLY_MESSAGES: usize = 50;
 
 pub async fn missing(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::args::ExportFormat;
-use super::{Period, Scope, Tally, tally};
+use super::{Period, Scope, Tally, TallyRow, tally};
 use crate::core::Core;
 use crate::domain::LinkKind;
 use crate::error::Result;
@@ -147,6 +147,64 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
         }
     }
     book.save_to_buffer()
+}
+
+/// The column names of a tally as a table (CLI table and CSV, the chat's file).
+pub fn table_header(t: &Tally) -> Vec<String> {
+    let first = match t.by {
+        Grouping::Unit => "单位",
+        Grouping::Member => "成员",
+        Grouping::Site => "联点站点",
+        Grouping::Link => "四联类型",
+    };
+    let mut head = vec![first.to_owned()];
+    match t.by {
+        Grouping::Unit => head.extend(["成员".to_owned(), "已登记成员".to_owned()]),
+        Grouping::Member => head.extend(["单位".to_owned(), "Telegram ID".to_owned()]),
+        Grouping::Site => head.extend(["单位".to_owned(), "参与成员".to_owned()]),
+        Grouping::Link => head.push("参与成员".to_owned()),
+    }
+    head.extend(t.kinds.iter().map(|(_, l)| l.clone()));
+    if t.total.other > 0 {
+        head.push("其他".into());
+    }
+    head.extend(["服务人次".to_owned(), "合计".to_owned()]);
+    head
+}
+
+/// One row of a tally as table cells, in [`table_header`]'s order.
+pub fn table_cells(t: &Tally, row: &TallyRow) -> Vec<String> {
+    let mut cells = vec![row.label.clone()];
+    match t.by {
+        Grouping::Unit => {
+            cells.extend([row.members.unwrap_or(0).to_string(), row.active_members.to_string()])
+        }
+        Grouping::Member => cells.extend([
+            row.unit.clone().unwrap_or_default(),
+            row.telegram_id.map(|i| i.to_string()).unwrap_or_default(),
+        ]),
+        Grouping::Site => {
+            cells.extend([row.unit.clone().unwrap_or_default(), row.active_members.to_string()])
+        }
+        Grouping::Link => cells.push(row.active_members.to_string()),
+    }
+    cells.extend(row.counts.iter().map(i64::to_string));
+    if t.total.other > 0 {
+        cells.push(row.other.to_string());
+    }
+    cells.extend([row.people_served.to_string(), row.total.to_string()]);
+    cells
+}
+
+/// A tally as CSV, total row last. Cells that a spreadsheet would run as formulas (a name
+/// starting with `=`) are defused, as in the export.
+pub fn table_csv(t: &Tally) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(table_header(t))?;
+    for row in t.rows.iter().chain(std::iter::once(&t.total)) {
+        w.write_record(table_cells(t, row).iter().map(|c| defuse(c)))?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 #[cfg(test)]

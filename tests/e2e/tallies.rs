@@ -290,6 +290,37 @@ async fn a_3000_member_tally_by_member_arrives_whole_in_messages_under_the_limit
 }
 
 #[tokio::test]
+async fn a_tally_too_long_for_fifty_messages_arrives_whole_as_one_csv_file() {
+    let app = TestApp::spawn().await;
+    let admin = TgUser::new(9141, "管理员");
+    app.register(&admin, "应急管理局", Role::Admin).await;
+    sqlx::query(
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 6000)
+         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+         SELECT 6000000 + x, CASE x WHEN 7 THEN '=危险公式' ELSE '党员' || printf('%04d', x) END,
+                (SELECT id FROM units WHERE name = '人社局'), 'member', 0
+         FROM seq",
+    )
+    .execute(app.core.store.pool())
+    .await
+    .unwrap();
+
+    let reply = app.say(&admin, "/tally by:member").await;
+
+    let (name, bytes) = app.fake.file(&reply.media.as_ref().expect("a file").1).expect("uploaded");
+    assert!(name.starts_with("tally-") && name.ends_with("-by-member.csv"), "{name}");
+    assert!(reply.text.contains("6001 行") && reply.text.contains("CSV"), "{}", reply.text);
+    let text = String::from_utf8(bytes).unwrap();
+    let body = text.strip_prefix('\u{feff}').expect("a BOM, so Excel reads the Chinese right");
+    let mut csv = csv::Reader::from_reader(body.as_bytes());
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6001 + 1, "every member, then the total");
+    assert_eq!(&rows[6001][0], "合计");
+    assert!(rows.iter().any(|r| &r[0] == "'=危险公式"), "a formula-like name is defused");
+    assert!(app.fake.outgoing_to(admin.id).iter().filter(|o| o.text.contains("党员0001")).count() == 0);
+}
+
+#[tokio::test]
 async fn remind_turns_the_weekly_reminder_off_and_on() {
     let app = TestApp::spawn().await;
     let member = TgUser::new(9150, "钱八");
