@@ -59,14 +59,16 @@ pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
     if !expr.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
         return Err(ScheduleError::BadCron {
             expr: expr.to_owned(),
-            reason: format!(
-                "needs 5 fields (minute hour day month weekday) or 6 with seconds first, got {fields}"
-            ),
+            reason: format!("需要 5 个字段（分 时 日 月 周），或 6 个（秒在最前），这里有 {fields} 个"),
         });
     }
     cron_parser()
         .parse(expr)
-        .map_err(|e| ScheduleError::BadCron { expr: expr.to_owned(), reason: e.to_string() })
+        // The parser's own words are English: lead with ours, keep theirs for the detail.
+        .map_err(|e| ScheduleError::BadCron {
+            expr: expr.to_owned(),
+            reason: format!("有字段的取值或写法不对（解析器提示：{e}）"),
+        })
 }
 
 /// Reads how a person says when a notice should go out. `now` and `tz` place dates and times.
@@ -397,7 +399,7 @@ mod tests {
             );
         }
         let ScheduleError::BadCron { reason, .. } = parse("0 9 * *").unwrap_err() else { panic!() };
-        assert!(reason.contains("5 fields"), "{reason}");
+        assert!(reason.contains("5 个字段"), "{reason}");
     }
 
     #[test]

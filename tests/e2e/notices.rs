@@ -444,7 +444,7 @@ async fn schedules_are_read_as_people_write_them_and_bad_cron_is_refused_with_th
     let bad = app.say(&organiser, "61 9 * * 1").await;
     assert!(bad.text.contains("cron 表达式「61 9 * * 1」有误"), "{}", bad.text);
     let short = app.say(&organiser, "0 9 * *").await;
-    assert!(short.text.contains("5 fields"), "{}", short.text);
+    assert!(short.text.contains("5 个字段"), "{}", short.text);
     let past = app.say(&organiser, "2026-11-01 09:00").await;
     assert!(past.text.contains("已经过去"), "{}", past.text);
     let options = app.say(&organiser, "每周一 09:00").await;
@@ -462,7 +462,7 @@ async fn schedules_are_read_as_people_write_them_and_bad_cron_is_refused_with_th
 
     let (code, _, err) = app.cli(&["notice", "add", "--text", "x", "--to", "all", "--cron", "0 9 * *"]).await;
     assert_eq!(code, 1);
-    assert!(err.contains("5 fields"), "{err}");
+    assert!(err.contains("5 个字段"), "{err}");
     let (code, out, err) = app
         .cli(&["notice", "add", "--text", "工作日提醒", "--to", "all", "--cron", "每个工作日 09:00"])
         .await;
