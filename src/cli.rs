@@ -842,6 +842,8 @@ async fn export_command(
     let partial = out.with_extension("partial");
     std::fs::write(&partial, &file.bytes).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, &out).with_context(|| format!("writing {}", out.display()))?;
+    let detail = format!("{} ({} records) -> {}", file.name, file.records, out.display());
+    core.store.audit(core.now(), &members::actor_label(&Actor::Cli), "export", &detail).await?;
     println!("{}：{} 条记录已写入 {}", texts::period_label(period), file.records, out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -852,6 +854,8 @@ async fn backup_command(config: Config, file: PathBuf) -> anyhow::Result<ExitCod
     let core = open(config).await?;
     match crate::backup::backup(&core.store, &file).await {
         Ok(r) => {
+            let detail = format!("{} ({} bytes, {} check-ins)", r.path.display(), r.bytes, r.checkins);
+            core.store.audit(core.now(), &members::actor_label(&Actor::Cli), "backup", &detail).await?;
             println!(
                 "备份完成：{}（{} 字节，{} 条登记，已通过完整性检查）",
                 r.path.display(),
@@ -871,6 +875,11 @@ async fn restore_command(config: Config, file: PathBuf) -> anyhow::Result<ExitCo
     let now = clock_from_env()?.now();
     match crate::backup::restore(&config.database_url, &file, now).await {
         Ok((checkins, kept)) => {
+            // Logged in the restored database: the log then says where its contents came from.
+            let store = Store::open(&config.database_url).await?;
+            let detail = format!("from {} ({checkins} check-ins)", file.display());
+            store.audit(now, &members::actor_label(&Actor::Cli), "restore", &detail).await?;
+            store.close().await;
             println!("已从 {} 恢复数据库（{checkins} 条登记）。", file.display());
             if let Some(old) = kept {
                 println!("原数据库保留为 {}。", old.display());

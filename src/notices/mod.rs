@@ -363,7 +363,10 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
     core.store.set_notice_status(id, status.as_str(), next).await?;
     tracing::info!(notice = id, status = status.as_str(), "notice status changed");
     let detail = format!("notice #{id} {}", status.as_str());
-    core.store.audit(core.now(), &crate::members::actor_label(actor), "notice", &detail).await?;
+    let label = crate::members::actor_label(actor);
+    core.store
+        .audit_change(core.now(), &label, "notice", notice.status.as_str(), status.as_str(), &detail)
+        .await?;
     get(core, actor, id).await
 }
 

@@ -108,6 +108,20 @@ impl Store {
         insert(&mut conn, now, actor, action, None, None, None, Some(detail)).await
     }
 
+    /// Logs a change of something other than a member (a notice's status): before and after.
+    pub async fn audit_change(
+        &self,
+        now: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        before: &str,
+        after: &str,
+        detail: &str,
+    ) -> sqlx::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert(&mut conn, now, actor, action, None, Some(before), Some(after), Some(detail)).await
+    }
+
     /// The log since `since` (all if `None`), oldest first.
     pub async fn audit_since(&self, since: Option<DateTime<Utc>>) -> sqlx::Result<Vec<AuditEntry>> {
         let rows = sqlx::query(

@@ -655,4 +655,12 @@ async fn a_one_off_notice_paused_past_its_time_is_sent_when_resumed() {
 
     assert_eq!(resumed.status.as_str(), "active");
     received(&app, &member, "推迟的通知").await;
+    let changes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'notice' AND before IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(app.core.store.pool())
+    .await
+    .unwrap();
+    let changes: Vec<(&str, &str)> = changes.iter().map(|(b, a)| (b.as_str(), a.as_str())).collect();
+    assert_eq!(changes, [("active", "paused"), ("paused", "active")], "audited with before and after");
 }

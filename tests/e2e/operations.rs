@@ -67,6 +67,10 @@ async fn restore_is_refused_while_a_bot_runs_and_then_brings_the_backup_back() {
     app.say(&user, "/checkin 送政策 备份之前的登记").await;
     let file = app.dir.path().join("before.db");
     assert_eq!(app.cli(&["backup", file.to_str().unwrap()]).await.0, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'backup' AND actor = 'cli'").await,
+        1
+    );
     app.say(&user, "/checkin 送服务 备份之后的登记").await;
     app.stop().await;
 
@@ -93,6 +97,11 @@ async fn restore_is_refused_while_a_bot_runs_and_then_brings_the_backup_back() {
     let descriptions: Vec<String> =
         sqlx::query_scalar("SELECT description FROM checkins").fetch_all(&mut restored).await.unwrap();
     assert_eq!(descriptions, ["备份之前的登记"]);
+    let restore_logged: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'restore'")
+        .fetch_one(&mut restored)
+        .await
+        .unwrap();
+    assert!(restore_logged.contains("before.db"), "the restored database says where it came from");
     restored.close().await.unwrap();
     let kept = std::fs::read_dir(app.dir.path())
         .unwrap()

@@ -571,6 +571,10 @@ async fn the_command_line_exports_a_date_range_to_a_file_and_prints_tallies_as_c
         .await;
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("3 条记录"), "{stdout}");
+    assert_eq!(
+        w.app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND actor = 'cli'").await,
+        1
+    );
     let records = xlsx_sheet(&std::fs::read(&out).unwrap(), "登记记录");
     assert_eq!(records.len(), 4, "all units' three November records: {records:?}");
     assert!(records.iter().any(|r| r[1] == "王五" && r[2] == "科工局"), "{records:?}");
