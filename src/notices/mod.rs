@@ -361,6 +361,17 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
         }
     };
     core.store.set_notice_status(id, status.as_str(), next).await?;
+    if action == Management::Resume {
+        // Whoever resumes a notice answers for it from now on (the scheduler checks its
+        // creator's rights at each firing): an admin taking over a demoted organiser's notice.
+        let owner = match actor {
+            Actor::Member(m) => Some(m.id),
+            Actor::Cli => None,
+        };
+        if owner != notice.creator_member_id {
+            core.store.set_notice_creator(id, owner).await?;
+        }
+    }
     tracing::info!(notice = id, status = status.as_str(), "notice status changed");
     let detail = format!("notice #{id} {}", status.as_str());
     let label = crate::members::actor_label(actor);

@@ -11,9 +11,11 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Notice, target_of};
+use super::{Notice, check_audience, target_of};
 use crate::core::Core;
+use crate::domain::{MemberStatus, Role};
 use crate::error::Result;
+use crate::members::Actor;
 
 /// Fires what is due and queues due reminders. Returns how many runs were fired.
 pub async fn tick(core: &Core) -> Result<usize> {
@@ -56,6 +58,24 @@ pub async fn tick(core: &Core) -> Result<usize> {
             _ => now,
         };
         let target = target_of(core, &notice.audience).await?;
+        // Rights are checked when a notice is made, and again at each firing: an organiser who
+        // was demoted, deactivated or moved may no longer send to that audience. Paused, not
+        // cancelled, so an admin can look at it and resume it (taking it over).
+        if let Some(creator) = notice.creator_member_id {
+            let may = match core.store.member_by_id(creator).await? {
+                Some(m) if m.status == MemberStatus::Active && m.role >= Role::Organiser => {
+                    check_audience(&Actor::Member(m), &notice.audience, &target).is_ok()
+                }
+                _ => false,
+            };
+            if !may {
+                tracing::warn!(notice = id, creator, "the notice's creator may no longer send it: paused");
+                core.store.set_notice_status(id, "paused", Some(stored_due)).await?;
+                let detail = format!("notice #{id} paused: its creator may no longer send it");
+                core.store.audit_change(now, "system", "notice", "active", "paused", &detail).await?;
+                continue;
+            }
+        }
         if let Some((run, targeted)) =
             core.store.fire_notice(id, due, now, not_before, &target, next, status_after).await?
         {

@@ -261,6 +261,16 @@ impl Store {
         Ok(())
     }
 
+    /// Hands a notice to another member (`None`: the command line).
+    pub async fn set_notice_creator(&self, id: i64, member_id: Option<i64>) -> sqlx::Result<()> {
+        sqlx::query("UPDATE notices SET creator_member_id = ? WHERE id = ?")
+            .bind(member_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Active notices whose next fire time has come.
     pub async fn due_notices(&self, now: DateTime<Utc>) -> sqlx::Result<Vec<NoticeRow>> {
         let rows = sqlx::query(&format!(

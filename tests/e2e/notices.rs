@@ -664,3 +664,47 @@ async fn a_one_off_notice_paused_past_its_time_is_sent_when_resumed() {
     let changes: Vec<(&str, &str)> = changes.iter().map(|(b, a)| (b.as_str(), a.as_str())).collect();
     assert_eq!(changes, [("active", "paused"), ("paused", "active")], "audited with before and after");
 }
+
+#[tokio::test]
+async fn a_demoted_organisers_recurring_notice_is_paused_at_its_next_firing_until_an_admin_takes_it_over() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(51_301, "被降级的组织员");
+    let member = TgUser::new(51_302, "人社党员");
+    let o = app.register(&organiser, "人社局", Role::Organiser).await;
+    app.register(&member, "人社局", Role::Member).await;
+    let admin = app.register(&TgUser::new(51_303, "管理员"), "应急管理局", Role::Admin).await;
+    let weekly = notices::schedule::parse_schedule("每周一 09:00", app.core.tz(), app.clock_now()).unwrap();
+    let own = Audience { units: vec![o.unit_id], ..Audience::default() };
+    let notice =
+        notices::create(&app.core, &Actor::Member(o.clone()), &draft("每周学习提醒", own, weekly), None)
+            .await
+            .unwrap();
+    let first = notice.next_fire_at.unwrap();
+    sansong::members::change(
+        &app.core,
+        &Actor::Member(admin.clone()),
+        o.id,
+        sansong::members::Change::Demote(None),
+    )
+    .await
+    .unwrap();
+
+    app.set_now(first);
+    notices::scheduler::tick(&app.core).await.unwrap();
+
+    let paused = notices::get(&app.core, &Actor::Member(admin.clone()), notice.id).await.unwrap();
+    assert_eq!(paused.status.as_str(), "paused");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries").await, 0, "nothing sent in a demoted name");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'system' AND after = 'paused'").await,
+        1
+    );
+
+    notices::manage(&app.core, &Actor::Member(admin.clone()), notice.id, notices::Management::Resume)
+        .await
+        .unwrap();
+    let next = notices::get(&app.core, &Actor::Member(admin), notice.id).await.unwrap().next_fire_at.unwrap();
+    app.set_now(next);
+    notices::scheduler::tick(&app.core).await.unwrap();
+    received(&app, &member, "每周学习提醒").await;
+}
