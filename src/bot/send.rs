@@ -110,7 +110,27 @@ impl Sender {
         let Ok(id) = i32::try_from(message_id) else {
             return self.send_text(chat_id, text, keyboard).await;
         };
-        let text: String = text.chars().take(MESSAGE_LIMIT).collect();
+        // A message edited into something longer than Telegram allows keeps the first part in
+        // place and continues in new messages, like a long reply: never cut off.
+        let mut parts = split_message(text, MESSAGE_LIMIT);
+        let rest = parts.split_off(1.min(parts.len()));
+        if !rest.is_empty() {
+            let first = parts.concat();
+            self.edit_text_part(chat_id, id, &first, None).await?;
+            return self.send_text(chat_id, &rest.join("\n"), keyboard).await;
+        }
+        self.edit_text_part(chat_id, id, text, keyboard).await
+    }
+
+    /// One edit within Telegram's limit; a message that can no longer be edited is sent anew.
+    async fn edit_text_part(
+        &self,
+        chat_id: i64,
+        id: i32,
+        text: &str,
+        keyboard: Option<&Keyboard>,
+    ) -> Result<(), RequestError> {
+        let text = text.to_owned();
         let markup = keyboard.map(markup);
         let result = with_retry(|| {
             let mut request = self.bot.edit_message_text(ChatId(chat_id), MessageId(id), text.clone());

@@ -290,9 +290,11 @@ impl Binary {
             Command::new("kill").args([&format!("-{name}"), &self.pid().to_string()]).status().unwrap();
         assert!(status.success());
     }
-    /// Waits (with a deadline) for the process to exit; returns its exit code.
+    /// Waits (with a deadline) for the process to exit; returns its exit code. Generous: on
+    /// SIGTERM the bot first finishes the updates in hand, each a few fsyncs, and a loaded CI
+    /// disk has once made that take over 30 s.
     pub async fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
