@@ -802,12 +802,7 @@ fn tally_json(t: &Tally, tz: chrono_tz::Tz) -> serde_json::Value {
         "from": from.with_timezone(&tz).to_rfc3339(),
         "to": to.with_timezone(&tz).to_rfc3339(),
         "unit": t.scope.unit_name,
-        "by": match t.by {
-            Grouping::Unit => "unit",
-            Grouping::Member => "member",
-            Grouping::Site => "site",
-            Grouping::Link => "link",
-        },
+        "by": t.by.as_str(),
         "rows": t.rows.iter().map(|r| row_json(r, false)).collect::<Vec<_>>(),
         "total": row_json(&t.total, true),
     })

@@ -1144,17 +1144,6 @@ pub fn tally_as_file(t: &crate::tally::Tally, parts: usize) -> String {
     )
 }
 
-/// A grouping as written in file names.
-pub fn grouping_slug(by: crate::store::Grouping) -> &'static str {
-    use crate::store::Grouping;
-    match by {
-        Grouping::Unit => "by-unit",
-        Grouping::Member => "by-member",
-        Grouping::Site => "by-site",
-        Grouping::Link => "by-link",
-    }
-}
-
 pub fn export_caption(period: Period, scope: &Scope, records: usize) -> String {
     format!("{} · {}：共 {records} 条登记记录。", period_label(period), scope_label(scope))
 }

@@ -84,7 +84,16 @@ impl Sender {
         text: &str,
         keyboard: Option<&Keyboard>,
     ) -> Result<(), RequestError> {
-        let parts = split_message(text, MESSAGE_LIMIT);
+        self.send_parts(chat_id, &split_message(text, MESSAGE_LIMIT), keyboard).await
+    }
+
+    /// Messages already within Telegram's limit, in order; the keyboard goes on the last.
+    async fn send_parts(
+        &self,
+        chat_id: i64,
+        parts: &[String],
+        keyboard: Option<&Keyboard>,
+    ) -> Result<(), RequestError> {
         let last = parts.len().saturating_sub(1);
         for (i, part) in parts.iter().enumerate() {
             let markup = if i == last { keyboard.map(markup) } else { None };
@@ -112,14 +121,13 @@ impl Sender {
         };
         // A message edited into something longer than Telegram allows keeps the first part in
         // place and continues in new messages, like a long reply: never cut off.
-        let mut parts = split_message(text, MESSAGE_LIMIT);
-        let rest = parts.split_off(1.min(parts.len()));
-        if !rest.is_empty() {
-            let first = parts.concat();
-            self.edit_text_part(chat_id, id, &first, None).await?;
-            return self.send_text(chat_id, &rest.join("\n"), keyboard).await;
+        match split_message(text, MESSAGE_LIMIT).as_slice() {
+            [first, rest @ ..] if !rest.is_empty() => {
+                self.edit_text_part(chat_id, id, first, None).await?;
+                self.send_parts(chat_id, rest, keyboard).await
+            }
+            _ => self.edit_text_part(chat_id, id, text, keyboard).await,
         }
-        self.edit_text_part(chat_id, id, text, keyboard).await
     }
 
     /// One edit within Telegram's limit; a message that can no longer be edited is sent anew.

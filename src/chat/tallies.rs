@@ -25,12 +25,12 @@ pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>
     }
     // Dozens of messages in a row are unreadable, and each is one more chance for Telegram to
     // refuse: past a point the tally arrives whole, as one file.
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    let mut bytes = tally::export::UTF8_BOM.to_vec();
     bytes.extend(tally::export::table_csv(&t)?.into_bytes());
     Ok(vec![Reply::Upload {
         kind: MediaKind::Document,
         caption: texts::tally_as_file(&t, parts),
-        name: format!("tally-{}-{}.csv", t.period.slug(), texts::grouping_slug(t.by)),
+        name: format!("tally-{}-by-{}.csv", t.period.slug(), t.by.as_str()),
         bytes,
     }])
 }

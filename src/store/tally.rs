@@ -21,6 +21,16 @@ pub enum Grouping {
 }
 
 impl Grouping {
+    /// Its name in scripts and file names: `unit`, `member`, `site`, `link`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Unit => "unit",
+            Grouping::Member => "member",
+            Grouping::Site => "site",
+            Grouping::Link => "link",
+        }
+    }
+
     /// The SQL expression for the group of a check-in `c`, as an integer (NULL: no site):
     /// the unit, member or site id, or the link kind's position in [`LinkKind::ALL`].
     fn expr(self) -> &'static str {

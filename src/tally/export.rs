@@ -77,9 +77,12 @@ fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
 }
 
+/// Starts every CSV file made for people: without it Excel reads the UTF-8 Chinese as mojibake.
+pub const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
+
 fn csv(core: &Core, rows: &[ExportRow]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(64 + rows.len() * 120);
-    out.extend_from_slice("\u{feff}".as_bytes());
+    out.extend_from_slice(UTF8_BOM);
     let mut w = csv::Writer::from_writer(out);
     let internal = |e: csv::Error| anyhow::anyhow!("writing CSV: {e}");
     w.write_record(RECORD_HEADERS).map_err(internal)?;
