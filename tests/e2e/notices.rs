@@ -26,6 +26,11 @@ pub fn draft(text: &str, audience: Audience, schedule: Schedule) -> NoticeDraft 
     }
 }
 
+/// A notice to everyone, now, that asks for 「收到」 and reminds after 24 hours.
+fn acked_with_reminder(text: &str) -> NoticeDraft {
+    NoticeDraft { ack: true, remind_after: Some(Span::hours(24)), ..draft(text, everyone(), Schedule::Now) }
+}
+
 pub fn everyone() -> Audience {
     Audience { all: true, ..Audience::default() }
 }
@@ -333,12 +338,7 @@ async fn quiet_hours_hold_a_broadcast_until_morning_unless_it_is_urgent() {
 async fn members_who_have_not_acknowledged_are_reminded_once() {
     let app = TestApp::spawn().await;
     let users = app.register_many(2, 50_700, "人社局").await;
-    let ack = NoticeDraft {
-        ack: true,
-        remind_after: Some(Span::hours(24)),
-        ..draft("请于周五前报送材料", everyone(), Schedule::Now)
-    };
-    notices::create(&app.core, &Actor::Cli, &ack, None).await.unwrap();
+    notices::create(&app.core, &Actor::Cli, &acked_with_reminder("请于周五前报送材料"), None).await.unwrap();
     let first = received(&app, &users[0], "报送材料").await;
     received(&app, &users[1], "报送材料").await;
     let mark = app.fake.mark();
@@ -595,12 +595,7 @@ async fn cancelling_a_notice_mid_broadcast_closes_its_unsent_deliveries_with_the
 async fn a_deactivated_member_gets_neither_their_queued_notice_nor_a_reminder() {
     let app = TestApp::spawn_with(|c| c.broadcast_rate = 1.0).await;
     let users = app.register_many(4, 50_900, "人社局").await;
-    let ack = NoticeDraft {
-        ack: true,
-        remind_after: Some(Span::hours(24)),
-        ..draft("停用测试通知", everyone(), Schedule::Now)
-    };
-    notices::create(&app.core, &Actor::Cli, &ack, None).await.unwrap();
+    notices::create(&app.core, &Actor::Cli, &acked_with_reminder("停用测试通知"), None).await.unwrap();
     received(&app, &users[0], "停用测试通知").await;
     let [sent, _, _, queued] = [0, 1, 2, 3].map(|i| users[i].clone());
     let id_of = |u: &TgUser| {

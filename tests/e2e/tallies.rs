@@ -248,20 +248,27 @@ async fn the_export_opens_back_with_every_record_and_csv_starts_with_a_bom() {
     assert_eq!(text.lines().count(), 3, "header and two W48 records: {text}");
 }
 
+/// `count` members of 人社局 named 党员0001…, with Telegram ids from `first_id` + 1.
+async fn add_members(app: &TestApp, count: i64, first_id: i64) {
+    sqlx::query(
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < ?1)
+         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+         SELECT ?2 + x, '党员' || printf('%04d', x), (SELECT id FROM units WHERE name = '人社局'), 'member', 0
+         FROM seq",
+    )
+    .bind(count)
+    .bind(first_id)
+    .execute(app.core.store.pool())
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn a_3000_member_tally_by_member_arrives_whole_in_messages_under_the_limit() {
     let app = TestApp::spawn().await;
     let admin = TgUser::new(9140, "管理员");
     app.register(&admin, "应急管理局", Role::Admin).await;
-    sqlx::query(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 3000)
-         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
-         SELECT 5000000 + x, '党员' || printf('%04d', x), (SELECT id FROM units WHERE name = '人社局'), 'member', 0
-         FROM seq",
-    )
-    .execute(app.core.store.pool())
-    .await
-    .unwrap();
+    add_members(&app, 3000, 5_000_000).await;
     let mark = app.fake.mark();
 
     app.fake.text(&admin, "/tally by:member");
@@ -294,16 +301,11 @@ async fn a_tally_too_long_for_fifty_messages_arrives_whole_as_one_csv_file() {
     let app = TestApp::spawn().await;
     let admin = TgUser::new(9141, "管理员");
     app.register(&admin, "应急管理局", Role::Admin).await;
-    sqlx::query(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 6000)
-         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
-         SELECT 6000000 + x, CASE x WHEN 7 THEN '=危险公式' ELSE '党员' || printf('%04d', x) END,
-                (SELECT id FROM units WHERE name = '人社局'), 'member', 0
-         FROM seq",
-    )
-    .execute(app.core.store.pool())
-    .await
-    .unwrap();
+    add_members(&app, 6000, 6_000_000).await;
+    sqlx::query("UPDATE members SET name = '=危险公式' WHERE telegram_id = 6000007")
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
 
     let reply = app.say(&admin, "/tally by:member").await;
 
