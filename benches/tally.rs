@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use sansong::clock::SystemClock;
 use sansong::config::Config;
-use sansong::store::{Grouping, Span, Store};
+use sansong::domain::Grouping;
+use sansong::members::Actor;
+use sansong::reports::export;
+use sansong::store::{Span, Store};
 use sansong::tally::args::ExportFormat;
 use sansong::tally::{self, Period, Scope};
 use sansong::week::Week;
@@ -147,7 +150,8 @@ async fn run() {
         println!("  part: the month's tally for the summary sheet: {}", ms(t0.elapsed()));
     }
     let t0 = Instant::now();
-    let file = tally::export::export(&core, &all, month, ExportFormat::Xlsx).await.expect("export");
+    let file =
+        export::export(&core, &Actor::Cli, &all, month, ExportFormat::Xlsx, None).await.expect("export");
     let took = t0.elapsed();
     println!(
         "one-month xlsx export (2026-05, {} records, {:.1} MB): {} (target <= 2 s)",
@@ -156,7 +160,8 @@ async fn run() {
         ms(took)
     );
     let t0 = Instant::now();
-    let file = tally::export::export(&core, &all, month, ExportFormat::Csv).await.expect("export");
+    let file =
+        export::export(&core, &Actor::Cli, &all, month, ExportFormat::Csv, None).await.expect("export");
     println!("the same month as CSV ({:.1} MB): {}", file.bytes.len() as f64 / 1e6, ms(t0.elapsed()));
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use figment::Figment;
 
 use crate::config::{self, Config, ConfigError, FontChoice, RawConfig};
-use crate::notices::QuietHours;
-use crate::notices::calendar::HolidayCalendar;
+use crate::schedule::QuietHours;
+use crate::schedule::calendar::HolidayCalendar;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub async fn run(figment: Figment, config_path: &Path, env: Option<Environment<'
     if let Ok(config) = &config {
         items.push(item(
             "图表字体 report_font",
-            Ok(match crate::tally::chart::font(&config.report_font) {
+            Ok(match crate::reports::chart::font(&config.report_font) {
                 Some(path) => path.display().to_string(),
                 None if config.report_font == FontChoice::Off => "off（周报为纯文字）".to_owned(),
                 None => "未找到中文字体：周报将为纯文字（可安装 fonts-wqy-microhei 或设置 report_font）"

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::checkins::kinds::Kinds;
 use crate::clock::SharedClock;
-use crate::config::{Config, Kinds};
+use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::notices::calendar::HolidayCalendar;
+use crate::schedule::calendar::HolidayCalendar;
 use crate::store::Store;
 use crate::week::Week;
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::fold;
@@ -129,6 +130,95 @@ pub struct Person {
     pub telegram_id: i64,
     pub name: String,
     pub username: Option<String>,
+}
+
+// ---------------------------------------------------------------- the things the bot keeps
+
+/// How a tally groups check-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Unit,
+    Member,
+    Site,
+    Link,
+}
+
+impl Grouping {
+    /// Its name in scripts and file names: `unit`, `member`, `site`, `link`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Unit => "unit",
+            Grouping::Member => "member",
+            Grouping::Site => "site",
+            Grouping::Link => "link",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: i64,
+    pub telegram_id: i64,
+    pub name: String,
+    pub username: Option<String>,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub role: Role,
+    pub status: MemberStatus,
+    pub reminders: bool,
+    pub registered_at: DateTime<Utc>,
+    /// Telegram refused to deliver to them (403): notices skip them until they write again.
+    pub unreachable: bool,
+}
+
+/// A member with the time of their latest counted check-in, for listings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberListing {
+    pub member: Member,
+    pub last_checkin_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub id: i64,
+    pub unit_id: i64,
+    pub name: String,
+    pub link: LinkKind,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkin {
+    pub id: i64,
+    pub member_id: i64,
+    pub unit_id: i64,
+    pub site_id: Option<i64>,
+    pub site_name: Option<String>,
+    pub kind: String,
+    pub description: String,
+    pub people_served: Option<u32>,
+    pub photo_file_id: Option<String>,
+    pub location: Option<(f64, f64)>,
+    pub sent_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invite {
+    pub id: i64,
+    pub code: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub role: Role,
+    pub max_uses: u32,
+    pub uses: u32,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub enum UserError {
     #[error("no audience chosen")]
     EmptyAudience,
     #[error(transparent)]
-    BadSchedule(#[from] crate::notices::ScheduleError),
+    BadSchedule(#[from] crate::schedule::ScheduleError),
     #[error("no notice {0} for this person")]
     NoSuchNotice(i64),
     #[error("notice {0} is cancelled or finished")]

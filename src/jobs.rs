@@ -7,20 +7,30 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use teloxide::Bot;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::bot::inbox;
 use crate::core::Core;
 use crate::notices::scheduler;
 use crate::notices::sender::{self, Messenger, SenderSettings};
 
+/// A platform's receiving side: takes what people send into the durable inbox (each update
+/// stored before the platform is told it arrived) until shutdown.
+pub trait Updates: Send + Sync + 'static {
+    fn receive(
+        &self,
+        core: Core,
+        inbox_notify: Arc<Notify>,
+        shutdown: CancellationToken,
+    ) -> BoxFuture<'static, anyhow::Result<()>>;
+}
+
 #[derive(Clone)]
 pub struct JobContext {
     pub core: Core,
-    pub bot: Bot,
+    /// The platform's receiving side (for Telegram: long polling or the webhook).
+    pub updates: Arc<dyn Updates>,
     /// Poked when new updates are in the inbox.
     pub inbox_notify: Arc<Notify>,
     /// Poked when a notice is created, so it need not wait for the next tick.
@@ -40,19 +50,9 @@ pub struct Job {
 pub fn jobs() -> Vec<Job> {
     vec![
         Job {
-            // Updates into the inbox: long polling, or the webhook when `webhook_url` is set.
+            // Updates into the inbox, by the platform's own means.
             name: "updates",
-            run: |ctx| match (ctx.core.config.webhook_url.clone(), ctx.core.config.webhook_listen) {
-                (Some(url), listen) => Box::pin(crate::bot::webhook::serve(
-                    ctx.bot,
-                    ctx.core,
-                    url,
-                    listen,
-                    ctx.inbox_notify,
-                    ctx.shutdown,
-                )),
-                (None, _) => Box::pin(inbox::poll(ctx.bot, ctx.core, ctx.inbox_notify, ctx.shutdown)),
-            },
+            run: |ctx| ctx.updates.receive(ctx.core, ctx.inbox_notify, ctx.shutdown),
         },
         Job {
             name: "scheduler",
@@ -122,7 +122,7 @@ async fn supervise(job: Job, ctx: JobContext) {
 /// due, and pokes the notice scheduler when it queued messages.
 async fn reports(core: Core, scheduler_wake: Arc<Notify>, shutdown: CancellationToken) -> anyhow::Result<()> {
     every_tick(&core, &shutdown, "report", || async {
-        if crate::tally::report::tick(&core).await? > 0 {
+        if crate::reports::tick(&core).await? > 0 {
             scheduler_wake.notify_one();
         }
         Ok(())

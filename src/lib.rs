@@ -9,6 +9,7 @@
 //! - [`bot`]: teloxide wiring (durable inbox, dispatcher, sending), [`jobs`]: background tasks;
 //! - [`cli`]: the `sansong` command line.
 
+pub mod audit;
 pub mod backup;
 pub mod bot;
 pub mod chat;
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod dialogues;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -28,6 +30,8 @@ pub mod normalize;
 pub mod notices;
 pub mod org;
 pub mod periodic;
+pub mod reports;
+pub mod schedule;
 pub mod store;
 pub mod tally;
 pub mod texts;

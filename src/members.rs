@@ -14,9 +14,10 @@ use crate::error::{Result, Usage, UserError};
 /// The most people one invite may admit, and the longest it may stay valid.
 pub const MAX_INVITE_USES: u32 = 10_000;
 pub const MAX_INVITE_DAYS: i64 = 366;
+use crate::domain::{Invite, Member, MemberListing, Unit};
 use crate::org::find_unit;
 use crate::store::meta::BOT_USERNAME;
-use crate::store::{Invite, Member, MemberListing, NewInvite, Redeemed, Unit};
+use crate::store::{NewInvite, Redeemed};
 
 /// Who is asking for a privileged operation.
 #[derive(Debug, Clone)]
@@ -59,6 +60,28 @@ pub async fn register(core: &Core, person: &Person, code: &str) -> Result<Regist
 }
 
 /// The registered, active member behind a chat account.
+/// The member with this Telegram account, whatever their status.
+pub async fn member_of(core: &Core, telegram_id: i64) -> Result<Option<Member>> {
+    Ok(core.store.member_by_telegram_id(telegram_id).await?)
+}
+
+/// The person blocked the bot (`false`), or unblocked it or wrote to it (`true`): notices skip
+/// an unreachable member until then.
+pub async fn set_reachable(core: &Core, telegram_id: i64, reachable: bool) -> Result<()> {
+    if reachable {
+        core.store.mark_reachable(telegram_id).await?;
+    } else {
+        core.store.mark_unreachable(telegram_id, core.now()).await?;
+    }
+    Ok(())
+}
+
+/// Turns a member's weekly check-in reminder on or off: each member decides for themselves.
+pub async fn set_reminders(core: &Core, member: &Member, on: bool) -> Result<()> {
+    core.store.set_reminders(member.id, on).await?;
+    Ok(())
+}
+
 pub async fn require_member(core: &Core, telegram_id: i64) -> Result<Member> {
     match core.store.member_by_telegram_id(telegram_id).await? {
         None => Err(UserError::NotRegistered.into()),
@@ -212,6 +235,12 @@ pub async fn bot_username(core: &Core) -> Result<Option<String>> {
         return Ok(Some(u.clone()));
     }
     Ok(core.store.meta(BOT_USERNAME).await?)
+}
+
+/// Keeps the bot's username (learnt from Telegram) for invite links.
+pub async fn remember_bot_username(core: &Core, username: &str) -> Result<()> {
+    core.store.set_meta(BOT_USERNAME, username).await?;
+    Ok(())
 }
 
 /// `https://t.me/<bot>?start=<code>`: opening it in Telegram sends `/start <code>` to the bot.

@@ -8,8 +8,9 @@ use toml::Spanned;
 
 use crate::core::Core;
 use crate::domain::LinkKind;
+use crate::domain::{Site, Unit};
 use crate::normalize::fold;
-use crate::store::{OrgLoadReport, SitePlan, Unit};
+use crate::store::{OrgLoadReport, SitePlan};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgProblem {
@@ -186,6 +187,21 @@ pub fn find_unit<'a>(units: &'a [Unit], wanted: &str) -> Result<&'a Unit, Vec<&'
         [one] => Ok(one),
         _ => Err(partial),
     }
+}
+
+/// The units, in the order they were loaded.
+pub async fn units(core: &Core) -> sqlx::Result<Vec<Unit>> {
+    core.store.units().await
+}
+
+/// A unit's linked sites.
+pub async fn sites_of(core: &Core, unit_id: i64) -> sqlx::Result<Vec<Site>> {
+    core.store.sites_of(unit_id).await
+}
+
+/// Every site of every unit.
+pub async fn all_sites(core: &Core) -> sqlx::Result<Vec<Site>> {
+    core.store.all_sites().await
 }
 
 #[cfg(test)]

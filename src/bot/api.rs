@@ -12,9 +12,12 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use teloxide::Bot;
 
+use super::send::{MESSAGE_LIMIT, split_message};
+use crate::chat::buttons::ButtonData;
 use crate::metrics::Metrics;
 use crate::notices::MediaKind;
-use crate::notices::sender::{Messenger, OutMedia, Outgoing, SendOutcome};
+use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome};
+use crate::texts;
 
 pub struct TelegramMessenger {
     client: reqwest::Client,
@@ -33,33 +36,44 @@ impl TelegramMessenger {
         }
     }
 
+    /// Sends a delivery: its text rendered (a reminder's wording), its actions as inline
+    /// buttons, and a text over Telegram's limit as several messages, the buttons on the last.
     async fn call(&self, chat_id: i64, message: &Outgoing) -> SendOutcome {
-        let markup = (!message.buttons.is_empty()).then(|| {
-            json!({"inline_keyboard": message.buttons.iter().map(|row| row.iter()
-                .map(|(label, data)| json!({"text": label, "callback_data": data}))
-                .collect::<Vec<_>>()).collect::<Vec<_>>()})
+        let text = if message.reminder {
+            texts::notices::notice_reminder(&message.text)
+        } else {
+            message.text.clone()
+        };
+        let markup = (!message.actions.is_empty()).then(|| {
+            json!({"inline_keyboard": message.actions.iter().map(|a| {
+                let (label, data) = match *a {
+                    NoticeAction::Acknowledge { delivery_id } => {
+                        (texts::notices::BUTTON_ACK, ButtonData::Ack { delivery_id })
+                    }
+                    NoticeAction::Spread { notice_id } => {
+                        (texts::notices::BUTTON_SPREAD, ButtonData::Spread { notice_id })
+                    }
+                };
+                vec![json!({"text": label, "callback_data": data.encode()})]
+            }).collect::<Vec<_>>()})
         });
-        let (method, request) = match &message.media {
-            None => {
-                let mut body = json!({"chat_id": chat_id, "text": message.text});
-                if let Some(m) = &markup {
-                    body["reply_markup"] = m.clone();
-                }
-                ("sendMessage", self.client.post(format!("{}sendMessage", self.base)).json(&body))
-            }
-            Some(OutMedia::FileId { kind, file_id }) => {
+        let Some(media) = &message.media else {
+            return self.send_text(chat_id, &text, markup).await;
+        };
+        let (method, request) = match media {
+            OutMedia::FileId { kind, file_id } => {
                 let (method, field) = media_method(*kind);
-                let mut body = json!({"chat_id": chat_id, field: file_id, "caption": message.text});
+                let mut body = json!({"chat_id": chat_id, field: file_id, "caption": text});
                 if let Some(m) = &markup {
                     body["reply_markup"] = m.clone();
                 }
                 (method, self.client.post(format!("{}{method}", self.base)).json(&body))
             }
-            Some(OutMedia::Upload { kind, name, bytes }) => {
+            OutMedia::Upload { kind, name, bytes } => {
                 let (method, field) = media_method(*kind);
                 let mut form = Form::new()
                     .text("chat_id", chat_id.to_string())
-                    .text("caption", message.text.clone())
+                    .text("caption", text)
                     .part(field, Part::bytes(bytes.as_ref().clone()).file_name(name.clone()));
                 if let Some(m) = &markup {
                     form = form.text("reply_markup", m.to_string());
@@ -73,6 +87,31 @@ impl TelegramMessenger {
                 (method, request)
             }
         };
+        self.answer(method, request).await
+    }
+
+    /// A text, split under Telegram's limit; the buttons go on the last part. A part that fails
+    /// stops the rest, and the delivery is retried whole.
+    async fn send_text(&self, chat_id: i64, text: &str, markup: Option<Value>) -> SendOutcome {
+        let parts = split_message(text, MESSAGE_LIMIT);
+        let last = parts.len().saturating_sub(1);
+        let mut outcome = SendOutcome::Permanent("empty message".into());
+        for (i, part) in parts.iter().enumerate() {
+            let mut body = json!({"chat_id": chat_id, "text": part});
+            if let (true, Some(m)) = (i == last, &markup) {
+                body["reply_markup"] = m.clone();
+            }
+            let request = self.client.post(format!("{}sendMessage", self.base)).json(&body);
+            outcome = self.answer("sendMessage", request).await;
+            if !matches!(outcome, SendOutcome::Sent { .. }) {
+                break;
+            }
+        }
+        outcome
+    }
+
+    /// Makes one Bot API call and reads its answer as the outbox needs it.
+    async fn answer(&self, method: &str, request: reqwest::RequestBuilder) -> SendOutcome {
         let response = match request.send().await {
             Ok(r) => r,
             // without_url: the URL holds the token.

@@ -27,7 +27,6 @@ use crate::core::Core;
 use crate::domain::Role;
 use crate::jobs::{self, JobContext};
 use crate::store::meta::BOT_USERNAME;
-use crate::texts;
 
 use self::inbox::InboxListener;
 use self::send::Sender;
@@ -114,6 +113,14 @@ impl Runtime {
 /// How often an update is handled when it keeps failing transiently.
 const HANDLE_ATTEMPTS: u32 = 4;
 
+/// The bot's username as Telegram knows it (with a token at hand, for a command-line tool
+/// that has not seen the bot run yet), or `None` when Telegram does not answer in 10 s.
+pub async fn fetch_username(token: &str, api_url: Option<&str>, poll_timeout: Duration) -> Option<String> {
+    let bot = make_bot(token, api_url, poll_timeout).ok()?;
+    let me = tokio::time::timeout(Duration::from_secs(10), bot.get_me()).await.ok()?.ok()?;
+    me.username.clone()
+}
+
 /// Runs the bot until `shutdown`: identifies itself, registers its command menu, starts the
 /// background jobs (polling into the inbox among them) and dispatches updates from the inbox.
 /// On shutdown it stops taking updates, lets handlers in progress finish, and returns.
@@ -134,7 +141,7 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     let jobs = jobs::start(
         JobContext {
             core: core.clone(),
-            bot: bot.clone(),
+            updates: Arc::new(TelegramUpdates { bot: bot.clone() }),
             inbox_notify: notify.clone(),
             scheduler_wake: scheduler_wake.clone(),
             outbox_wake: Arc::new(Notify::new()),
@@ -146,7 +153,8 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     let runtime = Arc::new(Runtime {
         core: core.clone(),
         sender: Sender::new(bot.clone(), core.metrics.clone()),
-        context: ChatContext::new(username, scheduler_wake),
+        context: ChatContext::new(username, scheduler_wake)
+            .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
     });
     {
         let (sender, core) = (runtime.sender.clone(), core.clone());
@@ -158,6 +166,26 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     jobs.join_all().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Telegram's receiving side: long polling, or the webhook when `webhook_url` is set.
+struct TelegramUpdates {
+    bot: Bot,
+}
+
+impl jobs::Updates for TelegramUpdates {
+    fn receive(
+        &self,
+        core: Core,
+        inbox_notify: Arc<Notify>,
+        shutdown: CancellationToken,
+    ) -> futures::future::BoxFuture<'static, anyhow::Result<()>> {
+        let bot = self.bot.clone();
+        match (core.config.webhook_url.clone(), core.config.webhook_listen) {
+            (Some(url), listen) => Box::pin(webhook::serve(bot, core, url, listen, inbox_notify, shutdown)),
+            (None, _) => Box::pin(inbox::poll(bot, core, inbox_notify, shutdown)),
+        }
+    }
 }
 
 /// Asks who we are until Telegram answers (or shutdown).
@@ -186,7 +214,7 @@ async fn identify(bot: &Bot, shutdown: &CancellationToken) -> Option<Me> {
 /// The command menus: members' by default, and the fuller one in each organiser's and admin's
 /// own chat. Best effort: the bot works without them.
 async fn register_menus(sender: &Sender, core: &Core) {
-    if let Err(e) = sender.set_menu(None, &texts::menu_entries(Role::Member, core.kinds())).await {
+    if let Err(e) = sender.set_menu(None, &chat::menu_entries(Role::Member, core.kinds())).await {
         tracing::warn!(error = %e, "could not register the command menu");
     }
     let privileged = match core.store.privileged_members().await {
@@ -197,7 +225,7 @@ async fn register_menus(sender: &Sender, core: &Core) {
         }
     };
     for m in &privileged {
-        if let Err(e) = sender.set_menu(Some(m.telegram_id), &texts::menu_entries(m.role, core.kinds())).await
+        if let Err(e) = sender.set_menu(Some(m.telegram_id), &chat::menu_entries(m.role, core.kinds())).await
         {
             tracing::debug!(member = m.id, error = %e, "could not set a member's command menu");
         }

@@ -8,16 +8,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::buttons::{ButtonData, ComposeAction};
 use super::dialogue::{self, Dialogue};
 use super::{Button, ChatContext, Incoming, Keyboard, Reply};
 use crate::core::Core;
+use crate::domain::Member;
 use crate::domain::{LinkKind, Role};
 use crate::error::{Result, UserError};
 use crate::members::{self, Actor};
-use crate::notices::schedule::parse_schedule;
 use crate::notices::{self, Audience, Media, MediaKind, NoticeDraft, Schedule, pinyin};
-use crate::store::Member;
-use crate::texts;
+use crate::schedule::parse_schedule;
+use crate::texts::notices as texts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
@@ -88,17 +89,13 @@ impl Composer {
         }
     }
 
-    fn button(&self, label: &str, code: &str) -> Button {
-        Button::new(label, format!("nc:{}:{code}", self.nonce))
+    fn button(&self, label: &str, action: ComposeAction) -> Button {
+        Button::new(label, ButtonData::Compose { nonce: self.nonce.clone(), action }.encode())
     }
 
     fn cancel_row(&self) -> Vec<Button> {
-        vec![self.button(texts::BUTTON_CANCEL, "x")]
+        vec![self.button(crate::texts::checkins::BUTTON_CANCEL, ComposeAction::Cancel)]
     }
-}
-
-pub fn is_composer_data(data: &str) -> bool {
-    data.starts_with("nc:")
 }
 
 async fn save(core: &Core, chat_id: i64, c: &Composer) -> Result<()> {
@@ -181,31 +178,44 @@ async fn on_content(
 fn audience_keyboard(c: &Composer, member: &Member) -> Keyboard {
     let rows = if member.role == Role::Admin {
         vec![
-            vec![c.button("全体成员", "all"), c.button("选择单位", "units")],
-            vec![c.button("按联系类型", "links"), c.button("按身份", "roles")],
+            vec![
+                c.button(texts::AUDIENCE_ALL, ComposeAction::All),
+                c.button(texts::AUDIENCE_UNITS, ComposeAction::PickUnits),
+            ],
+            vec![
+                c.button(texts::AUDIENCE_LINKS, ComposeAction::PickLinks),
+                c.button(texts::AUDIENCE_ROLES, ComposeAction::PickRoles),
+            ],
             c.cancel_row(),
         ]
     } else {
-        vec![vec![c.button("本单位全体", "all"), c.button("本单位按身份", "roles")], c.cancel_row()]
+        vec![
+            vec![
+                c.button(texts::AUDIENCE_OWN_UNIT, ComposeAction::All),
+                c.button(texts::AUDIENCE_OWN_UNIT_ROLES, ComposeAction::PickRoles),
+            ],
+            c.cancel_row(),
+        ]
     };
     Keyboard { rows }
 }
 
-fn tick(on: bool, label: &str) -> String {
-    format!("{} {label}", if on { "☑" } else { "☐" })
-}
-
 async fn units_keyboard(core: &Core, c: &Composer) -> Result<Keyboard> {
-    let units = core.store.units().await?;
+    let units = crate::org::units(core).await?;
     let mut rows: Vec<Vec<Button>> = units
         .chunks(2)
         .map(|pair| {
             pair.iter()
-                .map(|u| c.button(&tick(c.audience.units.contains(&u.id), &u.name), &format!("u{}", u.id)))
+                .map(|u| {
+                    c.button(
+                        &texts::tick(c.audience.units.contains(&u.id), &u.name),
+                        ComposeAction::Unit(u.id),
+                    )
+                })
                 .collect()
         })
         .collect();
-    rows.push(vec![c.button("完成", "done")]);
+    rows.push(vec![c.button(texts::BUTTON_DONE, ComposeAction::Done)]);
     rows.push(c.cancel_row());
     Ok(Keyboard { rows })
 }
@@ -217,14 +227,14 @@ fn links_keyboard(c: &Composer) -> Keyboard {
             pair.iter()
                 .map(|l| {
                     c.button(
-                        &tick(c.audience.links.contains(l), texts::link_label(*l)),
-                        &format!("l{}", l.as_str()),
+                        &texts::tick(c.audience.links.contains(l), crate::texts::link_label(*l)),
+                        ComposeAction::Link(*l),
                     )
                 })
                 .collect()
         })
         .collect();
-    rows.push(vec![c.button("完成", "done")]);
+    rows.push(vec![c.button(texts::BUTTON_DONE, ComposeAction::Done)]);
     rows.push(c.cancel_row());
     Keyboard { rows }
 }
@@ -233,26 +243,32 @@ fn roles_keyboard(c: &Composer) -> Keyboard {
     let row = Role::ALL
         .iter()
         .map(|r| {
-            c.button(&tick(c.audience.roles.contains(r), texts::role_label(*r)), &format!("r{}", r.as_str()))
+            c.button(
+                &texts::tick(c.audience.roles.contains(r), crate::texts::role_label(*r)),
+                ComposeAction::Role(*r),
+            )
         })
         .collect();
-    Keyboard { rows: vec![row, vec![c.button("完成", "done")], c.cancel_row()] }
+    Keyboard { rows: vec![row, vec![c.button(texts::BUTTON_DONE, ComposeAction::Done)], c.cancel_row()] }
 }
 
 fn when_keyboard(c: &Composer) -> Keyboard {
-    Keyboard { rows: vec![vec![c.button("立即发送", "now")], c.cancel_row()] }
+    Keyboard { rows: vec![vec![c.button(texts::BUTTON_NOW, ComposeAction::Now)], c.cancel_row()] }
 }
 
 fn options_keyboard(c: &Composer, remind_hours: i64) -> Keyboard {
     let mut rows = vec![
-        vec![c.button(&tick(c.ack, "需确认（「收到」按钮）"), "ack")],
-        vec![c.button(&tick(c.policy, "政策材料（「去宣讲」按钮）"), "pol")],
-        vec![c.button(&tick(c.urgent, "紧急（免打扰时段也发送）"), "urg")],
+        vec![c.button(&texts::tick(c.ack, texts::OPTION_ACK), ComposeAction::ToggleAck)],
+        vec![c.button(&texts::tick(c.policy, texts::OPTION_POLICY), ComposeAction::TogglePolicy)],
+        vec![c.button(&texts::tick(c.urgent, texts::OPTION_URGENT), ComposeAction::ToggleUrgent)],
     ];
     if c.ack {
-        rows.push(vec![c.button(&tick(c.remind, &texts::remind_option(remind_hours)), "rem")]);
+        rows.push(vec![c.button(
+            &texts::tick(c.remind, &texts::remind_option(remind_hours)),
+            ComposeAction::ToggleRemind,
+        )]);
     }
-    rows.push(vec![c.button("预览", "pre")]);
+    rows.push(vec![c.button(texts::BUTTON_PREVIEW, ComposeAction::Preview)]);
     rows.push(c.cancel_row());
     Keyboard { rows }
 }
@@ -261,10 +277,10 @@ fn options_keyboard(c: &Composer, remind_hours: i64) -> Keyboard {
 async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
     let mut notice_buttons = Vec::new();
     if c.ack {
-        notice_buttons.push(vec![Button::new(texts::BUTTON_ACK, "pv".into())]);
+        notice_buttons.push(vec![Button::new(texts::BUTTON_ACK, ButtonData::Preview.encode())]);
     }
     if c.policy {
-        notice_buttons.push(vec![Button::new(texts::BUTTON_SPREAD, "pv".into())]);
+        notice_buttons.push(vec![Button::new(texts::BUTTON_SPREAD, ButtonData::Preview.encode())]);
     }
     let keyboard = (!notice_buttons.is_empty()).then_some(Keyboard { rows: notice_buttons });
     let shown = match &c.media {
@@ -275,7 +291,7 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
     };
     let schedule = c.schedule.clone().unwrap_or(Schedule::Now);
     let size = notices::audience_size(core, &c.audience).await?;
-    let audience = notices::describe_audience(core, &c.audience).await?;
+    let audience = texts::audience(&notices::audience_names(core, &c.audience).await?);
     let next = schedule.upcoming(core.now(), 3, core.tz(), core.calendar());
     let summary = texts::compose_summary(&texts::NoticeSummary {
         audience: &audience,
@@ -295,12 +311,12 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
     let mut rows = Vec::new();
     if c.cleaned.is_some() {
         rows.push(vec![if c.use_cleaned {
-            c.button("改回原文", "org")
+            c.button(texts::BUTTON_ORIGINAL, ComposeAction::UseOriginal)
         } else {
-            c.button("使用清理后的文本", "cln")
+            c.button(texts::BUTTON_CLEANED, ComposeAction::UseCleaned)
         }]);
     }
-    rows.push(vec![c.button(texts::BUTTON_PUBLISH, "ok")]);
+    rows.push(vec![c.button(texts::BUTTON_PUBLISH, ComposeAction::Publish)]);
     rows.push(c.cancel_row());
     Ok(vec![shown, Reply::send_with(summary, Keyboard { rows })])
 }
@@ -312,13 +328,11 @@ pub async fn on_button(
     member: &Member,
     msg: &Incoming,
     callback_id: &str,
-    data: &str,
+    nonce: &str,
+    action: ComposeAction,
 ) -> Result<Vec<Reply>> {
     let answer = |text: Option<String>| Reply::Answer { callback_id: callback_id.to_owned(), text };
     let expired = || Ok(vec![answer(Some(texts::wizard_button_expired_notice()))]);
-    let Some((nonce, code)) = data.strip_prefix("nc:").and_then(|r| r.split_once(':')) else {
-        return expired();
-    };
     let Some(Dialogue::Notice(mut c)) = dialogue::load(core, msg.chat.id).await? else {
         return expired();
     };
@@ -332,51 +346,48 @@ pub async fn on_button(
         keyboard: Some(keyboard),
     };
     let is_admin = member.role == Role::Admin;
-    let replies = match (c.step, code) {
-        (_, "x") => {
+    let replies = match (c.step, action) {
+        (_, ComposeAction::Cancel) => {
             dialogue::cancel(core, msg.chat.id).await?;
             return Ok(vec![
                 answer(None),
                 Reply::Edit { message_id: msg.message_id, text: texts::compose_cancelled(), keyboard: None },
             ]);
         }
-        (Step::Audience, "all") => {
+        (Step::Audience, ComposeAction::All) => {
             c.audience =
                 if is_admin { Audience { all: true, ..Audience::default() } } else { own_unit(member) };
             c.step = Step::When;
             vec![edit(texts::compose_when(), when_keyboard(&c))]
         }
-        (Step::Audience, "units") if is_admin => {
+        (Step::Audience, ComposeAction::PickUnits) if is_admin => {
             c.step = Step::Units;
-            vec![edit(texts::compose_pick("单位"), units_keyboard(core, &c).await?)]
+            vec![edit(texts::compose_pick(texts::PICK_UNITS), units_keyboard(core, &c).await?)]
         }
-        (Step::Audience, "links") if is_admin => {
+        (Step::Audience, ComposeAction::PickLinks) if is_admin => {
             c.step = Step::Links;
-            vec![edit(texts::compose_pick("联系类型"), links_keyboard(&c))]
+            vec![edit(texts::compose_pick(texts::PICK_LINKS), links_keyboard(&c))]
         }
-        (Step::Audience, "roles") => {
+        (Step::Audience, ComposeAction::PickRoles) => {
             if !is_admin {
                 c.audience = own_unit(member);
             }
             c.step = Step::Roles;
-            vec![edit(texts::compose_pick("身份"), roles_keyboard(&c))]
+            vec![edit(texts::compose_pick(texts::PICK_ROLES), roles_keyboard(&c))]
         }
-        (Step::Units, code) if code.starts_with('u') => {
-            let Ok(id) = code[1..].parse::<i64>() else { return expired() };
+        (Step::Units, ComposeAction::Unit(id)) => {
             toggle(&mut c.audience.units, id);
-            vec![edit(texts::compose_pick("单位"), units_keyboard(core, &c).await?)]
+            vec![edit(texts::compose_pick(texts::PICK_UNITS), units_keyboard(core, &c).await?)]
         }
-        (Step::Links, code) if code.starts_with('l') => {
-            let Ok(link) = code[1..].parse::<LinkKind>() else { return expired() };
+        (Step::Links, ComposeAction::Link(link)) => {
             toggle(&mut c.audience.links, link);
-            vec![edit(texts::compose_pick("联系类型"), links_keyboard(&c))]
+            vec![edit(texts::compose_pick(texts::PICK_LINKS), links_keyboard(&c))]
         }
-        (Step::Roles, code) if code.starts_with('r') => {
-            let Ok(role) = code[1..].parse::<Role>() else { return expired() };
+        (Step::Roles, ComposeAction::Role(role)) => {
             toggle(&mut c.audience.roles, role);
-            vec![edit(texts::compose_pick("身份"), roles_keyboard(&c))]
+            vec![edit(texts::compose_pick(texts::PICK_ROLES), roles_keyboard(&c))]
         }
-        (Step::Units | Step::Links | Step::Roles, "done") => {
+        (Step::Units | Step::Links | Step::Roles, ComposeAction::Done) => {
             let chosen = match c.step {
                 Step::Units => !c.audience.units.is_empty(),
                 Step::Links => !c.audience.links.is_empty(),
@@ -388,35 +399,43 @@ pub async fn on_button(
             c.step = Step::When;
             vec![edit(texts::compose_when(), when_keyboard(&c))]
         }
-        (Step::When, "now") => {
+        (Step::When, ComposeAction::Now) => {
             c.schedule = Some(Schedule::Now);
             c.step = Step::Options;
             vec![edit(texts::compose_options(), options_keyboard(&c, core.config.remind_after.num_hours()))]
         }
-        (Step::Options, "ack" | "pol" | "urg" | "rem") => {
-            match code {
-                "ack" => c.ack = !c.ack,
-                "pol" => c.policy = !c.policy,
-                "urg" => c.urgent = !c.urgent,
+        (
+            Step::Options,
+            ComposeAction::ToggleAck
+            | ComposeAction::TogglePolicy
+            | ComposeAction::ToggleUrgent
+            | ComposeAction::ToggleRemind,
+        ) => {
+            match action {
+                ComposeAction::ToggleAck => c.ack = !c.ack,
+                ComposeAction::TogglePolicy => c.policy = !c.policy,
+                ComposeAction::ToggleUrgent => c.urgent = !c.urgent,
                 _ => c.remind = !c.remind,
             }
             vec![edit(texts::compose_options(), options_keyboard(&c, core.config.remind_after.num_hours()))]
         }
-        (Step::Options, "pre") => {
+        (Step::Options, ComposeAction::Preview) => {
             c.step = Step::Preview;
             save(core, msg.chat.id, &c).await?;
             let mut replies = vec![answer(None)];
             replies.extend(preview(core, &c).await?);
             return Ok(replies);
         }
-        (Step::Preview, "cln" | "org") => {
-            c.use_cleaned = code == "cln";
+        (Step::Preview, ComposeAction::UseCleaned | ComposeAction::UseOriginal) => {
+            c.use_cleaned = action == ComposeAction::UseCleaned;
             save(core, msg.chat.id, &c).await?;
             let mut replies = vec![answer(None)];
             replies.extend(preview(core, &c).await?);
             return Ok(replies);
         }
-        (Step::Preview, "ok") => return publish(core, ctx, member, msg, c, callback_id).await,
+        (Step::Preview, ComposeAction::Publish) => {
+            return publish(core, ctx, member, msg, c, callback_id).await;
+        }
         // A button of an earlier step (a double tap or a redelivered update).
         _ => return Ok(vec![answer(None)]),
     };

@@ -5,6 +5,7 @@
 //! Errors end here: a [`UserError`] becomes its polite text, anything else is logged with the
 //! update it came from and answered with a generic apology.
 
+pub mod buttons;
 pub mod command;
 pub mod composer;
 pub mod dialogue;
@@ -17,14 +18,16 @@ use chrono::{DateTime, Utc};
 
 use crate::checkins::{self, Evidence, Source, Via};
 use crate::core::Core;
+use crate::domain::Member;
 use crate::domain::{Person, Role};
 use crate::error::{Error, Result, Usage, UserError};
 use crate::members::{self, Actor, InviteRequest, Registration};
-use crate::store::Member;
-use crate::texts;
+use crate::org;
+use crate::texts::{checkins as checkin_texts, errors, members as member_texts};
 use crate::week::parse_week_arg;
 
-use command::{Command, parse_command};
+use buttons::ButtonData;
+use command::{Command, commands_for, parse_command};
 use dialogue::Dialogue;
 
 use crate::notices::MediaKind;
@@ -159,7 +162,7 @@ impl Button {
 
 /// What the conversation needs beyond the core: the bot's own username, and a short memory
 /// of photo albums already answered (an album arrives as one update per photo).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChatContext {
     pub username: Option<String>,
     albums: std::sync::Mutex<std::collections::VecDeque<(i64, String)>>,
@@ -167,6 +170,21 @@ pub struct ChatContext {
     scheduler_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Recent message times per person, for flood control.
     flood: std::sync::Mutex<Flood>,
+    /// How many messages the platform needs to carry a text (its own limit and splitting).
+    /// Decides when a tally is better sent as a file.
+    pub message_parts: fn(&str) -> usize,
+}
+
+impl Default for ChatContext {
+    fn default() -> Self {
+        ChatContext {
+            username: None,
+            albums: Default::default(),
+            scheduler_wake: Default::default(),
+            flood: Default::default(),
+            message_parts: |_| 1,
+        }
+    }
 }
 
 /// At most [`FLOOD_LIMIT`] messages from one person in [`FLOOD_WINDOW_SECS`] (by the times
@@ -217,7 +235,13 @@ impl Flood {
 
 impl ChatContext {
     pub fn new(username: Option<String>, scheduler_wake: std::sync::Arc<tokio::sync::Notify>) -> Self {
-        ChatContext { username, albums: Default::default(), scheduler_wake, flood: Default::default() }
+        ChatContext { username, scheduler_wake, ..ChatContext::default() }
+    }
+
+    /// The platform's way of counting the messages a text needs (see [`Self::message_parts`]).
+    pub fn with_message_parts(mut self, parts: fn(&str) -> usize) -> Self {
+        self.message_parts = parts;
+        self
     }
 
     /// A notice was created: the scheduler should look now.
@@ -260,7 +284,7 @@ pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
             .admit(msg.from.telegram_id, msg.sent_at.timestamp());
         let replies = match admit {
             Admit::Yes => None,
-            Admit::SlowDown => Some(error_replies(msg, texts::slow_down(FLOOD_WINDOW_SECS))),
+            Admit::SlowDown => Some(error_replies(msg, errors::slow_down(FLOOD_WINDOW_SECS))),
             Admit::Quietly => Some(match &msg.content {
                 Content::Button { callback_id, .. } => {
                     vec![Reply::Answer { callback_id: callback_id.clone(), text: None }]
@@ -280,21 +304,21 @@ pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
     match route(core, me, msg).await {
         Ok(replies) => Handled { replies, failure: None, transient: false },
         Err(Error::User(e)) => Handled {
-            replies: error_replies(msg, texts::user_error(&e, &core.config, me.username.as_deref())),
+            replies: error_replies(msg, errors::user_error(&e, &core.config, me.username.as_deref())),
             failure: None,
             transient: false,
         },
         Err(e) => {
             let transient = e.is_transient();
             tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, transient, "handling an update failed");
-            Handled { replies: error_replies(msg, texts::sorry()), failure: Some(e.to_string()), transient }
+            Handled { replies: error_replies(msg, errors::sorry()), failure: Some(e.to_string()), transient }
         }
     }
 }
 
 /// The apology for an event whose handling broke down entirely (a bug).
 pub fn apology(msg: &Incoming) -> Vec<Reply> {
-    error_replies(msg, texts::sorry())
+    error_replies(msg, errors::sorry())
 }
 
 /// A button press must always be answered, or the person's client shows a spinner.
@@ -329,11 +353,7 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
     }
     if let Content::Membership { blocked } = msg.content {
         // Someone blocked or unblocked the bot: notices skip (or resume) them. Nothing to say.
-        if blocked {
-            core.store.mark_unreachable(msg.from.telegram_id, core.now()).await?;
-        } else {
-            core.store.mark_reachable(msg.from.telegram_id).await?;
-        }
+        members::set_reachable(core, msg.from.telegram_id, !blocked).await?;
         return Ok(vec![]);
     }
     if let Some(Command::Start(code)) = command.as_ref().map(|c| &c.command) {
@@ -342,20 +362,20 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
     let member = match members::require_member(core, msg.from.telegram_id).await {
         Ok(m) => m,
         Err(Error::User(UserError::NotRegistered)) => {
-            return Ok(error_replies(msg, texts::not_registered()));
+            return Ok(error_replies(msg, member_texts::not_registered()));
         }
         Err(e) => return Err(e),
     };
     if member.unreachable {
         // They wrote to us, so they can be written to again.
-        core.store.mark_reachable(member.telegram_id).await?;
+        members::set_reachable(core, member.telegram_id, true).await?;
     }
     match (command, &msg.content) {
         (Some(c), _) => on_command(core, me, &member, msg, c.command).await,
         (None, Content::Text(text)) => match dialogue::load(core, msg.chat.id).await? {
             Some(Dialogue::Checkin(w)) => wizard::on_text(core, &member, msg, w, text).await,
             Some(Dialogue::Notice(c)) => composer::on_text(core, &member, msg, c, text).await,
-            None => Ok(vec![Reply::send(texts::text_hint(core.kinds()))]),
+            None => Ok(vec![Reply::send(checkin_texts::text_hint(core.kinds()))]),
         },
         (None, Content::Photo { file_id, caption, album }) => {
             if let Some(Dialogue::Notice(c)) = dialogue::load(core, msg.chat.id).await? {
@@ -387,7 +407,7 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
                     )
                     .await
                 }
-                _ => Ok(vec![Reply::send(texts::unsupported_message())]),
+                _ => Ok(vec![Reply::send(errors::unsupported_message())]),
             }
         }
         (None, Content::Membership { .. }) => Ok(vec![]),
@@ -395,27 +415,34 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
             Some(w) if wizard::wants_evidence(&w) => {
                 wizard::on_location(core, msg, w, *latitude, *longitude).await
             }
-            _ => Ok(vec![Reply::send(texts::location_hint())]),
+            _ => Ok(vec![Reply::send(checkin_texts::location_hint())]),
         },
-        (None, Content::Button { callback_id, data }) => {
-            if wizard::is_wizard_data(data) {
-                wizard::on_button(core, &member, msg, callback_id, data).await
-            } else if composer::is_composer_data(data) {
-                composer::on_button(core, me, &member, msg, callback_id, data).await
-            } else if notices::is_manage_data(data) {
-                notices::on_manage(core, &member, msg, callback_id, data).await
-            } else if roles::is_roles_data(data) {
-                roles::on_button(core, &member, msg, callback_id, data).await
-            } else if notices::is_member_button(data) {
-                notices::on_member_button(core, &member, msg, callback_id, data).await
-            } else {
-                Ok(vec![Reply::Answer {
-                    callback_id: callback_id.clone(),
-                    text: Some(texts::wizard_button_expired()),
-                }])
+        (None, Content::Button { callback_id, data }) => match ButtonData::decode(data) {
+            Some(ButtonData::Checkin { nonce, action }) => {
+                wizard::on_button(core, &member, msg, callback_id, &nonce, action).await
             }
-        }
-        (None, Content::Other(_)) => Ok(vec![Reply::send(texts::unsupported_message())]),
+            Some(ButtonData::Compose { nonce, action }) => {
+                composer::on_button(core, me, &member, msg, callback_id, &nonce, action).await
+            }
+            Some(ButtonData::Manage { action, notice_id }) => {
+                notices::on_manage(core, &member, msg, callback_id, action, notice_id).await
+            }
+            Some(ButtonData::Roles { change, member_id }) => {
+                roles::on_button(core, &member, msg, callback_id, change, member_id).await
+            }
+            Some(ButtonData::Ack { delivery_id }) => {
+                notices::on_ack(core, &member, msg, callback_id, delivery_id).await
+            }
+            Some(ButtonData::Spread { notice_id }) => {
+                notices::on_spread(core, &member, msg, callback_id, notice_id).await
+            }
+            Some(ButtonData::Preview) => Ok(notices::on_preview(callback_id)),
+            None => Ok(vec![Reply::Answer {
+                callback_id: callback_id.clone(),
+                text: Some(checkin_texts::wizard_button_expired()),
+            }]),
+        },
+        (None, Content::Other(_)) => Ok(vec![Reply::send(errors::unsupported_message())]),
     }
 }
 
@@ -430,7 +457,7 @@ fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> 
             vec![Reply::Answer { callback_id: callback_id.clone(), text: None }]
         }
         _ if is_command || looks_like_checkin => {
-            vec![Reply::send(texts::private_only(me.username.as_deref()))]
+            vec![Reply::send(member_texts::private_only(me.username.as_deref()))]
         }
         _ => vec![],
     }
@@ -439,25 +466,25 @@ fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> 
 async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Reply>> {
     let registration = match code {
         Some(code) => members::register(core, &msg.from, code).await?,
-        None => match core.store.member_by_telegram_id(msg.from.telegram_id).await? {
+        None => match members::member_of(core, msg.from.telegram_id).await? {
             Some(m) => Registration::Existing(m),
-            None => return Ok(vec![Reply::send(texts::start_without_code())]),
+            None => return Ok(vec![Reply::send(member_texts::start_without_code())]),
         },
     };
     Ok(match registration {
         Registration::New(m) => {
-            let sites = core.store.sites_of(m.unit_id).await?;
-            let mut replies = vec![Reply::send(texts::welcome(&m, &sites, core.kinds()))];
+            let sites = org::sites_of(core, m.unit_id).await?;
+            let welcome = member_texts::welcome(&m, &sites, &command_names(m.role), core.kinds());
+            let mut replies = vec![Reply::send(welcome)];
             if m.role > Role::Member {
-                replies.push(Reply::Menu { entries: texts::menu_entries(m.role, core.kinds()) });
+                replies.push(Reply::Menu { entries: menu_entries(m.role, core.kinds()) });
             }
             replies
         }
         Registration::Existing(m) => {
-            let sites = core.store.sites_of(m.unit_id).await?;
-            let (from, to) = core.this_week().utc_range(core.tz());
-            let n = core.store.member_checkin_count(m.id, from, to).await?;
-            vec![Reply::send(texts::status(&m, &sites, n, core.kinds()))]
+            let sites = org::sites_of(core, m.unit_id).await?;
+            let n = checkins::this_week_count(core, &m).await?;
+            vec![Reply::send(member_texts::status(&m, &sites, n, &command_names(m.role), core.kinds()))]
         }
     })
 }
@@ -478,29 +505,29 @@ async fn on_command(
         Command::Promote(_) | Command::Demote(_) | Command::Deactivate(_) | Command::Activate(_) => {
             Ok(vec![])
         }
-        Command::Help => Ok(vec![Reply::send(texts::help(member.role, core.kinds()))]),
+        Command::Help => Ok(vec![Reply::send(member_texts::help(&command_names(member.role), core.kinds()))]),
         Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
         Command::Checkin(args) => {
             let parsed = checkins::parse_checkin(&args, core.kinds())?;
             let receipt =
                 checkins::record(core, member, &parsed, source_of(msg), Evidence::default(), Via::Line)
                     .await?;
-            Ok(vec![Reply::send(texts::receipt(&receipt, core.kinds(), &core.config))])
+            Ok(vec![Reply::send(checkin_texts::receipt(&receipt, core.kinds(), &core.config))])
         }
         Command::Week(args) => {
             let week = parse_week_arg(&args, core.today()).map_err(UserError::from)?;
             let view = checkins::week_view(core, member, week).await?;
-            Ok(vec![Reply::send(texts::week_view(&view, core.tz()))])
+            Ok(vec![Reply::send(checkin_texts::week_view(&view, core.tz()))])
         }
         Command::Undo(args) => {
             let target = parse_checkin_number(&args)?;
             let undone = checkins::undo(core, member, target, msg.message_id).await?;
-            Ok(vec![Reply::send(texts::undone(&undone, core.kinds(), core.tz()))])
+            Ok(vec![Reply::send(checkin_texts::undone(&undone, core.kinds(), core.tz()))])
         }
         Command::Cancel => Ok(vec![Reply::send(if dialogue::cancel(core, msg.chat.id).await? {
-            texts::wizard_cancelled()
+            checkin_texts::wizard_cancelled()
         } else {
-            texts::nothing_to_cancel()
+            errors::nothing_to_cancel()
         })]),
         Command::Invite(args) => {
             // Checked here for a prompt answer and again inside create_invite, which is the rule.
@@ -510,12 +537,12 @@ async fn on_command(
             let invite =
                 members::create_invite(core, &Actor::Member(member.clone()), &request, Some(key)).await?;
             let link = members::bot_username(core).await?.map(|u| members::deep_link(&u, &invite.code));
-            Ok(vec![Reply::send(texts::invite_created(&invite, link.as_deref(), core.tz()))])
+            Ok(vec![Reply::send(member_texts::invite_created(&invite, link.as_deref(), core.tz()))])
         }
         Command::Members(args) => {
             let unit = Some(args.trim()).filter(|a| !a.is_empty());
             let listing = members::list(core, &Actor::Member(member.clone()), unit).await?;
-            Ok(vec![Reply::send(texts::member_list(&listing, core.tz()))])
+            Ok(vec![Reply::send(member_texts::member_list(&listing, core.tz()))])
         }
         Command::Notice => {
             let _ = me;
@@ -526,12 +553,22 @@ async fn on_command(
             notices::list(core, member).await
         }
         Command::Receipts(args) => notices::receipts(core, member, &args).await,
-        Command::Tally(args) => tallies::tally(core, member, &args).await,
+        Command::Tally(args) => tallies::tally(core, me, member, &args).await,
         Command::Missing(args) => tallies::missing(core, member, &args).await,
         Command::Export(args) => tallies::export(core, member, &args).await,
         Command::Remind(args) => tallies::remind(core, member, &args).await,
-        Command::Unknown(name) => Ok(vec![Reply::send(texts::unknown_command(&name))]),
+        Command::Unknown(name) => Ok(vec![Reply::send(errors::unknown_command(&name))]),
     }
+}
+
+/// The names of the commands someone with `role` may use, in the order help lists them.
+fn command_names(role: Role) -> Vec<&'static str> {
+    commands_for(role).map(|c| c.name).collect()
+}
+
+/// The command menu for someone with `role`: each command with its short description.
+pub fn menu_entries(role: Role, kinds: &crate::checkins::kinds::Kinds) -> Vec<(&'static str, String)> {
+    member_texts::menu_entries(&command_names(role), kinds)
 }
 
 /// `/start` is routed before membership is checked; reaching here would be a routing bug,
@@ -558,7 +595,7 @@ async fn on_photo(
     }
     let Some(caption) = caption else {
         return Ok(if first_of_album {
-            vec![Reply::send(texts::photo_needs_caption(core.kinds()))]
+            vec![Reply::send(checkin_texts::photo_needs_caption(core.kinds()))]
         } else {
             vec![]
         });
@@ -566,7 +603,7 @@ async fn on_photo(
     let parsed = checkins::parse_checkin(caption, core.kinds())?;
     let evidence = Evidence { photo_file_id: Some(file_id.to_owned()), location: None, cites_notice: None };
     let receipt = checkins::record(core, member, &parsed, source_of(msg), evidence, Via::Photo).await?;
-    Ok(vec![Reply::send(texts::receipt(&receipt, core.kinds(), &core.config))])
+    Ok(vec![Reply::send(checkin_texts::receipt(&receipt, core.kinds(), &core.config))])
 }
 
 fn source_of(msg: &Incoming) -> Source {

@@ -3,35 +3,14 @@
 //! from a list of buttons when the name fits several people (or none is given). The core checks
 //! the caller's role on every call, the button presses included.
 
+use super::buttons::ButtonData;
 use super::command::Command;
 use super::{Button, Incoming, Keyboard, Reply};
 use crate::core::Core;
-use crate::domain::{Person, Role};
+use crate::domain::{Member, Person, Role};
 use crate::error::{Result, UserError};
 use crate::members::{self, Actor, Change, Changed};
-use crate::store::Member;
-use crate::texts;
-
-/// Which command, as written in button data.
-fn code(change: Change) -> String {
-    match change {
-        Change::Promote(r) => format!("p{}", r.map_or("", |r| r.as_str())),
-        Change::Demote(r) => format!("d{}", r.map_or("", |r| r.as_str())),
-        Change::Deactivate => "x".into(),
-        Change::Activate => "a".into(),
-    }
-}
-
-fn from_code(code: &str) -> Option<Change> {
-    let role = |s: &str| if s.is_empty() { Some(None) } else { s.parse::<Role>().ok().map(Some) };
-    match code.split_at_checked(1)? {
-        ("p", r) => Some(Change::Promote(role(r)?)),
-        ("d", r) => Some(Change::Demote(role(r)?)),
-        ("x", "") => Some(Change::Deactivate),
-        ("a", "") => Some(Change::Activate),
-        _ => None,
-    }
-}
+use crate::texts::roles as texts;
 
 /// Builds a change from the role a command names, if any.
 pub type MakeChange = fn(Option<Role>) -> Change;
@@ -70,9 +49,7 @@ pub async fn command(
     let change = make(role);
     let name = words.join(" ");
     if let (true, Some(person)) = (name.is_empty(), reply_to) {
-        let target = core
-            .store
-            .member_by_telegram_id(person.telegram_id)
+        let target = members::member_of(core, person.telegram_id)
             .await?
             .ok_or_else(|| UserError::NoSuchMember(person.name.clone()))?;
         if target.id == member.id {
@@ -90,15 +67,14 @@ pub async fn command(
             let rows = many
                 .iter()
                 .take(30)
-                .map(|m| vec![Button::new(&texts::member_choice(m), format!("mb:{}:{}", code(change), m.id))])
+                .map(|m| {
+                    let data = ButtonData::Roles { change, member_id: m.id }.encode();
+                    vec![Button::new(&texts::member_choice(m), data)]
+                })
                 .collect();
             Ok(vec![Reply::send_with(texts::roles_choose(change, many.len()), Keyboard { rows })])
         }
     }
-}
-
-pub fn is_roles_data(data: &str) -> bool {
-    data.starts_with("mb:")
 }
 
 /// A press on one of the listed names.
@@ -107,14 +83,9 @@ pub async fn on_button(
     member: &Member,
     msg: &Incoming,
     callback_id: &str,
-    data: &str,
+    change: Change,
+    id: i64,
 ) -> Result<Vec<Reply>> {
-    let mut parts = data.splitn(3, ':').skip(1);
-    let change = parts.next().and_then(from_code);
-    let id = parts.next().and_then(|s| s.parse::<i64>().ok());
-    let (Some(change), Some(id)) = (change, id) else {
-        return Ok(vec![Reply::Answer { callback_id: callback_id.to_owned(), text: None }]);
-    };
     let mut replies = vec![Reply::Answer { callback_id: callback_id.to_owned(), text: None }];
     let done = done(core, &Actor::Member(member.clone()), id, change).await?;
     if let Some(Reply::Send { text, .. }) = done.first() {
@@ -131,7 +102,7 @@ async fn done(core: &Core, actor: &Actor, id: i64, change: Change) -> Result<Vec
         // Their command menu follows their role.
         replies.push(Reply::MenuFor {
             chat_id: changed.member.telegram_id,
-            entries: texts::menu_entries(role, core.kinds()),
+            entries: super::menu_entries(role, core.kinds()),
         });
     }
     Ok(replies)

@@ -1,17 +1,19 @@
 //! `/tally`, `/missing`, `/export` and `/remind`: parse, check the role, call the core, render.
 
-use super::Reply;
+use super::{ChatContext, Reply};
 use crate::core::Core;
+use crate::domain::Member;
 use crate::domain::Role;
 use crate::error::{Result, Usage, UserError};
 use crate::members::{self, Actor};
 use crate::normalize::fold;
 use crate::notices::MediaKind;
-use crate::store::Member;
-use crate::tally::{self, args, export::export as make_export, scope_for};
-use crate::texts;
+use crate::reports::export::{self as export_file, UTF8_BOM, table_csv};
+use crate::tally::{self, args, scope_for};
+use crate::texts::checkins::{remind_changed, remind_status};
+use crate::texts::tallies as texts;
 
-pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
+pub async fn tally(core: &Core, me: &ChatContext, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let actor = Actor::Member(member.clone());
     // The role first: someone who may not use the command is told so, whatever they typed.
     members::require_role(member, Role::Organiser)?;
@@ -19,14 +21,14 @@ pub async fn tally(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
     let t = tally::tally(core, &scope, a.period, a.by).await?;
     let text = texts::tally(&t);
-    let parts = texts::split_message(&text, texts::MESSAGE_LIMIT).len();
+    let parts = (me.message_parts)(&text);
     if parts <= MAX_TALLY_MESSAGES {
         return Ok(vec![Reply::send(text)]);
     }
     // Dozens of messages in a row are unreadable, and each is one more chance for Telegram to
     // refuse: past a point the tally arrives whole, as one file.
-    let mut bytes = tally::export::UTF8_BOM.to_vec();
-    bytes.extend(tally::export::table_csv(&t)?.into_bytes());
+    let mut bytes = UTF8_BOM.to_vec();
+    bytes.extend(table_csv(&t)?.into_bytes());
     Ok(vec![Reply::Upload {
         kind: MediaKind::Document,
         caption: texts::tally_as_file(&t, parts),
@@ -61,10 +63,8 @@ pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply
     members::require_role(member, Role::Organiser)?;
     let a = args::parse_export(raw, core.today())?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
-    let file = make_export(core, &scope, a.period, a.format).await?;
+    let file = export_file::export(core, &actor, &scope, a.period, a.format, None).await?;
     tracing::info!(member = member.id, file = %file.name, records = file.records, "export sent");
-    let detail = format!("{} ({} records)", file.name, file.records);
-    core.store.audit(core.now(), &crate::members::actor_label(&actor), "export", &detail).await?;
     Ok(vec![Reply::Upload {
         kind: MediaKind::Document,
         caption: texts::export_caption(a.period, &scope, file.records),
@@ -76,11 +76,11 @@ pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply
 /// `/remind` shows the setting; `/remind on|off` changes it. Every member decides for themselves.
 pub async fn remind(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply>> {
     let on = match fold(raw.trim()).as_str() {
-        "" => return Ok(vec![Reply::send(texts::remind_status(member.reminders))]),
+        "" => return Ok(vec![Reply::send(remind_status(member.reminders))]),
         "on" | "开" | "开启" | "打开" => true,
         "off" | "关" | "关闭" | "不要" => false,
         _ => return Err(UserError::bad_argument(raw, Usage::Remind).into()),
     };
-    core.store.set_reminders(member.id, on).await?;
-    Ok(vec![Reply::send(texts::remind_changed(on))])
+    members::set_reminders(core, member, on).await?;
+    Ok(vec![Reply::send(remind_changed(on))])
 }

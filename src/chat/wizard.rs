@@ -1,17 +1,20 @@
 //! The guided check-in (`/checkin` alone): kind → site → description → optional photo and
 //! location → confirm. Its state is stored per chat as JSON so it survives a restart, and its
-//! buttons carry a per-dialogue nonce so a button from an abandoned dialogue does nothing.
+//! buttons ([`ButtonData::Checkin`]) carry a per-dialogue nonce so a button from an abandoned
+//! dialogue does nothing.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::checkins::{self, Evidence, ParsedCheckin, Source, Via};
 use crate::core::Core;
+use crate::domain::{Member, Site};
 use crate::error::Result;
 use crate::notices::Notice;
-use crate::store::{Member, Site};
-use crate::texts::{self, DraftSummary};
+use crate::org;
+use crate::texts::checkins::{self as texts, BUTTON_CANCEL, BUTTON_CONFIRM, BUTTON_NEXT, DraftSummary};
 
+use super::buttons::{ButtonData, CheckinAction};
 use super::dialogue::{self, Dialogue};
 use super::{Button, Incoming, Keyboard, Reply};
 
@@ -68,48 +71,9 @@ impl Wizard {
     }
 }
 
-/// What a button of the dialogue means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Kind(String),
-    Site(i64),
-    Next,
-    Confirm,
-    Cancel,
-}
-
-const PREFIX: &str = "ck";
-
-/// Callback data: `ck:<nonce>:<action>`, at most 3 + 1 + 6 + 1 + 2 + 24 = 37 bytes (Telegram
-/// allows 64).
-pub fn encode(nonce: &str, action: &Action) -> String {
-    let action = match action {
-        Action::Kind(k) => format!("k:{k}"),
-        Action::Site(id) => format!("s:{id}"),
-        Action::Next => "n".into(),
-        Action::Confirm => "ok".into(),
-        Action::Cancel => "x".into(),
-    };
-    format!("{PREFIX}:{nonce}:{action}")
-}
-
-pub fn decode(data: &str) -> Option<(&str, Action)> {
-    let rest = data.strip_prefix(PREFIX)?.strip_prefix(':')?;
-    let (nonce, action) = rest.split_once(':')?;
-    let action = match action.split_once(':') {
-        Some(("k", key)) if !key.is_empty() => Action::Kind(key.to_owned()),
-        Some(("s", id)) => Action::Site(id.parse().ok()?),
-        None if action == "n" => Action::Next,
-        None if action == "ok" => Action::Confirm,
-        None if action == "x" => Action::Cancel,
-        _ => return None,
-    };
-    Some((nonce, action))
-}
-
-/// Whether callback data belongs to this dialogue kind at all.
-pub fn is_wizard_data(data: &str) -> bool {
-    data.starts_with("ck:")
+/// A button of this dialogue: its data carries the dialogue's nonce.
+fn button(label: &str, nonce: &str, action: CheckinAction) -> Button {
+    Button::new(label, ButtonData::Checkin { nonce: nonce.to_owned(), action }.encode())
 }
 
 // ---------------------------------------------------------------- persistence
@@ -128,7 +92,7 @@ async fn save(core: &Core, chat_id: i64, w: &Wizard) -> Result<()> {
 // ---------------------------------------------------------------- keyboards
 
 fn cancel_button(nonce: &str) -> Button {
-    Button::new(texts::BUTTON_CANCEL, encode(nonce, &Action::Cancel))
+    button(BUTTON_CANCEL, nonce, CheckinAction::Cancel)
 }
 
 fn kind_keyboard(core: &Core, nonce: &str) -> Keyboard {
@@ -136,7 +100,7 @@ fn kind_keyboard(core: &Core, nonce: &str) -> Keyboard {
         .kinds()
         .all()
         .iter()
-        .map(|k| Button::new(&k.label, encode(nonce, &Action::Kind(k.key.clone()))))
+        .map(|k| button(&k.label, nonce, CheckinAction::Kind(k.key.clone())))
         .collect();
     let mut rows: Vec<Vec<Button>> = kinds.chunks(3).map(<[Button]>::to_vec).collect();
     rows.push(vec![cancel_button(nonce)]);
@@ -145,24 +109,17 @@ fn kind_keyboard(core: &Core, nonce: &str) -> Keyboard {
 
 fn site_keyboard(sites: &[Site], nonce: &str) -> Keyboard {
     let mut rows: Vec<Vec<Button>> =
-        sites.iter().map(|s| vec![Button::new(&s.name, encode(nonce, &Action::Site(s.id)))]).collect();
+        sites.iter().map(|s| vec![button(&s.name, nonce, CheckinAction::Site(s.id))]).collect();
     rows.push(vec![cancel_button(nonce)]);
     Keyboard { rows }
 }
 
 fn extras_keyboard(nonce: &str) -> Keyboard {
-    Keyboard {
-        rows: vec![vec![Button::new(texts::BUTTON_NEXT, encode(nonce, &Action::Next)), cancel_button(nonce)]],
-    }
+    Keyboard { rows: vec![vec![button(BUTTON_NEXT, nonce, CheckinAction::Next), cancel_button(nonce)]] }
 }
 
 fn confirm_keyboard(nonce: &str) -> Keyboard {
-    Keyboard {
-        rows: vec![vec![
-            Button::new(texts::BUTTON_CONFIRM, encode(nonce, &Action::Confirm)),
-            cancel_button(nonce),
-        ]],
-    }
+    Keyboard { rows: vec![vec![button(BUTTON_CONFIRM, nonce, CheckinAction::Confirm), cancel_button(nonce)]] }
 }
 
 fn cancel_keyboard(nonce: &str) -> Keyboard {
@@ -211,7 +168,7 @@ pub async fn start_citing(
     };
     save(core, msg.chat.id, &w).await?;
     Ok(vec![Reply::send_with(
-        format!("{}\n{prompt}", texts::citing_notice(notice.id, &notice.body)),
+        format!("{}\n{prompt}", crate::texts::notices::citing_notice(notice.id, &notice.body)),
         keyboard,
     )])
 }
@@ -222,31 +179,29 @@ pub async fn on_button(
     member: &Member,
     msg: &Incoming,
     callback_id: &str,
-    data: &str,
+    nonce: &str,
+    action: CheckinAction,
 ) -> Result<Vec<Reply>> {
     let answer = |text: Option<String>| Reply::Answer { callback_id: callback_id.to_owned(), text };
-    let Some((nonce, action)) = decode(data) else {
-        return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
-    };
     let Some(mut w) = load(core, msg.chat.id).await?.filter(|w| w.nonce == nonce) else {
         return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
     };
     let edit =
         |text: String, keyboard: Option<Keyboard>| Reply::Edit { message_id: msg.message_id, text, keyboard };
     match (w.step, action) {
-        (_, Action::Cancel) => {
-            core.store.delete_dialogue(msg.chat.id).await?;
+        (_, CheckinAction::Cancel) => {
+            dialogue::cancel(core, msg.chat.id).await?;
             Ok(vec![answer(None), edit(texts::wizard_cancelled(), None)])
         }
-        (Step::Kind, Action::Kind(key)) => match choose_kind(core, member, &mut w, &key).await? {
+        (Step::Kind, CheckinAction::Kind(key)) => match choose_kind(core, member, &mut w, &key).await? {
             Some((text, keyboard)) => {
                 save(core, msg.chat.id, &w).await?;
                 Ok(vec![answer(None), edit(text, Some(keyboard))])
             }
             None => Ok(vec![answer(Some(texts::wizard_button_expired()))]),
         },
-        (Step::Site, Action::Site(id)) => {
-            let sites = core.store.sites_of(member.unit_id).await?;
+        (Step::Site, CheckinAction::Site(id)) => {
+            let sites = org::sites_of(core, member.unit_id).await?;
             let Some(site) = sites.iter().find(|s| s.id == id) else {
                 return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
             };
@@ -255,16 +210,16 @@ pub async fn on_button(
             save(core, msg.chat.id, &w).await?;
             Ok(vec![answer(None), edit(describe_prompt(core, &w), Some(cancel_keyboard(&w.nonce)))])
         }
-        (Step::Extras, Action::Next) => {
+        (Step::Extras, CheckinAction::Next) => {
             w.step = Step::Confirm;
             save(core, msg.chat.id, &w).await?;
             Ok(vec![answer(None), edit(confirm_text(core, &w), Some(confirm_keyboard(&w.nonce)))])
         }
-        (Step::Confirm, Action::Confirm) => {
+        (Step::Confirm, CheckinAction::Confirm) => {
             let (Some(kind), Some(description), Some(message_id), Some(sent_at)) =
                 (w.kind.clone(), w.description.clone(), w.source_message_id, w.sent_at)
             else {
-                core.store.delete_dialogue(msg.chat.id).await?;
+                dialogue::cancel(core, msg.chat.id).await?;
                 return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
             };
             let parsed = ParsedCheckin { kind, site: None, description, people_served: w.people_served };
@@ -282,7 +237,7 @@ pub async fn on_button(
                 Via::Dialogue,
             )
             .await?;
-            core.store.delete_dialogue(msg.chat.id).await?;
+            dialogue::cancel(core, msg.chat.id).await?;
             Ok(vec![
                 answer(Some(texts::wizard_recorded_short())),
                 edit(texts::receipt(&receipt, core.kinds(), &core.config), None),
@@ -318,7 +273,7 @@ pub async fn on_text(
             }
         }
         Step::Site => {
-            let sites = core.store.sites_of(member.unit_id).await?;
+            let sites = org::sites_of(core, member.unit_id).await?;
             match checkins::resolve_site(&sites, Some(text)) {
                 Ok(Some(site)) => {
                     w.site = Some((site.id, site.name.clone()));
@@ -352,7 +307,7 @@ async fn choose_kind(
         return Ok(None);
     };
     w.kind = Some(kind.key.clone());
-    let sites = core.store.sites_of(member.unit_id).await?;
+    let sites = org::sites_of(core, member.unit_id).await?;
     if sites.len() > 1 {
         w.step = Step::Site;
         return Ok(Some((texts::wizard_site(&kind.label), site_keyboard(&sites, &w.nonce))));
@@ -433,26 +388,6 @@ pub async fn on_location(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn button_data_round_trips_and_fits_telegrams_64_bytes() {
-        let long_key = "k".repeat(24);
-        for action in
-            [Action::Kind(long_key), Action::Site(i64::MAX), Action::Next, Action::Confirm, Action::Cancel]
-        {
-            let data = encode("abc123", &action);
-            assert!(data.len() <= 64, "{data}");
-            assert_eq!(decode(&data), Some(("abc123", action)));
-        }
-    }
-
-    #[test]
-    fn foreign_or_mangled_button_data_is_not_ours() {
-        assert_eq!(decode("ack:x:y"), None);
-        assert_eq!(decode("ck:abc"), None);
-        assert_eq!(decode("ck:abc:s:notanumber"), None);
-        assert_eq!(decode("ck:abc:zz"), None);
-    }
 
     #[test]
     fn the_state_survives_a_json_round_trip() {

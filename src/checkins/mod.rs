@@ -3,16 +3,18 @@
 //! A check-in is keyed by the message it came from, so handling the same message twice (a
 //! redelivered update, a restart mid-way) records it once and returns the same receipt.
 
+pub mod kinds;
 pub mod parse;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::KindDef;
+use crate::checkins::kinds::KindDef;
 use crate::core::Core;
 use crate::domain::MemberStatus;
+use crate::domain::{Checkin, Member, Site};
 use crate::error::{Result, UserError};
 use crate::normalize::fold;
-use crate::store::{Checkin, Member, NewCheckin, Site};
+use crate::store::NewCheckin;
 use crate::week::Week;
 
 pub use parse::{ParsedCheckin, parse_checkin, parse_description};
@@ -241,6 +243,12 @@ pub struct WeekView {
     pub counts: Vec<(KindDef, usize)>,
     pub people_served: u64,
     pub items: Vec<Checkin>,
+}
+
+/// How many counted check-ins the member has this week.
+pub async fn this_week_count(core: &Core, member: &Member) -> Result<i64> {
+    let (from, to) = core.this_week().utc_range(core.tz());
+    Ok(core.store.member_checkin_count(member.id, from, to).await?)
 }
 
 pub async fn week_view(core: &Core, member: &Member, week: Week) -> Result<WeekView> {

@@ -6,10 +6,10 @@
 //! 送服務：幫助辦理社保卡
 //! ```
 //! The kind may be a label, short form, Traditional form or English word (see
-//! [`crate::config::Kinds`]); `@站点` picks a site of the member's unit; the first `N人`
+//! [`crate::checkins::kinds::Kinds`]); `@站点` picks a site of the member's unit; the first `N人`
 //! records how many people were served. The description is kept exactly as written.
 
-use crate::config::Kinds;
+use crate::checkins::kinds::Kinds;
 use crate::error::UserError;
 use crate::normalize::{clean_control, half_width, is_separator};
 

@@ -7,9 +7,7 @@
 //!   reminders. [`sender`]: works through the outbox at the configured rate.
 //! - [`schedule`], [`calendar`], [`pinyin`]: pure grammars and rules.
 
-pub mod calendar;
 pub mod pinyin;
-pub mod schedule;
 pub mod scheduler;
 pub mod sender;
 
@@ -24,7 +22,7 @@ use crate::error::{Error, Result, UserError};
 use crate::members::Actor;
 use crate::store::{AckOutcome, NewNotice, NoticeRow, RunReport, Target};
 
-pub use schedule::{QuietHours, Schedule, ScheduleError};
+pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
 
 /// Telegram's limits: a message's text, and a photo's or document's caption.
 pub const TEXT_LIMIT: usize = 4096;
@@ -397,6 +395,15 @@ pub async fn acknowledge(core: &Core, telegram_id: i64, delivery_id: i64) -> Res
     Ok(outcome)
 }
 
+/// The policy notice a delivery belongs to (its message keeps the 「去宣讲」 button after
+/// 「收到」), or `None` for any other notice.
+pub async fn policy_notice_of(core: &Core, delivery_id: i64) -> Result<Option<i64>> {
+    Ok(match core.store.delivery_notice(delivery_id).await? {
+        Some((notice_id, true)) => Some(notice_id),
+        _ => None,
+    })
+}
+
 /// A policy notice `telegram_id` received, to cite in a 送政策 check-in.
 pub async fn notice_for_checkin(core: &Core, telegram_id: i64, notice_id: i64) -> Result<Notice> {
     if !core.store.notice_reached(notice_id, telegram_id).await? {
@@ -411,33 +418,30 @@ pub async fn notice_for_checkin(core: &Core, telegram_id: i64, notice_id: i64) -
     Ok(notice)
 }
 
-/// Describes an audience for people: `全体成员`, `人社局、科工局`, `联社区单位 · 组织员`.
-pub async fn describe_audience(core: &Core, audience: &Audience) -> Result<String> {
+/// An audience with its units named, for showing to people (see
+/// `texts::notices::audience`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceNames {
+    pub all: bool,
+    pub units: Vec<String>,
+    pub links: Vec<LinkKind>,
+    pub roles: Vec<Role>,
+}
+
+/// The audience with the names of its units (units deleted since are left out).
+pub async fn audience_names(core: &Core, audience: &Audience) -> Result<AudienceNames> {
     let units = core.store.units().await?;
-    let mut parts: Vec<String> = Vec::new();
-    if audience.all {
-        parts.push("全体单位".into());
-    }
-    let names: Vec<&str> = audience
+    let names = audience
         .units
         .iter()
-        .filter_map(|id| units.iter().find(|u| u.id == *id).map(|u| u.name.as_str()))
+        .filter_map(|id| units.iter().find(|u| u.id == *id).map(|u| u.name.clone()))
         .collect();
-    if !names.is_empty() {
-        parts.push(names.join("、"));
-    }
-    if !audience.links.is_empty() {
-        let links: Vec<&str> = audience.links.iter().map(|l| crate::texts::link_label(*l)).collect();
-        parts.push(format!("{}单位", links.join("、")));
-    }
-    let mut text = if parts.is_empty() { "全体单位".to_owned() } else { parts.join("，") };
-    if !audience.roles.is_empty() {
-        let roles: Vec<&str> = audience.roles.iter().map(|r| crate::texts::role_label(*r)).collect();
-        text.push_str(&format!(" · {}", roles.join("、")));
-    } else {
-        text.push_str(" · 全体成员");
-    }
-    Ok(text)
+    Ok(AudienceNames {
+        all: audience.all,
+        units: names,
+        links: audience.links.clone(),
+        roles: audience.roles.clone(),
+    })
 }
 
 #[cfg(test)]

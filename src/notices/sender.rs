@@ -28,15 +28,27 @@ use super::MediaKind;
 use crate::core::Core;
 use crate::metrics::Metrics;
 use crate::store::OutboxItem;
-use crate::texts;
 
-/// One message to send.
+/// One message to send, as data: the platform renders it (the reminder's wording, the
+/// buttons' labels and data) and splits a text over its limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
+    /// The notice's text (or caption).
     pub text: String,
+    /// A reminder of the notice rather than the notice itself.
+    pub reminder: bool,
     pub media: Option<OutMedia>,
-    /// Inline buttons, rows of (label, callback data).
-    pub buttons: Vec<Vec<(String, String)>>,
+    /// What the member can do with it: one button each, in this order.
+    pub actions: Vec<NoticeAction>,
+}
+
+/// A button on a delivered notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeAction {
+    /// 「收到」, for this delivery.
+    Acknowledge { delivery_id: i64 },
+    /// 「去宣讲」, for this policy notice.
+    Spread { notice_id: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -303,15 +315,14 @@ async fn media_for(
 
 /// The message for a delivery: the notice itself, or a reminder of it, with its buttons.
 fn compose(item: &OutboxItem, media: Option<OutMedia>) -> Outgoing {
-    let mut buttons = Vec::new();
+    let mut actions = Vec::new();
     if item.ack_required {
-        buttons.push(vec![(texts::BUTTON_ACK.to_owned(), format!("ak:{}", item.id))]);
+        actions.push(NoticeAction::Acknowledge { delivery_id: item.id });
     }
     if item.policy && item.kind == "notice" {
-        buttons.push(vec![(texts::BUTTON_SPREAD.to_owned(), format!("gx:{}", item.notice_id))]);
+        actions.push(NoticeAction::Spread { notice_id: item.notice_id });
     }
-    let text = if item.kind == "reminder" { texts::notice_reminder(&item.body) } else { item.body.clone() };
-    Outgoing { text, media, buttons }
+    Outgoing { text: item.body.clone(), reminder: item.kind == "reminder", media, actions }
 }
 
 async fn record(

@@ -84,13 +84,8 @@ impl Store {
         insert(&mut tx, now, actor, column, Some(member_id), Some(&before), Some(value), None).await?;
         if field == MemberField::Status && value == MemberStatus::Inactive.as_str() {
             // A deactivated member gets no more notices: not even those already queued.
-            super::notices::close_pending(
-                &mut tx,
-                "member_id = ?",
-                member_id,
-                super::notices::REASON_INACTIVE,
-            )
-            .await?;
+            super::outbox::close_pending(&mut tx, "member_id = ?", member_id, super::outbox::REASON_INACTIVE)
+                .await?;
         }
         tx.commit().await?;
         Ok(Some(before))

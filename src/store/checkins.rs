@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, at, ts};
+use crate::domain::Checkin;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCheckin {
@@ -23,22 +24,6 @@ pub struct NewCheckin {
     pub notice_id: Option<i64>,
     /// The ISO week it counts in, as [`crate::week::Week::key`].
     pub week: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Checkin {
-    pub id: i64,
-    pub member_id: i64,
-    pub unit_id: i64,
-    pub site_id: Option<i64>,
-    pub site_name: Option<String>,
-    pub kind: String,
-    pub description: String,
-    pub people_served: Option<u32>,
-    pub photo_file_id: Option<String>,
-    pub location: Option<(f64, f64)>,
-    pub sent_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 const CHECKIN_SELECT: &str =

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::members::{MEMBER_COLUMNS, member_from_row};
-use super::{Member, Store, at, ts};
-use crate::domain::{Person, Role};
+use super::{Store, at, ts};
+use crate::domain::{Invite, Member, Person, Role};
 
 #[derive(Debug, Clone)]
 pub struct NewInvite {
@@ -17,18 +17,6 @@ pub struct NewInvite {
     pub created_by: String,
     /// Set when a chat message asked for it: asking again with the same message returns it.
     pub source_key: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invite {
-    pub id: i64,
-    pub code: String,
-    pub unit_id: i64,
-    pub unit_name: String,
-    pub role: Role,
-    pub max_uses: u32,
-    pub uses: u32,
-    pub expires_at: DateTime<Utc>,
 }
 
 /// What happened when someone presented a code.

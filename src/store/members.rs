@@ -3,31 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, at};
-use crate::domain::{MemberStatus, Role};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Member {
-    pub id: i64,
-    pub telegram_id: i64,
-    pub name: String,
-    pub username: Option<String>,
-    pub unit_id: i64,
-    pub unit_name: String,
-    pub role: Role,
-    pub status: MemberStatus,
-    pub reminders: bool,
-    pub registered_at: DateTime<Utc>,
-    /// Telegram refused to deliver to them (403): notices skip them until they write again.
-    pub unreachable: bool,
-}
-
-/// A member with the time of their latest counted check-in, for listings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberListing {
-    pub member: Member,
-    pub last_checkin_at: Option<DateTime<Utc>>,
-}
+use super::{Store, at, ts};
+use crate::domain::{Member, MemberListing};
 
 pub(super) const MEMBER_COLUMNS: &str = "m.id, m.telegram_id, m.name, m.username, m.unit_id, u.name AS unit_name, m.role, m.status, m.reminders, m.registered_at, m.unreachable_at";
 
@@ -98,5 +75,26 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The member wrote to the bot (or unblocked it): reachable again.
+    pub async fn mark_reachable(&self, telegram_id: i64) -> sqlx::Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE members SET unreachable_at = NULL WHERE telegram_id = ? AND unreachable_at IS NOT NULL",
+        )
+        .bind(telegram_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            > 0)
+    }
+
+    pub async fn mark_unreachable(&self, telegram_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+        sqlx::query("UPDATE members SET unreachable_at = ? WHERE telegram_id = ? AND unreachable_at IS NULL")
+            .bind(ts(now))
+            .bind(telegram_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -1,10 +1,14 @@
-//! Every SQL statement of the application, on one SQLite pool.
+//! Every SQL statement of the application, on one SQLite database.
+//!
+//! The database is opened through two pools: the main one, whose commits are fsynced, and a
+//! small second one on the same file whose commits skip the fsync, used only for the outbox's
+//! per-delivery bookkeeping (see [`Store::open`]).
 //!
 //! The database is created and migrated on open (migrations are embedded in the binary), runs in
 //! WAL mode with foreign keys on, and waits for a busy writer instead of failing. Instants are
 //! stored as unix seconds (UTC). One file per table group: [`org`], [`members`], [`invites`],
-//! [`checkins`], [`inbox`], [`dialogues`], [`meta`], [`notices`],
-//! [`tally`], [`periodic`], [`audit`].
+//! [`checkins`], [`inbox`], [`dialogues`], [`meta`], [`notices`] (and their runs),
+//! [`outbox`] (deliveries), [`receipts`], [`tally`], [`periodic`], [`audit`].
 
 mod audit;
 mod checkins;
@@ -15,7 +19,9 @@ mod members;
 pub mod meta;
 mod notices;
 mod org;
+mod outbox;
 mod periodic;
+mod receipts;
 mod tally;
 
 use std::str::FromStr;
@@ -27,13 +33,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::AuditEntry;
-pub use checkins::{Checkin, NewCheckin};
+pub use checkins::NewCheckin;
 pub use inbox::InboxRow;
-pub use invites::{Invite, NewInvite, Redeemed};
-pub use members::{Member, MemberListing};
-pub use notices::{AckOutcome, NewNotice, NoticeRow, OutboxItem, RunReport, Target};
-pub use org::{OrgLoadReport, Site, SitePlan, Unit};
-pub use tally::{ExportRow, GroupCounts, Grouping, MemberRef, Span, TallyCounts};
+pub use invites::{NewInvite, Redeemed};
+pub use notices::{NewNotice, NoticeRow, Target};
+pub use org::{OrgLoadReport, SitePlan};
+pub use outbox::OutboxItem;
+pub use receipts::{AckOutcome, RunReport};
+pub use tally::{ExportRow, GroupCounts, MemberRef, Span, TallyCounts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
@@ -122,6 +129,11 @@ fn display_path(url: &str) -> &str {
 /// Unix seconds of an instant.
 pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp()
+}
+
+/// Unix milliseconds of an instant (the outbox's timers).
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
 }
 
 /// The instant of stored unix seconds.

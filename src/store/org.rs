@@ -4,22 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, ts};
-use crate::domain::LinkKind;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unit {
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    pub id: i64,
-    pub unit_id: i64,
-    pub name: String,
-    pub link: LinkKind,
-    pub is_default: bool,
-}
+use crate::domain::{LinkKind, Site, Unit};
 
 /// A site as an org file states it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,38 +11,19 @@ use sqlx::Row;
 
 use super::{Store, at, ts};
 
-/// How a tally groups check-ins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grouping {
-    Unit,
-    Member,
-    Site,
-    Link,
-}
+use crate::domain::Grouping;
 
-impl Grouping {
-    /// Its name in scripts and file names: `unit`, `member`, `site`, `link`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grouping::Unit => "unit",
-            Grouping::Member => "member",
-            Grouping::Site => "site",
-            Grouping::Link => "link",
-        }
-    }
-
-    /// The SQL expression for the group of a check-in `c`, as an integer (NULL: no site):
-    /// the unit, member or site id, or the link kind's position in [`LinkKind::ALL`].
-    fn expr(self) -> &'static str {
-        match self {
-            Grouping::Unit => "c.unit_id",
-            Grouping::Member => "c.member_id",
-            Grouping::Site => "c.site_id",
-            Grouping::Link => {
-                "(SELECT CASE s.link WHEN 'village' THEN 0 WHEN 'community' THEN 1
-                                     WHEN 'enterprise' THEN 2 WHEN 'chamber' THEN 3 END
-                  FROM sites s WHERE s.id = c.site_id)"
-            }
+/// The SQL expression for the group of a check-in `c`, as an integer (NULL: no site):
+/// the unit, member or site id, or the link kind's position in [`LinkKind::ALL`].
+fn group_expr(by: Grouping) -> &'static str {
+    match by {
+        Grouping::Unit => "c.unit_id",
+        Grouping::Member => "c.member_id",
+        Grouping::Site => "c.site_id",
+        Grouping::Link => {
+            "(SELECT CASE s.link WHEN 'village' THEN 0 WHEN 'community' THEN 1
+                                 WHEN 'enterprise' THEN 2 WHEN 'chamber' THEN 3 END
+              FROM sites s WHERE s.id = c.site_id)"
         }
     }
 }
@@ -136,7 +117,7 @@ impl Store {
     ) -> sqlx::Result<TallyCounts> {
         let (filter, a, b) = span.sql();
         let scope = "c.deleted_at IS NULL AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))";
-        let group = by.expr();
+        let group = group_expr(by);
         let units = units_param(units);
         let mut conn = self.pool.acquire().await?;
         // One row per group with a column per kind (`SUM(c.kind = ?)`), not a row per group and

@@ -9,10 +9,10 @@
 use chrono::NaiveDate;
 
 use super::Period;
-use crate::config::Kinds;
+use crate::checkins::kinds::Kinds;
+use crate::domain::Grouping;
 use crate::error::{Usage, UserError};
 use crate::normalize::fold;
-use crate::store::Grouping;
 use crate::week::{parse_date, parse_week_arg};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,7 @@
 //! Weekly tallies: how many check-ins of each kind, by unit, member, site or link kind, in a
-//! week or a date range; who and which sites are missing; exports; the weekly report.
+//! week or a date range; who and which sites are missing; the records an export holds.
+//! Everything here returns data: how it reads (texts, tables, files, the weekly report's chart)
+//! is decided at the edge, in `texts` and `reports`.
 //!
 //! One path computes every number: [`tally`] over [`crate::store::Store::tally_counts`]. The
 //! chat's `/tally`, `sansong tally`, the export's summary sheet and the weekly report all call
@@ -9,9 +11,6 @@
 //! someone did, and nothing here scores or compares people.
 
 pub mod args;
-pub mod chart;
-pub mod export;
-pub mod report;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -19,10 +18,11 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::core::Core;
+use crate::domain::{Grouping, Site};
 use crate::domain::{LinkKind, Role};
 use crate::error::{Result, UserError};
 use crate::members::{Actor, require_role, resolve_unit};
-use crate::store::{GroupCounts, Grouping, MemberRef, Site, Span};
+use crate::store::{ExportRow, GroupCounts, MemberRef, Span};
 use crate::week::{Week, local_midnight};
 
 /// The time a tally covers.
@@ -122,8 +122,8 @@ pub async fn scope_for(core: &Core, actor: &Actor, unit: Option<&str>) -> Result
 /// One row of a tally.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TallyRow {
-    /// The unit, member, site or link kind's name.
-    pub label: String,
+    /// What the row counts: a unit, member or site by name, a link kind, or the rest.
+    pub name: RowName,
     /// The unit a member or site belongs to.
     pub unit: Option<String>,
     pub telegram_id: Option<i64>,
@@ -140,6 +140,23 @@ pub struct TallyRow {
     pub total: i64,
 }
 
+/// What a tally row stands for. Names of units, members and sites are data; the other rows
+/// are named by the edge that shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RowName {
+    /// A unit, member or site.
+    Named(String),
+    /// One of the four link kinds.
+    Link(LinkKind),
+    /// Check-ins that named no site.
+    NoSite,
+    /// Check-ins of a group that no longer exists (its id).
+    Gone(i64),
+    /// The total row.
+    #[default]
+    Total,
+}
+
 /// A whole tally.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
@@ -150,6 +167,13 @@ pub struct Tally {
     pub kinds: Vec<(String, String)>,
     pub rows: Vec<TallyRow>,
     pub total: TallyRow,
+}
+
+/// The counted check-ins of `period` within `scope`, one record each, oldest first: what an
+/// export holds.
+pub async fn records(core: &Core, scope: &Scope, period: Period) -> Result<Vec<ExportRow>> {
+    let (from, to) = period.utc_range(core.tz());
+    Ok(core.store.export_rows(from, to, scope.units.as_deref()).await?)
 }
 
 /// The tally of counted check-ins in `period` within `scope`, grouped `by`.
@@ -204,7 +228,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         Grouping::Unit => {
             for unit in all_units.iter().filter(|u| scope.includes(u.id)) {
                 let mut row = take(unit.id);
-                row.label = unit.name.clone();
+                row.name = RowName::Named(unit.name.clone());
                 row.members = Some(member_counts.get(&unit.id).copied().unwrap_or(0));
                 rows.push(row);
             }
@@ -212,7 +236,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         Grouping::Member => {
             for m in members {
                 let mut row = take(m.id);
-                row.label = m.name;
+                row.name = RowName::Named(m.name);
                 row.unit = Some(m.unit_name);
                 row.telegram_id = Some(m.telegram_id);
                 rows.push(row);
@@ -225,7 +249,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
             sites.sort_by(|a, b| (unit_names.get(&a.unit_id), a.id).cmp(&(unit_names.get(&b.unit_id), b.id)));
             for site in sites {
                 let mut row = take(site.id);
-                row.label = site.name.clone();
+                row.name = RowName::Named(site.name.clone());
                 row.unit = unit_names.get(&site.unit_id).map(|n| (*n).to_owned());
                 row.link = Some(site.link);
                 rows.push(row);
@@ -234,7 +258,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         Grouping::Link => {
             for (i, link) in LinkKind::ALL.into_iter().enumerate() {
                 let mut row = take(i as i64);
-                row.label = crate::texts::link_label(link).to_owned();
+                row.name = RowName::Link(link);
                 row.link = Some(link);
                 rows.push(row);
             }
@@ -246,14 +270,14 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
     for g in leftovers {
         let key = g.key;
         let mut row = as_row(g);
-        row.label = match key {
-            None => crate::texts::NO_SITE.to_owned(),
-            Some(k) => format!("#{k}"),
+        row.name = match key {
+            None => RowName::NoSite,
+            Some(k) => RowName::Gone(k),
         };
         rows.push(row);
     }
 
-    total.label = crate::texts::TOTAL.to_owned();
+    total.name = RowName::Total;
     total.members = Some(
         all_units
             .iter()

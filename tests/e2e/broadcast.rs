@@ -8,7 +8,7 @@ use sansong::members::Actor;
 use sansong::notices::{self, Schedule};
 
 use crate::notices::{draft, everyone, received};
-use crate::support::{Binary, FaultKind, TestApp, TgUser};
+use crate::support::{Binary, FaultKind, TestApp, TgUser, eventually};
 
 /// How many notice messages (not replies) each chat received.
 fn per_chat(app: &TestApp, text: &str) -> HashMap<i64, usize> {
@@ -19,21 +19,13 @@ fn per_chat(app: &TestApp, text: &str) -> HashMap<i64, usize> {
     m
 }
 
+/// Waits until every one of `users` has received a notice containing `text`.
 async fn wait_all(app: &TestApp, users: &[TgUser], text: &str, deadline: Duration) {
-    let until = tokio::time::Instant::now() + deadline;
-    loop {
+    eventually(&format!("all {} to receive {text:?}", users.len()), deadline, || async {
         let got = per_chat(app, text);
-        if users.iter().all(|u| got.contains_key(&u.id)) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < until,
-            "only {} of {} received {text:?}",
-            got.len(),
-            users.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        users.iter().all(|u| got.contains_key(&u.id)).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,11 +122,10 @@ async fn server_errors_are_retried_and_a_delivery_that_keeps_failing_is_marked_f
         .await
         .unwrap();
     received(&app, &flaky, "重试测试").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").await == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the broken delivery was never given up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the broken delivery to be given up", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").await > 0).then_some(())
+    })
+    .await;
 
     let report = app.core.store.latest_run_report(notice.id).await.unwrap();
     assert_eq!(report.sent, 1);
@@ -161,11 +152,10 @@ async fn a_403_marks_the_member_unreachable_is_not_retried_and_writing_again_cle
         .unwrap();
     received(&app, &other, "第一条").await;
     app.settle().await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await == 0 {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the blocked member to be marked unreachable", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await > 0).then_some(())
+    })
+    .await;
     notices::create(&app.core, &Actor::Cli, &draft("第二条", everyone(), Schedule::Now), None).await.unwrap();
     received(&app, &other, "第二条").await;
 
@@ -223,11 +213,10 @@ async fn a_broadcast_killed_mid_way_is_finished_after_restart_with_at_most_the_i
 
     let mut bot = Binary::spawn_run_with(&app.fake.url, &app.db_url, &env);
     wait_all(&app, &users, "断电测试", Duration::from_secs(60)).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").await > 0 {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("no delivery to be left pending", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").await == 0).then_some(())
+    })
+    .await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
 

@@ -1,7 +1,7 @@
 //! Checking in by one line and by photo; receipts; duplicates; groups; undo.
 
 use chrono::Duration;
-use sansong::config::KindDef;
+use sansong::checkins::kinds::KindDef;
 use sansong::domain::Role;
 use serde_json::json;
 
@@ -276,7 +276,7 @@ async fn an_album_with_a_caption_is_one_checkin_and_one_reply() {
 #[tokio::test]
 async fn the_kinds_are_configurable_so_another_campaign_can_use_the_bot() {
     let app = TestApp::spawn_with(|config| {
-        config.kinds = sansong::config::Kinds::new(vec![
+        config.kinds = sansong::checkins::kinds::Kinds::new(vec![
             KindDef::new("study", "送学习", &["学习", "study"]),
             KindDef::new("warmth", "送温暖", &["温暖"]),
         ])

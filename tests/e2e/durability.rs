@@ -6,15 +6,12 @@ use std::time::Duration;
 use sansong::domain::Role;
 use serde_json::json;
 
-use crate::support::{Binary, TestApp, TgUser};
+use crate::support::{Binary, TestApp, TgUser, eventually_every};
 
-async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+/// How long the binary may take to catch up after a restart, and how often to look: each look
+/// is a query on the database it is busy writing.
+const CATCH_UP: Duration = Duration::from_secs(90);
+const CATCH_UP_POLL: Duration = Duration::from_millis(50);
 
 /// Distinct (chat, check-in number) pairs of the receipts sent so far.
 fn receipts(app: &TestApp) -> std::collections::HashSet<(i64, String)> {
@@ -67,7 +64,10 @@ async fn three_hundred_checkins_survive_a_sigkill_while_replies_are_going_out() 
 
     app.fake.set_send_delay(Duration::ZERO);
     let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
-    wait_until("all 300 check-ins", async || app.scalar("SELECT COUNT(*) FROM checkins").await >= 300).await;
+    eventually_every("all 300 check-ins", CATCH_UP, CATCH_UP_POLL, || async {
+        (app.scalar("SELECT COUNT(*) FROM checkins").await >= 300).then_some(())
+    })
+    .await;
     app.settle().await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
@@ -109,7 +109,10 @@ async fn sigterm_finishes_the_work_in_hand_exits_0_and_loses_nothing() {
     app.fake
         .wait_for("the restarted bot to poll", |v| (v.calls("getUpdates").len() > polls).then_some(()))
         .await;
-    wait_until("all 40 check-ins", async || app.scalar("SELECT COUNT(*) FROM checkins").await >= 40).await;
+    eventually_every("all 40 check-ins", CATCH_UP, CATCH_UP_POLL, || async {
+        (app.scalar("SELECT COUNT(*) FROM checkins").await >= 40).then_some(())
+    })
+    .await;
     app.settle().await;
     bot.sigterm();
     assert_eq!(bot.wait_exit().await, Some(0));
@@ -168,11 +171,13 @@ async fn an_update_is_not_confirmed_to_telegram_until_its_inbox_row_is_stored() 
     .await
     .unwrap();
     let (update_id, _) = app.fake.text(&user, "/checkin 送政策 存不进去也不能丢");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.fake.delivered_up_to() < update_id {
-        assert!(tokio::time::Instant::now() < deadline, "the bot never fetched the update");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually_every(
+        "the bot to fetch the update",
+        Duration::from_secs(20),
+        Duration::from_millis(10),
+        || std::future::ready((app.fake.delivered_up_to() >= update_id).then_some(())),
+    )
+    .await;
 
     // Were the update confirmed before it is stored, the next getUpdates would carry a higher
     // offset at once; the poller instead keeps retrying the write. Watch it for a few retries.

@@ -7,10 +7,11 @@ use chrono::Duration as Span;
 use sansong::domain::Role;
 use sansong::members::Actor;
 use sansong::notices::{self, Audience, NoticeDraft, Schedule};
+use sansong::schedule;
 use sansong::store::AckOutcome;
 
 use crate::support::fake_api::Outgoing;
-use crate::support::{TestApp, TgUser, beijing};
+use crate::support::{TestApp, TgUser, beijing, eventually_every};
 
 /// A plain notice draft to `audience`.
 pub fn draft(text: &str, audience: Audience, schedule: Schedule) -> NoticeDraft {
@@ -47,11 +48,10 @@ pub async fn received(app: &TestApp, user: &TgUser, text: &str) -> Outgoing {
 /// Waits until no delivery is pending. A send is recorded just after Telegram answers, so a
 /// member can have a notice before its delivery counts as sent (and its reminder delay starts).
 pub async fn outbox_drained(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.core.store.outbox_backlog().await.unwrap() > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the outbox did not drain");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually_every("the outbox to drain", Duration::from_secs(20), Duration::from_millis(10), || async {
+        (app.core.store.outbox_backlog().await.unwrap() == 0).then_some(())
+    })
+    .await;
 }
 
 async fn unit_id(app: &TestApp, name: &str) -> i64 {
@@ -255,7 +255,7 @@ async fn a_cron_notice_fires_at_each_tick_in_beijing_time_and_not_between() {
     let app = TestApp::spawn().await;
     let member = TgUser::new(50_401, "张三");
     app.register(&member, "人社局", Role::Member).await;
-    let cron = notices::schedule::parse_schedule("0 9 * * 1", app.core.tz(), app.clock_now()).unwrap();
+    let cron = schedule::parse_schedule("0 9 * * 1", app.core.tz(), app.clock_now()).unwrap();
     let notice = notices::create(&app.core, &Actor::Cli, &draft("每周例会提醒", everyone(), cron), None)
         .await
         .unwrap();
@@ -286,7 +286,7 @@ async fn after_downtime_a_late_notice_fires_once_within_the_grace_and_is_skipped
     let mut app = TestApp::spawn().await;
     let member = TgUser::new(50_501, "李四");
     app.register(&member, "人社局", Role::Member).await;
-    let daily = notices::schedule::parse_schedule("每天 08:30", app.core.tz(), app.clock_now()).unwrap();
+    let daily = schedule::parse_schedule("每天 08:30", app.core.tz(), app.clock_now()).unwrap();
     let notice =
         notices::create(&app.core, &Actor::Cli, &draft("每日提示", everyone(), daily), None).await.unwrap();
     app.stop().await;
@@ -534,7 +534,7 @@ async fn notices_can_be_paused_resumed_and_cancelled_from_the_chat() {
     let app = TestApp::spawn().await;
     let organiser = TgUser::new(51_201, "孙组织");
     let o = app.register(&organiser, "人社局", Role::Organiser).await;
-    let weekly = notices::schedule::parse_schedule("每周一 09:00", app.core.tz(), app.clock_now()).unwrap();
+    let weekly = schedule::parse_schedule("每周一 09:00", app.core.tz(), app.clock_now()).unwrap();
     let own = Audience { units: vec![o.unit_id], ..Audience::default() };
     let notice =
         notices::create(&app.core, &Actor::Member(o), &draft("周例会", own, weekly), None).await.unwrap();
@@ -668,7 +668,7 @@ async fn a_demoted_organisers_recurring_notice_is_paused_at_its_next_firing_unti
     let o = app.register(&organiser, "人社局", Role::Organiser).await;
     app.register(&member, "人社局", Role::Member).await;
     let admin = app.register(&TgUser::new(51_303, "管理员"), "应急管理局", Role::Admin).await;
-    let weekly = notices::schedule::parse_schedule("每周一 09:00", app.core.tz(), app.clock_now()).unwrap();
+    let weekly = schedule::parse_schedule("每周一 09:00", app.core.tz(), app.clock_now()).unwrap();
     let own = Audience { units: vec![o.unit_id], ..Audience::default() };
     let notice =
         notices::create(&app.core, &Actor::Member(o.clone()), &draft("每周学习提醒", own, weekly), None)

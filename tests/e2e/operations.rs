@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::support::{Binary, TestApp, TgUser, cli, cli_env};
+use crate::support::{Binary, TestApp, TgUser, cli, cli_env, eventually, eventually_every};
 
 async fn open_readonly(path: &std::path::Path) -> sqlx::SqliteConnection {
     SqliteConnectOptions::new().filename(path).read_only(true).connect().await.unwrap()
@@ -22,11 +22,12 @@ async fn a_backup_taken_while_1000_checkins_are_written_holds_every_one_acknowle
     for i in 0..1000 {
         app.fake.text(&users[i % users.len()], &format!("/checkin 送服务 第{i}次服务"));
         if i == 300 {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            while app.scalar("SELECT COUNT(*) FROM checkins").await < 200 {
-                assert!(tokio::time::Instant::now() < deadline, "check-ins are being written");
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            // Often: the backup must start while the rest of the check-ins are still coming in.
+            let (within, every) = (Duration::from_secs(30), Duration::from_millis(5));
+            eventually_every("200 check-ins to be written", within, every, || async {
+                (app.scalar("SELECT COUNT(*) FROM checkins").await >= 200).then_some(())
+            })
+            .await;
             // Everything committed by now has been (or is being) acknowledged to its member.
             before = sqlx::query_scalar("SELECT id FROM checkins ORDER BY id")
                 .fetch_all(app.core.store.pool())
@@ -75,12 +76,11 @@ async fn restore_is_refused_while_a_bot_runs_and_then_brings_the_backup_back() {
     app.stop().await;
 
     let mut bot = Binary::spawn_run(&app.fake.url, &app.db_url);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let lock = std::path::PathBuf::from(format!("{}.lock", app.db_url.trim_start_matches("sqlite://")));
-    while !lock.exists() {
-        assert!(tokio::time::Instant::now() < deadline, "the bot takes its lock");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the bot to take its lock", Duration::from_secs(20), || {
+        std::future::ready(lock.exists().then_some(()))
+    })
+    .await;
     let (code, _, err) = app.cli(&["restore", file.to_str().unwrap()]).await;
     assert_eq!(code, 1);
     assert!(err.contains("机器人正在使用这个数据库"), "{err}");
@@ -123,11 +123,10 @@ async fn the_bot_backs_up_at_its_cron_and_keeps_only_the_newest() {
         .await
     };
     let count = || std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.scalar("SELECT COUNT(*) FROM periodic_jobs WHERE job = 'backup'").await == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the backup is scheduled");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the backup to be scheduled", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM periodic_jobs WHERE job = 'backup'").await > 0).then_some(())
+    })
+    .await;
 
     for (day, n) in [(26, 1), (27, 2), (28, 3)] {
         app.set_now(crate::support::beijing(2026, 11, day, 3, 0));
@@ -150,11 +149,10 @@ async fn the_bot_backs_up_at_its_cron_and_keeps_only_the_newest() {
 }
 
 async fn wait_for_backups(app: &TestApp, n: i64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'backup'").await < n {
-        assert!(tokio::time::Instant::now() < deadline, "backup {n} was not taken");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(&format!("backup {n} to be taken"), Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'backup'").await >= n).then_some(())
+    })
+    .await;
 }
 
 // Multi-threaded: the fake Bot API must answer while the test waits for the command.
@@ -235,16 +233,14 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 
 /// Waits (with a deadline) until GET `path` answers `status`; returns the body.
 async fn until_status(addr: std::net::SocketAddr, path: &str, status: u16) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Ok(response) = reqwest::get(format!("http://{addr}{path}")).await
-            && response.status().as_u16() == status
-        {
-            return response.text().await.unwrap();
+    let (within, every) = (Duration::from_secs(40), Duration::from_millis(50));
+    eventually_every(&format!("{path} to answer {status}"), within, every, || async {
+        match reqwest::get(format!("http://{addr}{path}")).await {
+            Ok(response) if response.status().as_u16() == status => Some(response.text().await.unwrap()),
+            _ => None,
         }
-        assert!(tokio::time::Instant::now() < deadline, "{path} never answered {status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]

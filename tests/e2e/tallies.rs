@@ -1,6 +1,8 @@
 //! Weekly tallies (`/tally`, `sansong tally`), who is missing, exports, the weekly report and
 //! the gentle check-in reminder.
 
+use std::time::Duration;
+
 use calamine::{Data, Reader, Xlsx};
 use chrono::{DateTime, Utc};
 use sansong::config::FontChoice;
@@ -8,7 +10,7 @@ use sansong::domain::Role;
 use serde_json::Value;
 
 use crate::support::fake_api::Outgoing;
-use crate::support::{TestApp, TgUser, beijing, repo_path};
+use crate::support::{TestApp, TgUser, beijing, eventually, repo_path};
 
 /// `user` sends `text` at `at`; waits for the bot's answer.
 async fn say_at(app: &TestApp, user: &TgUser, text: &str, at: DateTime<Utc>) -> Outgoing {
@@ -417,12 +419,11 @@ async fn the_weekly_report_reaches_organisers_and_admins_at_its_cron_with_a_char
 
 /// Waits until a periodic job has planned its next tick.
 async fn wait_scheduled(app: &TestApp, job: &str) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     let sql = format!("SELECT COUNT(*) FROM periodic_jobs WHERE job = '{job}'");
-    while app.scalar(&sql).await == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "{job} was never scheduled");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(&format!("{job} to be scheduled"), Duration::from_secs(20), || async {
+        (app.scalar(&sql).await > 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -540,13 +541,11 @@ async fn a_report_missed_while_the_bot_was_down_goes_out_late_that_week_and_not_
     let mark = app.fake.mark();
     app.set_now(beijing(2026, 12, 15, 11, 0));
     app.start().await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    while app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await
-        != beijing(2026, 12, 21, 9, 0).timestamp()
-    {
-        assert!(tokio::time::Instant::now() < deadline, "the missed report was not moved on");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually("the missed report to be moved on to 21 December", Duration::from_secs(20), || async {
+        let next = app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await;
+        (next == beijing(2026, 12, 21, 9, 0).timestamp()).then_some(())
+    })
+    .await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'weekly_report'").await, 1);
     assert!(app.fake.outgoing()[mark..].iter().all(|o| o.chat_id != organiser.id));
 }
@@ -613,13 +612,11 @@ async fn the_command_line_exports_a_date_range_to_a_file_and_prints_tallies_as_c
 
 /// Waits until the report job has moved on to Monday 7 December.
 async fn wait_next_week(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    while app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await
-        != beijing(2026, 12, 7, 9, 0).timestamp()
-    {
-        assert!(tokio::time::Instant::now() < deadline, "the report job did not move on");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually("the report job to move on to 7 December", Duration::from_secs(20), || async {
+        let next = app.scalar("SELECT next_fire_at FROM periodic_jobs WHERE job = 'weekly_report'").await;
+        (next == beijing(2026, 12, 7, 9, 0).timestamp()).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -13,14 +13,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use sansong::clock::ShiftedClock;
 use sansong::config::Config;
+use sansong::domain::Member;
 use sansong::domain::{Person, Role};
-use sansong::store::{Member, NewInvite, Redeemed, Store};
+use sansong::members::{self, Actor, InviteRequest, Registration};
+use sansong::store::Store;
 use sansong::{Core, org};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::fake_api::{FakeApi, Outgoing, TOKEN, TgUser};
+use super::wait::eventually;
 
 /// Beijing wall-clock time as an instant.
 pub fn beijing(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -67,7 +70,7 @@ impl TestApp {
             broadcast_rate: 200.0,
             // Tests that want the endpoint pick a free port; the rest must not fight over 9898.
             metrics_addr: None,
-            calendar: sansong::notices::calendar::HolidayCalendar::load_dir(&repo_path("config/holidays"))
+            calendar: sansong::schedule::calendar::HolidayCalendar::load_dir(&repo_path("config/holidays"))
                 .unwrap(),
             ..Config::default()
         };
@@ -126,25 +129,9 @@ impl TestApp {
 
     /// An invite code for `unit` and `role`, made through the core like `sansong invite`.
     pub async fn invite(&self, unit: &str, role: Role, uses: u32) -> String {
-        let unit_id = sansong::members::resolve_unit(&self.core, unit).await.unwrap().id;
-        let code = sansong::members::new_code();
-        self.core
-            .store
-            .create_invite(
-                &NewInvite {
-                    code: code.clone(),
-                    unit_id,
-                    role,
-                    max_uses: uses,
-                    expires_at: self.clock_now() + chrono::Duration::days(14),
-                    created_by: "test".into(),
-                    source_key: None,
-                },
-                self.clock_now(),
-            )
-            .await
-            .unwrap();
-        code
+        let request =
+            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(uses), expires_in: None };
+        members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code
     }
 
     pub fn clock_now(&self) -> DateTime<Utc> {
@@ -156,8 +143,8 @@ impl TestApp {
     pub async fn register(&self, user: &TgUser, unit: &str, role: Role) -> Member {
         let code = self.invite(unit, role, 1).await;
         let person = Person { telegram_id: user.id, name: user.first_name.clone(), username: None };
-        match self.core.store.redeem_invite(&code, &person, self.clock_now()).await.unwrap() {
-            Redeemed::Registered(m) => m,
+        match members::register(&self.core, &person, &code).await.unwrap() {
+            Registration::New(m) => m,
             other => panic!("registration failed: {other:?}"),
         }
     }
@@ -193,22 +180,18 @@ impl TestApp {
     /// Waits until the bot has handled every update it received (the inbox is empty) and the
     /// fake holds no unconfirmed update.
     pub async fn settle(&self) {
-        let deadline = tokio::time::Instant::now() + super::fake_api::DEADLINE;
-        loop {
-            // In this order: an update is confirmed only after it is stored, so once nothing is
-            // unconfirmed, everything sent so far is in the inbox, and an empty backlog then
-            // means all of it has been handled.
-            let unconfirmed = self.fake.unconfirmed();
-            let backlog = self.core.store.inbox_backlog().await.unwrap();
-            if unconfirmed == 0 && backlog == 0 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the bot did not settle: {unconfirmed} unconfirmed, {backlog} unhandled"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // In this order: an update is confirmed only after it is stored, so once nothing is
+        // unconfirmed, everything sent so far is in the inbox, and an empty backlog then means
+        // all of it has been handled.
+        eventually(
+            "the bot to settle (no unconfirmed update, no unhandled one in the inbox)",
+            super::fake_api::DEADLINE,
+            || async {
+                (self.fake.unconfirmed() == 0 && self.core.store.inbox_backlog().await.unwrap() == 0)
+                    .then_some(())
+            },
+        )
+        .await;
     }
 
     /// A CLI command on this app's database, with the CLI's clock set to the app's.
@@ -294,14 +277,11 @@ impl Binary {
     /// SIGTERM the bot first finishes the updates in hand, each a few fsyncs, and a loaded CI
     /// disk has once made that take over 30 s.
     pub async fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(tokio::time::Instant::now() < deadline, "the bot did not exit");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let child = &mut self.child;
+        eventually("the bot to exit", Duration::from_secs(90), || {
+            std::future::ready(child.try_wait().unwrap().map(|status| status.code()))
+        })
+        .await
     }
 }
 

@@ -1,10 +1,12 @@
-//! Shared test harness: the fake Bot API and the app spawner.
+//! Shared test harness: the fake Bot API, the app spawner, and waiting with a deadline.
 
 pub mod app;
 pub mod fake_api;
+pub mod wait;
 
 pub use app::{Binary, TestApp, beijing, cli, cli_env, default_now, repo_path};
 pub use fake_api::{FaultKind, TgUser};
+pub use wait::{eventually, eventually_every};
 
 #[allow(dead_code)]
 /// Whether a reply reads as a short, polite Chinese sentence (not an error dump).

@@ -1,4 +1,8 @@
-//! When a notice goes out, as people write it, and the fire times that follows.
+//! When something recurring happens, as people write it, and the fire times that follow: the
+//! grammar of notice schedules (and of the config's report, reminder and backup times), quiet
+//! hours, and the holiday calendar that `每个工作日` follows. Pure: no I/O beyond reading the
+//! holiday files, so both `config` and `notices` can use it without depending on each other.
+
 //!
 //! ```text
 //! now | 立即                     once, right away
@@ -11,6 +15,8 @@
 //! that, where the `cron` crate would want seconds first, Sunday = 1 and AND semantics.
 //! `每个工作日` follows the holiday calendar (调休 included).
 
+pub mod calendar;
+
 use std::fmt;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
@@ -19,7 +25,7 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 use serde::{Deserialize, Serialize};
 
-use super::calendar::HolidayCalendar;
+use self::calendar::HolidayCalendar;
 use crate::normalize::fold;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

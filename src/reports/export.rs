@@ -1,17 +1,19 @@
-//! Exports of check-in records: an Excel workbook (a sheet of records and a summary sheet
-//! with the same tally as `/tally`) or CSV (UTF-8 with a byte-order mark, so Excel reads the
-//! Chinese correctly).
+//! Export files of check-in records — an Excel workbook (a sheet of records and a summary
+//! sheet with the same tally as `/tally`) or CSV (UTF-8 with a byte-order mark, so Excel reads
+//! the Chinese correctly) — and tallies as table cells and CSV.
 
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use super::args::ExportFormat;
-use super::{Period, Scope, Tally, TallyRow, tally};
 use crate::core::Core;
-use crate::domain::LinkKind;
+use crate::domain::{Grouping, LinkKind};
 use crate::error::Result;
-use crate::store::{ExportRow, Grouping};
+use crate::members::Actor;
+use crate::store::ExportRow;
+use crate::tally::args::ExportFormat;
+use crate::tally::{self, Period, Scope, Tally, TallyRow};
 use crate::texts;
+use crate::texts::tallies::{RECORD_HEADERS, row_label, table_header};
 
 /// A finished export, ready to send or write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,35 +23,44 @@ pub struct ExportFile {
     pub records: usize,
 }
 
-/// The column heads of the records sheet (and of the CSV).
-pub const RECORD_HEADERS: [&str; 11] =
-    ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"];
-
-/// Exports the counted check-ins of `period` within `scope`.
 /// Excel's last row; a sheet cannot hold more records than this (less the header).
 pub const XLSX_MAX_ROWS: usize = 1_048_575;
 
-pub async fn export(core: &Core, scope: &Scope, period: Period, format: ExportFormat) -> Result<ExportFile> {
-    let (from, to) = period.utc_range(core.tz());
-    let rows = core.store.export_rows(from, to, scope.units.as_deref()).await?;
+/// Exports the counted check-ins of `period` within `scope`. `destination` is where the file will be written (the command line), for the audit log,
+/// where every export is recorded with who asked for it.
+pub async fn export(
+    core: &Core,
+    actor: &Actor,
+    scope: &Scope,
+    period: Period,
+    format: ExportFormat,
+    destination: Option<&std::path::Path>,
+) -> Result<ExportFile> {
+    let rows = tally::records(core, scope, period).await?;
     if format == ExportFormat::Xlsx && rows.len() > XLSX_MAX_ROWS - 1 {
         return Err(crate::error::UserError::ExportTooLarge { records: rows.len() }.into());
     }
     let unit = scope.unit_name.as_deref().map(|u| format!("-{u}")).unwrap_or_default();
     let stem = format!("三送登记-{}{unit}", period.slug());
     let records = rows.len();
-    match format {
+    let file = match format {
         ExportFormat::Csv => {
             let bytes = csv(core, &rows)?;
-            Ok(ExportFile { name: format!("{stem}.csv"), bytes, records })
+            ExportFile { name: format!("{stem}.csv"), bytes, records }
         }
         ExportFormat::Xlsx => {
-            let summary = tally(core, scope, period, Grouping::Unit).await?;
+            let summary = tally::tally(core, scope, period, Grouping::Unit).await?;
             let bytes =
                 xlsx(core, &rows, &summary).map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?;
-            Ok(ExportFile { name: format!("{stem}.xlsx"), bytes, records })
+            ExportFile { name: format!("{stem}.xlsx"), bytes, records }
         }
-    }
+    };
+    let detail = match destination {
+        Some(path) => format!("{} ({} records) -> {}", file.name, file.records, path.display()),
+        None => format!("{} ({} records)", file.name, file.records),
+    };
+    crate::audit::record(core, actor, "export", &detail).await?;
+    Ok(file)
 }
 
 /// One record's cells as text, in [`RECORD_HEADERS`] order (numbers stay numbers in xlsx).
@@ -61,12 +72,12 @@ fn cells(core: &Core, r: &ExportRow, tz: Tz) -> [String; 11] {
         r.member.clone(),
         r.unit.clone(),
         r.site.clone().unwrap_or_default(),
-        link.unwrap_or("").to_owned(),
+        link.unwrap_or_default().to_owned(),
         kind,
         r.sent_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
         r.people_served.map(|n| n.to_string()).unwrap_or_default(),
         r.description.clone(),
-        if r.photo { "有" } else { "无" }.to_owned(),
+        if r.photo { texts::tallies::YES } else { texts::tallies::NO }.to_owned(),
         r.location.map(|(lat, lon)| format!("{lat:.6},{lon:.6}")).unwrap_or_default(),
     ]
 }
@@ -97,7 +108,7 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
     let bold = Format::new().set_bold();
 
     let sheet = book.add_worksheet();
-    sheet.set_name("登记记录")?;
+    sheet.set_name(texts::tallies::RECORDS_SHEET)?;
     for (c, head) in RECORD_HEADERS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *head, &bold)?;
     }
@@ -122,15 +133,10 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
     sheet.set_freeze_panes(1, 0)?;
 
     let sheet = book.add_worksheet();
-    sheet.set_name("汇总")?;
+    sheet.set_name(texts::tallies::SUMMARY_SHEET)?;
     sheet.write_string_with_format(0, 0, texts::period_label(summary.period), &bold)?;
-    let mut heads = vec!["单位".to_owned(), "成员".into(), "已登记成员".into()];
-    heads.extend(summary.kinds.iter().map(|(_, label)| label.clone()));
+    let heads = table_header(summary);
     let has_other = summary.total.other > 0;
-    if has_other {
-        heads.push("其他".into());
-    }
-    heads.extend(["服务人次".into(), "合计".into()]);
     for (c, head) in heads.iter().enumerate() {
         sheet.write_string_with_format(2, c as u16, head, &bold)?;
     }
@@ -138,7 +144,7 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
     for (i, row) in summary.rows.iter().chain(std::iter::once(&summary.total)).enumerate() {
         let r = u32::try_from(i + 3).unwrap_or(u32::MAX);
         let format = if std::ptr::eq(row, &summary.total) { bold.clone() } else { Format::new() };
-        sheet.write_string_with_format(r, 0, &row.label, &format)?;
+        sheet.write_string_with_format(r, 0, row_label(row), &format)?;
         let mut numbers = vec![row.members.unwrap_or(0), row.active_members];
         numbers.extend(&row.counts);
         if has_other {
@@ -152,32 +158,9 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
     book.save_to_buffer()
 }
 
-/// The column names of a tally as a table (CLI table and CSV, the chat's file).
-pub fn table_header(t: &Tally) -> Vec<String> {
-    let first = match t.by {
-        Grouping::Unit => "单位",
-        Grouping::Member => "成员",
-        Grouping::Site => "联点站点",
-        Grouping::Link => "四联类型",
-    };
-    let mut head = vec![first.to_owned()];
-    match t.by {
-        Grouping::Unit => head.extend(["成员".to_owned(), "已登记成员".to_owned()]),
-        Grouping::Member => head.extend(["单位".to_owned(), "Telegram ID".to_owned()]),
-        Grouping::Site => head.extend(["单位".to_owned(), "参与成员".to_owned()]),
-        Grouping::Link => head.push("参与成员".to_owned()),
-    }
-    head.extend(t.kinds.iter().map(|(_, l)| l.clone()));
-    if t.total.other > 0 {
-        head.push("其他".into());
-    }
-    head.extend(["服务人次".to_owned(), "合计".to_owned()]);
-    head
-}
-
 /// One row of a tally as table cells, in [`table_header`]'s order.
 pub fn table_cells(t: &Tally, row: &TallyRow) -> Vec<String> {
-    let mut cells = vec![row.label.clone()];
+    let mut cells = vec![row_label(row)];
     match t.by {
         Grouping::Unit => {
             cells.extend([row.members.unwrap_or(0).to_string(), row.active_members.to_string()])

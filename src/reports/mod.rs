@@ -1,5 +1,8 @@
-//! The two built-in periodic jobs: the weekly report to organisers and admins, and the gentle
-//! check-in reminder (off unless units are listed in `reminder_units`).
+//! What the bot writes on its own, and the files it hands out: the weekly report to organisers
+//! and admins (with its [`chart`]), the gentle check-in reminder (off unless units are listed in
+//! `reminder_units`), and the [`export`] files and tally tables that the chat and the command
+//! line give out. Like `chat`, this is an edge: it takes the core's data and renders it with
+//! [`crate::texts`].
 //!
 //! A tick fires at most once ([`crate::store::Store::fire_periodic`]: the run and the notices
 //! it queues in one transaction). The messages themselves go out as ordinary notices through
@@ -12,13 +15,17 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, Utc};
 
-use super::{Period, Scope, chart, tally};
+pub mod chart;
+pub mod export;
+
 use crate::core::Core;
+use crate::domain::Grouping;
 use crate::domain::Role;
 use crate::error::Result;
 use crate::notices::{Audience, CAPTION_LIMIT, Schedule, telegram_length};
 use crate::periodic;
-use crate::store::{Grouping, NewNotice};
+use crate::store::NewNotice;
+use crate::tally::{Period, Scope, tally};
 use crate::texts;
 use crate::week::Week;
 
@@ -54,7 +61,7 @@ fn delivery_time(core: &Core, due: DateTime<Utc>) -> DateTime<Utc> {
     (0..=31u64)
         .filter_map(|d| local.checked_add_days(Days::new(d)))
         .find(|t| calendar.is_working_day(t.date()))
-        .and_then(|t| crate::notices::schedule::local_to_utc(t, tz))
+        .and_then(|t| crate::schedule::local_to_utc(t, tz))
         .unwrap_or(due)
 }
 
@@ -144,8 +151,8 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
     for (key, (scope, audience)) in &scopes {
         let this = tally(core, scope, Period::Week(week), Grouping::Unit).await?;
         let before = tally(core, scope, Period::Week(week.previous()), Grouping::Unit).await?;
-        let summary = texts::report_summary(&this, &before);
-        let detail = texts::report_detail(&this, &before);
+        let summary = texts::tallies::report_summary(&this, &before);
+        let detail = texts::tallies::report_detail(&this, &before);
         let png = if font && telegram_length(&summary) <= CAPTION_LIMIT {
             match chart::render(&this) {
                 Ok(png) => Some(png),
@@ -157,7 +164,9 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
         } else {
             None
         };
-        let texts = match png {
+        // A long report is one notice all the same: the platform's sending side splits a text
+        // over its message limit into as many messages as it needs.
+        let text = match png {
             Some(png) => {
                 charts += 1;
                 let mut n = system_notice(job, due, at, format!("{key}:chart"), summary, audience)?;
@@ -165,13 +174,11 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
                 n.media_name = Some(format!("tally-{week}.png"));
                 n.media_bytes = Some(png);
                 notices.push(n);
-                texts::split_message(&detail, texts::MESSAGE_LIMIT)
+                detail
             }
-            None => texts::split_message(&format!("{summary}\n\n{detail}"), texts::MESSAGE_LIMIT),
+            None => format!("{summary}\n\n{detail}"),
         };
-        for (i, part) in texts.into_iter().enumerate() {
-            notices.push(system_notice(job, due, at, format!("{key}:text{i}"), part, audience)?);
-        }
+        notices.push(system_notice(job, due, at, format!("{key}:text0"), text, audience)?);
     }
     Ok((notices, format!("week {week}: {} reports, {charts} with a chart", scopes.len())))
 }
@@ -210,7 +217,14 @@ async fn reminder_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(
     }
     let outcome = format!("{} reminded", members.len());
     let audience = Audience { members, ..Audience::default() };
-    let notice = system_notice(job, due, core.now(), "all".into(), texts::checkin_reminder(week), &audience)?;
+    let notice = system_notice(
+        job,
+        due,
+        core.now(),
+        "all".into(),
+        texts::checkins::checkin_reminder(week),
+        &audience,
+    )?;
     Ok((vec![notice], outcome))
 }
 
@@ -225,7 +239,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::config::Config;
-    use crate::notices::calendar::HolidayCalendar;
+    use crate::schedule::calendar::HolidayCalendar;
     use crate::store::Store;
 
     fn beijing(m: u32, d: u32, h: u32) -> DateTime<Utc> {

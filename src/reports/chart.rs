@@ -15,9 +15,9 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use super::Tally;
 use crate::config::FontChoice;
-use crate::texts;
+use crate::tally::Tally;
+use crate::texts::tallies::{chart_title, row_label};
 
 /// The name the loaded font is registered under with plotters.
 const FAMILY: &str = "sansong-cjk";
@@ -95,7 +95,7 @@ fn kind_color(i: usize) -> RGBColor {
 pub fn render(t: &Tally) -> anyhow::Result<Vec<u8>> {
     let n = t.rows.len().max(1);
     let (width, height) = (960u32, u32::try_from(140 + 30 * n).unwrap_or(9000).min(9000));
-    let longest = t.rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(4);
+    let longest = t.rows.iter().map(|r| row_label(r).chars().count()).max().unwrap_or(4);
     let label_width = u32::try_from(20 + 16 * longest).unwrap_or(300).min(320);
     let max = t.rows.iter().map(|r| r.total).max().unwrap_or(0).max(1);
     let name_at = |v: &SegmentValue<i32>| match v {
@@ -103,7 +103,7 @@ pub fn render(t: &Tally) -> anyhow::Result<Vec<u8>> {
             .ok()
             .and_then(|i| n.checked_sub(i + 1))
             .and_then(|i| t.rows.get(i))
-            .map_or_else(String::new, |r| r.label.clone()),
+            .map_or_else(String::new, row_label),
         _ => String::new(),
     };
     let fail = |e: &dyn std::fmt::Debug| anyhow::anyhow!("drawing the chart: {e:?}");
@@ -111,7 +111,7 @@ pub fn render(t: &Tally) -> anyhow::Result<Vec<u8>> {
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let title = format!("{} · {}", texts::CHART_TITLE, texts::period_label(t.period));
+        let title = chart_title(t.period);
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FAMILY, 22))
             .margin(16)

@@ -1,0 +1,36 @@
+//! `sansong check`: every setting, the environment, the database and the Bot API, each on its
+//! own ✓/✗ line.
+
+use super::{CliError, CliResult, config_path, token_from_env};
+use crate::config::Config;
+use crate::texts;
+
+pub async fn check(explicit: Option<&std::path::Path>) -> CliResult {
+    let path = config_path(explicit);
+    if !path.exists() && (explicit.is_some() || std::env::var_os("SANSONG_CONFIG").is_some()) {
+        println!("{}", texts::cli::check_failed(texts::cli::CONFIG_FILE, &texts::cli::missing_file(&path)));
+        return Err(CliError::Reported);
+    }
+    let token = token_from_env();
+    let api_url = std::env::var("TELOXIDE_API_URL").ok();
+    let env = crate::check::Environment { token: token.as_deref(), api_url: api_url.as_deref() };
+    let items = crate::check::run(Config::figment(&path), &path, Some(env)).await;
+    let mut failed = 0;
+    for item in &items {
+        match &item.outcome {
+            Ok(what) => println!("{}", texts::cli::check_passed(item.name, what)),
+            Err(problem) => {
+                failed += 1;
+                println!("{}", texts::cli::check_failed(item.name, problem));
+            }
+        }
+    }
+    if failed == 0 {
+        println!("{}", texts::cli::ALL_CHECKS_PASSED);
+        Ok(())
+    } else {
+        println!("{}", texts::cli::checks_failed(failed));
+        // Already said on stdout, line by line; the exit code says the rest.
+        Err(CliError::Reported)
+    }
+}

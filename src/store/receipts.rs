@@ -1,0 +1,158 @@
+//! Receipts: acknowledgements (「收到」) of delivered notices and the numbers and names of a
+//! notice's latest run.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Store, at, ts};
+
+/// A run's numbers and names, for `/receipts` and `sansong notice status`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub notice_id: i64,
+    pub due_at: Option<DateTime<Utc>>,
+    pub fired_at: Option<DateTime<Utc>>,
+    pub targeted: i64,
+    pub sent: i64,
+    pub pending: i64,
+    pub acknowledged: i64,
+    pub reminded: i64,
+    /// (name, unit, reason)
+    pub failed: Vec<(String, String, String)>,
+    /// (name, unit)
+    pub blocked: Vec<(String, String)>,
+    /// (name, unit) of delivered but not acknowledged, by unit then name.
+    pub not_acknowledged: Vec<(String, String)>,
+    /// Members who checked in a 送政策 citing this notice, and the sites they went to.
+    pub onward_members: i64,
+    pub onward_sites: Vec<String>,
+}
+
+/// What a press of 「收到」 did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckOutcome {
+    Recorded,
+    AlreadyRecorded,
+    NotFound,
+}
+
+impl Store {
+    /// Records 「收到」 for a delivery, once, if it was sent to this Telegram account. A press on
+    /// a reminder counts for the delivery it reminds of.
+    pub async fn acknowledge(
+        &self,
+        delivery_id: i64,
+        telegram_id: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<AckOutcome> {
+        let target: Option<i64> = sqlx::query_scalar(
+            "SELECT COALESCE(d.reminder_of, d.id) FROM deliveries d JOIN members m ON m.id = d.member_id
+             WHERE d.id = ? AND m.telegram_id = ?",
+        )
+        .bind(delivery_id)
+        .bind(telegram_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(target) = target else {
+            return Ok(AckOutcome::NotFound);
+        };
+        let n = sqlx::query("UPDATE deliveries SET acked_at = ? WHERE id = ? AND acked_at IS NULL")
+            .bind(ts(now))
+            .bind(target)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(if n == 1 { AckOutcome::Recorded } else { AckOutcome::AlreadyRecorded })
+    }
+
+    /// The notice a delivery belongs to, and whether it is policy material.
+    pub async fn delivery_notice(&self, delivery_id: i64) -> sqlx::Result<Option<(i64, bool)>> {
+        let row = sqlx::query(
+            "SELECT n.id, n.policy FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+             WHERE d.id = ?",
+        )
+        .bind(delivery_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get::<i64, _>("policy")? != 0))).transpose()
+    }
+
+    /// Whether a notice was delivered to this Telegram account (so it may act on its buttons).
+    pub async fn notice_reached(&self, notice_id: i64, telegram_id: i64) -> sqlx::Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN members m ON m.id = d.member_id
+             WHERE r.notice_id = ? AND m.telegram_id = ?",
+        )
+        .bind(notice_id)
+        .bind(telegram_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// The latest run of a notice, with its numbers and names.
+    pub async fn latest_run_report(&self, notice_id: i64) -> sqlx::Result<RunReport> {
+        let mut report = RunReport { notice_id, ..RunReport::default() };
+        let run = sqlx::query("SELECT id, due_at, fired_at, targeted FROM notice_runs WHERE notice_id = ? ORDER BY id DESC LIMIT 1")
+            .bind(notice_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(run) = run {
+            report.run_id = run.try_get("id")?;
+            report.due_at = Some(at(run.try_get("due_at")?));
+            report.fired_at = Some(at(run.try_get("fired_at")?));
+            report.targeted = run.try_get("targeted")?;
+            let counts = sqlx::query(
+                "SELECT COALESCE(SUM(status = 'sent'), 0) AS sent, COALESCE(SUM(status = 'pending'), 0) AS pending,
+                        COALESCE(SUM(acked_at IS NOT NULL), 0) AS acked, COALESCE(SUM(reminded_at IS NOT NULL), 0) AS reminded
+                 FROM deliveries WHERE run_id = ? AND kind = 'notice'",
+            )
+            .bind(report.run_id)
+            .fetch_one(&self.pool)
+            .await?;
+            report.sent = counts.try_get("sent")?;
+            report.pending = counts.try_get("pending")?;
+            report.acknowledged = counts.try_get("acked")?;
+            report.reminded = counts.try_get("reminded")?;
+            let people = |status_sql: &'static str| {
+                format!(
+                    "SELECT m.name, u.name AS unit, COALESCE(d.last_error, '') AS reason
+                     FROM deliveries d JOIN members m ON m.id = d.member_id JOIN units u ON u.id = m.unit_id
+                     WHERE d.run_id = ? AND d.kind = 'notice' AND {status_sql} ORDER BY u.id, m.name, m.id"
+                )
+            };
+            for row in
+                sqlx::query(&people("d.status = 'failed'")).bind(report.run_id).fetch_all(&self.pool).await?
+            {
+                report.failed.push((row.try_get("name")?, row.try_get("unit")?, row.try_get("reason")?));
+            }
+            for row in
+                sqlx::query(&people("d.status = 'blocked'")).bind(report.run_id).fetch_all(&self.pool).await?
+            {
+                report.blocked.push((row.try_get("name")?, row.try_get("unit")?));
+            }
+            for row in sqlx::query(&people("d.status = 'sent' AND d.acked_at IS NULL"))
+                .bind(report.run_id)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                report.not_acknowledged.push((row.try_get("name")?, row.try_get("unit")?));
+            }
+        }
+        report.onward_members = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT member_id) FROM checkins WHERE notice_id = ? AND deleted_at IS NULL",
+        )
+        .bind(notice_id)
+        .fetch_one(&self.pool)
+        .await?;
+        report.onward_sites = sqlx::query_scalar(
+            "SELECT DISTINCT s.name FROM checkins c JOIN sites s ON s.id = c.site_id
+             WHERE c.notice_id = ? AND c.deleted_at IS NULL ORDER BY s.name",
+        )
+        .bind(notice_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(report)
+    }
+}

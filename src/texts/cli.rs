@@ -1,0 +1,261 @@
+//! The command line's own output: organisation loads, notices and invites as printed.
+
+use std::fmt::Write as _;
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::notices::{schedule_label, status_label};
+use super::{full_moment, period_label, role_label};
+use crate::domain::Invite;
+use crate::org::{OrgProblem, OrgProblemKind};
+use crate::store::OrgLoadReport;
+use crate::tally::Period;
+
+pub fn org_problem(p: &OrgProblem) -> String {
+    let what = match &p.kind {
+        OrgProblemKind::Syntax(msg) => format!("格式错误：{msg}"),
+        OrgProblemKind::EmptyName => "名称不能为空".into(),
+        OrgProblemKind::DuplicateUnit(u) => format!("单位「{u}」重复"),
+        OrgProblemKind::SiteWithoutUnit { site } => {
+            format!("站点「{site}」没有写所属单位（unit = \"…\"）")
+        }
+        OrgProblemKind::SiteOfUnknownUnit { site, unit } => {
+            format!("站点「{site}」的单位「{unit}」不在本文件的 [[units]] 中")
+        }
+        OrgProblemKind::UnknownLink { site, link } => format!(
+            "站点「{site}」的联系类型「{link}」无法识别；可用 village/community/enterprise/chamber（联乡村/联社区/联企业/联商会）"
+        ),
+        OrgProblemKind::DuplicateSite { unit, site } => {
+            format!("单位「{unit}」的站点「{site}」重复")
+        }
+        OrgProblemKind::SecondDefault { unit, site } => {
+            format!("单位「{unit}」已有默认站点，「{site}」不能再设为默认")
+        }
+    };
+    format!("第 {} 行：{}", p.line, what)
+}
+
+pub fn org_refused(problems: &[OrgProblem]) -> String {
+    let mut s = format!("组织文件有 {} 处问题，未写入任何内容：\n", problems.len());
+    for p in problems {
+        let _ = writeln!(s, "  {}", org_problem(p));
+    }
+    s.trim_end().to_owned()
+}
+
+pub fn org_loaded(r: &OrgLoadReport) -> String {
+    let mut s = String::new();
+    if !r.changed_anything() {
+        let _ = writeln!(
+            s,
+            "组织信息已是最新，未做任何改动（单位 {} 个，站点 {} 个）。",
+            r.units_unchanged, r.sites_unchanged
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "已载入：新增单位 {} 个，新增站点 {} 个，修改站点 {} 处，未变 {} 个单位、{} 个站点。",
+            r.units_added.len(),
+            r.sites_added.len(),
+            r.sites_changed.len(),
+            r.units_unchanged,
+            r.sites_unchanged
+        );
+        for u in &r.units_added {
+            let _ = writeln!(s, "  + 单位 {u}");
+        }
+        for x in &r.sites_added {
+            let _ = writeln!(s, "  + 站点 {x}");
+        }
+        for x in &r.sites_changed {
+            let _ = writeln!(s, "  ~ 站点 {x}");
+        }
+    }
+    if !r.sites_not_in_file.is_empty() {
+        let _ = writeln!(s, "以下站点不在文件中，已保留（已有登记引用）：");
+        for x in &r.sites_not_in_file {
+            let _ = writeln!(s, "  = {x}");
+        }
+    }
+    s.trim_end().to_owned()
+}
+
+pub fn notice_created(
+    n: &crate::notices::Notice,
+    audience: &str,
+    size: i64,
+    next: &[DateTime<Utc>],
+    tz: Tz,
+) -> String {
+    let mut s = format!(
+        "通知 #{} [{}]\n受众：{}（现有 {} 人）\n发送：{}",
+        n.id,
+        status_label(n.status),
+        audience,
+        size,
+        schedule_label(&n.schedule, tz)
+    );
+    if !next.is_empty() {
+        let times: Vec<String> = next.iter().map(|t| full_moment(*t, tz)).collect();
+        let _ = write!(s, "\n接下来：{}", times.join("；"));
+    }
+    let mut options = Vec::new();
+    if n.ack {
+        options.push("需确认");
+    }
+    if n.remind_after.is_some() {
+        options.push("提醒一次");
+    }
+    if n.policy {
+        options.push("政策材料");
+    }
+    if n.urgent {
+        options.push("紧急");
+    }
+    if let Some(kind) = n.media_kind {
+        options.push(if kind == crate::notices::MediaKind::Photo { "附照片" } else { "附文件" });
+    }
+    if !options.is_empty() {
+        let _ = write!(s, "\n选项：{}", options.join("、"));
+    }
+    s
+}
+
+pub fn invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
+    let mut s = format!(
+        "邀请码：{}\n单位：{}　身份：{}　可用：{} 次　有效期至：{}\n",
+        invite.code,
+        invite.unit_name,
+        role_label(invite.role),
+        invite.max_uses,
+        invite.expires_at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+    );
+    match link {
+        Some(link) => s.push_str(link),
+        None => s.push_str(&format!(
+            "https://t.me/<bot username>?start={}\n（还不知道机器人的用户名：请先启动一次机器人，或在配置中设置 bot_username）",
+            invite.code
+        )),
+    }
+    s
+}
+
+// ---------------------------------------------------------------- setup and the config
+
+/// A line of `sansong check`.
+pub fn check_passed(name: &str, what: &str) -> String {
+    format!("✓ {name}：{what}")
+}
+
+pub fn check_failed(name: &str, problem: &str) -> String {
+    format!("✗ {name}：{problem}")
+}
+
+pub const CONFIG_FILE: &str = "配置文件";
+pub const ALL_CHECKS_PASSED: &str = "全部检查通过。";
+
+pub fn checks_failed(count: usize) -> String {
+    format!("{count} 项有问题。")
+}
+
+pub fn missing_file(path: &Path) -> String {
+    format!("{} 不存在", path.display())
+}
+
+/// A command refused to start on a config with mistakes: the ✗ lines of `check`, or the
+/// loader's own words when no single setting is to blame.
+pub fn config_refused(error: &str, problems: &[String]) -> String {
+    if problems.is_empty() {
+        format!("配置有误：{error}")
+    } else {
+        format!("配置有误，未启动：\n{}", problems.join("\n"))
+    }
+}
+
+pub fn bad_now(given: &str) -> String {
+    format!("SANSONG_NOW「{given}」不是 RFC 3339 时间，例如 2026-11-30T08:59:00+08:00。")
+}
+
+pub const NO_TOKEN: &str = "未设置 TELOXIDE_TOKEN：请把机器人的令牌放在环境变量 TELOXIDE_TOKEN 中。";
+
+pub fn already_running(why: &str) -> String {
+    format!("无法启动：{why}（同一个数据库只能运行一个 sansong）。")
+}
+
+// ---------------------------------------------------------------- the organisation and members
+
+pub fn org_file_refused(file: &Path, problems: &[OrgProblem]) -> String {
+    format!("{}：\n{}", file.display(), org_refused(problems))
+}
+
+pub const ORG_HEADERS: [&str; 4] = ["单位", "站点", "联系类型", "默认"];
+pub const YES: &str = "是";
+pub const BAD_EXPIRES: &str = "--expires 的格式应为 7d、12h 或 2w。";
+pub const MEMBER_HEADERS: [&str; 6] = ["姓名", "Telegram ID", "单位", "身份", "状态", "最近登记"];
+
+pub fn status_word(active: bool) -> &'static str {
+    if active { "在用" } else { "停用" }
+}
+
+pub fn member_count(n: usize) -> String {
+    format!("共 {n} 人")
+}
+
+// ---------------------------------------------------------------- notices
+
+pub const NO_WHEN: &str = "请用 --at、--cron 或 --now 之一说明发送时间。";
+pub const BAD_REMIND: &str = "--remind 的格式应为 24h、2d 或 off。";
+
+pub fn bad_target_role(to: &str) -> String {
+    format!("--to {to}：身份应为 member、organiser 或 admin")
+}
+
+pub fn bad_target_link(to: &str) -> String {
+    format!("--to {to}：联系类型应为 village、community、enterprise 或 chamber")
+}
+
+pub fn bad_target(to: &str) -> String {
+    format!("--to {to}：应为 all、unit:单位、role:身份 或 link:联系类型")
+}
+
+// ---------------------------------------------------------------- exports, backups, the audit log
+
+pub fn to_before_from(from: NaiveDate, to: NaiveDate) -> String {
+    format!("--to ({to}) 早于 --from ({from})。")
+}
+
+pub fn exported(period: Period, records: usize, out: &Path) -> String {
+    format!("{}：{records} 条记录已写入 {}", period_label(period), out.display())
+}
+
+pub fn backup_failed(why: &str) -> String {
+    format!("备份失败：{why}")
+}
+
+pub fn backed_up(path: &Path, bytes: u64, checkins: i64) -> String {
+    format!("备份完成：{}（{bytes} 字节，{checkins} 条登记，已通过完整性检查）", path.display())
+}
+
+pub const RESTORE_WHILE_RUNNING: &str =
+    "机器人正在使用这个数据库，不能恢复：请先停止机器人（systemctl stop sansong），再运行 restore。";
+
+pub fn restore_failed(why: &str) -> String {
+    format!("恢复失败：{why}")
+}
+
+pub fn restored(from: &Path, checkins: i64, kept: Option<&Path>) -> String {
+    let mut s = format!("已从 {} 恢复数据库（{checkins} 条登记）。", from.display());
+    if let Some(old) = kept {
+        let _ = write!(s, "\n原数据库保留为 {}。", old.display());
+    }
+    s
+}
+
+pub const AUDIT_HEADERS: [&str; 7] = ["时间", "操作人", "操作", "对象", "之前", "之后", "说明"];
+
+pub fn audit_count(n: usize) -> String {
+    format!("共 {n} 条")
+}

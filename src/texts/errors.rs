@@ -1,0 +1,164 @@
+//! What a person is told when something cannot be done: each [`UserError`] as a polite
+//! sentence with the right form to use, and the generic apology for an internal failure.
+
+use super::members::{deactivated, not_registered, private_only};
+use super::{first_kind, kinds_list, role_label};
+use crate::checkins::parse::MAX_DESCRIPTION_CHARS;
+use crate::config::Config;
+use crate::error::{Usage, UserError};
+use crate::schedule::ScheduleError;
+use crate::week::WeekError;
+
+pub fn unsupported_message() -> String {
+    "抱歉，暂时处理不了这类消息。请发送 /help 查看我能做什么。".into()
+}
+
+pub fn unknown_command(name: &str) -> String {
+    format!("抱歉，没有 /{name} 这个命令。请发送 /help 查看可用的命令。")
+}
+
+pub fn nothing_to_cancel() -> String {
+    "您当前没有进行中的登记，无需取消。".into()
+}
+
+pub fn slow_down(window_secs: i64) -> String {
+    format!("您发送得太快了，请稍等 {window_secs} 秒再继续。刚才超出的消息没有处理，如有登记请稍后重新发送。")
+}
+
+pub fn sorry() -> String {
+    "抱歉，系统出了点问题，这次操作没有完成。请稍后再试；如果一直不行，请联系管理员。".into()
+}
+
+pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) -> String {
+    let kinds = &config.kinds;
+    match e {
+        UserError::NotRegistered => not_registered(),
+        UserError::Deactivated => deactivated(),
+        UserError::InviteUnknown => "这个邀请码无效。请确认链接完整，或向组织员索取新的邀请链接。".into(),
+        UserError::InviteExpired => "这个邀请链接已过期。请向组织员索取新的邀请链接。".into(),
+        UserError::InviteUsedUp => "这个邀请链接的名额已经用完。请向组织员索取新的邀请链接。".into(),
+        UserError::Forbidden { needed } => {
+            format!("抱歉，这项功能仅限{}使用。", role_label(*needed))
+        }
+        UserError::OtherUnit => "抱歉，您只能管理本单位的事务。".into(),
+        UserError::InviteRoleTooHigh => {
+            "组织员只能邀请本单位的党员；邀请组织员或管理员，请联系管理员。".into()
+        }
+        UserError::UnknownUnit { name, candidates } if candidates.is_empty() => {
+            format!("抱歉，没有找到单位「{name}」，请核对名称。")
+        }
+        UserError::UnknownUnit { name, candidates } => {
+            format!("「{name}」可能指多个单位：{}。请写出完整的单位名称。", candidates.join("、"))
+        }
+        UserError::PrivateOnly => private_only(bot_username),
+        UserError::EmptyCheckin => format!(
+            "请写明活动类型和内容，例如：\n/checkin {} 为社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
+            first_kind(kinds)
+        ),
+        UserError::UnknownKind(word) => format!(
+            "没有识别出活动类型「{word}」。请以 {} 开头，例如：\n/checkin {} 帮助办理社保卡",
+            kinds_list(kinds),
+            kinds.all().get(1).or(kinds.all().first()).map_or("送服务", |k| k.label.as_str())
+        ),
+        UserError::MissingDescription => format!(
+            "请简要写明做了什么，例如：\n/checkin {} 看望五保户",
+            kinds.all().last().map_or("送温暖", |k| k.label.as_str())
+        ),
+        UserError::DescriptionTooLong(n) => {
+            format!("内容有 {n} 个字，超过了 {MAX_DESCRIPTION_CHARS} 字的上限。请精简后再发送。")
+        }
+        UserError::UnknownSite { name, choices } if choices.is_empty() => {
+            format!("抱歉，没有找到站点「{name}」：本单位尚未设置联点站点，请联系管理员。")
+        }
+        UserError::UnknownSite { name, choices } => {
+            format!("抱歉，本单位没有名为「{name}」的联点站点。请从以下站点中选择：{}", choices.join("、"))
+        }
+        UserError::AmbiguousSite { name, choices } => {
+            format!("「{name}」可能指多个站点：{}。请写得完整一些。", choices.join("、"))
+        }
+        UserError::SiteRequired { choices } => format!(
+            "本单位有多个联点站点，请用 @站点名 指明，例如 @{}。\n可选：{}",
+            choices.first().map_or("站点", String::as_str),
+            choices.join("、")
+        ),
+        UserError::NothingToUndo => "您目前没有可以撤销的登记。".into(),
+        UserError::UndoTooOld(id) => format!(
+            "抱歉，#{id} 已超过 {} 小时，不能再撤销。如确有错误，请联系管理员处理。",
+            config.undo_window.num_hours()
+        ),
+        UserError::NotYourCheckin(id) => {
+            format!("抱歉，没有找到您编号为 #{id} 的登记（只能撤销自己的登记）。请发送 /week 查看本周登记。")
+        }
+        UserError::AlreadyUndone(id) => {
+            format!("#{id} 已经撤销过了，无需再次撤销。请发送 /week 查看本周登记。")
+        }
+        UserError::EmptyNotice => "通知内容不能为空，请发送通知的文字，或带说明的照片/文件。".into(),
+        UserError::NoticeTooLong { limit, length, caption } => format!(
+            "抱歉，{}有 {length} 个字符，超过了 Telegram {limit} 个字符的上限。请精简后重新发送，不会被自动截断。",
+            if *caption { "照片或文件的说明" } else { "通知" }
+        ),
+        UserError::EmptyAudience => "请选择通知发给谁。".into(),
+        UserError::BadSchedule(e) => schedule_error(e),
+        UserError::NoSuchNotice(id) => {
+            format!("抱歉，没有找到您可以查看的通知 #{id}。请发送 /notices 查看。")
+        }
+        UserError::NoticeClosed(id) => {
+            format!("通知 #{id} 已取消或已发完，无需再操作。请发送 /notices 查看。")
+        }
+        UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
+            format!("{year} 年只有 {weeks} 周，没有第 {week} 周，请重新输入。")
+        }
+        UserError::Week(WeekError::NoSuchDate(d)) => format!("「{d}」不是有效的日期，请重新输入。"),
+        UserError::Week(WeekError::Unrecognised(w)) => format!(
+            "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
+        ),
+        UserError::NoSuchMember(name) => {
+            format!("抱歉，没有找到您可以管理的成员「{name}」。请发送 /members 查看名单。")
+        }
+        UserError::NotYourself => "不能更改自己的身份或状态，请另一位管理员操作。".into(),
+        UserError::RoleUnchanged { name, role } => {
+            format!("{name} 现在是{}，无需更改。", role_label(*role))
+        }
+        UserError::StatusUnchanged { name, active } => {
+            format!("{name} 已经是{}状态，无需更改。", if *active { "在用" } else { "停用" })
+        }
+        UserError::ExportTooLarge { records } => format!(
+            "这段时间共有 {records} 条记录，超过了 Excel 一张表的上限。请缩短日期范围，或改用 /export csv。"
+        ),
+        UserError::RangeTooLong { days } => format!(
+            "在对话中一次最多导出 {days} 天的记录，请缩短日期范围，或由管理员用命令行 sansong export 导出。"
+        ),
+        UserError::BadArgument { given, usage } => {
+            let form = match usage {
+                Usage::Undo => "/undo（撤销最近一次）或 /undo 12（撤销编号 #12）",
+                Usage::Invite => "/invite [单位] [member|organiser|admin] [次数，如 10次] [有效期，如 7d]",
+                Usage::InviteUses => "邀请可用次数为 1 到 10000 次，如 /invite 10次",
+                Usage::InviteExpiry => "有效期最长 366 天，如 /invite 7d、/invite 12h",
+                Usage::Receipts => "/receipts 通知编号，如 /receipts 3（编号见 /notices）",
+                Usage::Tally => {
+                    "/tally [周，如 last、2026-W47、2026-11-18] [unit:单位] [by:member|site|link]"
+                }
+                Usage::Missing => "/missing [周]；/missing sites [周] [送政策|送服务|送温暖]",
+                Usage::Export => "/export [csv] [周，或 2026-11-01..2026-11-30] [unit:单位]",
+                Usage::Remind => "/remind on（开启提醒）或 /remind off（关闭提醒）",
+                Usage::Roles => {
+                    "/promote 姓名 [organiser|admin]、/demote 姓名、/deactivate 姓名、/activate 姓名"
+                }
+            };
+            format!("抱歉，「{given}」看不懂。请这样写：\n{form}")
+        }
+    }
+}
+
+fn schedule_error(e: &ScheduleError) -> String {
+    let forms = "请这样写：立即；2026-12-01 09:00；每天 08:30；每周一 09:00；每月1日 09:00；每个工作日 09:00；\n或 cron 表达式，如 0 9 * * 1（分 时 日 月 周，周日为 0 或 7）";
+    match e {
+        ScheduleError::Empty => format!("请写明什么时候发送。{forms}"),
+        ScheduleError::InThePast(t) => format!("「{t}」已经过去了，请选择以后的时间。"),
+        ScheduleError::BadTime(t) => format!("抱歉，「{t}」不是有效的时间。{forms}"),
+        ScheduleError::BadCron { expr, reason } => {
+            format!("抱歉，cron 表达式「{expr}」有误：{reason}。\n{forms}")
+        }
+        ScheduleError::Unrecognised(t) => format!("抱歉，没看懂「{t}」。{forms}"),
+    }
+}

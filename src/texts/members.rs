@@ -1,0 +1,146 @@
+//! Registration, help, the welcome and status texts, invites and member lists.
+
+use std::fmt::Write as _;
+
+use chrono_tz::Tz;
+
+use super::{day, first_kind, kinds_list, link_label, moment, role_label};
+use crate::checkins::kinds::Kinds;
+use crate::domain::{Invite, Member, MemberListing, MemberStatus, Site};
+
+pub fn not_registered() -> String {
+    "您好！您还没有加入“三送”活动登记。\n\
+     请向本单位的组织员或管理员索取邀请链接，点开链接即可加入。"
+        .into()
+}
+
+pub fn start_without_code() -> String {
+    format!("欢迎使用“三送”活动登记助手。\n\n{}", not_registered())
+}
+
+pub fn deactivated() -> String {
+    "您的账号已停用，暂时不能登记。如有疑问，请联系本单位管理员。".into()
+}
+
+fn command_summary(name: &str, kinds: &Kinds) -> String {
+    match name {
+        "checkin" => format!("登记一次活动（{}）", kinds_list(kinds)),
+        "week" => "查看本周的登记（/week last 查看上周）".into(),
+        "undo" => "撤销最近一次登记".into(),
+        "cancel" => "退出正在进行的分步登记".into(),
+        "help" => "查看帮助".into(),
+        "invite" => "生成邀请链接".into(),
+        "members" => "查看成员名单".into(),
+        "notice" => "发布通知（立即、定时或定期）".into(),
+        "notices" => "查看和管理已发布的通知".into(),
+        "receipts" => "查看通知的送达和确认情况".into(),
+        "remind" => "开启或关闭每周打卡提醒".into(),
+        "tally" => "本周统计（/tally last 上周；by:member 按成员）".into(),
+        "missing" => "本周尚无登记的成员（/missing sites 看站点）".into(),
+        "export" => "导出登记记录（Excel；/export csv 导出 CSV）".into(),
+        "promote" => "提升成员身份（/promote 姓名 [organiser|admin]）".into(),
+        "demote" => "降低成员身份（/demote 姓名）".into(),
+        "deactivate" => "停用成员：保留记录，不再发通知".into(),
+        "activate" => "重新启用已停用的成员".into(),
+        other => other.into(),
+    }
+}
+
+/// The short description of each command, for a platform's command menu. `commands` are the
+/// names of the commands the person may use, in the order to list them.
+pub fn menu_entries(commands: &[&'static str], kinds: &Kinds) -> Vec<(&'static str, String)> {
+    commands.iter().map(|c| (*c, command_summary(c, kinds))).collect()
+}
+
+/// What someone with `role` may do: exactly the commands the core lets them use.
+pub fn help(commands: &[&str], kinds: &Kinds) -> String {
+    let mut s = String::from("可用的命令：\n");
+    for c in commands {
+        let _ = writeln!(s, "/{c} — {}", command_summary(c, kinds));
+    }
+    let _ = write!(
+        s,
+        "\n快速登记：\n/checkin {} 为社区居民宣讲社保政策\n\
+         也可以发送带说明的照片，如「#{} 看望五保户」。\n\
+         只发送 /checkin 可按步骤登记。照片和位置都不是必需的。",
+        first_kind(kinds),
+        kinds.all().last().map_or("送温暖", |k| k.label.as_str()),
+    );
+    s
+}
+
+fn site_names(sites: &[Site]) -> String {
+    if sites.is_empty() {
+        "暂未设置".into()
+    } else {
+        sites.iter().map(|s| format!("{}（{}）", s.name, link_label(s.link))).collect::<Vec<_>>().join("、")
+    }
+}
+
+pub fn welcome(member: &Member, sites: &[Site], commands: &[&str], kinds: &Kinds) -> String {
+    format!(
+        "欢迎您，{}！\n您已加入「{}」，身份：{}。\n联点站点：{}\n\n{}",
+        member.name,
+        member.unit_name,
+        role_label(member.role),
+        site_names(sites),
+        help(commands, kinds)
+    )
+}
+
+pub fn status(member: &Member, sites: &[Site], week_count: i64, commands: &[&str], kinds: &Kinds) -> String {
+    format!(
+        "{}，您好！您已是「{}」的{}。\n联点站点：{}\n本周已登记 {} 次。\n\n{}",
+        member.name,
+        member.unit_name,
+        role_label(member.role),
+        site_names(sites),
+        week_count,
+        help(commands, kinds)
+    )
+}
+
+pub fn private_only(bot_username: Option<&str>) -> String {
+    match bot_username {
+        Some(u) => format!("为保护个人信息，登记和查询请私聊我：https://t.me/{u}"),
+        None => "为保护个人信息，登记和查询请私聊我。".into(),
+    }
+}
+
+pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
+    let head = format!(
+        "邀请已生成：{} · {} · 可用 {} 次 · {} 前有效",
+        invite.unit_name,
+        role_label(invite.role),
+        invite.max_uses,
+        moment(invite.expires_at, tz)
+    );
+    match link {
+        Some(link) => format!("{head}\n{link}\n\n请只发给需要加入的人。"),
+        None => format!("{head}\n邀请码：{}\n（加入的人私聊机器人发送 /start {}）", invite.code, invite.code),
+    }
+}
+
+pub fn member_list(listings: &[MemberListing], tz: Tz) -> String {
+    if listings.is_empty() {
+        return "还没有成员。".into();
+    }
+    let mut s = String::new();
+    let mut unit = "";
+    for l in listings {
+        let m = &l.member;
+        if m.unit_name != unit {
+            unit = &m.unit_name;
+            let n = listings.iter().filter(|x| x.member.unit_name == unit).count();
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(s, "「{unit}」{n} 人：");
+        }
+        let last =
+            l.last_checkin_at.map_or_else(|| "尚无登记".to_owned(), |t| format!("最近登记 {}", day(t, tz)));
+        let inactive = if m.status == MemberStatus::Inactive { "，已停用" } else { "" };
+        let _ = writeln!(s, "· {}（{}{}）{}", m.name, role_label(m.role), inactive, last);
+    }
+    s.trim_end().to_owned()
+}

@@ -1,0 +1,12 @@
+//! Conversation tests: `sansong::chat::handle` driven with `Incoming` events against a real
+//! SQLite file, asserting on the `Reply` values (and the database where it matters). No HTTP and
+//! no Telegram, so they run in milliseconds; the end-to-end suites (`tests/e2e`) cover the wiring.
+
+mod support;
+
+mod checkins;
+mod dialogue;
+mod notices;
+mod organisers;
+mod registration;
+mod robustness;

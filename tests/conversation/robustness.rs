@@ -1,0 +1,146 @@
+//! What the conversation does with the unexpected: groups, stale and forged buttons, floods,
+//! unknown commands, messages it cannot use, and people blocking the bot.
+
+use chrono::Duration;
+
+use crate::support::{BOT, Content, Conversation, Reply, Role, User, is_polite_chinese, text, texts};
+
+#[tokio::test]
+async fn in_a_group_a_command_is_sent_to_the_private_chat_and_chatter_is_ignored() {
+    let c = Conversation::start().await;
+    let user = User::new(10_001, "吴九");
+    c.register(&user, "人社局", Role::Member).await;
+    let group = -100_555;
+
+    let command = c.in_group(&user, group, "/checkin 送政策 在群里登记").await;
+    let photo = c
+        .in_group_content(
+            &user,
+            group,
+            Content::Photo {
+                file_id: "p".into(), caption: Some("#送温暖 看望五保户".into()), album: None
+            },
+            None,
+        )
+        .await;
+    let chatter = c.in_group(&user, group, "大家辛苦了").await;
+    let other_bot = c.in_group(&user, group, "/help@some_other_bot").await;
+
+    let pointer = format!("为保护个人信息，登记和查询请私聊我：https://t.me/{BOT}");
+    assert_eq!(texts(&command), [pointer.as_str()]);
+    assert_eq!(texts(&photo), [pointer.as_str()], "a photo check-in too");
+    assert_eq!(chatter, [], "ordinary chatter gets no answer");
+    assert_eq!(other_bot, [], "a command for another bot is not ours");
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins").await, 0);
+    let mine = c.say(&user, &format!("/help@{BOT}")).await;
+    assert!(text(&mine).starts_with("可用的命令"), "in private, addressed to us: {mine:#?}");
+}
+
+#[tokio::test]
+async fn an_expired_or_forged_button_is_answered_without_a_failure() {
+    let c = Conversation::start().await;
+    let member = User::new(10_002, "冯一");
+    c.register(&member, "人社局", Role::Member).await;
+    let expired = "这个按钮已失效。发送 /checkin 重新开始登记。";
+
+    let cases = [
+        ("ck:zzzzzz:k:policy", expired),
+        ("ck:zzzzzz:s:notanumber", expired),
+        ("nc:zzzzzz:ok", "这个按钮已失效。发送 /notice 重新开始。"),
+        ("ak:999999", "这条通知不是发给您的，或已失效。"),
+        ("gx:999999", "抱歉，没有找到您可以查看的通知 #999999。请发送 /notices 查看。"),
+        ("mb:padmin:1", "抱歉，这项功能仅限管理员使用。"),
+        ("nm:c:1", "抱歉，没有找到您可以查看的通知 #1。请发送 /notices 查看。"),
+        ("完全不认识的数据", expired),
+        ("", expired),
+    ];
+    for (data, said) in cases {
+        // `press_data` checks there is exactly one answer and no internal failure.
+        let replies = c.press_data(&member, 12_345, data).await;
+        assert!(matches!(replies[0], Reply::Answer { .. }), "{data:?}: {replies:#?}");
+        assert_eq!(texts(&replies), [said], "{data:?}");
+    }
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins").await, 0);
+    assert_eq!(c.member(&member).await.unwrap().role, Role::Member);
+}
+
+#[tokio::test]
+async fn more_than_twenty_messages_in_ten_seconds_are_not_handled_and_the_sender_is_told_once() {
+    let c = Conversation::start().await;
+    let flooder = User::new(10_003, "刷屏者");
+    let other = User::new(10_004, "旁人");
+    c.register(&flooder, "人社局", Role::Member).await;
+    c.register(&other, "人社局", Role::Member).await;
+    // Registering is out of the window; then thirty messages, all sent in the same second
+    // (the window is judged by the times on the messages, not by when they are handled).
+    c.advance(Duration::seconds(11));
+    let at = c.now();
+    let mut replies = Vec::new();
+    for i in 0..30 {
+        replies.push(c.say_at(&flooder, &format!("/checkin 送服务 第{i}条"), at).await);
+    }
+    let meanwhile = c.say_at(&other, "/week", at).await;
+
+    let limit = sansong::chat::FLOOD_LIMIT;
+    assert_eq!(limit, 20);
+    assert!(replies[..limit].iter().all(|r| text(r).contains("✅ 已登记")), "{:#?}", &replies[..limit]);
+    let slow_down = &replies[limit];
+    assert!(text(slow_down).starts_with("您发送得太快了，请稍等 10 秒再继续。"), "{slow_down:#?}");
+    assert!(replies[limit + 1..].iter().all(Vec::is_empty), "told once, then quiet");
+    assert_eq!(c.checkins_of(&flooder).await.len(), limit, "bounded work");
+    assert!(text(&meanwhile).contains("本周"), "others are answered: {meanwhile:#?}");
+
+    c.advance(Duration::seconds(11));
+    let later = c.say(&flooder, "/checkin 送服务 过了一会儿").await;
+    assert!(text(&later).contains("✅ 已登记"), "a new window: {later:#?}");
+}
+
+#[tokio::test]
+async fn an_unknown_command_and_an_unusable_message_get_a_pointer_to_help() {
+    let c = Conversation::start().await;
+    let user = User::new(10_005, "陈二");
+    c.register(&user, "人社局", Role::Member).await;
+
+    let unknown = texts(&c.say(&user, "/frobnicate now").await);
+    let sticker = texts(&c.deliver(&c.incoming(&user, Content::Other("sticker"))).await.replies);
+    let text_alone = text(&c.say(&user, "今天去社区了").await);
+
+    assert_eq!(unknown, ["抱歉，没有 /frobnicate 这个命令。请发送 /help 查看可用的命令。"]);
+    assert_eq!(sticker, ["抱歉，暂时处理不了这类消息。请发送 /help 查看我能做什么。"]);
+    assert!(text_alone.starts_with("您想登记活动吗？请发送 /checkin 按步骤登记"), "{text_alone}");
+    for t in [&unknown[0], &sticker[0], &text_alone] {
+        assert!(is_polite_chinese(t), "{t}");
+    }
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins").await, 0);
+}
+
+#[tokio::test]
+async fn a_member_who_blocks_the_bot_is_marked_unreachable_until_they_write_again() {
+    let c = Conversation::start().await;
+    let user = User::new(10_006, "卫三");
+    c.register(&user, "人社局", Role::Member).await;
+
+    let blocked = c.deliver(&c.incoming(&user, Content::Membership { blocked: true })).await;
+    let was_unreachable = c.member(&user).await.unwrap().unreachable;
+    c.say(&user, "/week").await;
+
+    assert_eq!(blocked.replies, [], "nothing to say to someone who blocked us");
+    assert!(was_unreachable);
+    assert!(!c.member(&user).await.unwrap().unreachable, "writing again makes them reachable");
+}
+
+#[tokio::test]
+async fn a_deactivated_member_is_told_so_and_cannot_check_in() {
+    let c = Conversation::start().await;
+    let organiser = User::new(10_007, "蒋组织");
+    let member = User::new(10_008, "沈四");
+    c.register(&organiser, "人社局", Role::Organiser).await;
+    c.register(&member, "人社局", Role::Member).await;
+
+    let done = text(&c.say(&organiser, "/deactivate 沈四").await);
+    let refused = texts(&c.say(&member, "/checkin 送政策 宣讲").await);
+
+    assert!(done.starts_with("已停用 沈四（人社局）"), "{done}");
+    assert_eq!(refused, ["您的账号已停用，暂时不能登记。如有疑问，请联系本单位管理员。"]);
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins").await, 0);
+}
