@@ -1,5 +1,5 @@
 //! The two kinds of failure. A [`UserError`] is something the person can fix and becomes a
-//! polite reply (see [`crate::texts::user_error`]); anything else is internal: logged with
+//! polite reply (see `texts::errors::user_error`, at the edge); anything else is internal: logged with
 //! context and answered with a generic apology.
 
 use crate::domain::Role;

@@ -1,19 +1,30 @@
-//! sansong: a Telegram bot for the 四联四促 campaign's 三送 work.
+//! sansong: a chat bot for the 四联四促 campaign's 三送 work — invites, check-ins, weekly
+//! views, notices with receipts, tallies and exports.
 //!
-//! The crate is split so that everything except `bot` is free of Telegram:
-//! - [`config`], [`clock`], [`week`], [`normalize`], [`domain`]: settings and pure building blocks;
-//! - [`store`]: every SQL statement, on one SQLite pool;
-//! - [`members`], [`org`], [`checkins`]: the core capabilities, called with typed inputs;
-//! - [`chat`]: the conversation (commands, dialogues, replies) as platform-neutral data;
-//! - [`texts`]: every sentence a person reads;
-//! - [`bot`]: teloxide wiring (durable inbox, dispatcher, sending), [`jobs`]: background tasks;
-//! - [`cli`]: the `sansong` command line.
+//! One core, with the messaging platform at the edge. Layers, each using only those above it:
+//!
+//! 1. Building blocks, pure: [`domain`] (the types every layer shares), [`normalize`],
+//!    [`week`], [`schedule`] (the schedule grammar and the holiday calendar), [`clock`],
+//!    [`config`], [`error`].
+//! 2. [`store`]: every SQL statement, on one SQLite database.
+//! 3. The core, called with typed inputs, returning data: [`core`] (the context), [`members`],
+//!    [`org`], [`checkins`], [`notices`], [`tally`], [`dialogues`], [`audit`], [`periodic`],
+//!    [`backup`], [`metrics`]. It owns the rules (roles are checked here, on every call) and the
+//!    audit log, and never imports `texts`, `chat`, `reports`, `cli` or a platform.
+//! 4. The edges, which render core data for people with [`texts`] (every sentence and button
+//!    label, by area): [`chat`] (the platform-neutral conversation: an `Incoming` in, `Reply`
+//!    values out; it never touches the store), [`reports`] (the weekly report, its chart, the
+//!    export files), [`cli`] (the `sansong` command line), [`http`] (health and metrics).
+//! 5. The platform: [`bot`], Telegram (teloxide and the Bot API: the durable inbox, the
+//!    dispatcher, sending replies and deliveries, its own message limits). It is the only
+//!    module that imports teloxide. [`jobs`] declares the background jobs and runs them under
+//!    one shutdown token; the platform's receiving side is one of them, behind
+//!    [`jobs::Updates`].
 
 pub mod audit;
 pub mod backup;
 pub mod bot;
 pub mod chat;
-pub mod check;
 pub mod checkins;
 pub mod cli;
 pub mod clock;

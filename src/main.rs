@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match runtime.block_on(sansong::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            eprintln!("{}：{e:#}", sansong::texts::cli::INTERNAL_ERROR);
             ExitCode::FAILURE
         }
     }

@@ -237,6 +237,11 @@ pub async fn bot_username(core: &Core) -> Result<Option<String>> {
     Ok(core.store.meta(BOT_USERNAME).await?)
 }
 
+/// The active organisers and admins (for the weekly report's audiences and their menus).
+pub async fn privileged(core: &Core) -> Result<Vec<Member>> {
+    Ok(core.store.privileged_members().await?)
+}
+
 /// Keeps the bot's username (learnt from Telegram) for invite links.
 pub async fn remember_bot_username(core: &Core, username: &str) -> Result<()> {
     core.store.set_meta(BOT_USERNAME, username).await?;

@@ -26,7 +26,7 @@ use crate::chat::{self, ChatContext};
 use crate::core::Core;
 use crate::domain::Role;
 use crate::jobs::{self, JobContext};
-use crate::store::meta::BOT_USERNAME;
+use crate::texts;
 
 use self::inbox::InboxListener;
 use self::send::Sender;
@@ -121,6 +121,27 @@ pub async fn fetch_username(token: &str, api_url: Option<&str>, poll_timeout: Du
     me.username.clone()
 }
 
+/// For `sansong check`: the token works (`getMe` answers), as the bot's `@username`, or why
+/// not. The URL holds the token, so errors are reported without it.
+pub async fn check_token(token: &str, api_url: Option<&str>) -> Result<String, String> {
+    let base = api_url.unwrap_or("https://api.telegram.org").trim_end_matches('/');
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| e.to_string())?;
+    // The URL holds the token: errors are reported without it.
+    let response = client
+        .post(format!("{base}/bot{token}/getMe"))
+        .send()
+        .await
+        .map_err(|e| texts::cli::unreachable_api(base, &e.without_url().to_string()))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    match status.as_u16() {
+        200 if body["ok"] == true => Ok(format!("@{}", body["result"]["username"].as_str().unwrap_or("?"))),
+        401 | 404 => Err(texts::cli::TOKEN_REFUSED.into()),
+        s => Err(texts::cli::api_answered(base, s, body["description"].as_str().unwrap_or(""))),
+    }
+}
+
 /// Runs the bot until `shutdown`: identifies itself, registers its command menu, starts the
 /// background jobs (polling into the inbox among them) and dispatches updates from the inbox.
 /// On shutdown it stops taking updates, lets handlers in progress finish, and returns.
@@ -130,7 +151,7 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
     };
     let username = me.username.clone();
     if let Some(u) = &username {
-        core.store.set_meta(BOT_USERNAME, u).await?;
+        crate::members::remember_bot_username(&core, u).await?;
     }
     tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
 
@@ -217,7 +238,7 @@ async fn register_menus(sender: &Sender, core: &Core) {
     if let Err(e) = sender.set_menu(None, &chat::menu_entries(Role::Member, core.kinds())).await {
         tracing::warn!(error = %e, "could not register the command menu");
     }
-    let privileged = match core.store.privileged_members().await {
+    let privileged = match crate::members::privileged(core).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "could not list organisers and admins for their menus");

@@ -23,7 +23,7 @@ use crate::domain::{Person, Role};
 use crate::error::{Error, Result, Usage, UserError};
 use crate::members::{self, Actor, InviteRequest, Registration};
 use crate::org;
-use crate::texts::{checkins as checkin_texts, errors, members as member_texts};
+use crate::texts::{self, checkins as checkin_texts, errors, members as member_texts};
 use crate::week::parse_week_arg;
 
 use buttons::ButtonData;
@@ -524,11 +524,16 @@ async fn on_command(
             let undone = checkins::undo(core, member, target, msg.message_id).await?;
             Ok(vec![Reply::send(checkin_texts::undone(&undone, core.kinds(), core.tz()))])
         }
-        Command::Cancel => Ok(vec![Reply::send(if dialogue::cancel(core, msg.chat.id).await? {
-            checkin_texts::wizard_cancelled()
-        } else {
-            errors::nothing_to_cancel()
-        })]),
+        Command::Cancel => {
+            // Said in the words of what was cancelled: a check-in, or a notice not published.
+            let text = match dialogue::load(core, msg.chat.id).await? {
+                Some(Dialogue::Checkin(_)) => checkin_texts::wizard_cancelled(),
+                Some(Dialogue::Notice(_)) => texts::notices::compose_cancelled(),
+                None => errors::nothing_to_cancel(),
+            };
+            dialogue::cancel(core, msg.chat.id).await?;
+            Ok(vec![Reply::send(text)])
+        }
         Command::Invite(args) => {
             // Checked here for a prompt answer and again inside create_invite, which is the rule.
             members::require_role(member, Role::Organiser)?;

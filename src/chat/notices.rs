@@ -7,8 +7,7 @@ use crate::core::Core;
 use crate::domain::{Member, Role};
 use crate::error::{Result, Usage, UserError};
 use crate::members::{self, Actor};
-use crate::notices::{self, Management, NoticeStatus};
-use crate::store::AckOutcome;
+use crate::notices::{self, AckOutcome, Management, NoticeStatus};
 use crate::texts::notices as texts;
 
 /// `/notices`: the caller's notices (an admin's: all), newest first, with buttons to manage them.

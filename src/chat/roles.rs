@@ -1,7 +1,8 @@
 //! `/promote`, `/demote`, `/deactivate`, `/activate`: by name, by replying to the person's
 //! message (in a group the bot shares with them, or to their message forwarded to the bot), or
-//! from a list of buttons when the name fits several people (or none is given). The core checks
-//! the caller's role on every call, the button presses included.
+//! from a list of buttons when the name fits several people. Without a name or a reply, the
+//! answer says how to name someone. The core checks the caller's role on every call, the button
+//! presses included.
 
 use super::buttons::ButtonData;
 use super::command::Command;

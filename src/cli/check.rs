@@ -13,8 +13,8 @@ pub async fn check(explicit: Option<&std::path::Path>) -> CliResult {
     }
     let token = token_from_env();
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
-    let env = crate::check::Environment { token: token.as_deref(), api_url: api_url.as_deref() };
-    let items = crate::check::run(Config::figment(&path), &path, Some(env)).await;
+    let env = super::checks::Environment { token: token.as_deref(), api_url: api_url.as_deref() };
+    let items = super::checks::run(Config::figment(&path), &path, Some(env)).await;
     let mut failed = 0;
     for item in &items {
         match &item.outcome {

@@ -11,6 +11,7 @@
 mod audit;
 mod backup;
 mod check;
+mod checks;
 mod members;
 mod notice;
 mod org;
@@ -378,7 +379,7 @@ async fn load_config(explicit: Option<PathBuf>) -> Result<Config, CliError> {
         Ok(c) => Ok(c),
         Err(e) => {
             let path = config_path(explicit.as_deref());
-            let items = crate::check::run(Config::figment(&path), &path, None).await;
+            let items = checks::run(Config::figment(&path), &path, None).await;
             let problems: Vec<String> = items
                 .iter()
                 .filter_map(|i| i.outcome.as_ref().err().map(|p| texts::cli::check_failed(i.name, p)))

@@ -20,7 +20,8 @@ use crate::core::Core;
 use crate::domain::{LinkKind, Role};
 use crate::error::{Error, Result, UserError};
 use crate::members::Actor;
-use crate::store::{AckOutcome, NewNotice, NoticeRow, RunReport, Target};
+pub use crate::store::{AckOutcome, RunReport};
+use crate::store::{NewNotice, NoticeRow, Target};
 
 pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
 

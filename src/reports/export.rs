@@ -41,7 +41,7 @@ pub async fn export(
         return Err(crate::error::UserError::ExportTooLarge { records: rows.len() }.into());
     }
     let unit = scope.unit_name.as_deref().map(|u| format!("-{u}")).unwrap_or_default();
-    let stem = format!("三送登记-{}{unit}", period.slug());
+    let stem = format!("{}-{}{unit}", texts::tallies::EXPORT_FILE_STEM, period.slug());
     let records = rows.len();
     let file = match format {
         ExportFormat::Csv => {

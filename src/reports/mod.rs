@@ -130,7 +130,7 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
     let week = Week::of_instant(due, core.tz()).previous();
     let at = delivery_time(core, due).max(core.now());
     let mut scopes: BTreeMap<String, (Scope, Audience)> = BTreeMap::new();
-    for m in core.store.privileged_members().await? {
+    for m in crate::members::privileged(core).await? {
         match m.role {
             Role::Admin => {
                 let audience = Audience { roles: vec![Role::Admin], ..Audience::default() };
@@ -194,7 +194,7 @@ async fn reminder_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(
     if names.is_empty() {
         return Ok((vec![], "off (no units in reminder_units)".into()));
     }
-    let all = core.store.units().await?;
+    let all = crate::org::units(core).await?;
     let units: Vec<i64> = if names.iter().any(|n| n == "*") {
         all.iter().map(|u| u.id).collect()
     } else {
@@ -211,7 +211,7 @@ async fn reminder_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(
     };
     let week = Week::of_instant(due, core.tz());
     let (from, to) = week.utc_range(core.tz());
-    let members = core.store.reminder_targets(from, to, &units).await?;
+    let members = crate::tally::reminder_targets(core, from, to, &units).await?;
     if members.is_empty() {
         return Ok((vec![], "nobody to remind".into()));
     }

@@ -176,6 +176,17 @@ pub async fn records(core: &Core, scope: &Scope, period: Period) -> Result<Vec<E
     Ok(core.store.export_rows(from, to, scope.units.as_deref()).await?)
 }
 
+/// The members of `units` to remind in the week `[from, to)`: active, reminders on, and no
+/// counted check-in yet.
+pub async fn reminder_targets(
+    core: &Core,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    units: &[i64],
+) -> Result<Vec<i64>> {
+    Ok(core.store.reminder_targets(from, to, units).await?)
+}
+
 /// The tally of counted check-ins in `period` within `scope`, grouped `by`.
 pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> Result<Tally> {
     let (from, to) = period.utc_range(core.tz());

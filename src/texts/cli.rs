@@ -259,3 +259,67 @@ pub const AUDIT_HEADERS: [&str; 7] = ["时间", "操作人", "操作", "对象",
 pub fn audit_count(n: usize) -> String {
     format!("共 {n} 条")
 }
+
+// ---------------------------------------------------------------- sansong check
+
+pub const CHECK_TIMEZONE: &str = "时区 timezone";
+pub const CHECK_REPORT_CRON: &str = "周报时间 report_cron";
+pub const CHECK_REMINDER_CRON: &str = "提醒时间 reminder_cron";
+pub const CHECK_BACKUP_CRON: &str = "备份时间 backup_cron";
+pub const CHECK_QUIET_HOURS: &str = "免打扰时段 quiet_hours";
+pub const CHECK_BROADCAST_RATE: &str = "发送速率 broadcast_rate";
+pub const CHECK_HOLIDAYS: &str = "节假日 holidays_dir";
+pub const CHECK_BACKUP_DIR: &str = "备份目录 backup_dir";
+pub const CHECK_OTHER: &str = "其他设置";
+pub const CHECK_FONT: &str = "图表字体 report_font";
+pub const CHECK_DATABASE: &str = "数据库 database_url";
+pub const CHECK_TOKEN: &str = "令牌 TELOXIDE_TOKEN";
+pub const CHECK_BOT_API: &str = "Bot API (getMe)";
+pub const FONT_OFF: &str = "off（周报为纯文字）";
+pub const NO_FONT: &str = "未找到中文字体：周报将为纯文字（可安装 fonts-wqy-microhei 或设置 report_font）";
+pub const TOKEN_UNSET: &str = "未设置：请在环境变量 TELOXIDE_TOKEN 中提供机器人令牌";
+pub const TOKEN_SET: &str = "已设置";
+pub const TOKEN_REFUSED: &str = "令牌无效（Telegram 答复 Unauthorized）：请核对 TELOXIDE_TOKEN";
+
+pub fn per_second(rate: f64) -> String {
+    format!("{rate} 条/秒")
+}
+
+pub fn no_holidays(dir: &Path) -> String {
+    format!("{} 不存在（没有节假日安排时按周一至周五计算工作日）", dir.display())
+}
+
+pub fn holiday_years(dir: &Path, years: &[String]) -> String {
+    format!("{}：{}", dir.display(), years.join("、"))
+}
+
+pub fn not_writable(dir: &Path, why: &str) -> String {
+    format!("{} 不可写：{why}", dir.display())
+}
+
+pub fn created_when_needed(dir: &Path) -> String {
+    format!("{}（尚不存在，需要时创建）", dir.display())
+}
+
+pub fn database_created_at_start(path: &Path) -> String {
+    format!("{}：尚不存在，启动时自动创建", path.display())
+}
+
+pub fn migrations_applied(path: &Path, applied: usize) -> String {
+    format!("{}：{applied} 个迁移均已应用", path.display())
+}
+
+pub fn migrations_pending(path: &Path, applied: usize, known: usize) -> String {
+    format!("{}：已应用 {applied}/{known} 个迁移，其余在启动时自动应用", path.display())
+}
+
+pub fn unreachable_api(base: &str, why: &str) -> String {
+    format!("无法连接 {base}：{why}")
+}
+
+pub fn api_answered(base: &str, status: u16, description: &str) -> String {
+    format!("{base} 答复 HTTP {status}：{description}")
+}
+
+/// What `main` prints before an internal error it could not turn into anything better.
+pub const INTERNAL_ERROR: &str = "错误";

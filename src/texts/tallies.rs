@@ -26,6 +26,8 @@ pub fn row_label(row: &TallyRow) -> String {
 /// The column heads of the records sheet (and of the CSV) of an export.
 pub const RECORD_HEADERS: [&str; 11] =
     ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"];
+/// The start of an export's file name (`三送登记-2026-W48.xlsx`).
+pub const EXPORT_FILE_STEM: &str = "三送登记";
 pub const RECORDS_SHEET: &str = "登记记录";
 pub const SUMMARY_SHEET: &str = "汇总";
 pub const OTHER_KINDS: &str = "其他";

@@ -2,6 +2,8 @@
 //! SQLite file, asserting on the `Reply` values (and the database where it matters). No HTTP and
 //! no Telegram, so they run in milliseconds; the end-to-end suites (`tests/e2e`) cover the wiring.
 
+#[path = "../shared/mod.rs"]
+mod shared;
 mod support;
 
 mod checkins;

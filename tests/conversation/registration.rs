@@ -1,15 +1,6 @@
 //! Joining with an invite (`/start <code>`), `/start` again, strangers, and `/help` by role.
 
-use crate::support::{Conversation, Reply, Role, User, is_polite_chinese, text, texts};
-
-/// The commands a `/help` text lists, in order.
-fn listed(help: &str) -> Vec<&str> {
-    help.lines()
-        .filter(|l| l.contains(" — "))
-        .filter_map(|l| l.strip_prefix('/'))
-        .filter_map(|l| l.split_whitespace().next())
-        .collect()
-}
+use crate::support::{Conversation, Reply, Role, User, is_polite_chinese, listed_commands, text, texts};
 
 #[tokio::test]
 async fn a_person_with_an_invite_registers_and_is_welcomed_by_name_with_their_unit_and_site() {
@@ -127,9 +118,9 @@ async fn help_lists_exactly_the_commands_of_the_callers_role() {
     let basic = ["checkin", "week", "undo", "remind", "cancel", "help"];
     let organising = ["invite", "members", "notice", "notices", "receipts", "tally", "missing", "export"];
     let managing = ["deactivate", "activate"];
-    assert_eq!(listed(&m), basic);
-    assert_eq!(listed(&o), [&basic[..], &organising, &managing].concat());
-    assert_eq!(listed(&a), [&basic[..], &organising, &managing, &["promote", "demote"]].concat());
+    assert_eq!(listed_commands(&m), basic);
+    assert_eq!(listed_commands(&o), [&basic[..], &organising, &managing].concat());
+    assert_eq!(listed_commands(&a), [&basic[..], &organising, &managing, &["promote", "demote"]].concat());
     for help in [&m, &o, &a] {
         assert!(help.contains("快速登记：\n/checkin 送政策 为社区居民宣讲社保政策"), "{help}");
     }

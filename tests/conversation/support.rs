@@ -8,16 +8,17 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Duration, Utc};
 use tempfile::TempDir;
 use tokio::sync::Notify;
 
 // Every path into the crate is here, so a move of a type is one line to change.
+pub use crate::shared::{beijing, default_now, is_polite_chinese, listed_commands};
+use crate::shared::{core_with_org, counted_checkins, test_config};
+pub use sansong::Core;
 pub use sansong::chat::buttons::ButtonData;
 pub use sansong::chat::{Button, ChatContext, ChatRef, Content, Handled, Incoming, Keyboard, Reply};
 pub use sansong::clock::{Clock, ShiftedClock};
@@ -25,27 +26,10 @@ pub use sansong::config::Config;
 use sansong::domain::Member;
 pub use sansong::domain::{Person, Role};
 pub use sansong::members::{Actor, InviteRequest};
-pub use sansong::schedule::calendar::HolidayCalendar;
-pub use sansong::store::Store;
 pub use sansong::texts::notices::{BUTTON_ACK, BUTTON_SPREAD};
-pub use sansong::{Core, org};
 
 /// The bot's username, as Telegram would report it.
 pub const BOT: &str = "sansong_bot";
-
-/// Beijing wall-clock time as an instant.
-pub fn beijing(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Shanghai.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap().with_timezone(&Utc)
-}
-
-/// Wednesday 25 November 2026, 10:00 in Beijing: inside ISO week 2026-W48.
-pub fn default_now() -> DateTime<Utc> {
-    beijing(2026, 11, 25, 10, 0)
-}
-
-pub fn repo_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
 
 /// Someone writing to the bot. Their private chat with it has their id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,19 +106,10 @@ impl Conversation {
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Conversation {
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
-        let mut config = Config {
-            database_url: db_url.clone(),
-            metrics_addr: None,
-            calendar: HolidayCalendar::load_dir(&repo_path("config/holidays")).unwrap(),
-            ..Config::default()
-        };
+        let mut config = test_config(&db_url);
         adjust(&mut config);
         let clock = ShiftedClock::starting_at(default_now());
-        let store = Store::open(&db_url).await.unwrap();
-        let core = Core::new(store, config, Arc::new(clock.clone()));
-        let plan =
-            org::parse_org(&std::fs::read_to_string(repo_path("config/org.example.toml")).unwrap()).unwrap();
-        org::apply(&core, &plan).await.unwrap();
+        let core = core_with_org(&db_url, config, &clock).await;
         let chat = ChatContext::new(Some(BOT.into()), Arc::new(Notify::new()));
         Conversation {
             core,
@@ -437,18 +412,11 @@ impl Conversation {
 
     /// `user`'s counted (not undone) check-ins: (id, kind, description).
     pub async fn checkins_of(&self, user: &User) -> Vec<(i64, String, String)> {
-        sqlx::query_as(
-            "SELECT c.id, c.kind, c.description FROM checkins c JOIN members m ON m.id = c.member_id
-             WHERE m.telegram_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
-        )
-        .bind(user.id)
-        .fetch_all(self.core.store.pool())
-        .await
-        .unwrap()
+        counted_checkins(&self.core, user.id).await
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.core.store.pool()).await.unwrap()
+        crate::shared::scalar(&self.core, sql).await
     }
 
     /// One scheduler tick: fires due notices into deliveries (nothing is sent: no sender runs).
@@ -520,18 +488,23 @@ pub fn text(replies: &[Reply]) -> String {
     texts(replies).join("\n")
 }
 
+/// The keyboards in `replies`, in order.
+pub fn keyboards(replies: &[Reply]) -> impl Iterator<Item = &Keyboard> {
+    replies.iter().filter_map(|r| match r {
+        Reply::Send { keyboard: Some(k), .. }
+        | Reply::Edit { keyboard: Some(k), .. }
+        | Reply::Media { keyboard: Some(k), .. }
+        | Reply::EditButtons { keyboard: k, .. } => Some(k),
+        _ => None,
+    })
+}
+
 /// The callback data of the (last) button labelled, in part, `label`.
 pub fn button_data(replies: &[Reply], label: &str) -> String {
-    replies
-        .iter()
+    let keyboards: Vec<&Keyboard> = keyboards(replies).collect();
+    keyboards
+        .into_iter()
         .rev()
-        .filter_map(|r| match r {
-            Reply::Send { keyboard: Some(k), .. }
-            | Reply::Edit { keyboard: Some(k), .. }
-            | Reply::Media { keyboard: Some(k), .. }
-            | Reply::EditButtons { keyboard: k, .. } => Some(k),
-            _ => None,
-        })
         .find_map(|k| k.rows.iter().flatten().find(|b| b.label.contains(label)))
         .map(|b| b.data.clone())
         .unwrap_or_else(|| panic!("no button {label:?} in {replies:#?}"))
@@ -539,25 +512,7 @@ pub fn button_data(replies: &[Reply], label: &str) -> String {
 
 /// The labels of every button in `replies`, in order.
 pub fn labels(replies: &[Reply]) -> Vec<String> {
-    replies
-        .iter()
-        .filter_map(|r| match r {
-            Reply::Send { keyboard: Some(k), .. }
-            | Reply::Edit { keyboard: Some(k), .. }
-            | Reply::Media { keyboard: Some(k), .. }
-            | Reply::EditButtons { keyboard: k, .. } => Some(k),
-            _ => None,
-        })
-        .flat_map(|k| k.rows.iter().flatten().map(|b| b.label.clone()))
-        .collect()
-}
-
-/// Whether a reply reads as a short, polite Chinese sentence (not an error dump).
-pub fn is_polite_chinese(text: &str) -> bool {
-    let has_cjk = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-    let polite = ["请", "您", "抱歉", "暂时"].iter().any(|w| text.contains(w));
-    let no_internals = !["panic", "error", "Error", "sqlx", "thread"].iter().any(|w| text.contains(w));
-    has_cjk && polite && no_internals && text.chars().count() < 400
+    keyboards(replies).flat_map(|k| k.rows.iter().flatten().map(|b| b.label.clone())).collect()
 }
 
 /// The number after `#` in a text (a check-in's or notice's id).

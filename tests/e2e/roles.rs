@@ -5,15 +5,7 @@ use sansong::domain::Role;
 use sansong::members::{self, Actor, InviteRequest};
 use sansong::{Error, UserError};
 
-use crate::support::{TestApp, TgUser};
-
-fn listed(help: &str) -> Vec<&str> {
-    help.lines()
-        .filter(|l| l.contains(" — "))
-        .filter_map(|l| l.strip_prefix('/'))
-        .filter_map(|l| l.split_whitespace().next())
-        .collect()
-}
+use crate::support::{TestApp, TgUser, listed_commands};
 
 #[tokio::test]
 async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
@@ -28,7 +20,7 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
     let o = app.say(&organiser, "/help").await;
     let a = app.say(&admin, "/help").await;
 
-    assert_eq!(listed(&m.text), ["checkin", "week", "undo", "remind", "cancel", "help"]);
+    assert_eq!(listed_commands(&m.text), ["checkin", "week", "undo", "remind", "cancel", "help"]);
     let organiser = [
         "checkin",
         "week",
@@ -47,8 +39,8 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
         "deactivate",
         "activate",
     ];
-    assert_eq!(listed(&o.text), organiser);
-    assert_eq!(listed(&a.text), [&organiser[..], &["promote", "demote"]].concat());
+    assert_eq!(listed_commands(&o.text), organiser);
+    assert_eq!(listed_commands(&a.text), [&organiser[..], &["promote", "demote"]].concat());
 }
 
 #[tokio::test]

@@ -4,40 +4,25 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Utc};
+use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::Config;
 use sansong::domain::Member;
 use sansong::domain::{Person, Role};
 use sansong::members::{self, Actor, InviteRequest, Registration};
 use sansong::store::Store;
-use sansong::{Core, org};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::fake_api::{FakeApi, Outgoing, TOKEN, TgUser};
+use super::shared::{self, default_now, repo_path};
 use super::wait::eventually;
-
-/// Beijing wall-clock time as an instant.
-pub fn beijing(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Shanghai.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap().with_timezone(&Utc)
-}
-
-/// Wednesday 25 November 2026, 10:00 in Beijing: inside ISO week 2026-W48.
-pub fn default_now() -> DateTime<Utc> {
-    beijing(2026, 11, 25, 10, 0)
-}
-
-pub fn repo_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
 
 pub struct TestApp {
     pub fake: FakeApi,
@@ -62,26 +47,18 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
         let mut config = Config {
-            database_url: db_url.clone(),
             poll_timeout: Duration::from_secs(5),
             // Fast enough that tests wait milliseconds, not seconds, for the scheduler and retries.
             scheduler_tick: Duration::from_millis(50),
             delivery_retry: Duration::from_millis(50),
             broadcast_rate: 200.0,
             // Tests that want the endpoint pick a free port; the rest must not fight over 9898.
-            metrics_addr: None,
-            calendar: sansong::schedule::calendar::HolidayCalendar::load_dir(&repo_path("config/holidays"))
-                .unwrap(),
-            ..Config::default()
+            ..shared::test_config(&db_url)
         };
         adjust(&mut config);
         let clock = ShiftedClock::starting_at(default_now());
         fake.set_now(default_now());
-        let store = Store::open(&db_url).await.unwrap();
-        let core = Core::new(store, config.clone(), Arc::new(clock.clone()));
-        let plan =
-            org::parse_org(&std::fs::read_to_string(repo_path("config/org.example.toml")).unwrap()).unwrap();
-        org::apply(&core, &plan).await.unwrap();
+        let core = shared::core_with_org(&db_url, config.clone(), &clock).await;
         let mut app = TestApp { fake, dir, db_url, clock, core, config, running: None };
         app.start().await;
         app
@@ -202,18 +179,11 @@ impl TestApp {
 
     /// Counted (not undone) check-ins of a Telegram user.
     pub async fn checkins_of(&self, user: &TgUser) -> Vec<(i64, String, String)> {
-        sqlx::query_as(
-            "SELECT c.id, c.kind, c.description FROM checkins c JOIN members m ON m.id = c.member_id
-             WHERE m.telegram_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
-        )
-        .bind(user.id)
-        .fetch_all(self.core.store.pool())
-        .await
-        .unwrap()
+        shared::counted_checkins(&self.core, user.id).await
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.core.store.pool()).await.unwrap()
+        shared::scalar(&self.core, sql).await
     }
 }
 
