@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkins::kinds::{KindDef, Kinds};
 use crate::schedule::calendar::HolidayCalendar;
 use crate::schedule::parse_schedule;
-use crate::schedule::{QuietHours, Schedule};
+use crate::schedule::{QuietHours, Schedule, ScheduleError};
 
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
@@ -30,12 +30,16 @@ pub enum ConfigError {
     BadTimezone(String),
     #[error("kinds: {0}")]
     BadKinds(String),
-    #[error("{key} must be {what}")]
-    OutOfRange { key: &'static str, what: &'static str },
-    #[error("quiet_hours: {0}")]
-    BadQuietHours(String),
-    #[error("{key}: {reason}")]
-    BadSchedule { key: &'static str, reason: String },
+    /// A number outside what the setting allows (`low`..=`high`).
+    #[error("{key} = {value} must be between {low} and {high}")]
+    OutOfRange { key: &'static str, value: String, low: String, high: String },
+    #[error("quiet_hours: {value:?}: {reason}")]
+    BadQuietHours { value: String, reason: String },
+    #[error("{key}: {value:?}: {reason}")]
+    BadSchedule { key: &'static str, value: String, reason: ScheduleError },
+    /// A schedule setting that must recur (the weekly report) given a one-off time.
+    #[error("{key}: {value:?} is not a recurring schedule")]
+    NotRecurring { key: &'static str, value: String },
     #[error(
         "{key}: {value:?} is not a valid address (e.g. 127.0.0.1:9898, https://bot.example.org/tg, or off)"
     )]
@@ -53,6 +57,7 @@ pub struct RawConfig {
     pub bot_username: Option<String>,
     pub poll_timeout_secs: u64,
     pub undo_window_hours: u32,
+    pub backdate_days: u32,
     pub invite_uses: u32,
     pub invite_days: u32,
     pub inbox_retention_hours: u32,
@@ -120,6 +125,7 @@ impl Default for RawConfig {
             bot_username: None,
             poll_timeout_secs: 10,
             undo_window_hours: 24,
+            backdate_days: 7,
             invite_uses: 50,
             invite_days: 14,
             inbox_retention_hours: 72,
@@ -160,6 +166,8 @@ pub struct Config {
     pub bot_username: Option<String>,
     pub poll_timeout: Duration,
     pub undo_window: chrono::Duration,
+    /// How many days back a check-in may name as the day of the work (0: only today).
+    pub backdate_days: u32,
     pub invite_uses: u32,
     pub invite_days: u32,
     pub inbox_retention: chrono::Duration,
@@ -171,6 +179,8 @@ pub struct Config {
     pub notice_grace: chrono::Duration,
     pub remind_after: chrono::Duration,
     pub calendar: HolidayCalendar,
+    /// Where the calendar's files are (read again when they change), as configured.
+    pub holidays_dir: PathBuf,
     pub delivery_attempts: u32,
     pub delivery_retry: Duration,
     pub scheduler_tick: Duration,
@@ -233,33 +243,34 @@ impl Config {
     pub fn from_raw(raw: RawConfig) -> Result<Config, ConfigError> {
         let timezone = parse_timezone(&raw.timezone)?;
         if !(1..=50).contains(&raw.poll_timeout_secs) {
-            return Err(ConfigError::OutOfRange { key: "poll_timeout_secs", what: "between 1 and 50" });
+            return Err(out_of_range("poll_timeout_secs", raw.poll_timeout_secs, 1, 50));
         }
-        let ranges: [(&'static str, u32, u32, u32, &'static str); 5] = [
-            ("invite_uses", raw.invite_uses, 1, 10_000, "between 1 and 10000"),
-            ("invite_days", raw.invite_days, 1, 366, "between 1 and 366"),
-            ("undo_window_hours", raw.undo_window_hours, 1, 720, "between 1 and 720"),
-            ("inbox_retention_hours", raw.inbox_retention_hours, 48, 8760, "between 48 and 8760"),
-            ("dialogue_ttl_hours", raw.dialogue_ttl_hours, 1, 720, "between 1 and 720"),
+        let ranges: [(&'static str, u32, u32, u32); 6] = [
+            ("invite_uses", raw.invite_uses, 1, 10_000),
+            ("invite_days", raw.invite_days, 1, 366),
+            ("undo_window_hours", raw.undo_window_hours, 1, 720),
+            ("inbox_retention_hours", raw.inbox_retention_hours, 48, 8760),
+            ("dialogue_ttl_hours", raw.dialogue_ttl_hours, 1, 720),
+            ("backdate_days", raw.backdate_days, 0, 366),
         ];
-        for (key, value, low, high, what) in ranges {
+        for (key, value, low, high) in ranges {
             if !(low..=high).contains(&value) {
-                return Err(ConfigError::OutOfRange { key, what });
+                return Err(out_of_range(key, value, low, high));
             }
         }
         check_broadcast_rate(raw.broadcast_rate)?;
-        let more: [(&'static str, u64, u64, u64, &'static str); 7] = [
-            ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080, "between 0 and 10080"),
-            ("remind_after_hours", raw.remind_after_hours.into(), 1, 720, "between 1 and 720"),
-            ("delivery_attempts", raw.delivery_attempts.into(), 1, 20, "between 1 and 20"),
-            ("delivery_retry_ms", raw.delivery_retry_ms, 10, 600_000, "between 10 and 600000"),
-            ("scheduler_tick_ms", raw.scheduler_tick_ms, 10, 60_000, "between 10 and 60000"),
-            ("backup_keep", raw.backup_keep.into(), 1, 10_000, "between 1 and 10000"),
-            ("health_window_secs", raw.health_window_secs, 5, 86_400, "between 5 and 86400"),
+        let more: [(&'static str, u64, u64, u64); 7] = [
+            ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080),
+            ("remind_after_hours", raw.remind_after_hours.into(), 1, 720),
+            ("delivery_attempts", raw.delivery_attempts.into(), 1, 20),
+            ("delivery_retry_ms", raw.delivery_retry_ms, 10, 600_000),
+            ("scheduler_tick_ms", raw.scheduler_tick_ms, 10, 60_000),
+            ("backup_keep", raw.backup_keep.into(), 1, 10_000),
+            ("health_window_secs", raw.health_window_secs, 5, 86_400),
         ];
-        for (key, value, low, high, what) in more {
+        for (key, value, low, high) in more {
             if !(low..=high).contains(&value) {
-                return Err(ConfigError::OutOfRange { key, what });
+                return Err(out_of_range(key, value, low, high));
             }
         }
         let hours = |h: u32| chrono::Duration::hours(i64::from(h));
@@ -313,15 +324,18 @@ impl Config {
                 .filter(|u| !u.is_empty()),
             poll_timeout: Duration::from_secs(raw.poll_timeout_secs),
             undo_window: hours(raw.undo_window_hours),
+            backdate_days: raw.backdate_days,
             invite_uses: raw.invite_uses,
             invite_days: raw.invite_days,
             inbox_retention: hours(raw.inbox_retention_hours),
             dialogue_ttl: hours(raw.dialogue_ttl_hours),
             broadcast_rate: raw.broadcast_rate,
-            quiet_hours: QuietHours::parse(&raw.quiet_hours).map_err(ConfigError::BadQuietHours)?,
+            quiet_hours: QuietHours::parse(&raw.quiet_hours)
+                .map_err(|reason| ConfigError::BadQuietHours { value: raw.quiet_hours.clone(), reason })?,
             notice_grace: chrono::Duration::minutes(i64::from(raw.notice_grace_minutes)),
             remind_after: hours(raw.remind_after_hours),
             calendar: HolidayCalendar::load_dir(Path::new(&raw.holidays_dir))?,
+            holidays_dir: PathBuf::from(&raw.holidays_dir),
             delivery_attempts: raw.delivery_attempts,
             delivery_retry: Duration::from_millis(raw.delivery_retry_ms),
             scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
@@ -335,23 +349,30 @@ pub fn parse_timezone(text: &str) -> Result<Tz, ConfigError> {
     text.trim().parse().map_err(|_| ConfigError::BadTimezone(text.to_owned()))
 }
 
+fn out_of_range(
+    key: &'static str,
+    value: impl ToString,
+    low: impl ToString,
+    high: impl ToString,
+) -> ConfigError {
+    ConfigError::OutOfRange { key, value: value.to_string(), low: low.to_string(), high: high.to_string() }
+}
+
+/// Messages a second: 0 (no limit) to 100000.
 pub fn check_broadcast_rate(rate: f64) -> Result<(), ConfigError> {
     if (0.0..=100_000.0).contains(&rate) {
         Ok(())
     } else {
-        Err(ConfigError::OutOfRange {
-            key: "broadcast_rate",
-            what: "between 0 (no limit) and 100000 messages/s",
-        })
+        Err(out_of_range("broadcast_rate", rate, 0, 100_000))
     }
 }
 
 /// A recurring schedule setting: cron or a shortcut such as 每周一 09:00, never a one-off.
 pub fn recurring_schedule(key: &'static str, text: &str, tz: Tz) -> Result<Schedule, ConfigError> {
-    let bad = |reason: String| ConfigError::BadSchedule { key, reason };
-    let schedule = parse_schedule(text, tz, chrono::Utc::now()).map_err(|e| bad(e.to_string()))?;
+    let schedule = parse_schedule(text, tz, chrono::Utc::now())
+        .map_err(|reason| ConfigError::BadSchedule { key, value: text.to_owned(), reason })?;
     if !schedule.is_recurring() {
-        return Err(bad(format!("{text:?} 不是定期的时间（例如 \"0 9 * * 1\"）")));
+        return Err(ConfigError::NotRecurring { key, value: text.to_owned() });
     }
     Ok(schedule)
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::fold;
@@ -205,8 +205,20 @@ pub struct Checkin {
     pub people_served: Option<u32>,
     pub photo_file_id: Option<String>,
     pub location: Option<(f64, f64)>,
-    pub sent_at: DateTime<Utc>,
+    /// When the work counts: the moment the member sent it, or noon of the day they named.
+    pub counts_at: DateTime<Utc>,
+    /// When the member sent it.
+    pub logged_at: DateTime<Utc>,
+    /// The day the member named for the work (`昨天`, `周五`, `11月28日`), if they named one.
+    pub done_on: Option<NaiveDate>,
     pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl Checkin {
+    /// Logged on a later day than the work it records (补登).
+    pub fn is_backdated(&self, tz: chrono_tz::Tz) -> bool {
+        self.done_on.is_some_and(|d| d < self.logged_at.with_timezone(&tz).date_naive())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -41,6 +41,14 @@ pub enum UserError {
     AmbiguousSite { name: String, choices: Vec<String> },
     #[error("the unit has several sites; one must be named")]
     SiteRequired { choices: Vec<String> },
+    #[error("no such day {0:?}")]
+    NoSuchDay(String),
+    /// A day named for the work that is in the future or further back than allowed.
+    #[error("day {written:?} is outside {earliest}..={latest}")]
+    DayOutOfRange { written: String, earliest: chrono::NaiveDate, latest: chrono::NaiveDate },
+    /// A day named for the work while back-dating is off (`backdate_days = 0`).
+    #[error("back-dating is off ({0:?})")]
+    BackdatingOff(String),
     #[error("nothing to undo")]
     NothingToUndo,
     #[error("check-in {0} is too old to undo")]

@@ -48,7 +48,7 @@ pub async fn due(
 ) -> Result<Option<Tick>> {
     let now = core.now();
     let text = schedule.to_string();
-    let next_after = |t| schedule.next_after(t, core.tz(), core.calendar());
+    let next_after = |t| schedule.next_after(t, core.tz(), &core.calendar());
     let due = match core.store.periodic_next(job).await? {
         Some((due, stored)) if stored == text => due,
         _ => {

@@ -88,6 +88,19 @@ impl FromStr for Week {
 }
 
 /// How many ISO weeks `year` has: the week of 28 December is always its last.
+/// `周一` … `周日`: how a weekday is written (in texts, and in the holiday files' comments).
+pub fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "周一",
+        Weekday::Tue => "周二",
+        Weekday::Wed => "周三",
+        Weekday::Thu => "周四",
+        Weekday::Fri => "周五",
+        Weekday::Sat => "周六",
+        Weekday::Sun => "周日",
+    }
+}
+
 pub fn weeks_in_year(year: i32) -> Option<u32> {
     NaiveDate::from_ymd_opt(year, 12, 28).map(|d| d.iso_week().week())
 }

@@ -7,7 +7,7 @@
 //! `gx:…`, `pv`), so buttons on messages already sent keep working after an upgrade.
 //!
 //! ```text
-//! ck:<nonce>:k:<kind> | s:<site> | n | ok | x     the guided check-in
+//! ck:<nonce>:k:<kind> | s:<site> | d:<days ago> | dx | n | ok | x   the guided check-in
 //! nc:<nonce>:<code>                               the notice composer
 //! nm:p|r|c:<notice>                               pause, resume, cancel in /notices
 //! mb:p[role]|d[role]|x|a:<member>                 a role change picked from a list
@@ -45,6 +45,10 @@ pub enum ButtonData {
 pub enum CheckinAction {
     Kind(String),
     Site(i64),
+    /// The work was done this many days ago (今天 0, 昨天 1, 前天 2).
+    DaysAgo(u8),
+    /// Another day, typed next.
+    OtherDay,
     Next,
     Confirm,
     Cancel,
@@ -82,6 +86,8 @@ impl ButtonData {
                 let action = match action {
                     CheckinAction::Kind(k) => format!("k:{k}"),
                     CheckinAction::Site(id) => format!("s:{id}"),
+                    CheckinAction::DaysAgo(n) => format!("d:{n}"),
+                    CheckinAction::OtherDay => "dx".into(),
                     CheckinAction::Next => "n".into(),
                     CheckinAction::Confirm => "ok".into(),
                     CheckinAction::Cancel => "x".into(),
@@ -116,6 +122,8 @@ impl ButtonData {
                 let action = match action.split_once(':') {
                     Some(("k", key)) if !key.is_empty() => CheckinAction::Kind(key.to_owned()),
                     Some(("s", id)) => CheckinAction::Site(id.parse().ok()?),
+                    Some(("d", n)) => CheckinAction::DaysAgo(n.parse().ok().filter(|n| *n <= 2)?),
+                    None if action == "dx" => CheckinAction::OtherDay,
                     None if action == "n" => CheckinAction::Next,
                     None if action == "ok" => CheckinAction::Confirm,
                     None if action == "x" => CheckinAction::Cancel,
@@ -238,6 +246,9 @@ mod tests {
         for action in [
             CheckinAction::Kind("k".repeat(24)),
             CheckinAction::Site(i64::MAX),
+            CheckinAction::DaysAgo(0),
+            CheckinAction::DaysAgo(2),
+            CheckinAction::OtherDay,
             CheckinAction::Next,
             CheckinAction::Confirm,
             CheckinAction::Cancel,

@@ -292,7 +292,7 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
     let schedule = c.schedule.clone().unwrap_or(Schedule::Now);
     let size = notices::audience_size(core, &c.audience).await?;
     let audience = texts::audience(&notices::audience_names(core, &c.audience).await?);
-    let next = schedule.upcoming(core.now(), 3, core.tz(), core.calendar());
+    let next = schedule.upcoming(core.now(), 3, core.tz(), &core.calendar());
     let summary = texts::compose_summary(&texts::NoticeSummary {
         audience: &audience,
         size,
@@ -307,6 +307,7 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
         using_cleaned: c.use_cleaned,
         quiet: core.config.quiet_hours.map(|q| q.to_string()),
         tz: core.tz(),
+        seconds: schedule.has_seconds(),
     });
     let mut rows = Vec::new();
     if c.cleaned.is_some() {

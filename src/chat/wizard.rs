@@ -1,15 +1,16 @@
-//! The guided check-in (`/checkin` alone): kind → site → description → optional photo and
-//! location → confirm. Its state is stored per chat as JSON so it survives a restart, and its
+//! The guided check-in (`/checkin` alone): kind → site → description (with the day of the work
+//! as buttons, today unless another is chosen) → optional photo and location → confirm. Its state is stored per chat as JSON so it survives a restart, and its
 //! buttons ([`ButtonData::Checkin`]) carry a per-dialogue nonce so a button from an abandoned
 //! dialogue does nothing.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::checkins::{self, Evidence, ParsedCheckin, Source, Via};
+use crate::checkins::day::{DayWord, read_day, take_day};
+use crate::checkins::{self, Evidence, NamedDay, ParsedCheckin, Source, Via};
 use crate::core::Core;
 use crate::domain::{Member, Site};
-use crate::error::Result;
+use crate::error::{Error, Result, UserError};
 use crate::notices::Notice;
 use crate::org;
 use crate::texts::checkins::{self as texts, BUTTON_CANCEL, BUTTON_CONFIRM, BUTTON_NEXT, DraftSummary};
@@ -51,6 +52,13 @@ pub struct Wizard {
     /// A 送政策 check-in started from a policy notice's 「去宣讲」 cites it.
     #[serde(default)]
     pub notice_id: Option<i64>,
+    /// The day of the work, when one was chosen (昨天, 前天, another day); otherwise the work
+    /// counts when the description was sent.
+    #[serde(default)]
+    pub day: Option<NaiveDate>,
+    /// 「其他日期」 was pressed: the next text is the day, not the description.
+    #[serde(default)]
+    pub asking_day: bool,
 }
 
 impl Wizard {
@@ -67,6 +75,8 @@ impl Wizard {
             photo_file_id: None,
             location: None,
             notice_id: None,
+            day: None,
+            asking_day: false,
         }
     }
 }
@@ -122,6 +132,27 @@ fn confirm_keyboard(nonce: &str) -> Keyboard {
     Keyboard { rows: vec![vec![button(BUTTON_CONFIRM, nonce, CheckinAction::Confirm), cancel_button(nonce)]] }
 }
 
+/// The description step's keyboard: the day of the work (when back-dating is on) and 取消.
+/// The day buttons are a choice, never a step: without one the work counts today.
+fn describe_keyboard(core: &Core, w: &Wizard) -> Keyboard {
+    let back = core.config.backdate_days;
+    let mut rows = Vec::new();
+    if back > 0 {
+        let mut days: Vec<Button> = [texts::BUTTON_TODAY, texts::BUTTON_YESTERDAY, texts::BUTTON_DAY_BEFORE]
+            .iter()
+            .zip(0u8..)
+            .filter(|(_, n)| u32::from(*n) <= back)
+            .map(|(label, n)| button(label, &w.nonce, CheckinAction::DaysAgo(n)))
+            .collect();
+        if back > 2 {
+            days.push(button(texts::BUTTON_OTHER_DAY, &w.nonce, CheckinAction::OtherDay));
+        }
+        rows.push(days);
+    }
+    rows.push(vec![cancel_button(&w.nonce)]);
+    Keyboard { rows }
+}
+
 fn cancel_keyboard(nonce: &str) -> Keyboard {
     Keyboard { rows: vec![vec![cancel_button(nonce)]] }
 }
@@ -134,6 +165,7 @@ fn confirm_text(core: &Core, w: &Wizard) -> String {
         people_served: w.people_served,
         has_photo: w.photo_file_id.is_some(),
         has_location: w.location.is_some(),
+        day: w.day.map(crate::texts::date),
     })
 }
 
@@ -141,7 +173,29 @@ fn describe_prompt(core: &Core, w: &Wizard) -> String {
     texts::wizard_describe(
         core.kinds().label(w.kind.as_deref().unwrap_or("")),
         w.site.as_ref().map(|(_, n)| n.as_str()),
+        w.day.map(crate::texts::date).as_deref(),
     )
+}
+
+/// `昨天 帮独居老人买药`: a day written before the description (or a photo's caption) is the day
+/// of the work; the rest is the description.
+fn strip_day<'t>(core: &Core, w: &mut Wizard, text: &'t str, sent_at: DateTime<Utc>) -> Result<&'t str> {
+    match take_day(text) {
+        Some((day, rest)) if !rest.trim().is_empty() => {
+            set_day(core, w, day.word, &day.written, sent_at)?;
+            Ok(rest.trim_start_matches(crate::normalize::is_separator))
+        }
+        _ => Ok(text),
+    }
+}
+
+/// The day chosen for the work, checked like a day written in a one-line check-in.
+fn set_day(core: &Core, w: &mut Wizard, word: DayWord, written: &str, sent_at: DateTime<Utc>) -> Result<()> {
+    let named = NamedDay { word, written: written.to_owned() };
+    let (_, day) = checkins::day_of_work(core, Some(&named), sent_at)?;
+    w.day = day;
+    w.asking_day = false;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- transitions
@@ -208,7 +262,26 @@ pub async fn on_button(
             w.site = Some((site.id, site.name.clone()));
             w.step = Step::Description;
             save(core, msg.chat.id, &w).await?;
-            Ok(vec![answer(None), edit(describe_prompt(core, &w), Some(cancel_keyboard(&w.nonce)))])
+            Ok(vec![answer(None), edit(describe_prompt(core, &w), Some(describe_keyboard(core, &w)))])
+        }
+        (Step::Description, CheckinAction::DaysAgo(n)) => {
+            // Counted back from the day of the press: 昨天 means the day before today.
+            let word = match n {
+                0 => DayWord::Today,
+                1 => DayWord::Yesterday,
+                _ => DayWord::DayBeforeYesterday,
+            };
+            if let Err(Error::User(e)) = set_day(core, &mut w, word, texts::days_ago_label(n), msg.sent_at) {
+                return Ok(vec![answer(Some(crate::texts::errors::user_error(&e, &core.config, None)))]);
+            }
+            save(core, msg.chat.id, &w).await?;
+            Ok(vec![answer(None), edit(describe_prompt(core, &w), Some(describe_keyboard(core, &w)))])
+        }
+        (Step::Description, CheckinAction::OtherDay) => {
+            w.asking_day = true;
+            save(core, msg.chat.id, &w).await?;
+            let text = texts::wizard_ask_day(core.config.backdate_days);
+            Ok(vec![answer(None), edit(text, Some(cancel_keyboard(&w.nonce)))])
         }
         (Step::Extras, CheckinAction::Next) => {
             w.step = Step::Confirm;
@@ -222,7 +295,8 @@ pub async fn on_button(
                 dialogue::cancel(core, msg.chat.id).await?;
                 return Ok(vec![answer(Some(texts::wizard_button_expired()))]);
             };
-            let parsed = ParsedCheckin { kind, site: None, description, people_served: w.people_served };
+            let day = w.day.map(|d| NamedDay { word: DayWord::Date(d), written: crate::texts::date(d) });
+            let parsed = ParsedCheckin { kind, site: None, description, people_served: w.people_served, day };
             let receipt = checkins::record_at_site(
                 core,
                 member,
@@ -279,12 +353,22 @@ pub async fn on_text(
                     w.site = Some((site.id, site.name.clone()));
                     w.step = Step::Description;
                     save(core, msg.chat.id, &w).await?;
-                    Ok(vec![Reply::send_with(describe_prompt(core, &w), cancel_keyboard(&w.nonce))])
+                    Ok(vec![Reply::send_with(describe_prompt(core, &w), describe_keyboard(core, &w))])
                 }
                 _ => Ok(vec![Reply::send(texts::wizard_use_buttons())]),
             }
         }
         Step::Description => {
+            // After 「其他日期」, or a day typed on its own: the day of the work.
+            if let Some(word) = read_day(text).filter(|_| core.config.backdate_days > 0 || w.asking_day) {
+                set_day(core, &mut w, word, text.trim(), msg.sent_at)?;
+                save(core, msg.chat.id, &w).await?;
+                return Ok(vec![Reply::send_with(describe_prompt(core, &w), describe_keyboard(core, &w))]);
+            }
+            if w.asking_day {
+                return Err(UserError::NoSuchDay(text.trim().chars().take(20).collect()).into());
+            }
+            let text = strip_day(core, &mut w, text, msg.sent_at)?;
             let (description, people) = checkins::parse_description(text)?;
             accept_description(core, msg, &mut w, description, people).await
         }
@@ -314,7 +398,7 @@ async fn choose_kind(
     }
     w.site = sites.first().map(|s| (s.id, s.name.clone()));
     w.step = Step::Description;
-    Ok(Some((describe_prompt(core, w), cancel_keyboard(&w.nonce))))
+    Ok(Some((describe_prompt(core, w), describe_keyboard(core, w))))
 }
 
 async fn accept_description(
@@ -354,6 +438,7 @@ pub async fn on_photo(
     if w.step == Step::Description {
         return match caption.map(str::trim).filter(|c| !c.is_empty()) {
             Some(caption) => {
+                let caption = strip_day(core, &mut w, caption, msg.sent_at)?;
                 let (description, people) = checkins::parse_description(caption)?;
                 accept_description(core, msg, &mut w, description, people).await
             }
@@ -377,7 +462,7 @@ pub async fn on_location(
     w.location = Some((lat, lon));
     save(core, msg.chat.id, &w).await?;
     if w.step == Step::Description {
-        return Ok(vec![Reply::send_with(describe_prompt(core, &w), cancel_keyboard(&w.nonce))]);
+        return Ok(vec![Reply::send_with(describe_prompt(core, &w), describe_keyboard(core, &w))]);
     }
     Ok(vec![Reply::send_with(
         texts::wizard_extras(w.photo_file_id.is_some(), true),

@@ -3,10 +3,11 @@
 //! A check-in is keyed by the message it came from, so handling the same message twice (a
 //! redelivered update, a restart mid-way) records it once and returns the same receipt.
 
+pub mod day;
 pub mod kinds;
 pub mod parse;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::checkins::kinds::KindDef;
 use crate::core::Core;
@@ -17,6 +18,7 @@ use crate::normalize::fold;
 use crate::store::NewCheckin;
 use crate::week::Week;
 
+pub use day::NamedDay;
 pub use parse::{ParsedCheckin, parse_checkin, parse_description};
 
 /// The message a check-in comes from: it decides the week (its date) and identity (its id).
@@ -105,6 +107,7 @@ pub async fn record_at_site(
             .into());
         }
     }
+    let (counts_at, done_on) = day_of_work(core, parsed.day.as_ref(), source.sent_at)?;
     let new = NewCheckin {
         member_id: member.id,
         unit_id: member.unit_id,
@@ -114,24 +117,56 @@ pub async fn record_at_site(
         people_served: parsed.people_served,
         photo_file_id: evidence.photo_file_id,
         location: evidence.location,
-        sent_at: source.sent_at,
+        counts_at,
+        logged_at: source.sent_at,
+        done_on,
         source_chat_id: source.chat_id,
         source_message_id: source.message_id,
         via: via.as_str(),
         notice_id: evidence.cites_notice,
-        week: Week::of_instant(source.sent_at, core.tz()).key(),
+        week: Week::of_instant(counts_at, core.tz()).key(),
     };
-    let (checkin, fresh) = core.store.insert_checkin(&new, core.now()).await?;
+    let actor = crate::members::actor_label(&crate::members::Actor::Member(member.clone()));
+    let (checkin, fresh) = core.store.insert_checkin(&new, core.now(), &actor).await?;
     if fresh {
         crate::metrics::Metrics::bump(&core.metrics.checkins);
         tracing::info!(checkin = checkin.id, member = member.id, kind = %checkin.kind, "check-in recorded");
     } else {
         tracing::info!(checkin = checkin.id, member = member.id, "check-in already recorded; not duplicated");
     }
-    let week = Week::of_instant(checkin.sent_at, core.tz());
+    let week = Week::of_instant(checkin.counts_at, core.tz());
     let (from, to) = week.utc_range(core.tz());
     let week_count = core.store.member_checkin_count(member.id, from, to).await?;
     Ok(Receipt { checkin, fresh, week, week_count })
+}
+
+/// When a check-in counts, and the day it names: without a day, the moment it was sent; with
+/// one, noon of that day (so it falls in that day's week), within `backdate_days` of the day
+/// it was sent and never after it. The day is placed from the message's own date, so a message
+/// handled late (a backlog, a redelivery) means the same day.
+pub fn day_of_work(
+    core: &Core,
+    day: Option<&NamedDay>,
+    sent_at: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, Option<NaiveDate>), UserError> {
+    let Some(day) = day else { return Ok((sent_at, None)) };
+    let tz = core.tz();
+    let sent_on = sent_at.with_timezone(&tz).date_naive();
+    let date = day.word.resolve(sent_on).ok_or_else(|| UserError::NoSuchDay(day.written.clone()))?;
+    let back = i64::from(core.config.backdate_days);
+    let earliest = sent_on - chrono::Duration::days(back);
+    if date > sent_on || date < earliest {
+        return Err(if back == 0 {
+            UserError::BackdatingOff(day.written.clone())
+        } else {
+            UserError::DayOutOfRange { written: day.written.clone(), earliest, latest: sent_on }
+        });
+    }
+    if date == sent_on {
+        return Ok((sent_at, Some(date)));
+    }
+    let noon = date.and_hms_opt(12, 0, 0).and_then(|t| crate::schedule::local_to_utc(t, tz));
+    Ok((noon.unwrap_or(sent_at), Some(date)))
 }
 
 /// Makes sure every check-in carries the week it counts in, in the configured zone: fills in
@@ -225,7 +260,8 @@ pub async fn undo(core: &Core, member: &Member, target: Option<i64>, by_message:
         }
         None => core.store.latest_counted_checkin(member.id).await?.ok_or(UserError::NothingToUndo)?,
     };
-    if core.now() - checkin.sent_at > core.config.undo_window {
+    // The window runs from when it was logged, whatever day it names.
+    if core.now() - checkin.logged_at > core.config.undo_window {
         return Err(UserError::UndoTooOld(checkin.id).into());
     }
     if !core.store.mark_checkin_undone(checkin.id, member.id, by_message, core.now()).await? {

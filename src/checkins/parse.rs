@@ -1,14 +1,19 @@
-//! The check-in grammar: `[#]<kind> [@<site>] <what was done, maybe with "N人">`.
+//! The check-in grammar: `[#][<day>] <kind> [<day>] [@<site>] <what was done, maybe with "N人">`.
 //!
 //! ```text
 //! /checkin 送政策 为新球社区居民宣讲社保政策
 //! #送温暖 @治水村 看望五保户3户，服务12人
 //! 送服務：幫助辦理社保卡
+//! 昨天 送服务 帮独居老人买药
+//! 送温暖 周五 看望五保户
 //! ```
+//! The day of the work may come before or after the kind (see [`super::day`]); without one the
+//! work counts when the message was sent.
 //! The kind may be a label, short form, Traditional form or English word (see
 //! [`crate::checkins::kinds::Kinds`]); `@站点` picks a site of the member's unit; the first `N人`
 //! records how many people were served. The description is kept exactly as written.
 
+use super::day::{NamedDay, take_day};
 use crate::checkins::kinds::Kinds;
 use crate::error::UserError;
 use crate::normalize::{clean_control, half_width, is_separator};
@@ -25,6 +30,8 @@ pub struct ParsedCheckin {
     pub site: Option<String>,
     pub description: String,
     pub people_served: Option<u32>,
+    /// The day named for the work, if one was.
+    pub day: Option<NamedDay>,
 }
 
 pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserError> {
@@ -33,10 +40,27 @@ pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserErr
     if body.is_empty() {
         return Err(UserError::EmptyCheckin);
     }
-    let Some((kind, rest)) = kinds.match_prefix(body) else {
-        return Err(UserError::UnknownKind(first_word(body)));
+    // The day before the kind (`昨天 送服务 …`), or right after it (`送服务 昨天 …`).
+    let (mut day, body) = match take_day(body) {
+        Some((day, rest)) => {
+            (Some(day), rest.trim_start_matches(|c: char| is_separator(c) || c == '#' || c == '＃'))
+        }
+        None => (None, body),
     };
-    let rest = rest.trim_start_matches(|c: char| is_separator(c) || c == '#' || c == '＃');
+    let Some((kind, rest)) = kinds.match_prefix(body) else {
+        return Err(if body.is_empty() {
+            UserError::EmptyCheckin
+        } else {
+            UserError::UnknownKind(first_word(body))
+        });
+    };
+    let mut rest = after_kind(rest);
+    if day.is_none()
+        && let Some((named, after)) = take_day(rest)
+    {
+        day = Some(named);
+        rest = after_kind(after);
+    }
     let (site, description) = take_site(rest);
     let description = description.trim().to_owned();
     if description.is_empty() {
@@ -51,7 +75,22 @@ pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserErr
         site,
         people_served: people_served(&description),
         description,
+        day,
     })
+}
+
+/// The text after the kind without the separators between them (`送政策：宣讲`, `送服务，@村`),
+/// but a sign that belongs to a number stays: `送政策 -5 度寒潮提醒` keeps its `-5`.
+fn after_kind(rest: &str) -> &str {
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let starts_number = matches!(c, '-' | '—' | '－' | '.' | '+' | '＋')
+            && chars.peek().is_some_and(|(_, next)| half_width(*next).is_ascii_digit());
+        if starts_number || !(is_separator(c) || c == '#' || c == '＃') {
+            return &rest[i..];
+        }
+    }
+    ""
 }
 
 /// A description typed on its own (in the guided dialogue): checked like the tail of a line.
@@ -130,6 +169,45 @@ mod tests {
 
     fn parse(text: &str) -> Result<ParsedCheckin, UserError> {
         parse_checkin(text, &Config::default().kinds)
+    }
+
+    #[test]
+    fn the_day_of_the_work_may_come_before_or_after_the_kind() {
+        use crate::checkins::day::DayWord;
+        let p = parse("昨天 送服务 帮独居老人买药").unwrap();
+        assert_eq!((p.kind.as_str(), p.description.as_str()), ("service", "帮独居老人买药"));
+        assert_eq!(p.day.map(|d| d.word), Some(DayWord::Yesterday));
+        let p = parse("送温暖 周五 看望五保户").unwrap();
+        assert_eq!(
+            p.day.map(|d| (d.word, d.written)),
+            Some((DayWord::Weekday(chrono::Weekday::Fri), "周五".into()))
+        );
+        assert_eq!(p.description, "看望五保户");
+        let p = parse("#11月28日 #送政策 @治水村 宣讲").unwrap();
+        assert_eq!((p.site.as_deref(), p.description.as_str()), (Some("治水村"), "宣讲"));
+        assert!(p.day.is_some());
+        let p = parse("2026-11-28 送政策：宣讲").unwrap();
+        assert_eq!(p.description, "宣讲");
+        let p = parse("送政策 昨天下午为居民宣讲").unwrap();
+        assert_eq!(
+            (p.day, p.description.as_str()),
+            (None, "昨天下午为居民宣讲"),
+            "a day glued to words is text"
+        );
+        assert_eq!(parse("昨天"), Err(UserError::EmptyCheckin));
+    }
+
+    #[test]
+    fn a_description_starting_with_a_signed_number_keeps_its_sign() {
+        assert_eq!(parse("送政策 -5 度寒潮提醒").unwrap().description, "-5 度寒潮提醒");
+        assert_eq!(parse("送温暖 -10℃ 看望独居老人").unwrap().description, "-10℃ 看望独居老人");
+        assert_eq!(parse("送温暖 －３℃ 送棉被").unwrap().description, "－３℃ 送棉被");
+        assert_eq!(
+            parse("送政策 - 宣讲").unwrap().description,
+            "宣讲",
+            "a dash between words is a separator"
+        );
+        assert_eq!(parse("送政策：-5 度").unwrap().description, "-5 度");
     }
 
     #[test]

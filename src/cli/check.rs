@@ -1,7 +1,7 @@
 //! `sansong check`: every setting, the environment, the database and the Bot API, each on its
 //! own ✓/✗ line.
 
-use super::{CliError, CliResult, config_path, token_from_env};
+use super::{CliError, CliResult, clock_from_env, config_path, token_from_env};
 use crate::config::Config;
 use crate::texts;
 
@@ -14,7 +14,8 @@ pub async fn check(explicit: Option<&std::path::Path>) -> CliResult {
     let token = token_from_env();
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
     let env = super::checks::Environment { token: token.as_deref(), api_url: api_url.as_deref() };
-    let items = super::checks::run(Config::figment(&path), &path, Some(env)).await;
+    let items =
+        super::checks::run(Config::figment(&path), &path, Some(env), Some(clock_from_env()?.now())).await;
     let mut failed = 0;
     for item in &items {
         match &item.outcome {

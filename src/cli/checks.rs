@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use figment::Figment;
 
 use crate::config::{self, Config, ConfigError, FontChoice, RawConfig};
@@ -31,71 +32,99 @@ pub struct Environment<'a> {
 }
 
 /// Checks the config and, given an environment, the token, the database and the Bot API
-/// (without one, the config alone: what `run` reports when it refuses to start). The token is
-/// never printed.
-pub async fn run(figment: Figment, config_path: &Path, env: Option<Environment<'_>>) -> Vec<Item> {
+/// (without one, the config alone: what `run` reports when it refuses to start). `now` decides
+/// whether next year's holidays should be loaded by now. The
+/// token is never printed. Each problem is named once, on the line of its setting.
+pub async fn run(
+    figment: Figment,
+    config_path: &Path,
+    env: Option<Environment<'_>>,
+    now: Option<DateTime<Utc>>,
+) -> Vec<Item> {
     let mut items = Vec::new();
-    let raw: RawConfig = match figment.extract() {
+    let mut raw: RawConfig = match figment.extract() {
         Ok(raw) => {
-            items.push(item(texts::CONFIG_FILE, Ok(config_path.display().to_string())));
+            items.push(item(texts::CONFIG_FILE, Ok(absolute(config_path).display().to_string())));
             raw
         }
         Err(e) => {
-            items.push(item(texts::CONFIG_FILE, Err(format!("{}: {e}", config_path.display()))));
+            items.push(item(
+                texts::CONFIG_FILE,
+                Err(texts::config_unreadable(&absolute(config_path), &e.to_string())),
+            ));
             return items;
         }
     };
-    // The same checks, and words, as `run` (config::from_raw), one line each.
-    let said = |e: ConfigError| match e {
-        ConfigError::BadSchedule { reason, .. } => reason,
-        e => e.to_string(),
-    };
+    let defaults = RawConfig::default();
+    // The same checks, and words, as `run` (config::from_raw), one line each. A setting found
+    // wrong here is set back to its default for the last, catch-all check, so that check names
+    // only what no line above has named.
+    let said = |e: ConfigError| texts::config_error(&e);
     let tz = config::parse_timezone(&raw.timezone);
     let zone = tz.as_ref().copied().unwrap_or(chrono_tz::Asia::Shanghai);
-    items.push(item(texts::CHECK_TIMEZONE, tz.map(|z| z.name().to_owned()).map_err(said)));
-    for (name, key, text) in [
-        (texts::CHECK_REPORT_CRON, "report_cron", &raw.report_cron),
-        (texts::CHECK_REMINDER_CRON, "reminder_cron", &raw.reminder_cron),
-    ] {
-        items.push(item(
-            name,
-            config::recurring_schedule(key, text, zone).map(|_| text.clone()).map_err(said),
-        ));
+    if tz.is_err() {
+        raw.timezone = defaults.timezone.clone();
     }
-    items.push(item(
-        texts::CHECK_BACKUP_CRON,
-        config::optional_schedule("backup_cron", &raw.backup_cron, zone)
-            .map(|s| s.map_or_else(|| "off".to_owned(), |_| raw.backup_cron.clone()))
-            .map_err(said),
-    ));
-    items.push(item(
-        texts::CHECK_QUIET_HOURS,
-        QuietHours::parse(&raw.quiet_hours).map(|q| q.map_or("off".to_owned(), |q| q.to_string())),
-    ));
-    items.push(item(
-        texts::CHECK_BROADCAST_RATE,
-        config::check_broadcast_rate(raw.broadcast_rate)
-            .map(|()| texts::per_second(raw.broadcast_rate))
-            .map_err(said),
-    ));
-    let holidays = Path::new(&raw.holidays_dir);
+    items.push(item(texts::CHECK_TIMEZONE, tz.map(|z| z.name().to_owned()).map_err(said)));
+    for (name, key) in
+        [(texts::CHECK_REPORT_CRON, "report_cron"), (texts::CHECK_REMINDER_CRON, "reminder_cron")]
+    {
+        let (text, default) = match key {
+            "report_cron" => (&mut raw.report_cron, &defaults.report_cron),
+            _ => (&mut raw.reminder_cron, &defaults.reminder_cron),
+        };
+        let outcome = config::recurring_schedule(key, text, zone).map(|_| text.clone()).map_err(said);
+        if outcome.is_err() {
+            *text = default.clone();
+        }
+        items.push(item(name, outcome));
+    }
+    let backup = config::optional_schedule("backup_cron", &raw.backup_cron, zone)
+        .map(|s| s.map_or_else(|| "off".to_owned(), |_| raw.backup_cron.clone()))
+        .map_err(said);
+    if backup.is_err() {
+        raw.backup_cron = defaults.backup_cron.clone();
+    }
+    items.push(item(texts::CHECK_BACKUP_CRON, backup));
+    let quiet = QuietHours::parse(&raw.quiet_hours)
+        .map(|q| q.map_or("off".to_owned(), |q| q.to_string()))
+        .map_err(|reason| said(ConfigError::BadQuietHours { value: raw.quiet_hours.clone(), reason }));
+    if quiet.is_err() {
+        raw.quiet_hours = defaults.quiet_hours.clone();
+    }
+    items.push(item(texts::CHECK_QUIET_HOURS, quiet));
+    let rate = config::check_broadcast_rate(raw.broadcast_rate)
+        .map(|()| texts::per_second(raw.broadcast_rate))
+        .map_err(said);
+    if rate.is_err() {
+        raw.broadcast_rate = defaults.broadcast_rate;
+    }
+    items.push(item(texts::CHECK_BROADCAST_RATE, rate));
+    let holidays = absolute(Path::new(&raw.holidays_dir));
+    let calendar = if holidays.is_dir() {
+        HolidayCalendar::load_dir(&holidays).map_err(|e| said(ConfigError::Holidays(e)))
+    } else {
+        Err(texts::no_holidays(&holidays))
+    };
     items.push(item(
         texts::CHECK_HOLIDAYS,
-        if !holidays.is_dir() {
-            Err(texts::no_holidays(holidays))
-        } else {
-            HolidayCalendar::load_dir(holidays).map_err(|e| e.to_string()).map(|c| {
-                let years: Vec<String> = c.holidays_by_year().keys().map(i32::to_string).collect();
-                texts::holiday_years(holidays, &years)
-            })
-        },
+        calendar.as_ref().map(|c| texts::holiday_years(&holidays, &c.years())).map_err(Clone::clone),
     ));
+    match (&calendar, now.map(|t| t.with_timezone(&zone).date_naive())) {
+        (Ok(c), Some(today)) => {
+            if let Some(year) = crate::schedule::calendar::missing_next_year(c, today) {
+                items.push(item(texts::CHECK_NEXT_YEAR, Err(texts::next_year_missing(year, &holidays))));
+            }
+        }
+        (Err(_), _) => raw.holidays_dir = defaults.holidays_dir.clone(),
+        _ => {}
+    }
     items.push(item(texts::CHECK_BACKUP_DIR, writable(Path::new(&raw.backup_dir))));
-    // Everything else (ranges, kinds) exactly as `run` judges it.
+    // Everything else (ranges, kinds, addresses) exactly as `run` judges it.
     let config = Config::from_raw(raw.clone());
     items.push(item(
         texts::CHECK_OTHER,
-        config.as_ref().map(|_| "OK".to_owned()).map_err(ToString::to_string),
+        config.as_ref().map(|_| "OK".to_owned()).map_err(texts::config_error),
     ));
     if let Ok(config) = &config {
         items.push(item(
@@ -117,6 +146,12 @@ pub async fn run(figment: Figment, config_path: &Path, env: Option<Environment<'
         }
     }
     items
+}
+
+/// A path as the bot would look for it from here: relative paths are relative to the folder
+/// `sansong` runs in, which is what a person needs to see when a relative folder is not found.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A folder the bot can write in, or one it can create (nothing is created here).

@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod check;
 mod checks;
+mod holidays;
 mod members;
 mod notice;
 mod org;
@@ -123,6 +124,28 @@ pub enum Command {
         unit: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// The official holiday calendar: show a year, or import the State Council's notice.
+    Holidays {
+        #[command(subcommand)]
+        action: HolidaysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HolidaysCommand {
+    /// List a year's days off and make-up working days (调休上班); this year by default.
+    Show { year: Option<i32> },
+    /// Read the State Council's notice (国务院办公厅关于YYYY年部分节假日安排的通知, pasted as plain
+    /// text), print what it says, and write YYYY.toml into holidays_dir once confirmed.
+    Import {
+        file: PathBuf,
+        /// Write without asking.
+        #[arg(long)]
+        yes: bool,
+        /// The year, when the text has no title line naming it.
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -361,6 +384,10 @@ async fn dispatch(config: Config, command: Command) -> CliResult {
         Command::Export { from, to, week, unit, format, out } => {
             tally::export(config, (from, to, week), unit, format, out).await
         }
+        Command::Holidays { action: HolidaysCommand::Show { year } } => holidays::show(config, year).await,
+        Command::Holidays { action: HolidaysCommand::Import { file, yes, year } } => {
+            holidays::import(config, file, yes, year).await
+        }
         Command::Check => check::check(None).await,
     }
 }
@@ -379,7 +406,7 @@ async fn load_config(explicit: Option<PathBuf>) -> Result<Config, CliError> {
         Ok(c) => Ok(c),
         Err(e) => {
             let path = config_path(explicit.as_deref());
-            let items = checks::run(Config::figment(&path), &path, None).await;
+            let items = checks::run(Config::figment(&path), &path, None, None).await;
             let problems: Vec<String> = items
                 .iter()
                 .filter_map(|i| i.outcome.as_ref().err().map(|p| texts::cli::check_failed(i.name, p)))

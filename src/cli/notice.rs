@@ -54,7 +54,7 @@ pub async fn notice(config: Config, action: NoticeCommand) -> CliResult {
             let draft =
                 NoticeDraft { body: text, media, audience, schedule, ack, policy, urgent, remind_after };
             let notice = notices::create(&core, &Actor::Cli, &draft, None).await?;
-            let next = notice.schedule.upcoming(core.now(), 3, core.tz(), core.calendar());
+            let next = notice.schedule.upcoming(core.now(), 3, core.tz(), &core.calendar());
             // The id alone on stdout, for scripts; the rest for people, on stderr.
             println!("{}", notice.id);
             eprintln!("{}", describe(&core, &notice, &next).await?);
@@ -62,10 +62,22 @@ pub async fn notice(config: Config, action: NoticeCommand) -> CliResult {
         NoticeCommand::List { format } => list(&core, format).await?,
         NoticeCommand::Show { id } => {
             let n = notices::get(&core, &Actor::Cli, id).await?;
-            let next = match n.status {
-                notices::NoticeStatus::Active | notices::NoticeStatus::Paused => {
-                    n.next_fire_at.into_iter().collect()
+            // The next three times it will go out, as `add` shows them (a paused notice: when
+            // it would have gone out next).
+            let next = match (n.status, n.next_fire_at) {
+                (notices::NoticeStatus::Active, Some(first)) => {
+                    let mut times = vec![first];
+                    while times.len() < 3 {
+                        let Some(t) =
+                            times.last().and_then(|t| n.schedule.next_after(*t, core.tz(), &core.calendar()))
+                        else {
+                            break;
+                        };
+                        times.push(t);
+                    }
+                    times
                 }
+                (notices::NoticeStatus::Paused, Some(t)) => vec![t],
                 _ => Vec::new(),
             };
             println!("{}", describe(&core, &n, &next).await?);

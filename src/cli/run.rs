@@ -19,7 +19,16 @@ pub async fn run_bot(config: Config) -> CliResult {
     // One bot per database; held until the process ends (`restore` checks it).
     let _lock = crate::backup::lock_instance(&config.database_url)
         .map_err(|e| CliError::Setup(texts::cli::already_running(&e.to_string())))?;
+    let holidays = super::checks::absolute(&config.holidays_dir);
+    if !holidays.is_dir() {
+        // The bot still runs; working-day schedules then fall back to Monday to Friday.
+        tracing::warn!(folder = %holidays.display(), "the holidays folder does not exist: 每个工作日 counts Monday to Friday");
+    }
     let core = open(config).await?;
+    let today = core.today();
+    if let Some(year) = crate::schedule::calendar::missing_next_year(&core.calendar(), today) {
+        tracing::warn!(year, folder = %holidays.display(), "the official holiday schedule of this year is not loaded");
+    }
     tracing::info!(
         database = %core.config.database_url,
         timezone = %core.config.timezone,

@@ -252,7 +252,7 @@ pub async fn create(
     let target = target_of(core, &draft.audience).await?;
     check_audience(actor, &draft.audience, &target)?;
     let now = core.now();
-    let next = draft.schedule.first_fire(now, core.tz(), core.calendar());
+    let next = draft.schedule.first_fire(now, core.tz(), &core.calendar());
     if next.is_none() {
         return Err(UserError::BadSchedule(ScheduleError::InThePast(draft.schedule.to_string())).into());
     }
@@ -351,7 +351,7 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
             let next = match (notice.next_fire_at, &notice.schedule) {
                 (Some(t), _) if t > core.now() => Some(t),
                 (Some(_), Schedule::Now | Schedule::Once { .. }) => Some(core.now()),
-                _ => notice.schedule.next_after(core.now(), core.tz(), core.calendar()),
+                _ => notice.schedule.next_after(core.now(), core.tz(), &core.calendar()),
             };
             match next {
                 Some(t) => (NoticeStatus::Active, Some(t)),

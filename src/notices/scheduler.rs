@@ -19,6 +19,8 @@ use crate::members::Actor;
 
 /// Fires what is due and queues due reminders. Returns how many runs were fired.
 pub async fn tick(core: &Core) -> Result<usize> {
+    // Working-day schedules follow the holiday files as they are now.
+    core.refresh_calendar();
     let now = core.now();
     let tz = core.tz();
     let mut fired = 0;
@@ -36,10 +38,10 @@ pub async fn tick(core: &Core) -> Result<usize> {
         // After downtime, only the latest missed tick may still fire (once); older ones are gone.
         let due = notice
             .schedule
-            .latest_at_or_before(now, tz, core.calendar())
+            .latest_at_or_before(now, tz, &core.calendar())
             .filter(|latest| *latest >= stored_due)
             .unwrap_or(stored_due);
-        let next = notice.schedule.next_after(now.max(due), tz, core.calendar());
+        let next = notice.schedule.next_after(now.max(due), tz, &core.calendar());
         let status_after = if next.is_some() { "active" } else { "finished" };
         if now - due > core.config.notice_grace {
             tracing::warn!(

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use ab_glyph::Font as _;
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 use crate::config::FontChoice;
@@ -98,46 +98,42 @@ pub fn render(t: &Tally) -> anyhow::Result<Vec<u8>> {
     let longest = t.rows.iter().map(|r| row_label(r).chars().count()).max().unwrap_or(4);
     let label_width = u32::try_from(20 + 16 * longest).unwrap_or(300).min(320);
     let max = t.rows.iter().map(|r| r.total).max().unwrap_or(0).max(1);
-    let name_at = |v: &SegmentValue<i32>| match v {
-        SegmentValue::CenterOf(i) => usize::try_from(*i)
-            .ok()
-            .and_then(|i| n.checked_sub(i + 1))
-            .and_then(|i| t.rows.get(i))
-            .map_or_else(String::new, row_label),
-        _ => String::new(),
-    };
     let fail = |e: &dyn std::fmt::Debug| anyhow::anyhow!("drawing the chart: {e:?}");
     let mut pixels = vec![255u8; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
         let title = chart_title(t.period);
+        // Rows on a plain axis from 0 to n, one band each, the first at the top; their names
+        // are drawn beside the bands (a segmented axis adds a band and tick of its own).
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FAMILY, 22))
             .margin(16)
             .x_label_area_size(32)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0i64..(max + max / 8 + 1), (0..n as i32).into_segmented())
+            .build_cartesian_2d(0i64..(max + max / 8 + 1), 0f64..n as f64)
             .map_err(|e| fail(&e))?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&name_at)
+            .y_labels(0)
             .x_labels(usize::try_from(max + 1).unwrap_or(10).min(10))
             .label_style((FAMILY, 15))
             .draw()
             .map_err(|e| fail(&e))?;
+        let band = |i: usize| (n - 1 - i) as f64;
+        let name_style = TextStyle::from((FAMILY, 15).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+        for (i, row) in t.rows.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(0, band(i) + 0.5));
+            root.draw(&Text::new(row_label(row), (x - 8, y), name_style.clone())).map_err(|e| fail(&e))?;
+        }
         for (k, (_, label)) in t.kinds.iter().enumerate() {
             let color = kind_color(k);
             let bars = t.rows.iter().enumerate().filter(|(_, r)| r.counts[k] > 0).map(|(i, row)| {
                 let start: i64 = row.counts[..k].iter().sum();
                 let end = start + row.counts[k];
-                let y = (n - 1 - i) as i32;
-                let mut bar = Rectangle::new(
-                    [(start, SegmentValue::Exact(y)), (end, SegmentValue::Exact(y + 1))],
-                    color.filled(),
-                );
+                let y = band(i);
+                let mut bar = Rectangle::new([(start, y), (end, y + 1.0)], color.filled());
                 bar.set_margin(5, 5, 0, 0);
                 bar
             });
@@ -162,4 +158,66 @@ pub fn render(t: &Tally) -> anyhow::Result<Vec<u8>> {
     let mut png = Cursor::new(Vec::new());
     image.write_to(&mut png, image::ImageFormat::Png)?;
     Ok(png.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Grouping;
+    use crate::tally::{Period, RowName, Scope, TallyRow};
+    use crate::week::Week;
+
+    fn row(name: &str, counts: [i64; 3]) -> TallyRow {
+        TallyRow {
+            name: RowName::Named(name.into()),
+            counts: counts.to_vec(),
+            total: counts.iter().sum(),
+            ..TallyRow::default()
+        }
+    }
+
+    fn week48(rows: Vec<TallyRow>) -> Tally {
+        Tally {
+            period: Period::Week(Week::containing(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())),
+            by: Grouping::Unit,
+            scope: Scope::all(),
+            kinds: vec![
+                ("policy".into(), "送政策".into()),
+                ("service".into(), "送服务".into()),
+                ("warmth".into(), "送温暖".into()),
+            ],
+            rows,
+            total: TallyRow::default(),
+        }
+    }
+
+    /// The longest run of pixels matching `is` down column `x`.
+    fn run_down(img: &image::RgbImage, x: u32, is: impl Fn(&image::Rgb<u8>) -> bool) -> u32 {
+        let (mut best, mut now) = (0, 0);
+        for y in 0..img.height() {
+            now = if is(img.get_pixel(x, y)) { now + 1 } else { 0 };
+            best = best.max(now);
+        }
+        best
+    }
+
+    #[test]
+    fn the_bars_fill_the_whole_height_of_the_plot_with_no_empty_band_above_the_first() {
+        let font = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fonts/wqy-microhei-subset.ttf");
+        assert!(super::font(&FontChoice::File(font)).is_some());
+        // One unit: its bar is the plot's one band, less the bar's margins.
+        let png = render(&week48(vec![row("人社局", [2, 0, 0])])).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        let dark = |p: &image::Rgb<u8>| p.0.iter().all(|c| *c < 60);
+        let red = |p: &image::Rgb<u8>| p.0[0] > 150 && p.0[1] < 80 && p.0[2] < 80;
+        let axis_x = (0..img.width() / 2).max_by_key(|x| run_down(&img, *x, dark)).unwrap();
+        let plot_height = run_down(&img, axis_x, dark);
+        let bar_x = (0..img.width()).find(|x| run_down(&img, *x, red) > 0).unwrap() + 5;
+        let bar_height = run_down(&img, bar_x, red);
+        assert!(
+            bar_height * 10 > plot_height * 8,
+            "the bar is {bar_height} px of a {plot_height} px plot: an empty band above it?"
+        );
+    }
 }

@@ -2,8 +2,9 @@
 //! sheet with the same tally as `/tally`) or CSV (UTF-8 with a byte-order mark, so Excel reads
 //! the Chinese correctly) — and tallies as table cells and CSV.
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use chrono_tz::Tz;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 
 use crate::core::Core;
 use crate::domain::{Grouping, LinkKind};
@@ -64,7 +65,7 @@ pub async fn export(
 }
 
 /// One record's cells as text, in [`RECORD_HEADERS`] order (numbers stay numbers in xlsx).
-fn cells(core: &Core, r: &ExportRow, tz: Tz) -> [String; 11] {
+fn cells(core: &Core, r: &ExportRow, tz: Tz) -> [String; 12] {
     let link = r.link.as_deref().and_then(|l| l.parse::<LinkKind>().ok()).map(texts::link_label);
     let kind = core.kinds().get(&r.kind).map_or_else(|| r.kind.clone(), |k| k.label.clone());
     [
@@ -74,12 +75,25 @@ fn cells(core: &Core, r: &ExportRow, tz: Tz) -> [String; 11] {
         r.site.clone().unwrap_or_default(),
         link.unwrap_or_default().to_owned(),
         kind,
-        r.sent_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        r.logged_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        work_day(r, tz).to_string(),
         r.people_served.map(|n| n.to_string()).unwrap_or_default(),
         r.description.clone(),
         if r.photo { texts::tallies::YES } else { texts::tallies::NO }.to_owned(),
         r.location.map(|(lat, lon)| format!("{lat:.6},{lon:.6}")).unwrap_or_default(),
     ]
+}
+
+/// The day the work was done: the day named, or the day it counts at.
+fn work_day(r: &ExportRow, tz: Tz) -> NaiveDate {
+    r.done_on.unwrap_or_else(|| r.counts_at.with_timezone(&tz).date_naive())
+}
+
+/// The Excel value of a wall-clock time (the sheet shows it as it was on the zone's clock).
+fn excel_time(t: NaiveDateTime) -> Result<ExcelDateTime, XlsxError> {
+    let narrow = |n: u32| u8::try_from(n).unwrap_or(0);
+    ExcelDateTime::from_ymd(u16::try_from(t.year()).unwrap_or(1900), narrow(t.month()), narrow(t.day()))?
+        .and_hms(u16::try_from(t.hour()).unwrap_or(0), narrow(t.minute()), t.second())
 }
 
 /// A cell a spreadsheet would run as a formula (`=HYPERLINK(…)` typed by a member) is
@@ -112,7 +126,10 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
     for (c, head) in RECORD_HEADERS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *head, &bold)?;
     }
-    let widths = [8.0, 10.0, 14.0, 22.0, 10.0, 8.0, 17.0, 9.0, 50.0, 6.0, 22.0];
+    let widths = [8.0, 10.0, 14.0, 22.0, 10.0, 8.0, 17.0, 12.0, 9.0, 50.0, 6.0, 22.0];
+    // Real date cells, so Excel sorts and filters by them.
+    let logged = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let day = Format::new().set_num_format("yyyy-mm-dd");
     for (c, w) in widths.iter().enumerate() {
         sheet.set_column_width(c as u16, *w)?;
     }
@@ -123,8 +140,16 @@ fn xlsx(core: &Core, rows: &[ExportRow], summary: &Tally) -> Result<Vec<u8>, Xls
         for (c, value) in text.iter().enumerate() {
             match (c, r) {
                 (0, r) => sheet.write_number(row, 0, r.id as f64).map(|_| ())?,
-                (7, ExportRow { people_served: Some(n), .. }) => {
-                    sheet.write_number(row, 7, *n as f64).map(|_| ())?
+                (6, r) => {
+                    let at = excel_time(r.logged_at.with_timezone(&tz).naive_local())?;
+                    sheet.write_datetime_with_format(row, 6, &at, &logged).map(|_| ())?
+                }
+                (7, r) => {
+                    let at = excel_time(work_day(r, tz).and_time(NaiveTime::MIN))?;
+                    sheet.write_date_with_format(row, 7, &at, &day).map(|_| ())?
+                }
+                (8, ExportRow { people_served: Some(n), .. }) => {
+                    sheet.write_number(row, 8, *n as f64).map(|_| ())?
                 }
                 _ => sheet.write_string(row, c as u16, value).map(|_| ())?,
             }

@@ -56,7 +56,7 @@ impl Job {
 /// When a report due at `due` goes out: then, or on a day off the next working day at the same
 /// time.
 fn delivery_time(core: &Core, due: DateTime<Utc>) -> DateTime<Utc> {
-    let (tz, calendar) = (core.tz(), core.calendar());
+    let (tz, calendar) = (core.tz(), &core.calendar());
     let local = due.with_timezone(&tz).naive_local();
     (0..=31u64)
         .filter_map(|d| local.checked_add_days(Days::new(d)))
@@ -76,6 +76,7 @@ fn still_worth_it(core: &Core, job: Job, due: DateTime<Utc>, now: DateTime<Utc>)
 
 /// Fires the jobs that are due. Returns how many queued messages (the scheduler should look).
 pub async fn tick(core: &Core) -> Result<usize> {
+    core.refresh_calendar();
     let mut queued = 0;
     for job in Job::ALL {
         queued += tick_job(core, job).await?;
@@ -146,13 +147,32 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
         }
     }
     let font = chart::font(&core.config.report_font).is_some();
+    // Admins are told, week after week until it is loaded, that a year's holidays are missing.
+    let missing_year = crate::schedule::calendar::missing_next_year(&core.calendar(), core.today());
+    // The previous report: entries of its week logged after it went out are 补登 it could not count.
+    let previous_report = core.store.periodic_fired_before(job.name(), due).await?;
+    let week_end = week.utc_range(core.tz()).1;
     let mut notices = Vec::new();
     let mut charts = 0;
     for (key, (scope, audience)) in &scopes {
         let this = tally(core, scope, Period::Week(week), Grouping::Unit).await?;
         let before = tally(core, scope, Period::Week(week.previous()), Grouping::Unit).await?;
         let summary = texts::tallies::report_summary(&this, &before);
-        let detail = texts::tallies::report_detail(&this, &before);
+        let late = texts::tallies::LateEntries {
+            this_week: crate::tally::logged_since(core, scope, week, week_end).await?,
+            since_last_report: match previous_report {
+                Some(sent) => Some((
+                    week.previous(),
+                    crate::tally::logged_since(core, scope, week.previous(), sent).await?,
+                )),
+                None => None,
+            },
+        };
+        let mut detail = texts::tallies::report_detail(&this, &before, &late);
+        if let (Some(year), true) = (missing_year, key == "all") {
+            detail.push_str("\n\n");
+            detail.push_str(&texts::tallies::holidays_missing(year));
+        }
         let png = if font && telegram_length(&summary) <= CAPTION_LIMIT {
             match chart::render(&this) {
                 Ok(png) => Some(png),
@@ -303,7 +323,7 @@ mod tests {
     async fn a_reminder_due_on_a_day_off_is_skipped_not_moved() {
         let (core, _dir) = core_at(beijing(9, 30, 10)).await;
         // Friday 2 October is a holiday: the tick stays there, and firing it sends nothing.
-        let next = core.config.reminder_schedule.next_after(core.now(), core.tz(), core.calendar());
+        let next = core.config.reminder_schedule.next_after(core.now(), core.tz(), &core.calendar());
         assert_eq!(next, Some(beijing(10, 2, 16)));
         let (notices, outcome) = reminder_notices(&core, Job::Reminder, beijing(10, 2, 16)).await.unwrap();
         assert!(notices.is_empty());

@@ -95,6 +95,17 @@ impl HolidayCalendar {
         self.years.contains(&year)
     }
 
+    /// The years whose official schedule is loaded, in order.
+    pub fn years(&self) -> Vec<i32> {
+        self.years.iter().copied().collect()
+    }
+
+    /// The days off and the make-up working days (调休上班) of `year`, in order.
+    pub fn year(&self, year: i32) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
+        let of_year = |set: &BTreeSet<NaiveDate>| set.iter().copied().filter(|d| d.year() == year).collect();
+        (of_year(&self.holidays), of_year(&self.workdays))
+    }
+
     /// For reports: holidays by year.
     pub fn holidays_by_year(&self) -> BTreeMap<i32, usize> {
         let mut m = BTreeMap::new();
@@ -103,6 +114,15 @@ impl HolidayCalendar {
         }
         m
     }
+}
+
+/// The year whose schedule should be loaded by `today` and is not: this year's, or from 1
+/// November (the State Council publishes the next year's in the autumn) next year's.
+pub fn missing_next_year(calendar: &HolidayCalendar, today: NaiveDate) -> Option<i32> {
+    if !calendar.knows_year(today.year()) {
+        return Some(today.year());
+    }
+    (today.month() >= 11 && !calendar.knows_year(today.year() + 1)).then_some(today.year() + 1)
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

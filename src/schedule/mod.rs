@@ -15,6 +15,7 @@
 //! that, where the `cron` crate would want seconds first, Sunday = 1 and AND semantics.
 //! `每个工作日` follows the holiday calendar (调休 included).
 
+pub mod arrangement;
 pub mod calendar;
 
 use std::fmt;
@@ -53,6 +54,9 @@ pub enum ScheduleError {
     BadCron { expr: String, reason: String },
     #[error("not a schedule: {0:?}")]
     Unrecognised(String),
+    /// A valid expression no date can match (`0 0 30 2 *`: 30 February).
+    #[error("cron {0:?} never fires")]
+    NeverFires(String),
 }
 
 fn cron_parser() -> CronParser {
@@ -69,12 +73,59 @@ pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
         });
     }
     cron_parser()
-        .parse(expr)
+        .parse(&unwrap_ranges(expr))
         // The parser's own words are English: lead with ours, keep theirs for the detail.
         .map_err(|e| ScheduleError::BadCron {
             expr: expr.to_owned(),
             reason: format!("有字段的取值或写法不对（解析器提示：{e}）"),
         })
+}
+
+/// Ranges that wrap round, as Unix cron users write them (`22-2` hours: 22, 23, 0, 1, 2;
+/// `5-1` weekdays: Friday to Monday), as the plain lists the parser takes. Other fields pass
+/// through unchanged, so the parser still judges (and explains) anything else.
+fn unwrap_ranges(expr: &str) -> String {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    // (lowest, highest) of each field, seconds first when there are six.
+    let bounds: &[(u32, u32)] = match fields.len() {
+        5 => &[(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)],
+        6 => &[(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7)],
+        _ => return expr.to_owned(),
+    };
+    let weekday_field = fields.len() - 1;
+    let month_field = fields.len() - 2;
+    let unwrap_part = |i: usize, part: &str| -> String {
+        let number = |s: &str| -> Option<u32> {
+            s.parse().ok().or_else(|| {
+                let names: &[&str] = if i == weekday_field {
+                    &["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+                } else if i == month_field {
+                    &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+                } else {
+                    &[]
+                };
+                let first = u32::from(i == month_field);
+                names.iter().position(|n| s.eq_ignore_ascii_case(n)).map(|p| p as u32 + first)
+            })
+        };
+        let Some((a, b)) = part.split_once('-') else { return part.to_owned() };
+        let (Some(a), Some(b)) = (number(a), number(b)) else { return part.to_owned() };
+        let (low, high) = bounds[i];
+        // Sunday is 0 and 7: a weekday range wraps at Saturday.
+        let high = if i == weekday_field { 6 } else { high };
+        if a <= b || a > high || b < low {
+            return part.to_owned();
+        }
+        let b = if i == weekday_field && b == 7 { 0 } else { b };
+        let span = |from: u32, to: u32| if from == to { from.to_string() } else { format!("{from}-{to}") };
+        format!("{},{}", span(a, high), span(low, b))
+    };
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| field.split(',').map(|part| unwrap_part(i, part)).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads how a person says when a notice should go out. `now` and `tz` place dates and times.
@@ -103,7 +154,11 @@ pub fn parse_schedule(input: &str, tz: Tz, now: DateTime<Utc>) -> Result<Schedul
                 .all(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || "*/,-?#".contains(c)));
     if looks_like_cron {
         let expr = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        parse_cron(&expr)?;
+        let cron = parse_cron(&expr)?;
+        // Valid but impossible (30 February) is not the same as "already past".
+        if cron.find_next_occurrence(&now.with_timezone(&tz), false).is_err() {
+            return Err(ScheduleError::NeverFires(input.trim().to_owned()));
+        }
         return Ok(Schedule::Cron { text: input.trim().to_owned(), expr });
     }
     Err(ScheduleError::Unrecognised(input.trim().to_owned()))
@@ -182,6 +237,11 @@ pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
 impl Schedule {
     pub fn is_recurring(&self) -> bool {
         matches!(self, Schedule::Cron { .. } | Schedule::Workdays { .. })
+    }
+
+    /// Whether its times have seconds (a 6-field cron expression), so they are shown with them.
+    pub fn has_seconds(&self) -> bool {
+        matches!(self, Schedule::Cron { expr, .. } if expr.split_whitespace().count() == 6)
     }
 
     /// The first fire time of a new notice created at `now`.
@@ -406,6 +466,62 @@ mod tests {
         }
         let ScheduleError::BadCron { reason, .. } = parse("0 9 * *").unwrap_err() else { panic!() };
         assert!(reason.contains("5 个字段"), "{reason}");
+    }
+
+    #[test]
+    fn ranges_that_wrap_round_are_read_as_unix_cron_reads_them() {
+        assert_eq!(unwrap_ranges("0 22-2 * * *"), "0 22-23,0-2 * * *");
+        assert_eq!(unwrap_ranges("0 9 * * 5-1"), "0 9 * * 5-6,0-1");
+        assert_eq!(unwrap_ranges("0 9 * * fri-mon"), "0 9 * * 5-6,0-1");
+        assert_eq!(unwrap_ranges("0 9 * * 6-0"), "0 9 * * 6,0");
+        assert_eq!(unwrap_ranges("0 9 * nov-feb *"), "0 9 * 11-12,1-2 *");
+        assert_eq!(unwrap_ranges("30 0 23-1 * * *"), "30 0 23,0-1 * * *");
+        assert_eq!(unwrap_ranges("0 9-17 * * 1-5"), "0 9-17 * * 1-5", "ordinary ranges are left alone");
+    }
+
+    #[test]
+    fn a_wrapping_hour_range_fires_at_the_hours_unix_cron_would() {
+        // From Wednesday 25 November 2026 12:00 Beijing: 22:00, 23:00, then 00:00, 01:00, 02:00
+        // on Thursday, then 22:00 again - computed by hand.
+        let schedule = parse_schedule("0 22-2 * * *", SH, bj(2026, 11, 25, 12, 0)).unwrap();
+        let times = schedule.upcoming(bj(2026, 11, 25, 12, 0), 6, SH, &HolidayCalendar::default());
+        let expected = [
+            bj(2026, 11, 25, 22, 0),
+            bj(2026, 11, 25, 23, 0),
+            bj(2026, 11, 26, 0, 0),
+            bj(2026, 11, 26, 1, 0),
+            bj(2026, 11, 26, 2, 0),
+            bj(2026, 11, 26, 22, 0),
+        ];
+        assert_eq!(times, expected);
+    }
+
+    #[test]
+    fn a_wrapping_weekday_range_fires_friday_to_monday() {
+        // Wednesday 25 November 2026: Friday 27, Saturday 28, Sunday 29, Monday 30 November,
+        // then Friday 4 December.
+        let schedule = parse_schedule("0 9 * * 5-1", SH, bj(2026, 11, 25, 12, 0)).unwrap();
+        let times = schedule.upcoming(bj(2026, 11, 25, 12, 0), 5, SH, &HolidayCalendar::default());
+        let days: Vec<u32> = times.iter().map(|t| t.with_timezone(&SH).day()).collect();
+        assert_eq!(days, [27, 28, 29, 30, 4]);
+    }
+
+    #[test]
+    fn an_expression_that_can_never_fire_is_called_that_not_past() {
+        assert_eq!(
+            parse_schedule("0 0 30 2 *", SH, bj(2026, 11, 25, 12, 0)),
+            Err(ScheduleError::NeverFires("0 0 30 2 *".into()))
+        );
+        assert!(
+            parse_schedule("0 0 29 2 *", SH, bj(2026, 11, 25, 12, 0)).is_ok(),
+            "29 February comes in 2028"
+        );
+    }
+
+    #[test]
+    fn six_field_schedules_have_seconds_and_five_field_ones_do_not() {
+        assert!(parse_schedule("30 0 9 * * 1", SH, bj(2026, 11, 25, 12, 0)).unwrap().has_seconds());
+        assert!(!parse_schedule("0 9 * * 1", SH, bj(2026, 11, 25, 12, 0)).unwrap().has_seconds());
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl Store {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert(
+pub(super) async fn insert(
     conn: &mut sqlx::SqliteConnection,
     now: DateTime<Utc>,
     actor: &str,

@@ -1,10 +1,15 @@
 //! Check-ins: written once per source message, never erased (an undo marks them deleted).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
 use super::{Store, at, ts};
 use crate::domain::Checkin;
+
+/// A stored `YYYY-MM-DD`.
+pub(super) fn day(text: Option<String>) -> Option<NaiveDate> {
+    text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCheckin {
@@ -16,7 +21,11 @@ pub struct NewCheckin {
     pub people_served: Option<u32>,
     pub photo_file_id: Option<String>,
     pub location: Option<(f64, f64)>,
-    pub sent_at: DateTime<Utc>,
+    /// When it counts (the `sent_at` column): see [`Checkin::counts_at`].
+    pub counts_at: DateTime<Utc>,
+    /// When the member sent it.
+    pub logged_at: DateTime<Utc>,
+    pub done_on: Option<NaiveDate>,
     pub source_chat_id: i64,
     pub source_message_id: i64,
     /// 'line', 'photo' or 'dialogue'.
@@ -28,7 +37,8 @@ pub struct NewCheckin {
 
 const CHECKIN_SELECT: &str =
     "SELECT c.id, c.member_id, c.unit_id, c.site_id, s.name AS site_name, c.kind, c.description,
-        c.people_served, c.photo_file_id, c.latitude, c.longitude, c.sent_at, c.deleted_at
+        c.people_served, c.photo_file_id, c.latitude, c.longitude, c.sent_at,
+        COALESCE(c.logged_at, c.sent_at) AS logged_at, c.done_on, c.deleted_at
     FROM checkins c LEFT JOIN sites s ON s.id = c.site_id";
 
 fn checkin_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Checkin> {
@@ -45,24 +55,29 @@ fn checkin_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Checkin> {
         people_served: row.try_get::<Option<i64>, _>("people_served")?.and_then(|n| u32::try_from(n).ok()),
         photo_file_id: row.try_get("photo_file_id")?,
         location: lat.zip(lon),
-        sent_at: at(row.try_get("sent_at")?),
+        counts_at: at(row.try_get("sent_at")?),
+        logged_at: at(row.try_get("logged_at")?),
+        done_on: day(row.try_get("done_on")?),
         deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(at),
     })
 }
 
 impl Store {
     /// Records a check-in unless its source message was recorded before. Returns the stored
-    /// check-in and whether this call wrote it.
+    /// check-in and whether this call wrote it. A back-dated one is logged in the audit (by
+    /// `actor`) in the same transaction: the day of the work and when it was logged.
     pub async fn insert_checkin(
         &self,
         new: &NewCheckin,
         now: DateTime<Utc>,
+        actor: &str,
     ) -> sqlx::Result<(Checkin, bool)> {
+        let mut tx = self.write_tx().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, photo_file_id,
                                    latitude, longitude, sent_at, source_chat_id, source_message_id, via, created_at, notice_id,
-                                   week)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   week, logged_at, done_on)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (source_chat_id, source_message_id) DO NOTHING
              RETURNING id",
         )
@@ -75,21 +90,41 @@ impl Store {
         .bind(&new.photo_file_id)
         .bind(new.location.map(|l| l.0))
         .bind(new.location.map(|l| l.1))
-        .bind(ts(new.sent_at))
+        .bind(ts(new.counts_at))
         .bind(new.source_chat_id)
         .bind(new.source_message_id)
         .bind(new.via)
         .bind(ts(now))
         .bind(new.notice_id)
         .bind(new.week)
-        .fetch_optional(&self.pool)
+        .bind(ts(new.logged_at))
+        .bind(new.done_on.map(|d| d.to_string()))
+        .fetch_optional(&mut *tx)
         .await?;
+        if let (Some(id), Some(day)) = (inserted, new.done_on)
+            && ts(new.counts_at) != ts(new.logged_at)
+        {
+            let logged = new.logged_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let detail = format!("#{id} 活动日期 {day}，登记于 {logged}");
+            super::audit::insert(
+                &mut tx,
+                now,
+                actor,
+                "backdate",
+                Some(new.member_id),
+                None,
+                None,
+                Some(&detail),
+            )
+            .await?;
+        }
         let row =
             sqlx::query(&format!("{CHECKIN_SELECT} WHERE c.source_chat_id = ? AND c.source_message_id = ?"))
                 .bind(new.source_chat_id)
                 .bind(new.source_message_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+        tx.commit().await?;
         Ok((checkin_from_row(&row)?, inserted.is_some()))
     }
 

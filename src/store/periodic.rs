@@ -7,6 +7,22 @@ use super::notices::{NewNotice, insert_notice_on};
 use super::{Store, at, ts};
 
 impl Store {
+    /// When a periodic job last fired for a tick due before `before`, if it ever did.
+    pub async fn periodic_fired_before(
+        &self,
+        job: &str,
+        before: DateTime<Utc>,
+    ) -> sqlx::Result<Option<DateTime<Utc>>> {
+        let fired: Option<i64> = sqlx::query_scalar(
+            "SELECT fired_at FROM periodic_runs WHERE job = ? AND due_at < ? ORDER BY due_at DESC LIMIT 1",
+        )
+        .bind(job)
+        .bind(ts(before))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(fired.map(at))
+    }
+
     /// When a periodic job fires next, and the schedule that was computed from.
     pub async fn periodic_next(&self, job: &str) -> sqlx::Result<Option<(DateTime<Utc>, String)>> {
         let row = sqlx::query("SELECT next_fire_at, schedule FROM periodic_jobs WHERE job = ?")

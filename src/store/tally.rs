@@ -72,7 +72,10 @@ pub struct ExportRow {
     pub site: Option<String>,
     pub link: Option<String>,
     pub kind: String,
-    pub sent_at: DateTime<Utc>,
+    /// When it counts, when it was sent, and the day named for it (see `Checkin`).
+    pub counts_at: DateTime<Utc>,
+    pub logged_at: DateTime<Utc>,
+    pub done_on: Option<chrono::NaiveDate>,
     pub people_served: Option<i64>,
     pub description: String,
     pub photo: bool,
@@ -323,6 +326,26 @@ impl Store {
         Ok(())
     }
 
+    /// How many counted check-ins of the week `week` (its key) in the units (all if `None`)
+    /// were logged at or after `after`.
+    pub async fn logged_since(
+        &self,
+        week: i64,
+        after: DateTime<Utc>,
+        units: Option<&[i64]>,
+    ) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM checkins c
+             WHERE c.week = ?1 AND c.logged_at >= ?2 AND c.deleted_at IS NULL
+               AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))",
+        )
+        .bind(week)
+        .bind(ts(after))
+        .bind(units_param(units))
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Counted check-ins sent in `[from, to)` in the units (all if `None`), oldest first.
     pub async fn export_rows(
         &self,
@@ -332,7 +355,8 @@ impl Store {
     ) -> sqlx::Result<Vec<ExportRow>> {
         let rows = sqlx::query(
             "SELECT c.id, m.name AS member, m.telegram_id, u.name AS unit, s.name AS site, s.link, c.kind,
-                    c.sent_at, c.people_served, c.description, c.photo_file_id IS NOT NULL AS photo,
+                    c.sent_at, COALESCE(c.logged_at, c.sent_at) AS logged_at, c.done_on,
+                    c.people_served, c.description, c.photo_file_id IS NOT NULL AS photo,
                     c.latitude, c.longitude
              FROM checkins c JOIN members m ON m.id = c.member_id JOIN units u ON u.id = c.unit_id
                   LEFT JOIN sites s ON s.id = c.site_id
@@ -357,7 +381,9 @@ impl Store {
                     site: r.try_get("site")?,
                     link: r.try_get("link")?,
                     kind: r.try_get("kind")?,
-                    sent_at: at(r.try_get("sent_at")?),
+                    counts_at: at(r.try_get("sent_at")?),
+                    logged_at: at(r.try_get("logged_at")?),
+                    done_on: super::checkins::day(r.try_get("done_on")?),
                     people_served: r.try_get("people_served")?,
                     description: r.try_get("description")?,
                     photo: r.try_get::<i64, _>("photo")? != 0,

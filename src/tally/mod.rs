@@ -176,6 +176,12 @@ pub async fn records(core: &Core, scope: &Scope, period: Period) -> Result<Vec<E
     Ok(core.store.export_rows(from, to, scope.units.as_deref()).await?)
 }
 
+/// How many of `week`'s counted check-ins within `scope` were logged at or after `after`: the
+/// weekly report's 补登 (logged after the week ended, or after the report on it went out).
+pub async fn logged_since(core: &Core, scope: &Scope, week: Week, after: DateTime<Utc>) -> Result<i64> {
+    Ok(core.store.logged_since(week.key(), after, scope.units.as_deref()).await?)
+}
+
 /// The members of `units` to remind in the week `[from, to)`: active, reminders on, and no
 /// counted check-in yet.
 pub async fn reminder_targets(

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use chrono_tz::Tz;
 
-use super::{first_kind, moment, week_title};
+use super::{date, first_kind, moment, week_title, work_moment};
 use crate::checkins::kinds::Kinds;
 use crate::checkins::{Receipt, WeekView};
 use crate::config::Config;
@@ -18,7 +18,17 @@ pub fn receipt(r: &Receipt, kinds: &Kinds, config: &Config) -> String {
     let mut s = format!("✅ 已登记，编号 #{}\n", c.id);
     let _ = writeln!(s, "类型：{}", kinds.label(&c.kind));
     let _ = writeln!(s, "站点：{}", c.site_name.as_deref().unwrap_or("未指定"));
-    let _ = writeln!(s, "时间：{}", moment(c.sent_at, config.timezone));
+    let tz = config.timezone;
+    match c.done_on {
+        // Logged on a later day: both the day of the work and when it was logged.
+        Some(d) if c.is_backdated(tz) => {
+            let _ = writeln!(s, "活动日期：{}（补登）", date(d));
+            let _ = writeln!(s, "登记时间：{}", moment(c.logged_at, tz));
+        }
+        _ => {
+            let _ = writeln!(s, "时间：{}", moment(c.counts_at, tz));
+        }
+    }
     if let Some(n) = c.people_served {
         let _ = writeln!(s, "服务人数：{n} 人");
     }
@@ -44,7 +54,7 @@ pub fn undone(c: &Checkin, kinds: &Kinds, tz: Tz) -> String {
         "已撤销 #{}（{} · {}）。\n记录仍会保留，但不再计入统计。",
         c.id,
         kinds.label(&c.kind),
-        moment(c.sent_at, tz)
+        work_moment(c, tz)
     )
 }
 
@@ -80,7 +90,10 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
             s,
             "\n#{} {} · {} · {}\n    {}",
             c.id,
-            moment(c.sent_at, tz),
+            match c.is_backdated(tz) {
+                true => format!("{}（{} 补登）", work_moment(c, tz), super::day(c.logged_at, tz)),
+                false => work_moment(c, tz),
+            },
             label,
             c.site_name.as_deref().unwrap_or("未指定站点"),
             one_line(&c.description, 80)
@@ -128,11 +141,31 @@ pub fn wizard_site(kind: &str) -> String {
     format!("类型：{kind}\n请选择站点：")
 }
 
-pub fn wizard_describe(kind: &str, site: Option<&str>) -> String {
+pub const BUTTON_TODAY: &str = "今天";
+pub const BUTTON_YESTERDAY: &str = "昨天";
+pub const BUTTON_DAY_BEFORE: &str = "前天";
+pub const BUTTON_OTHER_DAY: &str = "其他日期";
+
+/// How a day-of-the-work button reads, by how many days ago it is.
+pub fn days_ago_label(n: u8) -> &'static str {
+    match n {
+        0 => BUTTON_TODAY,
+        1 => BUTTON_YESTERDAY,
+        _ => BUTTON_DAY_BEFORE,
+    }
+}
+
+pub fn wizard_describe(kind: &str, site: Option<&str>, day: Option<&str>) -> String {
+    let day = day.map(|d| format!("活动日期：{d}\n")).unwrap_or_default();
     format!(
-        "类型：{kind}\n站点：{}\n请用一段文字说明做了什么（可写上人数，如“服务12人”）。",
+        "类型：{kind}\n站点：{}\n{day}请用一段文字说明做了什么（可写上人数，如“服务12人”）。\n\
+         不是今天做的？可点下方的日期，或在内容前写上，如「昨天 帮独居老人买药」。",
         site.unwrap_or("未指定")
     )
+}
+
+pub fn wizard_ask_day(backdate_days: u32) -> String {
+    format!("请发送活动日期，例如 周五、11月28日、2026-11-28（可登记最近 {backdate_days} 天内的活动）。")
 }
 
 pub fn wizard_extras(has_photo: bool, has_location: bool) -> String {
@@ -155,6 +188,8 @@ pub struct DraftSummary<'a> {
     pub people_served: Option<u32>,
     pub has_photo: bool,
     pub has_location: bool,
+    /// The day of the work, when one was chosen.
+    pub day: Option<String>,
 }
 
 pub fn wizard_confirm(d: &DraftSummary<'_>) -> String {
@@ -164,6 +199,9 @@ pub fn wizard_confirm(d: &DraftSummary<'_>) -> String {
         d.site.unwrap_or("未指定"),
         d.description
     );
+    if let Some(day) = &d.day {
+        let _ = writeln!(s, "活动日期：{day}");
+    }
     if let Some(n) = d.people_served {
         let _ = writeln!(s, "服务人数：{n} 人");
     }

@@ -4,13 +4,15 @@ use std::fmt::Write as _;
 
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::notices::{schedule_label, status_label};
-use super::{full_moment, period_label, role_label};
+use super::{fire_time, period_label, role_label};
+use crate::config::ConfigError;
 use crate::domain::Invite;
 use crate::org::{OrgProblem, OrgProblemKind};
+use crate::schedule::calendar::CalendarError;
 use crate::store::OrgLoadReport;
 use crate::tally::Period;
 
@@ -99,7 +101,7 @@ pub fn notice_created(
         schedule_label(&n.schedule, tz)
     );
     if !next.is_empty() {
-        let times: Vec<String> = next.iter().map(|t| full_moment(*t, tz)).collect();
+        let times: Vec<String> = next.iter().map(|t| fire_time(*t, tz, n.schedule.has_seconds())).collect();
         let _ = write!(s, "\n接下来：{}", times.join("；"));
     }
     let mut options = Vec::new();
@@ -289,8 +291,59 @@ pub fn no_holidays(dir: &Path) -> String {
     format!("{} 不存在（没有节假日安排时按周一至周五计算工作日）", dir.display())
 }
 
-pub fn holiday_years(dir: &Path, years: &[String]) -> String {
+pub fn holiday_years(dir: &Path, years: &[i32]) -> String {
+    if years.is_empty() {
+        return format!("{}：没有节假日文件（按周一至周五计算工作日）", dir.display());
+    }
+    let years: Vec<String> = years.iter().map(i32::to_string).collect();
     format!("{}：{}", dir.display(), years.join("、"))
+}
+
+pub const CHECK_NEXT_YEAR: &str = "节假日 明年安排";
+
+/// The official schedule of `year` is not loaded although it is due by now.
+pub fn next_year_missing(year: i32, dir: &Path) -> String {
+    format!(
+        "{year} 年的节假日安排尚未载入：国务院办公厅的通知发布后，请用 sansong holidays import 导入，写入 {}；\
+         在此之前「每个工作日」按周一至周五计算，会在节假日发送",
+        dir.join(format!("{year}.toml")).display()
+    )
+}
+
+pub fn config_unreadable(path: &Path, why: &str) -> String {
+    format!("{} 无法读取：{why}", path.display())
+}
+
+/// A setting that is wrong, naming the key, the value given and what is allowed.
+pub fn config_error(e: &ConfigError) -> String {
+    match e {
+        ConfigError::MissingFile(path) => format!("{} 不存在", path.display()),
+        ConfigError::Invalid(e) => format!("配置格式有误：{e}"),
+        ConfigError::BadTimezone(value) => format!("{value:?} 不是 IANA 时区名（例如 Asia/Shanghai）"),
+        ConfigError::BadKinds(why) => format!("kinds（活动类型）有误：{why}"),
+        ConfigError::OutOfRange { key: "broadcast_rate", value, low, high } => {
+            format!("broadcast_rate = {value} 超出范围：应在 {low} 到 {high} 条/秒之间（0 表示不限速）")
+        }
+        ConfigError::OutOfRange { key, value, low, high } => {
+            format!("{key} = {value} 超出范围：应在 {low} 到 {high} 之间")
+        }
+        ConfigError::BadQuietHours { value, .. } => format!(
+            "quiet_hours = {value:?} 不是有效的时段：应写成开始-结束，如 22:00-07:00（可跨午夜），或 off"
+        ),
+        ConfigError::BadSchedule { key, value, reason } => {
+            format!("{key} = {value:?} 有误：{}", super::errors::schedule_problem(reason))
+        }
+        ConfigError::NotRecurring { key, value } => format!(
+            "{key} = {value:?} 不是定期的时间：应写成 cron（如 0 9 * * 1）或 每周一 09:00、每个工作日 09:00"
+        ),
+        ConfigError::BadAddress { key, value } => format!(
+            "{key} = {value:?} 不是有效的地址：应写成 127.0.0.1:9898、https://bot.example.org/tg 或 off"
+        ),
+        ConfigError::Holidays(CalendarError::Invalid { file, message }) => {
+            format!("节假日文件 {file} 有误：{message}")
+        }
+        ConfigError::Holidays(CalendarError::Folder(dir, why)) => format!("无法读取节假日目录 {dir}：{why}"),
+    }
 }
 
 pub fn not_writable(dir: &Path, why: &str) -> String {
@@ -323,3 +376,90 @@ pub fn api_answered(base: &str, status: u16, description: &str) -> String {
 
 /// What `main` prints before an internal error it could not turn into anything better.
 pub const INTERNAL_ERROR: &str = "错误";
+
+// ---------------------------------------------------------------- sansong holidays
+
+fn day_with_weekday(d: NaiveDate) -> String {
+    format!("{}月{}日（{}）", d.month(), d.day(), super::weekday_label(d.weekday()))
+}
+
+/// Consecutive days as runs: (first, last).
+fn runs(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for d in days {
+        match out.last_mut() {
+            Some((_, last)) if last.succ_opt() == Some(*d) => *last = *d,
+            _ => out.push((*d, *d)),
+        }
+    }
+    out
+}
+
+fn days_off_line(from: NaiveDate, to: NaiveDate) -> String {
+    let n = (to - from).num_days() + 1;
+    if from == to {
+        format!("{}，1天", day_with_weekday(from))
+    } else {
+        format!("{} 至 {}，{n}天", day_with_weekday(from), day_with_weekday(to))
+    }
+}
+
+/// `sansong holidays show`: a year's days off and make-up working days.
+pub fn holiday_year(year: i32, days_off: &[NaiveDate], workdays: &[NaiveDate], dir: &Path) -> String {
+    let mut s = format!("{year} 年节假日安排（{}）\n放假：", dir.join(format!("{year}.toml")).display());
+    for (from, to) in runs(days_off) {
+        let _ = write!(s, "\n  {}", days_off_line(from, to));
+    }
+    s.push_str("\n调休上班：");
+    if workdays.is_empty() {
+        s.push('无');
+    }
+    for d in workdays {
+        let _ = write!(s, "\n  {}", day_with_weekday(*d));
+    }
+    s
+}
+
+pub fn year_not_loaded(year: i32, dir: &Path) -> String {
+    format!(
+        "{year} 年的节假日安排尚未载入（{} 中没有 {year}.toml）。可用 sansong holidays import 导入国务院办公厅的通知。",
+        dir.display()
+    )
+}
+
+pub const IMPORT_NO_YEAR: &str = "没有找到年份：请连同标题「国务院办公厅关于YYYY年部分节假日安排的通知」一起粘贴，或用 --year 指明年份。未写入任何内容。";
+pub const IMPORT_NO_HOLIDAYS: &str =
+    "没有找到节假日安排：应有「一、元旦：1月1日至3日放假调休，共3天。」这样编号的行。未写入任何内容。";
+pub const IMPORT_NOT_CONFIRMED: &str = "未确认，未写入任何内容。";
+pub const IMPORT_CONFIRM: &str = "核对无误后输入「是」写入：";
+
+pub fn import_lines_unread(lines: &[(usize, String)]) -> String {
+    let mut s = format!("以下 {} 行没有读懂，未写入任何内容：", lines.len());
+    for (n, line) in lines {
+        let _ = write!(s, "\n  第 {n} 行：{line}");
+    }
+    s.push_str("\n每行应像「二、春节：2月15日（周日）至23日（周一）放假调休，共9天。2月14日（周六）上班。」，天数须与日期相符。");
+    s
+}
+
+/// What an import read, for the admin to compare with the notice before it is written.
+pub fn import_preview(
+    a: &crate::schedule::arrangement::Arrangement,
+    target: &Path,
+    replaces: bool,
+) -> String {
+    let mut s = format!("{} 年节假日安排，共 {} 项：", a.year, a.holidays.len());
+    for h in &a.holidays {
+        let _ = write!(s, "\n  {}：放假 {}", h.name, days_off_line(h.from, h.to));
+        if !h.workdays.is_empty() {
+            let days: Vec<String> = h.workdays.iter().map(|d| day_with_weekday(*d)).collect();
+            let _ = write!(s, "；调休上班 {}", days.join("、"));
+        }
+    }
+    let _ = write!(s, "\n将{}写入 {}", if replaces { "替换并" } else { "" }, target.display());
+    s
+}
+
+pub fn imported(year: i32, target: &Path) -> String {
+    format!("已写入 {}。运行中的机器人会在下一次排程时读到 {year} 年的安排，无需重启。", target.display())
+}

@@ -81,6 +81,17 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             choices.first().map_or("站点", String::as_str),
             choices.join("、")
         ),
+        UserError::NoSuchDay(day) => {
+            format!("「{day}」不是有效的日期，请重新输入，例如 昨天、周五、11月28日。")
+        }
+        UserError::DayOutOfRange { written, earliest, latest } => format!(
+            "抱歉，「{written}」不在可以登记的日期范围内：可登记 {} 至 {}（今天）做的活动，不能登记以后的日期。",
+            super::date(*earliest),
+            super::date(*latest)
+        ),
+        UserError::BackdatingOff(written) => {
+            format!("抱歉，本单位只能登记当天的活动（「{written}」不是今天）。请在活动当天登记。")
+        }
         UserError::NothingToUndo => "您目前没有可以撤销的登记。".into(),
         UserError::UndoTooOld(id) => format!(
             "抱歉，#{id} 已超过 {} 小时，不能再撤销。如确有错误，请联系管理员处理。",
@@ -150,6 +161,20 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
     }
 }
 
+/// What is wrong with a schedule, in a few words (for a setting in the config).
+pub fn schedule_problem(e: &ScheduleError) -> String {
+    match e {
+        ScheduleError::Empty => "没有写时间".into(),
+        ScheduleError::InThePast(t) => format!("「{t}」已经过去了"),
+        ScheduleError::BadTime(t) => format!("「{t}」不是有效的时间"),
+        ScheduleError::BadCron { reason, .. } => format!("cron 表达式{reason}"),
+        ScheduleError::Unrecognised(t) => {
+            format!("没看懂「{t}」：应写成 cron（如 0 9 * * 1）或 每周一 09:00")
+        }
+        ScheduleError::NeverFires(t) => format!("「{t}」永远不会触发（没有哪一天符合）"),
+    }
+}
+
 fn schedule_error(e: &ScheduleError) -> String {
     let forms = "请这样写：立即；2026-12-01 09:00；每天 08:30；每周一 09:00；每月1日 09:00；每个工作日 09:00；\n或 cron 表达式，如 0 9 * * 1（分 时 日 月 周，周日为 0 或 7）";
     match e {
@@ -160,5 +185,8 @@ fn schedule_error(e: &ScheduleError) -> String {
             format!("抱歉，cron 表达式「{expr}」有误：{reason}。\n{forms}")
         }
         ScheduleError::Unrecognised(t) => format!("抱歉，没看懂「{t}」。{forms}"),
+        ScheduleError::NeverFires(t) => {
+            format!("「{t}」永远不会触发（没有哪一天符合，例如 2 月 30 日）。请检查日和月。\n{forms}")
+        }
     }
 }

@@ -18,7 +18,7 @@ pub mod notices;
 pub mod roles;
 pub mod tallies;
 
-use chrono::{DateTime, Datelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::checkins::kinds::Kinds;
@@ -44,15 +44,7 @@ pub fn link_label(link: LinkKind) -> &'static str {
 }
 
 pub fn weekday_label(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "周一",
-        Weekday::Tue => "周二",
-        Weekday::Wed => "周三",
-        Weekday::Thu => "周四",
-        Weekday::Fri => "周五",
-        Weekday::Sat => "周六",
-        Weekday::Sun => "周日",
-    }
+    crate::week::weekday_name(d)
 }
 
 /// `11月24日 周二 10:30` on the zone's wall clock.
@@ -71,6 +63,20 @@ pub fn moment(t: DateTime<Utc>, tz: Tz) -> String {
 pub fn day(t: DateTime<Utc>, tz: Tz) -> String {
     let local = t.with_timezone(&tz);
     format!("{}月{}日", local.month(), local.day())
+}
+
+/// `11月28日 周六`: a day without a time.
+pub fn date(d: NaiveDate) -> String {
+    format!("{}月{}日 {}", d.month(), d.day(), weekday_label(d.weekday()))
+}
+
+/// When a check-in's work was done: its time (`11月24日 周二 10:30`), or for one logged on a
+/// later day, the day it names (`11月22日 周日`).
+pub fn work_moment(c: &crate::domain::Checkin, tz: Tz) -> String {
+    match c.done_on {
+        Some(d) if c.is_backdated(tz) => date(d),
+        _ => moment(c.counts_at, tz),
+    }
 }
 
 /// `2026年第48周（11月23日—11月29日）`.
@@ -95,9 +101,20 @@ pub fn first_kind(kinds: &Kinds) -> &str {
     kinds.all().first().map_or("送政策", |k| k.label.as_str())
 }
 
+/// `2026-11-24 周二 10:30`.
 pub fn full_moment(t: DateTime<Utc>, tz: Tz) -> String {
     let local = t.with_timezone(&tz);
     format!("{} {}", local.format("%Y-%m-%d"), moment(t, tz).split_once(' ').map_or("", |x| x.1))
+}
+
+/// A notice's send time: [`full_moment`], with seconds when its schedule has them (a 6-field
+/// cron expression), so `30 0 9 * * 1` shows as `… 09:00:30`.
+pub fn fire_time(t: DateTime<Utc>, tz: Tz, seconds: bool) -> String {
+    if seconds {
+        format!("{}{}", full_moment(t, tz), t.with_timezone(&tz).format(":%S"))
+    } else {
+        full_moment(t, tz)
+    }
 }
 
 /// `2026年第47周（11月16日—11月22日）` or `2026-11-01 至 2026-11-30`.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{full_moment, link_label, role_label};
+use super::{fire_time, full_moment, link_label, role_label};
 use crate::domain::Role;
 
 pub const BUTTON_ACK: &str = "收到";
@@ -109,6 +109,8 @@ pub struct NoticeSummary<'a> {
     pub using_cleaned: bool,
     pub quiet: Option<String>,
     pub tz: Tz,
+    /// The schedule's times have seconds (a 6-field cron expression).
+    pub seconds: bool,
 }
 
 /// The composer's reminder toggle.
@@ -122,7 +124,7 @@ pub fn compose_summary(s: &NoticeSummary<'_>) -> String {
         s.audience, s.size, s.schedule
     );
     if !s.next.is_empty() {
-        let times: Vec<String> = s.next.iter().map(|t| full_moment(*t, s.tz)).collect();
+        let times: Vec<String> = s.next.iter().map(|t| fire_time(*t, s.tz, s.seconds)).collect();
         let _ =
             writeln!(text, "接下来{}：{}", if s.next.len() > 1 { "三次" } else { "一次" }, times.join("；"));
     }
@@ -160,7 +162,7 @@ pub fn notice_published(n: &crate::notices::Notice, tz: Tz) -> String {
         Some(t) => format!(
             "已发布通知 #{}。下次发送：{}。\n发送 /receipts {} 查看送达和确认情况。",
             n.id,
-            full_moment(t, tz),
+            fire_time(t, tz, n.schedule.has_seconds()),
             n.id
         ),
         None => format!("已发布通知 #{}。", n.id),
@@ -195,7 +197,7 @@ pub fn notice_list(notices: &[(&crate::notices::Notice, String)], tz: Tz) -> Str
         if let (Some(t), crate::notices::NoticeStatus::Active | crate::notices::NoticeStatus::Paused) =
             (n.next_fire_at, n.status)
         {
-            let _ = write!(s, "\n    下次：{}", full_moment(t, tz));
+            let _ = write!(s, "\n    下次：{}", fire_time(t, tz, n.schedule.has_seconds()));
         }
         if n.ack {
             s.push_str(" · 需确认");
@@ -215,7 +217,7 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz)
     let Some(fired) = r.fired_at else {
         s.push_str("还没有发送过。");
         if let Some(t) = n.next_fire_at {
-            let _ = write!(s, "下次发送：{}。", full_moment(t, tz));
+            let _ = write!(s, "下次发送：{}。", fire_time(t, tz, n.schedule.has_seconds()));
         }
         return s;
     };

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use chrono::Datelike;
+
 use super::{link_label, period_label, scope_label};
 use crate::domain::{Grouping, Site};
 use crate::store::MemberRef;
@@ -24,8 +26,20 @@ pub fn row_label(row: &TallyRow) -> String {
 }
 
 /// The column heads of the records sheet (and of the CSV) of an export.
-pub const RECORD_HEADERS: [&str; 11] =
-    ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"];
+pub const RECORD_HEADERS: [&str; 12] = [
+    "编号",
+    "成员",
+    "单位",
+    "联点站点",
+    "四联类型",
+    "类型",
+    "登记时间",
+    "活动日期",
+    "服务人数",
+    "内容",
+    "照片",
+    "位置",
+];
 /// The start of an export's file name (`三送登记-2026-W48.xlsx`).
 pub const EXPORT_FILE_STEM: &str = "三送登记";
 pub const RECORDS_SHEET: &str = "登记记录";
@@ -193,19 +207,80 @@ pub fn report_summary(t: &Tally, previous: &Tally) -> String {
 
 /// The report's detail, after the chart (or after the summary when there is no chart): each
 /// unit's line with its change against the week before.
-pub fn report_detail(t: &Tally, previous: &Tally) -> String {
+/// Entries logged after the fact (补登), for the weekly report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LateEntries {
+    /// Of the report's week, logged after the week ended.
+    pub this_week: i64,
+    /// Of the week before, logged after the report on it went out.
+    pub since_last_report: Option<(crate::week::Week, i64)>,
+}
+
+pub fn report_detail(t: &Tally, previous: &Tally, late: &LateEntries) -> String {
     let mut out = String::from("各单位情况（括号内为较上周）：\n");
     for row in &t.rows {
         let before = previous.rows.iter().find(|r| r.name == row.name).map_or(0, |r| r.total);
         let _ = writeln!(out, "{}（{}）", tally_line(t, row), change(row.total, before));
     }
+    if late.this_week > 0 {
+        let _ = write!(out, "\n其中 {} 次是一周结束后补登的。", late.this_week);
+    }
+    if let Some((week, n)) = late.since_last_report.filter(|(_, n)| *n > 0) {
+        let _ = write!(
+            out,
+            "\n上次报告发出后，第{}周又补登了 {n} 次，已计入上面「较上周」的比较。",
+            week.number()
+        );
+    }
+    if late.this_week > 0 || late.since_last_report.is_some_and(|(_, n)| n > 0) {
+        out.push('\n');
+    }
     out.push_str("\n详细记录可发送 /export 导出。");
     out
 }
 
-pub const CHART_TITLE: &str = "各单位三送登记（次）";
+pub const CHART_TITLE: &str = "各单位三送登记(次)";
 
-/// The weekly chart's title: what it counts and which week.
+/// The weekly chart's title: what it counts and which week. Half-width brackets and dashes:
+/// the chart's text renderer sets each glyph at its pen position, so the full-width ones of the
+/// chat texts (ink on one side of a wide box) would leave gaps inside the brackets.
 pub fn chart_title(period: Period) -> String {
-    format!("{CHART_TITLE} · {}", period_label(period))
+    let period = match period {
+        Period::Week(w) => {
+            let (mon, sun) = (w.monday(), w.sunday());
+            format!(
+                "{}年第{}周 ({}月{}日-{}月{}日)",
+                w.year(),
+                w.number(),
+                mon.month(),
+                mon.day(),
+                sun.month(),
+                sun.day()
+            )
+        }
+        Period::Days { from, to } => format!("{from} - {to}"),
+    };
+    format!("{CHART_TITLE} {period}")
+}
+
+/// In the admins' weekly report while a year's official holidays are not loaded.
+pub fn holidays_missing(year: i32) -> String {
+    format!(
+        "⚠️ {year} 年的节假日安排尚未载入，「每个工作日」的通知会按周一至周五发送（包括节假日）。\
+         请在国务院办公厅的通知发布后，用 sansong holidays import 导入。"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::week::Week;
+
+    #[test]
+    fn the_chart_title_has_no_full_width_brackets_that_would_leave_gaps() {
+        let week = Week::containing(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
+        let title = chart_title(Period::Week(week));
+        assert_eq!(title, "各单位三送登记(次) 2026年第48周 (11月23日-11月29日)");
+        assert!(!title.contains(['（', '）', '—', '·']), "{title}");
+    }
 }

@@ -6,6 +6,8 @@
 mod shared;
 mod support;
 
+mod backdating;
+mod calendar;
 mod checkins;
 mod dialogue;
 mod notices;

@@ -16,7 +16,7 @@ use tempfile::TempDir;
 use tokio::sync::Notify;
 
 // Every path into the crate is here, so a move of a type is one line to change.
-pub use crate::shared::{beijing, default_now, is_polite_chinese, listed_commands};
+pub use crate::shared::{beijing, default_now, is_polite_chinese, listed_commands, repo_path};
 use crate::shared::{core_with_org, counted_checkins, test_config};
 pub use sansong::Core;
 pub use sansong::chat::buttons::ButtonData;
@@ -109,7 +109,8 @@ impl Conversation {
         let mut config = test_config(&db_url);
         adjust(&mut config);
         let clock = ShiftedClock::starting_at(default_now());
-        let core = core_with_org(&db_url, config, &clock).await;
+        let db_url = config.database_url.clone();
+        let core = core_with_org(config, &clock).await;
         let chat = ChatContext::new(Some(BOT.into()), Arc::new(Notify::new()));
         Conversation {
             core,

@@ -6,6 +6,7 @@ mod admin;
 mod broadcast;
 mod checkins;
 mod cli;
+mod daily;
 mod dialogue;
 mod durability;
 mod notices;

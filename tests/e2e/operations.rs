@@ -164,6 +164,9 @@ async fn check_reports_every_item_ok_and_never_prints_the_token() {
         ("TELOXIDE_TOKEN", crate::support::fake_api::TOKEN),
         ("TELOXIDE_API_URL", app.fake.url.as_str()),
         ("SANSONG_BACKUP_DIR", backups.to_str().unwrap()),
+        // Before 1 November, when next year's holidays are not due yet (the shipped calendar
+        // has 2026 only).
+        ("SANSONG_NOW", "2026-10-20T10:00:00+08:00"),
     ];
 
     let (code, out, err) = cli_env(&app.db_url, &["check"], &env).await;

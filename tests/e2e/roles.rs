@@ -180,10 +180,13 @@ async fn roles_and_units_are_enforced_in_the_core_not_only_in_the_chat() {
     // A check-in cannot be put on another unit's site, whoever calls the core.
     let kegong = members::resolve_unit(core, "科工局").await.unwrap();
     let foreign_site = core.store.sites_of(kegong.id).await.unwrap()[0].id;
-    let parsed =
-        ParsedCheckin {
-            kind: "policy".into(), site: None, description: "宣讲".into(), people_served: None
-        };
+    let parsed = ParsedCheckin {
+        kind: "policy".into(),
+        site: None,
+        description: "宣讲".into(),
+        people_served: None,
+        day: None,
+    };
     let source = Source { chat_id: member.telegram_id, message_id: 1, sent_at: app.clock_now() };
     let err = checkins::record_at_site(
         core,

@@ -36,6 +36,17 @@ fn xlsx_sheet(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
                 .map(|c| match c {
                     Data::Float(f) => format!("{f}"),
                     Data::Int(i) => i.to_string(),
+                    // A real date cell (a number with a date format), shown as it reads in Excel.
+                    Data::DateTime(d) => d.as_datetime().map_or_else(String::new, |t| {
+                        format!(
+                            "date:{}",
+                            t.format(if t.time() == chrono::NaiveTime::MIN {
+                                "%Y-%m-%d"
+                            } else {
+                                "%Y-%m-%d %H:%M"
+                            })
+                        )
+                    }),
                     other => other.to_string(),
                 })
                 .collect()
@@ -226,21 +237,31 @@ async fn the_export_opens_back_with_every_record_and_csv_starts_with_a_bom() {
     let (_, bytes) = w.app.fake.file(&file_id).unwrap();
     let records = xlsx_sheet(&bytes, "登记记录");
     assert_eq!(
-        records[0],
-        ["编号", "成员", "单位", "联点站点", "四联类型", "类型", "时间", "服务人数", "内容", "照片", "位置"]
+        records[0].join(","),
+        "编号,成员,单位,联点站点,四联类型,类型,登记时间,活动日期,服务人数,内容,照片,位置"
     );
     assert_eq!(records.len(), 4, "three records of 人社局, none of 科工局: {records:?}");
     let first = &records[1];
     assert_eq!(
-        first[1..8],
-        ["张三", "人社局", "五里牌街道新球社区", "联社区", "送政策", "2026-11-25 10:00", "12"]
+        first[1..9],
+        [
+            "张三",
+            "人社局",
+            "五里牌街道新球社区",
+            "联社区",
+            "送政策",
+            "date:2026-11-25 10:00",
+            "date:2026-11-25",
+            "12"
+        ]
     );
-    assert_eq!(first[8], "宣讲社保政策，服务12人");
-    assert_eq!(first[9], "无");
-    assert_eq!(records[2][6], "2026-11-29 23:59");
+    assert_eq!(first[9], "宣讲社保政策，服务12人");
+    assert_eq!(first[10], "无");
+    assert_eq!(records[2][6..8], ["date:2026-11-29 23:59", "date:2026-11-29"]);
+    // Midnight is still a date-time cell; a date cell has no time of day.
     assert_eq!(
-        records[3][1..7],
-        ["李四", "人社局", "五里牌街道新球社区", "联社区", "送服务", "2026-11-30 00:00"]
+        records[3][1..8],
+        ["李四", "人社局", "五里牌街道新球社区", "联社区", "送服务", "date:2026-11-30", "date:2026-11-30"]
     );
 
     let (name, bytes) = w.app.fake.file(&csv.media.as_ref().unwrap().1).unwrap();

@@ -41,9 +41,9 @@ pub fn test_config(db_url: &str) -> Config {
     }
 }
 
-/// A core on `db_url` (created and migrated) with the example organisation loaded.
-pub async fn core_with_org(db_url: &str, config: Config, clock: &ShiftedClock) -> Core {
-    let store = Store::open(db_url).await.unwrap();
+/// A core on the config's database (created and migrated) with the example organisation loaded.
+pub async fn core_with_org(config: Config, clock: &ShiftedClock) -> Core {
+    let store = Store::open(&config.database_url).await.unwrap();
     let core = Core::new(store, config, Arc::new(clock.clone()));
     let plan =
         org::parse_org(&std::fs::read_to_string(repo_path("config/org.example.toml")).unwrap()).unwrap();

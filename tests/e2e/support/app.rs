@@ -58,7 +58,7 @@ impl TestApp {
         adjust(&mut config);
         let clock = ShiftedClock::starting_at(default_now());
         fake.set_now(default_now());
-        let core = shared::core_with_org(&db_url, config.clone(), &clock).await;
+        let core = shared::core_with_org(config.clone(), &clock).await;
         let mut app = TestApp { fake, dir, db_url, clock, core, config, running: None };
         app.start().await;
         app

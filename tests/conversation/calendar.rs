@@ -1,0 +1,150 @@
+//! The weekly report's 补登 and holiday lines, the holiday calendar read again while the bot
+//! runs, and a database of the previous release upgraded in place.
+
+use std::path::Path;
+
+use sansong::config::FontChoice;
+
+use crate::support::{Conversation, Role, User, beijing, repo_path};
+
+/// The weekly report texts queued for the members of `role` (the system notices' bodies).
+async fn report_texts(c: &Conversation, audience_role: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT body FROM notices WHERE created_by = 'system:weekly_report' AND audience LIKE ? ORDER BY id",
+    )
+    .bind(format!("%{audience_role}%"))
+    .fetch_all(c.core.store.pool())
+    .await
+    .unwrap()
+}
+
+/// Plans the report (the first tick only schedules it), then fires the one due at `at`.
+async fn report_at(c: &Conversation, at: chrono::DateTime<chrono::Utc>) {
+    sansong::reports::tick(&c.core).await.unwrap();
+    c.set_now(at);
+    sansong::reports::tick(&c.core).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_weekly_report_counts_the_entries_logged_after_their_week_and_after_the_last_report() {
+    let c = Conversation::start_with(|config| config.report_font = FontChoice::Off).await;
+    let (organiser, zhang) = (User::new(9400, "组织员老周"), User::new(9401, "张三"));
+    c.register(&organiser, "人社局", Role::Organiser).await;
+    c.register(&zhang, "人社局", Role::Member).await;
+    c.say(&zhang, "/checkin 送政策 宣讲社保政策").await;
+    // Monday 30 November, before the 09:00 report: Sunday's visit logged late.
+    c.set_now(beijing(2026, 11, 30, 8, 0));
+    c.say(&zhang, "/checkin 昨天 送服务 帮独居老人买药").await;
+    report_at(&c, beijing(2026, 11, 30, 9, 0)).await;
+
+    let first = report_texts(&c, "organiser").await.join("\n");
+    assert!(first.contains("其中 1 次是一周结束后补登的"), "{first}");
+    assert!(!first.contains("上次报告发出后"), "no report before this one: {first}");
+
+    // After that report went out, one more of week 48's is logged; the next report says so.
+    c.set_now(beijing(2026, 12, 2, 10, 0));
+    c.say(&zhang, "/checkin 11月27日 送温暖 看望五保户").await;
+    report_at(&c, beijing(2026, 12, 7, 9, 0)).await;
+
+    let second = report_texts(&c, "organiser").await.pop().unwrap();
+    assert!(second.contains("上次报告发出后，第48周又补登了 1 次"), "{second}");
+    assert!(second.contains("2026年第49周"), "{second}");
+}
+
+#[tokio::test]
+async fn the_admins_report_warns_while_next_years_holidays_are_missing_and_organisers_are_not_told() {
+    let c = Conversation::start_with(|config| config.report_font = FontChoice::Off).await;
+    c.register(&User::new(9410, "管理员"), "应急管理局", Role::Admin).await;
+    c.register(&User::new(9411, "组织员"), "人社局", Role::Organiser).await;
+    c.set_now(beijing(2026, 11, 29, 12, 0));
+    report_at(&c, beijing(2026, 11, 30, 9, 0)).await;
+
+    let admins = report_texts(&c, "admin").await.join("\n");
+    let organisers = report_texts(&c, "organiser").await.join("\n");
+    assert!(admins.contains("2027 年的节假日安排尚未载入"), "{admins}");
+    assert!(!organisers.contains("节假日安排"), "{organisers}");
+}
+
+#[tokio::test]
+async fn a_holiday_file_added_while_the_bot_runs_is_read_at_the_next_scheduler_tick() {
+    let holidays = tempfile::tempdir().unwrap();
+    std::fs::copy(repo_path("config/holidays/2026.toml"), holidays.path().join("2026.toml")).unwrap();
+    let dir = holidays.path().to_path_buf();
+    let c = Conversation::start_with(|config| {
+        config.calendar = sansong::schedule::calendar::HolidayCalendar::load_dir(&dir).unwrap();
+        config.holidays_dir = dir.clone();
+    })
+    .await;
+    let new_year = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    assert!(!c.core.calendar().knows_year(2027) && c.core.calendar().is_working_day(new_year));
+
+    let file = "year = 2027\nholidays = [\"2027-01-01..2027-01-03\"]\nworkdays = []\n";
+    std::fs::write(holidays.path().join("2027.toml"), file).unwrap();
+    sansong::notices::scheduler::tick(&c.core).await.unwrap();
+
+    assert!(c.core.calendar().knows_year(2027), "read again without a restart");
+    assert!(!c.core.calendar().is_working_day(new_year));
+    // A broken edit leaves the calendar as it was.
+    std::fs::write(holidays.path().join("2027.toml"), "year = \"soon\"").unwrap();
+    sansong::notices::scheduler::tick(&c.core).await.unwrap();
+    assert!(c.core.calendar().knows_year(2027));
+}
+
+/// The migrations of the previous release (before back-dating), applied to a new file.
+async fn previous_release_database(path: &Path) -> sqlx::SqlitePool {
+    let old = tempfile::tempdir().unwrap();
+    for name in [
+        "20261128000001_init.sql",
+        "20261128000002_notices.sql",
+        "20261128000003_tallies.sql",
+        "20261128000004_audit.sql",
+    ] {
+        std::fs::copy(repo_path("migrations").join(name), old.path().join(name)).unwrap();
+    }
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
+    pool
+}
+
+#[tokio::test]
+async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let old = previous_release_database(&path).await;
+    let sent = beijing(2026, 11, 25, 10, 0).timestamp();
+    for sql in [
+        "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0)".to_owned(),
+        "INSERT INTO members (id, telegram_id, name, unit_id, role, registered_at) VALUES (1, 42, '张三', 1, 'member', 0)"
+            .to_owned(),
+        format!(
+            "INSERT INTO checkins (member_id, unit_id, kind, description, sent_at, source_chat_id, source_message_id,
+                                   via, created_at, week)
+             VALUES (1, 1, 'policy', '宣讲社保政策', {sent}, 42, 7, 'line', {sent}, 202648)"
+        ),
+        format!(
+            "INSERT INTO notices (created_by, body, audience, schedule, status, created_at)
+             VALUES ('cli', '会议通知', '{{\"all\":true}}', '{{\"kind\":\"now\"}}', 'finished', {sent})"
+        ),
+    ] {
+        sqlx::query(&sql).execute(&old).await.unwrap();
+    }
+    old.close().await;
+
+    let c =
+        Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
+    let count = |table: &str| format!("SELECT COUNT(*) FROM {table}");
+
+    assert_eq!(c.scalar(&count("checkins")).await, 1);
+    assert_eq!(c.scalar(&count("notices")).await, 1);
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM members WHERE telegram_id = 42").await, 1);
+    assert_eq!(
+        c.scalar("SELECT logged_at FROM checkins").await,
+        sent,
+        "an old check-in was logged when sent"
+    );
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins WHERE done_on IS NULL").await, 1);
+    let zhang = User::new(42, "张三");
+    let week = crate::support::text(&c.say(&zhang, "/week 2026-W48").await);
+    assert!(week.contains("宣讲社保政策") && week.contains("11月25日 周三 10:00"), "{week}");
+}
