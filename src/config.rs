@@ -26,10 +26,10 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("{0}")]
     Invalid(Box<figment::Error>),
-    #[error("{0:?} 不是 IANA 时区名（例如 Asia/Shanghai）")]
+    #[error("{0:?} is not an IANA time zone name (e.g. Asia/Shanghai)")]
     BadTimezone(String),
     #[error("kinds: {0}")]
-    BadKinds(String),
+    BadKinds(crate::checkins::kinds::KindsError),
     /// A number outside what the setting allows (`low`..=`high`).
     #[error("{key} = {value} must be between {low} and {high}")]
     OutOfRange { key: &'static str, value: String, low: String, high: String },
@@ -339,7 +339,7 @@ impl Config {
             delivery_attempts: raw.delivery_attempts,
             delivery_retry: Duration::from_millis(raw.delivery_retry_ms),
             scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
-            kinds: Kinds::new(raw.kinds).map_err(|e| ConfigError::BadKinds(e.0))?,
+            kinds: Kinds::new(raw.kinds).map_err(ConfigError::BadKinds)?,
         })
     }
 }

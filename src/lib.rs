@@ -1,11 +1,14 @@
 //! sansong: a chat bot for the 四联四促 campaign's 三送 work — invites, check-ins, weekly
 //! views, notices with receipts, tallies and exports.
 //!
-//! One core, with the messaging platform at the edge. Layers, each using only those above it:
+//! One core, with the messaging platform at the edge. Layers, each using only those above it
+//! (one exception: `config` reads the kinds with [`checkins::kinds`], a leaf module with no
+//! other dependency):
 //!
-//! 1. Building blocks, pure: [`domain`] (the types every layer shares), [`normalize`],
-//!    [`week`], [`schedule`] (the schedule grammar and the holiday calendar), [`clock`],
-//!    [`config`], [`error`].
+//! 1. Building blocks, no database and no network: [`domain`] (the types every layer shares),
+//!    [`normalize`], [`week`], [`schedule`] (the schedule grammar, the holiday calendar and its
+//!    files, the State Council notice's grammar), [`clock`], [`config`] (reads its file and the
+//!    environment), [`error`].
 //! 2. [`store`]: every SQL statement, on one SQLite database.
 //! 3. The core, called with typed inputs, returning data: [`core`] (the context), [`members`],
 //!    [`org`], [`checkins`], [`notices`], [`tally`], [`dialogues`], [`audit`], [`periodic`],
@@ -16,7 +19,8 @@
 //!    values out; it never touches the store), [`reports`] (the weekly report, its chart, the
 //!    export files), [`cli`] (the `sansong` command line), [`http`] (health and metrics).
 //! 5. The platform: [`bot`], Telegram (teloxide and the Bot API: the durable inbox, the
-//!    dispatcher, sending replies and deliveries, its own message limits). It is the only
+//!    dispatcher, sending replies and deliveries, splitting texts under its message limit;
+//!    the notice body limits still live in `notices`). It is the only
 //!    module that imports teloxide. [`jobs`] declares the background jobs and runs them under
 //!    one shutdown token; the platform's receiving side is one of them, behind
 //!    [`jobs::Updates`].

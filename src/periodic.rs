@@ -76,3 +76,8 @@ pub async fn due(
     }
     Ok(Some(Tick { job, due, now, next, schedule: text }))
 }
+
+/// When `job` last fired for a tick due before `before` (the weekly report's previous one).
+pub async fn last_fired(core: &Core, job: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    Ok(core.store.periodic_fired_before(job, before).await?)
+}

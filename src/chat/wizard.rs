@@ -180,10 +180,11 @@ fn describe_prompt(core: &Core, w: &Wizard) -> String {
 /// `昨天 帮独居老人买药`: a day written before the description (or a photo's caption) is the day
 /// of the work; the rest is the description.
 fn strip_day<'t>(core: &Core, w: &mut Wizard, text: &'t str, sent_at: DateTime<Utc>) -> Result<&'t str> {
-    match take_day(text) {
+    // As after the kind in a one-line check-in: `3-5 户` is a description, not a date.
+    match take_day(text).filter(|(day, _)| !day.is_bare_month_day()) {
         Some((day, rest)) if !rest.trim().is_empty() => {
             set_day(core, w, day.word, &day.written, sent_at)?;
-            Ok(rest.trim_start_matches(crate::normalize::is_separator))
+            Ok(checkins::parse::after_kind(rest))
         }
         _ => Ok(text),
     }
@@ -297,7 +298,7 @@ pub async fn on_button(
             };
             let day = w.day.map(|d| NamedDay { word: DayWord::Date(d), written: crate::texts::date(d) });
             let parsed = ParsedCheckin { kind, site: None, description, people_served: w.people_served, day };
-            let receipt = checkins::record_at_site(
+            let recorded = checkins::record_at_site(
                 core,
                 member,
                 &parsed,
@@ -310,7 +311,30 @@ pub async fn on_button(
                 },
                 Via::Dialogue,
             )
-            .await?;
+            .await;
+            let receipt = match recorded {
+                Ok(receipt) => receipt,
+                // The day chosen is out of range for when the description was sent: back to the
+                // description step, with the rest of the draft kept, to choose again.
+                Err(Error::User(
+                    e @ (UserError::DayOutOfRange { .. }
+                    | UserError::BackdatingOff(_)
+                    | UserError::NoSuchDay(_)),
+                )) => {
+                    w.step = Step::Description;
+                    w.day = None;
+                    save(core, msg.chat.id, &w).await?;
+                    let why = crate::texts::errors::user_error(&e, &core.config, None);
+                    return Ok(vec![
+                        answer(None),
+                        edit(
+                            format!("{why}\n\n{}", describe_prompt(core, &w)),
+                            Some(describe_keyboard(core, &w)),
+                        ),
+                    ]);
+                }
+                Err(e) => return Err(e),
+            };
             dialogue::cancel(core, msg.chat.id).await?;
             Ok(vec![
                 answer(Some(texts::wizard_recorded_short())),
@@ -438,6 +462,8 @@ pub async fn on_photo(
     if w.step == Step::Description {
         return match caption.map(str::trim).filter(|c| !c.is_empty()) {
             Some(caption) => {
+                // The photo is kept even if its caption is refused (a day out of range).
+                save(core, msg.chat.id, &w).await?;
                 let caption = strip_day(core, &mut w, caption, msg.sent_at)?;
                 let (description, people) = checkins::parse_description(caption)?;
                 accept_description(core, msg, &mut w, description, people).await

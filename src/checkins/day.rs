@@ -39,6 +39,18 @@ pub fn take_day(text: &str) -> Option<(NamedDay, &str)> {
     Some((NamedDay { word, written: token.to_owned() }, &text[end..]))
 }
 
+/// A day word glued to what follows (`昨天送服务`): the longest start of `text` (up to six
+/// characters) that is a day word, and the rest. The caller decides whether the rest makes the
+/// reading sensible (a kind must follow).
+pub fn take_day_glued(text: &str) -> Option<(NamedDay, &str)> {
+    let text = text.trim_start();
+    let ends: Vec<usize> = text.char_indices().map(|(i, _)| i).skip(2).take(5).collect();
+    ends.into_iter().rev().find_map(|end| {
+        let word = read_day(&text[..end])?;
+        Some((NamedDay { word, written: text[..end].to_owned() }, &text[end..]))
+    })
+}
+
 /// One day word, whole (a guided check-in's typed answer), or `None`.
 pub fn read_day(token: &str) -> Option<DayWord> {
     let folded: String = fold(token.trim()).chars().map(half_width).collect();
@@ -89,6 +101,14 @@ fn date(t: &str) -> Option<DayWord> {
             NaiveDate::from_ymd_opt(i32::try_from(n(0)?).ok()?, n(1)?, n(2)?).map(DayWord::Date)
         }
         _ => None,
+    }
+}
+
+impl NamedDay {
+    /// Written as a bare `M-D` or `M/D` (no year, no 月/日): a date before the kind, but after
+    /// it as likely a range of numbers (`3-5 户`).
+    pub fn is_bare_month_day(&self) -> bool {
+        matches!(self.word, DayWord::MonthDay { .. }) && !self.written.contains(['月', '日', '号'])
     }
 }
 
@@ -180,6 +200,10 @@ mod tests {
         let (day, rest) = take_day("11-28，送政策").unwrap();
         assert_eq!((day.word, rest), (DayWord::MonthDay { month: 11, day: 28 }, "，送政策"));
         assert!(take_day("昨天下午帮老人").is_none());
+        let (day, rest) = take_day_glued("昨天送服务帮老人").unwrap();
+        assert_eq!((day.word, rest), (DayWord::Yesterday, "送服务帮老人"));
+        let (day, rest) = take_day_glued("11月28日送政策").unwrap();
+        assert_eq!((day.word, rest), (DayWord::MonthDay { month: 11, day: 28 }, "送政策"));
         assert!(take_day("送服务 昨天").is_none());
         assert!(take_day("-5 度寒潮提醒").is_none());
     }

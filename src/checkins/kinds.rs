@@ -8,8 +8,16 @@ use crate::normalize::{fold, strip_prefix_folded};
 
 /// Why a list of kinds cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KindsError(pub String);
+pub enum KindsError {
+    #[error("at least one kind is needed")]
+    None,
+    #[error("key {0:?} must be 1-24 characters of a-z, 0-9 and _")]
+    BadKey(String),
+    #[error("kind {0} has an empty label")]
+    EmptyLabel(String),
+    #[error("{word:?} names both {first} and {second}")]
+    Shared { word: String, first: String, second: String },
+}
 
 /// One kind of activity members check in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +52,7 @@ pub struct Kinds {
 impl Kinds {
     pub fn new(defs: Vec<KindDef>) -> Result<Kinds, KindsError> {
         if defs.is_empty() {
-            return Err(KindsError("at least one kind is needed".into()));
+            return Err(KindsError::None);
         }
         let mut spellings: Vec<(String, usize)> = Vec::new();
         for (i, def) in defs.iter().enumerate() {
@@ -52,13 +60,10 @@ impl Kinds {
                 && def.key.len() <= 24
                 && def.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !key_ok {
-                return Err(KindsError(format!(
-                    "key {:?} must be 1-24 characters of a-z, 0-9 and _",
-                    def.key
-                )));
+                return Err(KindsError::BadKey(def.key.clone()));
             }
             if def.label.trim().is_empty() {
-                return Err(KindsError(format!("kind {} has an empty label", def.key)));
+                return Err(KindsError::EmptyLabel(def.key.clone()));
             }
             let words =
                 std::iter::once(&def.key).chain(std::iter::once(&def.label)).chain(def.aliases.iter());
@@ -69,10 +74,11 @@ impl Kinds {
                 }
                 match spellings.iter().find(|(s, _)| *s == folded) {
                     Some((_, j)) if *j != i => {
-                        return Err(KindsError(format!(
-                            "{word:?} names both {} and {}",
-                            defs[*j].key, def.key
-                        )));
+                        return Err(KindsError::Shared {
+                            word: word.clone(),
+                            first: defs[*j].key.clone(),
+                            second: def.key.clone(),
+                        });
                     }
                     Some(_) => {}
                     None => spellings.push((folded, i)),

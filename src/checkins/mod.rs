@@ -21,7 +21,8 @@ use crate::week::Week;
 pub use day::NamedDay;
 pub use parse::{ParsedCheckin, parse_checkin, parse_description};
 
-/// The message a check-in comes from: it decides the week (its date) and identity (its id).
+/// The message a check-in comes from: its id is the check-in's identity, and its date the
+/// moment the work counts at unless the member named another day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Source {
     pub chat_id: i64,
@@ -126,8 +127,18 @@ pub async fn record_at_site(
         notice_id: evidence.cites_notice,
         week: Week::of_instant(counts_at, core.tz()).key(),
     };
+    // A back-dated check-in is audited with the day of the work and when it was logged.
     let actor = crate::members::actor_label(&crate::members::Actor::Member(member.clone()));
-    let (checkin, fresh) = core.store.insert_checkin(&new, core.now(), &actor).await?;
+    let detail = match done_on {
+        Some(day) if counts_at != source.sent_at => {
+            let logged =
+                source.sent_at.with_timezone(&core.tz()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+            Some(format!("done_on {day} logged_at {logged}"))
+        }
+        _ => None,
+    };
+    let audit = detail.as_deref().map(|d| (actor.as_str(), d));
+    let (checkin, fresh) = core.store.insert_checkin(&new, core.now(), audit).await?;
     if fresh {
         crate::metrics::Metrics::bump(&core.metrics.checkins);
         tracing::info!(checkin = checkin.id, member = member.id, kind = %checkin.kind, "check-in recorded");

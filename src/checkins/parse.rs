@@ -13,7 +13,7 @@
 //! [`crate::checkins::kinds::Kinds`]); `@站点` picks a site of the member's unit; the first `N人`
 //! records how many people were served. The description is kept exactly as written.
 
-use super::day::{NamedDay, take_day};
+use super::day::{NamedDay, take_day, take_day_glued};
 use crate::checkins::kinds::Kinds;
 use crate::error::UserError;
 use crate::normalize::{clean_control, half_width, is_separator};
@@ -41,7 +41,8 @@ pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserErr
         return Err(UserError::EmptyCheckin);
     }
     // The day before the kind (`昨天 送服务 …`), or right after it (`送服务 昨天 …`).
-    let (mut day, body) = match take_day(body) {
+    let glued = || take_day_glued(body).filter(|(_, rest)| kinds.match_prefix(rest).is_some());
+    let (mut day, body) = match take_day(body).or_else(glued) {
         Some((day, rest)) => {
             (Some(day), rest.trim_start_matches(|c: char| is_separator(c) || c == '#' || c == '＃'))
         }
@@ -55,8 +56,10 @@ pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserErr
         });
     };
     let mut rest = after_kind(rest);
+    // After the kind a bare `3-5` is more likely a number range (`3-5 户`) than a date: only the
+    // unmistakable forms (`昨天`, `周五`, `11月28日`, `2026-11-28`) name a day there.
     if day.is_none()
-        && let Some((named, after)) = take_day(rest)
+        && let Some((named, after)) = take_day(rest).filter(|(d, _)| !d.is_bare_month_day())
     {
         day = Some(named);
         rest = after_kind(after);
@@ -79,9 +82,10 @@ pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserErr
     })
 }
 
-/// The text after the kind without the separators between them (`送政策：宣讲`, `送服务，@村`),
-/// but a sign that belongs to a number stays: `送政策 -5 度寒潮提醒` keeps its `-5`.
-fn after_kind(rest: &str) -> &str {
+/// The text after the kind (or a day, or a site) without the separators between them
+/// (`送政策：宣讲`, `送服务，@村`), but a sign that belongs to a number stays: `送政策 -5 度寒潮提醒`
+/// keeps its `-5`.
+pub fn after_kind(rest: &str) -> &str {
     let mut chars = rest.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let starts_number = matches!(c, '-' | '—' | '－' | '.' | '+' | '＋')
@@ -128,7 +132,7 @@ fn take_site(text: &str) -> (Option<String>, String) {
     }
     let mut rest = String::with_capacity(text.len());
     rest.push_str(text[..start].trim_end());
-    let tail = text[name_end..].trim_start_matches(|c: char| is_separator(c));
+    let tail = after_kind(&text[name_end..]);
     if !rest.is_empty() && !tail.is_empty() {
         rest.push(' ');
     }
@@ -195,6 +199,25 @@ mod tests {
             "a day glued to words is text"
         );
         assert_eq!(parse("昨天"), Err(UserError::EmptyCheckin));
+        let p = parse("昨天送服务帮独居老人买药").unwrap();
+        assert_eq!((p.kind.as_str(), p.description.as_str()), ("service", "帮独居老人买药"));
+        assert!(p.day.is_some(), "a day glued to the kind");
+    }
+
+    #[test]
+    fn a_number_range_after_the_kind_stays_in_the_description() {
+        let p = parse("送温暖 3-5 户困难家庭").unwrap();
+        assert_eq!((p.day, p.description.as_str()), (None, "3-5 户困难家庭"));
+        let p = parse("送服务 10-15 分钟帮老人办卡").unwrap();
+        assert_eq!((p.day, p.description.as_str()), (None, "10-15 分钟帮老人办卡"));
+        assert!(parse("11-28 送服务 修水管").unwrap().day.is_some(), "before the kind it is a date");
+        assert!(parse("送服务 11月28日 修水管").unwrap().day.is_some());
+    }
+
+    #[test]
+    fn a_signed_number_after_a_site_keeps_its_sign() {
+        let p = parse("送政策 @治水村 -5 度寒潮提醒").unwrap();
+        assert_eq!((p.site.as_deref(), p.description.as_str()), (Some("治水村"), "-5 度寒潮提醒"));
     }
 
     #[test]

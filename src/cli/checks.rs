@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use figment::Figment;
+use figment::providers::Serialized;
 
 use crate::config::{self, Config, ConfigError, FontChoice, RawConfig};
 use crate::schedule::QuietHours;
@@ -42,17 +43,42 @@ pub async fn run(
     now: Option<DateTime<Utc>>,
 ) -> Vec<Item> {
     let mut items = Vec::new();
-    let mut raw: RawConfig = match figment.extract() {
-        Ok(raw) => {
-            items.push(item(texts::CONFIG_FILE, Ok(absolute(config_path).display().to_string())));
-            raw
-        }
-        Err(e) => {
-            items.push(item(
-                texts::CONFIG_FILE,
-                Err(texts::config_unreadable(&absolute(config_path), &e.to_string())),
-            ));
-            return items;
+    // A setting of the wrong type (a word where a number goes, a negative count) gets a line of
+    // its own, and the rest is checked with its default in its place.
+    let mut figment = figment;
+    let mut raw: RawConfig = loop {
+        match figment.extract() {
+            Ok(raw) => {
+                items.insert(0, item(texts::CONFIG_FILE, Ok(absolute(config_path).display().to_string())));
+                break raw;
+            }
+            Err(e) => {
+                let mut wrong = Vec::new();
+                for err in e.clone() {
+                    let key = err.path.join(".");
+                    if key.is_empty() || wrong.contains(&key) {
+                        continue;
+                    }
+                    items.push(item(texts::CHECK_SETTING, Err(texts::wrong_type(&key, &err.kind))));
+                    wrong.push(key);
+                }
+                let defaults = serde_json::to_value(RawConfig::default()).unwrap_or_default();
+                let known: Vec<&String> =
+                    wrong.iter().filter(|k| defaults.get(k.as_str()).is_some()).collect();
+                if known.is_empty() {
+                    items.insert(
+                        0,
+                        item(
+                            texts::CONFIG_FILE,
+                            Err(texts::config_unreadable(&absolute(config_path), &e.to_string())),
+                        ),
+                    );
+                    return items;
+                }
+                for key in known {
+                    figment = figment.merge(Serialized::default(key, defaults[key.as_str()].clone()));
+                }
+            }
         }
     };
     let defaults = RawConfig::default();
@@ -120,12 +146,26 @@ pub async fn run(
         _ => {}
     }
     items.push(item(texts::CHECK_BACKUP_DIR, writable(Path::new(&raw.backup_dir))));
-    // Everything else (ranges, kinds, addresses) exactly as `run` judges it.
-    let config = Config::from_raw(raw.clone());
-    items.push(item(
-        texts::CHECK_OTHER,
-        config.as_ref().map(|_| "OK".to_owned()).map_err(texts::config_error),
-    ));
+    // Everything else (ranges, kinds, addresses) exactly as `run` judges it, every problem
+    // named: each found is set back to its default and the rest judged again.
+    let mut others = Vec::new();
+    let config = loop {
+        match Config::from_raw(raw.clone()) {
+            Ok(config) => break Ok(config),
+            Err(e) => {
+                others.push(texts::config_error(&e));
+                if others.len() > 64 || !reset(&mut raw, &e, &defaults) {
+                    break Err(e);
+                }
+            }
+        }
+    };
+    if others.is_empty() {
+        items.push(item(texts::CHECK_OTHER, Ok("OK".to_owned())));
+    }
+    for problem in others {
+        items.push(item(texts::CHECK_OTHER, Err(problem)));
+    }
     if let Ok(config) = &config {
         items.push(item(
             texts::CHECK_FONT,
@@ -146,6 +186,33 @@ pub async fn run(
         }
     }
     items
+}
+
+/// Sets the setting `e` is about back to its default; false when no one setting is to blame.
+fn reset(raw: &mut RawConfig, e: &ConfigError, defaults: &RawConfig) -> bool {
+    let key = match e {
+        ConfigError::OutOfRange { key, .. }
+        | ConfigError::BadSchedule { key, .. }
+        | ConfigError::NotRecurring { key, .. }
+        | ConfigError::BadAddress { key, .. } => *key,
+        ConfigError::BadTimezone(_) => "timezone",
+        ConfigError::BadQuietHours { .. } => "quiet_hours",
+        ConfigError::BadKinds(_) => "kinds",
+        ConfigError::Holidays(_) => "holidays_dir",
+        ConfigError::MissingFile(_) | ConfigError::Invalid(_) => return false,
+    };
+    let (Ok(mut value), Ok(default)) = (serde_json::to_value(&*raw), serde_json::to_value(defaults)) else {
+        return false;
+    };
+    let Some(slot) = value.get_mut(key) else { return false };
+    *slot = default[key].clone();
+    match serde_json::from_value(value) {
+        Ok(fixed) => {
+            *raw = fixed;
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// A path as the bot would look for it from here: relative paths are relative to the folder

@@ -5,7 +5,11 @@
 //!   checking the caller's role (organisers act for their own unit and their own notices).
 //! - [`scheduler`]: fires due notices (one transaction per tick: run + deliveries), queues
 //!   reminders. [`sender`]: works through the outbox at the configured rate.
-//! - [`schedule`], [`calendar`], [`pinyin`]: pure grammars and rules.
+//! - [`pinyin`]: cleaning pinyin annotations out of a text (pure). The schedule grammar and
+//!   the holiday calendar are [`crate::schedule`]'s, shared with the config.
+//!
+//! The body limits ([`TEXT_LIMIT`], [`CAPTION_LIMIT`]) are still Telegram's; moving them to
+//! the platform belongs with a second platform (issue 9).
 
 pub mod pinyin;
 pub mod scheduler;

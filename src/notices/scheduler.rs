@@ -43,6 +43,15 @@ pub async fn tick(core: &Core) -> Result<usize> {
             .unwrap_or(stored_due);
         let next = notice.schedule.next_after(now.max(due), tz, &core.calendar());
         let status_after = if next.is_some() { "active" } else { "finished" };
+        // Planned before the holiday file was loaded (31 December, no file for the new year
+        // yet): a working-day notice whose day turned out to be a day off does not fire.
+        if matches!(notice.schedule, crate::schedule::Schedule::Workdays { .. })
+            && !core.calendar().is_working_day(due.with_timezone(&tz).date_naive())
+        {
+            tracing::info!(notice = id, due = %due, next = ?next, "a working-day notice's day is a day off by the calendar now: skipped");
+            core.store.skip_notice_tick(id, next, status_after).await?;
+            continue;
+        }
         if now - due > core.config.notice_grace {
             tracing::warn!(
                 notice = id,

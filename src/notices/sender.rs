@@ -257,6 +257,19 @@ pub async fn run(
             let message = compose(&item, media);
             let (core, messenger, state) = (core.clone(), messenger.clone(), state.clone());
             tasks.spawn(async move {
+                // A 429 may have been answered while this send waited for its permit and its
+                // database check: the pause is looked at once more right before the request.
+                let paused = lock(&state).paused_until.filter(|t| *t > Instant::now());
+                if let Some(until) = paused {
+                    let wait = chrono::Duration::from_std(until - Instant::now()).unwrap_or_default();
+                    let retry_at = core.now() + wait;
+                    if let Err(e) = core.store.delivery_retry(item.id, retry_at, "429 pause", false).await {
+                        tracing::warn!(delivery = item.id, error = %e, "could not hold a delivery for a 429 pause");
+                    }
+                    lock(&state).in_flight.remove(&item.id);
+                    drop(permit);
+                    return;
+                }
                 let outcome = messenger.send(item.chat_id, &message).await;
                 lock(&state).last_sent.insert(item.chat_id, Instant::now());
                 record(&core, &state, &settings, &item, outcome).await;

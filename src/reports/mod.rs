@@ -150,7 +150,7 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
     // Admins are told, week after week until it is loaded, that a year's holidays are missing.
     let missing_year = crate::schedule::calendar::missing_next_year(&core.calendar(), core.today());
     // The previous report: entries of its week logged after it went out are 补登 it could not count.
-    let previous_report = core.store.periodic_fired_before(job.name(), due).await?;
+    let previous_report = periodic::last_fired(core, job.name(), due).await?;
     let week_end = week.utc_range(core.tz()).1;
     let mut notices = Vec::new();
     let mut charts = 0;

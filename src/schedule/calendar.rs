@@ -19,6 +19,10 @@ pub struct HolidayCalendar {
 pub enum CalendarError {
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    #[error("{file}: {value:?} is not a date")]
+    BadDate { file: String, value: String },
+    #[error("{file}: holiday range {spec:?} is reversed or longer than a month")]
+    BadRange { file: String, spec: String },
     #[error("{0}: cannot read the holidays folder: {1}")]
     Folder(String, String),
 }
@@ -55,25 +59,29 @@ impl HolidayCalendar {
 
     /// Adds one year's file (its text; `name` is for error messages).
     pub fn add_year(&mut self, name: &str, text: &str) -> Result<(), CalendarError> {
-        let invalid = |message: String| CalendarError::Invalid { file: name.to_owned(), message };
-        let file: YearFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let file: YearFile = toml::from_str(text)
+            .map_err(|e| CalendarError::Invalid { file: name.to_owned(), message: e.message().to_owned() })?;
+        let date = |s: &str| {
+            parse_date(s)
+                .map_err(|_| CalendarError::BadDate { file: name.to_owned(), value: s.trim().to_owned() })
+        };
         for spec in &file.holidays {
             let (from, to) = match spec.split_once("..") {
-                Some((a, b)) => (parse_date(a).map_err(&invalid)?, parse_date(b).map_err(&invalid)?),
+                Some((a, b)) => (date(a)?, date(b)?),
                 None => {
-                    let d = parse_date(spec).map_err(&invalid)?;
+                    let d = date(spec)?;
                     (d, d)
                 }
             };
             if to < from || (to - from).num_days() > 31 {
-                return Err(invalid(format!("holiday range {spec:?} is reversed or longer than a month")));
+                return Err(CalendarError::BadRange { file: name.to_owned(), spec: spec.clone() });
             }
             for d in from.iter_days().take_while(|d| *d <= to) {
                 self.holidays.insert(d);
             }
         }
         for spec in &file.workdays {
-            self.workdays.insert(parse_date(spec).map_err(&invalid)?);
+            self.workdays.insert(date(spec)?);
         }
         self.years.insert(file.year);
         Ok(())

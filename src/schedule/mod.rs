@@ -51,12 +51,23 @@ pub enum ScheduleError {
     #[error("no such time {0:?}")]
     BadTime(String),
     #[error("cron {expr:?}: {reason}")]
-    BadCron { expr: String, reason: String },
+    BadCron { expr: String, reason: CronProblem },
     #[error("not a schedule: {0:?}")]
     Unrecognised(String),
     /// A valid expression no date can match (`0 0 30 2 *`: 30 February).
     #[error("cron {0:?} never fires")]
     NeverFires(String),
+}
+
+/// What is wrong with a cron expression (worded for people by `texts::errors`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CronProblem {
+    /// Not 5 fields (or 6, seconds first): how many there were.
+    #[error("{0} fields, not 5 or 6")]
+    FieldCount(usize),
+    /// A field's value or form the parser refused, in its own (English) words.
+    #[error("{0}")]
+    Field(String),
 }
 
 fn cron_parser() -> CronParser {
@@ -69,7 +80,7 @@ pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
     if !expr.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
         return Err(ScheduleError::BadCron {
             expr: expr.to_owned(),
-            reason: format!("需要 5 个字段（分 时 日 月 周），或 6 个（秒在最前），这里有 {fields} 个"),
+            reason: CronProblem::FieldCount(fields),
         });
     }
     cron_parser()
@@ -77,7 +88,7 @@ pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
         // The parser's own words are English: lead with ours, keep theirs for the detail.
         .map_err(|e| ScheduleError::BadCron {
             expr: expr.to_owned(),
-            reason: format!("有字段的取值或写法不对（解析器提示：{e}）"),
+            reason: CronProblem::Field(e.to_string()),
         })
 }
 
@@ -465,7 +476,7 @@ mod tests {
             );
         }
         let ScheduleError::BadCron { reason, .. } = parse("0 9 * *").unwrap_err() else { panic!() };
-        assert!(reason.contains("5 个字段"), "{reason}");
+        assert_eq!(reason, CronProblem::FieldCount(4));
     }
 
     #[test]

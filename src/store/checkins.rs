@@ -64,13 +64,13 @@ fn checkin_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Checkin> {
 
 impl Store {
     /// Records a check-in unless its source message was recorded before. Returns the stored
-    /// check-in and whether this call wrote it. A back-dated one is logged in the audit (by
-    /// `actor`) in the same transaction: the day of the work and when it was logged.
+    /// check-in and whether this call wrote it. `audit` (actor, detail), given for a back-dated
+    /// one, is logged in the same transaction, with the new check-in's id in front.
     pub async fn insert_checkin(
         &self,
         new: &NewCheckin,
         now: DateTime<Utc>,
-        actor: &str,
+        audit: Option<(&str, &str)>,
     ) -> sqlx::Result<(Checkin, bool)> {
         let mut tx = self.write_tx().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
@@ -101,11 +101,8 @@ impl Store {
         .bind(new.done_on.map(|d| d.to_string()))
         .fetch_optional(&mut *tx)
         .await?;
-        if let (Some(id), Some(day)) = (inserted, new.done_on)
-            && ts(new.counts_at) != ts(new.logged_at)
-        {
-            let logged = new.logged_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let detail = format!("#{id} 活动日期 {day}，登记于 {logged}");
+        if let (Some(id), Some((actor, detail))) = (inserted, audit) {
+            let detail = format!("#{id} {detail}");
             super::audit::insert(
                 &mut tx,
                 now,

@@ -22,6 +22,8 @@ pub struct OrgLoadReport {
     pub units_unchanged: usize,
     pub sites_added: Vec<String>,
     pub sites_changed: Vec<String>,
+    /// (unit, site): units whose default site the file moved to another site.
+    pub defaults_moved: Vec<(String, String)>,
     pub sites_unchanged: usize,
     /// Sites in the database that the file does not mention: kept, since check-ins refer to them.
     pub sites_not_in_file: Vec<String>,
@@ -29,7 +31,10 @@ pub struct OrgLoadReport {
 
 impl OrgLoadReport {
     pub fn changed_anything(&self) -> bool {
-        !self.units_added.is_empty() || !self.sites_added.is_empty() || !self.sites_changed.is_empty()
+        !self.units_added.is_empty()
+            || !self.sites_added.is_empty()
+            || !self.sites_changed.is_empty()
+            || !self.defaults_moved.is_empty()
     }
 }
 
@@ -121,7 +126,7 @@ impl Store {
             .await?
             .rows_affected();
             if cleared > 0 {
-                report.sites_changed.push(format!("{}: 默认站点改为 {}", site.unit, site.name));
+                report.defaults_moved.push((site.unit.clone(), site.name.clone()));
             }
         }
         let all = sqlx::query("SELECT s.unit_id, s.name, u.name AS unit FROM sites s JOIN units u ON u.id = s.unit_id ORDER BY u.name, s.name")

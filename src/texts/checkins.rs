@@ -91,7 +91,7 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
             "\n#{} {} · {} · {}\n    {}",
             c.id,
             match c.is_backdated(tz) {
-                true => format!("{}（{} 补登）", work_moment(c, tz), super::day(c.logged_at, tz)),
+                true => format!("{}（{} 补登）", work_moment(c, tz), moment(c.logged_at, tz)),
                 false => work_moment(c, tz),
             },
             label,

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use super::notices::{schedule_label, status_label};
 use super::{fire_time, period_label, role_label};
+use crate::checkins::kinds::KindsError;
 use crate::config::ConfigError;
 use crate::domain::Invite;
 use crate::org::{OrgProblem, OrgProblemKind};
@@ -62,7 +63,7 @@ pub fn org_loaded(r: &OrgLoadReport) -> String {
             "已载入：新增单位 {} 个，新增站点 {} 个，修改站点 {} 处，未变 {} 个单位、{} 个站点。",
             r.units_added.len(),
             r.sites_added.len(),
-            r.sites_changed.len(),
+            r.sites_changed.len() + r.defaults_moved.len(),
             r.units_unchanged,
             r.sites_unchanged
         );
@@ -74,6 +75,9 @@ pub fn org_loaded(r: &OrgLoadReport) -> String {
         }
         for x in &r.sites_changed {
             let _ = writeln!(s, "  ~ 站点 {x}");
+        }
+        for (unit, site) in &r.defaults_moved {
+            let _ = writeln!(s, "  ~ 站点 {unit}: 默认站点改为 {site}");
         }
     }
     if !r.sites_not_in_file.is_empty() {
@@ -299,7 +303,36 @@ pub fn holiday_years(dir: &Path, years: &[i32]) -> String {
     format!("{}：{}", dir.display(), years.join("、"))
 }
 
-pub const CHECK_NEXT_YEAR: &str = "节假日 明年安排";
+pub const CHECK_NEXT_YEAR: &str = "节假日 年度安排";
+pub const CHECK_SETTING: &str = "设置";
+
+/// A setting whose value is of the wrong type (`SANSONG_UNDO_WINDOW_HOURS=-3`).
+pub fn wrong_type(key: &str, kind: &figment::error::Kind) -> String {
+    use figment::error::{Actual, Kind};
+    let expected = |e: &str| match e {
+        e if e.starts_with('u') && e[1..].bytes().all(|b| b.is_ascii_digit()) => "0 或正整数".to_owned(),
+        e if e.starts_with('i') && e[1..].bytes().all(|b| b.is_ascii_digit()) => "整数".to_owned(),
+        "f32" | "f64" => "数字".to_owned(),
+        "a boolean" | "bool" => "true 或 false".to_owned(),
+        "a string" | "string" => "文字".to_owned(),
+        other => other.to_owned(),
+    };
+    match kind {
+        Kind::InvalidType(actual, wanted) | Kind::InvalidValue(actual, wanted) => {
+            let value = match actual {
+                Actual::Bool(b) => b.to_string(),
+                Actual::Unsigned(n) => n.to_string(),
+                Actual::Signed(n) => n.to_string(),
+                Actual::Float(x) => x.to_string(),
+                Actual::Char(c) => c.to_string(),
+                Actual::Str(t) => format!("{t:?}"),
+                other => other.to_string(),
+            };
+            format!("{key} = {value} 的类型不对：应为{}", expected(wanted))
+        }
+        other => format!("{key} 有误：{other}"),
+    }
+}
 
 /// The official schedule of `year` is not loaded although it is due by now.
 pub fn next_year_missing(year: i32, dir: &Path) -> String {
@@ -314,13 +347,22 @@ pub fn config_unreadable(path: &Path, why: &str) -> String {
     format!("{} 无法读取：{why}", path.display())
 }
 
+fn kinds_problem(e: &KindsError) -> String {
+    match e {
+        KindsError::None => "至少要有一种活动类型".into(),
+        KindsError::BadKey(key) => format!("key {key:?} 应为 1 到 24 个小写字母、数字或下划线"),
+        KindsError::EmptyLabel(key) => format!("类型 {key} 没有名称（label）"),
+        KindsError::Shared { word, first, second } => format!("「{word}」同时是 {first} 和 {second} 的写法"),
+    }
+}
+
 /// A setting that is wrong, naming the key, the value given and what is allowed.
 pub fn config_error(e: &ConfigError) -> String {
     match e {
         ConfigError::MissingFile(path) => format!("{} 不存在", path.display()),
         ConfigError::Invalid(e) => format!("配置格式有误：{e}"),
         ConfigError::BadTimezone(value) => format!("{value:?} 不是 IANA 时区名（例如 Asia/Shanghai）"),
-        ConfigError::BadKinds(why) => format!("kinds（活动类型）有误：{why}"),
+        ConfigError::BadKinds(why) => format!("kinds（活动类型）有误：{}", kinds_problem(why)),
         ConfigError::OutOfRange { key: "broadcast_rate", value, low, high } => {
             format!("broadcast_rate = {value} 超出范围：应在 {low} 到 {high} 条/秒之间（0 表示不限速）")
         }
@@ -340,7 +382,13 @@ pub fn config_error(e: &ConfigError) -> String {
             "{key} = {value:?} 不是有效的地址：应写成 127.0.0.1:9898、https://bot.example.org/tg 或 off"
         ),
         ConfigError::Holidays(CalendarError::Invalid { file, message }) => {
-            format!("节假日文件 {file} 有误：{message}")
+            format!("节假日文件 {file} 的格式有误（TOML）：{message}")
+        }
+        ConfigError::Holidays(CalendarError::BadDate { file, value }) => {
+            format!("节假日文件 {file} 中的 {value:?} 不是日期：应写成 2026-10-01")
+        }
+        ConfigError::Holidays(CalendarError::BadRange { file, spec }) => {
+            format!("节假日文件 {file} 中的 {spec:?} 前后颠倒或超过一个月：应写成 2026-10-01..2026-10-07")
         }
         ConfigError::Holidays(CalendarError::Folder(dir, why)) => format!("无法读取节假日目录 {dir}：{why}"),
     }

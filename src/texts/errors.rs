@@ -6,7 +6,7 @@ use super::{first_kind, kinds_list, role_label};
 use crate::checkins::parse::MAX_DESCRIPTION_CHARS;
 use crate::config::Config;
 use crate::error::{Usage, UserError};
-use crate::schedule::ScheduleError;
+use crate::schedule::{CronProblem, ScheduleError};
 use crate::week::WeekError;
 
 pub fn unsupported_message() -> String {
@@ -90,7 +90,7 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             super::date(*latest)
         ),
         UserError::BackdatingOff(written) => {
-            format!("抱歉，本单位只能登记当天的活动（「{written}」不是今天）。请在活动当天登记。")
+            format!("抱歉，目前只能登记当天的活动（「{written}」不是今天）。请在活动当天登记。")
         }
         UserError::NothingToUndo => "您目前没有可以撤销的登记。".into(),
         UserError::UndoTooOld(id) => format!(
@@ -161,13 +161,23 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
     }
 }
 
+fn cron_problem(p: &CronProblem) -> String {
+    match p {
+        CronProblem::FieldCount(n) => {
+            format!("需要 5 个字段（分 时 日 月 周），或 6 个（秒在最前），这里有 {n} 个")
+        }
+        // The parser's own words are English: lead with ours, keep theirs for the detail.
+        CronProblem::Field(detail) => format!("有字段的取值或写法不对（解析器提示：{detail}）"),
+    }
+}
+
 /// What is wrong with a schedule, in a few words (for a setting in the config).
 pub fn schedule_problem(e: &ScheduleError) -> String {
     match e {
         ScheduleError::Empty => "没有写时间".into(),
         ScheduleError::InThePast(t) => format!("「{t}」已经过去了"),
         ScheduleError::BadTime(t) => format!("「{t}」不是有效的时间"),
-        ScheduleError::BadCron { reason, .. } => format!("cron 表达式{reason}"),
+        ScheduleError::BadCron { reason, .. } => format!("cron 表达式{}", cron_problem(reason)),
         ScheduleError::Unrecognised(t) => {
             format!("没看懂「{t}」：应写成 cron（如 0 9 * * 1）或 每周一 09:00")
         }
@@ -182,6 +192,7 @@ fn schedule_error(e: &ScheduleError) -> String {
         ScheduleError::InThePast(t) => format!("「{t}」已经过去了，请选择以后的时间。"),
         ScheduleError::BadTime(t) => format!("抱歉，「{t}」不是有效的时间。{forms}"),
         ScheduleError::BadCron { expr, reason } => {
+            let reason = cron_problem(reason);
             format!("抱歉，cron 表达式「{expr}」有误：{reason}。\n{forms}")
         }
         ScheduleError::Unrecognised(t) => format!("抱歉，没看懂「{t}」。{forms}"),

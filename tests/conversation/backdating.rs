@@ -81,7 +81,8 @@ async fn the_day_may_follow_the_kind_and_each_form_of_day_is_understood() {
         "/checkin 送温暖 前天 看望五保户",
         "/checkin 周五 送政策 宣讲社保政策",
         "/checkin 11月28日 送服务 帮办社保卡",
-        "/checkin 送服务 11-26 修水管",
+        "/checkin 11-26 送服务 修水管",
+        "/checkin 送服务 11月26日 修水管",
         "/checkin 2026-11-25 送政策 宣讲惠农政策",
     ] {
         let reply = text(&c.say(&zhang, line).await);
@@ -89,10 +90,13 @@ async fn the_day_may_follow_the_kind_and_each_form_of_day_is_understood() {
     }
 
     let days: Vec<Option<String>> = stored(&c, &zhang).await.into_iter().map(|(_, d, _)| d).collect();
-    let expected = ["2026-11-28", "2026-11-27", "2026-11-28", "2026-11-26", "2026-11-25"];
+    let expected = ["2026-11-28", "2026-11-27", "2026-11-28", "2026-11-26", "2026-11-26", "2026-11-25"];
     assert_eq!(days, expected.map(|d| Some(d.to_owned())));
     let descriptions: Vec<String> = c.checkins_of(&zhang).await.into_iter().map(|(_, _, d)| d).collect();
-    assert_eq!(descriptions, ["看望五保户", "宣讲社保政策", "帮办社保卡", "修水管", "宣讲惠农政策"]);
+    assert_eq!(
+        descriptions,
+        ["看望五保户", "宣讲社保政策", "帮办社保卡", "修水管", "修水管", "宣讲惠农政策"]
+    );
 }
 
 #[tokio::test]
@@ -140,7 +144,7 @@ async fn with_back_dating_off_only_today_may_be_named() {
     let refused = texts(&c.say(&zhang, "/checkin 昨天 送服务 帮独居老人买药").await);
     let today = text(&c.say(&zhang, "/checkin 今天 送服务 帮独居老人买药").await);
 
-    assert_eq!(refused, ["抱歉，本单位只能登记当天的活动（「昨天」不是今天）。请在活动当天登记。"]);
+    assert_eq!(refused, ["抱歉，目前只能登记当天的活动（「昨天」不是今天）。请在活动当天登记。"]);
     assert!(today.contains("✅ 已登记"), "{today}");
     assert_eq!(c.checkins_of(&zhang).await.len(), 1);
 }
@@ -205,7 +209,7 @@ async fn the_week_view_and_undo_show_the_day_of_the_work_and_when_it_was_logged(
     let week = text(&c.say(&zhang, "/week last").await);
     let undone = text(&c.say(&zhang, "/undo").await);
 
-    assert!(week.contains("11月29日 周日（11月30日 补登） · 送服务"), "{week}");
+    assert!(week.contains("11月29日 周日（11月30日 周一 08:00 补登） · 送服务"), "{week}");
     assert!(
         undone.contains("已撤销") && undone.contains("11月29日 周日"),
         "logged just now, so it may be undone: {undone}"
@@ -223,10 +227,7 @@ async fn a_back_dated_checkin_is_audited_with_its_day_and_when_it_was_logged() {
 
     assert_eq!(backdated.len(), 1, "only the back-dated one: {entries:?}");
     let detail = backdated[0].detail.as_deref().unwrap_or("");
-    assert!(
-        detail.contains("活动日期 2026-11-29") && detail.contains("登记于 2026-11-30T00:00:00Z"),
-        "{detail}"
-    );
+    assert!(detail.ends_with("done_on 2026-11-29 logged_at 2026-11-30T08:00:00+08:00"), "{detail}");
     assert_eq!(backdated[0].member.as_deref(), Some("张三"));
 }
 
@@ -239,4 +240,28 @@ async fn a_description_that_starts_with_a_minus_sign_is_stored_as_typed() {
 
     let descriptions: Vec<String> = c.checkins_of(&zhang).await.into_iter().map(|(_, _, d)| d).collect();
     assert_eq!(descriptions, ["-5 度寒潮提醒", "-10℃ 看望独居老人"]);
+}
+
+#[tokio::test]
+async fn missing_lists_and_the_reminder_go_by_the_day_of_the_work() {
+    let c = Conversation::start_with(|config| config.reminder_units = vec!["人社局".into()]).await;
+    let (organiser, zhang, li) =
+        (User::new(9320, "组织员老周"), User::new(9321, "张三"), User::new(9322, "李四"));
+    c.register(&organiser, "人社局", Role::Organiser).await;
+    c.register(&zhang, "人社局", Role::Member).await;
+    c.register(&li, "人社局", Role::Member).await;
+    // Monday of week 49: 张三 logs Sunday's work, so he did something in week 48 and not yet in 49.
+    c.set_now(monday_morning());
+    c.say(&zhang, "/checkin 昨天 送服务 帮独居老人买药").await;
+
+    let last_week = text(&c.say(&organiser, "/missing last").await);
+    let this_week = text(&c.say(&organiser, "/missing").await);
+
+    assert!(!last_week.contains("张三") && last_week.contains("李四"), "{last_week}");
+    assert!(this_week.contains("张三") && this_week.contains("李四"), "{this_week}");
+    let week49 = sansong::week::Week::of_instant(monday_morning(), c.core.tz());
+    let (from, to) = week49.utc_range(c.core.tz());
+    let units: Vec<i64> = vec![c.member(&zhang).await.unwrap().unit_id];
+    let to_remind = sansong::tally::reminder_targets(&c.core, from, to, &units).await.unwrap();
+    assert_eq!(to_remind.len(), 3, "all three are reminded in week 49: Sunday's work counts in 48");
 }

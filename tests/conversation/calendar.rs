@@ -90,6 +90,45 @@ async fn a_holiday_file_added_while_the_bot_runs_is_read_at_the_next_scheduler_t
     assert!(c.core.calendar().knows_year(2027));
 }
 
+#[tokio::test]
+async fn a_working_day_notice_planned_before_next_years_file_does_not_fire_on_its_holiday() {
+    let holidays = tempfile::tempdir().unwrap();
+    std::fs::copy(repo_path("config/holidays/2026.toml"), holidays.path().join("2026.toml")).unwrap();
+    let dir = holidays.path().to_path_buf();
+    let c = Conversation::start_with(|config| {
+        config.calendar = sansong::schedule::calendar::HolidayCalendar::load_dir(&dir).unwrap();
+        config.holidays_dir = dir.clone();
+    })
+    .await;
+    c.register(&User::new(9420, "张三"), "人社局", Role::Member).await;
+    // 31 December: with no 2027 file, the next working day looks like Friday 1 January.
+    c.set_now(beijing(2026, 12, 31, 10, 0));
+    let schedule = sansong::schedule::parse_schedule("每个工作日 09:00", c.core.tz(), c.now()).unwrap();
+    let draft = sansong::notices::NoticeDraft {
+        body: "每日提醒".into(),
+        media: None,
+        audience: sansong::notices::Audience { all: true, ..Default::default() },
+        schedule,
+        ack: false,
+        policy: false,
+        urgent: false,
+        remind_after: None,
+    };
+    let notice =
+        sansong::notices::create(&c.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+    assert_eq!(notice.next_fire_at, Some(beijing(2027, 1, 1, 9, 0)));
+    // The 2027 arrangement arrives that afternoon: 1 January is 元旦.
+    let file = "year = 2027\nholidays = [\"2027-01-01..2027-01-03\"]\nworkdays = []\n";
+    std::fs::write(holidays.path().join("2027.toml"), file).unwrap();
+
+    c.set_now(beijing(2027, 1, 1, 9, 0));
+    assert_eq!(c.fire_notices().await, 0, "not on 元旦");
+
+    let next: i64 = c.scalar(&format!("SELECT next_fire_at FROM notices WHERE id = {}", notice.id)).await;
+    assert_eq!(next, beijing(2027, 1, 4, 9, 0).timestamp(), "the next working day, Monday 4 January");
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM notice_runs").await, 0);
+}
+
 /// The migrations of the previous release (before back-dating), applied to a new file.
 async fn previous_release_database(path: &Path) -> sqlx::SqlitePool {
     let old = tempfile::tempdir().unwrap();

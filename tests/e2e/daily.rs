@@ -106,10 +106,10 @@ async fn check_warns_about_next_years_holidays_from_the_first_of_november() {
     let (_, october, _) = cli_env(&db, &["check"], &on("2026-10-31T18:00:00+08:00")).await;
     let (_, november, _) = cli_env(&db, &["check"], &on("2026-11-01T09:00:00+08:00")).await;
 
-    assert!(!october.contains("明年安排"), "{october}");
+    assert!(!october.contains("年度安排"), "{october}");
     let folder = repo_path("config/holidays");
     let warning = format!(
-        "✗ 节假日 明年安排：2027 年的节假日安排尚未载入：国务院办公厅的通知发布后，请用 sansong holidays import 导入，写入 {}",
+        "✗ 节假日 年度安排：2027 年的节假日安排尚未载入：国务院办公厅的通知发布后，请用 sansong holidays import 导入，写入 {}",
         folder.join("2027.toml").display()
     );
     assert!(november.contains(&warning), "{november}");
@@ -186,4 +186,56 @@ async fn a_six_field_schedule_shows_its_seconds_and_notice_show_lists_the_next_t
     );
     let (_, plain, _) = cli(&db, &["notice", "list"]).await;
     assert!(plain.contains("09:00:30"), "{plain}");
+}
+
+#[tokio::test]
+async fn a_setting_of_the_wrong_type_gets_its_own_line_and_the_rest_is_still_checked() {
+    let (_dir, db) = fresh_db();
+    let bad = [
+        ("SANSONG_UNDO_WINDOW_HOURS", "-3"),
+        ("SANSONG_BACKDATE_DAYS", "soon"),
+        ("SANSONG_INVITE_USES", "0"),
+        ("SANSONG_DIALOGUE_TTL_HOURS", "9999"),
+        ("SANSONG_NOW", "2026-10-20T10:00:00+08:00"),
+    ];
+
+    let (code, out, _) = cli_env(&db, &["check"], &bad).await;
+
+    assert_eq!(code, 1);
+    for line in [
+        "✗ 设置：undo_window_hours = -3 的类型不对：应为0 或正整数",
+        "✗ 设置：backdate_days = \"soon\" 的类型不对：应为0 或正整数",
+        "✗ 其他设置：invite_uses = 0 超出范围：应在 1 到 10000 之间",
+        "✗ 其他设置：dialogue_ttl_hours = 9999 超出范围：应在 1 到 720 之间",
+        "✓ 时区 timezone：Asia/Shanghai",
+        "✓ 配置文件：",
+    ] {
+        assert!(out.contains(line), "{line} in:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn a_typed_yes_at_the_question_writes_the_year_file() {
+    use tokio::io::AsyncWriteExt as _;
+    let (dir, db) = fresh_db();
+    let holidays = dir.path().join("holidays");
+    let notice = dir.path().join("notice.txt");
+    std::fs::write(&notice, NOTICE_2025).unwrap();
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sansong"))
+        .args(["holidays", "import", notice.to_str().unwrap()])
+        .env("SANSONG_DATABASE_URL", &db)
+        .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+        .env("SANSONG_HOLIDAYS_DIR", &holidays)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all("是\n".as_bytes()).await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("核对无误后输入「是」写入"));
+    assert_eq!(std::fs::read_to_string(holidays.join("2025.toml")).unwrap(), TOML_2025);
 }
