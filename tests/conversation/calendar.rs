@@ -65,8 +65,8 @@ async fn the_admins_report_warns_while_next_years_holidays_are_missing_and_organ
     assert!(!organisers.contains("节假日安排"), "{organisers}");
 }
 
-#[tokio::test]
-async fn a_holiday_file_added_while_the_bot_runs_is_read_at_the_next_scheduler_tick() {
+/// A conversation whose holidays folder is a copy of the shipped one (2026 only), to add to.
+async fn with_own_holidays() -> (tempfile::TempDir, Conversation) {
     let holidays = tempfile::tempdir().unwrap();
     std::fs::copy(repo_path("config/holidays/2026.toml"), holidays.path().join("2026.toml")).unwrap();
     let dir = holidays.path().to_path_buf();
@@ -75,6 +75,12 @@ async fn a_holiday_file_added_while_the_bot_runs_is_read_at_the_next_scheduler_t
         config.holidays_dir = dir.clone();
     })
     .await;
+    (holidays, c)
+}
+
+#[tokio::test]
+async fn a_holiday_file_added_while_the_bot_runs_is_read_at_the_next_scheduler_tick() {
+    let (holidays, c) = with_own_holidays().await;
     let new_year = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
     assert!(!c.core.calendar().knows_year(2027) && c.core.calendar().is_working_day(new_year));
 
@@ -92,14 +98,7 @@ async fn a_holiday_file_added_while_the_bot_runs_is_read_at_the_next_scheduler_t
 
 #[tokio::test]
 async fn a_working_day_notice_planned_before_next_years_file_does_not_fire_on_its_holiday() {
-    let holidays = tempfile::tempdir().unwrap();
-    std::fs::copy(repo_path("config/holidays/2026.toml"), holidays.path().join("2026.toml")).unwrap();
-    let dir = holidays.path().to_path_buf();
-    let c = Conversation::start_with(|config| {
-        config.calendar = sansong::schedule::calendar::HolidayCalendar::load_dir(&dir).unwrap();
-        config.holidays_dir = dir.clone();
-    })
-    .await;
+    let (holidays, c) = with_own_holidays().await;
     c.register(&User::new(9420, "张三"), "人社局", Role::Member).await;
     // 31 December: with no 2027 file, the next working day looks like Friday 1 January.
     c.set_now(beijing(2026, 12, 31, 10, 0));
