@@ -67,8 +67,10 @@ pub struct RawConfig {
     pub notice_grace_minutes: u32,
     pub remind_after_hours: u32,
     pub holidays_dir: String,
-    pub delivery_attempts: u32,
     pub delivery_retry_ms: u64,
+    pub delivery_give_up_hours: f64,
+    pub outage_after_failures: u32,
+    pub outage_probe_ms: u64,
     pub scheduler_tick_ms: u64,
     pub report_cron: String,
     pub reminder_cron: String,
@@ -135,8 +137,10 @@ impl Default for RawConfig {
             notice_grace_minutes: 60,
             remind_after_hours: 24,
             holidays_dir: "config/holidays".into(),
-            delivery_attempts: 5,
             delivery_retry_ms: 2000,
+            delivery_give_up_hours: 24.0,
+            outage_after_failures: 3,
+            outage_probe_ms: 5000,
             scheduler_tick_ms: 1000,
             report_cron: "0 9 * * 1".into(),
             reminder_cron: "0 16 * * 5".into(),
@@ -181,8 +185,14 @@ pub struct Config {
     pub calendar: HolidayCalendar,
     /// Where the calendar's files are (read again when they change), as configured.
     pub holidays_dir: PathBuf,
-    pub delivery_attempts: u32,
+    /// The first wait before a delivery is tried again (doubling, up to five minutes).
     pub delivery_retry: Duration,
+    /// How long a delivery keeps being tried while the platform fails it (5xx, timeouts).
+    pub delivery_give_up: chrono::Duration,
+    /// Consecutive failures for this many different members mean the platform is down.
+    pub outage_after_failures: u32,
+    /// The first wait between probes of a platform that is down (doubling, up to 30 s).
+    pub outage_probe: Duration,
     pub scheduler_tick: Duration,
     /// When every organiser and admin gets last week's tally.
     pub report_schedule: Schedule,
@@ -259,11 +269,16 @@ impl Config {
             }
         }
         check_broadcast_rate(raw.broadcast_rate)?;
-        let more: [(&'static str, u64, u64, u64); 7] = [
+        // A few seconds (tests, drills) to a month.
+        if !(0.0005..=720.0).contains(&raw.delivery_give_up_hours) {
+            return Err(out_of_range("delivery_give_up_hours", raw.delivery_give_up_hours, 0.0005, 720));
+        }
+        let more: [(&'static str, u64, u64, u64); 8] = [
             ("notice_grace_minutes", raw.notice_grace_minutes.into(), 0, 10_080),
             ("remind_after_hours", raw.remind_after_hours.into(), 1, 720),
-            ("delivery_attempts", raw.delivery_attempts.into(), 1, 20),
+            ("outage_after_failures", raw.outage_after_failures.into(), 1, 100),
             ("delivery_retry_ms", raw.delivery_retry_ms, 10, 600_000),
+            ("outage_probe_ms", raw.outage_probe_ms, 10, 600_000),
             ("scheduler_tick_ms", raw.scheduler_tick_ms, 10, 60_000),
             ("backup_keep", raw.backup_keep.into(), 1, 10_000),
             ("health_window_secs", raw.health_window_secs, 5, 86_400),
@@ -336,8 +351,12 @@ impl Config {
             remind_after: hours(raw.remind_after_hours),
             calendar: HolidayCalendar::load_dir(Path::new(&raw.holidays_dir))?,
             holidays_dir: PathBuf::from(&raw.holidays_dir),
-            delivery_attempts: raw.delivery_attempts,
             delivery_retry: Duration::from_millis(raw.delivery_retry_ms),
+            delivery_give_up: chrono::Duration::milliseconds(
+                (raw.delivery_give_up_hours * 3_600_000.0) as i64,
+            ),
+            outage_after_failures: raw.outage_after_failures,
+            outage_probe: Duration::from_millis(raw.outage_probe_ms),
             scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
             kinds: Kinds::new(raw.kinds).map_err(ConfigError::BadKinds)?,
         })

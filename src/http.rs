@@ -54,6 +54,22 @@ async fn healthz(State(core): State<Core>) -> impl IntoResponse {
         Ok(Ok(_)) => None,
     };
     let last = (last_ok > 0).then(|| (now_ms - last_ok) / 1000);
+    // The sender found the platform down: unhealthy, with since when and how much is waiting.
+    let down_since = core.metrics.down_since_ms.load(Relaxed);
+    if down_since > 0 && reason.is_none() {
+        let backlog = core.store.outbox_backlog().await.unwrap_or(-1);
+        let since = chrono::DateTime::from_timestamp_millis(down_since).map(|t| t.to_rfc3339());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({
+                "status": "unhealthy",
+                "reason": "the Bot API is down: sends failed for several members in a row; probing until it answers",
+                "since": since,
+                "backlog": backlog,
+                "last_bot_api_ok_seconds_ago": last,
+            })),
+        );
+    }
     match reason {
         None => (StatusCode::OK, axum::Json(json!({"status": "ok", "last_bot_api_ok_seconds_ago": last}))),
         Some(reason) => (

@@ -48,6 +48,10 @@ pub struct Metrics {
     pub last_api_ok_ms: AtomicI64,
     /// Unix milliseconds when the process started.
     pub started_ms: AtomicI64,
+    /// Unix milliseconds since when the platform is down (0: it answers).
+    pub down_since_ms: AtomicI64,
+    /// Outages seen since start.
+    pub outages: AtomicU64,
 }
 
 impl Metrics {
@@ -65,6 +69,18 @@ impl Metrics {
         } else {
             self.api_errors.fetch_add(1, Relaxed);
         }
+    }
+
+    /// The sender found the platform down.
+    pub fn platform_down(&self, now_ms: i64) {
+        if self.down_since_ms.compare_exchange(0, now_ms, Relaxed, Relaxed).is_ok() {
+            self.outages.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The platform answers again; since when it was down.
+    pub fn platform_up(&self) -> i64 {
+        self.down_since_ms.swap(0, Relaxed)
     }
 
     pub fn bump(counter: &AtomicU64) {
@@ -131,6 +147,16 @@ impl Metrics {
         let _ = writeln!(
             out,
             "# HELP sansong_outbox_backlog Deliveries waiting to be sent.\n# TYPE sansong_outbox_backlog gauge\nsansong_outbox_backlog {backlog}"
+        );
+        let down = i64::from(self.down_since_ms.load(Relaxed) > 0);
+        let _ = writeln!(
+            out,
+            "# HELP sansong_platform_down Whether sending found the platform down (1) or not (0).\n# TYPE sansong_platform_down gauge\nsansong_platform_down{{platform=\"telegram\"}} {down}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP sansong_platform_outages_total Outages the sender found.\n# TYPE sansong_platform_outages_total counter\nsansong_platform_outages_total{{platform=\"telegram\"}} {}",
+            self.outages.load(Relaxed)
         );
         out
     }

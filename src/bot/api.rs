@@ -166,6 +166,27 @@ fn uploaded_file_id(method: &str, result: &Value) -> Option<String> {
 }
 
 impl Messenger for TelegramMessenger {
+    /// `getMe`: the cheapest call that proves the Bot API answers (and the token still works).
+    fn probe(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let answer = self
+                .client
+                .post(format!("{}getMe", self.base))
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success());
+            let ok = match answer {
+                Some(r) => r.json::<Value>().await.is_ok_and(|v| v["ok"].as_bool() == Some(true)),
+                None => false,
+            };
+            self.metrics.api_call(started.elapsed(), ok, chrono::Utc::now().timestamp_millis());
+            ok
+        })
+    }
+
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
         Box::pin(async move {
             let started = std::time::Instant::now();

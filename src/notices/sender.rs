@@ -5,9 +5,14 @@
 //! - Per chat: one message a second to a private chat, one every three seconds to a group
 //!   (20 a minute).
 //! - A 429 pauses *all* sending for its `retry_after`, then resumes; the delivery is not charged.
-//! - A network error or 5xx is retried with doubling waits; after `delivery_attempts` the
-//!   delivery is marked failed with the reason. A 403 marks it blocked and the member
-//!   unreachable, never retried. Any other refusal (400) fails it at once with the reason.
+//! - An outage is the platform's failure, not each member's: when sends to
+//!   `outage_after_failures` different members fail in a row (5xx, timeouts, no connection),
+//!   sending stops and the platform is probed ([`Messenger::probe`]) with doubling waits up to
+//!   30 s; sending resumes when it answers. Deliveries held meanwhile spend none of their tries.
+//! - Otherwise a network error or 5xx is retried with doubling waits (up to five minutes), and
+//!   the delivery is marked failed with the reason only once `delivery_give_up_hours` have
+//!   passed since it was due. A 403 marks it blocked and the member unreachable, never retried.
+//!   Any other refusal (400: chat not found) fails it at once with the reason.
 //! - Each delivery is marked sent as soon as its send returns, so after a crash only the sends
 //!   in flight at that instant can go out twice. Deliveries are read in pages, never all at once.
 //!
@@ -75,6 +80,9 @@ pub enum SendOutcome {
 /// Sends messages. The Telegram implementation lives in `bot::api`; the core does not know it.
 pub trait Messenger: Send + Sync + 'static {
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome>;
+
+    /// Whether the platform answers at all, as cheaply as it allows (Telegram: `getMe`).
+    fn probe(&self) -> BoxFuture<'_, bool>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,8 +90,10 @@ pub struct SenderSettings {
     /// Messages per second; 0 means no limit.
     pub rate: f64,
     pub concurrency: usize,
-    pub attempts: u32,
     pub retry_base: Duration,
+    pub give_up: chrono::Duration,
+    pub outage_after: usize,
+    pub probe_base: Duration,
 }
 
 impl SenderSettings {
@@ -97,8 +107,10 @@ impl SenderSettings {
             } else {
                 (config.broadcast_rate / 5.0).ceil().clamp(2.0, 32.0) as usize
             },
-            attempts: config.delivery_attempts,
             retry_base: config.delivery_retry,
+            give_up: config.delivery_give_up,
+            outage_after: config.outage_after_failures.max(1) as usize,
+            probe_base: config.outage_probe,
         }
     }
 }
@@ -135,7 +147,21 @@ struct Shared {
     /// When each chat was last sent to: set as a send starts, and again when it returns, so the
     /// next one to that chat leaves a full gap after the previous one reached Telegram.
     last_sent: HashMap<i64, Instant>,
+    /// The members whose sends failed (transiently) since the last one that went through.
+    failing: Vec<i64>,
+    /// Set while the platform is down.
+    down: Option<Down>,
 }
+
+/// The platform does not answer: since when, and when to ask it again.
+struct Down {
+    next_probe: Instant,
+    wait: Duration,
+}
+
+/// The longest wait between two tries of one delivery, and between two probes.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
+const MAX_PROBE_WAIT: Duration = Duration::from_secs(30);
 
 type SharedState = Arc<Mutex<Shared>>;
 
@@ -167,6 +193,24 @@ pub async fn run(
             break;
         }
         while tasks.try_join_next().is_some() {}
+        // While the platform is down nothing is sent: it is probed until it answers.
+        let probe_at = lock(&state).down.as_ref().map(|d| d.next_probe);
+        if let Some(at) = probe_at {
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                () = shutdown.cancelled() => break,
+            }
+            if messenger.probe().await {
+                platform_back(&core, &state);
+            } else {
+                let mut shared = lock(&state);
+                if let Some(down) = shared.down.as_mut() {
+                    down.wait = (down.wait * 2).min(MAX_PROBE_WAIT);
+                    down.next_probe = Instant::now() + down.wait;
+                }
+            }
+            continue;
+        }
         let batch = match core.store.due_deliveries(core.now(), cursor, 256).await {
             Ok(b) => b,
             Err(e) => {
@@ -198,6 +242,10 @@ pub async fn run(
         }
         for item in batch {
             cursor = item.id;
+            if lock(&state).down.is_some() {
+                // Found down by a send of this pass: the rest waits for it to answer.
+                continue 'outer;
+            }
             if lock(&state).in_flight.contains(&item.id) {
                 continue;
             }
@@ -257,10 +305,18 @@ pub async fn run(
             let message = compose(&item, media);
             let (core, messenger, state) = (core.clone(), messenger.clone(), state.clone());
             tasks.spawn(async move {
-                // A 429 may have been answered while this send waited for its permit and its
-                // database check: the pause is looked at once more right before the request.
-                let paused = lock(&state).paused_until.filter(|t| *t > Instant::now());
-                if let Some(until) = paused {
+                // A 429 may have been answered (or the platform found down) while this send waited
+                // for its permit and its database check: both are looked at right before the
+                // request. Held for a pause or an outage, the delivery spends nothing.
+                let held = {
+                    let shared = lock(&state);
+                    match (shared.paused_until.filter(|t| *t > Instant::now()), shared.down.is_some()) {
+                        (Some(until), _) => Some(until),
+                        (None, true) => Some(Instant::now()),
+                        (None, false) => None,
+                    }
+                };
+                if let Some(until) = held {
                     let wait = chrono::Duration::from_std(until - Instant::now()).unwrap_or_default();
                     let retry_at = core.now() + wait;
                     if let Err(e) = core.store.delivery_retry(item.id, retry_at, "429 pause", false).await {
@@ -356,6 +412,7 @@ async fn record(
                 }
             }
             Metrics::bump(&core.metrics.deliveries_sent);
+            lock(state).failing.clear();
             core.store.delivery_sent(item.id, message_id, now).await
         }
         SendOutcome::RetryAfter(wait) => {
@@ -373,15 +430,25 @@ async fn record(
             Metrics::bump(&core.metrics.deliveries_blocked);
             core.store.delivery_blocked(item.id, item.member_id, &reason, now).await
         }
-        SendOutcome::Transient(reason) if (item.attempts + 1) < i64::from(settings.attempts) => {
-            let factor = 2u32.saturating_pow(u32::try_from(item.attempts).unwrap_or(10).min(10));
-            let backoff = settings.retry_base.saturating_mul(factor);
-            tracing::debug!(delivery = item.id, %reason, ?backoff, "delivery failed; will retry");
-            Metrics::bump(&core.metrics.deliveries_retried);
-            let retry_at = now + chrono::Duration::from_std(backoff).unwrap_or_default();
-            core.store.delivery_retry(item.id, retry_at, &reason, true).await
+        SendOutcome::Transient(reason) => {
+            let down_now = transient_failure(core, state, settings, item.member_id, &reason);
+            if down_now {
+                // The platform's failure: held for when it answers again, no try spent.
+                core.store.delivery_retry(item.id, now, &reason, false).await
+            } else if now - item.due_since > settings.give_up {
+                tracing::warn!(delivery = item.id, member = item.member_id, %reason, "delivery given up");
+                Metrics::bump(&core.metrics.deliveries_failed);
+                core.store.delivery_failed(item.id, &reason).await
+            } else {
+                let factor = 2u32.saturating_pow(u32::try_from(item.attempts).unwrap_or(10).min(10));
+                let backoff = settings.retry_base.saturating_mul(factor).min(MAX_RETRY_WAIT);
+                tracing::debug!(delivery = item.id, %reason, ?backoff, "delivery failed; will retry");
+                Metrics::bump(&core.metrics.deliveries_retried);
+                let retry_at = now + chrono::Duration::from_std(backoff).unwrap_or_default();
+                core.store.delivery_retry(item.id, retry_at, &reason, true).await
+            }
         }
-        SendOutcome::Transient(reason) | SendOutcome::Permanent(reason) => {
+        SendOutcome::Permanent(reason) => {
             tracing::warn!(delivery = item.id, member = item.member_id, %reason, "delivery failed");
             Metrics::bump(&core.metrics.deliveries_failed);
             core.store.delivery_failed(item.id, &reason).await
@@ -394,6 +461,44 @@ async fn record(
         // The row stays pending and is sent again: a duplicate rather than a loss.
         tracing::error!(delivery = item.id, error = %e, "could not record a delivery's outcome");
     }
+}
+
+/// A transient failure: counts towards an outage. Whether the platform is down now (this
+/// failure, or an earlier one, made it so).
+fn transient_failure(
+    core: &Core,
+    state: &SharedState,
+    settings: &SenderSettings,
+    member: i64,
+    reason: &str,
+) -> bool {
+    let mut shared = lock(state);
+    if shared.down.is_some() {
+        return true;
+    }
+    if !shared.failing.contains(&member) {
+        shared.failing.push(member);
+    }
+    if shared.failing.len() < settings.outage_after {
+        return false;
+    }
+    let failing = shared.failing.len();
+    shared.down = Some(Down { next_probe: Instant::now() + settings.probe_base, wait: settings.probe_base });
+    drop(shared);
+    tracing::warn!(failing, %reason, "the platform is down: sending stops until it answers again");
+    core.metrics.platform_down(chrono::Utc::now().timestamp_millis());
+    true
+}
+
+/// The platform answered a probe: sending resumes at the normal pace.
+fn platform_back(core: &Core, state: &SharedState) {
+    let mut shared = lock(state);
+    shared.down = None;
+    shared.failing.clear();
+    drop(shared);
+    let since = core.metrics.platform_up();
+    let minutes = (chrono::Utc::now().timestamp_millis() - since) as f64 / 60_000.0;
+    tracing::warn!(minutes, "the platform answers again: sending resumes");
 }
 
 #[cfg(test)]

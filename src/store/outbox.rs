@@ -14,6 +14,8 @@ pub struct OutboxItem {
     pub member_id: i64,
     pub kind: String,
     pub attempts: i64,
+    /// When it could first go: a delivery is given up this long after, at the earliest.
+    pub due_since: DateTime<Utc>,
     pub reminder_of: Option<i64>,
     pub notice_id: i64,
     pub body: String,
@@ -66,7 +68,7 @@ impl Store {
         limit: i64,
     ) -> sqlx::Result<Vec<OutboxItem>> {
         let rows = sqlx::query(
-            "SELECT d.id, d.chat_id, d.member_id, d.kind, d.attempts, d.reminder_of, n.id AS notice_id, n.body,
+            "SELECT d.id, d.chat_id, d.member_id, d.kind, d.attempts, d.not_before_ms, d.reminder_of, n.id AS notice_id, n.body,
                     n.media_kind, n.media_file_id, n.media_name,
                     (n.media_kind IS NOT NULL AND n.media_file_id IS NULL) AS needs_upload, n.ack_required, n.policy
              FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
@@ -88,6 +90,8 @@ impl Store {
                     member_id: r.try_get("member_id")?,
                     kind: r.try_get("kind")?,
                     attempts: r.try_get("attempts")?,
+                    due_since: DateTime::from_timestamp_millis(r.try_get("not_before_ms")?)
+                        .unwrap_or_default(),
                     reminder_of: r.try_get("reminder_of")?,
                     notice_id: r.try_get("notice_id")?,
                     body: r.try_get("body")?,

@@ -8,7 +8,7 @@ use sansong::members::Actor;
 use sansong::notices::{self, Schedule};
 
 use crate::notices::{draft, everyone, received};
-use crate::support::{Binary, FaultKind, TestApp, TgUser, eventually};
+use crate::support::{Binary, FaultKind, Outage, TestApp, TgUser, eventually};
 
 /// How many notice messages (not replies) each chat received.
 fn per_chat(app: &TestApp, text: &str) -> HashMap<i64, usize> {
@@ -111,7 +111,7 @@ async fn a_429_pauses_all_sending_for_its_retry_after_and_nothing_is_dropped() {
 
 #[tokio::test]
 async fn server_errors_are_retried_and_a_delivery_that_keeps_failing_is_marked_failed_with_the_reason() {
-    let app = TestApp::spawn_with(|c| c.delivery_attempts = 3).await;
+    let app = TestApp::spawn_with(|c| c.delivery_give_up = chrono::Duration::seconds(2)).await;
     let (flaky, broken) = (TgUser::new(62_001, "偶尔失败"), TgUser::new(62_002, "一直失败"));
     app.register(&flaky, "人社局", Role::Member).await;
     app.register(&broken, "人社局", Role::Member).await;
@@ -299,4 +299,69 @@ async fn in_a_429_storm_no_send_leaves_after_a_429_has_been_answered_until_its_w
         .collect();
     assert!(inside.is_empty(), "{} sends inside a retry_after window, at {inside:?}", inside.len());
     assert!(per_chat(&app, "限流风暴通知").values().all(|n| *n == 1), "each member once");
+}
+
+/// A 300-member broadcast that starts inside an outage of every Bot API call (time
+/// compressed: seconds for minutes, the probe every 50 ms instead of seconds).
+async fn broadcast_through_an_outage(kind: Outage) {
+    let app = TestApp::spawn_with(|c| {
+        c.broadcast_rate = 0.0;
+        c.outage_probe = Duration::from_millis(50);
+        // Longer than the outage: giving up is for a member's own failures, not the platform's.
+        c.delivery_give_up = chrono::Duration::seconds(60);
+    })
+    .await;
+    let users = app.register_many(300, 65_000, "人社局").await;
+    let outage = Duration::from_secs(4);
+    app.fake.outage(outage, kind);
+    let started = std::time::Instant::now();
+
+    notices::create(&app.core, &Actor::Cli, &draft("故障期间的通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    wait_all(&app, &users, "故障期间的通知", Duration::from_secs(60)).await;
+
+    let recovered_after = started.elapsed().saturating_sub(outage);
+    assert!(
+        recovered_after < Duration::from_secs(60),
+        "the last within a minute of recovery: {recovered_after:?}"
+    );
+    assert!(per_chat(&app, "故障期间的通知").values().all(|n| *n == 1), "each member exactly once");
+    // The last send's answer may still be on its way into the database.
+    eventually("every delivery to be recorded as sent", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'").await == 0).then_some(())
+    })
+    .await;
+    let spent = app.scalar("SELECT COALESCE(MAX(attempts), 0) FROM deliveries").await;
+    assert!(spent <= 4, "the outage spent (almost) none of the deliveries' tries: {spent}");
+    let calls = app.fake.calls("sendMessage").len();
+    assert!(calls < 300 + 50, "sending stopped during the outage instead of trying everyone: {calls} sends");
+}
+
+#[tokio::test]
+async fn a_broadcast_that_starts_inside_a_run_of_502s_reaches_everyone_once_after_it() {
+    broadcast_through_an_outage(Outage::BadGateway).await;
+}
+
+#[tokio::test]
+async fn a_broadcast_that_starts_while_telegram_does_not_answer_reaches_everyone_once_after_it() {
+    broadcast_through_an_outage(Outage::Silent).await;
+}
+
+#[tokio::test]
+async fn with_one_in_five_sends_failing_at_random_everyone_is_still_reached() {
+    let app = TestApp::spawn_with(|c| c.delivery_give_up = chrono::Duration::seconds(60)).await;
+    let users = app.register_many(100, 66_000, "人社局").await;
+    // Every fifth send fails, whoever it is for: never a run of failures across members.
+    for user in users.iter().step_by(5) {
+        app.fake.fail("sendMessage", Some(user.id), 1, FaultKind::ServerError);
+    }
+
+    notices::create(&app.core, &Actor::Cli, &draft("偶发故障通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    wait_all(&app, &users, "偶发故障通知", Duration::from_secs(60)).await;
+
+    assert!(per_chat(&app, "偶发故障通知").values().all(|n| *n == 1));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").await, 0);
 }

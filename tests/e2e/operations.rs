@@ -398,3 +398,42 @@ async fn in_webhook_mode_updates_with_the_secret_are_handled_and_others_refused(
     assert_eq!(descriptions, ["真正的登记"]);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox").await, 1, "refused requests never reach the inbox");
 }
+
+#[tokio::test]
+async fn while_the_sender_finds_telegram_down_healthz_says_why_since_when_and_how_much_waits() {
+    let addr = free_port();
+    let app = TestApp::spawn_with(move |c| {
+        c.metrics_addr = Some(addr);
+        c.outage_probe = Duration::from_millis(50);
+    })
+    .await;
+    let users = app.register_many(10, 67_000, "人社局").await;
+    until_status(addr, "/healthz", 200).await;
+    app.fake.outage(Duration::from_secs(3), crate::support::Outage::BadGateway);
+
+    let draft = sansong::notices::NoticeDraft {
+        body: "故障通知".into(),
+        media: None,
+        audience: sansong::notices::Audience { all: true, ..Default::default() },
+        schedule: sansong::notices::Schedule::Now,
+        ack: false,
+        policy: false,
+        urgent: false,
+        remind_after: None,
+    };
+    sansong::notices::create(&app.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+    let down = until_status(addr, "/healthz", 503).await;
+    let body: serde_json::Value = serde_json::from_str(&down).unwrap();
+    assert!(body["reason"].as_str().unwrap().contains("Bot API is down"), "{down}");
+    assert!(body["since"].is_string() && body["backlog"].as_i64().unwrap() > 0, "{down}");
+    let (_, metrics) = get(addr, "/metrics").await;
+    assert!(metrics.contains("sansong_platform_down{platform=\"telegram\"} 1"), "{metrics}");
+
+    until_status(addr, "/healthz", 200).await;
+    let (_, metrics) = get(addr, "/metrics").await;
+    assert!(metrics.contains("sansong_platform_down{platform=\"telegram\"} 0"), "{metrics}");
+    assert!(metrics.contains("sansong_platform_outages_total{platform=\"telegram\"} 1"), "{metrics}");
+    for user in &users {
+        crate::notices::received(&app, user, "故障通知").await;
+    }
+}

@@ -66,6 +66,16 @@ impl Outgoing {
     }
 }
 
+/// How the whole Bot API fails during an outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Every call is answered 502 Bad Gateway at once.
+    BadGateway,
+    /// No call is answered until the outage ends (then 502, as a gateway that gave up): the
+    /// request was never delivered.
+    Silent,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
     RetryAfter(u32),
@@ -100,6 +110,8 @@ struct Inner {
     delivered_max: i64,
     /// Enforced limit on sends per second, all chats together (Telegram's flood control).
     rate_limit: Option<usize>,
+    /// An outage of the whole Bot API until this moment, and how it shows.
+    outage: Option<(Instant, Outage)>,
     /// When recent sends were accepted (for the rate limit and the per-chat check).
     recent_sends: std::collections::VecDeque<(Instant, i64)>,
     /// Sends refused with 429 by the rate limit.
@@ -196,6 +208,12 @@ impl FakeApi {
     }
 
     /// Refuse, with 429 and retry_after 1, any send beyond `per_second` in the last second.
+    /// Every Bot API call fails (as `kind`) for `length` from now. Calls that fail are
+    /// recorded with status 502 and deliver nothing.
+    pub fn outage(&self, length: Duration, kind: Outage) {
+        self.shared.lock().outage = Some((Instant::now() + length, kind));
+    }
+
     pub fn set_rate_limit(&self, per_second: Option<usize>) {
         self.shared.lock().rate_limit = per_second;
     }
@@ -593,6 +611,29 @@ async fn handle(
     let (params, upload_bytes) = read_params(request).await;
     let method_lc = method.to_ascii_lowercase();
     let chat = chat_id_of(&params);
+    let outage = {
+        let mut inner = shared.lock();
+        match inner.outage {
+            Some((until, kind)) if Instant::now() < until => {
+                let now = Instant::now();
+                inner.calls.push(Call {
+                    method: method.clone(),
+                    params: params.clone(),
+                    at: now,
+                    status: 502,
+                });
+                Some((until, kind))
+            }
+            _ => None,
+        }
+    };
+    if let Some((until, kind)) = outage {
+        shared.bump();
+        if kind == Outage::Silent {
+            tokio::time::sleep_until(until.into()).await;
+        }
+        return err(StatusCode::BAD_GATEWAY, "Bad Gateway", None);
+    }
     let (fault, delay, call_index) = {
         let mut inner = shared.lock();
         let now = Instant::now();

@@ -7,6 +7,6 @@ pub mod shared;
 pub mod wait;
 
 pub use app::{Binary, TestApp, cli, cli_env};
-pub use fake_api::{FaultKind, TgUser};
+pub use fake_api::{FaultKind, Outage, TgUser};
 pub use shared::{beijing, default_now, is_polite_chinese, listed_commands, repo_path};
 pub use wait::{eventually, eventually_every};
