@@ -63,6 +63,7 @@ pub struct RawConfig {
     pub inbox_retention_hours: u32,
     pub dialogue_ttl_hours: u32,
     pub broadcast_rate: f64,
+    pub broadcast_paid: bool,
     pub quiet_hours: String,
     pub notice_grace_minutes: u32,
     pub remind_after_hours: u32,
@@ -133,6 +134,7 @@ impl Default for RawConfig {
             inbox_retention_hours: 72,
             dialogue_ttl_hours: 24,
             broadcast_rate: 25.0,
+            broadcast_paid: false,
             quiet_hours: "22:00-07:00".into(),
             notice_grace_minutes: 60,
             remind_after_hours: 24,
@@ -178,6 +180,9 @@ pub struct Config {
     pub dialogue_ttl: chrono::Duration,
     /// Broadcast messages per second, all chats together (0 = no limit, for benchmarks).
     pub broadcast_rate: f64,
+    /// Notices go out as Telegram paid broadcasts (`allow_paid_broadcast`, 0.1 Star a message),
+    /// which Telegram lets go up to 1,000 messages a second.
+    pub broadcast_paid: bool,
     pub quiet_hours: Option<QuietHours>,
     /// A notice whose time passed while the bot was down still fires if it is at most this late.
     pub notice_grace: chrono::Duration,
@@ -345,6 +350,7 @@ impl Config {
             inbox_retention: hours(raw.inbox_retention_hours),
             dialogue_ttl: hours(raw.dialogue_ttl_hours),
             broadcast_rate: raw.broadcast_rate,
+            broadcast_paid: raw.broadcast_paid,
             quiet_hours: QuietHours::parse(&raw.quiet_hours)
                 .map_err(|reason| ConfigError::BadQuietHours { value: raw.quiet_hours.clone(), reason })?,
             notice_grace: chrono::Duration::minutes(i64::from(raw.notice_grace_minutes)),

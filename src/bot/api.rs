@@ -22,16 +22,19 @@ use crate::texts;
 pub struct TelegramMessenger {
     client: reqwest::Client,
     metrics: Arc<Metrics>,
+    /// Every notice goes out as a paid broadcast (`allow_paid_broadcast`).
+    paid: bool,
     /// `<api>/bot<token>/`: secret, never printed.
     base: String,
 }
 
 impl TelegramMessenger {
-    pub fn new(bot: &Bot, metrics: Arc<Metrics>) -> Self {
+    pub fn new(bot: &Bot, metrics: Arc<Metrics>, paid: bool) -> Self {
         let api = bot.api_url().to_string();
         TelegramMessenger {
             client: bot.client().clone(),
             metrics,
+            paid,
             base: format!("{}/bot{}/", api.trim_end_matches('/'), bot.token()),
         }
     }
@@ -64,6 +67,9 @@ impl TelegramMessenger {
             OutMedia::FileId { kind, file_id } => {
                 let (method, field) = media_method(*kind);
                 let mut body = json!({"chat_id": chat_id, field: file_id, "caption": text});
+                if self.paid {
+                    body["allow_paid_broadcast"] = json!(true);
+                }
                 if let Some(m) = &markup {
                     body["reply_markup"] = m.clone();
                 }
@@ -77,6 +83,9 @@ impl TelegramMessenger {
                     .part(field, Part::bytes(bytes.as_ref().clone()).file_name(name.clone()));
                 if let Some(m) = &markup {
                     form = form.text("reply_markup", m.to_string());
+                }
+                if self.paid {
+                    form = form.text("allow_paid_broadcast", "true");
                 }
                 // An upload may take longer than the client's default timeout for small calls.
                 let request = self
@@ -98,6 +107,9 @@ impl TelegramMessenger {
         let mut outcome = SendOutcome::Permanent("empty message".into());
         for (i, part) in parts.iter().enumerate() {
             let mut body = json!({"chat_id": chat_id, "text": part});
+            if self.paid {
+                body["allow_paid_broadcast"] = json!(true);
+            }
             if let (true, Some(m)) = (i == last, &markup) {
                 body["reply_markup"] = m.clone();
             }

@@ -166,7 +166,11 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
             inbox_notify: notify.clone(),
             scheduler_wake: scheduler_wake.clone(),
             outbox_wake: Arc::new(Notify::new()),
-            messenger: Arc::new(api::TelegramMessenger::new(&bot, core.metrics.clone())),
+            messenger: Arc::new(api::TelegramMessenger::new(
+                &bot,
+                core.metrics.clone(),
+                core.config.broadcast_paid,
+            )),
             shutdown: shutdown.clone(),
         },
         jobs::jobs(),

@@ -126,6 +126,10 @@ pub async fn run(
         raw.broadcast_rate = defaults.broadcast_rate;
     }
     items.push(item(texts::CHECK_BROADCAST_RATE, rate));
+    if raw.broadcast_paid {
+        let members = active_members(&raw.database_url).await;
+        items.push(item(texts::CHECK_PAID, Ok(texts::paid_broadcasts(members))));
+    }
     let holidays = absolute(Path::new(&raw.holidays_dir));
     let calendar = if holidays.is_dir() {
         HolidayCalendar::load_dir(&holidays).map_err(|e| said(ConfigError::Holidays(e)))
@@ -237,6 +241,21 @@ fn writable(dir: &Path) -> Result<String, String> {
     std::fs::write(&probe, b"ok").map_err(|e| texts::not_writable(existing, &e.to_string()))?;
     let _ = std::fs::remove_file(probe);
     Ok(if existing == dir { dir.display().to_string() } else { texts::created_when_needed(dir) })
+}
+
+/// How many active members a broadcast to everyone would reach now (0 without a database).
+async fn active_members(url: &str) -> i64 {
+    use sqlx::{ConnectOptions, Connection};
+    let Ok(options) = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url) else {
+        return 0;
+    };
+    let Ok(mut conn) = options.read_only(true).connect().await else { return 0 };
+    let n = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE status = 'active'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or(0);
+    let _ = conn.close().await;
+    n
 }
 
 /// Reachable, and every migration this binary knows applied (a new binary applies them when

@@ -287,6 +287,16 @@ pub const TOKEN_UNSET: &str = "未设置：请在环境变量 TELOXIDE_TOKEN 中
 pub const TOKEN_SET: &str = "已设置";
 pub const TOKEN_REFUSED: &str = "令牌无效（Telegram 答复 Unauthorized）：请核对 TELOXIDE_TOKEN";
 
+pub const CHECK_PAID: &str = "付费广播 broadcast_paid";
+
+/// Paid broadcasts are on: what one notice to everyone costs (0.1 Star a message).
+pub fn paid_broadcasts(members: i64) -> String {
+    let stars = members as f64 * 0.1;
+    format!(
+        "已开启（每条 0.1 Telegram Star，上限 1000 条/秒）；向全体 {members} 名成员发送一次约 {stars:.1} Stars"
+    )
+}
+
 pub fn per_second(rate: f64) -> String {
     format!("{rate} 条/秒")
 }

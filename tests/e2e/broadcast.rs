@@ -365,3 +365,29 @@ async fn with_one_in_five_sends_failing_at_random_everyone_is_still_reached() {
     assert!(per_chat(&app, "偶发故障通知").values().all(|n| *n == 1));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").await, 0);
 }
+
+#[tokio::test]
+async fn a_paid_broadcast_carries_allow_paid_broadcast_and_replies_do_not() {
+    let app = TestApp::spawn_with(|c| {
+        c.broadcast_paid = true;
+        c.broadcast_rate = 1000.0;
+    })
+    .await;
+    let users = app.register_many(5, 68_000, "人社局").await;
+
+    notices::create(&app.core, &Actor::Cli, &draft("付费广播通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    wait_all(&app, &users, "付费广播通知", Duration::from_secs(20)).await;
+    app.say(&users[0], "/help").await;
+
+    let sends = app.fake.calls("sendMessage");
+    let (notices, replies): (Vec<_>, Vec<_>) =
+        sends.iter().partition(|c| c.params["text"].as_str().is_some_and(|t| t.contains("付费广播通知")));
+    assert_eq!(notices.len(), 5);
+    assert!(notices.iter().all(|c| c.params["allow_paid_broadcast"] == true), "{notices:?}");
+    assert!(
+        replies.iter().all(|c| c.params.get("allow_paid_broadcast").is_none()),
+        "a reply is no broadcast"
+    );
+}

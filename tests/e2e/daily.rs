@@ -239,3 +239,27 @@ async fn a_typed_yes_at_the_question_writes_the_year_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("核对无误后输入「是」写入"));
     assert_eq!(std::fs::read_to_string(holidays.join("2025.toml")).unwrap(), TOML_2025);
 }
+
+#[tokio::test]
+async fn check_says_paid_broadcasts_are_on_and_what_a_notice_to_everyone_costs() {
+    let (_dir, db) = fresh_db();
+    cli(&db, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]).await;
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::query(
+        "INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+         SELECT 70000 + u.id, '党员' || u.id, u.id, 'member', 0 FROM units u",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let on = [("SANSONG_BROADCAST_PAID", "true"), ("SANSONG_BROADCAST_RATE", "1000")];
+
+    let (_, out, _) = cli_env(&db, &["check"], &on).await;
+    let (_, off, _) = cli(&db, &["check"]).await;
+
+    assert!(out.contains("✓ 付费广播 broadcast_paid：已开启（每条 0.1 Telegram Star"), "{out}");
+    assert!(out.contains("向全体 4 名成员发送一次约 0.4 Stars"), "one member in each of the 4 units: {out}");
+    assert!(out.contains("✓ 发送速率 broadcast_rate：1000 条/秒"), "{out}");
+    assert!(!off.contains("付费广播"), "{off}");
+}
