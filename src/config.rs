@@ -72,6 +72,7 @@ pub struct RawConfig {
     pub delivery_give_up_hours: f64,
     pub outage_after_failures: u32,
     pub outage_probe_ms: u64,
+    pub outage_notify_minutes: u32,
     pub scheduler_tick_ms: u64,
     pub report_cron: String,
     pub reminder_cron: String,
@@ -143,6 +144,7 @@ impl Default for RawConfig {
             delivery_give_up_hours: 24.0,
             outage_after_failures: 3,
             outage_probe_ms: 5000,
+            outage_notify_minutes: 5,
             scheduler_tick_ms: 1000,
             report_cron: "0 9 * * 1".into(),
             reminder_cron: "0 16 * * 5".into(),
@@ -198,6 +200,8 @@ pub struct Config {
     pub outage_after_failures: u32,
     /// The first wait between probes of a platform that is down (doubling, up to 30 s).
     pub outage_probe: Duration,
+    /// An outage at least this long is told to the creators of the notices it held up.
+    pub outage_notify_minutes: u32,
     pub scheduler_tick: Duration,
     /// When every organiser and admin gets last week's tally.
     pub report_schedule: Schedule,
@@ -363,6 +367,7 @@ impl Config {
             ),
             outage_after_failures: raw.outage_after_failures,
             outage_probe: Duration::from_millis(raw.outage_probe_ms),
+            outage_notify_minutes: raw.outage_notify_minutes,
             scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
             kinds: Kinds::new(raw.kinds).map_err(ConfigError::BadKinds)?,
         })

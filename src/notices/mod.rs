@@ -387,8 +387,105 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
 /// The latest run's receipts.
 pub async fn report(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunReport)> {
     let notice = get(core, actor, id).await?;
-    let report = core.store.latest_run_report(id).await?;
+    let mut report = core.store.latest_run_report(id).await?;
+    if let Some(fired) = report.fired_at {
+        // Held until now if some deliveries still wait, else until the last went out.
+        let last = if report.pending > 0 { core.now() } else { report.last_sent_at.unwrap_or(fired) };
+        let delay = core.store.outage_delay(fired, last).await?;
+        report.outage_delay = (delay > chrono::Duration::zero()).then_some(delay);
+    }
     Ok((notice, report))
+}
+
+/// A notice an outage held up for longer than `outage_notify_minutes`, to tell its creator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelayedByOutage {
+    pub notice_id: i64,
+    pub creator_member_id: i64,
+    pub body: String,
+    pub delay: chrono::Duration,
+    pub pending: i64,
+}
+
+/// The notices that ended outages held up long enough to tell their creators about, once each
+/// outage is over and its deliveries are done (or a quarter of an hour has passed since). Each
+/// outage is reported once: the caller queues the messages, then calls [`outage_told`].
+pub async fn delayed_by_outages(core: &Core) -> Result<Vec<(i64, Vec<DelayedByOutage>)>> {
+    let mut out = Vec::new();
+    let threshold = chrono::Duration::minutes(i64::from(core.config.outage_notify_minutes));
+    for outage in core.store.unreported_outages().await? {
+        let delay = outage.ended_at - outage.started_at;
+        if delay < threshold {
+            core.store.outage_reported(outage.id).await?;
+            continue;
+        }
+        let delayed = core.store.notices_delayed_by(&outage).await?;
+        let settled = core.now() - outage.ended_at > chrono::Duration::minutes(15);
+        if delayed.iter().any(|d| d.pending > 0) && !settled {
+            continue;
+        }
+        let told = delayed
+            .into_iter()
+            .map(|d| DelayedByOutage {
+                notice_id: d.notice_id,
+                creator_member_id: d.creator_member_id,
+                body: d.body,
+                delay,
+                pending: d.pending,
+            })
+            .collect();
+        out.push((outage.id, told));
+    }
+    Ok(out)
+}
+
+/// A message from the bot itself (`system:<source>`), to go out at `at` to `audience`, once
+/// per `source_key`: the weekly report, the check-in reminder, an outage's note.
+pub fn system_notice(
+    source: &str,
+    source_key: String,
+    body: String,
+    audience: &Audience,
+    at: DateTime<Utc>,
+) -> Result<NewNotice> {
+    Ok(NewNotice {
+        created_by: format!("system:{source}"),
+        creator_member_id: None,
+        body,
+        media_kind: None,
+        media_file_id: None,
+        media_name: None,
+        media_bytes: None,
+        audience: serde_json::to_string(audience).map_err(anyhow::Error::from)?,
+        schedule: serde_json::to_string(&Schedule::Once { at }).map_err(anyhow::Error::from)?,
+        next_fire_at: Some(at),
+        ack_required: false,
+        policy: false,
+        urgent: false,
+        remind_after_secs: None,
+        source_key: Some(source_key),
+    })
+}
+
+/// Queues a message from the bot itself to `members`, now, once per `key` (a repeat adds
+/// nothing): it goes out through the scheduler and the outbox like any notice.
+pub async fn queue_system(
+    core: &Core,
+    source: &str,
+    key: &str,
+    body: String,
+    members: Vec<i64>,
+) -> Result<()> {
+    let now = core.now();
+    let audience = Audience { members, ..Audience::default() };
+    let notice = system_notice(source, format!("{source}:{key}"), body, &audience, now)?;
+    core.store.insert_notice(&notice, now).await?;
+    Ok(())
+}
+
+/// The creators of an outage's delayed notices have been told.
+pub async fn outage_told(core: &Core, outage_id: i64) -> Result<()> {
+    Ok(core.store.outage_reported(outage_id).await?)
 }
 
 /// Records 「收到」 from `telegram_id` for a delivery.

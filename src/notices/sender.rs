@@ -153,10 +153,11 @@ struct Shared {
     down: Option<Down>,
 }
 
-/// The platform does not answer: since when, and when to ask it again.
+/// The platform does not answer: when to ask it again, and the outage's record.
 struct Down {
     next_probe: Instant,
     wait: Duration,
+    outage_id: Option<i64>,
 }
 
 /// The longest wait between two tries of one delivery, and between two probes.
@@ -201,7 +202,7 @@ pub async fn run(
                 () = shutdown.cancelled() => break,
             }
             if messenger.probe().await {
-                platform_back(&core, &state);
+                platform_back(&core, &state).await;
             } else {
                 let mut shared = lock(&state);
                 if let Some(down) = shared.down.as_mut() {
@@ -431,7 +432,17 @@ async fn record(
             core.store.delivery_blocked(item.id, item.member_id, &reason, now).await
         }
         SendOutcome::Transient(reason) => {
-            let down_now = transient_failure(core, state, settings, item.member_id, &reason);
+            let (down_now, declared) = transient_failure(core, state, settings, item.member_id, &reason);
+            if declared {
+                match core.store.outage_started("telegram", now).await {
+                    Ok(id) => {
+                        if let Some(down) = lock(state).down.as_mut() {
+                            down.outage_id = Some(id);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not record the outage"),
+                }
+            }
             if down_now {
                 // The platform's failure: held for when it answers again, no try spent.
                 core.store.delivery_retry(item.id, now, &reason, false).await
@@ -464,38 +475,46 @@ async fn record(
 }
 
 /// A transient failure: counts towards an outage. Whether the platform is down now (this
-/// failure, or an earlier one, made it so).
+/// failure, or an earlier one, made it so), and whether this failure made it so.
 fn transient_failure(
     core: &Core,
     state: &SharedState,
     settings: &SenderSettings,
     member: i64,
     reason: &str,
-) -> bool {
+) -> (bool, bool) {
     let mut shared = lock(state);
     if shared.down.is_some() {
-        return true;
+        return (true, false);
     }
     if !shared.failing.contains(&member) {
         shared.failing.push(member);
     }
     if shared.failing.len() < settings.outage_after {
-        return false;
+        return (false, false);
     }
     let failing = shared.failing.len();
-    shared.down = Some(Down { next_probe: Instant::now() + settings.probe_base, wait: settings.probe_base });
+    let next_probe = Instant::now() + settings.probe_base;
+    shared.down = Some(Down { next_probe, wait: settings.probe_base, outage_id: None });
     drop(shared);
     tracing::warn!(failing, %reason, "the platform is down: sending stops until it answers again");
     core.metrics.platform_down(chrono::Utc::now().timestamp_millis());
-    true
+    (true, true)
 }
 
-/// The platform answered a probe: sending resumes at the normal pace.
-fn platform_back(core: &Core, state: &SharedState) {
-    let mut shared = lock(state);
-    shared.down = None;
-    shared.failing.clear();
-    drop(shared);
+/// The platform answered a probe: sending resumes at the normal pace, and the outage is
+/// closed (its delays are told to the notices' creators by the reports job).
+async fn platform_back(core: &Core, state: &SharedState) {
+    let outage = {
+        let mut shared = lock(state);
+        shared.failing.clear();
+        shared.down.take().and_then(|d| d.outage_id)
+    };
+    if let Some(id) = outage
+        && let Err(e) = core.store.outage_ended(id, core.now()).await
+    {
+        tracing::warn!(error = %e, "could not record the end of the outage");
+    }
     let since = core.metrics.platform_up();
     let minutes = (chrono::Utc::now().timestamp_millis() - since) as f64 / 60_000.0;
     tracing::warn!(minutes, "the platform answers again: sending resumes");

@@ -81,6 +81,23 @@ pub async fn tick(core: &Core) -> Result<usize> {
     for job in Job::ALL {
         queued += tick_job(core, job).await?;
     }
+    Ok(queued + outage_notes(core).await?)
+}
+
+/// Tells the creator of each notice a long outage held up: which notice, how long, and whether
+/// everyone has it now. Once per outage and notice.
+async fn outage_notes(core: &Core) -> Result<usize> {
+    let mut queued = 0;
+    for (outage, delayed) in crate::notices::delayed_by_outages(core).await? {
+        for d in delayed {
+            let body =
+                texts::notices::outage_delay(d.notice_id, &d.body, d.delay.num_minutes().max(1), d.pending);
+            let key = format!("{outage}:{}", d.notice_id);
+            crate::notices::queue_system(core, "outage", &key, body, vec![d.creator_member_id]).await?;
+            queued += 1;
+        }
+        crate::notices::outage_told(core, outage).await?;
+    }
     Ok(queued)
 }
 
@@ -105,23 +122,8 @@ fn system_notice(
     body: String,
     audience: &Audience,
 ) -> Result<NewNotice> {
-    Ok(NewNotice {
-        created_by: format!("system:{}", job.name()),
-        creator_member_id: None,
-        body,
-        media_kind: None,
-        media_file_id: None,
-        media_name: None,
-        media_bytes: None,
-        audience: serde_json::to_string(audience).map_err(anyhow::Error::from)?,
-        schedule: serde_json::to_string(&Schedule::Once { at }).map_err(anyhow::Error::from)?,
-        next_fire_at: Some(at),
-        ack_required: false,
-        policy: false,
-        urgent: false,
-        remind_after_secs: None,
-        source_key: Some(format!("{}:{}:{key}", job.name(), due.timestamp())),
-    })
+    let source_key = format!("{}:{}:{key}", job.name(), due.timestamp());
+    crate::notices::system_notice(job.name(), source_key, body, audience, at)
 }
 
 /// Last week's tally for each organiser's unit (to its organisers) and for all units (to the

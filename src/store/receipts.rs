@@ -24,6 +24,10 @@ pub struct RunReport {
     pub blocked: Vec<(String, String)>,
     /// (name, unit) of delivered but not acknowledged, by unit then name.
     pub not_acknowledged: Vec<(String, String)>,
+    /// When the run's last delivery went out.
+    pub last_sent_at: Option<DateTime<Utc>>,
+    /// How long a platform outage held the run up (filled in by the core).
+    pub outage_delay: Option<chrono::Duration>,
     /// Members who checked in a 送政策 citing this notice, and the sites they went to.
     pub onward_members: i64,
     pub onward_sites: Vec<String>,
@@ -105,6 +109,7 @@ impl Store {
             report.targeted = run.try_get("targeted")?;
             let counts = sqlx::query(
                 "SELECT COALESCE(SUM(status = 'sent'), 0) AS sent, COALESCE(SUM(status = 'pending'), 0) AS pending,
+                        MAX(sent_at) AS last_sent,
                         COALESCE(SUM(acked_at IS NOT NULL), 0) AS acked, COALESCE(SUM(reminded_at IS NOT NULL), 0) AS reminded
                  FROM deliveries WHERE run_id = ? AND kind = 'notice'",
             )
@@ -115,6 +120,7 @@ impl Store {
             report.pending = counts.try_get("pending")?;
             report.acknowledged = counts.try_get("acked")?;
             report.reminded = counts.try_get("reminded")?;
+            report.last_sent_at = counts.try_get::<Option<i64>, _>("last_sent")?.map(at);
             let people = |status_sql: &'static str| {
                 format!(
                     "SELECT m.name, u.name AS unit, COALESCE(d.last_error, '') AS reason

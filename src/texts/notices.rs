@@ -222,6 +222,9 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz)
         return s;
     };
     let _ = writeln!(s, "最近一次：{}", full_moment(fired, tz));
+    if let Some(delay) = r.outage_delay {
+        let _ = writeln!(s, "因 Telegram 故障推迟约 {} 分钟。", delay.num_minutes().max(1));
+    }
     let _ = writeln!(
         s,
         "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
@@ -332,4 +335,17 @@ pub fn audience(a: &crate::notices::AudienceNames) -> String {
         let _ = write!(text, " · {}", roles.join("、"));
     }
     text
+}
+
+/// To a notice's creator after an outage held it up.
+pub fn outage_delay(notice_id: i64, body: &str, minutes: i64, pending: i64) -> String {
+    let first_line: String = body.lines().next().unwrap_or("").chars().take(30).collect();
+    let state = if pending == 0 {
+        "现已全部送达。".to_owned()
+    } else {
+        format!("还有 {pending} 人待发送，会继续发送。")
+    };
+    format!(
+        "您发布的通知 #{notice_id}「{first_line}」因 Telegram 故障推迟了约 {minutes} 分钟才发出：{state}\n发送 /receipts {notice_id} 查看详情。"
+    )
 }

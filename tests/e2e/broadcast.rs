@@ -391,3 +391,38 @@ async fn a_paid_broadcast_carries_allow_paid_broadcast_and_replies_do_not() {
         "a reply is no broadcast"
     );
 }
+
+#[tokio::test]
+async fn after_an_outage_held_up_a_notice_its_creator_is_told_and_receipts_show_the_delay() {
+    let app = TestApp::spawn_with(|c| {
+        c.outage_probe = Duration::from_millis(50);
+        // Every outage counts here (in production: 5 minutes or more).
+        c.outage_notify_minutes = 0;
+    })
+    .await;
+    let organiser = TgUser::new(69_000, "组织员老周");
+    let creator = app.register(&organiser, "人社局", Role::Organiser).await;
+    let users = app.register_many(6, 69_100, "人社局").await;
+    app.fake.outage(Duration::from_secs(2), Outage::BadGateway);
+
+    let own_unit = notices::Audience { units: vec![creator.unit_id], ..Default::default() };
+    let notice = notices::create(
+        &app.core,
+        &Actor::Member(creator),
+        &draft("故障中发布的通知", own_unit, Schedule::Now),
+        None,
+    )
+    .await
+    .unwrap();
+    wait_all(&app, &users, "故障中发布的通知", Duration::from_secs(30)).await;
+
+    let told = received(&app, &organiser, "因 Telegram 故障推迟了约").await;
+    assert!(told.text.contains(&format!("通知 #{}「故障中发布的通知」", notice.id)), "{}", told.text);
+    assert!(told.text.contains("现已全部送达"), "{}", told.text);
+    let receipts = app.say(&organiser, &format!("/receipts {}", notice.id)).await;
+    assert!(receipts.text.contains("因 Telegram 故障推迟约"), "{}", receipts.text);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM outages WHERE reported = 1 AND ended_at IS NOT NULL").await,
+        1
+    );
+}
