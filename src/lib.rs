@@ -11,7 +11,7 @@
 //!    environment), [`error`].
 //! 2. [`store`]: every SQL statement, on one SQLite database.
 //! 3. The core, called with typed inputs, returning data: [`core`] (the context), [`members`],
-//!    [`org`], [`checkins`], [`notices`], [`tally`], [`dialogues`], [`audit`], [`periodic`],
+//!    [`org`], [`checkins`], [`notices`], [`tally`], [`dialogues`], [`audit`], [`periodic`], [`flood`],
 //!    [`backup`], [`metrics`]. It owns the rules (roles are checked here, on every call) and the
 //!    audit log, and never imports `texts`, `chat`, `reports`, `cli` or a platform.
 //! 4. The edges, which render core data for people with [`texts`] (every sentence and button
@@ -37,6 +37,7 @@ pub mod core;
 pub mod dialogues;
 pub mod domain;
 pub mod error;
+pub mod flood;
 pub mod http;
 pub mod jobs;
 pub mod members;

@@ -52,6 +52,9 @@ struct Runtime {
     core: Core,
     sender: Sender,
     context: ChatContext,
+    /// A message waiting for its turn (flood control) stops waiting on shutdown; it stays in
+    /// the inbox and is handled after the restart.
+    shutdown: CancellationToken,
 }
 
 impl Runtime {
@@ -61,7 +64,31 @@ impl Runtime {
         let update_id = i64::from(update.id.0);
         let (outcome, error) = match convert::incoming(&update, self.core.now()) {
             Some(incoming) => {
-                let handled = self.handle_with_retries(update_id, &incoming).await;
+                // One person's flood waits for its turn here; other chats' workers go on.
+                let mut discarded_before = 0;
+                if !matches!(incoming.content, chat::Content::Membership { .. }) {
+                    match self.turn(update_id, incoming.from.telegram_id).await {
+                        Turn::Now(discarded) => discarded_before = discarded,
+                        Turn::Discard => {
+                            if let chat::Content::Button { callback_id, .. } = &incoming.content {
+                                let answer =
+                                    chat::Reply::Answer { callback_id: callback_id.clone(), text: None };
+                                self.sender.deliver(incoming.chat.id, &[answer]).await;
+                            }
+                            self.finish(update_id, "discarded", None).await;
+                            return;
+                        }
+                        Turn::Stopped => return,
+                    }
+                }
+                let mut handled = self.handle_with_retries(update_id, &incoming).await;
+                if discarded_before > 0 {
+                    let note = chat::Reply::send(texts::errors::discarded(
+                        discarded_before,
+                        self.core.config.flood_cap,
+                    ));
+                    handled.replies.insert(0, note);
+                }
                 self.sender.deliver(incoming.chat.id, &handled.replies).await;
                 match handled.failure {
                     None => ("ok", None),
@@ -70,16 +97,56 @@ impl Runtime {
             }
             None => ("ignored", None),
         };
+        self.finish(update_id, outcome, error.as_deref()).await;
+    }
+
+    /// Marks an inbox row done, with its outcome.
+    async fn finish(&self, update_id: i64, outcome: &str, error: Option<&str>) {
         let m = &self.core.metrics;
         crate::metrics::Metrics::bump(match outcome {
             "ok" => &m.updates_ok,
-            "ignored" => &m.updates_ignored,
+            "ignored" | "discarded" => &m.updates_ignored,
             _ => &m.updates_failed,
         });
-        if let Err(e) =
-            self.core.store.inbox_finish(update_id, outcome, error.as_deref(), self.core.now()).await
-        {
+        if let Err(e) = self.core.store.inbox_finish(update_id, outcome, error, self.core.now()).await {
             tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");
+        }
+    }
+
+    /// Waits until this person's message may be handled (see [`crate::flood`]).
+    async fn turn(&self, update_id: i64, person: i64) -> Turn {
+        loop {
+            let admit = match crate::flood::admit(&self.core, person, update_id).await {
+                Ok(a) => a,
+                Err(e) => {
+                    // Flood control must not lose a message: when it cannot tell, handle it.
+                    tracing::warn!(update = update_id, error = %e, "flood control could not count; handling the message");
+                    return Turn::Now(0);
+                }
+            };
+            match admit {
+                crate::flood::Admit::Now { discarded } => return Turn::Now(discarded),
+                crate::flood::Admit::Discard => {
+                    tracing::info!(
+                        update = update_id,
+                        person,
+                        "flood control: over the hard cap, not handled"
+                    );
+                    return Turn::Discard;
+                }
+                crate::flood::Admit::Wait(wait) => {
+                    tracing::debug!(
+                        update = update_id,
+                        person,
+                        ?wait,
+                        "flood control: waiting for this person's turn"
+                    );
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.shutdown.cancelled() => return Turn::Stopped,
+                    }
+                }
+            }
         }
     }
 
@@ -108,6 +175,15 @@ impl Runtime {
             tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
         }
     }
+}
+
+/// What flood control decided for a message.
+enum Turn {
+    /// Handle it; this many of the person's were discarded before it.
+    Now(i64),
+    Discard,
+    /// Shutting down while it waited: left in the inbox.
+    Stopped,
 }
 
 /// How often an update is handled when it keeps failing transiently.
@@ -180,6 +256,7 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
         sender: Sender::new(bot.clone(), core.metrics.clone()),
         context: ChatContext::new(username, scheduler_wake)
             .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
+        shutdown: shutdown.clone(),
     });
     {
         let (sender, core) = (runtime.sender.clone(), core.clone());
@@ -275,6 +352,9 @@ async fn dispatch(
         let mut dispatcher = Dispatcher::builder(bot.clone(), handler())
             .dependencies(dptree::deps![runtime.clone()])
             .default_handler(|_| async {})
+            // A flooding person's messages queue in their own chat's worker while they wait
+            // their turn; the queue must hold them all, or other chats would wait behind it.
+            .worker_queue_size(core.config.flood_cap as usize + 64)
             .build();
         let token = dispatcher.shutdown_token();
         let listener = InboxListener::new(core.clone(), notify.clone());

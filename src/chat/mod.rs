@@ -168,8 +168,6 @@ pub struct ChatContext {
     albums: std::sync::Mutex<std::collections::VecDeque<(i64, String)>>,
     /// Poked when a notice is created, so the scheduler looks at once.
     scheduler_wake: std::sync::Arc<tokio::sync::Notify>,
-    /// Recent message times per person, for flood control.
-    flood: std::sync::Mutex<Flood>,
     /// How many messages the platform needs to carry a text (its own limit and splitting).
     /// Decides when a tally is better sent as a file.
     pub message_parts: fn(&str) -> usize,
@@ -181,54 +179,7 @@ impl Default for ChatContext {
             username: None,
             albums: Default::default(),
             scheduler_wake: Default::default(),
-            flood: Default::default(),
             message_parts: |_| 1,
-        }
-    }
-}
-
-/// At most [`FLOOD_LIMIT`] messages from one person in [`FLOOD_WINDOW_SECS`] (by the times
-/// Telegram put on them) are handled; the rest get one polite slow-down reply per window.
-/// Other people's chats are handled side by side meanwhile, so nobody waits behind a flood.
-pub const FLOOD_LIMIT: usize = 20;
-pub const FLOOD_WINDOW_SECS: i64 = 10;
-
-#[derive(Debug, Default)]
-struct Flood {
-    recent: std::collections::HashMap<i64, std::collections::VecDeque<i64>>,
-    /// When each person was last told to slow down.
-    warned: std::collections::HashMap<i64, i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Admit {
-    Yes,
-    /// Over the limit: say so (once per window).
-    SlowDown,
-    /// Over the limit and already told.
-    Quietly,
-}
-
-impl Flood {
-    fn admit(&mut self, person: i64, at: i64) -> Admit {
-        if self.recent.len() > 10_000 {
-            self.recent.retain(|_, q| q.back().is_some_and(|t| *t > at - FLOOD_WINDOW_SECS));
-            self.warned.retain(|_, t| *t > at - FLOOD_WINDOW_SECS);
-        }
-        let q = self.recent.entry(person).or_default();
-        while q.front().is_some_and(|t| *t <= at - FLOOD_WINDOW_SECS) {
-            q.pop_front();
-        }
-        if q.len() < FLOOD_LIMIT {
-            q.push_back(at);
-            return Admit::Yes;
-        }
-        match self.warned.get(&person) {
-            Some(t) if *t > at - FLOOD_WINDOW_SECS => Admit::Quietly,
-            _ => {
-                self.warned.insert(person, at);
-                Admit::SlowDown
-            }
         }
     }
 }
@@ -276,31 +227,7 @@ pub struct Handled {
 
 /// Handles one event. Never fails: every error has become a reply (or a log line) here.
 pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
-    if !matches!(msg.content, Content::Membership { .. }) {
-        let admit = me
-            .flood
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .admit(msg.from.telegram_id, msg.sent_at.timestamp());
-        let replies = match admit {
-            Admit::Yes => None,
-            Admit::SlowDown => Some(error_replies(msg, errors::slow_down(FLOOD_WINDOW_SECS))),
-            Admit::Quietly => Some(match &msg.content {
-                Content::Button { callback_id, .. } => {
-                    vec![Reply::Answer { callback_id: callback_id.clone(), text: None }]
-                }
-                _ => vec![],
-            }),
-        };
-        if let Some(replies) = replies {
-            tracing::info!(
-                person = msg.from.telegram_id,
-                update = msg.update_id,
-                "flood control: not handled"
-            );
-            return Handled { replies, failure: None, transient: false };
-        }
-    }
+    // Flood control is the platform's, before this (see `crate::flood`): it delays, never drops.
     match route(core, me, msg).await {
         Ok(replies) => Handled { replies, failure: None, transient: false },
         Err(Error::User(e)) => Handled {
@@ -656,16 +583,6 @@ pub fn parse_invite_args(args: &str) -> Result<InviteRequest, UserError> {
 mod tests {
     use super::*;
     use chrono::Duration;
-
-    #[test]
-    fn a_flood_is_cut_at_the_limit_told_once_and_forgotten_after_the_window() {
-        let mut flood = Flood::default();
-        let admitted = (0..50).filter(|_| flood.admit(1, 100) == Admit::Yes).count();
-        assert_eq!(admitted, FLOOD_LIMIT);
-        assert_eq!(flood.admit(1, 101), Admit::Quietly, "told once per window");
-        assert_eq!(flood.admit(2, 101), Admit::Yes, "others are not affected");
-        assert_eq!(flood.admit(1, 100 + FLOOD_WINDOW_SECS), Admit::Yes, "a new window");
-    }
 
     #[test]
     fn undo_takes_nothing_or_a_number_in_several_spellings() {

@@ -85,4 +85,63 @@ impl Store {
     pub async fn inbox_backlog(&self) -> sqlx::Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").fetch_one(&self.pool).await
     }
+
+    /// Whose update a row is (for flood control).
+    pub async fn inbox_set_person(&self, update_id: i64, person: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE inbox SET person_id = ? WHERE update_id = ? AND person_id IS NULL")
+            .bind(person)
+            .bind(update_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A person's updates handled (not discarded) since `since`: how many, and the first time.
+    pub async fn person_handled_since(
+        &self,
+        person: i64,
+        since: DateTime<Utc>,
+    ) -> sqlx::Result<(i64, Option<i64>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(handled_at) AS first FROM inbox
+             WHERE person_id = ? AND handled_at >= ? AND outcome <> 'discarded'",
+        )
+        .bind(person)
+        .bind(ts(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("first")?))
+    }
+
+    /// A person's updates received since `since`, up to and including `update_id` (the later
+    /// ones already in the inbox do not count against it). Rows not yet handled get their
+    /// person when their turn comes, so the later ones cannot be counted here anyway.
+    pub async fn person_received_since(
+        &self,
+        person: i64,
+        since: DateTime<Utc>,
+        update_id: i64,
+    ) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbox WHERE person_id = ? AND received_at >= ?
+               AND seq <= (SELECT seq FROM inbox WHERE update_id = ?)",
+        )
+        .bind(person)
+        .bind(ts(since))
+        .bind(update_id)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// A person's updates discarded since the last one of theirs that was handled.
+    pub async fn person_discarded_lately(&self, person: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbox WHERE person_id = ?1 AND outcome = 'discarded'
+               AND seq > COALESCE((SELECT MAX(seq) FROM inbox WHERE person_id = ?1 AND handled_at IS NOT NULL
+                                   AND outcome <> 'discarded'), 0)",
+        )
+        .bind(person)
+        .fetch_one(&self.pool)
+        .await
+    }
 }

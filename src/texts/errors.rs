@@ -21,8 +21,11 @@ pub fn nothing_to_cancel() -> String {
     "您当前没有进行中的登记，无需取消。".into()
 }
 
-pub fn slow_down(window_secs: i64) -> String {
-    format!("您发送得太快了，请稍等 {window_secs} 秒再继续。刚才超出的消息没有处理，如有登记请稍后重新发送。")
+/// Before the first answer after a flood beyond the hard cap: how many were not handled.
+pub fn discarded(count: i64, cap: u32) -> String {
+    format!(
+        "您在短时间内发送的消息太多，之前有 {count} 条消息超出上限（10 分钟 {cap} 条）没有处理。如其中有登记，请重新发送。"
+    )
 }
 
 pub fn sorry() -> String {
