@@ -74,6 +74,8 @@ pub struct RawConfig {
     pub outage_probe_ms: u64,
     pub outage_notify_minutes: u32,
     pub flood_cap: u32,
+    /// A reply the platform could not take is tried again for this long.
+    pub reply_give_up_minutes: u32,
     pub scheduler_tick_ms: u64,
     pub report_cron: String,
     pub reminder_cron: String,
@@ -147,6 +149,7 @@ impl Default for RawConfig {
             outage_probe_ms: 5000,
             outage_notify_minutes: 5,
             flood_cap: 200,
+            reply_give_up_minutes: 60,
             scheduler_tick_ms: 1000,
             report_cron: "0 9 * * 1".into(),
             reminder_cron: "0 16 * * 5".into(),
@@ -207,6 +210,8 @@ pub struct Config {
     /// Messages of one person in ten minutes beyond which they are discarded (below it they
     /// are only slowed to the per-person rate).
     pub flood_cap: u32,
+    /// A reply the platform could not take is tried again for this long.
+    pub reply_give_up_minutes: u32,
     pub scheduler_tick: Duration,
     /// When every organiser and admin gets last week's tally.
     pub report_schedule: Schedule,
@@ -269,7 +274,7 @@ impl Config {
         if !(1..=50).contains(&raw.poll_timeout_secs) {
             return Err(out_of_range("poll_timeout_secs", raw.poll_timeout_secs, 1, 50));
         }
-        let ranges: [(&'static str, u32, u32, u32); 7] = [
+        let ranges: [(&'static str, u32, u32, u32); 8] = [
             ("invite_uses", raw.invite_uses, 1, 10_000),
             ("invite_days", raw.invite_days, 1, 366),
             ("undo_window_hours", raw.undo_window_hours, 1, 720),
@@ -277,6 +282,7 @@ impl Config {
             ("dialogue_ttl_hours", raw.dialogue_ttl_hours, 1, 720),
             ("backdate_days", raw.backdate_days, 0, 366),
             ("flood_cap", raw.flood_cap, 20, 100_000),
+            ("reply_give_up_minutes", raw.reply_give_up_minutes, 1, 1440),
         ];
         for (key, value, low, high) in ranges {
             if !(low..=high).contains(&value) {
@@ -375,6 +381,7 @@ impl Config {
             outage_probe: Duration::from_millis(raw.outage_probe_ms),
             outage_notify_minutes: raw.outage_notify_minutes,
             flood_cap: raw.flood_cap,
+            reply_give_up_minutes: raw.reply_give_up_minutes,
             scheduler_tick: Duration::from_millis(raw.scheduler_tick_ms),
             kinds: Kinds::new(raw.kinds).map_err(ConfigError::BadKinds)?,
         })

@@ -16,8 +16,11 @@ use crate::notices::scheduler;
 use crate::notices::sender::{self, Messenger, SenderSettings};
 
 /// A platform's receiving side: takes what people send into the durable inbox (each update
-/// stored before the platform is told it arrived) until shutdown.
+/// stored before the platform is told it arrived) until shutdown; and sends the replies it could
+/// not take at the time, once it does.
 pub trait Updates: Send + Sync + 'static {
+    fn redeliver(&self, core: Core, shutdown: CancellationToken) -> BoxFuture<'static, anyhow::Result<()>>;
+
     fn receive(
         &self,
         core: Core,
@@ -53,6 +56,11 @@ pub fn jobs() -> Vec<Job> {
             // Updates into the inbox, by the platform's own means.
             name: "updates",
             run: |ctx| ctx.updates.receive(ctx.core, ctx.inbox_notify, ctx.shutdown),
+        },
+        Job {
+            // Replies the platform could not take, sent when it answers (补发).
+            name: "replies",
+            run: |ctx| ctx.updates.redeliver(ctx.core, ctx.shutdown),
         },
         Job {
             name: "scheduler",

@@ -52,6 +52,8 @@ pub struct Metrics {
     pub down_since_ms: AtomicI64,
     /// Outages seen since start.
     pub outages: AtomicU64,
+    /// Kept replies dropped after reply_give_up_minutes.
+    pub replies_dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -117,6 +119,11 @@ impl Metrics {
                 ("{outcome=\"blocked\"}", get(&self.deliveries_blocked)),
                 ("{outcome=\"retried\"}", get(&self.deliveries_retried)),
             ],
+        );
+        counter(
+            "sansong_replies_dropped_total",
+            "Replies kept through a platform failure and dropped after reply_give_up_minutes.",
+            &[("", get(&self.replies_dropped))],
         );
         counter(
             "sansong_telegram_rate_limited_total",

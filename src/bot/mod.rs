@@ -73,7 +73,7 @@ impl Runtime {
                             if let chat::Content::Button { callback_id, .. } = &incoming.content {
                                 let answer =
                                     chat::Reply::Answer { callback_id: callback_id.clone(), text: None };
-                                self.sender.deliver(incoming.chat.id, &[answer]).await;
+                                let _ = self.sender.deliver(incoming.chat.id, &[answer]).await;
                             }
                             self.finish(update_id, "discarded", None).await;
                             return;
@@ -89,7 +89,8 @@ impl Runtime {
                     ));
                     handled.replies.insert(0, note);
                 }
-                self.sender.deliver(incoming.chat.id, &handled.replies).await;
+                let left = self.sender.deliver(incoming.chat.id, &handled.replies).await;
+                keep(&self.core, incoming.chat.id, &left).await;
                 match handled.failure {
                     None => ("ok", None),
                     Some(e) => ("failed", Some(e)),
@@ -174,6 +175,73 @@ impl Runtime {
             }
             tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
         }
+    }
+}
+
+/// Keeps the replies the platform could not take, to send when it answers. A button's answer
+/// is not kept: it is useless a moment later.
+async fn keep(core: &Core, chat_id: i64, left: &[chat::Reply]) {
+    let kept: Vec<String> = left
+        .iter()
+        .filter(|r| {
+            !matches!(r, chat::Reply::Answer { .. } | chat::Reply::Menu { .. } | chat::Reply::MenuFor { .. })
+        })
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    if let Err(e) = core.store.keep_replies(chat_id, &kept, core.now()).await {
+        tracing::error!(chat = chat_id, error = %e, "could not keep replies for later; they are lost");
+    }
+}
+
+/// Sends the kept replies (see [`keep`]) when the platform takes them again, marked 补发, each
+/// chat's in order; one older than `reply_give_up_minutes` is dropped with a log line.
+pub async fn resend_kept(core: Core, sender: Sender, shutdown: CancellationToken) -> anyhow::Result<()> {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+        let now = core.now();
+        for kept in core.store.due_replies(now, 50).await? {
+            let give_up = chrono::Duration::minutes(i64::from(core.config.reply_give_up_minutes));
+            let reply = serde_json::from_str::<chat::Reply>(&kept.reply).ok();
+            let Some(reply) = reply.filter(|_| now - kept.created_at <= give_up) else {
+                tracing::warn!(chat = kept.chat_id, kept_since = %kept.created_at, "a kept reply is too old (or unreadable): dropped");
+                crate::metrics::Metrics::bump(&core.metrics.replies_dropped);
+                core.store.reply_done(kept.id, "dropped").await?;
+                continue;
+            };
+            match sender.deliver_one(kept.chat_id, &late(reply)).await {
+                send::Delivered::Later => {
+                    let wait =
+                        chrono::Duration::seconds(2i64.saturating_pow(kept.attempts.clamp(0, 5) as u32));
+                    core.store.reply_retry(kept.id, now + wait).await?;
+                }
+                send::Delivered::Blocked | send::Delivered::Refused => {
+                    core.store.reply_done(kept.id, "dropped").await?
+                }
+                send::Delivered::Yes => core.store.reply_done(kept.id, "sent").await?,
+            }
+        }
+    }
+}
+
+/// A reply sent after the platform came back says so.
+fn late(reply: chat::Reply) -> chat::Reply {
+    use chat::Reply;
+    let mark = |t: String| format!("{}{t}", texts::LATE_MARK);
+    match reply {
+        Reply::Send { text, keyboard } => Reply::Send { text: mark(text), keyboard },
+        Reply::Media { kind, file_id, caption, keyboard } => {
+            Reply::Media { kind, file_id, caption: mark(caption), keyboard }
+        }
+        Reply::Upload { kind, name, bytes, caption } => {
+            Reply::Upload { kind, name, bytes, caption: mark(caption) }
+        }
+        other => other,
     }
 }
 
@@ -276,6 +344,15 @@ struct TelegramUpdates {
 }
 
 impl jobs::Updates for TelegramUpdates {
+    fn redeliver(
+        &self,
+        core: Core,
+        shutdown: CancellationToken,
+    ) -> futures::future::BoxFuture<'static, anyhow::Result<()>> {
+        let sender = Sender::new(self.bot.clone(), core.metrics.clone());
+        Box::pin(resend_kept(core, sender, shutdown))
+    }
+
     fn receive(
         &self,
         core: Core,

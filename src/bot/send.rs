@@ -58,6 +58,20 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
 }
 
 const MAX_ATTEMPTS: u32 = 5;
+/// Tries of a request that meets a network fault or a 5xx, before the reply is kept for later.
+const TRANSIENT_ATTEMPTS: u32 = 2;
+
+/// What became of one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Yes,
+    /// Refused for good (a 400): logged, the rest go on.
+    Refused,
+    /// The person blocked the bot.
+    Blocked,
+    /// The platform could not take it now: to be kept and sent later.
+    Later,
+}
 
 #[derive(Clone)]
 pub struct Sender {
@@ -70,50 +84,64 @@ impl Sender {
         Sender { bot, metrics }
     }
 
-    /// Sends the replies in order. A reply that cannot be delivered is logged and the rest are
+    /// Sends the replies in order. A reply the platform cannot take now (5xx, timeouts, no
+    /// connection, after the retries) stops the rest: it and those after it are returned, to be
+    /// kept and sent later in the same order. A reply refused for good is logged and the rest
     /// still tried, except after a 403 (the person blocked the bot): then nothing more is sent.
-    pub async fn deliver(&self, chat_id: i64, replies: &[Reply]) {
-        for reply in replies {
-            let started = std::time::Instant::now();
-            let result = match reply {
-                Reply::Send { text, keyboard } => self.send_text(chat_id, text, keyboard.as_ref()).await,
-                Reply::Edit { message_id, text, keyboard } => {
-                    self.edit_text(chat_id, *message_id, text, keyboard.as_ref()).await
-                }
-                Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
-                Reply::Menu { entries } => self.set_menu(Some(chat_id), entries).await,
-                Reply::MenuFor { chat_id, entries } => self.set_menu(Some(*chat_id), entries).await,
-                Reply::EditButtons { message_id, keyboard } => {
-                    self.edit_buttons(chat_id, *message_id, keyboard).await
-                }
-                Reply::Media { kind, file_id, caption, keyboard } => {
-                    self.send_media(chat_id, *kind, file_id, caption, keyboard.as_ref()).await
-                }
-                Reply::Upload { kind, name, bytes, caption } => {
-                    self.upload(chat_id, *kind, name, bytes, caption).await
-                }
-            };
-            let answered = match &result {
-                Ok(()) | Err(RequestError::Api(_)) => true,
-                Err(RequestError::RetryAfter(_)) => {
-                    Metrics::bump(&self.metrics.rate_limited);
-                    false
-                }
-                Err(_) => false,
-            };
-            self.metrics.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
-            match result {
-                Ok(()) => {}
-                Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated)) => {
-                    tracing::info!(
-                        chat = chat_id,
-                        "person has blocked the bot or left Telegram; reply dropped"
-                    );
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(chat = chat_id, error = %e, "a reply could not be delivered")
-                }
+    pub async fn deliver(&self, chat_id: i64, replies: &[Reply]) -> Vec<Reply> {
+        for (i, reply) in replies.iter().enumerate() {
+            match self.deliver_one(chat_id, reply).await {
+                Delivered::Yes | Delivered::Refused => {}
+                Delivered::Blocked => return Vec::new(),
+                Delivered::Later => return replies[i..].to_vec(),
+            }
+        }
+        Vec::new()
+    }
+
+    /// One reply: whether it went, or what stopped it.
+    pub async fn deliver_one(&self, chat_id: i64, reply: &Reply) -> Delivered {
+        let started = std::time::Instant::now();
+        let result = match reply {
+            Reply::Send { text, keyboard } => self.send_text(chat_id, text, keyboard.as_ref()).await,
+            Reply::Edit { message_id, text, keyboard } => {
+                self.edit_text(chat_id, *message_id, text, keyboard.as_ref()).await
+            }
+            Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
+            Reply::Menu { entries } => self.set_menu(Some(chat_id), entries).await,
+            Reply::MenuFor { chat_id, entries } => self.set_menu(Some(*chat_id), entries).await,
+            Reply::EditButtons { message_id, keyboard } => {
+                self.edit_buttons(chat_id, *message_id, keyboard).await
+            }
+            Reply::Media { kind, file_id, caption, keyboard } => {
+                self.send_media(chat_id, *kind, file_id, caption, keyboard.as_ref()).await
+            }
+            Reply::Upload { kind, name, bytes, caption } => {
+                self.upload(chat_id, *kind, name, bytes, caption).await
+            }
+        };
+        let answered = match &result {
+            Ok(()) | Err(RequestError::Api(_)) => true,
+            Err(RequestError::RetryAfter(_)) => {
+                Metrics::bump(&self.metrics.rate_limited);
+                false
+            }
+            Err(_) => false,
+        };
+        self.metrics.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
+        match result {
+            Ok(()) => Delivered::Yes,
+            Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated)) => {
+                tracing::info!(chat = chat_id, "person has blocked the bot or left Telegram; reply dropped");
+                Delivered::Blocked
+            }
+            Err(e) if is_transient(&e) || matches!(e, RequestError::RetryAfter(_)) => {
+                tracing::warn!(chat = chat_id, error = %e, "a reply could not be delivered now; kept for later");
+                Delivered::Later
+            }
+            Err(e) => {
+                tracing::warn!(chat = chat_id, error = %e, "a reply could not be delivered");
+                Delivered::Refused
             }
         }
     }
@@ -340,7 +368,9 @@ where
                 tracing::warn!(seconds = wait.seconds(), "Telegram asked us to slow down");
                 tokio::time::sleep(wait.duration()).await;
             }
-            Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
+            // One more try at once; beyond that the reply is kept and sent later (see
+            // `bot::resend_kept`), so the person's other messages need not wait.
+            Err(e) if attempt < TRANSIENT_ATTEMPTS && is_transient(&e) => {
                 tracing::debug!(error = %e, attempt, "transient Bot API failure; retrying");
                 tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt))).await;
             }

@@ -85,8 +85,9 @@ pub enum Content {
     Other(&'static str),
 }
 
-/// Something to do in the chat the event came from.
-#[derive(Debug, Clone, PartialEq)]
+/// Something to do in the chat the event came from. Serializable: a reply the platform could
+/// not take is kept (as JSON) and sent later.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Reply {
     Send {
         text: String,
@@ -123,10 +124,13 @@ pub enum Reply {
         caption: String,
     },
     /// Set this chat's command menu (an organiser or admin sees more than the default).
+    /// Never kept for later: menus are set again at every start.
+    #[serde(skip)]
     Menu {
         entries: Vec<(&'static str, String)>,
     },
     /// Set another person's command menu (their role changed).
+    #[serde(skip)]
     MenuFor {
         chat_id: i64,
         entries: Vec<(&'static str, String)>,
@@ -143,12 +147,12 @@ impl Reply {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Keyboard {
     pub rows: Vec<Vec<Button>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Button {
     pub label: String,
     pub data: String,

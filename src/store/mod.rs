@@ -23,6 +23,7 @@ mod outages;
 mod outbox;
 mod periodic;
 mod receipts;
+mod replies;
 mod tally;
 
 use std::str::FromStr;
@@ -42,6 +43,7 @@ pub use org::{OrgLoadReport, SitePlan};
 pub use outages::{DelayedNotice, Outage};
 pub use outbox::OutboxItem;
 pub use receipts::{AckOutcome, RunReport};
+pub use replies::KeptReply;
 pub use tally::{ExportRow, GroupCounts, MemberRef, Span, TallyCounts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();

@@ -65,6 +65,9 @@ pub fn day(t: DateTime<Utc>, tz: Tz) -> String {
     format!("{}月{}日", local.month(), local.day())
 }
 
+/// Before a reply sent late, after the platform came back.
+pub const LATE_MARK: &str = "【补发】";
+
 /// `11月28日 周六`: a day without a time.
 pub fn date(d: NaiveDate) -> String {
     format!("{}月{}日 {}", d.month(), d.day(), weekday_label(d.weekday()))

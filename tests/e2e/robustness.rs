@@ -242,3 +242,27 @@ async fn beyond_the_hard_cap_messages_are_dropped_counted_across_a_restart_and_t
     assert!(replies[0].contains("之前有 6 条消息超出上限（10 分钟 25 条）没有处理"), "{replies:?}");
     assert!(replies[1].contains("本周"), "{replies:?}");
 }
+
+#[tokio::test]
+async fn a_receipt_telegram_cannot_take_is_kept_and_sent_when_it_can_marked_as_late() {
+    let app = crate::support::TestApp::spawn().await;
+    let user = crate::support::TgUser::new(76_000, "张三");
+    app.register(&user, "人社局", sansong::domain::Role::Member).await;
+    // More 5xx answers than the reply's own tries: it is kept, then sent by the replies job.
+    app.fake.fail("sendMessage", Some(user.id), 3, crate::support::FaultKind::ServerError);
+    let mark = app.fake.mark();
+
+    app.fake.text(&user, "/checkin 送服务 帮独居老人买药");
+    // teloxide itself waits 10 s inside every request answered with a 5xx: three of them.
+    let late = crate::support::eventually("the kept receipt", std::time::Duration::from_secs(90), || async {
+        app.fake.outgoing()[mark..]
+            .iter()
+            .find(|o| o.chat_id == user.id && o.text.contains("已登记"))
+            .cloned()
+    })
+    .await;
+
+    assert!(late.text.starts_with("【补发】✅ 已登记"), "{}", late.text);
+    assert_eq!(app.checkins_of(&user).await.len(), 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reply_outbox WHERE status = 'sent'").await, 1);
+}
