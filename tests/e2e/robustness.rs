@@ -266,3 +266,30 @@ async fn a_receipt_telegram_cannot_take_is_kept_and_sent_when_it_can_marked_as_l
     assert_eq!(app.checkins_of(&user).await.len(), 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM reply_outbox WHERE status = 'sent'").await, 1);
 }
+
+#[tokio::test]
+async fn a_kept_reply_is_dropped_once_it_is_older_than_reply_give_up_minutes() {
+    let app = crate::support::TestApp::spawn().await;
+    let user = crate::support::TgUser::new(76_100, "李四");
+    app.register(&user, "人社局", sansong::domain::Role::Member).await;
+    app.fake.fail("sendMessage", Some(user.id), 1_000, crate::support::FaultKind::ServerError);
+
+    app.fake.text(&user, "/week");
+    crate::support::eventually("the reply to be kept", std::time::Duration::from_secs(60), || async {
+        (app.scalar("SELECT COUNT(*) FROM reply_outbox WHERE status = 'pending'").await == 1).then_some(())
+    })
+    .await;
+    // Two hours on (the limit is 60 minutes): not sent late, dropped.
+    app.set_now(app.clock_now() + chrono::Duration::hours(2));
+
+    crate::support::eventually(
+        "the kept reply to be dropped",
+        std::time::Duration::from_secs(60),
+        || async {
+            (app.scalar("SELECT COUNT(*) FROM reply_outbox WHERE status = 'dropped'").await == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(app.fake.outgoing().iter().all(|o| o.chat_id != user.id || !o.text.contains("本周")));
+}
