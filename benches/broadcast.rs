@@ -3,104 +3,182 @@
 //!     rate over allowed rate (target ≥ 0.97) and 429s (target 0);
 //! (b) 100,000 members with no limit: messages per second (target ≥ 1,000) and the bot's peak
 //!     RSS (target ≤ 60 MB: the outbox is streamed, not loaded whole).
-//! Run with `cargo bench --bench broadcast`; figures are printed.
+//! (c) 20,000 members, fake and bot at 1,000/s as paid broadcasts: achieved over allowed
+//!     (target ≥ 0.97) and 429s (target 0);
+//! (d) a 429 storm: the fake allows 10/s while the sender believes 25/s, for sansong, for
+//!     teloxide's own `Throttle` adaptor around a plain concurrent send loop, and for a plain
+//!     loop with no limiter, side by side against the same fake: wall time, messages
+//!     delivered, 429s received, and sends made inside a `retry_after` window after a 429 was
+//!     answered (SANSONG_BENCH_STORM_MEMBERS, default 5,000).
+//! Run with `cargo bench --bench broadcast`; figures are printed. SANSONG_BENCH_ONLY=a|b|c|d
+//! runs one of them.
 
 #[allow(unused_imports)]
 #[path = "../tests/e2e/support/fake_api.rs"]
 mod fake_api;
+#[path = "support/seed.rs"]
+mod seed;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fake_api::{FakeApi, TOKEN};
-use sansong::clock::SystemClock;
-use sansong::config::Config;
-use sansong::members::Actor;
-use sansong::notices::{self, Audience, NoticeDraft, Schedule};
-use sansong::store::Store;
-use sansong::{Core, org};
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
+    seed::block_on(async {
         println!("sansong broadcast benchmark (release binary, fake Bot API on loopback)");
-        // SANSONG_BENCH_ONLY=a or =b runs one half.
         let only = std::env::var("SANSONG_BENCH_ONLY").unwrap_or_default();
-        if only != "b" {
-        let (rate, refused, _, _) = broadcast(5_000, Some(100), "100").await;
-        println!(
-            "(a) 5,000 members, fake limit 100/s, bot at 100/s: achieved {rate:.1}/s = {:.3} of allowed (target >= 0.97), 429s: {refused} (target 0)",
-            rate / 100.0
-        );
+        let runs = |part: &str| only.is_empty() || only == part;
+        if runs("a") {
+            limited("(a) 5,000 members", 5_000, 100, &[]).await;
         }
-        if only == "a" {
-            return;
+        if runs("b") {
+            let n: i64 =
+                std::env::var("SANSONG_BENCH_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+            let r = broadcast(n, None, "0", &[]).await;
+            println!(
+                "(b) {n} members, no limit: {:.0} messages/s (target >= 1000), {:.1} s in all, 429s: {}, bot peak RSS {:.1} MB (target <= 60)",
+                r.rate,
+                r.took,
+                r.refused,
+                r.peak_kib as f64 / 1024.0
+            );
         }
-        let n: i64 = std::env::var("SANSONG_BENCH_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-        let (rate, refused, rss, took) = broadcast(n, None, "0").await;
-        println!(
-            "(b) 100,000 members, no limit: {rate:.0} messages/s (target >= 1000), {took:.1} s in all, 429s: {refused}, bot peak RSS {:.1} MB (target <= 60)",
-            rss as f64 / 1024.0
-        );
+        if runs("c") {
+            limited(
+                "(c) 20,000 members, paid broadcasts",
+                20_000,
+                1000,
+                &[("SANSONG_BROADCAST_PAID", "true")],
+            )
+            .await;
+        }
+        if runs("d") {
+            let n: i64 = std::env::var("SANSONG_BENCH_STORM_MEMBERS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5_000);
+            println!("(d) {n} members, the fake allows 10/s, the sender believes 25/s:");
+            let r = broadcast(n, Some(10), "25", &[]).await;
+            println!("    {:<28} {}", "sansong", r.storm_line());
+            for (name, throttled) in [("teloxide Throttle + loop", true), ("plain loop, no limiter", false)] {
+                let r = send_loop(n, throttled).await;
+                println!("    {name:<28} {}", r.storm_line());
+            }
+        }
     });
 }
 
-/// Broadcasts one notice to `members` members; returns (messages/s between the first and the
-/// last send, 429s, the bot's peak RSS in KiB, seconds in all).
-async fn broadcast(members: i64, limit: Option<usize>, bot_rate: &str) -> (f64, usize, u64, f64) {
+/// What one run did.
+struct Run {
+    /// Messages a second between the first and the last delivered send.
+    rate: f64,
+    refused: usize,
+    peak_kib: u64,
+    took: f64,
+    delivered: usize,
+    /// Sends that arrived after a 429 had been answered and before its `retry_after` ran out.
+    inside_windows: usize,
+}
+
+impl Run {
+    fn from_fake(fake: &FakeApi, took: f64, peak_kib: u64) -> Run {
+        let calls = fake.calls("sendMessage");
+        let sends: Vec<Instant> = calls.iter().filter(|c| c.status == 200).map(|c| c.at).collect();
+        let rate = match (sends.iter().min(), sends.iter().max()) {
+            (Some(first), Some(last)) if sends.len() > 1 => {
+                (sends.len() - 1) as f64 / last.duration_since(*first).as_secs_f64()
+            }
+            _ => 0.0,
+        };
+        // The fake answers at once, and a 429 of its rate limit asks for one second.
+        let answered: Vec<Instant> = calls.iter().filter(|c| c.status == 429).map(|c| c.at).collect();
+        let in_flight = Duration::from_millis(10);
+        let inside_windows = calls
+            .iter()
+            .filter(|c| answered.iter().any(|r| c.at > *r + in_flight && c.at < *r + Duration::from_secs(1)))
+            .count();
+        Run { rate, refused: fake.rate_limited(), peak_kib, took, delivered: sends.len(), inside_windows }
+    }
+
+    fn storm_line(&self) -> String {
+        format!(
+            "{:>7.1} s, {:>6} delivered, {:>6} × 429, {:>6} sends inside a retry_after window",
+            self.took, self.delivered, self.refused, self.inside_windows
+        )
+    }
+}
+
+/// A plain concurrent send loop of the kind a teloxide user writes: every member's message
+/// sent, 32 at a time, each waiting out a 429 as told; through teloxide's `Throttle` adaptor
+/// (set to 25/s) or without any limiter.
+async fn send_loop(members: i64, throttled: bool) -> Run {
+    use futures::StreamExt;
+    use teloxide::prelude::*;
+    use teloxide::{RequestError, adaptors::throttle::Limits};
+    let fake = FakeApi::start().await;
+    fake.set_rate_limit(Some(10));
+    let bot = Bot::new(TOKEN).set_api_url(url::Url::parse(&fake.url).expect("url"));
+    let started = Instant::now();
+    let text = "关于做好冬季“送温暖”走访慰问工作的通知";
+    async fn send_one<B: Requester>(bot: &B, chat: i64, text: &str)
+    where
+        B::Err: Into<RequestError>,
+    {
+        for _ in 0..100 {
+            match bot.send_message(ChatId(chat), text).await.map_err(Into::into) {
+                Ok(_) => return,
+                Err(RequestError::RetryAfter(wait)) => tokio::time::sleep(wait.duration()).await,
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+    let chats = (0..members).map(|i| 10_000_000 + i);
+    if throttled {
+        let limits = Limits {
+            messages_per_sec_overall: 25,
+            messages_per_sec_chat: 1,
+            messages_per_min_chat: 20,
+            messages_per_min_channel_or_supergroup: 20,
+        };
+        let bot = bot.throttle(limits);
+        futures::stream::iter(chats).for_each_concurrent(32, |chat| send_one(&bot, chat, text)).await;
+    } else {
+        futures::stream::iter(chats).for_each_concurrent(32, |chat| send_one(&bot, chat, text)).await;
+    }
+    Run::from_fake(&fake, started.elapsed().as_secs_f64(), 0)
+}
+
+/// Runs a broadcast with the fake and the bot at the same `rate` and prints how close the
+/// bot came to it without a single 429.
+async fn limited(label: &str, members: i64, rate: usize, env: &[(&str, &str)]) {
+    let r = broadcast(members, Some(rate), &rate.to_string(), env).await;
+    println!(
+        "{label}, fake limit {rate}/s, bot at {rate}/s: achieved {:.1}/s = {:.3} of allowed (target >= 0.97), 429s: {} (target 0)",
+        r.rate,
+        r.rate / rate as f64,
+        r.refused
+    );
+}
+
+/// Broadcasts one notice to `members` members with the real binary.
+async fn broadcast(members: i64, limit: Option<usize>, bot_rate: &str, env: &[(&str, &str)]) -> Run {
     let fake = FakeApi::start().await;
     fake.set_rate_limit(limit);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = Store::open(&db_url).await.expect("database");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config { database_url: db_url.clone(), ..Config::default() };
-    let core = Core::new(store, config, Arc::new(SystemClock));
-    let plan =
-        org::parse_org(&std::fs::read_to_string(root.join("config/org.example.toml")).unwrap()).unwrap();
-    org::apply(&core, &plan).await.unwrap();
-    sqlx::query(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < ?)
-         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
-         SELECT 10000000 + x, '党员' || x, 1 + (x % 4), 'member', 0 FROM seq",
+    let seed::Seeded { dir: _dir, db_url, core } = seed::seed(
+        members,
+        "关于做好冬季“送温暖”走访慰问工作的通知：请各支部本周内完成走访，并及时登记。",
+        true,
     )
-    .bind(members)
-    .execute(core.store.pool())
-    .await
-    .unwrap();
-    let draft = NoticeDraft {
-        body: "关于做好冬季“送温暖”走访慰问工作的通知：请各支部本周内完成走访，并及时登记。".into(),
-        media: None,
-        audience: Audience { all: true, ..Audience::default() },
-        schedule: Schedule::Now,
-        ack: true,
-        policy: false,
-        urgent: true,
-        remind_after: None,
-    };
-    notices::create(&core, &Actor::Cli, &draft, None).await.unwrap();
+    .await;
 
     let started = Instant::now();
     // SANSONG_BENCH_WRAPPER="valgrind --tool=massif" runs the bot under a profiler.
     let wrapper = std::env::var("SANSONG_BENCH_WRAPPER").unwrap_or_default();
-    let mut words: Vec<&str> = wrapper.split_whitespace().collect();
-    words.push(env!("CARGO_BIN_EXE_sansong"));
-    let mut bot = Command::new(words[0])
-        .args(&words[1..])
-        .arg("run")
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", &fake.url)
-        .env("SANSONG_DATABASE_URL", &db_url)
-        .env("SANSONG_CONFIG", root.join("config/default.toml"))
-        .env("SANSONG_HOLIDAYS_DIR", root.join("config/holidays"))
+    let mut bot = seed::bot_command(&wrapper, TOKEN, &fake.url, &db_url)
         .env("SANSONG_BROADCAST_RATE", bot_rate)
-        .env("SANSONG_SCHEDULER_TICK_MS", "100")
-        .env("SANSONG_METRICS_ADDR", "off")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .envs(env.iter().copied())
         .spawn()
         .expect("the sansong binary");
     let pid = bot.id();
@@ -129,12 +207,7 @@ async fn broadcast(members: i64, limit: Option<usize>, bot_rate: &str) -> (f64, 
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let _ = bot.wait();
 
-    let sends: Vec<Instant> =
-        fake.calls("sendMessage").into_iter().filter(|c| c.status == 200).map(|c| c.at).collect();
-    let first = *sends.iter().min().expect("sends");
-    let last = *sends.iter().max().expect("sends");
-    let rate = (sends.len() - 1) as f64 / last.duration_since(first).as_secs_f64();
-    (rate, fake.rate_limited(), peak_kib, took)
+    Run::from_fake(&fake, took, peak_kib)
 }
 
 /// The peak resident set of a process (VmHWM), in KiB.
