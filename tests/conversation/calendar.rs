@@ -128,7 +128,8 @@ async fn a_working_day_notice_planned_before_next_years_file_does_not_fire_on_it
     assert_eq!(c.scalar("SELECT COUNT(*) FROM notice_runs").await, 0);
 }
 
-/// The migrations of the previous release (before back-dating), applied to a new file.
+/// The migrations of the previous release (before back-dating, outages, flood counts in the
+/// inbox and the reply outbox: migrations 5 to 8), applied to a new file.
 async fn previous_release_database(path: &Path) -> sqlx::SqlitePool {
     let old = tempfile::tempdir().unwrap();
     for name in [
@@ -164,6 +165,16 @@ async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
             "INSERT INTO notices (created_by, body, audience, schedule, status, created_at)
              VALUES ('cli', '会议通知', '{{\"all\":true}}', '{{\"kind\":\"now\"}}', 'finished', {sent})"
         ),
+        format!("INSERT INTO notice_runs (id, notice_id, due_at, fired_at, targeted) VALUES (1, 1, {sent}, {sent}, 1)"),
+        format!(
+            "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms,
+                                     attempts, message_id, sent_at, acked_at)
+             VALUES (1, 1, 42, 'notice', 'sent', 0, 0, 1, 99, {sent}, {sent})"
+        ),
+        format!(
+            "INSERT INTO inbox (update_id, payload, received_at, handled_at, outcome)
+             VALUES (5000, '{{}}', {sent}, {sent}, 'ok')"
+        ),
     ] {
         sqlx::query(&sql).execute(&old).await.unwrap();
     }
@@ -176,6 +187,20 @@ async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
     assert_eq!(c.scalar(&count("checkins")).await, 1);
     assert_eq!(c.scalar(&count("notices")).await, 1);
     assert_eq!(c.scalar("SELECT COUNT(*) FROM members WHERE telegram_id = 42").await, 1);
+    assert_eq!(c.scalar(&count("notice_runs")).await, 1);
+    assert_eq!(
+        c.scalar(&format!("SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND acked_at = {sent}"))
+            .await,
+        1,
+        "the old delivery keeps its receipt"
+    );
+    assert_eq!(
+        c.scalar("SELECT COUNT(*) FROM inbox WHERE update_id = 5000 AND person_id IS NULL").await,
+        1,
+        "an old inbox row stays, with no person (flood control does not count it)"
+    );
+    assert_eq!(c.scalar(&count("outages")).await, 0);
+    assert_eq!(c.scalar(&count("reply_outbox")).await, 0);
     assert_eq!(
         c.scalar("SELECT logged_at FROM checkins").await,
         sent,
