@@ -35,9 +35,8 @@ pub async fn save<T: Serialize>(core: &Core, chat_id: i64, dialogue: &T) -> Resu
     Ok(())
 }
 
-/// Ends whatever dialogue the chat has; whether there was one.
-pub async fn end(core: &Core, chat_id: i64) -> Result<bool> {
-    let had = core.store.dialogue(chat_id).await?.is_some();
+/// Ends whatever dialogue the chat has (none is fine).
+pub async fn end(core: &Core, chat_id: i64) -> Result<()> {
     core.store.delete_dialogue(chat_id).await?;
-    Ok(had)
+    Ok(())
 }

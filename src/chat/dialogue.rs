@@ -24,7 +24,7 @@ pub async fn save(core: &Core, chat_id: i64, dialogue: &Dialogue) -> Result<()> 
     crate::dialogues::save(core, chat_id, dialogue).await
 }
 
-/// Ends whatever dialogue the chat has; whether there was one.
-pub async fn cancel(core: &Core, chat_id: i64) -> Result<bool> {
+/// Ends whatever dialogue the chat has (none is fine).
+pub async fn cancel(core: &Core, chat_id: i64) -> Result<()> {
     crate::dialogues::end(core, chat_id).await
 }
