@@ -128,7 +128,6 @@ pub async fn record_at_site(
         week: Week::of_instant(counts_at, core.tz()).key(),
     };
     // A back-dated check-in is audited with the day of the work and when it was logged.
-    let actor = crate::members::actor_label(&crate::members::Actor::Member(member.clone()));
     let detail = match done_on {
         Some(day) if counts_at != source.sent_at => {
             let logged =
@@ -137,7 +136,9 @@ pub async fn record_at_site(
         }
         _ => None,
     };
-    let audit = detail.as_deref().map(|d| (actor.as_str(), d));
+    let actor =
+        detail.as_ref().map(|_| crate::members::actor_label(&crate::members::Actor::Member(member.clone())));
+    let audit = actor.as_deref().zip(detail.as_deref());
     let (checkin, fresh) = core.store.insert_checkin(&new, core.now(), audit).await?;
     if fresh {
         crate::metrics::Metrics::bump(&core.metrics.checkins);
