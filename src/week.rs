@@ -87,7 +87,6 @@ impl FromStr for Week {
     }
 }
 
-/// How many ISO weeks `year` has: the week of 28 December is always its last.
 /// `周一` … `周日`: how a weekday is written (in texts, and in the holiday files' comments).
 pub fn weekday_name(d: Weekday) -> &'static str {
     match d {
@@ -101,6 +100,7 @@ pub fn weekday_name(d: Weekday) -> &'static str {
     }
 }
 
+/// How many ISO weeks `year` has: the week of 28 December is always its last.
 pub fn weeks_in_year(year: i32) -> Option<u32> {
     NaiveDate::from_ymd_opt(year, 12, 28).map(|d| d.iso_week().week())
 }
