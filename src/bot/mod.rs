@@ -199,6 +199,7 @@ async fn keep(core: &Core, chat_id: i64, left: &[chat::Reply]) {
 /// Sends the kept replies (see [`keep`]) when the platform takes them again, marked 补发, each
 /// chat's in order; one older than `reply_give_up_minutes` is dropped with a log line.
 pub async fn resend_kept(core: Core, sender: Sender, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let give_up = chrono::Duration::minutes(i64::from(core.config.reply_give_up_minutes));
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -206,7 +207,6 @@ pub async fn resend_kept(core: Core, sender: Sender, shutdown: CancellationToken
         }
         let now = core.now();
         for kept in core.store.due_replies(now, 50).await? {
-            let give_up = chrono::Duration::minutes(i64::from(core.config.reply_give_up_minutes));
             let reply = serde_json::from_str::<chat::Reply>(&kept.reply).ok();
             let Some(reply) = reply.filter(|_| now - kept.created_at <= give_up) else {
                 tracing::warn!(chat = kept.chat_id, kept_since = %kept.created_at, "a kept reply is too old (or unreadable): dropped");
