@@ -21,6 +21,8 @@ use crate::members::Actor;
 pub async fn tick(core: &Core) -> Result<usize> {
     // Working-day schedules follow the holiday files as they are now.
     core.refresh_calendar();
+    // One snapshot for the whole tick, so every decision in it sees the same calendar.
+    let calendar = core.calendar();
     let now = core.now();
     let tz = core.tz();
     let mut fired = 0;
@@ -38,15 +40,15 @@ pub async fn tick(core: &Core) -> Result<usize> {
         // After downtime, only the latest missed tick may still fire (once); older ones are gone.
         let due = notice
             .schedule
-            .latest_at_or_before(now, tz, &core.calendar())
+            .latest_at_or_before(now, tz, &calendar)
             .filter(|latest| *latest >= stored_due)
             .unwrap_or(stored_due);
-        let next = notice.schedule.next_after(now.max(due), tz, &core.calendar());
+        let next = notice.schedule.next_after(now.max(due), tz, &calendar);
         let status_after = if next.is_some() { "active" } else { "finished" };
         // Planned before the holiday file was loaded (31 December, no file for the new year
         // yet): a working-day notice whose day turned out to be a day off does not fire.
         if matches!(notice.schedule, crate::schedule::Schedule::Workdays { .. })
-            && !core.calendar().is_working_day(due.with_timezone(&tz).date_naive())
+            && !calendar.is_working_day(due.with_timezone(&tz).date_naive())
         {
             tracing::info!(notice = id, due = %due, next = ?next, "a working-day notice's day is a day off by the calendar now: skipped");
             core.store.skip_notice_tick(id, next, status_after).await?;
