@@ -25,7 +25,7 @@ use crate::domain::{LinkKind, Role};
 use crate::error::{Error, Result, UserError};
 use crate::members::Actor;
 pub use crate::store::{AckOutcome, RunReport};
-use crate::store::{NewNotice, NoticeRow, Target};
+use crate::store::{DelayedNotice, NewNotice, NoticeRow, Outage, Target};
 
 pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
 
@@ -397,20 +397,10 @@ pub async fn report(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunR
     Ok((notice, report))
 }
 
-/// A notice an outage held up for longer than `outage_notify_minutes`, to tell its creator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DelayedByOutage {
-    pub notice_id: i64,
-    pub creator_member_id: i64,
-    pub body: String,
-    pub delay: chrono::Duration,
-    pub pending: i64,
-}
-
 /// The notices that ended outages held up long enough to tell their creators about, once each
 /// outage is over and its deliveries are done (or a quarter of an hour has passed since). Each
 /// outage is reported once: the caller queues the messages, then calls [`outage_told`].
-pub async fn delayed_by_outages(core: &Core) -> Result<Vec<(i64, Vec<DelayedByOutage>)>> {
+pub async fn delayed_by_outages(core: &Core) -> Result<Vec<(Outage, Vec<DelayedNotice>)>> {
     let mut out = Vec::new();
     let threshold = chrono::Duration::minutes(i64::from(core.config.outage_notify_minutes));
     for outage in core.store.unreported_outages().await? {
@@ -424,17 +414,7 @@ pub async fn delayed_by_outages(core: &Core) -> Result<Vec<(i64, Vec<DelayedByOu
         if delayed.iter().any(|d| d.pending > 0) && !settled {
             continue;
         }
-        let told = delayed
-            .into_iter()
-            .map(|d| DelayedByOutage {
-                notice_id: d.notice_id,
-                creator_member_id: d.creator_member_id,
-                body: d.body,
-                delay,
-                pending: d.pending,
-            })
-            .collect();
-        out.push((outage.id, told));
+        out.push((outage, delayed));
     }
     Ok(out)
 }

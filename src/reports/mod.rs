@@ -89,14 +89,14 @@ pub async fn tick(core: &Core) -> Result<usize> {
 async fn outage_notes(core: &Core) -> Result<usize> {
     let mut queued = 0;
     for (outage, delayed) in crate::notices::delayed_by_outages(core).await? {
+        let minutes = (outage.ended_at - outage.started_at).num_minutes().max(1);
         for d in delayed {
-            let body =
-                texts::notices::outage_delay(d.notice_id, &d.body, d.delay.num_minutes().max(1), d.pending);
-            let key = format!("{outage}:{}", d.notice_id);
+            let body = texts::notices::outage_delay(d.notice_id, &d.body, minutes, d.pending);
+            let key = format!("{}:{}", outage.id, d.notice_id);
             crate::notices::queue_system(core, "outage", &key, body, vec![d.creator_member_id]).await?;
             queued += 1;
         }
-        crate::notices::outage_told(core, outage).await?;
+        crate::notices::outage_told(core, outage.id).await?;
     }
     Ok(queued)
 }
