@@ -115,7 +115,15 @@ impl SenderSettings {
     }
 }
 
-/// Keeps sends at least `interval` apart, with no catching up after a pause.
+/// How far behind its schedule the pace may catch up (see [`Pace::wait`]).
+const CATCH_UP: Duration = Duration::from_millis(10);
+
+/// How long a page of deliveries is trusted: a delivery read longer ago is looked up again
+/// right before it is sent, since its notice may have been cancelled meanwhile (a 429 pause, a
+/// slow pace). Within it, the lookup would cost a database round trip per send for nothing.
+const PAGE_FRESH: Duration = Duration::from_millis(500);
+
+/// Keeps sends `interval` apart on average, with no catching up after a pause.
 struct Pace {
     interval: Option<Duration>,
     next: Instant,
@@ -130,8 +138,16 @@ impl Pace {
 
     async fn wait(&mut self) {
         if let Some(interval) = self.interval {
-            let slot = self.next.max(Instant::now());
-            tokio::time::sleep_until(slot).await;
+            let now = Instant::now();
+            // A timer wakes up to a millisecond late, which at 1,000/s is a whole interval: a
+            // send that is behind its slot by less than `CATCH_UP` keeps the schedule (the
+            // next leaves at once), so lateness does not add up. Further behind (after an idle
+            // spell or a pause) the schedule starts afresh, with no burst. Any one-second window
+            // then holds at most (1 s + CATCH_UP) / interval sends, still under the rate.
+            let slot = if self.next + CATCH_UP >= now { self.next } else { now };
+            if slot > now {
+                tokio::time::sleep_until(slot).await;
+            }
             self.next = slot + interval;
         }
     }
@@ -212,6 +228,11 @@ pub async fn run(
             }
             continue;
         }
+        // Sends in flight as the page is read may finish (and be marked sent) before the loop
+        // reaches them: the page still shows them pending, so they are skipped on this page.
+        // Any other delivery on it was pending when it was read.
+        let busy = lock(&state).in_flight.clone();
+        let page_read = Instant::now();
         let batch = match core.store.due_deliveries(core.now(), cursor, 256).await {
             Ok(b) => b,
             Err(e) => {
@@ -247,7 +268,7 @@ pub async fn run(
                 // Found down by a send of this pass: the rest waits for it to answer.
                 continue 'outer;
             }
-            if lock(&state).in_flight.contains(&item.id) {
+            if busy.contains(&item.id) || lock(&state).in_flight.contains(&item.id) {
                 continue;
             }
             let last = lock(&state).last_sent.get(&item.chat_id).copied();
@@ -289,12 +310,14 @@ pub async fn run(
             let Ok(permit) = semaphore.clone().acquire_owned().await else { break 'outer };
             // The waits above can be long (a 429 pause): the notice may have been cancelled or
             // the member deactivated meanwhile, closing this delivery.
-            match core.store.delivery_pending(item.id).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(delivery = item.id, error = %e, "cannot check a delivery; trying later");
-                    continue;
+            if page_read.elapsed() > PAGE_FRESH {
+                match core.store.delivery_pending(item.id).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(delivery = item.id, error = %e, "cannot check a delivery; trying later");
+                        continue;
+                    }
                 }
             }
             {
