@@ -30,6 +30,7 @@ pub mod backup;
 pub mod bot;
 pub mod chat;
 pub mod checkins;
+pub mod choices;
 pub mod cli;
 pub mod clock;
 pub mod config;

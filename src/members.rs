@@ -207,6 +207,13 @@ pub fn new_code() -> String {
     random_token(22)
 }
 
+/// Whether a message could be an invite code sent on its own (a code is [`new_code`]'s 22
+/// letters and digits; older or hand-made codes are at least 8 and at most 64 of them).
+pub fn looks_like_invite_code(text: &str) -> bool {
+    let t = text.trim();
+    (8..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// `len` letters and digits from the OS's generator: invite codes, secrets, button nonces.
 pub fn random_token(len: usize) -> String {
     rand::rngs::OsRng.sample_iter(&Alphanumeric).take(len).map(char::from).collect()

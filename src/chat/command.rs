@@ -1,7 +1,10 @@
-//! Slash commands: which exist, who may use them, and reading `/name@bot args` into a typed
-//! [`Command`]. Pure; no I/O.
+//! Commands: which exist, who may use them, and reading what people type into a typed
+//! [`Command`] — the slash form (`/week`, `/tally last by member`) and the Chinese word form
+//! that people who never type a slash use (`本周`, `统计 上周 按成员`, `撤销12`), in either script.
+//! Pure; no I/O.
 
 use crate::domain::Role;
+use crate::normalize::strip_prefix_folded;
 
 /// A command someone sent, with its raw argument text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +28,8 @@ pub enum Command {
     Demote(String),
     Deactivate(String),
     Activate(String),
+    /// `收到` typed: acknowledges the newest notice that asks for it.
+    Acknowledge,
     Unknown(String),
 }
 
@@ -32,6 +37,8 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandInfo {
     pub name: &'static str,
+    /// Its Chinese word (`本周` for `/week`), which works without a slash.
+    pub word: &'static str,
     /// The least role that may use it.
     pub role: Role,
 }
@@ -39,24 +46,24 @@ pub struct CommandInfo {
 /// Every command the bot knows, in the order `/help` lists them. (`/start` is the deep-link
 /// entry and is not listed.)
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo { name: "checkin", role: Role::Member },
-    CommandInfo { name: "week", role: Role::Member },
-    CommandInfo { name: "undo", role: Role::Member },
-    CommandInfo { name: "remind", role: Role::Member },
-    CommandInfo { name: "cancel", role: Role::Member },
-    CommandInfo { name: "help", role: Role::Member },
-    CommandInfo { name: "invite", role: Role::Organiser },
-    CommandInfo { name: "members", role: Role::Organiser },
-    CommandInfo { name: "notice", role: Role::Organiser },
-    CommandInfo { name: "notices", role: Role::Organiser },
-    CommandInfo { name: "receipts", role: Role::Organiser },
-    CommandInfo { name: "tally", role: Role::Organiser },
-    CommandInfo { name: "missing", role: Role::Organiser },
-    CommandInfo { name: "export", role: Role::Organiser },
-    CommandInfo { name: "deactivate", role: Role::Organiser },
-    CommandInfo { name: "activate", role: Role::Organiser },
-    CommandInfo { name: "promote", role: Role::Admin },
-    CommandInfo { name: "demote", role: Role::Admin },
+    CommandInfo { name: "checkin", word: "登记", role: Role::Member },
+    CommandInfo { name: "week", word: "本周", role: Role::Member },
+    CommandInfo { name: "undo", word: "撤销", role: Role::Member },
+    CommandInfo { name: "remind", word: "提醒", role: Role::Member },
+    CommandInfo { name: "cancel", word: "取消", role: Role::Member },
+    CommandInfo { name: "help", word: "帮助", role: Role::Member },
+    CommandInfo { name: "invite", word: "邀请", role: Role::Organiser },
+    CommandInfo { name: "members", word: "成员", role: Role::Organiser },
+    CommandInfo { name: "notice", word: "通知", role: Role::Organiser },
+    CommandInfo { name: "notices", word: "通知列表", role: Role::Organiser },
+    CommandInfo { name: "receipts", word: "回执", role: Role::Organiser },
+    CommandInfo { name: "tally", word: "统计", role: Role::Organiser },
+    CommandInfo { name: "missing", word: "未登记", role: Role::Organiser },
+    CommandInfo { name: "export", word: "导出", role: Role::Organiser },
+    CommandInfo { name: "deactivate", word: "停用", role: Role::Organiser },
+    CommandInfo { name: "activate", word: "启用", role: Role::Organiser },
+    CommandInfo { name: "promote", word: "授权", role: Role::Admin },
+    CommandInfo { name: "demote", word: "取消授权", role: Role::Admin },
 ];
 
 /// The commands someone with `role` may use.
@@ -111,9 +118,104 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "demote" => Command::Demote(args),
         "deactivate" => Command::Deactivate(args),
         "activate" => Command::Activate(args),
+        "ack" => Command::Acknowledge,
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Some(ParsedCommand { command, for_another_bot })
+}
+
+/// How a command word takes what follows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follows {
+    /// Nothing: the word is the whole message (`取消`, `收到！`).
+    Nothing,
+    /// Arguments after a space (`成员 人社局`).
+    Spaced,
+    /// Arguments, with or without a space: their grammar tells them apart (`撤销12`,
+    /// `统计上周`, `登记送政策 …`).
+    Glued,
+}
+
+/// Builds a command from the text after its word.
+type MakeCommand = fn(String) -> Command;
+
+/// The command words, in folded (Simplified, half-width) form. A longer word comes before a
+/// shorter one it starts with (`通知列表` before `通知`, `取消授权` before `取消`).
+const WORDS: &[(&str, Follows, MakeCommand)] = &[
+    ("登记", Follows::Glued, Command::Checkin),
+    ("打卡", Follows::Glued, Command::Checkin),
+    ("本周", Follows::Nothing, |_| Command::Week(String::new())),
+    ("这周", Follows::Nothing, |_| Command::Week(String::new())),
+    ("上周", Follows::Nothing, |_| Command::Week("上周".into())),
+    ("我的登记", Follows::Spaced, Command::Week),
+    ("撤销", Follows::Glued, Command::Undo),
+    ("撤回", Follows::Glued, Command::Undo),
+    ("提醒", Follows::Glued, Command::Remind),
+    ("取消提醒", Follows::Nothing, |_| Command::Remind("关".into())),
+    ("取消授权", Follows::Spaced, Command::Demote),
+    ("取消", Follows::Nothing, |_| Command::Cancel),
+    ("帮助", Follows::Nothing, |_| Command::Help),
+    ("菜单", Follows::Nothing, |_| Command::Help),
+    ("加入", Follows::Spaced, |code| Command::Start(Some(code).filter(|c| !c.is_empty()))),
+    ("统计", Follows::Glued, Command::Tally),
+    ("未登记", Follows::Glued, Command::Missing),
+    ("导出", Follows::Glued, Command::Export),
+    ("通知列表", Follows::Nothing, |_| Command::Notices),
+    ("发通知", Follows::Nothing, |_| Command::Notice),
+    ("通知", Follows::Nothing, |_| Command::Notice),
+    ("回执", Follows::Glued, Command::Receipts),
+    ("成员", Follows::Spaced, Command::Members),
+    ("邀请", Follows::Spaced, Command::Invite),
+    ("授权", Follows::Spaced, Command::Promote),
+    ("停用", Follows::Spaced, Command::Deactivate),
+    ("启用", Follows::Spaced, Command::Activate),
+    ("收到", Follows::Nothing, |_| Command::Acknowledge),
+    ("已收到", Follows::Nothing, |_| Command::Acknowledge),
+    ("收到了", Follows::Nothing, |_| Command::Acknowledge),
+];
+
+/// Marks people put after a word said on its own (`收到！`, `帮助?`).
+fn is_closing_mark(c: char) -> bool {
+    matches!(c, '!' | '！' | '。' | '.' | '?' | '？' | '~' | '～') || c.is_whitespace()
+}
+
+/// A command read from its word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordCommand {
+    pub command: Command,
+    /// The word was the whole message (`取消`, `本周`): during a guided dialogue only such a
+    /// message is taken as a command, anything longer is the dialogue's answer.
+    pub alone: bool,
+}
+
+/// Reads a message that starts with a command word (`本周`, `统计 上周 按成员`, `撤銷 12`), or
+/// `None` if it does not. The arguments are kept as typed. A word that takes nothing must be
+/// the whole message, so `通知各支部……` is not mistaken for `通知`.
+pub fn parse_word_command(text: &str) -> Option<Command> {
+    read_word(text).map(|w| w.command)
+}
+
+/// [`parse_word_command`], also saying whether the word was said alone.
+pub fn read_word(text: &str) -> Option<WordCommand> {
+    let text = text.trim();
+    for (word, follows, make) in WORDS {
+        let Some(rest) = strip_prefix_folded(text, word) else { continue };
+        let alone = rest.chars().all(is_closing_mark);
+        let args = match follows {
+            Follows::Nothing if rest.chars().all(is_closing_mark) => String::new(),
+            Follows::Nothing => continue,
+            Follows::Spaced if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
+                rest.trim().to_owned()
+            }
+            Follows::Spaced => continue,
+            Follows::Glued => rest
+                .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '：'))
+                .trim_end()
+                .to_owned(),
+        };
+        return Some(WordCommand { command: make(args), alone });
+    }
+    None
 }
 
 #[cfg(test)]
@@ -161,5 +263,84 @@ mod tests {
         assert!(member.contains(&"checkin") && !member.contains(&"invite"));
         let organiser: Vec<_> = commands_for(Role::Organiser).map(|c| c.name).collect();
         assert!(organiser.contains(&"invite") && organiser.contains(&"members"));
+    }
+
+    fn word(text: &str) -> Option<Command> {
+        parse_word_command(text)
+    }
+
+    #[test]
+    fn every_listed_command_has_a_word_that_reads_as_that_command() {
+        for info in COMMANDS {
+            let slash = cmd(&format!("/{}", info.name));
+            let typed = word(info.word).unwrap_or_else(|| panic!("{} is not read", info.word));
+            assert_eq!(std::mem::discriminant(&typed), std::mem::discriminant(&slash), "{}", info.word);
+        }
+    }
+
+    #[test]
+    fn words_take_the_same_arguments_as_their_commands() {
+        assert_eq!(word("统计 上周 按成员"), Some(Command::Tally("上周 按成员".into())));
+        assert_eq!(word("本周"), Some(Command::Week(String::new())));
+        assert_eq!(word("上周"), Some(Command::Week("上周".into())));
+        assert_eq!(word("我的登记 2026-W47"), Some(Command::Week("2026-W47".into())));
+        assert_eq!(word("撤销 12"), Some(Command::Undo("12".into())));
+        assert_eq!(word("成员 人社局"), Some(Command::Members("人社局".into())));
+        assert_eq!(word("邀请 人社局 organiser 5次"), Some(Command::Invite("人社局 organiser 5次".into())));
+        assert_eq!(word("加入 ABC123"), Some(Command::Start(Some("ABC123".into()))));
+        assert_eq!(word("提醒 关"), Some(Command::Remind("关".into())));
+        assert_eq!(word("取消提醒"), Some(Command::Remind("关".into())));
+        assert_eq!(word("授权 张三 organiser"), Some(Command::Promote("张三 organiser".into())));
+        assert_eq!(word("取消授权 张三"), Some(Command::Demote("张三".into())));
+        assert_eq!(word("登记 送政策 宣讲社保"), Some(Command::Checkin("送政策 宣讲社保".into())));
+        assert_eq!(word("登记"), Some(Command::Checkin(String::new())));
+    }
+
+    #[test]
+    fn words_whose_arguments_have_a_grammar_may_be_written_together_with_them() {
+        assert_eq!(word("撤销12"), Some(Command::Undo("12".into())));
+        assert_eq!(word("统计上周"), Some(Command::Tally("上周".into())));
+        assert_eq!(word("回执#7"), Some(Command::Receipts("#7".into())));
+        assert_eq!(word("登记送温暖 看望五保户"), Some(Command::Checkin("送温暖 看望五保户".into())));
+        assert_eq!(word("导出：上周"), Some(Command::Export("上周".into())));
+    }
+
+    #[test]
+    fn traditional_and_full_width_input_reads_the_same() {
+        assert_eq!(word("撤銷 １２"), Some(Command::Undo("１２".into())));
+        assert_eq!(word("統計 上週 按成員"), Some(Command::Tally("上週 按成員".into())));
+        assert_eq!(word("幫助"), Some(Command::Help));
+        assert_eq!(word("通知列表"), Some(Command::Notices));
+        assert_eq!(word("未登記"), Some(Command::Missing(String::new())));
+        assert_eq!(word("導出"), Some(Command::Export(String::new())));
+        assert_eq!(word("邀請 人社局"), Some(Command::Invite("人社局".into())));
+    }
+
+    #[test]
+    fn a_word_said_alone_may_carry_a_closing_mark() {
+        assert_eq!(word("收到！"), Some(Command::Acknowledge));
+        assert_eq!(word("收到了"), Some(Command::Acknowledge));
+        assert_eq!(word(" 帮助? "), Some(Command::Help));
+        assert_eq!(word("取消。"), Some(Command::Cancel));
+    }
+
+    #[test]
+    fn ordinary_sentences_that_start_like_a_word_are_not_commands() {
+        assert_eq!(word("通知各支部本周内完成走访"), None);
+        assert_eq!(word("本周五去治水村"), None);
+        assert_eq!(word("取消了原定的走访"), None);
+        assert_eq!(word("成员们都到了"), None);
+        assert_eq!(word("收到通知后马上去了"), None);
+        assert_eq!(word("送政策 宣讲社保"), None);
+        assert_eq!(word("你好"), None);
+        assert_eq!(word(""), None);
+    }
+
+    #[test]
+    fn a_longer_word_wins_over_the_shorter_word_it_starts_with() {
+        assert_eq!(word("通知列表"), Some(Command::Notices));
+        assert_eq!(word("通知"), Some(Command::Notice));
+        assert_eq!(word("取消授权 李四"), Some(Command::Demote("李四".into())));
+        assert_eq!(word("取消"), Some(Command::Cancel));
     }
 }

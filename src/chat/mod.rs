@@ -23,11 +23,12 @@ use crate::domain::{Person, Role};
 use crate::error::{Error, Result, Usage, UserError};
 use crate::members::{self, Actor, InviteRequest, Registration};
 use crate::org;
+use crate::texts::members::{CommandName, CommandStyle};
 use crate::texts::{self, checkins as checkin_texts, errors, members as member_texts};
 use crate::week::parse_week_arg;
 
 use buttons::ButtonData;
-use command::{Command, commands_for, parse_command};
+use command::{Command, commands_for, parse_command, read_word};
 use dialogue::Dialogue;
 
 use crate::notices::MediaKind;
@@ -175,6 +176,8 @@ pub struct ChatContext {
     /// How many messages the platform needs to carry a text (its own limit and splitting).
     /// Decides when a tally is better sent as a file.
     pub message_parts: fn(&str) -> usize,
+    /// How the platform's people write commands (help shows that form).
+    pub commands: CommandStyle,
 }
 
 impl Default for ChatContext {
@@ -184,6 +187,7 @@ impl Default for ChatContext {
             albums: Default::default(),
             scheduler_wake: Default::default(),
             message_parts: |_| 1,
+            commands: CommandStyle::default(),
         }
     }
 }
@@ -232,7 +236,18 @@ pub struct Handled {
 /// Handles one event. Never fails: every error has become a reply (or a log line) here.
 pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
     // Flood control is the platform's, before this (see `crate::flood`): it delays, never drops.
-    match route(core, me, msg).await {
+    let routed = match route(core, me, msg).await {
+        Ok(replies) if msg.chat.private => match remember_choices(core, msg.chat.id, &replies).await {
+            Ok(()) => Ok(replies),
+            Err(e) => {
+                // The replies still go out: only typing an option instead of pressing it fails.
+                tracing::warn!(update = msg.update_id, error = %e, "could not keep the options on offer");
+                Ok(replies)
+            }
+        },
+        other => other,
+    };
+    match routed {
         Ok(replies) => Handled { replies, failure: None, transient: false },
         Err(Error::User(e)) => Handled {
             replies: error_replies(msg, errors::user_error(&e, &core.config, me.username.as_deref())),
@@ -287,12 +302,27 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         members::set_reachable(core, msg.from.telegram_id, !blocked).await?;
         return Ok(vec![]);
     }
-    if let Some(Command::Start(code)) = command.as_ref().map(|c| &c.command) {
-        return start(core, msg, code.as_deref()).await;
+    // Without a slash: the command's Chinese word (`本周`, `统计 上周`, `加入 <code>`).
+    let word = match (&command, &msg.content) {
+        (None, Content::Text(t)) => read_word(t),
+        _ => None,
+    };
+    let start_code = match (command.as_ref().map(|c| &c.command), word.as_ref().map(|w| &w.command)) {
+        (Some(Command::Start(code)), _) | (None, Some(Command::Start(code))) => Some(code.as_deref()),
+        _ => None,
+    };
+    if let Some(code) = start_code {
+        return start(core, me, msg, code).await;
     }
     let member = match members::require_member(core, msg.from.telegram_id).await {
         Ok(m) => m,
         Err(Error::User(UserError::NotRegistered)) => {
+            // Someone not yet a member may send the invite code on its own.
+            if let Content::Text(t) = &msg.content
+                && members::looks_like_invite_code(t)
+            {
+                return start(core, me, msg, Some(t.trim())).await;
+            }
             return Ok(error_replies(msg, member_texts::not_registered()));
         }
         Err(e) => return Err(e),
@@ -303,11 +333,31 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
     }
     match (command, &msg.content) {
         (Some(c), _) => on_command(core, me, &member, msg, c.command).await,
-        (None, Content::Text(text)) => match dialogue::load(core, msg.chat.id).await? {
-            Some(Dialogue::Checkin(w)) => wizard::on_text(core, &member, msg, w, text).await,
-            Some(Dialogue::Notice(c)) => composer::on_text(core, &member, msg, c, text).await,
-            None => Ok(vec![Reply::send(checkin_texts::text_hint(core.kinds()))]),
-        },
+        (None, Content::Text(text)) => {
+            let offered = crate::choices::offered(core, msg.chat.id).await?;
+            if let Some((_, data)) = crate::choices::pick(&offered, text) {
+                return on_typed_choice(core, me, &member, msg, data).await;
+            }
+            let dialogue = dialogue::load(core, msg.chat.id).await?;
+            // In a dialogue, only a word said alone is a command; a longer text is its answer.
+            if let Some(w) = word.filter(|w| w.alone || dialogue.is_none()) {
+                return on_command(core, me, &member, msg, w.command).await;
+            }
+            match dialogue {
+                Some(Dialogue::Checkin(w)) => wizard::on_text(core, &member, msg, w, text).await,
+                Some(Dialogue::Notice(c)) => composer::on_text(core, &member, msg, c, text).await,
+                // A kind alone starts the guided check-in with it chosen; `送温暖 看望五保户王大爷`
+                // is a check-in without any command.
+                None if let Some(kind) = core.kinds().lookup(text) => {
+                    let key = kind.key.clone();
+                    wizard::start_with_kind(core, &member, msg, &key).await
+                }
+                None if checkins::reads_as_checkin(text, core.kinds()) => {
+                    checkin_line(core, &member, msg, text).await
+                }
+                None => Ok(vec![Reply::send(checkin_texts::text_hint(core.kinds()))]),
+            }
+        }
         (None, Content::Photo { file_id, caption, album }) => {
             if let Some(Dialogue::Notice(c)) = dialogue::load(core, msg.chat.id).await? {
                 return composer::on_media(
@@ -348,32 +398,104 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
             }
             _ => Ok(vec![Reply::send(checkin_texts::location_hint())]),
         },
-        (None, Content::Button { callback_id, data }) => match ButtonData::decode(data) {
-            Some(ButtonData::Checkin { nonce, action }) => {
-                wizard::on_button(core, &member, msg, callback_id, &nonce, action).await
-            }
-            Some(ButtonData::Compose { nonce, action }) => {
-                composer::on_button(core, me, &member, msg, callback_id, &nonce, action).await
-            }
-            Some(ButtonData::Manage { action, notice_id }) => {
-                notices::on_manage(core, &member, msg, callback_id, action, notice_id).await
-            }
-            Some(ButtonData::Roles { change, member_id }) => {
-                roles::on_button(core, &member, msg, callback_id, change, member_id).await
-            }
-            Some(ButtonData::Ack { delivery_id }) => {
-                notices::on_ack(core, &member, msg, callback_id, delivery_id).await
-            }
-            Some(ButtonData::Spread { notice_id }) => {
-                notices::on_spread(core, &member, msg, callback_id, notice_id).await
-            }
-            Some(ButtonData::Preview) => Ok(notices::on_preview(callback_id)),
-            None => Ok(vec![Reply::Answer {
-                callback_id: callback_id.clone(),
-                text: Some(checkin_texts::wizard_button_expired()),
-            }]),
-        },
+        (None, Content::Button { callback_id, data }) => {
+            on_button(core, me, &member, msg, callback_id, data).await
+        }
         (None, Content::Other(_)) => Ok(vec![Reply::send(errors::unsupported_message())]),
+    }
+}
+
+/// A button press, decoded once here.
+async fn on_button(
+    core: &Core,
+    me: &ChatContext,
+    member: &Member,
+    msg: &Incoming,
+    callback_id: &str,
+    data: &str,
+) -> Result<Vec<Reply>> {
+    match ButtonData::decode(data) {
+        Some(ButtonData::Checkin { nonce, action }) => {
+            wizard::on_button(core, member, msg, callback_id, &nonce, action).await
+        }
+        Some(ButtonData::Compose { nonce, action }) => {
+            composer::on_button(core, me, member, msg, callback_id, &nonce, action).await
+        }
+        Some(ButtonData::Manage { action, notice_id }) => {
+            notices::on_manage(core, member, msg, callback_id, action, notice_id).await
+        }
+        Some(ButtonData::Roles { change, member_id }) => {
+            roles::on_button(core, member, msg, callback_id, change, member_id).await
+        }
+        Some(ButtonData::Ack { delivery_id }) => {
+            notices::on_ack(core, member, msg, callback_id, delivery_id).await
+        }
+        Some(ButtonData::Spread { notice_id }) => {
+            notices::on_spread(core, member, msg, callback_id, notice_id).await
+        }
+        Some(ButtonData::Preview) => Ok(notices::on_preview(callback_id)),
+        None => Ok(vec![Reply::Answer {
+            callback_id: callback_id.to_owned(),
+            text: Some(checkin_texts::wizard_button_expired()),
+        }]),
+    }
+}
+
+/// An option typed instead of pressed (its number or label, see [`crate::choices`]): handled
+/// as the press, with what the press would have edited in place sent as new messages, since
+/// the person's own message cannot be edited.
+async fn on_typed_choice(
+    core: &Core,
+    me: &ChatContext,
+    member: &Member,
+    msg: &Incoming,
+    data: &str,
+) -> Result<Vec<Reply>> {
+    const TYPED: &str = "typed";
+    let replies = on_button(core, me, member, msg, TYPED, data).await?;
+    // A press's short notice (a toast) becomes a message only when nothing else says anything.
+    let mut toasts = Vec::new();
+    let mut out: Vec<Reply> = replies
+        .into_iter()
+        .filter_map(|r| match r {
+            Reply::Answer { callback_id, text } if callback_id == TYPED => {
+                toasts.extend(text.map(Reply::send));
+                None
+            }
+            Reply::Edit { message_id, text, keyboard } if message_id == msg.message_id => {
+                Some(Reply::Send { text, keyboard })
+            }
+            Reply::EditButtons { message_id, .. } if message_id == msg.message_id => None,
+            other => Some(other),
+        })
+        .collect();
+    if !out.iter().any(|r| matches!(r, Reply::Send { .. } | Reply::Media { .. } | Reply::Upload { .. })) {
+        out.splice(0..0, toasts);
+    }
+    Ok(out)
+}
+
+/// Keeps the options of the newest message among `replies` on offer in the chat, so they can be
+/// typed. Replies without buttons leave a dialogue's options on offer (a hint to use them) and
+/// take any other away.
+async fn remember_choices(core: &Core, chat_id: i64, replies: &[Reply]) -> Result<()> {
+    let newest = replies.iter().rev().find_map(|r| match r {
+        Reply::Send { keyboard, .. } | Reply::Edit { keyboard, .. } | Reply::Media { keyboard, .. } => {
+            Some(keyboard.as_ref())
+        }
+        Reply::EditButtons { keyboard, .. } => Some(Some(keyboard)),
+        Reply::Upload { .. } => Some(None),
+        Reply::Answer { .. } | Reply::Menu { .. } | Reply::MenuFor { .. } => None,
+    });
+    match newest {
+        None => Ok(()),
+        Some(Some(keyboard)) => {
+            let choices: Vec<_> =
+                keyboard.rows.iter().flatten().map(|b| (b.label.clone(), b.data.clone())).collect();
+            crate::choices::offer(core, chat_id, &choices).await
+        }
+        Some(None) if dialogue::load(core, chat_id).await?.is_some() => Ok(()),
+        Some(None) => crate::choices::offer(core, chat_id, &[]).await,
     }
 }
 
@@ -394,7 +516,7 @@ fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> 
     }
 }
 
-async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Reply>> {
+async fn start(core: &Core, me: &ChatContext, msg: &Incoming, code: Option<&str>) -> Result<Vec<Reply>> {
     let registration = match code {
         Some(code) => members::register(core, &msg.from, code).await?,
         None => match members::member_of(core, msg.from.telegram_id).await? {
@@ -405,7 +527,8 @@ async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Re
     Ok(match registration {
         Registration::New(m) => {
             let sites = org::sites_of(core, m.unit_id).await?;
-            let welcome = member_texts::welcome(&m, &sites, &command_names(m.role), core.kinds());
+            let welcome =
+                member_texts::welcome(&m, &sites, &command_names(m.role), me.commands, core.kinds());
             let mut replies = vec![Reply::send(welcome)];
             if m.role > Role::Member {
                 replies.push(Reply::Menu { entries: menu_entries(m.role, core.kinds()) });
@@ -415,7 +538,14 @@ async fn start(core: &Core, msg: &Incoming, code: Option<&str>) -> Result<Vec<Re
         Registration::Existing(m) => {
             let sites = org::sites_of(core, m.unit_id).await?;
             let n = checkins::this_week_count(core, &m).await?;
-            vec![Reply::send(member_texts::status(&m, &sites, n, &command_names(m.role), core.kinds()))]
+            vec![Reply::send(member_texts::status(
+                &m,
+                &sites,
+                n,
+                &command_names(m.role),
+                me.commands,
+                core.kinds(),
+            ))]
         }
     })
 }
@@ -436,15 +566,12 @@ async fn on_command(
         Command::Promote(_) | Command::Demote(_) | Command::Deactivate(_) | Command::Activate(_) => {
             Ok(vec![])
         }
-        Command::Help => Ok(vec![Reply::send(member_texts::help(&command_names(member.role), core.kinds()))]),
-        Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
-        Command::Checkin(args) => {
-            let parsed = checkins::parse_checkin(&args, core.kinds())?;
-            let receipt =
-                checkins::record(core, member, &parsed, source_of(msg), Evidence::default(), Via::Line)
-                    .await?;
-            Ok(vec![Reply::send(checkin_texts::receipt(&receipt, core.kinds(), &core.config))])
+        Command::Help => {
+            Ok(vec![Reply::send(member_texts::help(&command_names(member.role), me.commands, core.kinds()))])
         }
+        Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
+        Command::Checkin(args) => checkin_line(core, member, msg, &args).await,
+        Command::Acknowledge => notices::ack_typed(core, member).await,
         Command::Week(args) => {
             let week = parse_week_arg(&args, core.today()).map_err(UserError::from)?;
             let view = checkins::week_view(core, member, week).await?;
@@ -497,9 +624,17 @@ async fn on_command(
     }
 }
 
+/// A check-in in one line (`/checkin 送政策 …`, `登记 送政策 …`, or `送政策 …` alone).
+async fn checkin_line(core: &Core, member: &Member, msg: &Incoming, line: &str) -> Result<Vec<Reply>> {
+    let parsed = checkins::parse_checkin(line, core.kinds())?;
+    let receipt =
+        checkins::record(core, member, &parsed, source_of(msg), Evidence::default(), Via::Line).await?;
+    Ok(vec![Reply::send(checkin_texts::receipt(&receipt, core.kinds(), &core.config))])
+}
+
 /// The names of the commands someone with `role` may use, in the order help lists them.
-fn command_names(role: Role) -> Vec<&'static str> {
-    commands_for(role).map(|c| c.name).collect()
+fn command_names(role: Role) -> Vec<CommandName> {
+    commands_for(role).map(|c| CommandName { name: c.name, word: c.word }).collect()
 }
 
 /// The command menu for someone with `role`: each command with its short description.

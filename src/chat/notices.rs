@@ -100,6 +100,14 @@ pub async fn on_ack(
     Ok(vec![answer(text), Reply::EditButtons { message_id: msg.message_id, keyboard: Keyboard { rows } }])
 }
 
+/// `收到` typed instead of pressed: the newest notice that asks for it.
+pub async fn ack_typed(core: &Core, member: &Member) -> Result<Vec<Reply>> {
+    Ok(vec![Reply::send(match notices::acknowledge_newest(core, member).await? {
+        Some(body) => texts::ack_typed(&body),
+        None => texts::ack_nothing_waiting(),
+    })])
+}
+
 /// 「去宣讲」: a guided 送政策 check-in citing the notice, if this member received it.
 pub async fn on_spread(
     core: &Core,

@@ -208,6 +208,16 @@ pub async fn start(core: &Core, msg: &Incoming) -> Result<Vec<Reply>> {
     Ok(vec![Reply::send_with(texts::wizard_kind(), kind_keyboard(core, &w.nonce))])
 }
 
+/// A kind sent on its own (`送温暖`): a guided check-in with that kind already chosen.
+pub async fn start_with_kind(core: &Core, member: &Member, msg: &Incoming, key: &str) -> Result<Vec<Reply>> {
+    let mut w = Wizard::new();
+    let Some((prompt, keyboard)) = choose_kind(core, member, &mut w, key).await? else {
+        return start(core, msg).await;
+    };
+    save(core, msg.chat.id, &w).await?;
+    Ok(vec![Reply::send_with(prompt, keyboard)])
+}
+
 /// 「去宣讲」 on a policy notice: a guided check-in of the first kind (送政策), citing it.
 pub async fn start_citing(
     core: &Core,

@@ -19,7 +19,7 @@ use crate::store::NewCheckin;
 use crate::week::Week;
 
 pub use day::NamedDay;
-pub use parse::{ParsedCheckin, parse_checkin, parse_description};
+pub use parse::{ParsedCheckin, parse_checkin, parse_description, reads_as_checkin};
 
 /// The message a check-in comes from: its id is the check-in's identity, and its date the
 /// moment the work counts at unless the member named another day.

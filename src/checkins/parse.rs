@@ -16,7 +16,7 @@
 use super::day::{NamedDay, take_day, take_day_glued};
 use crate::checkins::kinds::Kinds;
 use crate::error::UserError;
-use crate::normalize::{clean_control, half_width, is_separator};
+use crate::normalize::{clean_control, half_width, is_separator, strip_prefix_folded};
 
 /// A description longer than this is refused rather than stored: it keeps receipts and
 /// week views within one Telegram message and exports readable.
@@ -80,6 +80,24 @@ pub fn parse_checkin(text: &str, kinds: &Kinds) -> Result<ParsedCheckin, UserErr
         description,
         day,
     })
+}
+
+/// Whether a plain message, with no command, is meant as a check-in: it starts with `#` or
+/// with a kind's label (`送温暖 看望五保户`, `昨天送服务 …`, `送溫暖：…`). A short form alone does
+/// not count (`政策怎么落实？` is a question, not a 送政策 check-in); after `/checkin` it does.
+pub fn reads_as_checkin(text: &str, kinds: &Kinds) -> bool {
+    let body = text.trim_start();
+    if body.starts_with(['#', '＃']) {
+        return true;
+    }
+    let starts_with_label = |t: &str| {
+        kinds.all().iter().any(|k| strip_prefix_folded(t, &crate::normalize::fold(&k.label)).is_some())
+    };
+    let glued = || take_day_glued(body).filter(|(_, rest)| starts_with_label(rest));
+    match take_day(body).or_else(glued) {
+        Some((_, rest)) => starts_with_label(rest.trim_start_matches(is_separator)),
+        None => starts_with_label(body),
+    }
 }
 
 /// The text after the kind (or a day, or a site) without the separators between them
@@ -316,5 +334,26 @@ mod tests {
         assert!(!p.description.contains('\u{0}'));
         assert!(parse("🙂🙂🙂").is_err());
         assert!(parse("@").is_err());
+    }
+
+    #[test]
+    fn a_message_starting_with_a_kind_label_reads_as_a_check_in() {
+        let k = Config::default().kinds;
+        assert!(reads_as_checkin("送温暖 看望五保户王大爷", &k));
+        assert!(reads_as_checkin("送溫暖：看望五保戶", &k));
+        assert!(reads_as_checkin("#政策 宣讲", &k));
+        assert!(reads_as_checkin("昨天 送服务 帮独居老人买药", &k));
+        assert!(reads_as_checkin("昨天送服务 帮独居老人买药", &k));
+        assert!(reads_as_checkin("送政策", &k), "the parser then asks what was done");
+    }
+
+    #[test]
+    fn questions_and_chat_that_merely_mention_a_kind_do_not() {
+        let k = Config::default().kinds;
+        assert!(!reads_as_checkin("政策怎么落实？", &k));
+        assert!(!reads_as_checkin("服务大厅几点开门", &k));
+        assert!(!reads_as_checkin("你好", &k));
+        assert!(!reads_as_checkin("明天送温暖吗", &k));
+        assert!(!reads_as_checkin("", &k));
     }
 }

@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::core::Core;
-use crate::domain::{LinkKind, Role};
+use crate::domain::{LinkKind, Member, Role};
 use crate::error::{Error, Result, UserError};
 use crate::members::Actor;
 pub use crate::store::{AckOutcome, RunReport};
@@ -475,6 +475,16 @@ pub async fn acknowledge(core: &Core, telegram_id: i64, delivery_id: i64) -> Res
         tracing::info!(delivery = delivery_id, "notice acknowledged");
     }
     Ok(outcome)
+}
+
+/// A typed `收到`: acknowledges the newest notice delivered to `member` that asks for it and
+/// has not had it. The notice's text when one was acknowledged, `None` when none waits.
+pub async fn acknowledge_newest(core: &Core, member: &Member) -> Result<Option<String>> {
+    let Some((delivery_id, body)) = core.store.newest_unacknowledged(member.id).await? else {
+        return Ok(None);
+    };
+    acknowledge(core, member.telegram_id, delivery_id).await?;
+    Ok(Some(body))
 }
 
 /// The policy notice a delivery belongs to (its message keeps the 「去宣讲」 button after

@@ -12,6 +12,7 @@
 
 mod audit;
 mod checkins;
+mod choices;
 mod dialogues;
 mod inbox;
 mod invites;

@@ -40,7 +40,7 @@ pub fn receipt(r: &Receipt, kinds: &Kinds, config: &Config) -> String {
     }
     let _ = write!(
         s,
-        "{}年第{}周您已登记 {} 次。\n如有误，{} 小时内可发送 /undo 撤销。",
+        "{}年第{}周您已登记 {} 次。\n如有误，{} 小时内可发送「撤销」撤销。",
         r.week.year(),
         r.week.number(),
         r.week_count,
@@ -74,7 +74,7 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
     if v.items.is_empty() {
         s.push_str("这一周没有登记活动。");
         if v.is_current {
-            s.push_str("\n做完活动后，发送 /checkin 即可登记。");
+            s.push_str("\n做完活动后，发送「登记」即可登记。");
         }
         return s;
     }
@@ -110,7 +110,7 @@ pub fn week_view(v: &WeekView, tz: Tz) -> String {
 
 pub fn text_hint(kinds: &Kinds) -> String {
     format!(
-        "您想登记活动吗？请发送 /checkin 按步骤登记，或直接发送：\n/checkin {} 为居民宣讲社保政策\n发送 /help 可查看全部命令。",
+        "您想登记活动吗？请发送「登记」按步骤登记，或直接发送：\n{} 为居民宣讲社保政策\n发送「帮助」可查看全部命令。",
         first_kind(kinds)
     )
 }
@@ -118,13 +118,13 @@ pub fn text_hint(kinds: &Kinds) -> String {
 pub fn photo_needs_caption(kinds: &Kinds) -> String {
     format!(
         "收到照片。要用照片登记活动，请在照片说明里写明类型和内容，例如「#{} 看望五保户」；\
-         或者先发送 /checkin，在步骤中附上照片。",
+         或者先发送「登记」，在步骤中附上照片。",
         kinds.all().last().map_or("送温暖", |k| k.label.as_str())
     )
 }
 
 pub fn location_hint() -> String {
-    "位置请在分步登记时附上：请先发送 /checkin，按提示操作即可。".into()
+    "位置请在分步登记时附上：请先发送「登记」，按提示操作即可。".into()
 }
 
 pub const BUTTON_NEXT: &str = "下一步";
@@ -134,7 +134,7 @@ pub const BUTTON_CONFIRM: &str = "✅ 确认登记";
 pub const BUTTON_CANCEL: &str = "取消";
 
 pub fn wizard_kind() -> String {
-    "开始登记（随时可发送 /cancel 退出）。\n请选择活动类型：".into()
+    "开始登记（随时可发送「取消」退出）。\n请选择活动类型：".into()
 }
 
 pub fn wizard_site(kind: &str) -> String {
@@ -223,11 +223,11 @@ pub fn wizard_cancelled() -> String {
 }
 
 pub fn wizard_button_expired() -> String {
-    "这个按钮已失效。发送 /checkin 重新开始登记。".into()
+    "这个按钮已失效。发送「登记」重新开始登记。".into()
 }
 
 pub fn wizard_use_buttons() -> String {
-    "请点击上方的按钮选择，或发送 /cancel 退出登记。".into()
+    "请点击上方的按钮选择（也可以回复选项的序号或文字），或发送「取消」退出登记。".into()
 }
 
 pub fn wizard_expect_extras() -> String {
@@ -235,7 +235,7 @@ pub fn wizard_expect_extras() -> String {
 }
 
 pub fn wizard_expect_confirm() -> String {
-    "请点击「确认登记」完成，或发送 /cancel 退出。".into()
+    "请点击「确认登记」完成（也可以回复「确认登记」），或发送「取消」退出。".into()
 }
 
 pub fn wizard_recorded_short() -> String {
@@ -244,9 +244,9 @@ pub fn wizard_recorded_short() -> String {
 
 pub fn remind_status(on: bool) -> String {
     if on {
-        "每周打卡提醒：已开启（仅在所在单位启用提醒时发送）。\n发送 /remind off 可关闭。".into()
+        "每周打卡提醒：已开启（仅在所在单位启用提醒时发送）。\n发送「提醒 关」可关闭。".into()
     } else {
-        "每周打卡提醒：已关闭。发送 /remind on 可重新开启。".into()
+        "每周打卡提醒：已关闭。发送「提醒 开」可重新开启。".into()
     }
 }
 
@@ -254,14 +254,14 @@ pub fn remind_changed(on: bool) -> String {
     if on {
         "好的，已开启每周打卡提醒。".into()
     } else {
-        "好的，已关闭每周打卡提醒，今后不会再收到。需要时发送 /remind on 重新开启。".into()
+        "好的，已关闭每周打卡提醒，今后不会再收到。需要时发送「提醒 开」重新开启。".into()
     }
 }
 
 /// The gentle weekly reminder: a reminder, not an obligation.
 pub fn checkin_reminder(week: Week) -> String {
     format!(
-        "温馨提醒：{}您还没有登记三送活动。如果本周开展了走访、宣讲或服务，可以发送 /checkin 补充登记；没有开展也没关系，不必为登记而登记。\n\n这只是提醒，不作考核。不想再收到，请发送 /remind off。",
+        "温馨提醒：{}您还没有登记三送活动。如果本周开展了走访、宣讲或服务，可以发送「登记」补充登记；没有开展也没关系，不必为登记而登记。\n\n这只是提醒，不作考核。不想再收到，请发送「提醒 关」。",
         week_title(week)
     )
 }

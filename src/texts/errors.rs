@@ -10,11 +10,11 @@ use crate::schedule::{CronProblem, ScheduleError};
 use crate::week::WeekError;
 
 pub fn unsupported_message() -> String {
-    "抱歉，暂时处理不了这类消息。请发送 /help 查看我能做什么。".into()
+    "抱歉，暂时处理不了这类消息。请发送「帮助」查看我能做什么。".into()
 }
 
 pub fn unknown_command(name: &str) -> String {
-    format!("抱歉，没有 /{name} 这个命令。请发送 /help 查看可用的命令。")
+    format!("抱歉，没有 /{name} 这个命令。请发送「帮助」查看可用的命令。")
 }
 
 pub fn nothing_to_cancel() -> String {
@@ -55,16 +55,16 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         }
         UserError::PrivateOnly => private_only(bot_username),
         UserError::EmptyCheckin => format!(
-            "请写明活动类型和内容，例如：\n/checkin {} 为社区居民宣讲社保政策\n\n只发送 /checkin 可以按步骤登记。",
+            "请写明活动类型和内容，例如：\n{} 为社区居民宣讲社保政策\n\n只发送「登记」可以按步骤登记。",
             first_kind(kinds)
         ),
         UserError::UnknownKind(word) => format!(
-            "没有识别出活动类型「{word}」。请以 {} 开头，例如：\n/checkin {} 帮助办理社保卡",
+            "没有识别出活动类型「{word}」。请以 {} 开头，例如：\n{} 帮助办理社保卡",
             kinds_list(kinds),
             kinds.all().get(1).or(kinds.all().first()).map_or("送服务", |k| k.label.as_str())
         ),
         UserError::MissingDescription => format!(
-            "请简要写明做了什么，例如：\n/checkin {} 看望五保户",
+            "请简要写明做了什么，例如：\n{} 看望五保户",
             kinds.all().last().map_or("送温暖", |k| k.label.as_str())
         ),
         UserError::DescriptionTooLong(n) => {
@@ -101,10 +101,10 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             config.undo_window.num_hours()
         ),
         UserError::NotYourCheckin(id) => {
-            format!("抱歉，没有找到您编号为 #{id} 的登记（只能撤销自己的登记）。请发送 /week 查看本周登记。")
+            format!("抱歉，没有找到您编号为 #{id} 的登记（只能撤销自己的登记）。请发送「本周」查看本周登记。")
         }
         UserError::AlreadyUndone(id) => {
-            format!("#{id} 已经撤销过了，无需再次撤销。请发送 /week 查看本周登记。")
+            format!("#{id} 已经撤销过了，无需再次撤销。请发送「本周」查看本周登记。")
         }
         UserError::EmptyNotice => "通知内容不能为空，请发送通知的文字，或带说明的照片/文件。".into(),
         UserError::NoticeTooLong { limit, length, caption } => format!(
@@ -114,20 +114,20 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::EmptyAudience => "请选择通知发给谁。".into(),
         UserError::BadSchedule(e) => schedule_error(e),
         UserError::NoSuchNotice(id) => {
-            format!("抱歉，没有找到您可以查看的通知 #{id}。请发送 /notices 查看。")
+            format!("抱歉，没有找到您可以查看的通知 #{id}。请发送「通知列表」查看。")
         }
         UserError::NoticeClosed(id) => {
-            format!("通知 #{id} 已取消或已发完，无需再操作。请发送 /notices 查看。")
+            format!("通知 #{id} 已取消或已发完，无需再操作。请发送「通知列表」查看。")
         }
         UserError::Week(WeekError::NoSuchWeek { year, week, weeks }) => {
             format!("{year} 年只有 {weeks} 周，没有第 {week} 周，请重新输入。")
         }
         UserError::Week(WeekError::NoSuchDate(d)) => format!("「{d}」不是有效的日期，请重新输入。"),
         UserError::Week(WeekError::Unrecognised(w)) => format!(
-            "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n/week（本周）、/week last（上周）、/week 2026-W47、/week 2026-11-18"
+            "抱歉，没看懂要查哪一周（「{w}」）。请这样写：\n本周、上周、我的登记 2026-W47、我的登记 2026-11-18"
         ),
         UserError::NoSuchMember(name) => {
-            format!("抱歉，没有找到您可以管理的成员「{name}」。请发送 /members 查看名单。")
+            format!("抱歉，没有找到您可以管理的成员「{name}」。请发送「成员」查看名单。")
         }
         UserError::NotYourself => "不能更改自己的身份或状态，请另一位管理员操作。".into(),
         UserError::RoleUnchanged { name, role } => {
@@ -137,27 +137,25 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("{name} 已经是{}状态，无需更改。", if *active { "在用" } else { "停用" })
         }
         UserError::ExportTooLarge { records } => format!(
-            "这段时间共有 {records} 条记录，超过了 Excel 一张表的上限。请缩短日期范围，或改用 /export csv。"
+            "这段时间共有 {records} 条记录，超过了 Excel 一张表的上限。请缩短日期范围，或改用「导出 csv」。"
         ),
         UserError::RangeTooLong { days } => format!(
             "在对话中一次最多导出 {days} 天的记录，请缩短日期范围，或由管理员用命令行 sansong export 导出。"
         ),
         UserError::BadArgument { given, usage } => {
             let form = match usage {
-                Usage::Undo => "/undo（撤销最近一次）或 /undo 12（撤销编号 #12）",
-                Usage::Invite => "/invite [单位] [member|organiser|admin] [次数，如 10次] [有效期，如 7d]",
-                Usage::InviteUses => "邀请可用次数为 1 到 10000 次，如 /invite 10次",
-                Usage::InviteExpiry => "有效期最长 366 天，如 /invite 7d、/invite 12h",
-                Usage::Receipts => "/receipts 通知编号，如 /receipts 3（编号见 /notices）",
+                Usage::Undo => "撤销（撤销最近一次）或 撤销 12（撤销编号 #12）",
+                Usage::Invite => "邀请 [单位] [党员|组织员|管理员] [次数，如 10次] [有效期，如 7d]",
+                Usage::InviteUses => "邀请可用次数为 1 到 10000 次，如：邀请 10次",
+                Usage::InviteExpiry => "有效期最长 366 天，如：邀请 7d、邀请 12h",
+                Usage::Receipts => "回执 通知编号，如：回执 3（编号见「通知列表」）",
                 Usage::Tally => {
-                    "/tally [周，如 last、2026-W47、2026-11-18] [unit:单位] [by:member|site|link]"
+                    "统计 [周，如 上周、2026-W47、2026-11-18] [单位:人社局] [按成员|按站点|按四联]"
                 }
-                Usage::Missing => "/missing [周]；/missing sites [周] [送政策|送服务|送温暖]",
-                Usage::Export => "/export [csv] [周，或 2026-11-01..2026-11-30] [unit:单位]",
-                Usage::Remind => "/remind on（开启提醒）或 /remind off（关闭提醒）",
-                Usage::Roles => {
-                    "/promote 姓名 [organiser|admin]、/demote 姓名、/deactivate 姓名、/activate 姓名"
-                }
+                Usage::Missing => "未登记 [周]；未登记 站点 [周] [送政策|送服务|送温暖]",
+                Usage::Export => "导出 [csv] [周，或 2026-11-01..2026-11-30] [单位:人社局]",
+                Usage::Remind => "提醒 开（开启提醒）或 提醒 关（关闭提醒）",
+                Usage::Roles => "授权 姓名 [组织员|管理员]、取消授权 姓名、停用 姓名、启用 姓名",
             };
             format!("抱歉，「{given}」看不懂。请这样写：\n{form}")
         }

@@ -22,10 +22,35 @@ pub fn deactivated() -> String {
     "您的账号已停用，暂时不能登记。如有疑问，请联系本单位管理员。".into()
 }
 
-fn command_summary(name: &str, kinds: &Kinds) -> String {
+/// How a platform's people write commands: on Telegram both the slash and the word work and
+/// help shows both; on a platform without slash commands (DingTalk) help shows the words only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommandStyle {
+    #[default]
+    SlashAndWord,
+    WordOnly,
+}
+
+/// A command as help names it: `/week` and its word `本周`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandName {
+    pub name: &'static str,
+    pub word: &'static str,
+}
+
+/// An example in the style's form: the slash form where slashes work, else the word form.
+fn ex<'a>(style: CommandStyle, slash: &'a str, word: &'a str) -> &'a str {
+    match style {
+        CommandStyle::SlashAndWord => slash,
+        CommandStyle::WordOnly => word,
+    }
+}
+
+fn command_summary(name: &str, style: CommandStyle, kinds: &Kinds) -> String {
+    let e = |slash, word| ex(style, slash, word);
     match name {
         "checkin" => format!("登记一次活动（{}）", kinds_list(kinds)),
-        "week" => "查看本周的登记（/week last 查看上周）".into(),
+        "week" => format!("查看本周的登记（{} 查看上周）", e("/week last", "「上周」")),
         "undo" => "撤销最近一次登记".into(),
         "cancel" => "退出正在进行的分步登记".into(),
         "help" => "查看帮助".into(),
@@ -35,11 +60,17 @@ fn command_summary(name: &str, kinds: &Kinds) -> String {
         "notices" => "查看和管理已发布的通知".into(),
         "receipts" => "查看通知的送达和确认情况".into(),
         "remind" => "开启或关闭每周打卡提醒".into(),
-        "tally" => "本周统计（/tally last 上周；by:member 按成员）".into(),
-        "missing" => "本周尚无登记的成员（/missing sites 看站点）".into(),
-        "export" => "导出登记记录（Excel；/export csv 导出 CSV）".into(),
-        "promote" => "提升成员身份（/promote 姓名 [organiser|admin]）".into(),
-        "demote" => "降低成员身份（/demote 姓名）".into(),
+        "tally" => format!(
+            "本周统计（{}）",
+            e("/tally last 上周；by:member 按成员", "「统计 上周」看上周；「统计 按成员」按成员")
+        ),
+        "missing" => format!("本周尚无登记的成员（{} 看站点）", e("/missing sites", "「未登记 站点」")),
+        "export" => format!("导出登记记录（Excel；{} 导出 CSV）", e("/export csv", "「导出 csv」")),
+        "promote" => format!(
+            "提升成员身份（{}）",
+            e("/promote 姓名 [organiser|admin]", "「授权 姓名 organiser」或「授权 姓名 admin」")
+        ),
+        "demote" => format!("降低成员身份（{}）", e("/demote 姓名", "「取消授权 姓名」")),
         "deactivate" => "停用成员：保留记录，不再发通知".into(),
         "activate" => "重新启用已停用的成员".into(),
         other => other.into(),
@@ -48,23 +79,31 @@ fn command_summary(name: &str, kinds: &Kinds) -> String {
 
 /// The short description of each command, for a platform's command menu. `commands` are the
 /// names of the commands the person may use, in the order to list them.
-pub fn menu_entries(commands: &[&'static str], kinds: &Kinds) -> Vec<(&'static str, String)> {
-    commands.iter().map(|c| (*c, command_summary(c, kinds))).collect()
+pub fn menu_entries(commands: &[CommandName], kinds: &Kinds) -> Vec<(&'static str, String)> {
+    commands.iter().map(|c| (c.name, command_summary(c.name, CommandStyle::SlashAndWord, kinds))).collect()
 }
 
-/// What someone with `role` may do: exactly the commands the core lets them use.
-pub fn help(commands: &[&str], kinds: &Kinds) -> String {
+/// What someone with `role` may do: exactly the commands the core lets them use, each with
+/// its word (which works without a slash), or the words only where slashes do not work.
+pub fn help(commands: &[CommandName], style: CommandStyle, kinds: &Kinds) -> String {
     let mut s = String::from("可用的命令：\n");
     for c in commands {
-        let _ = writeln!(s, "/{c} — {}", command_summary(c, kinds));
+        let summary = command_summary(c.name, style, kinds);
+        let _ = match style {
+            CommandStyle::SlashAndWord => writeln!(s, "/{} 或 {} — {summary}", c.name, c.word),
+            CommandStyle::WordOnly => writeln!(s, "{} — {summary}", c.word),
+        };
+    }
+    let first = first_kind(kinds);
+    let last = kinds.all().last().map_or("送温暖", |k| k.label.as_str());
+    let _ = write!(s, "\n快速登记：直接发送\n{first} 为社区居民宣讲社保政策\n");
+    if style == CommandStyle::SlashAndWord {
+        let _ = writeln!(s, "（或 /checkin {first} 为社区居民宣讲社保政策）");
     }
     let _ = write!(
         s,
-        "\n快速登记：\n/checkin {} 为社区居民宣讲社保政策\n\
-         也可以发送带说明的照片，如「#{} 看望五保户」。\n\
-         只发送 /checkin 可按步骤登记。照片和位置都不是必需的。",
-        first_kind(kinds),
-        kinds.all().last().map_or("送温暖", |k| k.label.as_str()),
+        "也可以发送带说明的照片，如「#{last} 看望五保户」。\n\
+         只发送「登记」可按步骤登记。照片和位置都不是必需的。",
     );
     s
 }
@@ -77,18 +116,31 @@ fn site_names(sites: &[Site]) -> String {
     }
 }
 
-pub fn welcome(member: &Member, sites: &[Site], commands: &[&str], kinds: &Kinds) -> String {
+pub fn welcome(
+    member: &Member,
+    sites: &[Site],
+    commands: &[CommandName],
+    style: CommandStyle,
+    kinds: &Kinds,
+) -> String {
     format!(
         "欢迎您，{}！\n您已加入「{}」，身份：{}。\n联点站点：{}\n\n{}",
         member.name,
         member.unit_name,
         role_label(member.role),
         site_names(sites),
-        help(commands, kinds)
+        help(commands, style, kinds)
     )
 }
 
-pub fn status(member: &Member, sites: &[Site], week_count: i64, commands: &[&str], kinds: &Kinds) -> String {
+pub fn status(
+    member: &Member,
+    sites: &[Site],
+    week_count: i64,
+    commands: &[CommandName],
+    style: CommandStyle,
+    kinds: &Kinds,
+) -> String {
     format!(
         "{}，您好！您已是「{}」的{}。\n联点站点：{}\n本周已登记 {} 次。\n\n{}",
         member.name,
@@ -96,7 +148,7 @@ pub fn status(member: &Member, sites: &[Site], week_count: i64, commands: &[&str
         role_label(member.role),
         site_names(sites),
         week_count,
-        help(commands, kinds)
+        help(commands, style, kinds)
     )
 }
 
@@ -117,7 +169,9 @@ pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
     );
     match link {
         Some(link) => format!("{head}\n{link}\n\n请只发给需要加入的人。"),
-        None => format!("{head}\n邀请码：{}\n（加入的人私聊机器人发送 /start {}）", invite.code, invite.code),
+        None => {
+            format!("{head}\n邀请码：{}\n（加入的人私聊机器人发送「加入 {}」）", invite.code, invite.code)
+        }
     }
 }
 

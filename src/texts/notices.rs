@@ -30,6 +30,21 @@ pub fn ack_already() -> String {
     "您已经确认过了，无需再点。".into()
 }
 
+/// A typed 「收到」 acknowledged this notice (its first line, shortened, says which).
+pub fn ack_typed(body: &str) -> String {
+    let first = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut title: String = first.chars().take(30).collect();
+    if first.chars().count() > 30 {
+        title.push('…');
+    }
+    format!("已确认收到通知「{title}」，谢谢。")
+}
+
+/// A typed 「收到」 with no notice waiting for it.
+pub fn ack_nothing_waiting() -> String {
+    "目前没有需要确认收到的通知。".into()
+}
+
 pub fn ack_not_found() -> String {
     "这条通知不是发给您的，或已失效。".into()
 }
@@ -37,11 +52,11 @@ pub fn ack_not_found() -> String {
 pub const BUTTON_PUBLISH: &str = "✅ 确认发布";
 
 pub fn compose_content() -> String {
-    "发布通知（随时可发送 /cancel 退出）。\n请发送通知内容：一段文字，或带说明文字的照片/文件。".into()
+    "发布通知（随时可发送「取消」退出）。\n请发送通知内容：一段文字，或带说明文字的照片/文件。".into()
 }
 
 pub fn compose_use_buttons() -> String {
-    "请点击上方的按钮选择，或发送 /cancel 退出。".into()
+    "请点击上方的按钮选择（也可以回复选项的序号或文字），或发送「取消」退出。".into()
 }
 
 pub fn compose_audience(unit: &str, role: Role) -> String {
@@ -76,7 +91,7 @@ pub fn compose_cancelled() -> String {
 }
 
 pub fn wizard_button_expired_notice() -> String {
-    "这个按钮已失效。发送 /notice 重新开始。".into()
+    "这个按钮已失效。发送「通知」重新开始。".into()
 }
 
 pub fn preview_button() -> String {
@@ -160,7 +175,7 @@ pub fn compose_summary(s: &NoticeSummary<'_>) -> String {
 pub fn notice_published(n: &crate::notices::Notice, tz: Tz) -> String {
     match n.next_fire_at {
         Some(t) => format!(
-            "已发布通知 #{}。下次发送：{}。\n发送 /receipts {} 查看送达和确认情况。",
+            "已发布通知 #{}。下次发送：{}。\n发送「回执 {}」查看送达和确认情况。",
             n.id,
             fire_time(t, tz, n.schedule.has_seconds()),
             n.id
@@ -180,7 +195,7 @@ pub fn status_label(s: crate::notices::NoticeStatus) -> &'static str {
 
 pub fn notice_list(notices: &[(&crate::notices::Notice, String)], tz: Tz) -> String {
     if notices.is_empty() {
-        return "还没有通知。发送 /notice 发布一条。".into();
+        return "还没有通知。发送「通知」发布一条。".into();
     }
     let mut s = String::from("通知（最新在前）：\n");
     for (n, audience) in notices {
@@ -203,7 +218,7 @@ pub fn notice_list(notices: &[(&crate::notices::Notice, String)], tz: Tz) -> Str
             s.push_str(" · 需确认");
         }
     }
-    s.push_str("\n\n发送 /receipts 编号 查看送达和确认情况。");
+    s.push_str("\n\n发送「回执 编号」查看送达和确认情况。");
     s
 }
 
@@ -273,7 +288,7 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz)
 
 pub fn citing_notice(id: i64, body: &str) -> String {
     let excerpt: String = body.chars().take(40).collect();
-    format!("登记宣讲通知 #{id}「{excerpt}」的情况（随时可发送 /cancel 退出）。")
+    format!("登记宣讲通知 #{id}「{excerpt}」的情况（随时可发送「取消」退出）。")
 }
 
 // ---------------------------------------------------------------- the composer's and the list's buttons
@@ -346,6 +361,6 @@ pub fn outage_delay(notice_id: i64, body: &str, minutes: i64, pending: i64) -> S
         format!("还有 {pending} 人待发送，会继续发送。")
     };
     format!(
-        "您发布的通知 #{notice_id}「{first_line}」因 Telegram 故障推迟了约 {minutes} 分钟才发出：{state}\n发送 /receipts {notice_id} 查看详情。"
+        "您发布的通知 #{notice_id}「{first_line}」因 Telegram 故障推迟了约 {minutes} 分钟才发出：{state}\n发送「回执 {notice_id}」查看详情。"
     )
 }

@@ -30,7 +30,7 @@ pub fn roles_choose(change: crate::members::Change, count: usize) -> String {
 }
 
 pub fn roles_nobody() -> String {
-    "没有可以操作的成员。请写出姓名，例如 /promote 张三；也可以回复对方的消息（或转发给我的对方消息）发送 /promote。".into()
+    "没有可以操作的成员。请写出姓名，例如「授权 张三」；也可以回复对方的消息（或转发给我的对方消息）发送 /promote。".into()
 }
 
 pub fn member_changed(c: &crate::members::Changed) -> String {
@@ -44,8 +44,8 @@ pub fn member_changed(c: &crate::members::Changed) -> String {
             role_label(to)
         ),
         (Change::Deactivate, _) => format!(
-            "已停用 {}（{}）：其登记记录保留，今后不再向其发送通知；可用 /activate 重新启用。此操作已记入审计日志。",
-            c.member.name, c.member.unit_name
+            "已停用 {}（{}）：其登记记录保留，今后不再向其发送通知；可发送「启用 {}」重新启用。此操作已记入审计日志。",
+            c.member.name, c.member.unit_name, c.member.name
         ),
         _ => format!("已重新启用 {}（{}）。此操作已记入审计日志。", c.member.name, c.member.unit_name),
     }

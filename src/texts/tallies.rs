@@ -235,7 +235,7 @@ pub fn report_detail(t: &Tally, previous: &Tally, late: &LateEntries) -> String 
     if late.this_week > 0 || late.since_last_report.is_some_and(|(_, n)| n > 0) {
         out.push('\n');
     }
-    out.push_str("\n详细记录可发送 /export 导出。");
+    out.push_str("\n详细记录可发送「导出」导出。");
     out
 }
 

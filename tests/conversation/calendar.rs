@@ -131,13 +131,20 @@ async fn a_working_day_notice_planned_before_next_years_file_does_not_fire_on_it
 /// The migrations of the previous release (before back-dating, outages, flood counts in the
 /// inbox and the reply outbox: migrations 5 to 8), applied to a new file.
 async fn previous_release_database(path: &Path) -> sqlx::SqlitePool {
+    release_database(path, 4).await
+}
+
+/// A database file with the first `migrations` migrations applied, as a release that had only
+/// those made it.
+async fn release_database(path: &Path, migrations: usize) -> sqlx::SqlitePool {
     let old = tempfile::tempdir().unwrap();
-    for name in [
-        "20261128000001_init.sql",
-        "20261128000002_notices.sql",
-        "20261128000003_tallies.sql",
-        "20261128000004_audit.sql",
-    ] {
+    let mut names: Vec<_> = std::fs::read_dir(repo_path("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    names.sort();
+    for name in &names[..migrations] {
         std::fs::copy(repo_path("migrations").join(name), old.path().join(name)).unwrap();
     }
     let url = format!("sqlite://{}?mode=rwc", path.display());
@@ -210,4 +217,49 @@ async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
     let zhang = User::new(42, "张三");
     let week = crate::support::text(&c.say(&zhang, "/week 2026-W48").await);
     assert!(week.contains("宣讲社保政策") && week.contains("11月25日 周三 10:00"), "{week}");
+}
+
+/// The release before this one had migrations 1–8 (through `reply_outbox`).
+#[tokio::test]
+async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and_kept_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("last.db");
+    let old = release_database(&path, 8).await;
+    let sent = beijing(2026, 11, 25, 10, 0).timestamp();
+    let now_ms = sent * 1000;
+    for sql in [
+        "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0)".to_owned(),
+        "INSERT INTO members (id, telegram_id, name, unit_id, role, registered_at) VALUES (1, 42, '张三', 1, 'member', 0)"
+            .to_owned(),
+        format!(
+            "INSERT INTO checkins (member_id, unit_id, kind, description, sent_at, source_chat_id, source_message_id,
+                                   via, created_at, week, logged_at)
+             VALUES (1, 1, 'policy', '宣讲社保政策', {sent}, 42, 7, 'line', {sent}, 202648, {sent})"
+        ),
+        format!("INSERT INTO dialogues (chat_id, state, updated_at) VALUES (42, '{{\"dialogue\":\"gone\"}}', {sent})"),
+        format!(
+            "INSERT INTO reply_outbox (chat_id, reply, created_at, next_attempt_ms) VALUES (42, '{{}}', {sent}, {now_ms})"
+        ),
+        format!("INSERT INTO outages (platform, started_at, ended_at, reported) VALUES ('telegram', {sent}, {sent}, 1)"),
+        format!(
+            "INSERT INTO inbox (update_id, payload, received_at, handled_at, outcome, person_id)
+             VALUES (5000, '{{}}', {sent}, {sent}, 'ok', 42)"
+        ),
+    ] {
+        sqlx::query(&sql).execute(&old).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    old.close().await;
+
+    let c =
+        Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
+
+    for (table, rows) in
+        [("members", 1), ("checkins", 1), ("dialogues", 1), ("reply_outbox", 1), ("outages", 1), ("inbox", 1)]
+    {
+        assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
+    }
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM choices").await, 0, "nothing was on offer before");
+    let zhang = User::new(42, "张三");
+    let week = crate::support::text(&c.say(&zhang, "本周").await);
+    assert!(week.contains("宣讲社保政策"), "{week}");
 }

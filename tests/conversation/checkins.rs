@@ -20,7 +20,7 @@ async fn a_member_checks_in_with_one_line_and_gets_a_receipt_with_its_number() {
     assert!(shown.starts_with(&format!("✅ 已登记，编号 #{id}\n")), "{shown}");
     assert!(shown.contains("类型：送政策\n站点：五里牌街道新球社区\n时间：11月25日 周三 10:0"), "{shown}");
     assert!(shown.contains("2026年第48周您已登记 1 次。"), "{shown}");
-    assert!(shown.contains("24 小时内可发送 /undo 撤销"), "{shown}");
+    assert!(shown.contains("24 小时内可发送「撤销」撤销"), "{shown}");
     let (site, via): (String, String) = sqlx::query_as(
         "SELECT s.name, c.via FROM checkins c JOIN sites s ON s.id = c.site_id WHERE c.id = ?",
     )
@@ -82,7 +82,7 @@ async fn an_unknown_kind_gets_a_polite_chinese_error_and_records_nothing() {
         unknown[0].starts_with("没有识别出活动类型「送快递」。请以 送政策、送服务、送温暖 开头"),
         "{unknown:?}"
     );
-    assert!(unknown[0].contains("/checkin 送服务 帮助办理社保卡"), "an example to copy: {unknown:?}");
+    assert!(unknown[0].contains("例如：\n送服务 帮助办理社保卡"), "an example to copy: {unknown:?}");
     assert!(text(&no_description).contains("请简要写明做了什么"), "{no_description:#?}");
     assert!(text(&wrong_site).contains("本单位没有名为「北京商会」的联点站点"), "{wrong_site:#?}");
     for reply in [text(&no_description), text(&wrong_site)] {

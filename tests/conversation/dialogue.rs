@@ -89,7 +89,7 @@ async fn cancelling_the_guided_checkin_records_nothing_and_its_old_buttons_expir
     let kinds = c.say(&user, "/checkin").await;
     assert_eq!(texts(&c.say(&user, "/cancel").await), ["已取消本次登记，没有保存任何内容。"]);
     let stale = c.press(&user, &kinds, "送政策").await;
-    assert_eq!(texts(&stale), ["这个按钮已失效。发送 /checkin 重新开始登记。"]);
+    assert_eq!(texts(&stale), ["这个按钮已失效。发送「登记」重新开始登记。"]);
 
     // By button at the confirm step: the message says so and loses its buttons.
     let kinds = c.say(&user, "/checkin").await;
@@ -121,7 +121,10 @@ async fn the_kind_and_the_site_can_be_typed_instead_of_pressed() {
     let sites = c.say(&user, "送政策").await;
     let describe = c.say(&user, "福瑞").await;
 
-    assert_eq!(texts(&not_a_kind), ["请点击上方的按钮选择，或发送 /cancel 退出登记。"]);
+    assert_eq!(
+        texts(&not_a_kind),
+        ["请点击上方的按钮选择（也可以回复选项的序号或文字），或发送「取消」退出登记。"]
+    );
     assert!(text(&sites).contains("类型：送政策\n请选择站点："), "{sites:#?}");
     assert_eq!(labels(&sites), ["湖南维摩新材料有限公司", "岳阳福瑞材料科技有限公司", "取消"]);
     assert!(text(&describe).contains("站点：岳阳福瑞材料科技有限公司"), "{describe:#?}");
@@ -140,7 +143,7 @@ async fn a_guided_checkin_left_for_a_day_is_forgotten() {
     c.advance(Duration::hours(25));
 
     let stale = c.press(&user, &kinds, "送政策").await;
-    let typed = c.say(&user, "送政策").await;
+    let typed = c.say(&user, "看望五保户").await;
 
     assert!(text(&stale).contains("已失效"), "{stale:#?}");
     assert!(text(&typed).starts_with("您想登记活动吗？"), "no dialogue any more: {typed:#?}");
@@ -158,7 +161,7 @@ async fn a_location_outside_the_dialogue_gets_a_hint_and_records_nothing() {
     let at_the_kind_step = c.location(&user, 29.48, 113.45).await;
 
     for reply in [&alone, &at_the_kind_step] {
-        assert_eq!(texts(reply), ["位置请在分步登记时附上：请先发送 /checkin，按提示操作即可。"]);
+        assert_eq!(texts(reply), ["位置请在分步登记时附上：请先发送「登记」，按提示操作即可。"]);
     }
     assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins").await, 0);
 }

@@ -14,3 +14,4 @@ mod notices;
 mod organisers;
 mod registration;
 mod robustness;
+mod words;

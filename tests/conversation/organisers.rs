@@ -122,7 +122,7 @@ async fn remind_off_then_on_changes_the_members_own_setting() {
     assert!(off[0].starts_with("好的，已关闭每周打卡提醒"), "{off:?}");
     assert!(!is_off);
     assert!(off_status[0].starts_with("每周打卡提醒：已关闭"), "{off_status:?}");
-    assert!(bad.contains("「maybe」看不懂") && bad.contains("/remind on（开启提醒）"), "{bad}");
+    assert!(bad.contains("「maybe」看不懂") && bad.contains("提醒 开（开启提醒）"), "{bad}");
     assert_eq!(on, ["好的，已开启每周打卡提醒。"], "in Chinese too");
     assert!(reminders().await);
 }

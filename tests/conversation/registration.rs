@@ -15,7 +15,7 @@ async fn a_person_with_an_invite_registers_and_is_welcomed_by_name_with_their_un
     assert!(t.starts_with("欢迎您，张三！"), "{t}");
     assert!(t.contains("您已加入「人社局」，身份：党员。"), "{t}");
     assert!(t.contains("联点站点：五里牌街道新球社区（联社区）"), "{t}");
-    assert!(t.contains("/checkin — ") && t.contains("/week — "), "the help follows: {t}");
+    assert!(t.contains("/checkin 或 登记 — ") && t.contains("/week 或 本周 — "), "the help follows: {t}");
     let member = c.member(&zhang).await.expect("registered");
     assert_eq!(
         (member.name.as_str(), member.unit_name.as_str(), member.role),
@@ -122,6 +122,6 @@ async fn help_lists_exactly_the_commands_of_the_callers_role() {
     assert_eq!(listed_commands(&o), [&basic[..], &organising, &managing].concat());
     assert_eq!(listed_commands(&a), [&basic[..], &organising, &managing, &["promote", "demote"]].concat());
     for help in [&m, &o, &a] {
-        assert!(help.contains("快速登记：\n/checkin 送政策 为社区居民宣讲社保政策"), "{help}");
+        assert!(help.contains("快速登记：直接发送\n送政策 为社区居民宣讲社保政策"), "{help}");
     }
 }

@@ -39,16 +39,16 @@ async fn an_expired_or_forged_button_is_answered_without_a_failure() {
     let c = Conversation::start().await;
     let member = User::new(10_002, "冯一");
     c.register(&member, "人社局", Role::Member).await;
-    let expired = "这个按钮已失效。发送 /checkin 重新开始登记。";
+    let expired = "这个按钮已失效。发送「登记」重新开始登记。";
 
     let cases = [
         ("ck:zzzzzz:k:policy", expired),
         ("ck:zzzzzz:s:notanumber", expired),
-        ("nc:zzzzzz:ok", "这个按钮已失效。发送 /notice 重新开始。"),
+        ("nc:zzzzzz:ok", "这个按钮已失效。发送「通知」重新开始。"),
         ("ak:999999", "这条通知不是发给您的，或已失效。"),
-        ("gx:999999", "抱歉，没有找到您可以查看的通知 #999999。请发送 /notices 查看。"),
+        ("gx:999999", "抱歉，没有找到您可以查看的通知 #999999。请发送「通知列表」查看。"),
         ("mb:padmin:1", "抱歉，这项功能仅限管理员使用。"),
-        ("nm:c:1", "抱歉，没有找到您可以查看的通知 #1。请发送 /notices 查看。"),
+        ("nm:c:1", "抱歉，没有找到您可以查看的通知 #1。请发送「通知列表」查看。"),
         ("完全不认识的数据", expired),
         ("", expired),
     ];
@@ -72,9 +72,9 @@ async fn an_unknown_command_and_an_unusable_message_get_a_pointer_to_help() {
     let sticker = texts(&c.deliver(&c.incoming(&user, Content::Other("sticker"))).await.replies);
     let text_alone = text(&c.say(&user, "今天去社区了").await);
 
-    assert_eq!(unknown, ["抱歉，没有 /frobnicate 这个命令。请发送 /help 查看可用的命令。"]);
-    assert_eq!(sticker, ["抱歉，暂时处理不了这类消息。请发送 /help 查看我能做什么。"]);
-    assert!(text_alone.starts_with("您想登记活动吗？请发送 /checkin 按步骤登记"), "{text_alone}");
+    assert_eq!(unknown, ["抱歉，没有 /frobnicate 这个命令。请发送「帮助」查看可用的命令。"]);
+    assert_eq!(sticker, ["抱歉，暂时处理不了这类消息。请发送「帮助」查看我能做什么。"]);
+    assert!(text_alone.starts_with("您想登记活动吗？请发送「登记」按步骤登记"), "{text_alone}");
     for t in [&unknown[0], &sticker[0], &text_alone] {
         assert!(is_polite_chinese(t), "{t}");
     }

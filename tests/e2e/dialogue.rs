@@ -115,7 +115,11 @@ async fn cancel_leaves_the_dialogue_at_any_step_and_its_old_buttons_do_nothing()
     app.press(&user, &sites, "长沙临湘商会").await;
     app.say(&user, "/cancel").await;
     let hint = app.say(&user, "这句话不该被记录").await;
-    assert!(hint.text.contains("/checkin"), "outside a dialogue text gets a hint: {}", hint.text);
+    assert!(
+        hint.text.contains("发送「登记」按步骤登记"),
+        "outside a dialogue text gets a hint: {}",
+        hint.text
+    );
 
     // By button, at the confirm step.
     let kinds = app.say(&user, "/checkin").await;

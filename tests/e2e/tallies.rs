@@ -359,7 +359,7 @@ async fn remind_turns_the_weekly_reminder_off_and_on() {
     assert!(status.text.contains("已开启"), "{}", status.text);
     assert!(off.text.contains("已关闭"), "{}", off.text);
     assert!(off_status.text.contains("已关闭"), "{}", off_status.text);
-    assert!(bad.text.contains("/remind off"), "{}", bad.text);
+    assert!(bad.text.contains("提醒 关（关闭提醒）"), "{}", bad.text);
     assert_eq!(app.scalar("SELECT reminders FROM members WHERE telegram_id = 9150").await, 0);
     app.say(&member, "/remind on").await;
     assert_eq!(app.scalar("SELECT reminders FROM members WHERE telegram_id = 9150").await, 1);
@@ -499,7 +499,11 @@ async fn the_reminder_skips_those_who_checked_in_turned_it_off_or_are_in_units_w
         .await;
 
     assert!(reminder.text.contains("温馨提醒"), "{}", reminder.text);
-    assert!(reminder.text.contains("不作考核") && reminder.text.contains("/remind off"), "{}", reminder.text);
+    assert!(
+        reminder.text.contains("不作考核") && reminder.text.contains("请发送「提醒 关」"),
+        "{}",
+        reminder.text
+    );
     let outcome: String =
         sqlx::query_scalar("SELECT outcome FROM periodic_runs WHERE job = 'checkin_reminder'")
             .fetch_one(app.core.store.pool())

@@ -104,5 +104,5 @@ async fn a_week_that_does_not_exist_is_refused_politely() {
     let reply = app.say(&user, "/week 2025-W53").await;
     assert!(reply.text.contains("2025 年只有 52 周"), "{}", reply.text);
     let reply = app.say(&user, "/week soon").await;
-    assert!(reply.text.contains("/week last"), "{}", reply.text);
+    assert!(reply.text.contains("本周、上周、我的登记 2026-W47"), "{}", reply.text);
 }
