@@ -18,7 +18,7 @@
 //!    label, by area): [`chat`] (the platform-neutral conversation: an `Incoming` in, `Reply`
 //!    values out; it never touches the store), [`reports`] (the weekly report, its chart, the
 //!    export files), [`cli`] (the `sansong` command line), [`http`] (health and metrics).
-//! 5. The platform: [`bot`], Telegram (teloxide and the Bot API: the durable inbox, the
+//! 5. The platform: [`telegram`], Telegram (teloxide and the Bot API: the durable inbox, the
 //!    dispatcher, sending replies and deliveries, splitting texts under its message limit;
 //!    the notice body limits still live in `notices`). It is the only
 //!    module that imports teloxide. [`jobs`] declares the background jobs and runs them under
@@ -27,7 +27,6 @@
 
 pub mod audit;
 pub mod backup;
-pub mod bot;
 pub mod chat;
 pub mod checkins;
 pub mod choices;
@@ -51,6 +50,7 @@ pub mod reports;
 pub mod schedule;
 pub mod store;
 pub mod tally;
+pub mod telegram;
 pub mod texts;
 pub mod week;
 

@@ -1,5 +1,5 @@
 //! The conversation, as platform-neutral data: an [`Incoming`] event goes in, a list of
-//! [`Reply`] values comes out. Telegram specifics live in [`crate::bot`]; this module only
+//! [`Reply`] values comes out. Telegram specifics live in [`crate::telegram`]; this module only
 //! parses, calls the core and renders texts, so it can be tested and reused without teloxide.
 //!
 //! Errors end here: a [`UserError`] becomes its polite text, anything else is logged with the

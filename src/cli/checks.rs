@@ -186,7 +186,7 @@ pub async fn run(
         None => items.push(item(texts::CHECK_TOKEN, Err(texts::TOKEN_UNSET.into()))),
         Some(token) => {
             items.push(item(texts::CHECK_TOKEN, Ok(texts::TOKEN_SET.into())));
-            items.push(item(texts::CHECK_BOT_API, crate::bot::check_token(token, api_url).await));
+            items.push(item(texts::CHECK_BOT_API, crate::telegram::check_token(token, api_url).await));
         }
     }
     items

@@ -38,7 +38,8 @@ pub async fn invite(
 async fn ask_telegram_for_username(core: &Core) -> Option<String> {
     let token = token_from_env()?;
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
-    let username = crate::bot::fetch_username(&token, api_url.as_deref(), core.config.poll_timeout).await?;
+    let username =
+        crate::telegram::fetch_username(&token, api_url.as_deref(), core.config.poll_timeout).await?;
     if let Err(e) = members::remember_bot_username(core, &username).await {
         tracing::warn!(error = %e, "could not keep the bot's username");
     }

@@ -5,7 +5,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CliError, CliResult, open, token_from_env};
 use crate::config::Config;
-use crate::{bot, texts};
+use crate::{telegram, texts};
 
 pub async fn run_bot(config: Config) -> CliResult {
     // First of all, so a SIGTERM during start-up is a clean stop rather than a kill.
@@ -15,7 +15,7 @@ pub async fn run_bot(config: Config) -> CliResult {
         return Err(CliError::Setup(texts::cli::NO_TOKEN.into()));
     };
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
-    let bot = bot::make_bot(&token, api_url.as_deref(), config.poll_timeout)?;
+    let bot = telegram::make_bot(&token, api_url.as_deref(), config.poll_timeout)?;
     // One bot per database; held until the process ends (`restore` checks it).
     let _lock = crate::backup::lock_instance(&config.database_url)
         .map_err(|e| CliError::Setup(texts::cli::already_running(&e.to_string())))?;
@@ -35,7 +35,7 @@ pub async fn run_bot(config: Config) -> CliResult {
         api = api_url.as_deref().unwrap_or("https://api.telegram.org"),
         "starting"
     );
-    bot::run(core.clone(), bot, shutdown).await?;
+    telegram::run(core.clone(), bot, shutdown).await?;
     core.store.close().await;
     Ok(())
 }

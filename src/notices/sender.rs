@@ -77,7 +77,7 @@ pub enum SendOutcome {
     Permanent(String),
 }
 
-/// Sends messages. The Telegram implementation lives in `bot::api`; the core does not know it.
+/// Sends messages. The Telegram implementation lives in `telegram::api`; the core does not know it.
 pub trait Messenger: Send + Sync + 'static {
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome>;
 

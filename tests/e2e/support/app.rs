@@ -69,9 +69,9 @@ impl TestApp {
         assert!(self.running.is_none(), "already running");
         let store = Store::open(&self.db_url).await.unwrap();
         let core = Core::new(store, self.config.clone(), Arc::new(self.clock.clone()));
-        let bot = sansong::bot::make_bot(TOKEN, Some(&self.fake.url), self.config.poll_timeout).unwrap();
+        let bot = sansong::telegram::make_bot(TOKEN, Some(&self.fake.url), self.config.poll_timeout).unwrap();
         let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(sansong::bot::run(core, bot, shutdown.clone()));
+        let handle = tokio::spawn(sansong::telegram::run(core, bot, shutdown.clone()));
         self.running = Some((shutdown, handle));
         // Ready once it has asked for updates (or, in webhook mode, registered its webhook).
         self.fake

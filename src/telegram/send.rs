@@ -369,7 +369,7 @@ where
                 tokio::time::sleep(wait.duration()).await;
             }
             // One more try at once; beyond that the reply is kept and sent later (see
-            // `bot::resend_kept`), so the person's other messages need not wait.
+            // `telegram::resend_kept`), so the person's other messages need not wait.
             Err(e) if attempt < TRANSIENT_ATTEMPTS && is_transient(&e) => {
                 tracing::debug!(error = %e, attempt, "transient Bot API failure; retrying");
                 tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt))).await;
