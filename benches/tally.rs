@@ -129,7 +129,7 @@ async fn run() {
         by_unit.as_secs_f64() / plain_week.as_secs_f64()
     );
 
-    let member = core.store.member_by_telegram_id(10_000_123).await.expect("member").expect("exists");
+    let member = core.store.member_by_person(10_000_123).await.expect("member").expect("exists");
     let week_view = time(200, || async {
         checkins::week_view(&core, &member, week).await.expect("week");
     })
@@ -207,9 +207,12 @@ async fn generate(store: &Store) {
         ),
         format!(
             "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {MEMBERS})
-             INSERT INTO members (id, telegram_id, name, unit_id, role, registered_at)
+             INSERT INTO members (id, registered_as, name, unit_id, role, registered_at)
              SELECT x, 10000000 + x, '党员' || x, 1 + (x - 1) % {UNITS}, 'member', 0 FROM seq"
         ),
+        "INSERT INTO accounts (person_id, platform, member_id, linked_at)
+         SELECT registered_as, 'telegram', id, registered_at FROM members"
+            .to_owned(),
         format!(
             "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {CHECKINS})
              INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, sent_at,

@@ -47,7 +47,27 @@ pub fn pick<'a>(choices: &'a [Choice], text: &str) -> Option<&'a Choice> {
     {
         return n.checked_sub(1).and_then(|i| choices.get(i));
     }
-    choices.iter().find(|(label, _)| letters(label) == typed)
+    choices.iter().find(|(label, _)| letters(label) == typed || letters(&without_asides(label)) == typed)
+}
+
+/// A label without what it says in brackets (`☐ 需确认（「收到」按钮）` → `☐ 需确认`): people
+/// type the option, not its explanation.
+fn without_asides(label: &str) -> String {
+    let mut depth = 0usize;
+    label
+        .chars()
+        .filter(|c| match c {
+            '（' | '(' => {
+                depth += 1;
+                false
+            }
+            '）' | ')' => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ => depth == 0,
+        })
+        .collect()
 }
 
 /// The letters and digits of `s` in matching form (Simplified, half-width, lower case).
@@ -85,6 +105,15 @@ mod tests {
         assert_eq!(pick(&c, "其他日期。").map(|c| c.0.as_str()), Some("其他日期"));
         let confirm = vec![("✅ 确认登记".to_owned(), "c".to_owned()), ("取消".to_owned(), "x".to_owned())];
         assert_eq!(pick(&confirm, "確認登記").map(|c| c.1.as_str()), Some("c"));
+        let toggle = vec![
+            ("☐ 需确认（「收到」按钮）".to_owned(), "t".to_owned()),
+            ("预览".to_owned(), "p".to_owned()),
+        ];
+        assert_eq!(
+            pick(&toggle, "需确认").map(|c| c.1.as_str()),
+            Some("t"),
+            "the explanation need not be typed"
+        );
     }
 
     #[test]

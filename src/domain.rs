@@ -124,10 +124,73 @@ impl FromStr for MemberStatus {
     }
 }
 
+/// A messaging platform sansong talks on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Platform {
+    #[serde(rename = "telegram")]
+    Telegram,
+    #[serde(rename = "dingtalk")]
+    DingTalk,
+    /// `sansong chat`: a person at the terminal.
+    #[serde(rename = "terminal")]
+    Terminal,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 3] = [Platform::Telegram, Platform::DingTalk, Platform::Terminal];
+
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+            Platform::DingTalk => "dingtalk",
+            Platform::Terminal => "terminal",
+        }
+    }
+
+    /// In audit labels and `created_by` (`tg:42` as before this type existed).
+    pub fn short(self) -> &'static str {
+        match self {
+            Platform::Telegram => "tg",
+            Platform::DingTalk => "dt",
+            Platform::Terminal => "term",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Platform::ALL.into_iter().find(|p| p.as_str() == s).ok_or(())
+    }
+}
+
+/// Someone's account on a platform. `person_id` is the core's id for them, unique across
+/// platforms: Telegram's own user id, or a handle for another platform's string id (see
+/// migration 10). In a private chat it is also the chat's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Account {
+    pub platform: Platform,
+    pub person_id: i64,
+}
+
+impl Account {
+    /// `tg:42`: how audit lines and records name who acted.
+    pub fn label(self) -> String {
+        format!("{}:{}", self.platform.short(), self.person_id)
+    }
+}
+
 /// A person as the chat platform knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    pub telegram_id: i64,
+    pub account: Account,
     pub name: String,
     pub username: Option<String>,
 }
@@ -158,7 +221,8 @@ impl Grouping {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub id: i64,
-    pub telegram_id: i64,
+    /// Where the member is reached: the account they last wrote from.
+    pub account: Account,
     pub name: String,
     pub username: Option<String>,
     pub unit_id: i64,

@@ -17,6 +17,15 @@ pub enum UserError {
     InviteExpired,
     #[error("invite used up")]
     InviteUsedUp,
+    /// A binding code that does not exist, has been used, or has expired.
+    #[error("unknown or used binding code")]
+    LinkCodeUnknown,
+    /// The account sending the code already belongs to another member.
+    #[error("account belongs to another member")]
+    AccountTaken,
+    /// The member already has an account on this platform.
+    #[error("member already has an account on {0}")]
+    PlatformAlreadyLinked(crate::domain::Platform),
     #[error("needs role {needed}")]
     Forbidden { needed: Role },
     #[error("organisers may only act for their own unit")]

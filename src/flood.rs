@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::core::Core;
 use crate::error::Result;
+use crate::store::UpdateKey;
 
 /// At most this many messages of one person are handled in [`WINDOW`].
 pub const RATE: i64 = 20;
@@ -27,12 +28,12 @@ pub enum Admit {
     Discard,
 }
 
-/// Whether `person`'s update `update_id` may be handled now.
-pub async fn admit(core: &Core, person: i64, update_id: i64) -> Result<Admit> {
-    core.store.inbox_set_person(update_id, person).await?;
+/// Whether `person`'s update may be handled now.
+pub async fn admit(core: &Core, person: i64, update: &UpdateKey<'_>) -> Result<Admit> {
+    core.store.inbox_set_person(update, person).await?;
     let now = core.now();
     let chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or_default();
-    let received = core.store.person_received_since(person, now - chrono(CAP_WINDOW), update_id).await?;
+    let received = core.store.person_received_since(person, now - chrono(CAP_WINDOW), update).await?;
     if received > i64::from(core.config.flood_cap) {
         return Ok(Admit::Discard);
     }

@@ -93,6 +93,12 @@ pub fn jobs() -> Vec<Job> {
     ]
 }
 
+/// The jobs of a terminal session (`sansong chat`): notices fire and reach the terminal while
+/// it is open; the rest is the running bot's.
+pub fn terminal_jobs() -> Vec<Job> {
+    jobs().into_iter().filter(|j| matches!(j.name, "scheduler" | "sender")).collect()
+}
+
 /// Starts each job under supervision.
 pub fn start(ctx: JobContext, jobs: Vec<Job>) -> JoinSet<()> {
     let mut set = JoinSet::new();

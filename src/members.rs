@@ -8,7 +8,7 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 
 use crate::core::Core;
-use crate::domain::{MemberStatus, Person, Role};
+use crate::domain::{Account, MemberStatus, Person, Role};
 use crate::error::{Result, Usage, UserError};
 
 /// The most people one invite may admit, and the longest it may stay valid.
@@ -17,7 +17,7 @@ pub const MAX_INVITE_DAYS: i64 = 366;
 use crate::domain::{Invite, Member, MemberListing, Unit};
 use crate::org::find_unit;
 use crate::store::meta::BOT_USERNAME;
-use crate::store::{NewInvite, Redeemed};
+use crate::store::{Linked, NewInvite, Redeemed};
 
 /// Who is asking for a privileged operation.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub async fn register(core: &Core, person: &Person, code: &str) -> Result<Regist
         || code.len() > 64
         || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
-        return match core.store.member_by_telegram_id(person.telegram_id).await? {
+        return match core.store.member_by_person(person.account.person_id).await? {
             Some(m) => Ok(Registration::Existing(m)),
             None => Err(UserError::InviteUnknown.into()),
         };
@@ -59,19 +59,29 @@ pub async fn register(core: &Core, person: &Person, code: &str) -> Result<Regist
     }
 }
 
-/// The registered, active member behind a chat account.
-/// The member with this Telegram account, whatever their status.
-pub async fn member_of(core: &Core, telegram_id: i64) -> Result<Option<Member>> {
-    Ok(core.store.member_by_telegram_id(telegram_id).await?)
+/// The member this account (a person id, see [`crate::domain::Account`]) belongs to,
+/// whatever their status.
+pub async fn member_of(core: &Core, person_id: i64) -> Result<Option<Member>> {
+    Ok(core.store.member_by_person(person_id).await?)
 }
 
 /// The person blocked the bot (`false`), or unblocked it or wrote to it (`true`): notices skip
 /// an unreachable member until then.
-pub async fn set_reachable(core: &Core, telegram_id: i64, reachable: bool) -> Result<()> {
+pub async fn set_reachable(core: &Core, member_id: i64, reachable: bool) -> Result<()> {
     if reachable {
-        core.store.mark_reachable(telegram_id).await?;
+        core.store.mark_reachable(member_id).await?;
     } else {
-        core.store.mark_unreachable(telegram_id, core.now()).await?;
+        core.store.mark_unreachable(member_id, core.now()).await?;
+    }
+    Ok(())
+}
+
+/// The member wrote from `account`: if it is not the one they are reached on, it becomes it,
+/// so notices follow them to the platform they now use (one copy, there).
+pub async fn wrote_from(core: &Core, member: &mut Member, account: Account) -> Result<()> {
+    if member.account != account {
+        core.store.account_seen(account.person_id, core.now()).await?;
+        member.account = account;
     }
     Ok(())
 }
@@ -82,8 +92,47 @@ pub async fn set_reminders(core: &Core, member: &Member, on: bool) -> Result<()>
     Ok(())
 }
 
-pub async fn require_member(core: &Core, telegram_id: i64) -> Result<Member> {
-    match core.store.member_by_telegram_id(telegram_id).await? {
+/// How long a binding code (绑定) works, in minutes.
+pub const LINK_CODE_MINUTES: i64 = 10;
+
+/// `绑定` on a platform the member already uses: a one-time code to send from their account on
+/// another platform, so one person stays one member with one history wherever they write from.
+pub async fn link_code(core: &Core, member: &Member) -> Result<String> {
+    // Eight capitals and digits without look-alikes: typed by hand on a phone, and over
+    // 30^8 ≈ 6.6e11 codes for ten minutes, with flood control pacing anyone who guesses.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let code: String = {
+        let mut rng = rand::rngs::OsRng;
+        (0..8).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+    };
+    let now = core.now();
+    core.store.create_link_code(member.id, &code, now, now + Duration::minutes(LINK_CODE_MINUTES)).await?;
+    tracing::info!(member = member.id, "binding code issued");
+    Ok(code)
+}
+
+/// `绑定 <code>` from another platform's account: binds it to the member the code was made
+/// for. `true` when it was bound now, `false` when it already was.
+pub async fn link(core: &Core, person: &Person, code: &str) -> Result<(Member, bool)> {
+    let code = crate::normalize::fold(code.trim()).to_uppercase();
+    if code.is_empty() || code.len() > 16 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(UserError::LinkCodeUnknown.into());
+    }
+    match core.store.redeem_link_code(&code, person.account, core.now()).await? {
+        Linked::Linked(m) => {
+            tracing::info!(member = m.id, platform = %person.account.platform, "account bound to a member");
+            Ok((m, true))
+        }
+        Linked::Already(m) => Ok((m, false)),
+        Linked::Unknown => Err(UserError::LinkCodeUnknown.into()),
+        Linked::Taken => Err(UserError::AccountTaken.into()),
+        Linked::PlatformTaken => Err(UserError::PlatformAlreadyLinked(person.account.platform).into()),
+    }
+}
+
+/// The registered, active member behind an account.
+pub async fn require_member(core: &Core, person_id: i64) -> Result<Member> {
+    match core.store.member_by_person(person_id).await? {
         None => Err(UserError::NotRegistered.into()),
         Some(m) if m.status == MemberStatus::Inactive => Err(UserError::Deactivated.into()),
         Some(m) => Ok(m),
@@ -134,7 +183,7 @@ pub async fn create_invite(
                     return Err(UserError::InviteRoleTooHigh.into());
                 }
             }
-            (unit, format!("tg:{}", m.telegram_id))
+            (unit, m.account.label())
         }
     };
     let uses = request.uses.unwrap_or(core.config.invite_uses);
@@ -294,7 +343,7 @@ mod tests {
 pub fn actor_label(actor: &Actor) -> String {
     match actor {
         Actor::Cli => "cli".into(),
-        Actor::Member(m) => format!("tg:{} {}", m.telegram_id, m.name),
+        Actor::Member(m) => format!("{} {}", m.account.label(), m.name),
     }
 }
 

@@ -34,13 +34,20 @@ pub async fn seed(members: i64, body: &str, ack: bool) -> Seeded {
     org::apply(&core, &plan).await.expect("org applied");
     sqlx::query(
         "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < ?)
-         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+         INSERT INTO members (registered_as, name, unit_id, role, registered_at)
          SELECT 10000000 + x, '党员' || x, 1 + (x % 4), 'member', 0 FROM seq",
     )
     .bind(members)
     .execute(core.store.pool())
     .await
     .expect("members");
+    sqlx::query(
+        "INSERT INTO accounts (person_id, platform, member_id, linked_at)
+         SELECT registered_as, 'telegram', id, registered_at FROM members",
+    )
+    .execute(core.store.pool())
+    .await
+    .expect("accounts");
     let draft = NoticeDraft {
         body: body.into(),
         media: None,

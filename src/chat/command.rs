@@ -30,6 +30,8 @@ pub enum Command {
     Activate(String),
     /// `收到` typed: acknowledges the newest notice that asks for it.
     Acknowledge,
+    /// `绑定` (a code for another platform) or `绑定 <code>` (bind this account with it).
+    Link(String),
     Unknown(String),
 }
 
@@ -52,6 +54,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "remind", word: "提醒", role: Role::Member },
     CommandInfo { name: "cancel", word: "取消", role: Role::Member },
     CommandInfo { name: "help", word: "帮助", role: Role::Member },
+    CommandInfo { name: "link", word: "绑定", role: Role::Member },
     CommandInfo { name: "invite", word: "邀请", role: Role::Organiser },
     CommandInfo { name: "members", word: "成员", role: Role::Organiser },
     CommandInfo { name: "notice", word: "通知", role: Role::Organiser },
@@ -119,6 +122,7 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "deactivate" => Command::Deactivate(args),
         "activate" => Command::Activate(args),
         "ack" => Command::Acknowledge,
+        "link" => Command::Link(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Some(ParsedCommand { command, for_another_bot })
@@ -169,6 +173,7 @@ const WORDS: &[(&str, Follows, MakeCommand)] = &[
     ("授权", Follows::Spaced, Command::Promote),
     ("停用", Follows::Spaced, Command::Deactivate),
     ("启用", Follows::Spaced, Command::Activate),
+    ("绑定", Follows::Glued, Command::Link),
     ("收到", Follows::Nothing, |_| Command::Acknowledge),
     ("已收到", Follows::Nothing, |_| Command::Acknowledge),
     ("收到了", Follows::Nothing, |_| Command::Acknowledge),

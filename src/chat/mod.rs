@@ -133,7 +133,7 @@ pub enum Reply {
     /// Set another person's command menu (their role changed).
     #[serde(skip)]
     MenuFor {
-        chat_id: i64,
+        account: crate::domain::Account,
         entries: Vec<(&'static str, String)>,
     },
 }
@@ -292,14 +292,16 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         if let (Some(c), Some(target)) = (&command, &msg.reply_to)
             && let Some((make, args)) = roles::role_command(&c.command)
         {
-            let member = members::require_member(core, msg.from.telegram_id).await?;
+            let member = members::require_member(core, msg.from.account.person_id).await?;
             return roles::command(core, &member, args, Some(target), make).await;
         }
         return Ok(in_group(core, me, msg, command.is_some()));
     }
     if let Content::Membership { blocked } = msg.content {
         // Someone blocked or unblocked the bot: notices skip (or resume) them. Nothing to say.
-        members::set_reachable(core, msg.from.telegram_id, !blocked).await?;
+        if let Some(member) = members::member_of(core, msg.from.account.person_id).await? {
+            members::set_reachable(core, member.id, !blocked).await?;
+        }
         return Ok(vec![]);
     }
     // Without a slash: the command's Chinese word (`本周`, `统计 上周`, `加入 <code>`).
@@ -314,7 +316,18 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
     if let Some(code) = start_code {
         return start(core, me, msg, code).await;
     }
-    let member = match members::require_member(core, msg.from.telegram_id).await {
+    // `绑定 <code>` comes from an account that is not yet a member's.
+    let link_code = match (command.as_ref().map(|c| &c.command), word.as_ref().map(|w| &w.command)) {
+        (Some(Command::Link(code)), _) | (None, Some(Command::Link(code))) if !code.trim().is_empty() => {
+            Some(code.clone())
+        }
+        _ => None,
+    };
+    if let Some(code) = link_code {
+        let (member, new) = members::link(core, &msg.from, &code).await?;
+        return Ok(vec![Reply::send(member_texts::linked(&member, new))]);
+    }
+    let mut member = match members::require_member(core, msg.from.account.person_id).await {
         Ok(m) => m,
         Err(Error::User(UserError::NotRegistered)) => {
             // Someone not yet a member may send the invite code on its own.
@@ -329,8 +342,9 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
     };
     if member.unreachable {
         // They wrote to us, so they can be written to again.
-        members::set_reachable(core, member.telegram_id, true).await?;
+        members::set_reachable(core, member.id, true).await?;
     }
+    members::wrote_from(core, &mut member, msg.from.account).await?;
     match (command, &msg.content) {
         (Some(c), _) => on_command(core, me, &member, msg, c.command).await,
         (None, Content::Text(text)) => {
@@ -519,7 +533,7 @@ fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> 
 async fn start(core: &Core, me: &ChatContext, msg: &Incoming, code: Option<&str>) -> Result<Vec<Reply>> {
     let registration = match code {
         Some(code) => members::register(core, &msg.from, code).await?,
-        None => match members::member_of(core, msg.from.telegram_id).await? {
+        None => match members::member_of(core, msg.from.account.person_id).await? {
             Some(m) => Registration::Existing(m),
             None => return Ok(vec![Reply::send(member_texts::start_without_code())]),
         },
@@ -572,6 +586,10 @@ async fn on_command(
         Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
         Command::Checkin(args) => checkin_line(core, member, msg, &args).await,
         Command::Acknowledge => notices::ack_typed(core, member).await,
+        Command::Link(_) => {
+            let code = members::link_code(core, member).await?;
+            Ok(vec![Reply::send(member_texts::link_code(&code, members::LINK_CODE_MINUTES))])
+        }
         Command::Week(args) => {
             let week = parse_week_arg(&args, core.today()).map_err(UserError::from)?;
             let view = checkins::week_view(core, member, week).await?;

@@ -88,7 +88,7 @@ pub async fn on_ack(
     delivery_id: i64,
 ) -> Result<Vec<Reply>> {
     let answer = |text: String| Reply::Answer { callback_id: callback_id.to_owned(), text: Some(text) };
-    let text = match notices::acknowledge(core, member.telegram_id, delivery_id).await? {
+    let text = match notices::acknowledge(core, member, delivery_id).await? {
         AckOutcome::Recorded => texts::ack_recorded(),
         AckOutcome::AlreadyRecorded => texts::ack_already(),
         AckOutcome::NotFound => return Ok(vec![answer(texts::ack_not_found())]),
@@ -116,7 +116,7 @@ pub async fn on_spread(
     callback_id: &str,
     notice_id: i64,
 ) -> Result<Vec<Reply>> {
-    let notice = notices::notice_for_checkin(core, member.telegram_id, notice_id).await?;
+    let notice = notices::notice_for_checkin(core, member, notice_id).await?;
     let mut replies = vec![Reply::Answer { callback_id: callback_id.to_owned(), text: None }];
     replies.extend(wizard::start_citing(core, member, msg, &notice).await?);
     Ok(replies)

@@ -50,7 +50,7 @@ pub async fn command(
     let change = make(role);
     let name = words.join(" ");
     if let (true, Some(person)) = (name.is_empty(), reply_to) {
-        let target = members::member_of(core, person.telegram_id)
+        let target = members::member_of(core, person.account.person_id)
             .await?
             .ok_or_else(|| UserError::NoSuchMember(person.name.clone()))?;
         if target.id == member.id {
@@ -102,7 +102,7 @@ async fn done(core: &Core, actor: &Actor, id: i64, change: Change) -> Result<Vec
     if let Some((_, role)) = changed.roles {
         // Their command menu follows their role.
         replies.push(Reply::MenuFor {
-            chat_id: changed.member.telegram_id,
+            account: changed.member.account,
             entries: super::menu_entries(role, core.kinds()),
         });
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{CliError, CliResult, Format, open, table_with, token_from_env};
 use crate::config::Config;
 use crate::core::Core;
-use crate::domain::{MemberStatus, Role};
+use crate::domain::{MemberStatus, Platform, Role};
 use crate::members::{self, Actor, InviteRequest};
 use crate::texts;
 
@@ -48,7 +48,9 @@ async fn ask_telegram_for_username(core: &Core) -> Option<String> {
 
 #[derive(Serialize)]
 struct MemberRow<'a> {
-    telegram_id: i64,
+    /// The platform they are reached on, and there their id (for Telegram, the user id).
+    platform: &'a str,
+    telegram_id: Option<i64>,
     name: &'a str,
     username: Option<&'a str>,
     unit: &'a str,
@@ -67,7 +69,9 @@ pub async fn list(config: Config, unit: Option<String>, format: Format) -> CliRe
             let rows: Vec<MemberRow<'_>> = listing
                 .iter()
                 .map(|l| MemberRow {
-                    telegram_id: l.member.telegram_id,
+                    platform: l.member.account.platform.as_str(),
+                    telegram_id: (l.member.account.platform == Platform::Telegram)
+                        .then_some(l.member.account.person_id),
                     name: &l.member.name,
                     username: l.member.username.as_deref(),
                     unit: &l.member.unit_name,
@@ -85,7 +89,7 @@ pub async fn list(config: Config, unit: Option<String>, format: Format) -> CliRe
                 let m = &l.member;
                 table.add_row([
                     m.name.clone(),
-                    m.telegram_id.to_string(),
+                    m.account.label(),
                     m.unit_name.clone(),
                     texts::role_label(m.role).to_owned(),
                     texts::cli::status_word(m.status == MemberStatus::Active).to_owned(),

@@ -10,6 +10,7 @@
 
 mod audit;
 mod backup;
+mod chat;
 mod check;
 mod checks;
 mod holidays;
@@ -48,6 +49,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the bot (long polling). Token from TELOXIDE_TOKEN.
     Run,
+    /// Chat with the bot in this terminal, as the person NAME (no account, no network):
+    /// type as in a chat app; a number picks an option. Exports are saved in --files.
+    Chat {
+        #[arg(long = "as", value_name = "NAME")]
+        name: String,
+        /// Where exported files are saved.
+        #[arg(long, default_value = ".")]
+        files: PathBuf,
+    },
     /// The organisation: units and linked sites.
     Org {
         #[command(subcommand)]
@@ -370,6 +380,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn dispatch(config: Config, command: Command) -> CliResult {
     match command {
         Command::Run => run::run_bot(config).await,
+        Command::Chat { name, files } => chat::chat(config, name, files).await,
         Command::Org { action: OrgCommand::Load { file } } => org::load(config, file).await,
         Command::Org { action: OrgCommand::Show } => org::show(config).await,
         Command::Invite { unit, role, uses, expires } => {

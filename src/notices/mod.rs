@@ -262,7 +262,7 @@ pub async fn create(
     }
     let (created_by, creator) = match actor {
         Actor::Cli => ("cli".to_owned(), None),
-        Actor::Member(m) => (format!("tg:{}", m.telegram_id), Some(m.id)),
+        Actor::Member(m) => (m.account.label(), Some(m.id)),
     };
     let row = core
         .store
@@ -468,9 +468,9 @@ pub async fn outage_told(core: &Core, outage_id: i64) -> Result<()> {
     Ok(core.store.outage_reported(outage_id).await?)
 }
 
-/// Records 「收到」 from `telegram_id` for a delivery.
-pub async fn acknowledge(core: &Core, telegram_id: i64, delivery_id: i64) -> Result<AckOutcome> {
-    let outcome = core.store.acknowledge(delivery_id, telegram_id, core.now()).await?;
+/// Records 「收到」 from `member` for a delivery (theirs only: button data is not trusted).
+pub async fn acknowledge(core: &Core, member: &Member, delivery_id: i64) -> Result<AckOutcome> {
+    let outcome = core.store.acknowledge(delivery_id, member.id, core.now()).await?;
     if outcome == AckOutcome::Recorded {
         tracing::info!(delivery = delivery_id, "notice acknowledged");
     }
@@ -483,7 +483,7 @@ pub async fn acknowledge_newest(core: &Core, member: &Member) -> Result<Option<S
     let Some((delivery_id, body)) = core.store.newest_unacknowledged(member.id).await? else {
         return Ok(None);
     };
-    acknowledge(core, member.telegram_id, delivery_id).await?;
+    acknowledge(core, member, delivery_id).await?;
     Ok(Some(body))
 }
 
@@ -496,9 +496,9 @@ pub async fn policy_notice_of(core: &Core, delivery_id: i64) -> Result<Option<i6
     })
 }
 
-/// A policy notice `telegram_id` received, to cite in a 送政策 check-in.
-pub async fn notice_for_checkin(core: &Core, telegram_id: i64, notice_id: i64) -> Result<Notice> {
-    if !core.store.notice_reached(notice_id, telegram_id).await? {
+/// A policy notice `member` received, to cite in a 送政策 check-in.
+pub async fn notice_for_checkin(core: &Core, member: &Member, notice_id: i64) -> Result<Notice> {
+    if !core.store.notice_reached(notice_id, member.id).await? {
         return Err(UserError::NoSuchNotice(notice_id).into());
     }
     let row = core.store.notice(notice_id).await?.ok_or(UserError::NoSuchNotice(notice_id))?;

@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::MediaKind;
 use crate::core::Core;
+use crate::domain::Platform;
 use crate::metrics::Metrics;
 use crate::store::OutboxItem;
 
@@ -83,6 +84,9 @@ pub trait Messenger: Send + Sync + 'static {
 
     /// Whether the platform answers at all, as cheaply as it allows (Telegram: `getMe`).
     fn probe(&self) -> BoxFuture<'_, bool>;
+
+    /// The platform it sends on: the sender takes that platform's deliveries only.
+    fn platform(&self) -> Platform;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -233,7 +237,7 @@ pub async fn run(
         // Any other delivery on it was pending when it was read.
         let busy = lock(&state).in_flight.clone();
         let page_read = Instant::now();
-        let batch = match core.store.due_deliveries(core.now(), cursor, 256).await {
+        let batch = match core.store.due_deliveries(messenger.platform(), core.now(), cursor, 256).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the outbox; retrying");
@@ -352,7 +356,7 @@ pub async fn run(
                 }
                 let outcome = messenger.send(item.chat_id, &message).await;
                 lock(&state).last_sent.insert(item.chat_id, Instant::now());
-                record(&core, &state, &settings, &item, outcome).await;
+                record(&core, &state, &settings, messenger.platform(), &item, outcome).await;
                 lock(&state).in_flight.remove(&item.id);
                 drop(permit);
             });
@@ -422,6 +426,7 @@ async fn record(
     core: &Core,
     state: &SharedState,
     settings: &SenderSettings,
+    platform: Platform,
     item: &OutboxItem,
     outcome: SendOutcome,
 ) {
@@ -457,7 +462,7 @@ async fn record(
         SendOutcome::Transient(reason) => {
             let (down_now, declared) = transient_failure(core, state, settings, item.member_id, &reason);
             if declared {
-                match core.store.outage_started("telegram", now).await {
+                match core.store.outage_started(platform.as_str(), now).await {
                     Ok(id) => {
                         if let Some(down) = lock(state).down.as_mut() {
                             down.outage_id = Some(id);

@@ -293,7 +293,8 @@ mod tests {
         assert_eq!(delivery_time(&core, beijing(11, 30, 9)), beijing(11, 30, 9), "an ordinary Monday");
         let admin = sqlx::query(
             "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0);
-             INSERT INTO members (telegram_id, name, unit_id, role, registered_at) VALUES (1, '管理员', 1, 'admin', 0)",
+             INSERT INTO members (id, registered_as, name, unit_id, role, registered_at) VALUES (1, 1, '管理员', 1, 'admin', 0);
+             INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (1, 'telegram', 1, 0)",
         );
         admin.execute(core.store.pool()).await.unwrap();
         let (notices, outcome) = report_notices(&core, Job::Report, beijing(10, 5, 9)).await.unwrap();

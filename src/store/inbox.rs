@@ -1,29 +1,47 @@
-//! The durable inbox: each update from Telegram is written here before it is confirmed, then
-//! handled from here. A crash between the two leaves it pending, and the next start finishes it.
+//! The durable inbox: each update from a platform is written here before the platform is told
+//! it arrived, then handled from here. A crash between the two leaves it pending, and the next
+//! start finishes it. Rows are keyed by platform and the platform's own id for the update
+//! (Telegram's update_id, DingTalk's messageId), so a redelivered update is stored once.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, ts};
+use crate::domain::Platform;
+
+/// An update as the inbox knows it: its platform and the platform's id for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateKey<'a> {
+    pub platform: Platform,
+    pub key: &'a str,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxRow {
     pub seq: i64,
-    pub update_id: i64,
+    /// The platform's id for the update.
+    pub key: String,
     pub payload: String,
 }
 
 impl Store {
-    /// Writes a batch of raw updates in one transaction; an update already present (Telegram
-    /// redelivering it) is left as it is. Returns how many were new.
-    pub async fn inbox_put(&self, updates: &[(i64, String)], now: DateTime<Utc>) -> sqlx::Result<u64> {
+    /// Writes a batch of a platform's raw updates (key, payload) in one transaction; an update
+    /// already present (the platform redelivering it) is left as it is. Returns how many were new.
+    pub async fn inbox_put(
+        &self,
+        platform: Platform,
+        updates: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<u64> {
         let mut tx = self.write_tx().await?;
         let mut added = 0;
-        for (update_id, payload) in updates {
+        for (key, payload) in updates {
             added += sqlx::query(
-                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                "INSERT INTO inbox (platform, update_key, payload, received_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (platform, update_key) DO NOTHING",
             )
-            .bind(update_id)
+            .bind(platform.as_str())
+            .bind(key)
             .bind(payload)
             .bind(ts(now))
             .execute(&mut *tx)
@@ -34,11 +52,46 @@ impl Store {
         Ok(added)
     }
 
-    /// Unhandled updates after position `after_seq`, in arrival order.
-    pub async fn inbox_pending(&self, after_seq: i64, limit: i64) -> sqlx::Result<Vec<InboxRow>> {
-        let rows = sqlx::query(
-            "SELECT seq, update_id, payload FROM inbox WHERE handled_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+    /// Writes one update (or finds it, if already there) and returns its position.
+    pub async fn inbox_put_one(
+        &self,
+        platform: Platform,
+        key: &str,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<i64> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO inbox (platform, update_key, payload, received_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (platform, update_key) DO NOTHING",
         )
+        .bind(platform.as_str())
+        .bind(key)
+        .bind(payload)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let seq = sqlx::query_scalar("SELECT seq FROM inbox WHERE platform = ? AND update_key = ?")
+            .bind(platform.as_str())
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// A platform's unhandled updates after position `after_seq`, in arrival order.
+    pub async fn inbox_pending(
+        &self,
+        platform: Platform,
+        after_seq: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<InboxRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, update_key, payload FROM inbox
+             WHERE platform = ? AND handled_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(platform.as_str())
         .bind(after_seq)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -47,7 +100,7 @@ impl Store {
             .map(|r| {
                 Ok(InboxRow {
                     seq: r.try_get("seq")?,
-                    update_id: r.try_get("update_id")?,
+                    key: r.try_get("update_key")?,
                     payload: r.try_get("payload")?,
                 })
             })
@@ -57,18 +110,21 @@ impl Store {
     /// Records that an update has been dealt with (`outcome`: ok, ignored, skipped, failed).
     pub async fn inbox_finish(
         &self,
-        update_id: i64,
+        update: &UpdateKey<'_>,
         outcome: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<()> {
-        sqlx::query("UPDATE inbox SET handled_at = ?, outcome = ?, error = ? WHERE update_id = ?")
-            .bind(ts(now))
-            .bind(outcome)
-            .bind(error)
-            .bind(update_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE inbox SET handled_at = ?, outcome = ?, error = ? WHERE platform = ? AND update_key = ?",
+        )
+        .bind(ts(now))
+        .bind(outcome)
+        .bind(error)
+        .bind(update.platform.as_str())
+        .bind(update.key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -87,12 +143,15 @@ impl Store {
     }
 
     /// Whose update a row is (for flood control).
-    pub async fn inbox_set_person(&self, update_id: i64, person: i64) -> sqlx::Result<()> {
-        sqlx::query("UPDATE inbox SET person_id = ? WHERE update_id = ? AND person_id IS NULL")
-            .bind(person)
-            .bind(update_id)
-            .execute(&self.pool)
-            .await?;
+    pub async fn inbox_set_person(&self, update: &UpdateKey<'_>, person: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE inbox SET person_id = ? WHERE platform = ? AND update_key = ? AND person_id IS NULL",
+        )
+        .bind(person)
+        .bind(update.platform.as_str())
+        .bind(update.key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -113,22 +172,23 @@ impl Store {
         Ok((row.try_get("n")?, row.try_get("first")?))
     }
 
-    /// A person's updates received since `since`, up to and including `update_id` (the later
+    /// A person's updates received since `since`, up to and including `update` (the later
     /// ones already in the inbox do not count against it). Rows not yet handled get their
     /// person when their turn comes, so the later ones cannot be counted here anyway.
     pub async fn person_received_since(
         &self,
         person: i64,
         since: DateTime<Utc>,
-        update_id: i64,
+        update: &UpdateKey<'_>,
     ) -> sqlx::Result<i64> {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM inbox WHERE person_id = ? AND received_at >= ?
-               AND seq <= (SELECT seq FROM inbox WHERE update_id = ?)",
+               AND seq <= (SELECT seq FROM inbox WHERE platform = ? AND update_key = ?)",
         )
         .bind(person)
         .bind(ts(since))
-        .bind(update_id)
+        .bind(update.platform.as_str())
+        .bind(update.key)
         .fetch_one(&self.pool)
         .await
     }

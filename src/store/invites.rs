@@ -88,9 +88,11 @@ impl Store {
     ) -> sqlx::Result<Redeemed> {
         let mut tx = self.write_tx().await?;
         let member_sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id WHERE m.telegram_id = ?"
+            "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id
+             WHERE m.id = (SELECT member_id FROM accounts WHERE person_id = ?)"
         );
-        if let Some(row) = sqlx::query(&member_sql).bind(person.telegram_id).fetch_optional(&mut *tx).await? {
+        let person_id = person.account.person_id;
+        if let Some(row) = sqlx::query(&member_sql).bind(person_id).fetch_optional(&mut *tx).await? {
             return Ok(Redeemed::AlreadyMember(member_from_row(&row)?));
         }
         let Some(row) = sqlx::query(&format!("{INVITE_SELECT} WHERE i.code = ?"))
@@ -111,20 +113,27 @@ impl Store {
             .bind(invite.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO members (telegram_id, name, username, unit_id, role, invite_id, registered_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        let member_id: i64 = sqlx::query_scalar(
+            "INSERT INTO members (registered_as, reached_on, name, username, unit_id, role, invite_id, registered_at)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
         )
-        .bind(person.telegram_id)
+        .bind(person_id)
         .bind(&person.name)
         .bind(&person.username)
         .bind(invite.unit_id)
         .bind(invite.role.as_str())
         .bind(invite.id)
         .bind(ts(now))
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        let row = sqlx::query(&member_sql).bind(person.telegram_id).fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, ?, ?, ?)")
+            .bind(person_id)
+            .bind(person.account.platform.as_str())
+            .bind(member_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(&member_sql).bind(person_id).fetch_one(&mut *tx).await?;
         let member = member_from_row(&row)?;
         tx.commit().await?;
         Ok(Redeemed::Registered(member))

@@ -37,8 +37,9 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::AuditEntry;
 pub use checkins::NewCheckin;
-pub use inbox::InboxRow;
+pub use inbox::{InboxRow, UpdateKey};
 pub use invites::{NewInvite, Redeemed};
+pub use members::Linked;
 pub use notices::{NewNotice, NoticeRow, Target};
 pub use org::{OrgLoadReport, SitePlan};
 pub use outages::{DelayedNotice, Outage};

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::members::PREFERRED_ACCOUNT;
 use super::outbox::{REASON_CANCELLED, close_pending};
 use super::{Store, at, ms, ts};
 
@@ -270,10 +271,11 @@ impl Store {
         if let Some(run_id) = run {
             let (units, roles, members) = target_params(target);
             let targeted = sqlx::query(&format!(
-                "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms)
-                 SELECT ?4, m.id, m.telegram_id, 'notice',
+                "INSERT INTO deliveries (run_id, member_id, chat_id, platform, kind, status, not_before_ms, next_attempt_ms)
+                 SELECT ?4, m.id, a.person_id, a.platform, 'notice',
                         CASE WHEN m.unreachable_at IS NULL THEN 'pending' ELSE 'blocked' END, ?5, ?5
-                 FROM members m WHERE {TARGET_FILTER} ORDER BY m.id"
+                 FROM members m JOIN accounts a ON a.person_id = {PREFERRED_ACCOUNT}
+                 WHERE {TARGET_FILTER} ORDER BY m.id"
             ))
             .bind(units)
             .bind(roles)

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, ms, ts};
+use crate::domain::Platform;
 
 /// One delivery ready to go, with what to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +38,8 @@ impl Store {
                    AND EXISTS (SELECT 1 FROM members m WHERE m.id = d.member_id AND m.status = 'active')
                    AND d.sent_at + n.remind_after_secs <= ?1";
         let queued = sqlx::query(&format!(
-            "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms, reminder_of)
-             SELECT d.run_id, d.member_id, d.chat_id, 'reminder', 'pending', ?2, ?2, d.id
+            "INSERT INTO deliveries (run_id, member_id, chat_id, platform, kind, status, not_before_ms, next_attempt_ms, reminder_of)
+             SELECT d.run_id, d.member_id, d.chat_id, d.platform, 'reminder', 'pending', ?2, ?2, d.id
              FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
              WHERE {due}
              ON CONFLICT (run_id, member_id, kind) DO NOTHING"
@@ -60,9 +61,31 @@ impl Store {
         Ok(queued)
     }
 
-    /// Pending deliveries that may go now, after outbox position `after_id`, oldest first.
+    /// How many deliveries to one chat on a platform are pending and due.
+    pub async fn pending_deliveries_to(
+        &self,
+        platform: Platform,
+        chat_id: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+             WHERE d.status = 'pending' AND d.platform = ? AND d.chat_id = ? AND d.not_before_ms <= ?
+               AND d.next_attempt_ms <= ? AND n.status <> 'cancelled'",
+        )
+        .bind(platform.as_str())
+        .bind(chat_id)
+        .bind(ms(now))
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// A platform's pending deliveries that may go now, after outbox position `after_id`,
+    /// oldest first.
     pub async fn due_deliveries(
         &self,
+        platform: Platform,
         now: DateTime<Utc>,
         after_id: i64,
         limit: i64,
@@ -72,10 +95,11 @@ impl Store {
                     n.media_kind, n.media_file_id, n.media_name,
                     (n.media_kind IS NOT NULL AND n.media_file_id IS NULL) AS needs_upload, n.ack_required, n.policy
              FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-             WHERE d.status = 'pending' AND d.id > ? AND d.next_attempt_ms <= ? AND d.not_before_ms <= ?
+             WHERE d.status = 'pending' AND d.platform = ? AND d.id > ? AND d.next_attempt_ms <= ? AND d.not_before_ms <= ?
                    AND n.status <> 'cancelled'
              ORDER BY d.id LIMIT ?",
         )
+        .bind(platform.as_str())
         .bind(after_id)
         .bind(ms(now))
         .bind(ms(now))

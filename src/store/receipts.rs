@@ -47,15 +47,14 @@ impl Store {
     pub async fn acknowledge(
         &self,
         delivery_id: i64,
-        telegram_id: i64,
+        member_id: i64,
         now: DateTime<Utc>,
     ) -> sqlx::Result<AckOutcome> {
         let target: Option<i64> = sqlx::query_scalar(
-            "SELECT COALESCE(d.reminder_of, d.id) FROM deliveries d JOIN members m ON m.id = d.member_id
-             WHERE d.id = ? AND m.telegram_id = ?",
+            "SELECT COALESCE(d.reminder_of, d.id) FROM deliveries d WHERE d.id = ? AND d.member_id = ?",
         )
         .bind(delivery_id)
-        .bind(telegram_id)
+        .bind(member_id)
         .fetch_optional(&self.pool)
         .await?;
         let Some(target) = target else {
@@ -98,14 +97,14 @@ impl Store {
         row.map(|r| Ok((r.try_get("id")?, r.try_get::<i64, _>("policy")? != 0))).transpose()
     }
 
-    /// Whether a notice was delivered to this Telegram account (so it may act on its buttons).
-    pub async fn notice_reached(&self, notice_id: i64, telegram_id: i64) -> sqlx::Result<bool> {
+    /// Whether a notice was delivered to this member (so they may act on its buttons).
+    pub async fn notice_reached(&self, notice_id: i64, member_id: i64) -> sqlx::Result<bool> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN members m ON m.id = d.member_id
-             WHERE r.notice_id = ? AND m.telegram_id = ?",
+            "SELECT COUNT(*) FROM deliveries d JOIN notice_runs r ON r.id = d.run_id
+             WHERE r.notice_id = ? AND d.member_id = ?",
         )
         .bind(notice_id)
-        .bind(telegram_id)
+        .bind(member_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(n > 0)

@@ -1,6 +1,7 @@
 //! Replies kept for later: those the platform could not take when they were made.
 
 use super::{Store, at, ms, ts};
+use crate::domain::Platform;
 use chrono::{DateTime, Utc};
 
 /// A kept reply, due now.
@@ -15,9 +16,10 @@ pub struct KeptReply {
 }
 
 impl Store {
-    /// Keeps replies for `chat_id`, in order, to be sent from `now` on.
+    /// Keeps replies for `chat_id` on `platform`, in order, to be sent from `now` on.
     pub async fn keep_replies(
         &self,
+        platform: Platform,
         chat_id: i64,
         replies: &[String],
         now: DateTime<Utc>,
@@ -25,8 +27,9 @@ impl Store {
         let mut tx = self.write_tx().await?;
         for reply in replies {
             sqlx::query(
-                "INSERT INTO reply_outbox (chat_id, reply, created_at, next_attempt_ms) VALUES (?, ?, ?, ?)",
+                "INSERT INTO reply_outbox (platform, chat_id, reply, created_at, next_attempt_ms) VALUES (?, ?, ?, ?, ?)",
             )
+            .bind(platform.as_str())
             .bind(chat_id)
             .bind(reply)
             .bind(ts(now))
@@ -39,13 +42,19 @@ impl Store {
 
     /// The oldest kept reply of each chat that has one due, oldest chats first: a chat's
     /// replies go in order, one at a time.
-    pub async fn due_replies(&self, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<KeptReply>> {
+    pub async fn due_replies(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<KeptReply>> {
         let rows: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(
             "SELECT r.id, r.chat_id, r.reply, r.created_at, r.attempts FROM reply_outbox r
-             WHERE r.status = 'pending' AND r.next_attempt_ms <= ?
+             WHERE r.status = 'pending' AND r.platform = ? AND r.next_attempt_ms <= ?
                AND r.id = (SELECT MIN(o.id) FROM reply_outbox o WHERE o.chat_id = r.chat_id AND o.status = 'pending')
              ORDER BY r.id LIMIT ?",
         )
+        .bind(platform.as_str())
         .bind(ms(now))
         .bind(limit)
         .fetch_all(&self.pool)

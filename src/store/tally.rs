@@ -52,11 +52,15 @@ pub struct TallyCounts {
     pub total: GroupCounts,
 }
 
+/// A member as `tally_members` reads it from JSON: id, Telegram id, name, unit.
+type MemberTuple = (i64, Option<i64>, String, i64);
+
 /// A member for tally rows and lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRef {
     pub id: i64,
-    pub telegram_id: i64,
+    /// Their Telegram account, if they have one (exports and the CLI show it).
+    pub telegram_id: Option<i64>,
     pub name: String,
     pub unit_id: i64,
     pub unit_name: String,
@@ -67,7 +71,7 @@ pub struct MemberRef {
 pub struct ExportRow {
     pub id: i64,
     pub member: String,
-    pub telegram_id: i64,
+    pub telegram_id: Option<i64>,
     pub unit: String,
     pub site: Option<String>,
     pub link: Option<String>,
@@ -215,7 +219,7 @@ impl Store {
         // case) it never runs. Unit names are joined here rather than in SQL: quicker for tens of
         // thousands of members, and the sort wants each unit's rank anyway.
         let json: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT json_group_array(json_array(m.id, m.telegram_id, m.name, m.unit_id)) FROM members m
+            "SELECT json_group_array(json_array(m.id, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram'), m.name, m.unit_id)) FROM members m
              WHERE CASE WHEN m.status = 'active'
                         THEN ?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3))
                         ELSE m.id IN (SELECT c.member_id FROM checkins c
@@ -232,9 +236,9 @@ impl Store {
             sqlx::query_as("SELECT id, name FROM units").fetch_all(&mut *conn).await?;
         unit_names.sort_unstable_by(|x, y| (&x.1, x.0).cmp(&(&y.1, y.0)));
         let rank: HashMap<i64, usize> = unit_names.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-        let rows: Vec<(i64, i64, String, i64)> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        let rows: Vec<MemberTuple> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let mut ranked: Vec<(usize, (i64, i64, String, i64))> =
+        let mut ranked: Vec<(usize, MemberTuple)> =
             rows.into_iter().map(|r| (rank.get(&r.3).copied().unwrap_or(usize::MAX), r)).collect();
         // Sorted here: quicker than SQLite's sorter for tens of thousands of names.
         ranked.sort_unstable_by(|(ra, a), (rb, b)| (ra, &a.2, a.0).cmp(&(rb, &b.2, b.0)));
@@ -259,7 +263,7 @@ impl Store {
         units: Option<&[i64]>,
     ) -> sqlx::Result<Vec<MemberRef>> {
         let rows = sqlx::query(
-            "SELECT m.id, m.telegram_id, m.name, m.unit_id, u.name AS unit_name
+            "SELECT m.id, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id, m.name, m.unit_id, u.name AS unit_name
              FROM members m JOIN units u ON u.id = m.unit_id
              WHERE m.status = 'active' AND (?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3)))
                AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.id
@@ -354,7 +358,7 @@ impl Store {
         units: Option<&[i64]>,
     ) -> sqlx::Result<Vec<ExportRow>> {
         let rows = sqlx::query(
-            "SELECT c.id, m.name AS member, m.telegram_id, u.name AS unit, s.name AS site, s.link, c.kind,
+            "SELECT c.id, m.name AS member, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id, u.name AS unit, s.name AS site, s.link, c.kind,
                     c.sent_at, COALESCE(c.logged_at, c.sent_at) AS logged_at, c.done_on,
                     c.people_served, c.description, c.photo_file_id IS NOT NULL AS photo,
                     c.latitude, c.longitude

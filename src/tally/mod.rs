@@ -255,7 +255,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
                 let mut row = take(m.id);
                 row.name = RowName::Named(m.name);
                 row.unit = Some(m.unit_name);
-                row.telegram_id = Some(m.telegram_id);
+                row.telegram_id = m.telegram_id;
                 rows.push(row);
             }
         }

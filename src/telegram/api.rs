@@ -14,6 +14,7 @@ use teloxide::Bot;
 
 use super::send::{MESSAGE_LIMIT, split_message};
 use crate::chat::buttons::ButtonData;
+use crate::domain::Platform;
 use crate::metrics::Metrics;
 use crate::notices::MediaKind;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome};
@@ -178,6 +179,10 @@ fn uploaded_file_id(method: &str, result: &Value) -> Option<String> {
 }
 
 impl Messenger for TelegramMessenger {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
     /// `getMe`: the cheapest call that proves the Bot API answers (and the token still works).
     fn probe(&self) -> BoxFuture<'_, bool> {
         Box::pin(async move {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use teloxide::types::{CallbackQuery, Message, MessageKind, MessageOrigin, Update, UpdateKind, User};
 
 use crate::chat::{ChatRef, Content, Incoming};
-use crate::domain::Person;
+use crate::domain::{Account, Person, Platform};
 
 /// The event an update carries, or `None` for updates the bot does not act on (edits, channel
 /// posts, service messages, other bots, membership changes).
@@ -29,8 +29,9 @@ pub fn incoming(update: &Update, now: DateTime<Utc>) -> Option<Incoming> {
 
 fn person(user: &User) -> Person {
     Person {
-        // Telegram ids fit in 52 bits; the cast cannot wrap.
-        telegram_id: user.id.0 as i64,
+        // Telegram ids fit in 52 bits; the cast cannot wrap. They serve as the core's own ids
+        // for Telegram people and chats (see `domain::Account`).
+        account: Account { platform: Platform::Telegram, person_id: user.id.0 as i64 },
         name: user.full_name().trim().to_owned(),
         username: user.username.clone(),
     }

@@ -24,7 +24,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::Core;
-use crate::store::{InboxRow, Store};
+use crate::domain::Platform;
+use crate::store::{InboxRow, Store, UpdateKey};
 
 /// The update kinds the bot asks for.
 pub const ALLOWED_UPDATES: &[&str] = &["message", "callback_query", "my_chat_member"];
@@ -141,9 +142,11 @@ pub async fn poll(
 
 /// Stores a batch, retrying while the database is unavailable. False if shutdown came first.
 async fn persist(store: &Store, batch: &[(i64, String)], core: &Core, shutdown: &CancellationToken) -> bool {
+    let keyed: Vec<(String, String)> =
+        batch.iter().map(|(id, payload)| (id.to_string(), payload.clone())).collect();
     let mut attempt = 0u32;
     loop {
-        match store.inbox_put(batch, core.now()).await {
+        match store.inbox_put(Platform::Telegram, &keyed, core.now()).await {
             Ok(added) => {
                 tracing::debug!(received = batch.len(), new = added, "updates stored in the inbox");
                 return true;
@@ -195,20 +198,21 @@ impl InboxListener {
                     Ok(update) => return Some(update),
                     Err(reason) => {
                         // Logged and skipped; the updates after it go on as usual.
-                        tracing::warn!(update = row.update_id, %reason, "skipping an update the bot cannot read");
+                        tracing::warn!(update = %row.key, %reason, "skipping an update the bot cannot read");
+                        let key = UpdateKey { platform: Platform::Telegram, key: &row.key };
                         if let Err(e) = self
                             .core
                             .store
-                            .inbox_finish(row.update_id, "skipped", Some(&reason), self.core.now())
+                            .inbox_finish(&key, "skipped", Some(&reason), self.core.now())
                             .await
                         {
-                            tracing::error!(update = row.update_id, error = %e, "could not mark an update skipped");
+                            tracing::error!(update = %row.key, error = %e, "could not mark an update skipped");
                         }
                         continue;
                     }
                 }
             }
-            match self.core.store.inbox_pending(self.cursor, 100).await {
+            match self.core.store.inbox_pending(Platform::Telegram, self.cursor, 100).await {
                 Ok(rows) if !rows.is_empty() => self.buffer.extend(rows),
                 Ok(_) => {
                     // Woken by the poller; the timeout also picks up rows written by another

@@ -24,8 +24,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chat::{self, ChatContext};
 use crate::core::Core;
-use crate::domain::Role;
+use crate::domain::{Platform, Role};
 use crate::jobs::{self, JobContext};
+use crate::store::UpdateKey;
 use crate::texts;
 
 use self::inbox::InboxListener;
@@ -67,7 +68,7 @@ impl Runtime {
                 // One person's flood waits for its turn here; other chats' workers go on.
                 let mut discarded_before = 0;
                 if !matches!(incoming.content, chat::Content::Membership { .. }) {
-                    match self.turn(update_id, incoming.from.telegram_id).await {
+                    match self.turn(update_id, incoming.from.account.person_id).await {
                         Turn::Now(discarded) => discarded_before = discarded,
                         Turn::Discard => {
                             if let chat::Content::Button { callback_id, .. } = &incoming.content {
@@ -109,7 +110,9 @@ impl Runtime {
             "ignored" | "discarded" => &m.updates_ignored,
             _ => &m.updates_failed,
         });
-        if let Err(e) = self.core.store.inbox_finish(update_id, outcome, error, self.core.now()).await {
+        let key = update_id.to_string();
+        let update = UpdateKey { platform: Platform::Telegram, key: &key };
+        if let Err(e) = self.core.store.inbox_finish(&update, outcome, error, self.core.now()).await {
             tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");
         }
     }
@@ -117,7 +120,9 @@ impl Runtime {
     /// Waits until this person's message may be handled (see [`crate::flood`]).
     async fn turn(&self, update_id: i64, person: i64) -> Turn {
         loop {
-            let admit = match crate::flood::admit(&self.core, person, update_id).await {
+            let key = update_id.to_string();
+            let update = UpdateKey { platform: Platform::Telegram, key: &key };
+            let admit = match crate::flood::admit(&self.core, person, &update).await {
                 Ok(a) => a,
                 Err(e) => {
                     // Flood control must not lose a message: when it cannot tell, handle it.
@@ -191,7 +196,7 @@ async fn keep(core: &Core, chat_id: i64, left: &[chat::Reply]) {
     if kept.is_empty() {
         return;
     }
-    if let Err(e) = core.store.keep_replies(chat_id, &kept, core.now()).await {
+    if let Err(e) = core.store.keep_replies(Platform::Telegram, chat_id, &kept, core.now()).await {
         tracing::error!(chat = chat_id, error = %e, "could not keep replies for later; they are lost");
     }
 }
@@ -206,7 +211,7 @@ pub async fn resend_kept(core: Core, sender: Sender, shutdown: CancellationToken
             () = shutdown.cancelled() => return Ok(()),
         }
         let now = core.now();
-        for kept in core.store.due_replies(now, 50).await? {
+        for kept in core.store.due_replies(Platform::Telegram, now, 50).await? {
             let reply = serde_json::from_str::<chat::Reply>(&kept.reply).ok();
             let Some(reply) = reply.filter(|_| now - kept.created_at <= give_up) else {
                 tracing::warn!(chat = kept.chat_id, kept_since = %kept.created_at, "a kept reply is too old (or unreadable): dropped");
@@ -403,9 +408,9 @@ async fn register_menus(sender: &Sender, core: &Core) {
             return;
         }
     };
-    for m in &privileged {
-        if let Err(e) = sender.set_menu(Some(m.telegram_id), &chat::menu_entries(m.role, core.kinds())).await
-        {
+    for m in privileged.iter().filter(|m| m.account.platform == Platform::Telegram) {
+        let chat = m.account.person_id;
+        if let Err(e) = sender.set_menu(Some(chat), &chat::menu_entries(m.role, core.kinds())).await {
             tracing::debug!(member = m.id, error = %e, "could not set a member's command menu");
         }
     }

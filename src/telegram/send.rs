@@ -13,6 +13,7 @@ use teloxide::types::{
 use teloxide::{ApiError, RequestError};
 
 use crate::chat::{Keyboard, Reply};
+use crate::domain::Platform;
 use crate::metrics::Metrics;
 use crate::notices::MediaKind;
 
@@ -109,7 +110,11 @@ impl Sender {
             }
             Reply::Answer { callback_id, text } => self.answer(callback_id, text.as_deref()).await,
             Reply::Menu { entries } => self.set_menu(Some(chat_id), entries).await,
-            Reply::MenuFor { chat_id, entries } => self.set_menu(Some(*chat_id), entries).await,
+            // A member on another platform has no Telegram menu to set.
+            Reply::MenuFor { account, entries } if account.platform == Platform::Telegram => {
+                self.set_menu(Some(account.person_id), entries).await
+            }
+            Reply::MenuFor { .. } => Ok(()),
             Reply::EditButtons { message_id, keyboard } => {
                 self.edit_buttons(chat_id, *message_id, keyboard).await
             }

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::Core;
+use crate::domain::Platform;
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -127,7 +128,8 @@ async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> S
         tracing::warn!("a webhook update without an update_id was ignored");
         return StatusCode::OK;
     };
-    match hook.core.store.inbox_put(&[(update_id, update.to_string())], hook.core.now()).await {
+    let row = [(update_id.to_string(), update.to_string())];
+    match hook.core.store.inbox_put(Platform::Telegram, &row, hook.core.now()).await {
         Ok(_) => {
             hook.notify.notify_one();
             StatusCode::OK

@@ -146,6 +146,10 @@ pub fn invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
             invite.code
         )),
     }
+    s.push_str(&format!(
+        "\n钉钉：在与机器人的单聊中发送「加入 {code}」\n终端：sansong chat --as <姓名>，然后发送「加入 {code}」",
+        code = invite.code
+    ));
     s
 }
 
@@ -200,7 +204,7 @@ pub fn org_file_refused(file: &Path, problems: &[OrgProblem]) -> String {
 pub const ORG_HEADERS: [&str; 4] = ["单位", "站点", "联系类型", "默认"];
 pub const YES: &str = "是";
 pub const BAD_EXPIRES: &str = "--expires 的格式应为 7d、12h 或 2w。";
-pub const MEMBER_HEADERS: [&str; 6] = ["姓名", "Telegram ID", "单位", "身份", "状态", "最近登记"];
+pub const MEMBER_HEADERS: [&str; 6] = ["姓名", "账号", "单位", "身份", "状态", "最近登记"];
 
 pub fn status_word(active: bool) -> &'static str {
     if active { "在用" } else { "停用" }
@@ -521,3 +525,54 @@ pub fn import_preview(
 pub fn imported(year: i32, target: &Path) -> String {
     format!("已写入 {}。运行中的机器人会在下一次排程时读到 {year} 年的安排，无需重启。", target.display())
 }
+
+// ---------------------------------------------------------------- the terminal platform
+
+/// What ends `sansong chat`.
+pub const TERMINAL_QUIT: &[&str] = &["退出", "exit", "quit", "/quit"];
+
+/// A notice to a terminal member who is not at this terminal.
+pub const TERMINAL_NOT_HERE: &str = "此成员不在当前终端";
+
+pub fn terminal_welcome(name: &str) -> String {
+    format!(
+        "sansong 终端（{name}）：像在聊天软件里一样输入，回车发送；有选项时输入序号即可。输入「退出」结束。\n\
+         还不是成员？先用 sansong invite 生成邀请码，然后发送「加入 邀请码」。"
+    )
+}
+
+pub fn terminal_media(kind: crate::notices::MediaKind, caption: &str) -> String {
+    let what = match kind {
+        crate::notices::MediaKind::Photo => "图片",
+        crate::notices::MediaKind::Document => "文件",
+    };
+    format!("[{what}] {caption}")
+}
+
+pub fn terminal_file_saved(path: &str, caption: &str) -> String {
+    format!("[文件已保存：{path}]\n{caption}")
+}
+
+pub fn terminal_file_failed(path: &str, error: &str) -> String {
+    format!("[文件未能保存到 {path}：{error}]")
+}
+
+/// A notice delivered to the terminal.
+pub fn terminal_notice(
+    text: &str,
+    reminder: bool,
+    media: Option<crate::notices::MediaKind>,
+    acknowledge: bool,
+) -> String {
+    let head = if reminder { "⏰ 通知提醒" } else { "📢 通知" };
+    let mut s = format!("{head}\n{text}");
+    if let Some(kind) = media {
+        s = format!("{s}\n{}", terminal_media(kind, "（附件）"));
+    }
+    if acknowledge {
+        s.push_str("\n（请回复「收到」确认）");
+    }
+    s
+}
+
+pub const TERMINAL_BAD_NAME: &str = "请用 --as 给出 1 到 32 个字的姓名，例如：sansong chat --as 张三";

@@ -38,6 +38,15 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::NotRegistered => not_registered(),
         UserError::Deactivated => deactivated(),
         UserError::InviteUnknown => "这个邀请码无效。请确认链接完整，或向组织员索取新的邀请链接。".into(),
+        UserError::LinkCodeUnknown => {
+            "这个绑定码无效或已过期（10 分钟内有效，只能用一次）。请在原来的平台上重新发送「绑定」获取新的绑定码。".into()
+        }
+        UserError::AccountTaken => {
+            "这个账号已经是另一位成员的账号，不能再绑定。如需合并，请联系本单位管理员。".into()
+        }
+        UserError::PlatformAlreadyLinked(p) => {
+            format!("您在{}上已经绑定了另一个账号。如需更换，请联系本单位管理员。", super::platform_label(*p))
+        }
         UserError::InviteExpired => "这个邀请链接已过期。请向组织员索取新的邀请链接。".into(),
         UserError::InviteUsedUp => "这个邀请链接的名额已经用完。请向组织员索取新的邀请链接。".into(),
         UserError::Forbidden { needed } => {

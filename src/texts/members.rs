@@ -54,6 +54,7 @@ fn command_summary(name: &str, style: CommandStyle, kinds: &Kinds) -> String {
         "undo" => "撤销最近一次登记".into(),
         "cancel" => "退出正在进行的分步登记".into(),
         "help" => "查看帮助".into(),
+        "link" => "把您在另一个平台（如钉钉）上的账号绑定到本人".into(),
         "invite" => "生成邀请链接".into(),
         "members" => "查看成员名单".into(),
         "notice" => "发布通知（立即、定时或定期）".into(),
@@ -167,11 +168,12 @@ pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
         invite.max_uses,
         moment(invite.expires_at, tz)
     );
+    let code = &invite.code;
     match link {
-        Some(link) => format!("{head}\n{link}\n\n请只发给需要加入的人。"),
-        None => {
-            format!("{head}\n邀请码：{}\n（加入的人私聊机器人发送「加入 {}」）", invite.code, invite.code)
-        }
+        Some(link) => format!(
+            "{head}\nTelegram：{link}\n钉钉等其他平台：私聊机器人发送「加入 {code}」\n\n请只发给需要加入的人。"
+        ),
+        None => format!("{head}\n邀请码：{code}\n（加入的人私聊机器人发送「加入 {code}」）"),
     }
 }
 
@@ -197,4 +199,26 @@ pub fn member_list(listings: &[MemberListing], tz: Tz) -> String {
         let _ = writeln!(s, "· {}（{}{}）{}", m.name, role_label(m.role), inactive, last);
     }
     s.trim_end().to_owned()
+}
+
+/// `绑定`: the code to send from the other platform.
+pub fn link_code(code: &str, minutes: i64) -> String {
+    format!(
+        "请在另一个平台（如钉钉）上私聊机器人，发送：\n绑定 {code}\n{minutes} 分钟内有效，只能用一次。\n\
+         绑定后，两边是同一个成员：登记记录合在一起，通知只发一份，发到您最近使用的平台。"
+    )
+}
+
+/// `绑定 <code>` worked (`new`), or the account already was this member's.
+pub fn linked(member: &Member, new: bool) -> String {
+    if new {
+        format!(
+            "已绑定：{}（{}，{}）。\n在这里登记、查看与原来的账号完全相同；通知会发到您最近使用的平台。",
+            member.name,
+            member.unit_name,
+            role_label(member.role)
+        )
+    } else {
+        format!("这个账号已经绑定到 {}（{}）了，无需再绑定。", member.name, member.unit_name)
+    }
 }

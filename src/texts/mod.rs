@@ -34,6 +34,15 @@ pub fn role_label(role: Role) -> &'static str {
     }
 }
 
+/// A platform as people call it.
+pub fn platform_label(p: crate::domain::Platform) -> &'static str {
+    match p {
+        crate::domain::Platform::Telegram => "Telegram",
+        crate::domain::Platform::DingTalk => "钉钉",
+        crate::domain::Platform::Terminal => "终端",
+    }
+}
+
 pub fn link_label(link: LinkKind) -> &'static str {
     match link {
         LinkKind::Village => "联乡村",

@@ -25,7 +25,7 @@ async fn renshe() -> (Conversation, User, User) {
 async fn stored(c: &Conversation, user: &User) -> Vec<(i64, Option<String>, i64)> {
     sqlx::query_as(
         "SELECT c.week, c.done_on, c.logged_at FROM checkins c JOIN members m ON m.id = c.member_id
-         WHERE m.telegram_id = ? ORDER BY c.id",
+         WHERE m.registered_as = ? ORDER BY c.id",
     )
     .bind(user.id)
     .fetch_all(c.core.store.pool())

@@ -193,7 +193,14 @@ async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
 
     assert_eq!(c.scalar(&count("checkins")).await, 1);
     assert_eq!(c.scalar(&count("notices")).await, 1);
-    assert_eq!(c.scalar("SELECT COUNT(*) FROM members WHERE telegram_id = 42").await, 1);
+    assert_eq!(
+        c.scalar(
+            "SELECT COUNT(*) FROM accounts WHERE person_id = 42 AND platform = 'telegram' AND member_id = 1"
+        )
+        .await,
+        1,
+        "the Telegram member is carried over as a Telegram account"
+    );
     assert_eq!(c.scalar(&count("notice_runs")).await, 1);
     assert_eq!(
         c.scalar(&format!("SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND acked_at = {sent}"))
@@ -202,9 +209,14 @@ async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
         "the old delivery keeps its receipt"
     );
     assert_eq!(
-        c.scalar("SELECT COUNT(*) FROM inbox WHERE update_id = 5000 AND person_id IS NULL").await,
+        c.scalar("SELECT COUNT(*) FROM inbox WHERE platform = 'telegram' AND update_key = '5000' AND person_id IS NULL")
+            .await,
         1,
         "an old inbox row stays, with no person (flood control does not count it)"
+    );
+    assert_eq!(
+        c.scalar("SELECT COUNT(*) FROM deliveries WHERE platform = 'telegram' AND chat_id = 42").await,
+        1
     );
     assert_eq!(c.scalar(&count("outages")).await, 0);
     assert_eq!(c.scalar(&count("reply_outbox")).await, 0);
@@ -259,6 +271,21 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and
         assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
     }
     assert_eq!(c.scalar("SELECT COUNT(*) FROM choices").await, 0, "nothing was on offer before");
+    assert_eq!(
+        c.scalar(
+            "SELECT COUNT(*) FROM accounts WHERE person_id = 42 AND platform = 'telegram' AND member_id = 1"
+        )
+        .await,
+        1,
+        "the Telegram member becomes a member with a Telegram account"
+    );
+    assert_eq!(
+        c.scalar("SELECT COUNT(*) FROM inbox WHERE platform = 'telegram' AND update_key = '5000' AND person_id = 42")
+            .await,
+        1,
+        "the inbox row keeps its update id (as its key) and its person"
+    );
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM reply_outbox WHERE platform = 'telegram'").await, 1);
     let zhang = User::new(42, "张三");
     let week = crate::support::text(&c.say(&zhang, "本周").await);
     assert!(week.contains("宣讲社保政策"), "{week}");

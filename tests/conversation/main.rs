@@ -6,6 +6,7 @@
 mod shared;
 mod support;
 
+mod accounts;
 mod backdating;
 mod calendar;
 mod checkins;

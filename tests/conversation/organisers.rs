@@ -159,8 +159,8 @@ async fn an_admin_promotes_a_member_whose_menu_follows_while_an_organiser_is_ref
         texts(&promoted),
         ["已将 张三（人社局）由党员调整为组织员。其命令菜单已随之更新；此操作已记入审计日志。"]
     );
-    let Some(Reply::MenuFor { chat_id, entries }) = promoted.get(1) else { panic!("{promoted:#?}") };
-    assert_eq!(*chat_id, zhang.id);
+    let Some(Reply::MenuFor { account, entries }) = promoted.get(1) else { panic!("{promoted:#?}") };
+    assert_eq!(account.person_id, zhang.id);
     assert!(entries.iter().any(|(name, _)| *name == "tally"), "{entries:?}");
     assert_eq!(c.member(&zhang).await.unwrap().role, Role::Organiser);
 

@@ -115,7 +115,7 @@ async fn help_lists_exactly_the_commands_of_the_callers_role() {
     let o = text(&c.say(&organiser, "/help").await);
     let a = text(&c.say(&admin, "/help").await);
 
-    let basic = ["checkin", "week", "undo", "remind", "cancel", "help"];
+    let basic = ["checkin", "week", "undo", "remind", "cancel", "help", "link"];
     let organising = ["invite", "members", "notice", "notices", "receipts", "tally", "missing", "export"];
     let managing = ["deactivate", "activate"];
     assert_eq!(listed_commands(&m), basic);

@@ -24,27 +24,34 @@ pub use sansong::chat::{Button, ChatContext, ChatRef, Content, Handled, Incoming
 pub use sansong::clock::{Clock, ShiftedClock};
 pub use sansong::config::Config;
 use sansong::domain::Member;
-pub use sansong::domain::{Person, Role};
+pub use sansong::domain::{Account, Person, Platform, Role};
 pub use sansong::members::{Actor, InviteRequest};
 pub use sansong::texts::notices::{BUTTON_ACK, BUTTON_SPREAD};
 
 /// The bot's username, as Telegram would report it.
 pub const BOT: &str = "sansong_bot";
 
-/// Someone writing to the bot. Their private chat with it has their id.
+/// Someone writing to the bot. Their private chat with it has their id (the core's id for
+/// them: their Telegram id, or a handle for another platform's string id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
     pub name: String,
+    pub platform: Platform,
 }
 
 impl User {
+    /// Someone on Telegram.
     pub fn new(id: i64, name: &str) -> User {
-        User { id, name: name.to_owned() }
+        User { id, name: name.to_owned(), platform: Platform::Telegram }
     }
 
     pub fn person(&self) -> Person {
-        Person { telegram_id: self.id, name: self.name.clone(), username: None }
+        Person {
+            account: Account { platform: self.platform, person_id: self.id },
+            name: self.name.clone(),
+            username: None,
+        }
     }
 }
 
@@ -176,6 +183,13 @@ impl Conversation {
             reply_to: reply_to.map(User::person),
         };
         self.deliver(&msg).await
+    }
+
+    /// Someone on another platform, known there by the string `external_id` (a DingTalk staff
+    /// id): the core's id for them is the handle the platform would get for it.
+    pub async fn user_on(&self, platform: Platform, external_id: &str, name: &str) -> User {
+        let id = self.core.store.handle(platform, external_id).await.unwrap();
+        User { id, name: name.to_owned(), platform }
     }
 
     /// The event `user` would send in their private chat, numbered like the next one, to hand
@@ -406,7 +420,7 @@ impl Conversation {
 
     /// `user`'s membership, as stored.
     pub async fn member(&self, user: &User) -> Option<Member> {
-        self.core.store.member_by_telegram_id(user.id).await.unwrap()
+        self.core.store.member_by_person(user.id).await.unwrap()
     }
 
     // ------------------------------------------------------------ looking at the database
@@ -433,7 +447,7 @@ impl Conversation {
             "SELECT d.id, n.id, n.body, n.ack_required, n.policy
              FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
              JOIN members m ON m.id = d.member_id
-             WHERE m.telegram_id = ? AND d.kind = 'notice' AND d.status = 'pending' ORDER BY d.id LIMIT 1",
+             WHERE m.registered_as = ? AND d.kind = 'notice' AND d.status = 'pending' ORDER BY d.id LIMIT 1",
         )
         .bind(user.id)
         .fetch_optional(self.core.store.pool())
@@ -458,7 +472,7 @@ impl Conversation {
     pub async fn deliveries_to(&self, user: &User) -> Vec<i64> {
         sqlx::query_scalar(
             "SELECT d.id FROM deliveries d JOIN members m ON m.id = d.member_id
-             WHERE m.telegram_id = ? AND d.kind = 'notice' ORDER BY d.id",
+             WHERE m.registered_as = ? AND d.kind = 'notice' ORDER BY d.id",
         )
         .bind(user.id)
         .fetch_all(self.core.store.pool())

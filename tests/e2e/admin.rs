@@ -182,6 +182,6 @@ async fn a_name_that_fits_several_people_is_offered_as_buttons() {
     assert_eq!(labels.len(), 2, "{labels:?}");
     let picked = app.press(&admin, &choice, "张伟（科工局").await;
     assert!(picked.text.contains("由党员调整为管理员"), "{}", picked.text);
-    assert_eq!(app.scalar("SELECT role = 'admin' FROM members WHERE telegram_id = 74302").await, 1);
-    assert_eq!(app.scalar("SELECT role = 'member' FROM members WHERE telegram_id = 74301").await, 1);
+    assert_eq!(app.scalar("SELECT role = 'admin' FROM members WHERE registered_as = 74302").await, 1);
+    assert_eq!(app.scalar("SELECT role = 'member' FROM members WHERE registered_as = 74301").await, 1);
 }

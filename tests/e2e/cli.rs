@@ -161,7 +161,7 @@ async fn the_command_line_works_on_the_database_while_the_bot_runs() {
 
     let (code, out, err) = cli(&app.db_url, &["invite", "--unit", "人社局", "--uses", "2"]).await;
     assert_eq!(code, 0, "{err}");
-    let invite_code = out.split("?start=").nth(1).unwrap().trim().to_owned();
+    let invite_code = out.split("?start=").nth(1).unwrap().lines().next().unwrap().trim().to_owned();
     let receipt = app.say(&user, "/checkin 送政策 机器人运行时也能用命令行").await;
     let (code, out, _) = cli(&app.db_url, &["members", "--format", "json"]).await;
     let welcome = app.say(&TgUser::new(30_021, "赵六"), &format!("/start {invite_code}")).await;

@@ -2,6 +2,7 @@
 //! (show, import the State Council's notice, the warning from 1 November), `sansong check`'s
 //! words for wrong settings, and cron schedules as Unix cron users write them.
 
+use crate::support::shared::ACCOUNTS_FOR_NEW_MEMBERS;
 use crate::support::{cli, cli_env, repo_path};
 
 /// A fresh database file in a temp dir (the CLI creates and migrates it).
@@ -246,12 +247,13 @@ async fn check_says_paid_broadcasts_are_on_and_what_a_notice_to_everyone_costs()
     cli(&db, &["org", "load", repo_path("config/org.example.toml").to_str().unwrap()]).await;
     let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
     sqlx::query(
-        "INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+        "INSERT INTO members (registered_as, name, unit_id, role, registered_at)
          SELECT 70000 + u.id, '党员' || u.id, u.id, 'member', 0 FROM units u",
     )
     .execute(&pool)
     .await
     .unwrap();
+    sqlx::query(ACCOUNTS_FOR_NEW_MEMBERS).execute(&pool).await.unwrap();
     pool.close().await;
     let on = [("SANSONG_BROADCAST_PAID", "true"), ("SANSONG_BROADCAST_RATE", "1000")];
 

@@ -15,5 +15,6 @@ mod registration;
 mod robustness;
 mod roles;
 mod tallies;
+mod terminal;
 mod transcript;
 mod weeks;

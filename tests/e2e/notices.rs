@@ -197,7 +197,8 @@ async fn an_acknowledgement_is_recorded_once_and_the_button_then_shows_it() {
 
     // Someone else pressing (a forwarded message, a forged update) records nothing.
     let delivery: i64 = data.strip_prefix("ak:").unwrap().parse().unwrap();
-    let other = notices::acknowledge(&app.core, users[1].id, delivery).await.unwrap();
+    let someone_else = app.core.store.member_by_person(users[1].id).await.unwrap().unwrap();
+    let other = notices::acknowledge(&app.core, &someone_else, delivery).await.unwrap();
     assert_eq!(other, AckOutcome::NotFound);
     let report = app.core.store.latest_run_report(notice.id).await.unwrap();
     assert_eq!(report.acknowledged, 1);
@@ -611,7 +612,7 @@ async fn a_deactivated_member_gets_neither_their_queued_notice_nor_a_reminder() 
     let id_of = |u: &TgUser| {
         let id = u.id;
         let app = &app;
-        async move { app.core.store.member_by_telegram_id(id).await.unwrap().unwrap().id }
+        async move { app.core.store.member_by_person(id).await.unwrap().unwrap().id }
     };
     use sansong::members::Change;
     sansong::members::change(&app.core, &Actor::Cli, id_of(&queued).await, Change::Deactivate).await.unwrap();

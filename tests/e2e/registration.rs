@@ -17,7 +17,7 @@ async fn a_member_registers_with_an_invite_and_is_greeted_by_name_with_what_they
     assert!(reply.text.contains("人社局") && reply.text.contains("党员"), "{}", reply.text);
     assert!(reply.text.contains("五里牌街道新球社区"), "{}", reply.text);
     assert!(reply.text.contains("/checkin") && reply.text.contains("/week"), "{}", reply.text);
-    let member = app.core.store.member_by_telegram_id(5001).await.unwrap().expect("registered");
+    let member = app.core.store.member_by_person(5001).await.unwrap().expect("registered");
     assert_eq!(
         (member.unit_name.as_str(), member.role, member.name.as_str()),
         ("人社局", Role::Member, "张三")
@@ -51,7 +51,7 @@ async fn a_used_up_invite_is_refused_and_registers_nothing() {
     let reply = app.say(&TgUser::new(5004, "赵六"), &format!("/start {code}")).await;
 
     assert!(reply.text.contains("名额已经用完"), "{}", reply.text);
-    assert!(app.core.store.member_by_telegram_id(5004).await.unwrap().is_none());
+    assert!(app.core.store.member_by_person(5004).await.unwrap().is_none());
     assert_eq!(app.scalar("SELECT uses FROM invites").await, 1);
 }
 

@@ -85,11 +85,12 @@ async fn an_update_the_bot_cannot_parse_is_logged_and_skipped_and_the_next_is_ha
     assert!(reply.text.contains("可用的命令"));
     app.settle().await;
     for id in [future_kind, broken_message] {
-        let outcome: String = sqlx::query_scalar("SELECT outcome FROM inbox WHERE update_id = ?")
-            .bind(id)
-            .fetch_one(app.core.store.pool())
-            .await
-            .unwrap();
+        let outcome: String =
+            sqlx::query_scalar("SELECT outcome FROM inbox WHERE platform = 'telegram' AND update_key = ?")
+                .bind(id.to_string())
+                .fetch_one(app.core.store.pool())
+                .await
+                .unwrap();
         assert_eq!(outcome, "skipped");
     }
 }
@@ -143,11 +144,12 @@ async fn an_internal_failure_is_apologised_for_and_recorded_without_stopping_the
     let after = app.say(&user, "/checkin 送政策 一行登记不需要对话表").await;
     assert!(after.text.contains("✅ 已登记"), "{}", after.text);
     app.settle().await;
-    let outcome: (String, String) = sqlx::query_as("SELECT outcome, error FROM inbox WHERE update_id = ?")
-        .bind(update_id)
-        .fetch_one(app.core.store.pool())
-        .await
-        .unwrap();
+    let outcome: (String, String) =
+        sqlx::query_as("SELECT outcome, error FROM inbox WHERE platform = 'telegram' AND update_key = ?")
+            .bind(update_id.to_string())
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
     assert_eq!(outcome.0, "failed");
     assert!(outcome.1.contains("dialogues"), "{}", outcome.1);
 }

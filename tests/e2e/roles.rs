@@ -20,7 +20,7 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
     let o = app.say(&organiser, "/help").await;
     let a = app.say(&admin, "/help").await;
 
-    assert_eq!(listed_commands(&m.text), ["checkin", "week", "undo", "remind", "cancel", "help"]);
+    assert_eq!(listed_commands(&m.text), ["checkin", "week", "undo", "remind", "cancel", "help", "link"]);
     let organiser = [
         "checkin",
         "week",
@@ -28,6 +28,7 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
         "remind",
         "cancel",
         "help",
+        "link",
         "invite",
         "members",
         "notice",
@@ -53,7 +54,7 @@ async fn the_bot_registers_its_command_menu_with_telegram() {
         .iter()
         .map(|c| c["command"].as_str().unwrap())
         .collect();
-    assert_eq!(commands, ["checkin", "week", "undo", "remind", "cancel", "help"]);
+    assert_eq!(commands, ["checkin", "week", "undo", "remind", "cancel", "help", "link"]);
     for c in calls[0].params["commands"].as_array().unwrap() {
         let d = c["description"].as_str().unwrap().chars().count();
         assert!((3..=256).contains(&d), "Telegram's description limits: {c}");
@@ -187,7 +188,7 @@ async fn roles_and_units_are_enforced_in_the_core_not_only_in_the_chat() {
         people_served: None,
         day: None,
     };
-    let source = Source { chat_id: member.telegram_id, message_id: 1, sent_at: app.clock_now() };
+    let source = Source { chat_id: member.account.person_id, message_id: 1, sent_at: app.clock_now() };
     let err = checkins::record_at_site(
         core,
         &member,

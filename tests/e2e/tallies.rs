@@ -275,7 +275,7 @@ async fn the_export_opens_back_with_every_record_and_csv_starts_with_a_bom() {
 async fn add_members(app: &TestApp, count: i64, first_id: i64) {
     sqlx::query(
         "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < ?1)
-         INSERT INTO members (telegram_id, name, unit_id, role, registered_at)
+         INSERT INTO members (registered_as, name, unit_id, role, registered_at)
          SELECT ?2 + x, '党员' || printf('%04d', x), (SELECT id FROM units WHERE name = '人社局'), 'member', 0
          FROM seq",
     )
@@ -284,6 +284,10 @@ async fn add_members(app: &TestApp, count: i64, first_id: i64) {
     .execute(app.core.store.pool())
     .await
     .unwrap();
+    sqlx::query(crate::support::shared::ACCOUNTS_FOR_NEW_MEMBERS)
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -325,7 +329,7 @@ async fn a_tally_too_long_for_fifty_messages_arrives_whole_as_one_csv_file() {
     let admin = TgUser::new(9141, "管理员");
     app.register(&admin, "应急管理局", Role::Admin).await;
     add_members(&app, 6000, 6_000_000).await;
-    sqlx::query("UPDATE members SET name = '=危险公式' WHERE telegram_id = 6000007")
+    sqlx::query("UPDATE members SET name = '=危险公式' WHERE registered_as = 6000007")
         .execute(app.core.store.pool())
         .await
         .unwrap();
@@ -360,9 +364,9 @@ async fn remind_turns_the_weekly_reminder_off_and_on() {
     assert!(off.text.contains("已关闭"), "{}", off.text);
     assert!(off_status.text.contains("已关闭"), "{}", off_status.text);
     assert!(bad.text.contains("提醒 关（关闭提醒）"), "{}", bad.text);
-    assert_eq!(app.scalar("SELECT reminders FROM members WHERE telegram_id = 9150").await, 0);
+    assert_eq!(app.scalar("SELECT reminders FROM members WHERE registered_as = 9150").await, 0);
     app.say(&member, "/remind on").await;
-    assert_eq!(app.scalar("SELECT reminders FROM members WHERE telegram_id = 9150").await, 1);
+    assert_eq!(app.scalar("SELECT reminders FROM members WHERE registered_as = 9150").await, 1);
 }
 
 #[tokio::test]
@@ -514,7 +518,7 @@ async fn the_reminder_skips_those_who_checked_in_turned_it_off_or_are_in_units_w
     let others = app
         .scalar(
             "SELECT COUNT(*) FROM deliveries d JOIN members m ON m.id = d.member_id
-         WHERE m.telegram_id IN (9180, 9181, 9183)",
+         WHERE m.registered_as IN (9180, 9181, 9183)",
         )
         .await;
     assert_eq!(others, 0);
@@ -698,8 +702,8 @@ async fn a_tally_still_counts_a_retired_kind_a_checkin_without_a_site_and_a_deac
     sqlx::query(
         "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, sent_at,
                                source_chat_id, source_message_id, via, created_at)
-         SELECT id, unit_id, NULL, 'culture', '送文化下乡', 4, ?1, telegram_id, 999999, 'line', ?1
-         FROM members WHERE telegram_id = 9103",
+         SELECT id, unit_id, NULL, 'culture', '送文化下乡', 4, ?1, registered_as, 999999, 'line', ?1
+         FROM members WHERE registered_as = 9103",
     )
     .bind(beijing(2026, 11, 27, 15, 0).timestamp())
     .execute(w.app.core.store.pool())

@@ -55,7 +55,7 @@ pub async fn core_with_org(config: Config, clock: &ShiftedClock) -> Core {
 pub async fn counted_checkins(core: &Core, telegram_id: i64) -> Vec<(i64, String, String)> {
     sqlx::query_as(
         "SELECT c.id, c.kind, c.description FROM checkins c JOIN members m ON m.id = c.member_id
-         WHERE m.telegram_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
+         WHERE m.registered_as = ? AND c.deleted_at IS NULL ORDER BY c.id",
     )
     .bind(telegram_id)
     .fetch_all(core.store.pool())
@@ -83,3 +83,9 @@ pub fn listed_commands(help: &str) -> Vec<&str> {
         .filter_map(|l| l.split_whitespace().next())
         .collect()
 }
+
+/// Gives every member inserted by hand (with `registered_as`, their Telegram id) the Telegram
+/// account registration would have made.
+pub const ACCOUNTS_FOR_NEW_MEMBERS: &str = "INSERT INTO accounts (person_id, platform, member_id, linked_at)
+     SELECT registered_as, 'telegram', id, registered_at FROM members m
+     WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.member_id = m.id)";

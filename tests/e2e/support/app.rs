@@ -13,7 +13,7 @@ use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::Config;
 use sansong::domain::Member;
-use sansong::domain::{Person, Role};
+use sansong::domain::{Account, Person, Platform, Role};
 use sansong::members::{self, Actor, InviteRequest, Registration};
 use sansong::store::Store;
 use tempfile::TempDir;
@@ -119,7 +119,11 @@ impl TestApp {
     /// Registers `user` directly (no chat), for tests about something else.
     pub async fn register(&self, user: &TgUser, unit: &str, role: Role) -> Member {
         let code = self.invite(unit, role, 1).await;
-        let person = Person { telegram_id: user.id, name: user.first_name.clone(), username: None };
+        let person = Person {
+            account: Account { platform: Platform::Telegram, person_id: user.id },
+            name: user.first_name.clone(),
+            username: None,
+        };
         match members::register(&self.core, &person, &code).await.unwrap() {
             Registration::New(m) => m,
             other => panic!("registration failed: {other:?}"),

@@ -4,6 +4,7 @@ pub mod app;
 pub mod fake_api;
 #[path = "../../shared/mod.rs"]
 pub mod shared;
+pub mod terminal;
 pub mod wait;
 
 pub use app::{Binary, TestApp, cli, cli_env};
