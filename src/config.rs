@@ -88,6 +88,17 @@ pub struct RawConfig {
     pub health_window_secs: u64,
     pub webhook_url: Option<String>,
     pub webhook_listen: String,
+    /// DingTalk (Stream mode): the app's AppKey; the AppSecret comes from the environment only
+    /// (`SANSONG_DINGTALK_CLIENT_SECRET`).
+    pub dingtalk_client_id: Option<String>,
+    /// The robot's code; DingTalk gives an internal app's robot the app's client id.
+    pub dingtalk_robot_code: Option<String>,
+    /// Every DingTalk OpenAPI call (token, stream connection, sending) goes here.
+    pub dingtalk_api_url: String,
+    /// The older API host that takes file uploads (`/media/upload`).
+    pub dingtalk_oapi_url: String,
+    /// Robot send calls a second (each to up to 20 people).
+    pub dingtalk_rate: f64,
     pub kinds: Vec<KindDef>,
 }
 
@@ -162,6 +173,11 @@ impl Default for RawConfig {
             health_window_secs: 180,
             webhook_url: None,
             webhook_listen: "127.0.0.1:8443".into(),
+            dingtalk_client_id: None,
+            dingtalk_robot_code: None,
+            dingtalk_api_url: "https://api.dingtalk.com".into(),
+            dingtalk_oapi_url: "https://oapi.dingtalk.com".into(),
+            dingtalk_rate: 20.0,
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -233,8 +249,24 @@ pub struct Config {
     pub webhook_url: Option<url::Url>,
     /// Where the webhook server listens (behind the reverse proxy that serves `webhook_url`).
     pub webhook_listen: std::net::SocketAddr,
+    /// DingTalk, when its client id is set (the secret is read from the environment at start).
+    pub dingtalk: Option<DingTalkConfig>,
     pub kinds: Kinds,
 }
+
+/// DingTalk's settings (no secret: that stays in the environment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DingTalkConfig {
+    pub client_id: String,
+    pub robot_code: String,
+    pub api_url: url::Url,
+    pub oapi_url: url::Url,
+    /// Robot send calls a second.
+    pub rate: f64,
+}
+
+/// The environment variable holding DingTalk's AppSecret.
+pub const DINGTALK_SECRET_ENV: &str = "SANSONG_DINGTALK_CLIENT_SECRET";
 
 impl Default for Config {
     fn default() -> Self {
@@ -261,7 +293,8 @@ impl Config {
     pub fn figment(path: &Path) -> Figment {
         Figment::from(Serialized::defaults(RawConfig::default()))
             .merge(Toml::file(path))
-            .merge(Env::prefixed("SANSONG_").ignore(&["config"]))
+            // The secret is read where it is used, never kept in the config (or shown by it).
+            .merge(Env::prefixed("SANSONG_").ignore(&["config", "dingtalk_client_secret"]))
     }
 
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
@@ -316,7 +349,9 @@ impl Config {
             "off" | "none" => FontChoice::Off,
             path => FontChoice::File(PathBuf::from(path)),
         };
+        let dingtalk = dingtalk_config(&raw)?;
         Ok(Config {
+            dingtalk,
             report_schedule: recurring("report_cron", &raw.report_cron)?,
             reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,
             reminder_units: raw.reminder_units.names(),
@@ -386,6 +421,34 @@ impl Config {
             kinds: Kinds::new(raw.kinds).map_err(ConfigError::BadKinds)?,
         })
     }
+}
+
+fn dingtalk_config(raw: &RawConfig) -> Result<Option<DingTalkConfig>, ConfigError> {
+    let Some(client_id) = raw.dingtalk_client_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let url = |key: &'static str, value: &str| {
+        url::Url::parse(value.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http"))
+            .ok_or_else(|| ConfigError::BadAddress { key, value: value.to_owned() })
+    };
+    if !(0.1..=1000.0).contains(&raw.dingtalk_rate) {
+        return Err(out_of_range("dingtalk_rate", raw.dingtalk_rate, 0.1, 1000));
+    }
+    Ok(Some(DingTalkConfig {
+        client_id: client_id.to_owned(),
+        robot_code: raw
+            .dingtalk_robot_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .unwrap_or(client_id)
+            .to_owned(),
+        api_url: url("dingtalk_api_url", &raw.dingtalk_api_url)?,
+        oapi_url: url("dingtalk_oapi_url", &raw.dingtalk_oapi_url)?,
+        rate: raw.dingtalk_rate,
+    }))
 }
 
 /// The zone a setting names (the same check for `run` and `sansong check`).

@@ -29,49 +29,72 @@ pub trait Updates: Send + Sync + 'static {
     ) -> BoxFuture<'static, anyhow::Result<()>>;
 }
 
+/// One platform's two sides, as the jobs use them.
+#[derive(Clone)]
+pub struct PlatformSides {
+    /// The receiving side (for Telegram: long polling or the webhook; for DingTalk: the stream).
+    pub updates: Arc<dyn Updates>,
+    /// Poked when new updates of this platform are in the inbox.
+    pub inbox_notify: Arc<Notify>,
+    /// The sending side for deliveries.
+    pub messenger: Arc<dyn Messenger>,
+    /// How fast its sender may go.
+    pub settings: SenderSettings,
+}
+
 #[derive(Clone)]
 pub struct JobContext {
     pub core: Core,
-    /// The platform's receiving side (for Telegram: long polling or the webhook).
-    pub updates: Arc<dyn Updates>,
-    /// Poked when new updates are in the inbox.
-    pub inbox_notify: Arc<Notify>,
+    /// Every platform the bot runs on.
+    pub platforms: Vec<PlatformSides>,
     /// Poked when a notice is created, so it need not wait for the next tick.
     pub scheduler_wake: Arc<Notify>,
     /// Poked when deliveries are queued.
     pub outbox_wake: Arc<Notify>,
-    pub messenger: Arc<dyn Messenger>,
     pub shutdown: CancellationToken,
 }
 
+/// A job that runs once for the bot.
 pub struct Job {
     pub name: &'static str,
     pub run: fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>>,
 }
 
-/// Every background job of the bot.
+/// A job that runs once for each platform.
+pub struct PlatformJob {
+    pub name: &'static str,
+    pub run: fn(JobContext, PlatformSides) -> BoxFuture<'static, anyhow::Result<()>>,
+}
+
+/// The jobs each platform runs: its receiving side, its kept replies, its sender (so a
+/// platform that is down holds up only its own deliveries).
+pub fn platform_jobs() -> Vec<PlatformJob> {
+    vec![
+        PlatformJob {
+            // Updates into the inbox, by the platform's own means.
+            name: "updates",
+            run: |ctx, p| p.updates.receive(ctx.core, p.inbox_notify, ctx.shutdown),
+        },
+        PlatformJob {
+            // Replies the platform could not take, sent when it answers (补发).
+            name: "replies",
+            run: |ctx, p| p.updates.redeliver(ctx.core, ctx.shutdown),
+        },
+        PlatformJob {
+            name: "sender",
+            run: |ctx, p| {
+                Box::pin(sender::run(ctx.core, p.messenger, p.settings, ctx.outbox_wake, ctx.shutdown))
+            },
+        },
+    ]
+}
+
+/// Every background job of the bot that runs once, whatever the platforms.
 pub fn jobs() -> Vec<Job> {
     vec![
         Job {
-            // Updates into the inbox, by the platform's own means.
-            name: "updates",
-            run: |ctx| ctx.updates.receive(ctx.core, ctx.inbox_notify, ctx.shutdown),
-        },
-        Job {
-            // Replies the platform could not take, sent when it answers (补发).
-            name: "replies",
-            run: |ctx| ctx.updates.redeliver(ctx.core, ctx.shutdown),
-        },
-        Job {
             name: "scheduler",
             run: |ctx| Box::pin(scheduler::run(ctx.core, ctx.scheduler_wake, ctx.outbox_wake, ctx.shutdown)),
-        },
-        Job {
-            name: "sender",
-            run: |ctx| {
-                let settings = SenderSettings::from_config(&ctx.core.config);
-                Box::pin(sender::run(ctx.core, ctx.messenger, settings, ctx.outbox_wake, ctx.shutdown))
-            },
         },
         Job { name: "reports", run: |ctx| Box::pin(reports(ctx.core, ctx.scheduler_wake, ctx.shutdown)) },
         Job {
@@ -95,23 +118,72 @@ pub fn jobs() -> Vec<Job> {
 
 /// The jobs of a terminal session (`sansong chat`): notices fire and reach the terminal while
 /// it is open; the rest is the running bot's.
-pub fn terminal_jobs() -> Vec<Job> {
-    jobs().into_iter().filter(|j| matches!(j.name, "scheduler" | "sender")).collect()
+pub fn terminal_jobs() -> (Vec<Job>, Vec<PlatformJob>) {
+    (
+        jobs().into_iter().filter(|j| j.name == "scheduler").collect(),
+        platform_jobs().into_iter().filter(|j| j.name == "sender").collect(),
+    )
 }
 
-/// Starts each job under supervision.
-pub fn start(ctx: JobContext, jobs: Vec<Job>) -> JoinSet<()> {
+/// Starts each job under supervision, the platform jobs once for each platform.
+pub fn start(ctx: JobContext, (jobs, per_platform): (Vec<Job>, Vec<PlatformJob>)) -> JoinSet<()> {
     let mut set = JoinSet::new();
     for job in jobs {
-        set.spawn(supervise(job, ctx.clone()));
+        let run = job.run;
+        set.spawn(supervise(job.name, ctx.clone(), move |ctx| run(ctx)));
+    }
+    for platform in ctx.platforms.clone() {
+        for job in &per_platform {
+            let (run, sides) = (job.run, platform.clone());
+            set.spawn(supervise(job.name, ctx.clone(), move |ctx| run(ctx, sides.clone())));
+        }
     }
     set
 }
 
-async fn supervise(job: Job, ctx: JobContext) {
+/// A platform as `sansong run` starts it: its sides for the jobs, and its handling (the inbox
+/// through the conversation), which runs until shutdown.
+pub struct Started {
+    pub sides: PlatformSides,
+    pub handling: BoxFuture<'static, ()>,
+}
+
+/// Runs the bot on the started platforms until `shutdown`: one set of jobs for all of them,
+/// each platform's handling beside them. When one platform's handling ends, all stop.
+pub async fn serve(
+    core: Core,
+    platforms: Vec<Started>,
+    scheduler_wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let ctx = JobContext {
+        core,
+        platforms: platforms.iter().map(|p| p.sides.clone()).collect(),
+        scheduler_wake,
+        outbox_wake: Arc::new(Notify::new()),
+        shutdown: shutdown.clone(),
+    };
+    let jobs = start(ctx, all());
+    let handlings: Vec<_> = platforms.into_iter().map(|p| p.handling).collect();
+    futures::future::select_all(handlings).await;
+    shutdown.cancel();
+    jobs.join_all().await;
+}
+
+/// All the jobs `sansong run` starts.
+pub fn all() -> (Vec<Job>, Vec<PlatformJob>) {
+    (jobs(), platform_jobs())
+}
+
+async fn supervise(
+    name: &'static str,
+    ctx: JobContext,
+    run: impl Fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>>,
+) {
+    let job = Named { name };
     let mut failures: u32 = 0;
     loop {
-        let result = AssertUnwindSafe((job.run)(ctx.clone())).catch_unwind().await;
+        let result = AssertUnwindSafe(run(ctx.clone())).catch_unwind().await;
         if ctx.shutdown.is_cancelled() {
             break;
         }
@@ -130,6 +202,11 @@ async fn supervise(job: Job, ctx: JobContext) {
         }
     }
     tracing::debug!(job = job.name, "job stopped");
+}
+
+/// A job's name, for its log lines.
+struct Named {
+    name: &'static str,
 }
 
 /// The weekly report and the check-in reminder: looks every scheduler tick whether one is

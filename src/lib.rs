@@ -37,6 +37,7 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod dialogues;
+pub mod dingtalk;
 pub mod domain;
 pub mod error;
 pub mod flood;

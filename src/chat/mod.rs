@@ -197,6 +197,12 @@ impl ChatContext {
         ChatContext { username, scheduler_wake, ..ChatContext::default() }
     }
 
+    /// How the platform's people write commands (see [`Self::commands`]).
+    pub fn with_commands(mut self, style: CommandStyle) -> Self {
+        self.commands = style;
+        self
+    }
+
     /// The platform's way of counting the messages a text needs (see [`Self::message_parts`]).
     pub fn with_message_parts(mut self, parts: fn(&str) -> usize) -> Self {
         self.message_parts = parts;

@@ -4,18 +4,36 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use super::{CliError, CliResult, open, token_from_env};
-use crate::config::Config;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::{Config, DINGTALK_SECRET_ENV};
+use crate::jobs;
 use crate::{telegram, texts};
 
 pub async fn run_bot(config: Config) -> CliResult {
     // First of all, so a SIGTERM during start-up is a clean stop rather than a kill.
     let shutdown = CancellationToken::new();
     stop_on_signal(shutdown.clone())?;
-    let Some(token) = token_from_env() else {
-        return Err(CliError::Setup(texts::cli::NO_TOKEN.into()));
+    // Every platform that is configured runs: Telegram with a token, DingTalk with its client id
+    // and secret, both when both are.
+    let token = token_from_env();
+    let dingtalk = match config.dingtalk.clone() {
+        None => None,
+        Some(d) => match std::env::var(DINGTALK_SECRET_ENV).ok().filter(|s| !s.trim().is_empty()) {
+            Some(secret) => Some((d, secret)),
+            None => return Err(CliError::Setup(texts::cli::NO_DINGTALK_SECRET.into())),
+        },
     };
+    if token.is_none() && dingtalk.is_none() {
+        return Err(CliError::Setup(texts::cli::NO_PLATFORM.into()));
+    }
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
-    let bot = telegram::make_bot(&token, api_url.as_deref(), config.poll_timeout)?;
+    let bot = match &token {
+        Some(token) => Some(telegram::make_bot(token, api_url.as_deref(), config.poll_timeout)?),
+        None => None,
+    };
     // One bot per database; held until the process ends (`restore` checks it).
     let _lock = crate::backup::lock_instance(&config.database_url)
         .map_err(|e| CliError::Setup(texts::cli::already_running(&e.to_string())))?;
@@ -32,10 +50,23 @@ pub async fn run_bot(config: Config) -> CliResult {
     tracing::info!(
         database = %core.config.database_url,
         timezone = %core.config.timezone,
-        api = api_url.as_deref().unwrap_or("https://api.telegram.org"),
+        telegram = bot.is_some(),
+        dingtalk = dingtalk.is_some(),
         "starting"
     );
-    telegram::run(core.clone(), bot, shutdown).await?;
+    // Before anything counts: every check-in carries its week (after an upgrade or a new zone).
+    crate::checkins::ensure_weeks(&core).await?;
+    let scheduler_wake = Arc::new(Notify::new());
+    let mut platforms = Vec::new();
+    if let Some(bot) = bot {
+        platforms.push(telegram::start(core.clone(), bot, scheduler_wake.clone(), shutdown.clone()));
+    }
+    if let Some((settings, secret)) = dingtalk {
+        let api = Arc::new(crate::dingtalk::api::Api::new(settings, secret)?);
+        platforms.push(crate::dingtalk::start(core.clone(), api, scheduler_wake.clone(), shutdown.clone()));
+    }
+    jobs::serve(core.clone(), platforms, scheduler_wake, shutdown).await;
+    tracing::info!("stopped");
     core.store.close().await;
     Ok(())
 }

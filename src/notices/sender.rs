@@ -101,16 +101,18 @@ pub struct SenderSettings {
 }
 
 impl SenderSettings {
+    /// Telegram's: `broadcast_rate`.
     pub fn from_config(config: &crate::config::Config) -> Self {
+        SenderSettings::at_rate(config, config.broadcast_rate)
+    }
+
+    /// At `rate` messages a second (0: no limit), the rest from the config.
+    pub fn at_rate(config: &crate::config::Config, rate: f64) -> Self {
         SenderSettings {
-            rate: config.broadcast_rate,
+            rate,
             // Enough sends in flight to keep the pace over a slow network, few enough that a
             // 429 finds little already under way.
-            concurrency: if config.broadcast_rate <= 0.0 {
-                32
-            } else {
-                (config.broadcast_rate / 5.0).ceil().clamp(2.0, 32.0) as usize
-            },
+            concurrency: if rate <= 0.0 { 32 } else { (rate / 5.0).ceil().clamp(2.0, 32.0) as usize },
             retry_base: config.delivery_retry,
             give_up: config.delivery_give_up,
             outage_after: config.outage_after_failures.max(1) as usize,

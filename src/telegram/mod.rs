@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::chat::{self, ChatContext};
 use crate::core::Core;
 use crate::domain::{Platform, Role};
-use crate::jobs::{self, JobContext};
+use crate::jobs;
 use crate::store::UpdateKey;
 use crate::texts;
 
@@ -291,54 +291,60 @@ pub async fn check_token(token: &str, api_url: Option<&str>) -> Result<String, S
     }
 }
 
-/// Runs the bot until `shutdown`: identifies itself, registers its command menu, starts the
-/// background jobs (polling into the inbox among them) and dispatches updates from the inbox.
-/// On shutdown it stops taking updates, lets handlers in progress finish, and returns.
-pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let Some(me) = identify(&bot, &shutdown).await else {
-        return Ok(());
+/// Telegram as `sansong run` starts it: its sides for the jobs at once, and its handling,
+/// which first identifies the bot (until the Bot API answers: another platform is not held up
+/// meanwhile), then dispatches updates from the inbox until shutdown and lets handlers in
+/// progress finish.
+pub fn start(
+    core: Core,
+    bot: Bot,
+    scheduler_wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> jobs::Started {
+    let notify = Arc::new(Notify::new());
+    let sides = jobs::PlatformSides {
+        updates: Arc::new(TelegramUpdates { bot: bot.clone() }),
+        inbox_notify: notify.clone(),
+        messenger: Arc::new(api::TelegramMessenger::new(
+            &bot,
+            core.metrics.clone(),
+            core.config.broadcast_paid,
+        )),
+        settings: crate::notices::sender::SenderSettings::from_config(&core.config),
     };
-    let username = me.username.clone();
-    if let Some(u) = &username {
-        crate::members::remember_bot_username(&core, u).await?;
-    }
-    tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
+    let handling = Box::pin(async move {
+        let Some(me) = identify(&bot, &shutdown).await else { return };
+        let username = me.username.clone();
+        if let Some(u) = &username
+            && let Err(e) = crate::members::remember_bot_username(&core, u).await
+        {
+            tracing::warn!(error = %e, "could not keep the bot's username");
+        }
+        tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
+        let runtime = Arc::new(Runtime {
+            core: core.clone(),
+            sender: Sender::new(bot.clone(), core.metrics.clone()),
+            context: ChatContext::new(username, scheduler_wake)
+                .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
+            shutdown: shutdown.clone(),
+        });
+        {
+            let (sender, core) = (runtime.sender.clone(), core.clone());
+            tokio::spawn(async move { register_menus(&sender, &core).await });
+        }
+        dispatch(bot, runtime, core, notify, &shutdown).await;
+    });
+    jobs::Started { sides, handling }
+}
 
+/// Runs the bot on Telegram alone until `shutdown` (the tests' way in; `sansong run` starts
+/// every configured platform).
+pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::Result<()> {
     // Before anything counts: every check-in carries its week (after an upgrade or a new zone).
     crate::checkins::ensure_weeks(&core).await?;
-    let notify = Arc::new(Notify::new());
     let scheduler_wake = Arc::new(Notify::new());
-    let jobs = jobs::start(
-        JobContext {
-            core: core.clone(),
-            updates: Arc::new(TelegramUpdates { bot: bot.clone() }),
-            inbox_notify: notify.clone(),
-            scheduler_wake: scheduler_wake.clone(),
-            outbox_wake: Arc::new(Notify::new()),
-            messenger: Arc::new(api::TelegramMessenger::new(
-                &bot,
-                core.metrics.clone(),
-                core.config.broadcast_paid,
-            )),
-            shutdown: shutdown.clone(),
-        },
-        jobs::jobs(),
-    );
-    let runtime = Arc::new(Runtime {
-        core: core.clone(),
-        sender: Sender::new(bot.clone(), core.metrics.clone()),
-        context: ChatContext::new(username, scheduler_wake)
-            .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
-        shutdown: shutdown.clone(),
-    });
-    {
-        let (sender, core) = (runtime.sender.clone(), core.clone());
-        tokio::spawn(async move { register_menus(&sender, &core).await });
-    }
-    dispatch(bot, runtime, core, notify, &shutdown).await;
-    // If dispatching ended on its own, the jobs must stop too.
-    shutdown.cancel();
-    jobs.join_all().await;
+    let started = start(core.clone(), bot, scheduler_wake.clone(), shutdown.clone());
+    jobs::serve(core, vec![started], scheduler_wake, shutdown).await;
     tracing::info!("stopped");
     Ok(())
 }

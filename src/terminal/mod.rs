@@ -22,7 +22,7 @@ use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Keyboard, Reply
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
 use crate::jobs::{self, JobContext, Updates};
-use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome};
+use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
 use crate::store::UpdateKey;
 use crate::texts;
 
@@ -52,11 +52,14 @@ pub async fn run(
     let messenger = Arc::new(Printer { person_id, out: out.clone() });
     let job_context = JobContext {
         core: core.clone(),
-        updates: Arc::new(NoUpdates),
-        inbox_notify: Arc::new(Notify::new()),
+        platforms: vec![jobs::PlatformSides {
+            updates: Arc::new(NoUpdates),
+            inbox_notify: Arc::new(Notify::new()),
+            messenger,
+            settings: SenderSettings::at_rate(&core.config, 0.0),
+        }],
         scheduler_wake,
         outbox_wake: Arc::new(Notify::new()),
-        messenger,
         shutdown: shutdown.clone(),
     };
     let mut background = jobs::start(job_context, jobs::terminal_jobs());

@@ -265,3 +265,6 @@ pub fn checkin_reminder(week: Week) -> String {
         week_title(week)
     )
 }
+
+/// Under options shown as links (DingTalk): typing works too.
+pub const TYPED_OPTIONS_HINT: &str = "（点选项，或回复序号）";

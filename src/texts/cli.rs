@@ -191,6 +191,15 @@ pub fn bad_now(given: &str) -> String {
 
 pub const NO_TOKEN: &str = "未设置 TELOXIDE_TOKEN：请把机器人的令牌放在环境变量 TELOXIDE_TOKEN 中。";
 
+/// `sansong run` with no platform configured.
+pub const NO_PLATFORM: &str = "没有配置任何平台，机器人无法运行。请至少设置一种：\n\
+     · Telegram：环境变量 TELOXIDE_TOKEN（机器人令牌）；\n\
+     · 钉钉：SANSONG_DINGTALK_CLIENT_ID（AppKey）和 SANSONG_DINGTALK_CLIENT_SECRET（AppSecret）。\n\
+     两者都设置时同时运行。";
+
+/// DingTalk's client id is set but not its secret.
+pub const NO_DINGTALK_SECRET: &str = "已设置 SANSONG_DINGTALK_CLIENT_ID，但没有设置 SANSONG_DINGTALK_CLIENT_SECRET（AppSecret，只从环境变量读取）。";
+
 pub fn already_running(why: &str) -> String {
     format!("无法启动：{why}（同一个数据库只能运行一个 sansong）。")
 }
@@ -576,3 +585,11 @@ pub fn terminal_notice(
 }
 
 pub const TERMINAL_BAD_NAME: &str = "请用 --as 给出 1 到 32 个字的姓名，例如：sansong chat --as 张三";
+
+// ---------------------------------------------------------------- DingTalk
+
+/// A photo or file that lives on another platform (a notice composed on Telegram).
+pub const MEDIA_ELSEWHERE: &str = "（此通知附有图片或文件，请向发布人索取。）";
+
+/// A delivery DingTalk says cannot reach this person (they left, or a wrong staff id).
+pub const DINGTALK_INVALID_STAFF: &str = "DingTalk: invalid staff id (invalidStaffIdList)";

@@ -8,6 +8,7 @@ mod checkins;
 mod cli;
 mod daily;
 mod dialogue;
+mod dingtalk;
 mod durability;
 mod notices;
 mod operations;

@@ -47,7 +47,14 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
 #[tokio::test]
 async fn the_bot_registers_its_command_menu_with_telegram() {
     let app = TestApp::spawn().await;
-    let calls = app.fake.calls("setMyCommands");
+    // Registered once the bot knows who it is, beside polling: waited for, not assumed.
+    let calls = app
+        .fake
+        .wait_for("the command menu", |v| {
+            let calls: Vec<_> = v.calls("setMyCommands").into_iter().cloned().collect();
+            (!calls.is_empty()).then_some(calls)
+        })
+        .await;
     let commands: Vec<&str> = calls[0].params["commands"]
         .as_array()
         .unwrap()

@@ -1,7 +1,9 @@
 //! Shared test harness: the fake Bot API, the app spawner, and waiting with a deadline.
 
 pub mod app;
+pub mod dingtalk_app;
 pub mod fake_api;
+pub mod fake_dingtalk;
 #[path = "../../shared/mod.rs"]
 pub mod shared;
 pub mod terminal;

@@ -1,0 +1,280 @@
+//! DingTalk's OpenAPI, as the bot uses it: the access token (cached until shortly before it
+//! expires, fetched again after an answer that it is invalid), opening a stream connection,
+//! the robot's batch send to up to 20 people, the download of a picture a person sent, and the
+//! upload of a file to send.
+//!
+//! Shapes, from DingTalk's official stream SDKs and robot API documentation:
+//! - token: `POST /v1.0/oauth2/accessToken {appKey, appSecret}` → `{accessToken, expireIn}`
+//!   (dingtalk-stream-sdk-python `stream.py` `get_access_token`, which also refreshes 5 minutes
+//!   early); later calls carry `x-acs-dingtalk-access-token` (`chatbot.py`).
+//! - errors: `{code, message, requestid}`; an invalid token is HTTP 400 `InvalidAuthentication`;
+//!   bad stream credentials HTTP 401 `authFailed`; throttling HTTP 403
+//!   `Forbidden.AccessDenied.QpsLimitForApi` (or `…ForAppkeyAndApi`).
+//! - `POST /v1.0/gateway/connections/open {clientId, clientSecret, subscriptions, ua}` →
+//!   `{endpoint, ticket}`, with `Accept: application/json` (dingtalk-stream-sdk-go
+//!   `payload/connection.go`, `client/client.go`; -nodejs `client.ts` notes XML otherwise).
+//! - `POST /v1.0/robot/oToMessages/batchSend {robotCode, userIds ≤ 20, msgKey, msgParam (a JSON
+//!   string)}` → `{processQueryKey, invalidStaffIdList, flowControlledStaffIdList}` (DingTalk's
+//!   "batch send one-on-one chat messages" page; aliyun/dingtalk-sdk `BatchSendOTOResponseBody`).
+//! - `POST /v1.0/robot/messageFiles/download {downloadCode, robotCode}` → `{downloadUrl}`
+//!   (-python `chatbot.py` `get_image_download_url`).
+//! - `POST {oapi}/media/upload?access_token=…` multipart `type`, `media` →
+//!   `{errcode, errmsg, media_id}` (-python `stream.py` `upload_to_dingtalk`).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::config::DingTalkConfig;
+
+/// The robot message topic the bot subscribes to (-go `payload/utils.go` `BotMessageCallbackTopic`).
+pub const BOT_MESSAGE_TOPIC: &str = "/v1.0/im/bot/messages/get";
+
+/// At most this many people per batch send (DingTalk's documented limit).
+pub const BATCH_LIMIT: usize = 20;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// DingTalk refused the credentials (a setup problem: said once, clearly).
+    Credentials(String),
+    /// Flow control: try again after this long.
+    Throttled(Duration),
+    /// Might work later: network, 5xx, a token that stayed invalid.
+    Transient(String),
+    /// Will not work as asked.
+    Refused(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Credentials(e) => write!(f, "DingTalk refused the credentials: {e}"),
+            ApiError::Throttled(d) => write!(f, "DingTalk flow control ({} ms)", d.as_millis()),
+            ApiError::Transient(e) => write!(f, "DingTalk did not answer usefully: {e}"),
+            ApiError::Refused(e) => write!(f, "DingTalk refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// What a batch send said about its recipients.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchAnswer {
+    /// Not people DingTalk can reach (left the organisation, a wrong id): like Telegram's 403.
+    pub invalid: Vec<String>,
+    /// Sent to too often lately: to try again later.
+    pub flow_controlled: Vec<String>,
+}
+
+pub struct Api {
+    http: reqwest::Client,
+    config: DingTalkConfig,
+    /// Never logged, never shown.
+    secret: String,
+    token: Mutex<Option<(String, Instant)>>,
+}
+
+impl Api {
+    pub fn new(config: DingTalkConfig, secret: String) -> anyhow::Result<Api> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        Ok(Api { http, config, secret, token: Mutex::new(None) })
+    }
+
+    pub fn robot_code(&self) -> &str {
+        &self.config.robot_code
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.api_url.as_str().trim_end_matches('/'), path)
+    }
+
+    /// The access token, from the cache while it has more than five minutes left.
+    pub async fn token(&self) -> Result<String, ApiError> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, until)) = cached.as_ref()
+            && Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let body = json!({ "appKey": self.config.client_id, "appSecret": self.secret });
+        let answer = self.http.post(self.url("/v1.0/oauth2/accessToken")).json(&body).send().await;
+        let value = read(answer).await.map_err(|e| match e {
+            ApiError::Refused(why) => ApiError::Credentials(why),
+            other => other,
+        })?;
+        let token =
+            value["accessToken"].as_str().ok_or_else(|| ApiError::Transient("no accessToken".into()))?;
+        let expire_in = value["expireIn"].as_u64().unwrap_or(7200);
+        // Five minutes early, as DingTalk's own SDK does; at least a minute.
+        let keep = Duration::from_secs(expire_in.saturating_sub(300).max(60));
+        *cached = Some((token.to_owned(), Instant::now() + keep));
+        tracing::debug!(seconds = keep.as_secs(), "DingTalk access token obtained");
+        Ok(token.to_owned())
+    }
+
+    async fn forget_token(&self) {
+        *self.token.lock().await = None;
+    }
+
+    /// A POST with the token; an answer that the token is invalid gets a fresh one and one
+    /// more try.
+    async fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        for attempt in 0..2 {
+            let token = self.token().await?;
+            let answer = self
+                .http
+                .post(self.url(path))
+                .header("x-acs-dingtalk-access-token", token)
+                .header("Accept", "application/json")
+                .json(body)
+                .send()
+                .await;
+            match read(answer).await {
+                Err(ApiError::Refused(why)) if why.starts_with("InvalidAuthentication") && attempt == 0 => {
+                    tracing::info!("DingTalk says the access token is invalid; fetching a new one");
+                    self.forget_token().await;
+                }
+                other => return other,
+            }
+        }
+        Err(ApiError::Transient("the access token stayed invalid".into()))
+    }
+
+    /// A new stream connection: the WebSocket URL to open (with its one-time ticket).
+    pub async fn open_connection(&self) -> Result<String, ApiError> {
+        let body = json!({
+            "clientId": self.config.client_id,
+            "clientSecret": self.secret,
+            "subscriptions": [
+                { "type": "SYSTEM", "topic": "ping" },
+                { "type": "SYSTEM", "topic": "disconnect" },
+                { "type": "CALLBACK", "topic": BOT_MESSAGE_TOPIC },
+            ],
+            "ua": concat!("sansong/", env!("CARGO_PKG_VERSION")),
+        });
+        let answer = self
+            .http
+            .post(self.url("/v1.0/gateway/connections/open"))
+            .header("Accept", "application/json")
+            .json(&body)
+            .send()
+            .await;
+        let value = read(answer).await.map_err(|e| match e {
+            ApiError::Refused(why) => ApiError::Credentials(why),
+            other => other,
+        })?;
+        match (value["endpoint"].as_str(), value["ticket"].as_str()) {
+            (Some(endpoint), Some(ticket)) if !endpoint.is_empty() && !ticket.is_empty() => {
+                let ticket: String = url::form_urlencoded::byte_serialize(ticket.as_bytes()).collect();
+                Ok(format!("{endpoint}?ticket={ticket}"))
+            }
+            _ => Err(ApiError::Transient("connections/open answered without an endpoint and ticket".into())),
+        }
+    }
+
+    /// Sends one message to up to 20 people.
+    pub async fn batch_send(
+        &self,
+        user_ids: &[String],
+        msg_key: &str,
+        msg_param: &Value,
+    ) -> Result<BatchAnswer, ApiError> {
+        let body = json!({
+            "robotCode": self.config.robot_code,
+            "userIds": user_ids,
+            "msgKey": msg_key,
+            "msgParam": msg_param.to_string(),
+        });
+        let value = self.post("/v1.0/robot/oToMessages/batchSend", &body).await?;
+        let list = |key: &str| -> Vec<String> {
+            value[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        };
+        Ok(BatchAnswer {
+            invalid: list("invalidStaffIdList"),
+            flow_controlled: list("flowControlledStaffIdList"),
+        })
+    }
+
+    /// Sends one message to a group chat (`openConversationId` is the callback's `conversationId`:
+    /// DingTalk's "robot sends a group message" page).
+    pub async fn group_send(
+        &self,
+        conversation: &str,
+        msg_key: &str,
+        msg_param: &Value,
+    ) -> Result<(), ApiError> {
+        let body = json!({
+            "robotCode": self.config.robot_code,
+            "openConversationId": conversation,
+            "msgKey": msg_key,
+            "msgParam": msg_param.to_string(),
+        });
+        self.post("/v1.0/robot/groupMessages/send", &body).await.map(|_| ())
+    }
+
+    /// Whether DingTalk answers: a new access token is fetched (the cheapest call there is).
+    pub async fn probe(&self) -> bool {
+        self.forget_token().await;
+        self.token().await.is_ok()
+    }
+
+    /// Where to fetch a file a person sent (a picture): a temporary URL.
+    pub async fn download_url(&self, download_code: &str) -> Result<String, ApiError> {
+        let body = json!({ "downloadCode": download_code, "robotCode": self.config.robot_code });
+        let value = self.post("/v1.0/robot/messageFiles/download", &body).await?;
+        value["downloadUrl"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::Transient("no downloadUrl".into()))
+    }
+
+    /// Uploads a file (an export) to send: its media id.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
+        let token = self.token().await?;
+        let base = self.config.oapi_url.as_str().trim_end_matches('/');
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        let form = reqwest::multipart::Form::new().text("type", "file").part("media", part);
+        let answer = self
+            .http
+            .post(format!("{base}/media/upload"))
+            .query(&[("access_token", token)])
+            .multipart(form)
+            .send()
+            .await;
+        let value = read(answer).await?;
+        match (value["errcode"].as_i64(), value["media_id"].as_str()) {
+            (Some(0) | None, Some(id)) => Ok(id.to_owned()),
+            _ => Err(ApiError::Refused(format!("upload: {}", value["errmsg"].as_str().unwrap_or("?")))),
+        }
+    }
+}
+
+/// The JSON of an answer, or what kind of failure it is.
+async fn read(answer: reqwest::Result<reqwest::Response>) -> Result<Value, ApiError> {
+    // reqwest's errors name the URL, which for uploads holds the token: reported without it.
+    let response = answer.map_err(|e| ApiError::Transient(e.without_url().to_string()))?;
+    let status = response.status();
+    let value: Value = response.json().await.unwrap_or(Value::Null);
+    if status.is_success() {
+        return Ok(value);
+    }
+    let code = value["code"].as_str().unwrap_or("");
+    let why = format!("{code}: {}", value["message"].as_str().unwrap_or(""));
+    Err(match status.as_u16() {
+        403 if code.starts_with("Forbidden.AccessDenied.QpsLimit") => {
+            ApiError::Throttled(Duration::from_secs(1))
+        }
+        429 => ApiError::Throttled(Duration::from_secs(1)),
+        401 => ApiError::Credentials(why),
+        s if s >= 500 => ApiError::Transient(format!("HTTP {s} {why}")),
+        _ => ApiError::Refused(why),
+    })
+}

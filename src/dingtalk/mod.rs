@@ -1,0 +1,529 @@
+//! The DingTalk platform (钉钉 / 政务钉钉), Stream mode: an enterprise app's robot, reached over
+//! an outbound WebSocket, so no public URL, domain or certificate is needed.
+//!
+//! - Receiving ([`stream`]): each robot message is written to the inbox (keyed by platform and
+//!   DingTalk's message id) before it is acknowledged; the handling here reads the inbox, one
+//!   task per chat so each chat's messages stay in order while others go on.
+//! - Sending: replies and notices through one client ([`api::Api`]); a notice to many goes out
+//!   in batches of up to 20 people a call ([`Batcher`]). Buttons become numbered links that
+//!   answer with their number ([`markup`]).
+//! - People and chats: a staff id (`senderStaffId`) gets a handle (the core's id for them); a
+//!   single chat's id is the person's; a group's is the handle of its conversation id.
+
+pub mod api;
+pub mod markup;
+pub mod stream;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use futures::future::BoxFuture;
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use self::api::{Api, ApiError, BATCH_LIMIT, BatchAnswer};
+use self::markup::RobotMessage;
+use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
+use crate::core::Core;
+use crate::domain::{Account, Person, Platform};
+use crate::jobs;
+use crate::notices::sender::{Messenger, NoticeAction, Outgoing, SendOutcome, SenderSettings};
+use crate::store::UpdateKey;
+use crate::texts;
+
+/// DingTalk as `sansong run` starts it: its sides for the jobs, and its handling.
+pub fn start(
+    core: Core,
+    api: Arc<Api>,
+    scheduler_wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> jobs::Started {
+    let notify = Arc::new(Notify::new());
+    let batcher = Batcher::new(api.clone(), core.clone());
+    let rate = core.config.dingtalk.as_ref().map_or(20.0, |d| d.rate) * BATCH_LIMIT as f64;
+    let mut settings = SenderSettings::at_rate(&core.config, rate);
+    // Enough sends at once for a batch of 20 to form.
+    settings.concurrency = settings.concurrency.max(BATCH_LIMIT * 2);
+    let sides = jobs::PlatformSides {
+        updates: Arc::new(DingTalkUpdates { api: api.clone() }),
+        inbox_notify: notify.clone(),
+        messenger: Arc::new(batcher),
+        settings,
+    };
+    let context = ChatContext::new(None, scheduler_wake)
+        .with_message_parts(|text| text.chars().count().div_ceil(markup::TEXT_LIMIT).max(1))
+        .with_commands(texts::members::CommandStyle::WordOnly);
+    let handling = Box::pin(handle_inbox(core, api, Arc::new(context), notify, shutdown));
+    jobs::Started { sides, handling }
+}
+
+struct DingTalkUpdates {
+    api: Arc<Api>,
+}
+
+impl jobs::Updates for DingTalkUpdates {
+    fn receive(
+        &self,
+        core: Core,
+        inbox_notify: Arc<Notify>,
+        shutdown: CancellationToken,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(stream::receive(core, self.api.clone(), inbox_notify, shutdown))
+    }
+
+    fn redeliver(&self, core: Core, shutdown: CancellationToken) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(resend_kept(core, self.api.clone(), shutdown))
+    }
+}
+
+// ---------------------------------------------------------------- receiving: inbox to chat
+
+/// Reads the platform's inbox in order and hands each message to its chat's task.
+async fn handle_inbox(
+    core: Core,
+    api: Arc<Api>,
+    context: Arc<ChatContext>,
+    notify: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let mut cursor = 0i64;
+    let mut chats: HashMap<String, mpsc::UnboundedSender<(i64, String, String)>> = HashMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let rows = match core.store.inbox_pending(Platform::DingTalk, cursor, 100).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the inbox; retrying");
+                Vec::new()
+            }
+        };
+        if rows.is_empty() {
+            tokio::select! {
+                () = notify.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                () = shutdown.cancelled() => break,
+            }
+            chats.retain(|_, tx| !tx.is_closed());
+            continue;
+        }
+        for row in rows {
+            cursor = row.seq;
+            let chat = serde_json::from_str::<Value>(&row.payload)
+                .ok()
+                .and_then(|v| v["conversationId"].as_str().or(v["senderStaffId"].as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            let tx = chats.entry(chat).or_insert_with(|| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tasks.spawn(chat_task(core.clone(), api.clone(), context.clone(), rx, shutdown.clone()));
+                tx
+            });
+            let _ = tx.send((row.seq, row.key, row.payload));
+        }
+    }
+    drop(chats);
+    while tasks.join_next().await.is_some() {}
+}
+
+/// One chat's messages, in order; ends when the chat is idle for a while or at shutdown.
+async fn chat_task(
+    core: Core,
+    api: Arc<Api>,
+    context: Arc<ChatContext>,
+    mut rx: mpsc::UnboundedReceiver<(i64, String, String)>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let next = tokio::select! {
+            n = rx.recv() => n,
+            () = tokio::time::sleep(Duration::from_secs(300)) => None,
+            () = shutdown.cancelled() => None,
+        };
+        let Some((seq, key, payload)) = next else { return };
+        handle_one(&core, &api, &context, seq, &key, &payload, &shutdown).await;
+    }
+}
+
+async fn handle_one(
+    core: &Core,
+    api: &Api,
+    context: &ChatContext,
+    seq: i64,
+    key: &str,
+    payload: &str,
+    shutdown: &CancellationToken,
+) {
+    let update = UpdateKey { platform: Platform::DingTalk, key };
+    let incoming = match incoming(core, seq, payload).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return finish(core, &update, "ignored", None).await,
+        Err(e) => {
+            tracing::warn!(update = key, error = %e, "a DingTalk message the bot cannot read was skipped");
+            return finish(core, &update, "skipped", Some(&e.to_string())).await;
+        }
+    };
+    // Flood control delays one person's burst; other chats go on in their own tasks.
+    let mut discarded_before = 0;
+    loop {
+        match crate::flood::admit(core, incoming.from.account.person_id, &update).await {
+            Ok(crate::flood::Admit::Now { discarded }) => {
+                discarded_before = discarded;
+                break;
+            }
+            Ok(crate::flood::Admit::Discard) => return finish(core, &update, "discarded", None).await,
+            Ok(crate::flood::Admit::Wait(wait)) => tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => return,
+            },
+            Err(e) => {
+                tracing::warn!(update = key, error = %e, "flood control could not count; handling the message");
+                break;
+            }
+        }
+    }
+    let mut handled = chat::handle(core, context, &incoming).await;
+    for _ in 0..3 {
+        if !handled.transient {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        handled = chat::handle(core, context, &incoming).await;
+    }
+    if discarded_before > 0 {
+        let note = texts::errors::discarded(discarded_before, core.config.flood_cap);
+        handled.replies.insert(0, Reply::send(note));
+    }
+    let left = deliver(core, api, incoming.chat, &handled.replies).await;
+    keep(core, incoming.chat.id, &left).await;
+    match handled.failure {
+        None => finish(core, &update, "ok", None).await,
+        Some(e) => finish(core, &update, "failed", Some(&e)).await,
+    }
+}
+
+async fn finish(core: &Core, update: &UpdateKey<'_>, outcome: &str, error: Option<&str>) {
+    let m = &core.metrics;
+    crate::metrics::Metrics::bump(match outcome {
+        "ok" => &m.updates_ok,
+        "ignored" | "discarded" => &m.updates_ignored,
+        _ => &m.updates_failed,
+    });
+    if let Err(e) = core.store.inbox_finish(update, outcome, error, core.now()).await {
+        tracing::error!(update = update.key, error = %e, "could not mark a message handled; it will be handled again");
+    }
+}
+
+/// A robot message (DingTalk's `ChatbotMessage`: -go `chatbot/model.go`, -python `chatbot.py`)
+/// as the conversation's event, or `None` for one that says nothing to the bot.
+async fn incoming(core: &Core, seq: i64, payload: &str) -> anyhow::Result<Option<Incoming>> {
+    let m: Value = serde_json::from_str(payload)?;
+    let Some(staff) = m["senderStaffId"].as_str().filter(|s| !s.is_empty()) else {
+        // Someone outside the organisation (no staff id) cannot be answered by staff id.
+        return Ok(None);
+    };
+    let person_id = core.store.handle(Platform::DingTalk, staff).await?;
+    let private = m["conversationType"].as_str() != Some("2");
+    let chat_id = if private {
+        person_id
+    } else {
+        let conversation = m["conversationId"].as_str().unwrap_or_default();
+        core.store.handle(Platform::DingTalk, &format!("group:{conversation}")).await?
+    };
+    let sent_at: DateTime<Utc> = m["createAt"]
+        .as_i64()
+        .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+        .unwrap_or_else(|| core.now());
+    let text_of = |v: &Value| v.as_str().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let content = match m["msgtype"].as_str().unwrap_or("") {
+        "text" => match text_of(&m["text"]["content"]) {
+            Some(t) => Content::Text(t),
+            None => return Ok(None),
+        },
+        "picture" => match m["content"]["downloadCode"].as_str() {
+            Some(code) => Content::Photo { file_id: format!("dt:{code}"), caption: None, album: None },
+            None => Content::Other("picture"),
+        },
+        // A picture with words: the words are its caption (a check-in with its evidence).
+        "richText" => {
+            let parts = m["content"]["richText"].as_array().cloned().unwrap_or_default();
+            let words: Vec<String> = parts.iter().filter_map(|p| text_of(&p["text"])).collect();
+            let picture = parts.iter().find_map(|p| p["downloadCode"].as_str());
+            match (picture, words.is_empty()) {
+                (Some(code), _) => Content::Photo {
+                    file_id: format!("dt:{code}"),
+                    caption: Some(words.join("\n")).filter(|w| !w.is_empty()),
+                    album: None,
+                },
+                (None, false) => Content::Text(words.join("\n")),
+                (None, true) => return Ok(None),
+            }
+        }
+        // DingTalk turns speech into text: what was said is the message.
+        "audio" => match text_of(&m["content"]["recognition"]) {
+            Some(t) => Content::Text(t),
+            None => Content::Other("audio"),
+        },
+        "file" => Content::Document {
+            file_id: format!("dt:{}", m["content"]["downloadCode"].as_str().unwrap_or_default()),
+            name: m["content"]["fileName"].as_str().map(str::to_owned),
+            caption: None,
+        },
+        _ => Content::Other("unsupported"),
+    };
+    let name = m["senderNick"].as_str().unwrap_or(staff).trim().to_owned();
+    Ok(Some(Incoming {
+        update_id: seq,
+        chat: ChatRef { id: chat_id, private },
+        from: Person { account: Account { platform: Platform::DingTalk, person_id }, name, username: None },
+        // The inbox position: unique and stable for this message, whatever DingTalk's ids.
+        message_id: seq,
+        sent_at,
+        content,
+        reply_to: None,
+    }))
+}
+
+// ---------------------------------------------------------------- sending replies
+
+/// Where a chat's messages go: a person's staff id, or a group's conversation id.
+enum Address {
+    Person(String),
+    Group(String),
+}
+
+async fn address(core: &Core, chat_id: i64) -> Option<Address> {
+    let external = core.store.external_id(chat_id).await.ok().flatten()?;
+    Some(match external.strip_prefix("group:") {
+        Some(group) => Address::Group(group.to_owned()),
+        None => Address::Person(external),
+    })
+}
+
+/// Sends replies in order; what could not go now (DingTalk down, throttled) is returned, to
+/// keep for later.
+async fn deliver(core: &Core, api: &Api, chat: ChatRef, replies: &[Reply]) -> Vec<Reply> {
+    let Some(to) = address(core, chat.id).await else {
+        tracing::error!(chat = chat.id, "a DingTalk chat without its DingTalk id; replies dropped");
+        return Vec::new();
+    };
+    for (i, reply) in replies.iter().enumerate() {
+        match send_reply(api, &to, reply).await {
+            Ok(()) => {}
+            Err(ApiError::Transient(e)) => {
+                tracing::warn!(chat = chat.id, error = %e, "DingTalk could not take a reply; kept for later");
+                return replies[i..].to_vec();
+            }
+            Err(ApiError::Throttled(_)) => return replies[i..].to_vec(),
+            Err(e) => tracing::warn!(chat = chat.id, error = %e, "DingTalk refused a reply"),
+        }
+    }
+    Vec::new()
+}
+
+async fn send_reply(api: &Api, to: &Address, reply: &Reply) -> Result<(), ApiError> {
+    let message = match reply {
+        Reply::Send { text, keyboard } | Reply::Edit { text, keyboard, .. } => {
+            markup::message(text, keyboard.as_ref(), &[])
+        }
+        Reply::Answer { text: Some(t), .. } => markup::message(t, None, &[]),
+        Reply::Media { caption, keyboard, .. } => {
+            markup::message(&format!("{caption}\n{}", texts::cli::MEDIA_ELSEWHERE), keyboard.as_ref(), &[])
+        }
+        Reply::Upload { name, bytes, caption, .. } => {
+            let media_id = api.upload(name, bytes.clone()).await?;
+            send_to(api, to, &markup::file(&media_id, name)).await?;
+            markup::message(caption, None, &[])
+        }
+        Reply::Answer { text: None, .. }
+        | Reply::EditButtons { .. }
+        | Reply::Menu { .. }
+        | Reply::MenuFor { .. } => {
+            return Ok(());
+        }
+    };
+    send_to(api, to, &message).await
+}
+
+async fn send_to(api: &Api, to: &Address, message: &RobotMessage) -> Result<(), ApiError> {
+    match to {
+        Address::Person(staff) => {
+            let answer = api.batch_send(std::slice::from_ref(staff), message.key, &message.param).await?;
+            if answer.flow_controlled.contains(staff) {
+                return Err(ApiError::Throttled(Duration::from_secs(1)));
+            }
+            if answer.invalid.contains(staff) {
+                return Err(ApiError::Refused(format!("{staff} is not a valid staff id")));
+            }
+            Ok(())
+        }
+        Address::Group(conversation) => api.group_send(conversation, message.key, &message.param).await,
+    }
+}
+
+/// Keeps replies DingTalk could not take, to send when it does (补发).
+async fn keep(core: &Core, chat_id: i64, left: &[Reply]) {
+    let kept: Vec<String> = left
+        .iter()
+        .filter(|r| !matches!(r, Reply::Answer { .. } | Reply::Menu { .. } | Reply::MenuFor { .. }))
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    if let Err(e) = core.store.keep_replies(Platform::DingTalk, chat_id, &kept, core.now()).await {
+        tracing::error!(chat = chat_id, error = %e, "could not keep replies for later; they are lost");
+    }
+}
+
+/// Sends the kept replies, each chat's in order, marked 补发; older than
+/// `reply_give_up_minutes` they are dropped with a log line.
+async fn resend_kept(core: Core, api: Arc<Api>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let give_up = chrono::Duration::minutes(i64::from(core.config.reply_give_up_minutes));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+        let now = core.now();
+        for kept in core.store.due_replies(Platform::DingTalk, now, 50).await? {
+            let reply =
+                serde_json::from_str::<Reply>(&kept.reply).ok().filter(|_| now - kept.created_at <= give_up);
+            let (Some(reply), Some(to)) = (reply, address(&core, kept.chat_id).await) else {
+                tracing::warn!(chat = kept.chat_id, "a kept reply is too old (or unreadable): dropped");
+                crate::metrics::Metrics::bump(&core.metrics.replies_dropped);
+                core.store.reply_done(kept.id, "dropped").await?;
+                continue;
+            };
+            match send_reply(&api, &to, &late(reply)).await {
+                Ok(()) => core.store.reply_done(kept.id, "sent").await?,
+                Err(ApiError::Transient(_) | ApiError::Throttled(_)) => {
+                    let wait =
+                        chrono::Duration::seconds(2i64.saturating_pow(kept.attempts.clamp(0, 5) as u32));
+                    core.store.reply_retry(kept.id, now + wait).await?;
+                }
+                Err(_) => core.store.reply_done(kept.id, "dropped").await?,
+            }
+        }
+    }
+}
+
+fn late(reply: Reply) -> Reply {
+    let mark = |t: String| format!("{}{t}", texts::LATE_MARK);
+    match reply {
+        Reply::Send { text, keyboard } => Reply::Send { text: mark(text), keyboard },
+        Reply::Edit { text, keyboard, .. } => Reply::Send { text: mark(text), keyboard },
+        Reply::Upload { kind, name, bytes, caption } => {
+            Reply::Upload { kind, name, bytes, caption: mark(caption) }
+        }
+        other => other,
+    }
+}
+
+// ---------------------------------------------------------------- sending notices, in batches
+
+/// The notice sender's DingTalk side. The sender hands it one delivery at a time (paced, many
+/// at once); deliveries of the same message that arrive together go out as one batch send of
+/// up to 20 people, and each delivery gets its own outcome: an id DingTalk says is invalid is
+/// that member's (like a Telegram 403), flow control asks everyone to wait.
+pub struct Batcher {
+    api: Arc<Api>,
+    core: Core,
+    open: Arc<Mutex<HashMap<String, Batch>>>,
+}
+
+struct Batch {
+    message: RobotMessage,
+    waiting: Vec<(String, oneshot::Sender<SendOutcome>)>,
+}
+
+/// How long a batch waits for more of the same message before it goes.
+const GATHER: Duration = Duration::from_millis(40);
+
+impl Batcher {
+    fn new(api: Arc<Api>, core: Core) -> Batcher {
+        Batcher { api, core, open: Arc::default() }
+    }
+
+    async fn flush(api: Arc<Api>, open: Arc<Mutex<HashMap<String, Batch>>>, key: String) {
+        let Some(batch) = open.lock().unwrap_or_else(|p| p.into_inner()).remove(&key) else { return };
+        let ids: Vec<String> = batch.waiting.iter().map(|(id, _)| id.clone()).collect();
+        let result = api.batch_send(&ids, batch.message.key, &batch.message.param).await;
+        for (id, tx) in batch.waiting {
+            let _ = tx.send(outcome(&result, &id));
+        }
+    }
+}
+
+fn outcome(result: &Result<BatchAnswer, ApiError>, id: &str) -> SendOutcome {
+    match result {
+        Ok(answer) if answer.invalid.iter().any(|i| i == id) => {
+            SendOutcome::Blocked(texts::cli::DINGTALK_INVALID_STAFF.into())
+        }
+        Ok(answer) if answer.flow_controlled.iter().any(|i| i == id) => {
+            SendOutcome::RetryAfter(Duration::from_secs(1))
+        }
+        Ok(_) => SendOutcome::Sent { message_id: 0, file_id: None },
+        Err(ApiError::Throttled(wait)) => SendOutcome::RetryAfter(*wait),
+        Err(ApiError::Transient(e)) => SendOutcome::Transient(e.clone()),
+        Err(e) => SendOutcome::Permanent(e.to_string()),
+    }
+}
+
+/// A notice as DingTalk shows it: its text, and a 「收到」 link when it asks for one.
+fn notice_message(message: &Outgoing) -> RobotMessage {
+    let text =
+        if message.reminder { texts::notices::notice_reminder(&message.text) } else { message.text.clone() };
+    let text = match &message.media {
+        Some(_) => format!("{text}\n{}", texts::cli::MEDIA_ELSEWHERE),
+        None => text,
+    };
+    let ack = message.actions.iter().any(|a| matches!(a, NoticeAction::Acknowledge { .. }));
+    let links: &[(&str, &str)] =
+        if ack { &[(texts::notices::BUTTON_ACK, texts::notices::BUTTON_ACK)] } else { &[] };
+    markup::message(&text, None, links)
+}
+
+impl Messenger for Batcher {
+    fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
+        Box::pin(async move {
+            let Ok(Some(staff)) = self.core.store.external_id(chat_id).await else {
+                return SendOutcome::Permanent("no DingTalk id for this member".into());
+            };
+            let rendered = notice_message(message);
+            let key = format!("{}\u{1}{}", rendered.key, rendered.param);
+            let (tx, rx) = oneshot::channel();
+            let full = {
+                let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+                let fresh = !open.contains_key(&key);
+                let batch = open
+                    .entry(key.clone())
+                    .or_insert_with(|| Batch { message: rendered, waiting: Vec::new() });
+                batch.waiting.push((staff, tx));
+                if fresh {
+                    // The first of a batch: it goes after a short gather, or when full.
+                    let (api, open, key) = (self.api.clone(), self.open.clone(), key.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(GATHER).await;
+                        Batcher::flush(api, open, key).await;
+                    });
+                }
+                batch.waiting.len() >= BATCH_LIMIT
+            };
+            if full {
+                Batcher::flush(self.api.clone(), self.open.clone(), key).await;
+            }
+            rx.await.unwrap_or_else(|_| SendOutcome::Transient("the batch was lost".into()))
+        })
+    }
+
+    /// A fresh access token proves DingTalk answers (and the credentials still work).
+    fn probe(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move { self.api.probe().await })
+    }
+
+    fn platform(&self) -> Platform {
+        Platform::DingTalk
+    }
+}

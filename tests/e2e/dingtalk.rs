@@ -1,0 +1,281 @@
+//! The bot on DingTalk, Stream mode, against the fake DingTalk: what arrives on the stream is
+//! stored before it is acknowledged and handled once; pings are answered; a dropped or closed
+//! stream is opened again with a new ticket; the token is cached and fetched again when
+//! DingTalk says it is invalid; notices go in batches of at most 20; an invalid staff id is
+//! that member's alone.
+
+use std::time::Duration;
+
+use sansong::domain::Role;
+
+use crate::support::dingtalk_app::DingTalkApp;
+use crate::support::eventually;
+use crate::support::fake_dingtalk::DtUser;
+
+#[tokio::test]
+async fn a_person_joins_with_jia_ru_and_checks_in_by_typing_without_a_slash() {
+    let app = DingTalkApp::spawn().await;
+    let zhang = DtUser::new("manager7001", "张三");
+
+    app.register(&zhang, "人社局", Role::Member).await;
+    let receipt = app.say(&zhang, "送温暖 看望五保户王大爷").await;
+    let help = app.say(&zhang, "帮助").await;
+
+    assert_eq!(receipt.key, "sampleText");
+    assert!(receipt.text.starts_with("✅ 已登记，编号 #1"), "{receipt:#?}");
+    assert_eq!(app.checkins_of(&zhang).await, [("warmth".to_owned(), "看望五保户王大爷".to_owned())]);
+    assert!(
+        help.text.contains("本周 — ") && !help.text.contains("/week"),
+        "words only on DingTalk: {}",
+        help.text
+    );
+}
+
+#[tokio::test]
+async fn a_frame_is_stored_before_it_is_acknowledged_and_a_redelivery_makes_no_second_checkin() {
+    let app = DingTalkApp::spawn().await;
+    let li = DtUser::new("manager7002", "李四");
+    app.register(&li, "人社局", Role::Member).await;
+
+    let frame = app.fake.say(&li, "送政策 为社区居民宣讲社保政策");
+    let ack = app.fake.ack_of(&frame).await;
+    let stored = app.scalar("SELECT COUNT(*) FROM inbox WHERE platform = 'dingtalk' AND payload LIKE '%为社区居民宣讲社保政策%'").await;
+    app.fake.redeliver(&frame);
+    eventually("the redelivery to be acknowledged", Duration::from_secs(10), || async {
+        (app.fake.acks_of(&frame) >= 2).then_some(())
+    })
+    .await;
+    app.settle().await;
+
+    assert_eq!(ack["code"], 200);
+    assert_eq!(ack["message"], "OK");
+    assert_eq!(ack["headers"]["contentType"], "application/json");
+    assert_eq!(ack["data"], "{\"response\":null}");
+    assert_eq!(stored, 1, "in the inbox by the time DingTalk has its acknowledgement");
+    assert_eq!(app.checkins_of(&li).await.len(), 1, "the same message twice is one check-in");
+}
+
+#[tokio::test]
+async fn the_ping_is_answered_with_its_opaque() {
+    let app = DingTalkApp::spawn().await;
+
+    let id = app.fake.ping("opaque-123");
+    let ack = app.fake.ack_of(&id).await;
+
+    assert_eq!(ack["code"], 200);
+    assert_eq!(ack["data"], "{\"opaque\":\"opaque-123\"}");
+}
+
+#[tokio::test]
+async fn a_closed_or_dropped_stream_is_opened_again_with_a_new_ticket_and_nothing_is_lost() {
+    let app = DingTalkApp::spawn().await;
+    let wang = DtUser::new("manager7003", "王五");
+    app.register(&wang, "人社局", Role::Member).await;
+
+    app.fake.disconnect();
+    app.fake.wait_connections(2).await;
+    app.say(&wang, "送服务 帮独居老人买药").await;
+    app.fake.drop_connection();
+    // Pushed while no connection is open: it waits, unacknowledged, for the next one.
+    let frame = app.fake.say(&wang, "送温暖 看望困难党员");
+    app.fake.wait_connections(3).await;
+    app.fake.ack_of(&frame).await;
+    app.settle().await;
+
+    assert_eq!(app.checkins_of(&wang).await.len(), 2);
+    assert!(app.fake.tickets_issued() >= 3, "each connection its own ticket");
+}
+
+#[tokio::test]
+async fn the_access_token_is_kept_and_fetched_again_when_dingtalk_says_it_is_invalid() {
+    let app = DingTalkApp::spawn().await;
+    let zhao = DtUser::new("manager7004", "赵六");
+    app.register(&zhao, "人社局", Role::Member).await;
+    app.say(&zhao, "本周").await;
+    let after_two_replies = app.fake.tokens_issued();
+
+    app.fake.invalidate_tokens();
+    let week = app.say(&zhao, "本周").await;
+
+    assert_eq!(after_two_replies, 1, "one token for every call while it is valid");
+    assert_eq!(app.fake.tokens_issued(), 2, "a new one after InvalidAuthentication");
+    assert!(week.text.contains("本周"), "and the reply still arrives: {week:#?}");
+}
+
+#[tokio::test]
+async fn a_guided_checkin_shows_numbered_links_and_a_typed_number_answers_them() {
+    let app = DingTalkApp::spawn().await;
+    let sun = DtUser::new("manager7005", "孙七");
+    app.register(&sun, "人社局", Role::Member).await;
+
+    let kinds = app.say(&sun, "登记").await;
+    let chosen = app.say(&sun, "2").await;
+
+    assert_eq!(kinds.key, "sampleMarkdown");
+    assert!(
+        kinds.text.contains("[1. 送政策](dtmd://dingtalkclient/sendMessage?content=1)"),
+        "{}",
+        kinds.text
+    );
+    assert!(chosen.text.contains("类型：送服务"), "{}", chosen.text);
+}
+
+/// `count` DingTalk members of 人社局, staff ids `staff0001`…, as registration makes them.
+async fn add_members(app: &DingTalkApp, count: usize) -> Vec<String> {
+    let unit: i64 = app.scalar("SELECT id FROM units WHERE name = '人社局'").await;
+    let mut ids = Vec::new();
+    for i in 1..=count {
+        let staff = format!("staff{i:04}");
+        let person = app.core.store.handle(sansong::domain::Platform::DingTalk, &staff).await.unwrap();
+        let member: i64 = sqlx::query_scalar(
+            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+             VALUES (?1, ?1, ?2, ?3, 'member', 0) RETURNING id",
+        )
+        .bind(person)
+        .bind(format!("党员{i:04}"))
+        .bind(unit)
+        .fetch_one(app.core.store.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, 'dingtalk', ?, 0)",
+        )
+        .bind(person)
+        .bind(member)
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
+        ids.push(staff);
+    }
+    ids
+}
+
+async fn notice_to_all(app: &DingTalkApp, body: &str) {
+    use sansong::notices::{Audience, NoticeDraft, Schedule};
+    let draft = NoticeDraft {
+        body: body.into(),
+        media: None,
+        audience: Audience { all: true, ..Audience::default() },
+        schedule: Schedule::Now,
+        ack: true,
+        policy: false,
+        urgent: true,
+        remind_after: None,
+    };
+    sansong::notices::create(&app.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_notice_to_25_members_goes_in_batches_of_at_most_20_each_once() {
+    let app = DingTalkApp::spawn().await;
+    let staff = add_members(&app, 25).await;
+
+    notice_to_all(&app, "关于做好冬季走访的通知").await;
+    app.fake
+        .wait_for("all 25 to receive the notice", |f| {
+            (f.sent().iter().filter(|s| s.text.contains("关于做好冬季走访的通知")).count() >= 25)
+                .then_some(())
+        })
+        .await;
+
+    let calls = app.fake.calls("/v1.0/robot/oToMessages/batchSend");
+    let sizes: Vec<usize> = calls.iter().map(|c| c.body["userIds"].as_array().unwrap().len()).collect();
+    assert!(sizes.iter().all(|n| *n <= 20), "{sizes:?}");
+    assert!(sizes.len() < 25, "batched, not one call a member: {sizes:?}");
+    let mut reached: Vec<String> = app.fake.sent().into_iter().map(|s| s.to).collect();
+    reached.sort();
+    assert_eq!(reached, staff, "each exactly once");
+    let notice = app.fake.sent().into_iter().next().unwrap();
+    assert!(
+        notice.text.contains("(dtmd://dingtalkclient/sendMessage?content=%E6%94%B6%E5%88%B0)"),
+        "{}",
+        notice.text
+    );
+    eventually("every delivery recorded as sent", Duration::from_secs(10), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE platform = 'dingtalk' AND status = 'sent'").await
+            == 25)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_invalid_staff_id_is_that_members_alone_marked_unreachable_and_not_retried() {
+    let app = DingTalkApp::spawn().await;
+    add_members(&app, 3).await;
+    app.fake.set_invalid_staff(&["staff0002"]);
+
+    notice_to_all(&app, "请确认本周走访安排").await;
+    eventually("the three deliveries to be settled", Duration::from_secs(10), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status IN ('sent', 'blocked', 'failed')").await
+            == 3)
+            .then_some(())
+    })
+    .await;
+
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'blocked'").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await, 1);
+    let to_invalid = app
+        .fake
+        .calls("/v1.0/robot/oToMessages/batchSend")
+        .iter()
+        .filter(|c| c.body["userIds"].as_array().unwrap().iter().any(|u| u == "staff0002"))
+        .count();
+    assert_eq!(to_invalid, 1, "not retried");
+}
+
+#[tokio::test]
+async fn shou_dao_typed_on_dingtalk_acknowledges_the_notice() {
+    let app = DingTalkApp::spawn().await;
+    let zhou = DtUser::new("manager7006", "周八");
+    app.register(&zhou, "人社局", Role::Member).await;
+
+    notice_to_all(&app, "请各支部本周内完成走访").await;
+    app.fake
+        .wait_for("the notice", |f| {
+            f.sent()
+                .iter()
+                .any(|s| s.to == zhou.staff_id && s.text.contains("请各支部本周内完成走访"))
+                .then_some(())
+        })
+        .await;
+    let ack = app.say(&zhou, "收到").await;
+
+    assert!(ack.text.starts_with("已确认收到通知「请各支部本周内完成走访」"), "{ack:#?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE acked_at IS NOT NULL").await, 1);
+}
+
+#[tokio::test]
+async fn a_picture_with_words_is_a_checkin_that_keeps_its_picture() {
+    let app = DingTalkApp::spawn().await;
+    let wu = DtUser::new("manager7007", "吴九");
+    app.register(&wu, "人社局", Role::Member).await;
+
+    let mark = app.fake.mark();
+    app.fake.picture_with_text(&wu, "#送温暖 看望五保户");
+    let receipt = app.fake.next_to(&wu, mark).await;
+
+    assert!(receipt.text.starts_with("✅ 已登记"), "{receipt:#?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins WHERE photo_file_id LIKE 'dt:download-%'").await, 1);
+}
+
+#[tokio::test]
+async fn an_export_arrives_as_a_file() {
+    let app = DingTalkApp::spawn().await;
+    let admin = DtUser::new("manager7008", "郑管理");
+    app.register(&admin, "人社局", Role::Admin).await;
+    app.say(&admin, "送政策 宣讲社保政策").await;
+
+    let mark = app.fake.mark();
+    app.fake.say(&admin, "导出");
+    let file = app.fake.next_to(&admin, mark).await;
+
+    assert_eq!(file.key, "sampleFile", "{file:#?}");
+    assert!(file.param["mediaId"].as_str().unwrap().starts_with("@fake-media-"));
+    assert!(file.text.ends_with(".xlsx"), "{file:#?}");
+    assert_eq!(file.param["fileType"], "xlsx");
+    let uploads = app.fake.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert!(uploads[0].1 > 1000, "the workbook itself: {uploads:?}");
+}

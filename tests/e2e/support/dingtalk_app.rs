@@ -1,0 +1,147 @@
+//! `DingTalkApp::spawn()`: the bot on DingTalk alone, in this process, against the fake
+//! DingTalk, on a real SQLite file in a temp dir with the example organisation loaded.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sansong::Core;
+use sansong::clock::ShiftedClock;
+use sansong::config::{Config, DingTalkConfig};
+use sansong::domain::Role;
+use sansong::members::{self, Actor, InviteRequest};
+use sansong::store::Store;
+use tempfile::TempDir;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, DtUser, FakeDingTalk, Sent};
+use super::shared::{self, default_now};
+use super::wait::eventually;
+
+pub struct DingTalkApp {
+    pub fake: FakeDingTalk,
+    pub dir: TempDir,
+    pub db_url: String,
+    pub clock: ShiftedClock,
+    pub core: Core,
+    config: Config,
+    running: Option<(CancellationToken, JoinHandle<()>)>,
+}
+
+impl DingTalkApp {
+    pub async fn spawn() -> DingTalkApp {
+        DingTalkApp::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> DingTalkApp {
+        let fake = FakeDingTalk::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
+        let url = url::Url::parse(&fake.url).unwrap();
+        let mut config = Config {
+            scheduler_tick: Duration::from_millis(50),
+            delivery_retry: Duration::from_millis(50),
+            dingtalk: Some(DingTalkConfig {
+                client_id: CLIENT_ID.into(),
+                robot_code: CLIENT_ID.into(),
+                api_url: url.clone(),
+                oapi_url: url,
+                rate: 50.0,
+            }),
+            ..shared::test_config(&db_url)
+        };
+        adjust(&mut config);
+        let clock = ShiftedClock::starting_at(default_now());
+        let core = shared::core_with_org(config.clone(), &clock).await;
+        let mut app = DingTalkApp { fake, dir, db_url, clock, core, config, running: None };
+        app.start().await;
+        app
+    }
+
+    /// Starts the bot (again) on the same database and fake.
+    pub async fn start(&mut self) {
+        assert!(self.running.is_none(), "already running");
+        let store = Store::open(&self.db_url).await.unwrap();
+        let core = Core::new(store, self.config.clone(), Arc::new(self.clock.clone()));
+        let settings = self.config.dingtalk.clone().unwrap();
+        let api = Arc::new(sansong::dingtalk::api::Api::new(settings, CLIENT_SECRET.into()).unwrap());
+        let shutdown = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
+        let started = sansong::dingtalk::start(core.clone(), api, wake.clone(), shutdown.clone());
+        let handle = tokio::spawn(sansong::jobs::serve(core, vec![started], wake, shutdown.clone()));
+        self.running = Some((shutdown, handle));
+        let before = self.fake.connections();
+        self.fake.wait_connections(before + 1).await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some((shutdown, handle)) = self.running.take() {
+            shutdown.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        }
+    }
+
+    /// `user` says `text`; the first message the bot sends them after it.
+    pub async fn say(&self, user: &DtUser, text: &str) -> Sent {
+        let mark = self.fake.mark();
+        self.fake.say(user, text);
+        self.fake.next_to(user, mark).await
+    }
+
+    /// An invite to `unit` in `role`, made by the core.
+    pub async fn invite(&self, unit: &str, role: Role) -> String {
+        let request =
+            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(50), expires_in: None };
+        members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code
+    }
+
+    /// `user` joins with `加入 <code>`, as the README tells them.
+    pub async fn register(&self, user: &DtUser, unit: &str, role: Role) -> Sent {
+        let code = self.invite(unit, role).await;
+        let welcome = self.say(user, &format!("加入 {code}")).await;
+        assert!(welcome.text.contains("欢迎您"), "{welcome:#?}");
+        welcome
+    }
+
+    /// Waits until every DingTalk message in the inbox is handled.
+    pub async fn settle(&self) {
+        eventually("the DingTalk inbox to be handled", Duration::from_secs(20), || async {
+            (shared::scalar(
+                &self.core,
+                "SELECT COUNT(*) FROM inbox WHERE platform = 'dingtalk' AND handled_at IS NULL",
+            )
+            .await
+                == 0)
+                .then_some(())
+        })
+        .await;
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        shared::scalar(&self.core, sql).await
+    }
+
+    /// Counted check-ins of a DingTalk user: (kind, description).
+    pub async fn checkins_of(&self, user: &DtUser) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT c.kind, c.description FROM checkins c JOIN accounts a ON a.member_id = c.member_id
+             JOIN handles h ON h.id = a.person_id
+             WHERE h.platform = 'dingtalk' AND h.external_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
+        )
+        .bind(&user.staff_id)
+        .fetch_all(self.core.store.pool())
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for DingTalkApp {
+    fn drop(&mut self) {
+        if let Some((shutdown, _)) = &self.running {
+            shutdown.cancel();
+        }
+    }
+}
