@@ -10,12 +10,17 @@
 //!     loop with no limiter, side by side against the same fake: wall time, messages
 //!     delivered, 429s received, and sends made inside a `retry_after` window after a 429 was
 //!     answered (SANSONG_BENCH_STORM_MEMBERS, default 5,000).
-//! Run with `cargo bench --bench broadcast`; figures are printed. SANSONG_BENCH_ONLY=a|b|c|d
+//! (e) DingTalk: 5,000 members, the fake DingTalk allowing 20 batch send calls a second (20
+//!     people each) and the bot set to 20 calls a second: achieved calls over allowed (target
+//!     ≥ 0.97), flow-control refusals (target 0), and messages a second.
+//! Run with `cargo bench --bench broadcast`; figures are printed. SANSONG_BENCH_ONLY=a|b|c|d|e
 //! runs one of them.
 
 #[allow(unused_imports)]
 #[path = "../tests/e2e/support/fake_api.rs"]
 mod fake_api;
+#[path = "../tests/e2e/support/fake_dingtalk.rs"]
+mod fake_dingtalk;
 #[path = "support/seed.rs"]
 mod seed;
 
@@ -52,6 +57,9 @@ fn main() {
                 &[("SANSONG_BROADCAST_PAID", "true")],
             )
             .await;
+        }
+        if runs("e") {
+            dingtalk(5_000, 20).await;
         }
         if runs("d") {
             let n: i64 = std::env::var("SANSONG_BENCH_STORM_MEMBERS")
@@ -158,6 +166,71 @@ async fn limited(label: &str, members: i64, rate: usize, env: &[(&str, &str)]) {
         r.rate,
         r.rate / rate as f64,
         r.refused
+    );
+}
+
+/// (e): one notice to `members` DingTalk members, the fake allowing `qps` batch calls a second.
+async fn dingtalk(members: i64, qps: usize) {
+    use fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, FakeDingTalk};
+    let fake = FakeDingTalk::start().await;
+    fake.set_qps(Some(qps));
+    let seed::Seeded { dir: _dir, db_url, core } = seed::seed(
+        members,
+        "关于做好冬季“送温暖”走访慰问工作的通知：请各支部本周内完成走访，并及时登记。",
+        true,
+    )
+    .await;
+    // The seeded members move to DingTalk: a staff id each, as registration there makes them.
+    for sql in [
+        "INSERT INTO handles (id, platform, external_id)
+         SELECT 1152921504606846976 + id, 'dingtalk', 'staff' || id FROM members",
+        "UPDATE accounts SET platform = 'dingtalk', person_id = 1152921504606846976 + member_id",
+        "UPDATE members SET reached_on = 1152921504606846976 + id, registered_as = 1152921504606846976 + id",
+    ] {
+        sqlx::query(sql).execute(core.store.pool()).await.unwrap();
+    }
+    let started = Instant::now();
+    let mut bot = seed::bot_command("", TOKEN, "http://127.0.0.1:9", &db_url)
+        .env_remove("TELOXIDE_TOKEN")
+        .env("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID)
+        .env("SANSONG_DINGTALK_CLIENT_SECRET", CLIENT_SECRET)
+        .env("SANSONG_DINGTALK_API_URL", &fake.url)
+        .env("SANSONG_DINGTALK_OAPI_URL", &fake.url)
+        .env("SANSONG_DINGTALK_RATE", qps.to_string())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("the sansong binary");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
+            .fetch_one(core.store.pool())
+            .await
+            .unwrap();
+        if sent >= members {
+            break;
+        }
+        assert!(Instant::now() < deadline, "broadcast did not finish ({sent}/{members})");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let took = started.elapsed().as_secs_f64();
+    let _ = Command::new("kill").args(["-TERM", &bot.id().to_string()]).status();
+    let _ = bot.wait();
+    let calls: Vec<_> =
+        fake.calls("/v1.0/robot/oToMessages/batchSend").into_iter().filter(|c| c.status == 200).collect();
+    let rate = match (calls.first(), calls.last()) {
+        (Some(first), Some(last)) if calls.len() > 1 => {
+            (calls.len() - 1) as f64 / last.at.duration_since(first.at).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    let people: usize = calls.iter().map(|c| c.body["userIds"].as_array().map_or(0, Vec::len)).sum();
+    println!(
+        "(e) DingTalk, {members} members, fake limit {qps} batch calls/s, bot at {qps}/s: achieved {rate:.1} calls/s = {:.3} of allowed (target >= 0.97), flow-control refusals: {} (target 0), {} calls for {people} people ({:.1} a call), {:.0} messages/s, {took:.1} s in all",
+        rate / qps as f64,
+        fake.refused_for_qps(),
+        calls.len(),
+        people as f64 / calls.len().max(1) as f64,
+        rate * people as f64 / calls.len().max(1) as f64,
     );
 }
 

@@ -13,7 +13,12 @@ pub async fn check(explicit: Option<&std::path::Path>) -> CliResult {
     }
     let token = token_from_env();
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
-    let env = super::checks::Environment { token: token.as_deref(), api_url: api_url.as_deref() };
+    let secret = std::env::var(crate::config::DINGTALK_SECRET_ENV).ok();
+    let env = super::checks::Environment {
+        token: token.as_deref(),
+        api_url: api_url.as_deref(),
+        dingtalk_secret: secret.as_deref(),
+    };
     let items =
         super::checks::run(Config::figment(&path), &path, Some(env), Some(clock_from_env()?.now())).await;
     let mut failed = 0;

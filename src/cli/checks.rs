@@ -30,6 +30,8 @@ fn item(name: &'static str, outcome: Result<String, String>) -> Item {
 pub struct Environment<'a> {
     pub token: Option<&'a str>,
     pub api_url: Option<&'a str>,
+    /// DingTalk's AppSecret, from the environment.
+    pub dingtalk_secret: Option<&'a str>,
 }
 
 /// Checks the config and, given an environment, the token, the database and the Bot API
@@ -180,16 +182,54 @@ pub async fn run(
             }),
         ));
     }
-    let Some(Environment { token, api_url }) = env else { return items };
+    let Some(Environment { token, api_url, dingtalk_secret }) = env else { return items };
     items.push(item(texts::CHECK_DATABASE, database(&raw.database_url).await));
-    match token {
-        None => items.push(item(texts::CHECK_TOKEN, Err(texts::TOKEN_UNSET.into()))),
-        Some(token) => {
+    let dingtalk = config.as_ref().ok().and_then(|c| c.dingtalk.clone());
+    match (token, &dingtalk) {
+        (None, None) => items.push(item(texts::CHECK_PLATFORMS, Err(texts::NO_PLATFORM.into()))),
+        (None, Some(_)) => items.push(item(texts::CHECK_TOKEN, Ok(texts::TELEGRAM_OFF.into()))),
+        (Some(token), _) => {
             items.push(item(texts::CHECK_TOKEN, Ok(texts::TOKEN_SET.into())));
             items.push(item(texts::CHECK_BOT_API, crate::telegram::check_token(token, api_url).await));
         }
     }
+    if let Some(settings) = dingtalk {
+        match dingtalk_secret.filter(|s| !s.trim().is_empty()) {
+            None => items.push(item(texts::CHECK_DINGTALK_SECRET, Err(texts::NO_DINGTALK_SECRET.into()))),
+            Some(secret) => {
+                items.push(item(texts::CHECK_DINGTALK_SECRET, Ok(texts::TOKEN_SET.into())));
+                items.extend(check_dingtalk(settings, secret).await);
+            }
+        }
+    }
     items
+}
+
+/// DingTalk answers with the credentials: an access token, and a stream connection opened (and
+/// closed again).
+async fn check_dingtalk(settings: crate::config::DingTalkConfig, secret: &str) -> Vec<Item> {
+    let api = match crate::dingtalk::api::Api::new(settings, secret.to_owned()) {
+        Ok(api) => api,
+        Err(e) => return vec![item(texts::CHECK_DINGTALK_TOKEN, Err(e.to_string()))],
+    };
+    let token = api.token().await.map(|_| texts::DINGTALK_TOKEN_OK.to_owned()).map_err(|e| e.to_string());
+    let stream = match api.open_connection().await {
+        Ok(url) => match tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            tokio_tungstenite::connect_async(url.as_str()),
+        )
+        .await
+        {
+            Ok(Ok((mut socket, _))) => {
+                let _ = socket.close(None).await;
+                Ok(texts::DINGTALK_STREAM_OK.to_owned())
+            }
+            Ok(Err(e)) => Err(format!("WebSocket: {e}")),
+            Err(_) => Err("WebSocket: timed out".to_owned()),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    vec![item(texts::CHECK_DINGTALK_TOKEN, token), item(texts::CHECK_DINGTALK_STREAM, stream)]
 }
 
 /// Sets the setting `e` is about back to its default; false when no one setting is to blame.

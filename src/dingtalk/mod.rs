@@ -42,11 +42,12 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> jobs::Started {
     let notify = Arc::new(Notify::new());
-    let batcher = Batcher::new(api.clone(), core.clone());
-    let rate = core.config.dingtalk.as_ref().map_or(20.0, |d| d.rate) * BATCH_LIMIT as f64;
-    let mut settings = SenderSettings::at_rate(&core.config, rate);
-    // Enough sends at once for a batch of 20 to form.
-    settings.concurrency = settings.concurrency.max(BATCH_LIMIT * 2);
+    let calls_per_second = core.config.dingtalk.as_ref().map_or(20.0, |d| d.rate);
+    let batcher = Batcher::new(api.clone(), core.clone(), calls_per_second);
+    // DingTalk limits calls, not messages: the batcher paces its calls, and the sender hands it
+    // deliveries unpaced, enough at once for two batches of 20 to form.
+    let mut settings = SenderSettings::at_rate(&core.config, 0.0);
+    settings.concurrency = BATCH_LIMIT * 2;
     let sides = jobs::PlatformSides {
         updates: Arc::new(DingTalkUpdates { api: api.clone() }),
         inbox_notify: notify.clone(),
@@ -431,6 +432,34 @@ pub struct Batcher {
     api: Arc<Api>,
     core: Core,
     open: Arc<Mutex<HashMap<String, Batch>>>,
+    calls: Arc<CallPace>,
+}
+
+/// Spaces batch send calls evenly, 2% under the allowed rate (as the Telegram pace does), so
+/// DingTalk's flow control has nothing to refuse.
+struct CallPace {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl CallPace {
+    fn new(per_second: f64) -> CallPace {
+        CallPace {
+            interval: Duration::from_secs_f64(1.0 / (per_second.max(0.1) * 0.98)),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let mut next = self.next.lock().await;
+        let now = tokio::time::Instant::now();
+        // Behind by less than 10 ms (a late timer): keep the schedule; further: start afresh.
+        let slot = if *next + Duration::from_millis(10) >= now { *next } else { now };
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
+        *next = slot + self.interval;
+    }
 }
 
 struct Batch {
@@ -442,12 +471,18 @@ struct Batch {
 const GATHER: Duration = Duration::from_millis(40);
 
 impl Batcher {
-    fn new(api: Arc<Api>, core: Core) -> Batcher {
-        Batcher { api, core, open: Arc::default() }
+    fn new(api: Arc<Api>, core: Core, calls_per_second: f64) -> Batcher {
+        Batcher { api, core, open: Arc::default(), calls: Arc::new(CallPace::new(calls_per_second)) }
     }
 
-    async fn flush(api: Arc<Api>, open: Arc<Mutex<HashMap<String, Batch>>>, key: String) {
+    async fn flush(
+        api: Arc<Api>,
+        open: Arc<Mutex<HashMap<String, Batch>>>,
+        calls: Arc<CallPace>,
+        key: String,
+    ) {
         let Some(batch) = open.lock().unwrap_or_else(|p| p.into_inner()).remove(&key) else { return };
+        calls.wait().await;
         let ids: Vec<String> = batch.waiting.iter().map(|(id, _)| id.clone()).collect();
         let result = api.batch_send(&ids, batch.message.key, &batch.message.param).await;
         for (id, tx) in batch.waiting {
@@ -503,16 +538,17 @@ impl Messenger for Batcher {
                 batch.waiting.push((staff, tx));
                 if fresh {
                     // The first of a batch: it goes after a short gather, or when full.
-                    let (api, open, key) = (self.api.clone(), self.open.clone(), key.clone());
+                    let (api, open, calls, key) =
+                        (self.api.clone(), self.open.clone(), self.calls.clone(), key.clone());
                     tokio::spawn(async move {
                         tokio::time::sleep(GATHER).await;
-                        Batcher::flush(api, open, key).await;
+                        Batcher::flush(api, open, calls, key).await;
                     });
                 }
                 batch.waiting.len() >= BATCH_LIMIT
             };
             if full {
-                Batcher::flush(self.api.clone(), self.open.clone(), key).await;
+                Batcher::flush(self.api.clone(), self.open.clone(), self.calls.clone(), key).await;
             }
             rx.await.unwrap_or_else(|_| SendOutcome::Transient("the batch was lost".into()))
         })

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, at, ts};
+use crate::domain::Platform;
 
 /// A run's numbers and names, for `/receipts` and `sansong notice status`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -18,10 +19,10 @@ pub struct RunReport {
     pub pending: i64,
     pub acknowledged: i64,
     pub reminded: i64,
-    /// (name, unit, reason)
-    pub failed: Vec<(String, String, String)>,
-    /// (name, unit)
-    pub blocked: Vec<(String, String)>,
+    /// (name, unit, reason, the platform it failed on)
+    pub failed: Vec<(String, String, String, Platform)>,
+    /// (name, unit, the platform that refused them)
+    pub blocked: Vec<(String, String, Platform)>,
     /// (name, unit) of delivered but not acknowledged, by unit then name.
     pub not_acknowledged: Vec<(String, String)>,
     /// When the run's last delivery went out.
@@ -138,7 +139,7 @@ impl Store {
             report.last_sent_at = counts.try_get::<Option<i64>, _>("last_sent")?.map(at);
             let people = |status_sql: &'static str| {
                 format!(
-                    "SELECT m.name, u.name AS unit, COALESCE(d.last_error, '') AS reason
+                    "SELECT m.name, u.name AS unit, COALESCE(d.last_error, '') AS reason, d.platform
                      FROM deliveries d JOIN members m ON m.id = d.member_id JOIN units u ON u.id = m.unit_id
                      WHERE d.run_id = ? AND d.kind = 'notice' AND {status_sql} ORDER BY u.id, m.name, m.id"
                 )
@@ -146,12 +147,17 @@ impl Store {
             for row in
                 sqlx::query(&people("d.status = 'failed'")).bind(report.run_id).fetch_all(&self.pool).await?
             {
-                report.failed.push((row.try_get("name")?, row.try_get("unit")?, row.try_get("reason")?));
+                report.failed.push((
+                    row.try_get("name")?,
+                    row.try_get("unit")?,
+                    row.try_get("reason")?,
+                    platform_of(&row)?,
+                ));
             }
             for row in
                 sqlx::query(&people("d.status = 'blocked'")).bind(report.run_id).fetch_all(&self.pool).await?
             {
-                report.blocked.push((row.try_get("name")?, row.try_get("unit")?));
+                report.blocked.push((row.try_get("name")?, row.try_get("unit")?, platform_of(&row)?));
             }
             for row in sqlx::query(&people("d.status = 'sent' AND d.acked_at IS NULL"))
                 .bind(report.run_id)
@@ -176,4 +182,9 @@ impl Store {
         .await?;
         Ok(report)
     }
+}
+
+fn platform_of(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Platform> {
+    let p: String = row.try_get("platform")?;
+    p.parse().map_err(|()| sqlx::Error::Decode(format!("platform {p:?}").into()))
 }

@@ -296,8 +296,14 @@ pub const CHECK_TOKEN: &str = "令牌 TELOXIDE_TOKEN";
 pub const CHECK_BOT_API: &str = "Bot API (getMe)";
 pub const FONT_OFF: &str = "off（周报为纯文字）";
 pub const NO_FONT: &str = "未找到中文字体：周报将为纯文字（可安装 fonts-wqy-microhei 或设置 report_font）";
-pub const TOKEN_UNSET: &str = "未设置：请在环境变量 TELOXIDE_TOKEN 中提供机器人令牌";
 pub const TOKEN_SET: &str = "已设置";
+pub const CHECK_PLATFORMS: &str = "平台";
+pub const TELEGRAM_OFF: &str = "未设置（不使用 Telegram）";
+pub const CHECK_DINGTALK_SECRET: &str = "钉钉 SANSONG_DINGTALK_CLIENT_SECRET";
+pub const CHECK_DINGTALK_TOKEN: &str = "钉钉 access token";
+pub const CHECK_DINGTALK_STREAM: &str = "钉钉 Stream 连接";
+pub const DINGTALK_TOKEN_OK: &str = "已用 AppKey/AppSecret 取得";
+pub const DINGTALK_STREAM_OK: &str = "已建立（随即关闭）";
 pub const TOKEN_REFUSED: &str = "令牌无效（Telegram 答复 Unauthorized）：请核对 TELOXIDE_TOKEN";
 
 pub const CHECK_PAID: &str = "付费广播 broadcast_paid";

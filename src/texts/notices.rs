@@ -268,13 +268,20 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz)
     };
     if !r.failed.is_empty() {
         s.push_str("发送失败：");
-        for (name, unit, reason) in &r.failed {
-            let _ = write!(s, "\n  {unit} {name}（{reason}）");
+        for (name, unit, reason, platform) in &r.failed {
+            let _ = write!(s, "\n  {unit} {name}（{}：{reason}）", super::platform_label(*platform));
         }
         s.push('\n');
     }
     if !r.blocked.is_empty() {
-        let _ = writeln!(s, "已屏蔽机器人或账号不可用：{}", group(&r.blocked));
+        let blocked: Vec<(String, String)> = r
+            .blocked
+            .iter()
+            .map(|(name, unit, platform)| {
+                (format!("{name}（{}）", super::platform_label(*platform)), unit.clone())
+            })
+            .collect();
+        let _ = writeln!(s, "已屏蔽机器人或账号不可用：{}", group(&blocked));
     }
     if n.ack && !r.not_acknowledged.is_empty() {
         let _ = writeln!(s, "尚未确认：{}", group(&r.not_acknowledged));

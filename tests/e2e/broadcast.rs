@@ -132,6 +132,7 @@ async fn server_errors_are_retried_and_a_delivery_that_keeps_failing_is_marked_f
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].0, "一直失败");
     assert!(report.failed[0].2.contains("500"), "{:?}", report.failed);
+    assert_eq!(report.failed[0].3, sansong::domain::Platform::Telegram, "the platform it failed on");
     let to_broken = app.fake.calls("sendMessage").iter().filter(|c| c.params["chat_id"] == broken.id).count();
     assert_eq!(to_broken, 3, "a bounded number of attempts");
 }
@@ -161,7 +162,10 @@ async fn a_403_marks_the_member_unreachable_is_not_retried_and_writing_again_cle
 
     assert_eq!(calls_to(&app), 1, "tried once, then never again");
     let report = app.core.store.latest_run_report(first.id).await.unwrap();
-    assert_eq!(report.blocked, [("屏蔽了机器人".to_owned(), "人社局".to_owned())]);
+    assert_eq!(
+        report.blocked,
+        [("屏蔽了机器人".to_owned(), "人社局".to_owned(), sansong::domain::Platform::Telegram)]
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'blocked'").await, 2);
 
     app.say(&gone, "/help").await;

@@ -223,6 +223,9 @@ async fn an_invalid_staff_id_is_that_members_alone_marked_unreachable_and_not_re
         .filter(|c| c.body["userIds"].as_array().unwrap().iter().any(|u| u == "staff0002"))
         .count();
     assert_eq!(to_invalid, 1, "not retried");
+    let report = app.core.store.latest_run_report(1).await.unwrap();
+    assert_eq!(report.blocked.len(), 1);
+    assert_eq!(report.blocked[0].2, sansong::domain::Platform::DingTalk, "receipts name the platform");
 }
 
 #[tokio::test]
@@ -278,4 +281,102 @@ async fn an_export_arrives_as_a_file() {
     let uploads = app.fake.uploads();
     assert_eq!(uploads.len(), 1);
     assert!(uploads[0].1 > 1000, "the workbook itself: {uploads:?}");
+}
+
+#[tokio::test]
+async fn sansong_check_gets_a_token_and_opens_the_stream_and_never_prints_the_secret() {
+    use crate::support::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, FakeDingTalk};
+    let fake = FakeDingTalk::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("sansong.db").display());
+    let env = |secret: &'static str| {
+        [
+            ("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID),
+            ("SANSONG_DINGTALK_CLIENT_SECRET", secret),
+            ("SANSONG_DINGTALK_API_URL", fake.url.as_str()),
+            ("SANSONG_DINGTALK_OAPI_URL", fake.url.as_str()),
+            // Before November, when next year's holiday schedule is not yet due.
+            ("SANSONG_NOW", "2026-10-20T10:00:00+08:00"),
+        ]
+    };
+
+    let (code, out, err) = crate::support::cli_env(&db, &["check"], &env(CLIENT_SECRET)).await;
+    let (bad_code, bad_out, _) = crate::support::cli_env(&db, &["check"], &env("wrong-secret")).await;
+
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ 钉钉 access token：已用 AppKey/AppSecret 取得"), "{out}");
+    assert!(out.contains("✓ 钉钉 Stream 连接：已建立"), "{out}");
+    assert!(out.contains("✓ 令牌 TELOXIDE_TOKEN：未设置（不使用 Telegram）"), "{out}");
+    assert_ne!(bad_code, 0);
+    assert!(bad_out.contains("✗ 钉钉 access token"), "{bad_out}");
+    for printed in [&out, &err, &bad_out] {
+        assert!(!printed.contains(CLIENT_SECRET) && !printed.contains("wrong-secret"), "{printed}");
+    }
+}
+
+#[tokio::test]
+async fn sigkill_during_a_burst_of_200_checkins_loses_none_and_records_none_twice() {
+    use crate::support::Binary;
+    use crate::support::fake_dingtalk::FakeDingTalk;
+    let fake = FakeDingTalk::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("sansong.db").display());
+    let org = crate::support::repo_path("config/org.example.toml");
+    let (code, _, err) = crate::support::cli(&db, &["org", "load", org.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    // 200 members, each sending one check-in (one person's 200 would be paced by flood control).
+    let mut users = Vec::new();
+    for i in 0..200 {
+        let staff = format!("burst{i:03}");
+        let handle: i64 = sqlx::query_scalar(
+            "INSERT INTO handles (id, platform, external_id)
+             VALUES ((SELECT COALESCE(MAX(id), 1152921504606846975) + 1 FROM handles), 'dingtalk', ?) RETURNING id",
+        )
+        .bind(&staff)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+             VALUES (?1, ?1, ?2, (SELECT id FROM units WHERE name = '人社局'), 'member', 0);
+             INSERT INTO accounts (person_id, platform, member_id, linked_at)
+             VALUES (?1, 'dingtalk', last_insert_rowid(), 0)",
+        )
+        .bind(handle)
+        .bind(format!("党员{i:03}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+        users.push(DtUser::new(&staff, &format!("党员{i:03}")));
+    }
+    let mut bot = Binary::spawn_dingtalk(&fake.url, &db);
+    fake.wait_connections(1).await;
+
+    let mut frames = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        frames.push(fake.say(user, &format!("送政策 第{i}次入户宣讲")));
+    }
+    // Killed mid-burst: some acknowledged (stored), some not yet (to be redelivered).
+    fake.wait_for("some of the burst to be acknowledged", |f| {
+        (frames.iter().filter(|m| f.acks_of(m) > 0).count() >= 20).then_some(())
+    })
+    .await;
+    bot.sigkill();
+    let acked_before = frames.iter().filter(|m| fake.acks_of(m) > 0).count();
+    let _bot = Binary::spawn_dingtalk(&fake.url, &db);
+
+    eventually("all 200 check-ins after the restart", Duration::from_secs(60), || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins").fetch_one(&pool).await.unwrap();
+        (n >= 200).then_some(())
+    })
+    .await;
+    // A moment for anything that would make a second one; then exactly 200, one each.
+    fake.wait_for("every frame acknowledged", |f| frames.iter().all(|m| f.acks_of(m) > 0).then_some(()))
+        .await;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins").fetch_one(&pool).await.unwrap();
+    let members: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT member_id) FROM checkins").fetch_one(&pool).await.unwrap();
+    assert!(acked_before < 200, "the kill came mid-burst ({acked_before} acknowledged)");
+    assert_eq!((total, members), (200, 200));
 }

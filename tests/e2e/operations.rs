@@ -205,7 +205,7 @@ async fn check_names_each_kind_of_bad_config_and_run_refuses_with_the_same_words
         "✗ 免打扰时段 quiet_hours：",
         "✗ 发送速率 broadcast_rate：",
         "✗ 节假日 holidays_dir：/nonexistent/holidays 不存在",
-        "✗ 令牌 TELOXIDE_TOKEN：未设置",
+        "✗ 平台：没有配置任何平台",
     ] {
         assert!(out.contains(line), "{line} in:\n{out}");
     }

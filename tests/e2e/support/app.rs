@@ -228,6 +228,30 @@ impl Binary {
         Binary { child: command.spawn().expect("the sansong binary starts") }
     }
 
+    /// `sansong run` on DingTalk alone, against the fake DingTalk at `fake_url`.
+    pub fn spawn_dingtalk(fake_url: &str, db_url: &str) -> Binary {
+        use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET};
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+        command
+            .arg("run")
+            .env_remove("TELOXIDE_TOKEN")
+            .env("SANSONG_DATABASE_URL", db_url)
+            .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+            .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
+            .env("SANSONG_SCHEDULER_TICK_MS", "100")
+            .env("SANSONG_QUIET_HOURS", "off")
+            .env("SANSONG_METRICS_ADDR", "off")
+            .env("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID)
+            .env("SANSONG_DINGTALK_CLIENT_SECRET", CLIENT_SECRET)
+            .env("SANSONG_DINGTALK_API_URL", fake_url)
+            .env("SANSONG_DINGTALK_OAPI_URL", fake_url)
+            .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() });
+        Binary { child: command.spawn().expect("the sansong binary starts") }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
