@@ -3,6 +3,7 @@
 mod support;
 
 mod admin;
+mod both;
 mod broadcast;
 mod checkins;
 mod cli;

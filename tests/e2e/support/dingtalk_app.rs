@@ -55,6 +55,7 @@ impl DingTalkApp {
         };
         adjust(&mut config);
         let clock = ShiftedClock::starting_at(default_now());
+        fake.set_now(default_now());
         let core = shared::core_with_org(config.clone(), &clock).await;
         let mut app = DingTalkApp { fake, dir, db_url, clock, core, config, running: None };
         app.start().await;

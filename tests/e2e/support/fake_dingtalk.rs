@@ -103,6 +103,8 @@ struct Inner {
     refused_qps: usize,
     uploads: Vec<(String, usize)>,
     expire_in: u64,
+    /// How far the fake's clock is from the real one (messages' createAt), in ms.
+    shift_ms: i64,
 }
 
 #[derive(Clone)]
@@ -182,10 +184,15 @@ impl FakeDingTalk {
         self.push_callback(&data)
     }
 
+    /// Moves the fake's clock (the time its messages say they were sent) to `at`, running on.
+    pub fn set_now(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.shared.lock().shift_ms = (at - chrono::Utc::now()).num_milliseconds();
+    }
+
     /// The `data` of a robot message: the fields of DingTalk's `ChatbotMessage`.
     pub fn message_data(&self, user: &DtUser, msgtype: &str, body: Value) -> Value {
         let n = self.next_id();
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = chrono::Utc::now().timestamp_millis() + self.shared.lock().shift_ms;
         let mut data = json!({
             "conversationId": format!("cid{}==", user.staff_id),
             "chatbotCorpId": "dingfakecorp",

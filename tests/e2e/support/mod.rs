@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod dingtalk_app;
+pub mod driver;
 pub mod fake_api;
 pub mod fake_dingtalk;
 #[path = "../../shared/mod.rs"]

@@ -1,0 +1,111 @@
+//! What people do on every platform, written once and run on each (Telegram and DingTalk,
+//! each against its fake): joining with an invite, checking in by a line and by the guided
+//! dialogue typed, a notice composed by typing and acknowledged with 收到, the tally and the
+//! export. Typed Chinese words work everywhere, so the same words drive both.
+
+use sansong::domain::Role;
+
+use crate::support::driver::Platform;
+
+async fn join<P: Platform>(p: &P, user: &P::User, name: &str, unit: &str, role: Role) {
+    let code = p.invite(unit, role).await;
+    let welcome = p.ask(user, &format!("加入 {code}"), "欢迎您").await;
+    assert!(welcome.text.starts_with(&format!("欢迎您，{name}！")), "{welcome:?}");
+}
+
+async fn a_person_joins_with_an_invite_and_checks_in_by_a_line<P: Platform>() {
+    let p = P::spawn().await;
+    let zhang = P::person(1, "张三");
+    join(&p, &zhang, "张三", "人社局", Role::Member).await;
+
+    let receipt = p.say(&zhang, "送温暖 看望五保户王大爷").await;
+    let week = p.ask(&zhang, "本周", "本周").await;
+
+    assert!(receipt.text.starts_with("✅ 已登记，编号 #1"), "{receipt:?}");
+    assert!(week.text.contains("看望五保户王大爷") && week.text.contains("共 1 次"), "{week:?}");
+}
+
+async fn the_guided_check_in_is_done_by_typing_its_options<P: Platform>() {
+    let p = P::spawn().await;
+    let li = P::person(2, "李四");
+    join(&p, &li, "李四", "人社局", Role::Member).await;
+
+    p.ask(&li, "登记", "请选择活动类型").await;
+    p.ask(&li, "2", "类型：送服务").await;
+    p.ask(&li, "帮独居老人买药", "下一步").await;
+    p.ask(&li, "下一步", "确认登记").await;
+    let done = p.ask(&li, "1", "已登记").await;
+
+    assert!(done.text.contains("类型：送服务"), "{done:?}");
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM checkins WHERE kind = 'service' AND description = '帮独居老人买药'",
+    )
+    .fetch_one(p.core().store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+}
+
+async fn a_notice_composed_by_typing_is_received_and_acknowledged_with_shou_dao<P: Platform>() {
+    let p = P::spawn().await;
+    let organiser = P::person(3, "李组织");
+    let member = P::person(4, "王五");
+    join(&p, &organiser, "李组织", "人社局", Role::Organiser).await;
+    join(&p, &member, "王五", "人社局", Role::Member).await;
+
+    p.ask(&organiser, "通知", "请发送通知内容").await;
+    p.ask(&organiser, "关于冬季走访的安排", "本单位全体").await;
+    p.ask(&organiser, "1", "立即发送").await;
+    p.ask(&organiser, "立即发送", "预览").await;
+    p.ask(&organiser, "需确认", "☑ 需确认").await;
+    p.ask(&organiser, "预览", "确认发布").await;
+    let mark = p.mark();
+    p.send(&organiser, "确认发布");
+    p.next_such(&organiser, mark, |s| s.text.contains("已发布通知 #")).await;
+    p.next_such(&member, mark, |s| s.text.contains("关于冬季走访的安排")).await;
+    let ack = p.ask(&member, "收到", "已确认收到").await;
+    let receipts = p.ask(&organiser, "回执 1", "已确认").await;
+
+    assert!(ack.text.contains("关于冬季走访的安排"), "{ack:?}");
+    assert!(receipts.text.contains("已确认 1"), "{receipts:?}");
+}
+
+async fn an_admin_reads_the_tally_and_gets_the_export_as_a_file<P: Platform>() {
+    let p = P::spawn().await;
+    let admin = P::person(5, "郑管理");
+    join(&p, &admin, "郑管理", "人社局", Role::Admin).await;
+    p.say(&admin, "送政策 宣讲社保政策").await;
+
+    let tally = p.ask(&admin, "统计", "人社局").await;
+    let mark = p.mark();
+    p.send(&admin, "导出");
+    let file = p.next_such(&admin, mark, |s| s.file).await;
+
+    assert!(tally.text.contains("送政策"), "{tally:?}");
+    assert!(file.file);
+}
+
+/// Each behaviour above as a test on each platform: `both::telegram::…`, `both::dingtalk::…`.
+macro_rules! on_every_platform {
+    ($($behaviour:ident),* $(,)?) => {
+        mod telegram {
+            $(#[tokio::test]
+            async fn $behaviour() {
+                super::$behaviour::<crate::support::TestApp>().await
+            })*
+        }
+        mod dingtalk {
+            $(#[tokio::test]
+            async fn $behaviour() {
+                super::$behaviour::<crate::support::dingtalk_app::DingTalkApp>().await
+            })*
+        }
+    };
+}
+
+on_every_platform!(
+    a_person_joins_with_an_invite_and_checks_in_by_a_line,
+    the_guided_check_in_is_done_by_typing_its_options,
+    a_notice_composed_by_typing_is_received_and_acknowledged_with_shou_dao,
+    an_admin_reads_the_tally_and_gets_the_export_as_a_file,
+);
