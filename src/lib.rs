@@ -23,7 +23,8 @@
 //!    the notice body limits still live in `notices`). It is the only
 //!    module that imports teloxide. [`jobs`] declares the background jobs and runs them under
 //!    one shutdown token; the platform's receiving side is one of them, behind
-//!    [`jobs::Updates`]. [`terminal`] is the second platform (`sansong chat`), in one folder:
+//!    [`jobs::Updates`]. [`dingtalk`] (Stream mode) and [`terminal`] (`sansong chat`) are the
+//!    other platforms, each in one folder:
 //!    people and chats of every platform are the core's integer ids ([`domain::Account`]),
 //!    and the core knows a platform only as [`domain::Platform`], a name.
 

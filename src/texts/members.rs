@@ -50,7 +50,7 @@ fn command_summary(name: &str, style: CommandStyle, kinds: &Kinds) -> String {
     let e = |slash, word| ex(style, slash, word);
     match name {
         "checkin" => format!("登记一次活动（{}）", kinds_list(kinds)),
-        "week" => format!("查看本周的登记（{} 查看上周）", e("/week last", "「上周」")),
+        "week" => format!("查看本周的登记（{}）", e("/week last 查看上周", "发送「上周」查看上周")),
         "undo" => "撤销最近一次登记".into(),
         "cancel" => "退出正在进行的分步登记".into(),
         "help" => "查看帮助".into(),
@@ -65,8 +65,8 @@ fn command_summary(name: &str, style: CommandStyle, kinds: &Kinds) -> String {
             "本周统计（{}）",
             e("/tally last 上周；by:member 按成员", "「统计 上周」看上周；「统计 按成员」按成员")
         ),
-        "missing" => format!("本周尚无登记的成员（{} 看站点）", e("/missing sites", "「未登记 站点」")),
-        "export" => format!("导出登记记录（Excel；{} 导出 CSV）", e("/export csv", "「导出 csv」")),
+        "missing" => format!("本周尚无登记的成员（{}）", e("/missing sites 看站点", "「未登记 站点」看站点")),
+        "export" => format!("导出登记记录（Excel；{}）", e("/export csv 导出 CSV", "「导出 csv」导出 CSV")),
         "promote" => format!(
             "提升成员身份（{}）",
             e("/promote 姓名 [organiser|admin]", "「授权 姓名 organiser」或「授权 姓名 admin」")

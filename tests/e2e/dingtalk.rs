@@ -380,3 +380,46 @@ async fn sigkill_during_a_burst_of_200_checkins_loses_none_and_records_none_twic
     assert!(acked_before < 200, "the kill came mid-burst ({acked_before} acknowledged)");
     assert_eq!((total, members), (200, 200));
 }
+
+/// A new member's first minutes on DingTalk, printed (`cargo test dingtalk_transcript --
+/// --nocapture`): each frame the fake pushed and each robot message the bot sent.
+#[tokio::test]
+async fn dingtalk_transcript_of_a_new_members_first_minutes() {
+    let app = DingTalkApp::spawn().await;
+    let code = app.invite("人社局", Role::Member).await;
+    let zhang = DtUser::new("manager4001", "张三");
+    let mut transcript = String::new();
+    let lines = [
+        format!("加入 {code}"),
+        "送温暖 看望五保户王大爷，服务3人".to_owned(),
+        "登记".to_owned(),
+        "2".to_owned(),
+        "昨天 帮独居老人买药".to_owned(),
+        "下一步".to_owned(),
+        "确认登记".to_owned(),
+        "本周".to_owned(),
+        "撤销".to_owned(),
+        "帮助".to_owned(),
+    ];
+    for line in &lines {
+        let mark = app.fake.mark();
+        let frame = app.fake.say(&zhang, line);
+        let reply = app.fake.next_to(&zhang, mark).await;
+        let ack = app.fake.ack_of(&frame).await;
+        transcript.push_str(&format!(
+            "→ CALLBACK {frame} (topic /v1.0/im/bot/messages/get, text {line:?}) ← ack code {}\n← batchSend {} to {}:\n      {}\n",
+            ack["code"],
+            reply.key,
+            reply.to,
+            reply.text.replace('\n', "\n      ")
+        ));
+    }
+    println!("{transcript}");
+
+    let recorded = app.checkins_of(&zhang).await;
+    assert_eq!(recorded.len(), 1, "two recorded, the second undone: {recorded:?}");
+    assert!(
+        transcript.contains("✅ 已登记，编号 #1") && transcript.contains("✅ 已登记，编号 #2"),
+        "{transcript}"
+    );
+}
