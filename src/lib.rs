@@ -50,6 +50,7 @@ pub mod normalize;
 pub mod notices;
 pub mod org;
 pub mod periodic;
+pub mod replies;
 pub mod reports;
 pub mod schedule;
 pub mod store;

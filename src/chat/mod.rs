@@ -9,6 +9,7 @@ pub mod buttons;
 pub mod command;
 pub mod composer;
 pub mod dialogue;
+pub mod kept;
 pub mod notices;
 pub mod roles;
 pub mod tallies;

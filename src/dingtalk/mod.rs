@@ -197,7 +197,7 @@ async fn handle_one(
         handled.replies.insert(0, Reply::send(note));
     }
     let left = deliver(core, api, incoming.chat, &handled.replies).await;
-    keep(core, incoming.chat.id, &left).await;
+    chat::kept::keep(core, Platform::DingTalk, incoming.chat.id, &left).await;
     match handled.failure {
         None => finish(core, &update, "ok", None).await,
         Some(e) => finish(core, &update, "failed", Some(&e)).await,
@@ -363,63 +363,21 @@ async fn send_to(api: &Api, to: &Address, message: &RobotMessage) -> Result<(), 
     }
 }
 
-/// Keeps replies DingTalk could not take, to send when it does (补发).
-async fn keep(core: &Core, chat_id: i64, left: &[Reply]) {
-    let kept: Vec<String> = left
-        .iter()
-        .filter(|r| !matches!(r, Reply::Answer { .. } | Reply::Menu { .. } | Reply::MenuFor { .. }))
-        .filter_map(|r| serde_json::to_string(r).ok())
-        .collect();
-    if kept.is_empty() {
-        return;
-    }
-    if let Err(e) = core.store.keep_replies(Platform::DingTalk, chat_id, &kept, core.now()).await {
-        tracing::error!(chat = chat_id, error = %e, "could not keep replies for later; they are lost");
-    }
-}
-
-/// Sends the kept replies, each chat's in order, marked 补发; older than
-/// `reply_give_up_minutes` they are dropped with a log line.
+/// Sends the kept replies (see [`chat::kept`]) when DingTalk takes them again.
 async fn resend_kept(core: Core, api: Arc<Api>, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let give_up = chrono::Duration::minutes(i64::from(core.config.reply_give_up_minutes));
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-            () = shutdown.cancelled() => return Ok(()),
-        }
-        let now = core.now();
-        for kept in core.store.due_replies(Platform::DingTalk, now, 50).await? {
-            let reply =
-                serde_json::from_str::<Reply>(&kept.reply).ok().filter(|_| now - kept.created_at <= give_up);
-            let (Some(reply), Some(to)) = (reply, address(&core, kept.chat_id).await) else {
-                tracing::warn!(chat = kept.chat_id, "a kept reply is too old (or unreadable): dropped");
-                crate::metrics::Metrics::bump(&core.metrics.replies_dropped);
-                core.store.reply_done(kept.id, "dropped").await?;
-                continue;
-            };
-            match send_reply(&api, &to, &late(reply)).await {
-                Ok(()) => core.store.reply_done(kept.id, "sent").await?,
-                Err(ApiError::Transient(_) | ApiError::Throttled(_)) => {
-                    let wait =
-                        chrono::Duration::seconds(2i64.saturating_pow(kept.attempts.clamp(0, 5) as u32));
-                    core.store.reply_retry(kept.id, now + wait).await?;
-                }
-                Err(_) => core.store.reply_done(kept.id, "dropped").await?,
+    let lookup = core.clone();
+    chat::kept::resend(core, Platform::DingTalk, shutdown, move |chat_id, reply| {
+        let (api, core) = (api.clone(), lookup.clone());
+        async move {
+            let Some(to) = address(&core, chat_id).await else { return chat::kept::Resent::Dropped };
+            match send_reply(&api, &to, &reply).await {
+                Ok(()) => chat::kept::Resent::Sent,
+                Err(ApiError::Transient(_) | ApiError::Throttled(_)) => chat::kept::Resent::Later,
+                Err(_) => chat::kept::Resent::Dropped,
             }
         }
-    }
-}
-
-fn late(reply: Reply) -> Reply {
-    let mark = |t: String| format!("{}{t}", texts::LATE_MARK);
-    match reply {
-        Reply::Send { text, keyboard } => Reply::Send { text: mark(text), keyboard },
-        Reply::Edit { text, keyboard, .. } => Reply::Send { text: mark(text), keyboard },
-        Reply::Upload { kind, name, bytes, caption } => {
-            Reply::Upload { kind, name, bytes, caption: mark(caption) }
-        }
-        other => other,
-    }
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- sending notices, in batches

@@ -91,7 +91,7 @@ impl Runtime {
                     handled.replies.insert(0, note);
                 }
                 let left = self.sender.deliver(incoming.chat.id, &handled.replies).await;
-                keep(&self.core, incoming.chat.id, &left).await;
+                chat::kept::keep(&self.core, Platform::Telegram, incoming.chat.id, &left).await;
                 match handled.failure {
                     None => ("ok", None),
                     Some(e) => ("failed", Some(e)),
@@ -183,71 +183,19 @@ impl Runtime {
     }
 }
 
-/// Keeps the replies the platform could not take, to send when it answers. A button's answer
-/// is not kept: it is useless a moment later.
-async fn keep(core: &Core, chat_id: i64, left: &[chat::Reply]) {
-    let kept: Vec<String> = left
-        .iter()
-        .filter(|r| {
-            !matches!(r, chat::Reply::Answer { .. } | chat::Reply::Menu { .. } | chat::Reply::MenuFor { .. })
-        })
-        .filter_map(|r| serde_json::to_string(r).ok())
-        .collect();
-    if kept.is_empty() {
-        return;
-    }
-    if let Err(e) = core.store.keep_replies(Platform::Telegram, chat_id, &kept, core.now()).await {
-        tracing::error!(chat = chat_id, error = %e, "could not keep replies for later; they are lost");
-    }
-}
-
-/// Sends the kept replies (see [`keep`]) when the platform takes them again, marked 补发, each
-/// chat's in order; one older than `reply_give_up_minutes` is dropped with a log line.
+/// Sends the kept replies (see [`chat::kept`]) when the platform takes them again.
 pub async fn resend_kept(core: Core, sender: Sender, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let give_up = chrono::Duration::minutes(i64::from(core.config.reply_give_up_minutes));
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-            () = shutdown.cancelled() => return Ok(()),
-        }
-        let now = core.now();
-        for kept in core.store.due_replies(Platform::Telegram, now, 50).await? {
-            let reply = serde_json::from_str::<chat::Reply>(&kept.reply).ok();
-            let Some(reply) = reply.filter(|_| now - kept.created_at <= give_up) else {
-                tracing::warn!(chat = kept.chat_id, kept_since = %kept.created_at, "a kept reply is too old (or unreadable): dropped");
-                crate::metrics::Metrics::bump(&core.metrics.replies_dropped);
-                core.store.reply_done(kept.id, "dropped").await?;
-                continue;
-            };
-            match sender.deliver_one(kept.chat_id, &late(reply)).await {
-                send::Delivered::Later => {
-                    let wait =
-                        chrono::Duration::seconds(2i64.saturating_pow(kept.attempts.clamp(0, 5) as u32));
-                    core.store.reply_retry(kept.id, now + wait).await?;
-                }
-                send::Delivered::Blocked | send::Delivered::Refused => {
-                    core.store.reply_done(kept.id, "dropped").await?
-                }
-                send::Delivered::Yes => core.store.reply_done(kept.id, "sent").await?,
+    chat::kept::resend(core, Platform::Telegram, shutdown, |chat_id, reply| {
+        let sender = sender.clone();
+        async move {
+            match sender.deliver_one(chat_id, &reply).await {
+                send::Delivered::Later => chat::kept::Resent::Later,
+                send::Delivered::Blocked | send::Delivered::Refused => chat::kept::Resent::Dropped,
+                send::Delivered::Yes => chat::kept::Resent::Sent,
             }
         }
-    }
-}
-
-/// A reply sent after the platform came back says so.
-fn late(reply: chat::Reply) -> chat::Reply {
-    use chat::Reply;
-    let mark = |t: String| format!("{}{t}", texts::LATE_MARK);
-    match reply {
-        Reply::Send { text, keyboard } => Reply::Send { text: mark(text), keyboard },
-        Reply::Media { kind, file_id, caption, keyboard } => {
-            Reply::Media { kind, file_id, caption: mark(caption), keyboard }
-        }
-        Reply::Upload { kind, name, bytes, caption } => {
-            Reply::Upload { kind, name, bytes, caption: mark(caption) }
-        }
-        other => other,
-    }
+    })
+    .await
 }
 
 /// What flood control decided for a message.

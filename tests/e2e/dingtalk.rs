@@ -423,3 +423,27 @@ async fn dingtalk_transcript_of_a_new_members_first_minutes() {
         "{transcript}"
     );
 }
+
+#[tokio::test]
+async fn a_reply_dingtalk_cannot_take_is_kept_and_sent_when_it_can_marked_as_late() {
+    let app = DingTalkApp::spawn().await;
+    let qian = DtUser::new("manager7009", "钱十");
+    app.register(&qian, "人社局", Role::Member).await;
+
+    app.fake.set_down(true);
+    let frame = app.fake.say(&qian, "送政策 宣讲医保政策");
+    app.fake.ack_of(&frame).await;
+    eventually("the receipt to be kept", Duration::from_secs(10), || async {
+        (app.scalar("SELECT COUNT(*) FROM reply_outbox WHERE platform = 'dingtalk' AND status = 'pending'")
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let mark = app.fake.mark();
+    app.fake.set_down(false);
+    let late = app.fake.next_to(&qian, mark).await;
+
+    assert!(late.text.starts_with("【补发】✅ 已登记，编号 #1"), "{late:#?}");
+    assert_eq!(app.checkins_of(&qian).await.len(), 1, "recorded once, while DingTalk was down");
+}

@@ -105,6 +105,8 @@ struct Inner {
     expire_in: u64,
     /// How far the fake's clock is from the real one (messages' createAt), in ms.
     shift_ms: i64,
+    /// The robot API answers 503 (the platform in trouble).
+    down: bool,
 }
 
 #[derive(Clone)]
@@ -298,6 +300,11 @@ impl FakeDingTalk {
         self.shared.lock().tokens.clear();
     }
 
+    /// The robot's send API answers 503 until set back.
+    pub fn set_down(&self, down: bool) {
+        self.shared.lock().down = down;
+    }
+
     pub fn set_invalid_staff(&self, ids: &[&str]) {
         self.shared.lock().invalid_staff = ids.iter().map(|s| (*s).to_owned()).collect();
     }
@@ -467,6 +474,9 @@ async fn batch_send(
     };
     if !authorised(&shared, &headers) {
         return refuse(StatusCode::BAD_REQUEST, "InvalidAuthentication", "不合法的access_token");
+    }
+    if shared.lock().down {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "服务暂时不可用");
     }
     if body["robotCode"] != CLIENT_ID {
         return refuse(
