@@ -165,8 +165,10 @@ pub async fn serve(
     };
     let jobs = start(ctx, all());
     let handlings: Vec<_> = platforms.into_iter().map(|p| p.handling).collect();
-    futures::future::select_all(handlings).await;
+    let (_, _, others) = futures::future::select_all(handlings).await;
+    // The others finish what they have in hand (they see the same token), not dropped mid-way.
     shutdown.cancel();
+    futures::future::join_all(others).await;
     jobs.join_all().await;
 }
 

@@ -77,9 +77,10 @@ pub async fn set_reachable(core: &Core, member_id: i64, reachable: bool) -> Resu
 }
 
 /// The member wrote from `account`: if it is not the one they are reached on, it becomes it,
-/// so notices follow them to the platform they now use (one copy, there).
+/// so notices follow them to the platform they now use (one copy, there). A terminal session
+/// (`sansong chat`) is a try-out, never where notices are sent instead.
 pub async fn wrote_from(core: &Core, member: &mut Member, account: Account) -> Result<()> {
-    if member.account != account {
+    if member.account != account && account.platform != crate::domain::Platform::Terminal {
         core.store.account_seen(account.person_id, core.now()).await?;
         member.account = account;
     }
@@ -261,6 +262,12 @@ pub fn new_code() -> String {
 pub fn looks_like_invite_code(text: &str) -> bool {
     let t = text.trim();
     (8..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Whether text could be a binding code (see [`link_code`]), in either case.
+pub fn looks_like_link_code(text: &str) -> bool {
+    let t = crate::normalize::fold(text.trim());
+    (6..=16).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// `len` letters and digits from the OS's generator: invite codes, secrets, button nonces.

@@ -150,6 +150,11 @@ pub async fn on_media(
     if c.step != Step::Content {
         return Ok(vec![Reply::send(texts::compose_use_buttons())]);
     }
+    // Only Telegram's file ids can be sent again to everyone; a picture or file from another
+    // platform would reach nobody on Telegram.
+    if msg.from.account.platform != crate::domain::Platform::Telegram {
+        return Ok(vec![Reply::send(texts::compose_media_not_here())]);
+    }
     on_content(core, member, msg, c, caption.unwrap_or(""), Some((kind, file_id.to_owned()))).await
 }
 

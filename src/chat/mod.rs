@@ -316,6 +316,13 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         (None, Content::Text(t)) => read_word(t),
         _ => None,
     };
+    // Typed as words, 加入 and 绑定 count only with a code (or alone): 「绑定政务钉钉账号的通知」 in a
+    // notice being composed is its text, not a command.
+    let word = word.filter(|w| match &w.command {
+        Command::Start(Some(code)) => members::looks_like_invite_code(code),
+        Command::Link(code) => code.trim().is_empty() || members::looks_like_link_code(code),
+        _ => true,
+    });
     let start_code = match (command.as_ref().map(|c| &c.command), word.as_ref().map(|w| &w.command)) {
         (Some(Command::Start(code)), _) | (None, Some(Command::Start(code))) => Some(code.as_deref()),
         _ => None,

@@ -62,7 +62,8 @@ pub async fn run_bot(config: Config) -> CliResult {
         platforms.push(telegram::start(core.clone(), bot, scheduler_wake.clone(), shutdown.clone()));
     }
     if let Some((settings, secret)) = dingtalk {
-        let api = Arc::new(crate::dingtalk::api::Api::new(settings, secret)?);
+        let api =
+            Arc::new(crate::dingtalk::api::Api::new(settings, secret)?.with_metrics(core.metrics.clone()));
         platforms.push(crate::dingtalk::start(core.clone(), api, scheduler_wake.clone(), shutdown.clone()));
     }
     jobs::serve(core.clone(), platforms, scheduler_wake, shutdown).await;

@@ -70,6 +70,9 @@ pub struct BatchAnswer {
 
 pub struct Api {
     http: reqwest::Client,
+    /// Where each call's latency and outcome go (/metrics, and /healthz's "the platform
+    /// answered lately").
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
     config: DingTalkConfig,
     /// Never logged, never shown.
     secret: String,
@@ -82,7 +85,21 @@ impl Api {
             .timeout(Duration::from_secs(15))
             .connect_timeout(Duration::from_secs(5))
             .build()?;
-        Ok(Api { http, config, secret, token: Mutex::new(None) })
+        Ok(Api { http, metrics: None, config, secret, token: Mutex::new(None) })
+    }
+
+    /// Counts each call in the bot's metrics.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Api {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    fn observe<T>(&self, started: Instant, result: &Result<T, ApiError>) {
+        if let Some(m) = &self.metrics {
+            // DingTalk answering at all (even a refusal) shows it is up.
+            let answered = !matches!(result, Err(ApiError::Transient(_)));
+            m.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
+        }
     }
 
     pub fn robot_code(&self) -> &str {
@@ -102,8 +119,11 @@ impl Api {
             return Ok(token.clone());
         }
         let body = json!({ "appKey": self.config.client_id, "appSecret": self.secret });
+        let started = Instant::now();
         let answer = self.http.post(self.url("/v1.0/oauth2/accessToken")).json(&body).send().await;
-        let value = read(answer).await.map_err(|e| match e {
+        let value = read(answer).await;
+        self.observe(started, &value);
+        let value = value.map_err(|e| match e {
             ApiError::Refused(why) => ApiError::Credentials(why),
             other => other,
         })?;
@@ -126,6 +146,7 @@ impl Api {
     async fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
         for attempt in 0..2 {
             let token = self.token().await?;
+            let started = Instant::now();
             let answer = self
                 .http
                 .post(self.url(path))
@@ -134,7 +155,9 @@ impl Api {
                 .json(body)
                 .send()
                 .await;
-            match read(answer).await {
+            let result = read(answer).await;
+            self.observe(started, &result);
+            match result {
                 Err(ApiError::Refused(why)) if why.starts_with("InvalidAuthentication") && attempt == 0 => {
                     tracing::info!("DingTalk says the access token is invalid; fetching a new one");
                     self.forget_token().await;

@@ -52,6 +52,39 @@ pub fn message(text: &str, keyboard: Option<&Keyboard>, extra_links: &[(&str, &s
     RobotMessage { key: "sampleMarkdown", param: json!({ "title": title, "text": body }) }
 }
 
+/// A long text in parts of at most `limit` characters, split between lines where it can.
+pub fn split(text: &str, limit: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut length = 0;
+    for line in text.split('\n') {
+        let mut line_chars: Vec<char> = line.chars().collect();
+        // A line longer than a part is cut where it must be.
+        while line_chars.len() > limit {
+            if !part.is_empty() {
+                parts.push(std::mem::take(&mut part));
+                length = 0;
+            }
+            parts.push(line_chars.drain(..limit).collect());
+        }
+        let n = line_chars.len();
+        if length > 0 && length + 1 + n > limit {
+            parts.push(std::mem::take(&mut part));
+            length = 0;
+        }
+        if length > 0 {
+            part.push('\n');
+            length += 1;
+        }
+        part.extend(line_chars);
+        length += n;
+    }
+    if !part.is_empty() || parts.is_empty() {
+        parts.push(part);
+    }
+    parts
+}
+
 /// A file already uploaded.
 pub fn file(media_id: &str, name: &str) -> RobotMessage {
     let kind = name.rsplit_once('.').map_or("file", |(_, ext)| ext);
@@ -88,6 +121,19 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::chat::Button;
+
+    #[test]
+    fn a_long_text_is_split_between_lines_into_parts_under_the_limit() {
+        let text = (1..=30).map(|i| format!("第{i}行：{}", "字".repeat(8))).collect::<Vec<_>>().join("\n");
+        let parts = split(&text, 50);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.chars().count() <= 50), "{parts:?}");
+        assert_eq!(parts.join("\n"), text, "nothing lost or reordered");
+        let long_line = "长".repeat(120);
+        let parts = split(&long_line, 50);
+        assert_eq!(parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), [50, 50, 20]);
+        assert_eq!(split("短", 50), ["短"]);
+    }
 
     #[test]
     fn a_plain_text_goes_as_text_exactly_as_written() {

@@ -110,18 +110,30 @@ async fn handle_inbox(
             chats.retain(|_, tx| !tx.is_closed());
             continue;
         }
+        while tasks.try_join_next().is_some() {}
         for row in rows {
             cursor = row.seq;
             let chat = serde_json::from_str::<Value>(&row.payload)
                 .ok()
                 .and_then(|v| v["conversationId"].as_str().or(v["senderStaffId"].as_str()).map(str::to_owned))
                 .unwrap_or_default();
-            let tx = chats.entry(chat).or_insert_with(|| {
-                let (tx, rx) = mpsc::unbounded_channel();
-                tasks.spawn(chat_task(core.clone(), api.clone(), context.clone(), rx, shutdown.clone()));
-                tx
-            });
-            let _ = tx.send((row.seq, row.key, row.payload));
+            let mut item = (row.seq, row.key, row.payload);
+            // A chat's task that ended (idle) refuses the row: a new one takes it. Nothing the
+            // cursor has passed is left behind.
+            loop {
+                let tx = chats.entry(chat.clone()).or_insert_with(|| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tasks.spawn(chat_task(core.clone(), api.clone(), context.clone(), rx, shutdown.clone()));
+                    tx
+                });
+                match tx.send(item) {
+                    Ok(()) => break,
+                    Err(mpsc::error::SendError(back)) => {
+                        chats.remove(&chat);
+                        item = back;
+                    }
+                }
+            }
         }
     }
     drop(chats);
@@ -139,11 +151,39 @@ async fn chat_task(
     loop {
         let next = tokio::select! {
             n = rx.recv() => n,
-            () = tokio::time::sleep(Duration::from_secs(300)) => None,
+            () = tokio::time::sleep(Duration::from_secs(300)) => {
+                // Idle: take no more, but handle what arrived meanwhile.
+                rx.close();
+                while let Ok((seq, key, payload)) = rx.try_recv() {
+                    handle_guarded(&core, &api, &context, seq, &key, &payload, &shutdown).await;
+                }
+                return;
+            }
             () = shutdown.cancelled() => None,
         };
         let Some((seq, key, payload)) = next else { return };
-        handle_one(&core, &api, &context, seq, &key, &payload, &shutdown).await;
+        handle_guarded(&core, &api, &context, seq, &key, &payload, &shutdown).await;
+    }
+}
+
+/// [`handle_one`], with a panic (a bug) logged and the message marked failed, so the chat's
+/// other messages go on.
+async fn handle_guarded(
+    core: &Core,
+    api: &Api,
+    context: &ChatContext,
+    seq: i64,
+    key: &str,
+    payload: &str,
+    shutdown: &CancellationToken,
+) {
+    use futures::FutureExt;
+    let handled = std::panic::AssertUnwindSafe(handle_one(core, api, context, seq, key, payload, shutdown))
+        .catch_unwind()
+        .await;
+    if handled.is_err() {
+        tracing::error!(update = key, "handling a DingTalk message panicked");
+        finish(core, &UpdateKey { platform: Platform::DingTalk, key }, "failed", Some("panicked")).await;
     }
 }
 
@@ -157,12 +197,26 @@ async fn handle_one(
     shutdown: &CancellationToken,
 ) {
     let update = UpdateKey { platform: Platform::DingTalk, key };
-    let incoming = match incoming(core, seq, payload).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return finish(core, &update, "ignored", None).await,
-        Err(e) => {
-            tracing::warn!(update = key, error = %e, "a DingTalk message the bot cannot read was skipped");
-            return finish(core, &update, "skipped", Some(&e.to_string())).await;
+    let mut attempt = 0u32;
+    let incoming = loop {
+        match incoming(core, seq, payload).await {
+            Ok(Some(i)) => break i,
+            Ok(None) => return finish(core, &update, "ignored", None).await,
+            // A message that does not read is skipped; the next ones go on.
+            Err(e) if e.downcast_ref::<serde_json::Error>().is_some() => {
+                tracing::warn!(update = key, error = %e, "a DingTalk message the bot cannot read was skipped");
+                return finish(core, &update, "skipped", Some(&e.to_string())).await;
+            }
+            // The database busy a moment: tried again, not skipped.
+            Err(e) if attempt < 6 => {
+                attempt += 1;
+                tracing::warn!(update = key, error = %e, attempt, "could not look up a DingTalk sender; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+            Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
         }
     };
     // Flood control delays one person's burst; other chats go on in their own tasks.
@@ -326,7 +380,13 @@ async fn deliver(core: &Core, api: &Api, chat: ChatRef, replies: &[Reply]) -> Ve
 async fn send_reply(api: &Api, to: &Address, reply: &Reply) -> Result<(), ApiError> {
     let message = match reply {
         Reply::Send { text, keyboard } | Reply::Edit { text, keyboard, .. } => {
-            markup::message(text, keyboard.as_ref(), &[])
+            // Over DingTalk's size, in parts, the options with the last.
+            let mut parts = markup::split(text, markup::TEXT_LIMIT);
+            let last = parts.pop().unwrap_or_default();
+            for part in parts {
+                send_to(api, to, &markup::message(&part, None, &[])).await?;
+            }
+            markup::message(&last, keyboard.as_ref(), &[])
         }
         Reply::Answer { text: Some(t), .. } => markup::message(t, None, &[]),
         Reply::Media { caption, keyboard, .. } => {
@@ -433,13 +493,20 @@ impl Batcher {
         Batcher { api, core, open: Arc::default(), calls: Arc::new(CallPace::new(calls_per_second)) }
     }
 
+    /// Sends the batch still gathering under `key`, if any (the gather timer's end).
     async fn flush(
         api: Arc<Api>,
         open: Arc<Mutex<HashMap<String, Batch>>>,
         calls: Arc<CallPace>,
         key: String,
     ) {
-        let Some(batch) = open.lock().unwrap_or_else(|p| p.into_inner()).remove(&key) else { return };
+        let batch = open.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        if let Some(batch) = batch {
+            Batcher::send_batch(&api, &calls, batch).await;
+        }
+    }
+
+    async fn send_batch(api: &Api, calls: &CallPace, batch: Batch) {
         calls.wait().await;
         let ids: Vec<String> = batch.waiting.iter().map(|(id, _)| id.clone()).collect();
         let result = api.batch_send(&ids, batch.message.key, &batch.message.param).await;
@@ -460,6 +527,9 @@ fn outcome(result: &Result<BatchAnswer, ApiError>, id: &str) -> SendOutcome {
         Ok(_) => SendOutcome::Sent { message_id: 0, file_id: None },
         Err(ApiError::Throttled(wait)) => SendOutcome::RetryAfter(*wait),
         Err(ApiError::Transient(e)) => SendOutcome::Transient(e.clone()),
+        // Refused credentials (a rotated secret) are the platform's trouble, not the member's:
+        // held like an outage until they work again.
+        Err(e @ ApiError::Credentials(_)) => SendOutcome::Transient(e.to_string()),
         Err(e) => SendOutcome::Permanent(e.to_string()),
     }
 }
@@ -481,8 +551,10 @@ fn notice_message(message: &Outgoing) -> RobotMessage {
 impl Messenger for Batcher {
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
         Box::pin(async move {
-            let Ok(Some(staff)) = self.core.store.external_id(chat_id).await else {
-                return SendOutcome::Permanent("no DingTalk id for this member".into());
+            let staff = match self.core.store.external_id(chat_id).await {
+                Ok(Some(staff)) => staff,
+                Ok(None) => return SendOutcome::Permanent("no DingTalk id for this member".into()),
+                Err(e) => return SendOutcome::Transient(format!("database: {e}")),
             };
             let rendered = notice_message(message);
             let key = format!("{}\u{1}{}", rendered.key, rendered.param);
@@ -503,10 +575,12 @@ impl Messenger for Batcher {
                         Batcher::flush(api, open, calls, key).await;
                     });
                 }
-                batch.waiting.len() >= BATCH_LIMIT
+                // A full batch leaves the map under the same lock that filled it: nobody can
+                // join it as a 21st.
+                if batch.waiting.len() >= BATCH_LIMIT { open.remove(&key) } else { None }
             };
-            if full {
-                Batcher::flush(self.api.clone(), self.open.clone(), self.calls.clone(), key).await;
+            if let Some(batch) = full {
+                Batcher::send_batch(&self.api, &self.calls, batch).await;
             }
             rx.await.unwrap_or_else(|_| SendOutcome::Transient("the batch was lost".into()))
         })

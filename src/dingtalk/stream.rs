@@ -28,6 +28,9 @@ use super::api::{Api, ApiError, BOT_MESSAGE_TOPIC};
 use crate::core::Core;
 use crate::domain::Platform;
 
+/// How long a connection may say nothing (our pings are answered, so a live one never does).
+const SILENCE: Duration = Duration::from_secs(95);
+
 /// A frame DingTalk pushes.
 #[derive(Debug, Clone, Deserialize)]
 struct Frame {
@@ -90,18 +93,32 @@ async fn connect_once(
     shutdown: &CancellationToken,
 ) -> Result<Ended, ApiError> {
     let url = api.open_connection().await?;
-    let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .map_err(|e| ApiError::Transient(format!("WebSocket: {e}")))?;
+    let connect =
+        tokio::time::timeout(Duration::from_secs(15), tokio_tungstenite::connect_async(url.as_str()));
+    let (socket, _) = tokio::select! {
+        connected = connect => match connected {
+            Ok(Ok(socket)) => socket,
+            Ok(Err(e)) => return Err(ApiError::Transient(format!("WebSocket: {e}"))),
+            Err(_) => return Err(ApiError::Transient("WebSocket: the handshake timed out".into())),
+        },
+        () = shutdown.cancelled() => return Ok(Ended::Shutdown),
+    };
     tracing::info!("DingTalk stream connected");
     let (mut write, mut read) = socket.split();
     let mut keepalive = tokio::time::interval(Duration::from_secs(30));
     keepalive.tick().await;
     let mut useful = false;
+    let mut heard = tokio::time::Instant::now();
     loop {
         let message = tokio::select! {
             m = read.next() => m,
             _ = keepalive.tick() => {
+                // Nothing at all (not even the pong of our ping) for this long: a half-open
+                // connection, given up for a new one.
+                if heard.elapsed() > SILENCE {
+                    tracing::warn!("the DingTalk stream went silent; opening a new one");
+                    return Ok(Ended::Closed { useful });
+                }
                 // A WebSocket ping keeps NAT and proxies from dropping an idle connection.
                 if write.send(Message::Ping(Vec::new().into())).await.is_err() {
                     return Ok(Ended::Closed { useful });
@@ -113,6 +130,7 @@ async fn connect_once(
                 return Ok(Ended::Shutdown);
             }
         };
+        heard = tokio::time::Instant::now();
         let text = match message {
             Some(Ok(Message::Text(t))) => t.to_string(),
             Some(Ok(Message::Close(_))) | None => return Ok(Ended::Closed { useful }),

@@ -391,7 +391,7 @@ pub async fn report(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunR
     if let Some(fired) = report.fired_at {
         // Held until now if some deliveries still wait, else until the last went out.
         let last = if report.pending > 0 { core.now() } else { report.last_sent_at.unwrap_or(fired) };
-        let delay = core.store.outage_delay(fired, last).await?;
+        let delay = core.store.outage_delay(report.run_id, fired, last).await?;
         report.outage_delay = (delay > chrono::Duration::zero()).then_some(delay);
     }
     Ok((notice, report))
@@ -480,7 +480,7 @@ pub async fn acknowledge(core: &Core, member: &Member, delivery_id: i64) -> Resu
 /// A typed `收到`: acknowledges the newest notice delivered to `member` that asks for it and
 /// has not had it. The notice's text when one was acknowledged, `None` when none waits.
 pub async fn acknowledge_newest(core: &Core, member: &Member) -> Result<Option<String>> {
-    let Some((delivery_id, body)) = core.store.newest_unacknowledged(member.id).await? else {
+    let Some((delivery_id, body)) = core.store.newest_unacknowledged(member.id, core.now()).await? else {
         return Ok(None);
     };
     acknowledge(core, member, delivery_id).await?;

@@ -261,10 +261,12 @@ impl Store {
             .bind(code)
             .execute(&mut *tx)
             .await?;
-        // Bound just now, from the platform they are writing on: reached there from now on.
-        sqlx::query("UPDATE members SET reached_on = ? WHERE id = ?")
+        // Bound just now, from the platform they are writing on: reached there from now on (a
+        // terminal session is a try-out, never where notices go instead).
+        sqlx::query("UPDATE members SET reached_on = ?1 WHERE id = ?2 AND ?3 <> 'terminal'")
             .bind(account.person_id)
             .bind(member_id)
+            .bind(account.platform.as_str())
             .execute(&mut *tx)
             .await?;
         let row = sqlx::query(&member_sql).bind(member_id).fetch_one(&mut *tx).await?;

@@ -72,13 +72,14 @@ impl Store {
                     SUM(d.status = 'pending') AS pending
              FROM notices n JOIN notice_runs r ON r.notice_id = n.id JOIN deliveries d ON d.run_id = r.id
              WHERE n.creator_member_id IS NOT NULL AND n.created_by NOT LIKE 'system:%' AND d.kind = 'notice'
-               AND r.fired_at <= ?2
+               AND r.fired_at <= ?2 AND d.platform = (SELECT platform FROM outages WHERE id = ?3)
              GROUP BY n.id
              HAVING SUM(d.status = 'pending' OR (d.status = 'sent' AND d.sent_at >= ?1)) > 0
              ORDER BY n.id",
         )
         .bind(ts(outage.started_at))
         .bind(ts(outage.ended_at))
+        .bind(outage.id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -93,19 +94,23 @@ impl Store {
             .collect()
     }
 
-    /// How long outages held up a run fired at `fired_at` whose last delivery went at `last`
-    /// (or is still waiting: `last` is now): the overlap of each outage with that span.
+    /// How long outages of the platforms a run went out on held it up, the run fired at
+    /// `fired_at` and its last delivery gone at `last` (or still waiting: `last` is now): the
+    /// overlap of each such outage with that span.
     pub async fn outage_delay(
         &self,
+        run_id: i64,
         fired_at: DateTime<Utc>,
         last: DateTime<Utc>,
     ) -> sqlx::Result<chrono::Duration> {
         let secs: i64 = sqlx::query_scalar(
             "SELECT COALESCE(SUM(MIN(COALESCE(ended_at, ?2), ?2) - MAX(started_at, ?1)), 0) FROM outages
-             WHERE started_at < ?2 AND COALESCE(ended_at, ?2) > ?1",
+             WHERE started_at < ?2 AND COALESCE(ended_at, ?2) > ?1
+               AND platform IN (SELECT DISTINCT platform FROM deliveries WHERE run_id = ?3)",
         )
         .bind(ts(fired_at))
         .bind(ts(last))
+        .bind(run_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(chrono::Duration::seconds(secs.max(0)))

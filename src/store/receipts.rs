@@ -71,16 +71,23 @@ impl Store {
     }
 
     /// The newest notice delivered to this member that asks for 「收到」 and has not had it:
-    /// what a typed `收到` acknowledges. The delivery's id and the notice's title line.
-    pub async fn newest_unacknowledged(&self, member_id: i64) -> sqlx::Result<Option<(i64, String)>> {
+    /// what a typed `收到` acknowledges. The delivery's id and the notice's body. One going out
+    /// at this moment counts too (the member may answer before its send is recorded); one
+    /// held back (quiet hours) does not.
+    pub async fn newest_unacknowledged(
+        &self,
+        member_id: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<(i64, String)>> {
         let row = sqlx::query(
             "SELECT d.id, n.body FROM deliveries d
                JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-             WHERE d.member_id = ? AND d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL
-               AND n.ack_required = 1
-             ORDER BY d.sent_at DESC, d.id DESC LIMIT 1",
+             WHERE d.member_id = ? AND d.kind = 'notice' AND d.acked_at IS NULL AND n.ack_required = 1
+               AND (d.status = 'sent' OR (d.status = 'pending' AND d.not_before_ms <= ?))
+             ORDER BY d.id DESC LIMIT 1",
         )
         .bind(member_id)
+        .bind(now.timestamp_millis())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("body")?))).transpose()

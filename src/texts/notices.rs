@@ -45,6 +45,11 @@ pub fn ack_nothing_waiting() -> String {
     "目前没有需要确认收到的通知。".into()
 }
 
+/// A picture or file sent as a notice on a platform whose files cannot be passed on.
+pub fn compose_media_not_here() -> String {
+    "这里发送的图片或文件暂时不能作为通知附件转发给所有人。请只发送通知的文字内容，附件可另行发放。".into()
+}
+
 pub fn ack_not_found() -> String {
     "这条通知不是发给您的，或已失效。".into()
 }

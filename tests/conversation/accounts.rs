@@ -92,3 +92,20 @@ async fn a_binding_code_works_once_and_never_for_someone_elses_account() {
     }
     assert_eq!(c.scalar("SELECT COUNT(*) FROM accounts").await, 5, "organiser, 张三 ×2, 李四 ×2");
 }
+
+#[tokio::test]
+async fn a_terminal_session_never_takes_a_members_notices_away_from_their_platform() {
+    let (c, organiser, on_telegram, _) = bound().await;
+    c.say(&on_telegram, "本周").await;
+    let at_terminal = c.user_on(Platform::Terminal, "张三", "张三").await;
+    let asked = text(&c.say(&on_telegram, "绑定").await);
+    let code = asked.lines().find_map(|l| l.strip_prefix("绑定 ")).unwrap().to_owned();
+    c.say(&at_terminal, &format!("绑定 {code}")).await;
+    c.say(&at_terminal, "本周").await;
+
+    notice_to_unit(&c, &organiser, "第三份通知").await;
+
+    let member = c.member(&on_telegram).await.unwrap().id;
+    let got: Vec<_> = copies(&c, "第三份通知").await.into_iter().filter(|d| d.0 == member).collect();
+    assert_eq!(got, [(member, "telegram".to_owned(), on_telegram.id)]);
+}

@@ -175,3 +175,13 @@ async fn words_are_not_commands_in_a_group() {
 
     assert!(said.is_empty(), "the bot keeps quiet in groups: {said:#?}");
 }
+
+#[tokio::test]
+async fn a_notice_text_that_starts_with_bang_ding_or_jia_ru_is_the_notices_text() {
+    let (c, organiser, _) = renshe().await;
+    c.say(&organiser, "通知").await;
+
+    let audience = c.say(&organiser, "绑定政务钉钉账号的通知：请本周内完成").await;
+
+    assert_eq!(labels(&audience)[0], "本单位全体", "the composer took it as the notice: {audience:#?}");
+}

@@ -447,3 +447,31 @@ async fn a_reply_dingtalk_cannot_take_is_kept_and_sent_when_it_can_marked_as_lat
     assert!(late.text.starts_with("【补发】✅ 已登记，编号 #1"), "{late:#?}");
     assert_eq!(app.checkins_of(&qian).await.len(), 1, "recorded once, while DingTalk was down");
 }
+
+#[tokio::test]
+async fn a_reply_longer_than_a_dingtalk_message_arrives_in_parts_under_the_limit() {
+    let app = DingTalkApp::spawn().await;
+    add_members(&app, 400).await;
+    let admin = DtUser::new("manager7010", "冯管理");
+    app.register(&admin, "人社局", Role::Admin).await;
+
+    let mark = app.fake.mark();
+    app.fake.say(&admin, "成员");
+    let parts = app
+        .fake
+        .wait_for("the member list in parts", |f| {
+            let to: Vec<_> =
+                f.sent().into_iter().filter(|s| s.seq >= mark && s.to == admin.staff_id).collect();
+            to.iter().any(|s| s.text.contains("党员0400")).then_some(to)
+        })
+        .await;
+
+    assert!(parts.len() >= 2, "{} parts", parts.len());
+    for part in &parts {
+        assert!(
+            part.text.chars().count() <= sansong::dingtalk::markup::TEXT_LIMIT,
+            "{}",
+            part.text.chars().count()
+        );
+    }
+}
