@@ -179,6 +179,9 @@ pub struct ChatContext {
     pub message_parts: fn(&str) -> usize,
     /// How the platform's people write commands (help shows that form).
     pub commands: CommandStyle,
+    /// Every group message that reaches the bot was addressed to it (DingTalk delivers only
+    /// those that @ the robot): each gets the pointer to the private chat.
+    pub groups_address_the_bot: bool,
 }
 
 impl Default for ChatContext {
@@ -189,6 +192,7 @@ impl Default for ChatContext {
             scheduler_wake: Default::default(),
             message_parts: |_| 1,
             commands: CommandStyle::default(),
+            groups_address_the_bot: false,
         }
     }
 }
@@ -201,6 +205,13 @@ impl ChatContext {
     /// How the platform's people write commands (see [`Self::commands`]).
     pub fn with_commands(mut self, style: CommandStyle) -> Self {
         self.commands = style;
+        self
+    }
+
+    /// Group messages reach the bot only when addressed to it (see
+    /// [`Self::groups_address_the_bot`]).
+    pub fn groups_address_the_bot(mut self) -> Self {
+        self.groups_address_the_bot = true;
         self
     }
 
@@ -536,6 +547,9 @@ fn in_group(core: &Core, me: &ChatContext, msg: &Incoming, is_command: bool) -> 
     match &msg.content {
         Content::Button { callback_id, .. } => {
             vec![Reply::Answer { callback_id: callback_id.clone(), text: None }]
+        }
+        Content::Text(_) | Content::Photo { .. } if me.groups_address_the_bot => {
+            vec![Reply::send(member_texts::private_only(me.username.as_deref()))]
         }
         _ if is_command || looks_like_checkin => {
             vec![Reply::send(member_texts::private_only(me.username.as_deref()))]

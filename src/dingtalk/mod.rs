@@ -56,7 +56,8 @@ pub fn start(
     };
     let context = ChatContext::new(None, scheduler_wake)
         .with_message_parts(|text| text.chars().count().div_ceil(markup::TEXT_LIMIT).max(1))
-        .with_commands(texts::members::CommandStyle::WordOnly);
+        .with_commands(texts::members::CommandStyle::WordOnly)
+        .groups_address_the_bot();
     let handling = Box::pin(handle_inbox(core, api, Arc::new(context), notify, shutdown));
     jobs::Started { sides, handling }
 }

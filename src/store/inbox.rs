@@ -80,6 +80,27 @@ impl Store {
         Ok(seq)
     }
 
+    /// Marks a platform's unhandled rows whose key starts with `prefix` as abandoned (a
+    /// terminal session killed mid-line: nobody is there to answer them any more).
+    pub async fn inbox_abandon(
+        &self,
+        platform: Platform,
+        prefix: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE inbox SET handled_at = ?, outcome = 'abandoned'
+             WHERE platform = ? AND handled_at IS NULL AND substr(update_key, 1, length(?)) = ?",
+        )
+        .bind(ts(now))
+        .bind(platform.as_str())
+        .bind(prefix)
+        .bind(prefix)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     /// A platform's unhandled updates after position `after_seq`, in arrival order.
     pub async fn inbox_pending(
         &self,

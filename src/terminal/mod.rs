@@ -43,6 +43,8 @@ pub async fn run(
         name: name.to_owned(),
         username: None,
     };
+    // Lines of an earlier session of this person killed mid-way: nobody waits for them now.
+    core.store.inbox_abandon(Platform::Terminal, &format!("{person_id}:"), core.now()).await?;
     let interactive = std::io::stdin().is_terminal();
     let shutdown = CancellationToken::new();
     let scheduler_wake = Arc::new(Notify::new());

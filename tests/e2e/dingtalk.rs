@@ -475,3 +475,21 @@ async fn a_reply_longer_than_a_dingtalk_message_arrives_in_parts_under_the_limit
         );
     }
 }
+
+#[tokio::test]
+async fn in_a_group_the_robot_points_people_to_the_single_chat() {
+    let app = DingTalkApp::spawn().await;
+    let chen = DtUser::new("manager7011", "陈十一");
+    app.register(&chen, "人社局", Role::Member).await;
+
+    app.fake.say_in_group(&chen, "cidGroup123==", "本周");
+    let sent = app
+        .fake
+        .wait_for("the answer in the group", |f| f.calls("/v1.0/robot/groupMessages/send").into_iter().next())
+        .await;
+
+    assert_eq!(sent.body["openConversationId"], "cidGroup123==");
+    let param: serde_json::Value = serde_json::from_str(sent.body["msgParam"].as_str().unwrap()).unwrap();
+    assert!(param["content"].as_str().unwrap().contains("请私聊我"), "{param}");
+    assert!(app.checkins_of(&chen).await.is_empty());
+}

@@ -92,3 +92,31 @@ async fn the_terminal_keeps_who_it_is_between_sessions() {
 
     assert!(week.contains("共 1 次"), "{week}");
 }
+
+#[tokio::test]
+async fn lines_left_unhandled_by_a_killed_session_are_set_aside_when_the_person_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = org_and_invite(dir.path()).await;
+    let store = sansong::store::Store::open(&db).await.unwrap();
+    let core = sansong::Core::new(
+        store,
+        sansong::config::Config { database_url: db.clone(), ..sansong::config::Config::default() },
+        std::sync::Arc::new(sansong::clock::SystemClock),
+    );
+    let person = core.store.handle(sansong::domain::Platform::Terminal, "周八").await.unwrap();
+    let stale = format!("{person}:killed-mid-line");
+    core.store.inbox_put_one(sansong::domain::Platform::Terminal, &stale, "本周", core.now()).await.unwrap();
+
+    let files = dir.path().join("files");
+    let mut t = Terminal::open(&db, "周八", &files);
+    t.ask("帮助", "您还没有加入").await;
+    assert_eq!(t.close().await, 0);
+
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM inbox WHERE update_key = ?")
+        .bind(&stale)
+        .fetch_one(core.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(outcome, "abandoned");
+    assert_eq!(core.store.inbox_backlog().await.unwrap(), 0, "no row left pending for ever");
+}

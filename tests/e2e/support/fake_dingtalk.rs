@@ -176,6 +176,17 @@ impl FakeDingTalk {
         self.push_callback(&data)
     }
 
+    /// `user` @s the robot in a group chat (`conversationType` "2"; the @ is stripped from the
+    /// text, leaving a space, as in DingTalk's sample).
+    pub fn say_in_group(&self, user: &DtUser, group: &str, text: &str) -> String {
+        let mut data = self.message_data(user, "text", json!({ "text": { "content": format!(" {text}") } }));
+        data["conversationType"] = json!("2");
+        data["conversationId"] = json!(group);
+        data["conversationTitle"] = json!("测试群");
+        data["isInAtList"] = json!(true);
+        self.push_callback(&data)
+    }
+
     /// A picture with words (DingTalk's `richText`).
     pub fn picture_with_text(&self, user: &DtUser, text: &str) -> String {
         let rich = json!({ "content": { "richText": [
