@@ -33,9 +33,53 @@ pub async fn offered(core: &Core, chat_id: i64) -> Result<Vec<Choice>> {
     Ok(serde_json::from_str(&json).unwrap_or_default())
 }
 
-/// The option a typed text picks: its number (`2`, `２`, `第2个`) when there are several, or
-/// its label (`昨天`, `確認登記`), compared without marks and emoji. `None` if it picks none.
-pub fn pick<'a>(choices: &'a [Choice], text: &str) -> Option<&'a Choice> {
+/// What a typed text does with the options on offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick<'a> {
+    Chosen(&'a Choice),
+    /// A tapped link of an older message (its token is not the offer's): nothing is pressed.
+    Stale,
+    None,
+}
+
+/// A short mark of a set of options (their data), sent back by links that choose one
+/// (`2·k3f9`), so a tap on an older message's link cannot press the newest message's option.
+pub fn token(choices: &[Choice]) -> String {
+    // FNV-1a: stable across builds and platforms, which is all this needs.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (_, data) in choices {
+        for b in data.bytes().chain(std::iter::once(0)) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..4).map(|i| char::from(DIGITS[((hash >> (i * 8)) % 36) as usize])).collect()
+}
+
+/// What a link to option `number` of `choices` sends back.
+pub fn link_answer(number: usize, choices: &[Choice]) -> String {
+    format!("{number}·{}", token(choices))
+}
+
+/// What a typed text picks: a tapped link (`2·k3f9`, checked against the offer), the option's
+/// number (`2`, `２`, `第2个`) when there are several, or its label (`昨天`, `確認登記`), compared
+/// without marks and emoji.
+pub fn pick<'a>(choices: &'a [Choice], text: &str) -> Pick<'a> {
+    if let Some((number, mark)) = text.trim().split_once('·')
+        && let Ok(n) = number.trim().parse::<usize>()
+    {
+        return match n.checked_sub(1).and_then(|i| choices.get(i)) {
+            Some(choice) if mark.trim() == token(choices) => Pick::Chosen(choice),
+            _ => Pick::Stale,
+        };
+    }
+    match pick_typed(choices, text) {
+        Some(choice) => Pick::Chosen(choice),
+        None => Pick::None,
+    }
+}
+
+fn pick_typed<'a>(choices: &'a [Choice], text: &str) -> Option<&'a Choice> {
     let typed = letters(text);
     if typed.is_empty() {
         return None;
@@ -79,6 +123,24 @@ fn letters(s: &str) -> String {
 mod tests {
     use super::*;
 
+    fn typed<'a>(c: &'a [Choice], text: &str) -> Option<&'a Choice> {
+        match pick(c, text) {
+            Pick::Chosen(choice) => Some(choice),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_tapped_link_picks_its_option_only_while_its_message_is_the_newest() {
+        let c = choices();
+        let answer = link_answer(2, &c);
+        assert_eq!(pick(&c, &answer), Pick::Chosen(&c[1]));
+        let newer: Vec<Choice> = vec![("暂停 #3".into(), "m:p:3".into()), ("取消 #3".into(), "m:c:3".into())];
+        assert_eq!(pick(&newer, &answer), Pick::Stale, "an older message's link presses nothing");
+        assert_eq!(pick(&c, "9·zzzz"), Pick::Stale);
+        assert_ne!(token(&c), token(&newer));
+    }
+
     fn choices() -> Vec<Choice> {
         ["今天", "昨天", "前天", "其他日期", "✖ 取消"]
             .iter()
@@ -89,28 +151,28 @@ mod tests {
     #[test]
     fn a_number_picks_the_option_shown_with_it() {
         let c = choices();
-        assert_eq!(pick(&c, "2").map(|c| c.0.as_str()), Some("昨天"));
-        assert_eq!(pick(&c, "２").map(|c| c.0.as_str()), Some("昨天"));
-        assert_eq!(pick(&c, "第1个").map(|c| c.0.as_str()), Some("今天"));
-        assert_eq!(pick(&c, "5").map(|c| c.0.as_str()), Some("✖ 取消"));
-        assert_eq!(pick(&c, "6"), None);
-        assert_eq!(pick(&c, "0"), None);
+        assert_eq!(typed(&c, "2").map(|c| c.0.as_str()), Some("昨天"));
+        assert_eq!(typed(&c, "２").map(|c| c.0.as_str()), Some("昨天"));
+        assert_eq!(typed(&c, "第1个").map(|c| c.0.as_str()), Some("今天"));
+        assert_eq!(typed(&c, "5").map(|c| c.0.as_str()), Some("✖ 取消"));
+        assert_eq!(typed(&c, "6"), None);
+        assert_eq!(typed(&c, "0"), None);
     }
 
     #[test]
     fn a_label_picks_its_option_in_either_script_without_its_marks() {
         let c = choices();
-        assert_eq!(pick(&c, "其他日期").map(|c| c.0.as_str()), Some("其他日期"));
-        assert_eq!(pick(&c, "取消").map(|c| c.0.as_str()), Some("✖ 取消"));
-        assert_eq!(pick(&c, "其他日期。").map(|c| c.0.as_str()), Some("其他日期"));
+        assert_eq!(typed(&c, "其他日期").map(|c| c.0.as_str()), Some("其他日期"));
+        assert_eq!(typed(&c, "取消").map(|c| c.0.as_str()), Some("✖ 取消"));
+        assert_eq!(typed(&c, "其他日期。").map(|c| c.0.as_str()), Some("其他日期"));
         let confirm = vec![("✅ 确认登记".to_owned(), "c".to_owned()), ("取消".to_owned(), "x".to_owned())];
-        assert_eq!(pick(&confirm, "確認登記").map(|c| c.1.as_str()), Some("c"));
+        assert_eq!(typed(&confirm, "確認登記").map(|c| c.1.as_str()), Some("c"));
         let toggle = vec![
             ("☐ 需确认（「收到」按钮）".to_owned(), "t".to_owned()),
             ("预览".to_owned(), "p".to_owned()),
         ];
         assert_eq!(
-            pick(&toggle, "需确认").map(|c| c.1.as_str()),
+            typed(&toggle, "需确认").map(|c| c.1.as_str()),
             Some("t"),
             "the explanation need not be typed"
         );
@@ -119,8 +181,8 @@ mod tests {
     #[test]
     fn a_lone_option_is_not_picked_by_a_number_and_other_text_picks_nothing() {
         let only_cancel = vec![("取消".to_owned(), "x".to_owned())];
-        assert_eq!(pick(&only_cancel, "1"), None, "a notice's text may well be a number");
-        assert_eq!(pick(&choices(), "看望五保户"), None);
-        assert_eq!(pick(&choices(), "   "), None);
+        assert_eq!(typed(&only_cancel, "1"), None, "a notice's text may well be a number");
+        assert_eq!(typed(&choices(), "看望五保户"), None);
+        assert_eq!(typed(&choices(), "   "), None);
     }
 }

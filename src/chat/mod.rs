@@ -160,6 +160,13 @@ pub struct Button {
     pub data: String,
 }
 
+impl Keyboard {
+    /// The options in the order they are numbered, as the core keeps them on offer.
+    pub fn choices(&self) -> Vec<crate::choices::Choice> {
+        self.rows.iter().flatten().map(|b| (b.label.clone(), b.data.clone())).collect()
+    }
+}
+
 impl Button {
     pub fn new(label: &str, data: String) -> Button {
         Button { label: label.to_owned(), data }
@@ -374,8 +381,12 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
         (Some(c), _) => on_command(core, me, &member, msg, c.command).await,
         (None, Content::Text(text)) => {
             let offered = crate::choices::offered(core, msg.chat.id).await?;
-            if let Some((_, data)) = crate::choices::pick(&offered, text) {
-                return on_typed_choice(core, me, &member, msg, data).await;
+            match crate::choices::pick(&offered, text) {
+                crate::choices::Pick::Chosen((_, data)) => {
+                    return on_typed_choice(core, me, &member, msg, data).await;
+                }
+                crate::choices::Pick::Stale => return Ok(vec![Reply::send(checkin_texts::option_expired())]),
+                crate::choices::Pick::None => {}
             }
             let dialogue = dialogue::load(core, msg.chat.id).await?;
             // In a dialogue, only a word said alone is a command; a longer text is its answer.
@@ -528,11 +539,7 @@ async fn remember_choices(core: &Core, chat_id: i64, replies: &[Reply]) -> Resul
     });
     match newest {
         None => Ok(()),
-        Some(Some(keyboard)) => {
-            let choices: Vec<_> =
-                keyboard.rows.iter().flatten().map(|b| (b.label.clone(), b.data.clone())).collect();
-            crate::choices::offer(core, chat_id, &choices).await
-        }
+        Some(Some(keyboard)) => crate::choices::offer(core, chat_id, &keyboard.choices()).await,
         Some(None) if dialogue::load(core, chat_id).await?.is_some() => Ok(()),
         Some(None) => crate::choices::offer(core, chat_id, &[]).await,
     }

@@ -25,13 +25,17 @@ pub struct RobotMessage {
 
 /// A text, with its options (if any) as links that answer with their number.
 pub fn message(text: &str, keyboard: Option<&Keyboard>, extra_links: &[(&str, &str)]) -> RobotMessage {
+    // Each link answers with its number and the mark of this set of options, so a tap on an
+    // older message's link presses nothing (see `crate::choices::pick`).
     let options: Vec<(String, String)> = keyboard
         .map(|k| {
-            k.rows
+            let choices = k.choices();
+            choices
                 .iter()
-                .flatten()
                 .enumerate()
-                .map(|(i, b)| (format!("{}. {}", i + 1, b.label), (i + 1).to_string()))
+                .map(|(i, (label, _))| {
+                    (format!("{}. {label}", i + 1), crate::choices::link_answer(i + 1, &choices))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -150,8 +154,15 @@ mod tests {
         let m = message("请选择活动类型：", Some(&k), &[]);
         assert_eq!(m.key, "sampleMarkdown");
         let text = m.param["text"].as_str().unwrap();
-        assert!(text.contains("[1. 送政策](dtmd://dingtalkclient/sendMessage?content=1)"), "{text}");
-        assert!(text.contains("[2. 送服务](dtmd://dingtalkclient/sendMessage?content=2)"), "{text}");
+        let token = crate::choices::token(&k.choices());
+        assert!(
+            text.contains(&format!("[1. 送政策](dtmd://dingtalkclient/sendMessage?content=1%C2%B7{token})")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("[2. 送服务](dtmd://dingtalkclient/sendMessage?content=2%C2%B7{token})")),
+            "{text}"
+        );
         assert_eq!(m.param["title"], "请选择活动类型：");
     }
 

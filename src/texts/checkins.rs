@@ -268,3 +268,8 @@ pub fn checkin_reminder(week: Week) -> String {
 
 /// Under options shown as links (DingTalk): typing works too.
 pub const TYPED_OPTIONS_HINT: &str = "（点选项，或回复序号）";
+
+/// A tapped option of an older message (a newer one has its own options now).
+pub fn option_expired() -> String {
+    "这个选项已过期：请使用最新一条消息中的选项，或直接回复序号。".into()
+}

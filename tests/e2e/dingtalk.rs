@@ -103,21 +103,34 @@ async fn the_access_token_is_kept_and_fetched_again_when_dingtalk_says_it_is_inv
 }
 
 #[tokio::test]
-async fn a_guided_checkin_shows_numbered_links_and_a_typed_number_answers_them() {
+async fn a_guided_checkin_shows_numbered_links_a_tap_answers_them_and_an_old_one_presses_nothing() {
     let app = DingTalkApp::spawn().await;
     let sun = DtUser::new("manager7005", "孙七");
     app.register(&sun, "人社局", Role::Member).await;
 
     let kinds = app.say(&sun, "登记").await;
-    let chosen = app.say(&sun, "2").await;
+    // What DingTalk's client sends when the second link is tapped: its number and its mark.
+    let link = kinds.text.split("[2. 送服务](dtmd://dingtalkclient/sendMessage?content=").nth(1).unwrap();
+    let encoded = link.split(')').next().unwrap();
+    let tapped: String =
+        url::form_urlencoded::parse(format!("c={encoded}").as_bytes()).next().unwrap().1.into_owned();
+    let chosen = app.say(&sun, &tapped).await;
+    let stale = app.say(&sun, &tapped).await;
+    let typed = app.say(&sun, "2").await;
 
     assert_eq!(kinds.key, "sampleMarkdown");
-    assert!(
-        kinds.text.contains("[1. 送政策](dtmd://dingtalkclient/sendMessage?content=1)"),
-        "{}",
-        kinds.text
-    );
+    assert!(tapped.starts_with("2·"), "{tapped}");
     assert!(chosen.text.contains("类型：送服务"), "{}", chosen.text);
+    assert!(
+        stale.text.contains("这个选项已过期"),
+        "a tap on the older message presses nothing: {}",
+        stale.text
+    );
+    assert!(
+        typed.text.contains("活动日期") || typed.text.contains("昨天"),
+        "a typed number still works: {}",
+        typed.text
+    );
 }
 
 /// `count` DingTalk members of 人社局, staff ids `staff0001`…, as registration makes them.
