@@ -212,6 +212,35 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // One platform's refusal is that account's: a member with another account (not the
+        // terminal) is reached there from now on, and stays reachable.
+        let other: Option<i64> = sqlx::query_scalar(
+            "SELECT a.person_id FROM accounts a
+             WHERE a.member_id = ?1 AND a.platform <> 'terminal'
+               AND a.platform <> (SELECT platform FROM deliveries WHERE id = ?2)
+             ORDER BY COALESCE(a.last_seen_at, a.linked_at) DESC, a.person_id LIMIT 1",
+        )
+        .bind(member_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(other) = other {
+            sqlx::query("UPDATE members SET reached_on = ? WHERE id = ?")
+                .bind(other)
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
+            // What else waits for that platform would meet the same answer.
+            sqlx::query(
+                "UPDATE deliveries SET status = 'blocked', last_error = 'unreachable'
+                 WHERE member_id = ? AND status = 'pending' AND platform = (SELECT platform FROM deliveries WHERE id = ?)",
+            )
+            .bind(member_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            return tx.commit().await;
+        }
         sqlx::query("UPDATE members SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL")
             .bind(ts(now))
             .bind(member_id)

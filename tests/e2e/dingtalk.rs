@@ -506,3 +506,32 @@ async fn in_a_group_the_robot_points_people_to_the_single_chat() {
     assert!(param["content"].as_str().unwrap().contains("请私聊我"), "{param}");
     assert!(app.checkins_of(&chen).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_member_refused_on_dingtalk_but_bound_on_telegram_is_reached_on_telegram_from_then_on() {
+    let app = DingTalkApp::spawn().await;
+    add_members(&app, 2).await;
+    // 党员0001 also has a Telegram account (bound earlier with 绑定).
+    sqlx::query(
+        "INSERT INTO accounts (person_id, platform, member_id, linked_at)
+         SELECT 90001, 'telegram', id, 0 FROM members WHERE name = '党员0001'",
+    )
+    .execute(app.core.store.pool())
+    .await
+    .unwrap();
+    app.fake.set_invalid_staff(&["staff0001"]);
+
+    notice_to_all(&app, "本周走访安排").await;
+    eventually("the deliveries to be settled", Duration::from_secs(10), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status IN ('sent', 'blocked')").await == 2)
+            .then_some(())
+    })
+    .await;
+
+    assert_eq!(app.scalar("SELECT reached_on FROM members WHERE name = '党员0001'").await, 90001);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await,
+        0,
+        "still reachable, on the other platform"
+    );
+}
