@@ -110,9 +110,14 @@ impl SenderSettings {
     pub fn at_rate(config: &crate::config::Config, rate: f64) -> Self {
         SenderSettings {
             rate,
-            // Enough sends in flight to keep the pace over a slow network, few enough that a
-            // 429 finds little already under way.
-            concurrency: if rate <= 0.0 { 32 } else { (rate / 5.0).ceil().clamp(2.0, 32.0) as usize },
+            // Enough sends in flight to keep the pace over a network with a round trip of up to
+            // 300 ms (at 1,000/s, 32 in flight would cap it at 210/s over 150 ms), few enough
+            // that a 429 finds little already under way. The pace, not this, spaces the sends.
+            concurrency: if rate <= 0.0 {
+                32
+            } else {
+                (rate * ROUND_TRIP_COVERED).ceil().clamp(2.0, 512.0) as usize
+            },
             retry_base: config.delivery_retry,
             give_up: config.delivery_give_up,
             outage_after: config.outage_after_failures.max(1) as usize,
@@ -120,6 +125,9 @@ impl SenderSettings {
         }
     }
 }
+
+/// The longest round trip to the platform the sends in flight keep the pace over, in seconds.
+const ROUND_TRIP_COVERED: f64 = 0.3;
 
 /// How far behind its schedule the pace may catch up (see [`Pace::wait`]).
 const CATCH_UP: Duration = Duration::from_millis(10);
