@@ -248,6 +248,16 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and
                                    via, created_at, week, logged_at)
              VALUES (1, 1, 'policy', '宣讲社保政策', {sent}, 42, 7, 'line', {sent}, 202648, {sent})"
         ),
+        format!(
+            "INSERT INTO notices (created_by, body, audience, schedule, status, created_at)
+             VALUES ('cli', '会议通知', '{{\"all\":true}}', '{{\"kind\":\"now\"}}', 'finished', {sent})"
+        ),
+        format!("INSERT INTO notice_runs (id, notice_id, due_at, fired_at, targeted) VALUES (1, 1, {sent}, {sent}, 1)"),
+        format!(
+            "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms,
+                                     attempts, message_id, sent_at, acked_at)
+             VALUES (1, 1, 42, 'notice', 'sent', 0, 0, 1, 99, {sent}, {sent})"
+        ),
         format!("INSERT INTO dialogues (chat_id, state, updated_at) VALUES (42, '{{\"dialogue\":\"gone\"}}', {sent})"),
         format!(
             "INSERT INTO reply_outbox (chat_id, reply, created_at, next_attempt_ms) VALUES (42, '{{}}', {sent}, {now_ms})"
@@ -265,9 +275,16 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and
     let c =
         Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
 
-    for (table, rows) in
-        [("members", 1), ("checkins", 1), ("dialogues", 1), ("reply_outbox", 1), ("outages", 1), ("inbox", 1)]
-    {
+    for (table, rows) in [
+        ("members", 1),
+        ("checkins", 1),
+        ("notices", 1),
+        ("notice_runs", 1),
+        ("dialogues", 1),
+        ("reply_outbox", 1),
+        ("outages", 1),
+        ("inbox", 1),
+    ] {
         assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
     }
     assert_eq!(c.scalar("SELECT COUNT(*) FROM choices").await, 0, "nothing was on offer before");
@@ -286,6 +303,14 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and
         "the inbox row keeps its update id (as its key) and its person"
     );
     assert_eq!(c.scalar("SELECT COUNT(*) FROM reply_outbox WHERE platform = 'telegram'").await, 1);
+    assert_eq!(
+        c.scalar(&format!(
+            "SELECT COUNT(*) FROM deliveries WHERE platform = 'telegram' AND chat_id = 42 AND status = 'sent' AND acked_at = {sent}"
+        ))
+        .await,
+        1,
+        "the delivered, acknowledged notice keeps its receipt, on Telegram"
+    );
     let zhang = User::new(42, "张三");
     let week = crate::support::text(&c.say(&zhang, "本周").await);
     assert!(week.contains("宣讲社保政策"), "{week}");
