@@ -411,6 +411,13 @@ async fn only_organisers_and_admins_may_compose_and_organisers_only_for_their_ow
     let admins = notices::create(&app.core, &Actor::Cli, &draft("全市通知", everyone(), Schedule::Now), None)
         .await
         .unwrap();
+    // The notice goes to everyone, the organiser too: wait for that copy, so the next message
+    // the organiser gets is the answer to /receipts and not the notice racing it.
+    app.fake
+        .wait_for("the city notice to reach the organiser", |v| {
+            v.outgoing().iter().find(|o| o.chat_id == organiser.id && o.text.contains("全市通知")).cloned()
+        })
+        .await;
     let hidden = app.say(&organiser, &format!("/receipts {}", admins.id)).await;
     assert!(hidden.text.contains("没有找到您可以查看的通知"), "{}", hidden.text);
     let err = notices::manage(&app.core, &Actor::Member(o), admins.id, notices::Management::Cancel)
