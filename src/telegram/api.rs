@@ -1,8 +1,13 @@
-//! The broadcast sender's way to Telegram: plain HTTP to the same Bot API server and with the
-//! same HTTP client as the teloxide `Bot`, so that every answer's status code is seen as it is.
-//! (teloxide itself waits ten seconds inside any request answered with a 5xx before reporting
-//! it, and folds status codes into error types; the outbox needs 429, 403 and 5xx distinctly
-//! and at once.) The token is part of the URL and never appears in errors or logs.
+//! Telegram's one sending side: every call the bot makes to say something (replies, edits,
+//! button answers, menus, uploads, broadcast deliveries, the `getMe` probe) goes through
+//! [`BotApi`], plain HTTP to the Bot API server with the teloxide `Bot`'s own HTTP client.
+//! teloxide keeps the receiving side (long polling, the webhook) and the update types.
+//!
+//! Why not teloxide's request methods: teloxide waits ten seconds inside any request answered
+//! with a 5xx before reporting it, and folds status codes into error types, while replies and
+//! the outbox both need 429, 403 and 5xx distinctly and at once. Every answer is read here, in
+//! one place, into an [`Answer`]. The token is part of the URL and never appears in errors or
+//! logs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,29 +25,145 @@ use crate::notices::MediaKind;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome};
 use crate::texts;
 
-pub struct TelegramMessenger {
+/// How the Bot API answered one call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// `ok: true`, with the call's `result`.
+    Done(Value),
+    /// 429: nothing more may be sent for this long.
+    RetryAfter(Duration),
+    /// 403: the person blocked the bot, left Telegram, or never started a chat with it.
+    Blocked(String),
+    /// Refused for good (400, 404 and the like): the HTTP status and Telegram's description.
+    Refused { status: u16, description: String },
+    /// Might work later: no connection, a timeout, a 5xx, an unreadable answer.
+    Transient(String),
+}
+
+impl Answer {
+    /// Whether Telegram itself answered (a refusal is an answer; a 429, 5xx or timeout is not).
+    pub fn answered(&self) -> bool {
+        !matches!(self, Answer::RetryAfter(_) | Answer::Transient(_))
+    }
+
+    /// A refusal whose description contains `text` (Telegram's descriptions are stable).
+    pub fn refused_for(&self, text: &str) -> bool {
+        matches!(self, Answer::Refused { description, .. } if description.contains(text))
+    }
+}
+
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Done(_) => write!(f, "ok"),
+            Answer::RetryAfter(wait) => write!(f, "429 retry after {} s", wait.as_secs()),
+            Answer::Blocked(d) | Answer::Transient(d) => write!(f, "{d}"),
+            Answer::Refused { status, description } => write!(f, "{status} {description}"),
+        }
+    }
+}
+
+/// The Bot API, as the bot's sending side calls it.
+#[derive(Clone)]
+pub struct BotApi {
     client: reqwest::Client,
     metrics: Arc<Metrics>,
+    /// `<api>/bot<token>/`: secret, never printed.
+    base: Arc<str>,
+}
+
+impl BotApi {
+    /// The API `bot` talks to, with its HTTP client.
+    pub fn new(bot: &Bot, metrics: Arc<Metrics>) -> Self {
+        let api = bot.api_url().to_string();
+        BotApi {
+            client: bot.client().clone(),
+            metrics,
+            base: format!("{}/bot{}/", api.trim_end_matches('/'), bot.token()).into(),
+        }
+    }
+
+    /// One call with a JSON body.
+    pub async fn call(&self, method: &str, body: &Value) -> Answer {
+        let request = self.client.post(format!("{}{method}", self.base)).json(body);
+        self.send(method, request).await
+    }
+
+    /// One call that must be answered within `timeout` (the probe's).
+    pub async fn call_within(&self, method: &str, body: &Value, timeout: Duration) -> Answer {
+        let request = self.client.post(format!("{}{method}", self.base)).json(body).timeout(timeout);
+        self.send(method, request).await
+    }
+
+    /// One call carrying a file: `form` holds the file part and the other parameters.
+    pub async fn upload(&self, method: &str, form: Form) -> Answer {
+        // An upload may take longer than the client's timeout for small calls.
+        let request = self
+            .client
+            .post(format!("{}{method}", self.base))
+            .multipart(form)
+            .timeout(Duration::from_secs(120));
+        self.send(method, request).await
+    }
+
+    /// Makes the call, reads its answer, and counts it for /metrics and /healthz.
+    async fn send(&self, method: &str, request: reqwest::RequestBuilder) -> Answer {
+        let started = std::time::Instant::now();
+        let answer = read(request.send().await).await;
+        self.metrics.api_call(started.elapsed(), answer.answered(), chrono::Utc::now().timestamp_millis());
+        if matches!(answer, Answer::RetryAfter(_)) {
+            Metrics::bump(&self.metrics.rate_limited);
+        }
+        if let Answer::Refused { .. } | Answer::Transient(_) = &answer {
+            tracing::debug!(method, %answer, "the Bot API did not take a call");
+        }
+        answer
+    }
+}
+
+/// Reads an answer as the bot needs it.
+async fn read(response: reqwest::Result<reqwest::Response>) -> Answer {
+    let response = match response {
+        Ok(r) => r,
+        // without_url: the URL holds the token.
+        Err(e) => return Answer::Transient(format!("network: {}", e.without_url())),
+    };
+    let status = response.status();
+    let body: Value = match response.json().await {
+        Ok(v) => v,
+        Err(e) => return Answer::Transient(format!("HTTP {status}, unreadable answer: {}", e.without_url())),
+    };
+    if body["ok"].as_bool() == Some(true) {
+        return Answer::Done(body["result"].clone());
+    }
+    let description = body["description"].as_str().unwrap_or("").to_owned();
+    match status.as_u16() {
+        429 => Answer::RetryAfter(Duration::from_secs(
+            body["parameters"]["retry_after"].as_u64().unwrap_or(1).max(1),
+        )),
+        403 => Answer::Blocked(format!("403 {description}")),
+        s if s >= 500 => Answer::Transient(format!("HTTP {s} {description}")),
+        // A proxy's 200 that is not the Bot API's answer: not Telegram refusing.
+        s if s < 400 => Answer::Transient(format!("HTTP {s}, not a Bot API answer")),
+        s => Answer::Refused { status: s, description },
+    }
+}
+
+/// Delivers the outbox's messages (notices, reminders, reports) through [`BotApi`].
+pub struct TelegramMessenger {
+    api: BotApi,
     /// Every notice goes out as a paid broadcast (`allow_paid_broadcast`).
     paid: bool,
-    /// `<api>/bot<token>/`: secret, never printed.
-    base: String,
 }
 
 impl TelegramMessenger {
-    pub fn new(bot: &Bot, metrics: Arc<Metrics>, paid: bool) -> Self {
-        let api = bot.api_url().to_string();
-        TelegramMessenger {
-            client: bot.client().clone(),
-            metrics,
-            paid,
-            base: format!("{}/bot{}/", api.trim_end_matches('/'), bot.token()),
-        }
+    pub fn new(api: BotApi, paid: bool) -> Self {
+        TelegramMessenger { api, paid }
     }
 
     /// Sends a delivery: its text rendered (a reminder's wording), its actions as inline
     /// buttons, and a text over Telegram's limit as several messages, the buttons on the last.
-    async fn call(&self, chat_id: i64, message: &Outgoing) -> SendOutcome {
+    async fn deliver(&self, chat_id: i64, message: &Outgoing) -> SendOutcome {
         let text = if message.reminder {
             texts::notices::notice_reminder(&message.text)
         } else {
@@ -64,7 +185,7 @@ impl TelegramMessenger {
         let Some(media) = &message.media else {
             return self.send_text(chat_id, &text, markup).await;
         };
-        let (method, request) = match media {
+        let (method, answer) = match media {
             OutMedia::FileId { kind, file_id } => {
                 let (method, field) = media_method(*kind);
                 let mut body = json!({"chat_id": chat_id, field: file_id, "caption": text});
@@ -74,7 +195,7 @@ impl TelegramMessenger {
                 if let Some(m) = &markup {
                     body["reply_markup"] = m.clone();
                 }
-                (method, self.client.post(format!("{}{method}", self.base)).json(&body))
+                (method, self.api.call(method, &body).await)
             }
             OutMedia::Upload { kind, name, bytes } => {
                 let (method, field) = media_method(*kind);
@@ -88,16 +209,10 @@ impl TelegramMessenger {
                 if self.paid {
                     form = form.text("allow_paid_broadcast", "true");
                 }
-                // An upload may take longer than the client's default timeout for small calls.
-                let request = self
-                    .client
-                    .post(format!("{}{method}", self.base))
-                    .multipart(form)
-                    .timeout(Duration::from_secs(120));
-                (method, request)
+                (method, self.api.upload(method, form).await)
             }
         };
-        self.answer(method, request).await
+        outcome(method, answer)
     }
 
     /// A text, split under Telegram's limit; the buttons go on the last part. A part that fails
@@ -105,7 +220,7 @@ impl TelegramMessenger {
     async fn send_text(&self, chat_id: i64, text: &str, markup: Option<Value>) -> SendOutcome {
         let parts = split_message(text, MESSAGE_LIMIT);
         let last = parts.len().saturating_sub(1);
-        let mut outcome = SendOutcome::Permanent("empty message".into());
+        let mut result = SendOutcome::Permanent("empty message".into());
         for (i, part) in parts.iter().enumerate() {
             let mut body = json!({"chat_id": chat_id, "text": part});
             if self.paid {
@@ -114,55 +229,31 @@ impl TelegramMessenger {
             if let (true, Some(m)) = (i == last, &markup) {
                 body["reply_markup"] = m.clone();
             }
-            let request = self.client.post(format!("{}sendMessage", self.base)).json(&body);
-            outcome = self.answer("sendMessage", request).await;
-            if !matches!(outcome, SendOutcome::Sent { .. }) {
+            result = outcome("sendMessage", self.api.call("sendMessage", &body).await);
+            if !matches!(result, SendOutcome::Sent { .. }) {
                 break;
             }
         }
-        outcome
-    }
-
-    /// Makes one Bot API call and reads its answer as the outbox needs it.
-    async fn answer(&self, method: &str, request: reqwest::RequestBuilder) -> SendOutcome {
-        let response = match request.send().await {
-            Ok(r) => r,
-            // without_url: the URL holds the token.
-            Err(e) => return SendOutcome::Transient(format!("network: {}", e.without_url())),
-        };
-        let status = response.status();
-        let body: Value = match response.json().await {
-            Ok(v) => v,
-            Err(e) if status.is_server_error() => {
-                return SendOutcome::Transient(format!("HTTP {status}: {}", e.without_url()));
-            }
-            Err(e) => {
-                return SendOutcome::Transient(format!(
-                    "HTTP {status}, unreadable answer: {}",
-                    e.without_url()
-                ));
-            }
-        };
-        let description = body["description"].as_str().unwrap_or("").to_owned();
-        if body["ok"].as_bool() == Some(true) {
-            let result = &body["result"];
-            return SendOutcome::Sent {
-                message_id: result["message_id"].as_i64().unwrap_or(0),
-                file_id: uploaded_file_id(method, result),
-            };
-        }
-        match status.as_u16() {
-            429 => SendOutcome::RetryAfter(Duration::from_secs(
-                body["parameters"]["retry_after"].as_u64().unwrap_or(1).max(1),
-            )),
-            403 => SendOutcome::Blocked(format!("403 {description}")),
-            s if s >= 500 => SendOutcome::Transient(format!("HTTP {s} {description}")),
-            s => SendOutcome::Permanent(format!("{s} {description}")),
-        }
+        result
     }
 }
 
-fn media_method(kind: MediaKind) -> (&'static str, &'static str) {
+/// A Bot API answer as the outbox needs it.
+fn outcome(method: &str, answer: Answer) -> SendOutcome {
+    match answer {
+        Answer::Done(result) => SendOutcome::Sent {
+            message_id: result["message_id"].as_i64().unwrap_or(0),
+            file_id: uploaded_file_id(method, &result),
+        },
+        Answer::RetryAfter(wait) => SendOutcome::RetryAfter(wait),
+        Answer::Blocked(d) => SendOutcome::Blocked(d),
+        Answer::Transient(d) => SendOutcome::Transient(d),
+        refused @ Answer::Refused { .. } => SendOutcome::Permanent(refused.to_string()),
+    }
+}
+
+/// The method and its file field for a photo or a document.
+pub(super) fn media_method(kind: MediaKind) -> (&'static str, &'static str) {
     match kind {
         MediaKind::Photo => ("sendPhoto", "photo"),
         MediaKind::Document => ("sendDocument", "document"),
@@ -186,35 +277,14 @@ impl Messenger for TelegramMessenger {
     /// `getMe`: the cheapest call that proves the Bot API answers (and the token still works).
     fn probe(&self) -> BoxFuture<'_, bool> {
         Box::pin(async move {
-            let started = std::time::Instant::now();
-            let answer = self
-                .client
-                .post(format!("{}getMe", self.base))
-                .timeout(Duration::from_secs(10))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success());
-            let ok = match answer {
-                Some(r) => r.json::<Value>().await.is_ok_and(|v| v["ok"].as_bool() == Some(true)),
-                None => false,
-            };
-            self.metrics.api_call(started.elapsed(), ok, chrono::Utc::now().timestamp_millis());
-            ok
+            matches!(
+                self.api.call_within("getMe", &json!({}), Duration::from_secs(10)).await,
+                Answer::Done(_)
+            )
         })
     }
 
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
-        Box::pin(async move {
-            let started = std::time::Instant::now();
-            let outcome = self.call(chat_id, message).await;
-            // A 403 or 400 is still Telegram answering: only network faults, 5xx and 429 are not.
-            let answered = !matches!(outcome, SendOutcome::Transient(_) | SendOutcome::RetryAfter(_));
-            self.metrics.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
-            if matches!(outcome, SendOutcome::RetryAfter(_)) {
-                Metrics::bump(&self.metrics.rate_limited);
-            }
-            outcome
-        })
+        Box::pin(self.deliver(chat_id, message))
     }
 }

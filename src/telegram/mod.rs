@@ -18,7 +18,7 @@ use futures::FutureExt;
 use teloxide::dispatching::{Dispatcher, UpdateHandler};
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::{Me, Update};
+use teloxide::types::Update;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +29,7 @@ use crate::jobs;
 use crate::store::UpdateKey;
 use crate::texts;
 
+use self::api::BotApi;
 use self::inbox::InboxListener;
 use self::send::Sender;
 
@@ -214,8 +215,11 @@ const HANDLE_ATTEMPTS: u32 = 4;
 /// that has not seen the bot run yet), or `None` when Telegram does not answer in 10 s.
 pub async fn fetch_username(token: &str, api_url: Option<&str>, poll_timeout: Duration) -> Option<String> {
     let bot = make_bot(token, api_url, poll_timeout).ok()?;
-    let me = tokio::time::timeout(Duration::from_secs(10), bot.get_me()).await.ok()?.ok()?;
-    me.username.clone()
+    let api = BotApi::new(&bot, Arc::new(crate::metrics::Metrics::new(0)));
+    match api.call_within("getMe", &serde_json::json!({}), Duration::from_secs(10)).await {
+        api::Answer::Done(me) => me["username"].as_str().map(str::to_owned),
+        _ => None,
+    }
 }
 
 /// For `sansong check`: the token works (`getMe` answers), as the bot's `@username`, or why
@@ -250,19 +254,16 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> jobs::Started {
     let notify = Arc::new(Notify::new());
+    // The one sending side: replies, kept replies and broadcasts all go through it.
+    let api = BotApi::new(&bot, core.metrics.clone());
     let sides = jobs::PlatformSides {
-        updates: Arc::new(TelegramUpdates { bot: bot.clone() }),
+        updates: Arc::new(TelegramUpdates { bot: bot.clone(), api: api.clone() }),
         inbox_notify: notify.clone(),
-        messenger: Arc::new(api::TelegramMessenger::new(
-            &bot,
-            core.metrics.clone(),
-            core.config.broadcast_paid,
-        )),
+        messenger: Arc::new(api::TelegramMessenger::new(api.clone(), core.config.broadcast_paid)),
         settings: crate::notices::sender::SenderSettings::from_config(&core.config),
     };
     let handling = Box::pin(async move {
-        let Some(me) = identify(&bot, &shutdown).await else { return };
-        let username = me.username.clone();
+        let Some(username) = identify(&api, &shutdown).await else { return };
         if let Some(u) = &username
             && let Err(e) = crate::members::remember_bot_username(&core, u).await
         {
@@ -271,7 +272,7 @@ pub fn start(
         tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
         let runtime = Arc::new(Runtime {
             core: core.clone(),
-            sender: Sender::new(bot.clone(), core.metrics.clone()),
+            sender: Sender::new(api),
             context: ChatContext::new(username, scheduler_wake)
                 .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
             shutdown: shutdown.clone(),
@@ -300,6 +301,7 @@ pub async fn run(core: Core, bot: Bot, shutdown: CancellationToken) -> anyhow::R
 /// Telegram's receiving side: long polling, or the webhook when `webhook_url` is set.
 struct TelegramUpdates {
     bot: Bot,
+    api: BotApi,
 }
 
 impl jobs::Updates for TelegramUpdates {
@@ -308,8 +310,7 @@ impl jobs::Updates for TelegramUpdates {
         core: Core,
         shutdown: CancellationToken,
     ) -> futures::future::BoxFuture<'static, anyhow::Result<()>> {
-        let sender = Sender::new(self.bot.clone(), core.metrics.clone());
-        Box::pin(resend_kept(core, sender, shutdown))
+        Box::pin(resend_kept(core, Sender::new(self.api.clone()), shutdown))
     }
 
     fn receive(
@@ -326,25 +327,27 @@ impl jobs::Updates for TelegramUpdates {
     }
 }
 
-/// Asks who we are until Telegram answers (or shutdown).
-async fn identify(bot: &Bot, shutdown: &CancellationToken) -> Option<Me> {
+/// Asks who we are until Telegram answers (or shutdown): the bot's username, if it has one.
+async fn identify(api: &BotApi, shutdown: &CancellationToken) -> Option<Option<String>> {
     let mut failures = 0u32;
+    let no_parameters = serde_json::json!({});
     loop {
-        let result = tokio::select! {
-            r = bot.get_me() => r,
+        let answer = tokio::select! {
+            a = api.call("getMe", &no_parameters) => a,
             () = shutdown.cancelled() => return None,
         };
-        match result {
-            Ok(me) => return Some(me),
-            Err(e) => {
-                failures += 1;
-                tracing::warn!(error = %e, "getMe failed; is TELOXIDE_TOKEN right and the Bot API reachable?");
-                let wait = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = shutdown.cancelled() => return None,
-                }
-            }
+        if let api::Answer::Done(me) = &answer {
+            return Some(me["username"].as_str().map(str::to_owned));
+        }
+        failures += 1;
+        tracing::warn!(error = %answer, "getMe failed; is TELOXIDE_TOKEN right and the Bot API reachable?");
+        let wait = match answer {
+            api::Answer::RetryAfter(wait) => wait,
+            _ => Duration::from_millis(500 * 2u64.pow(failures.min(6))),
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shutdown.cancelled() => return None,
         }
     }
 }
@@ -352,8 +355,9 @@ async fn identify(bot: &Bot, shutdown: &CancellationToken) -> Option<Me> {
 /// The command menus: members' by default, and the fuller one in each organiser's and admin's
 /// own chat. Best effort: the bot works without them.
 async fn register_menus(sender: &Sender, core: &Core) {
-    if let Err(e) = sender.set_menu(None, &chat::menu_entries(Role::Member, core.kinds())).await {
-        tracing::warn!(error = %e, "could not register the command menu");
+    let answer = sender.set_menu(None, &chat::menu_entries(Role::Member, core.kinds())).await;
+    if !matches!(answer, api::Answer::Done(_)) {
+        tracing::warn!(error = %answer, "could not register the command menu");
     }
     let privileged = match crate::members::privileged(core).await {
         Ok(p) => p,
@@ -364,8 +368,9 @@ async fn register_menus(sender: &Sender, core: &Core) {
     };
     for m in privileged.iter().filter(|m| m.account.platform == Platform::Telegram) {
         let chat = m.account.person_id;
-        if let Err(e) = sender.set_menu(Some(chat), &chat::menu_entries(m.role, core.kinds())).await {
-            tracing::debug!(member = m.id, error = %e, "could not set a member's command menu");
+        let answer = sender.set_menu(Some(chat), &chat::menu_entries(m.role, core.kinds())).await;
+        if !matches!(answer, api::Answer::Done(_)) {
+            tracing::debug!(member = m.id, error = %answer, "could not set a member's command menu");
         }
     }
 }

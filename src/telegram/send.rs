@@ -1,20 +1,16 @@
-//! Carrying out [`Reply`] values through the Bot API: long texts split under Telegram's limit,
-//! flood-control answers (429) waited out, network faults retried a bounded number of times.
+//! Carrying out [`Reply`] values through the Bot API (the one [`BotApi`] the broadcasts use
+//! too): long texts split under Telegram's limit, flood-control answers (429) waited out, a
+//! network fault or 5xx tried once more and then left to the kept-replies outbox.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::prelude::*;
-use teloxide::types::{
-    BotCommand, BotCommandScope, CallbackQueryId, FileId, InlineKeyboardButton, InlineKeyboardMarkup,
-    InputFile, MessageId, Recipient,
-};
-use teloxide::{ApiError, RequestError};
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
 
+use super::api::{Answer, BotApi, media_method};
 use crate::chat::{Keyboard, Reply};
 use crate::domain::Platform;
-use crate::metrics::Metrics;
 use crate::notices::MediaKind;
 
 /// Telegram's limit is 4,096 characters per message; leave room for its own counting quirks.
@@ -74,15 +70,15 @@ pub enum Delivered {
     Later,
 }
 
+/// Sends replies through the one [`BotApi`] (see [`super::api`]).
 #[derive(Clone)]
 pub struct Sender {
-    bot: Bot,
-    metrics: Arc<Metrics>,
+    api: BotApi,
 }
 
 impl Sender {
-    pub fn new(bot: Bot, metrics: Arc<Metrics>) -> Self {
-        Sender { bot, metrics }
+    pub fn new(api: BotApi) -> Self {
+        Sender { api }
     }
 
     /// Sends the replies in order. A reply the platform cannot take now (5xx, timeouts, no
@@ -102,8 +98,7 @@ impl Sender {
 
     /// One reply: whether it went, or what stopped it.
     pub async fn deliver_one(&self, chat_id: i64, reply: &Reply) -> Delivered {
-        let started = std::time::Instant::now();
-        let result = match reply {
+        let answer = match reply {
             Reply::Send { text, keyboard } => self.send_text(chat_id, text, keyboard.as_ref()).await,
             Reply::Edit { message_id, text, keyboard } => {
                 self.edit_text(chat_id, *message_id, text, keyboard.as_ref()).await
@@ -114,7 +109,7 @@ impl Sender {
             Reply::MenuFor { account, entries } if account.platform == Platform::Telegram => {
                 self.set_menu(Some(account.person_id), entries).await
             }
-            Reply::MenuFor { .. } => Ok(()),
+            Reply::MenuFor { .. } => DONE,
             Reply::EditButtons { message_id, keyboard } => {
                 self.edit_buttons(chat_id, *message_id, keyboard).await
             }
@@ -125,61 +120,41 @@ impl Sender {
                 self.upload(chat_id, *kind, name, bytes, caption).await
             }
         };
-        let answered = match &result {
-            Ok(()) | Err(RequestError::Api(_)) => true,
-            Err(RequestError::RetryAfter(_)) => {
-                Metrics::bump(&self.metrics.rate_limited);
-                false
-            }
-            Err(_) => false,
-        };
-        self.metrics.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
-        match result {
-            Ok(()) => Delivered::Yes,
-            Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated)) => {
+        match answer {
+            Answer::Done(_) => Delivered::Yes,
+            Answer::Blocked(_) => {
                 tracing::info!(chat = chat_id, "person has blocked the bot or left Telegram; reply dropped");
                 Delivered::Blocked
             }
-            Err(e) if is_transient(&e) || matches!(e, RequestError::RetryAfter(_)) => {
-                tracing::warn!(chat = chat_id, error = %e, "a reply could not be delivered now; kept for later");
+            Answer::Transient(_) | Answer::RetryAfter(_) => {
+                tracing::warn!(chat = chat_id, error = %answer, "a reply could not be delivered now; kept for later");
                 Delivered::Later
             }
-            Err(e) => {
-                tracing::warn!(chat = chat_id, error = %e, "a reply could not be delivered");
+            Answer::Refused { .. } => {
+                tracing::warn!(chat = chat_id, error = %answer, "a reply could not be delivered");
                 Delivered::Refused
             }
         }
     }
 
-    async fn send_text(
-        &self,
-        chat_id: i64,
-        text: &str,
-        keyboard: Option<&Keyboard>,
-    ) -> Result<(), RequestError> {
+    async fn send_text(&self, chat_id: i64, text: &str, keyboard: Option<&Keyboard>) -> Answer {
         self.send_parts(chat_id, &split_message(text, MESSAGE_LIMIT), keyboard).await
     }
 
     /// Messages already within Telegram's limit, in order; the keyboard goes on the last.
-    async fn send_parts(
-        &self,
-        chat_id: i64,
-        parts: &[String],
-        keyboard: Option<&Keyboard>,
-    ) -> Result<(), RequestError> {
+    async fn send_parts(&self, chat_id: i64, parts: &[String], keyboard: Option<&Keyboard>) -> Answer {
         let last = parts.len().saturating_sub(1);
         for (i, part) in parts.iter().enumerate() {
-            let markup = if i == last { keyboard.map(markup) } else { None };
-            with_retry(|| {
-                let mut request = self.bot.send_message(ChatId(chat_id), part.clone());
-                if let Some(m) = &markup {
-                    request = request.reply_markup(m.clone());
-                }
-                request.into_future()
-            })
-            .await?;
+            let mut body = json!({"chat_id": chat_id, "text": part});
+            if let (true, Some(k)) = (i == last, keyboard) {
+                body["reply_markup"] = markup(k);
+            }
+            let answer = self.call("sendMessage", &body).await;
+            if !matches!(answer, Answer::Done(_)) {
+                return answer;
+            }
         }
-        Ok(())
+        DONE
     }
 
     async fn edit_text(
@@ -188,18 +163,18 @@ impl Sender {
         message_id: i64,
         text: &str,
         keyboard: Option<&Keyboard>,
-    ) -> Result<(), RequestError> {
-        let Ok(id) = i32::try_from(message_id) else {
-            return self.send_text(chat_id, text, keyboard).await;
-        };
+    ) -> Answer {
         // A message edited into something longer than Telegram allows keeps the first part in
         // place and continues in new messages, like a long reply: never cut off.
         match split_message(text, MESSAGE_LIMIT).as_slice() {
             [first, rest @ ..] if !rest.is_empty() => {
-                self.edit_text_part(chat_id, id, first, None).await?;
+                let answer = self.edit_text_part(chat_id, message_id, first, None).await;
+                if !matches!(answer, Answer::Done(_)) {
+                    return answer;
+                }
                 self.send_parts(chat_id, rest, keyboard).await
             }
-            _ => self.edit_text_part(chat_id, id, text, keyboard).await,
+            _ => self.edit_text_part(chat_id, message_id, text, keyboard).await,
         }
     }
 
@@ -207,53 +182,33 @@ impl Sender {
     async fn edit_text_part(
         &self,
         chat_id: i64,
-        id: i32,
+        message_id: i64,
         text: &str,
         keyboard: Option<&Keyboard>,
-    ) -> Result<(), RequestError> {
-        let text = text.to_owned();
-        let markup = keyboard.map(markup);
-        let result = with_retry(|| {
-            let mut request = self.bot.edit_message_text(ChatId(chat_id), MessageId(id), text.clone());
-            if let Some(m) = &markup {
-                request = request.reply_markup(m.clone());
-            }
-            request.into_future()
-        })
-        .await;
-        match result {
-            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
-            // Too old to edit, or deleted by the person: say it in a new message instead.
-            Err(RequestError::Api(
-                ApiError::MessageCantBeEdited | ApiError::MessageToEditNotFound | ApiError::MessageIdInvalid,
-            )) => self.send_text(chat_id, &text, keyboard).await,
-            Err(e) => Err(e),
+    ) -> Answer {
+        let mut body = json!({"chat_id": chat_id, "message_id": message_id, "text": text});
+        if let Some(k) = keyboard {
+            body["reply_markup"] = markup(k);
         }
+        let answer = self.call("editMessageText", &body).await;
+        if answer.refused_for(NOT_MODIFIED) {
+            return DONE;
+        }
+        // Too old to edit, or deleted by the person: say it in a new message instead.
+        if GONE.iter().any(|d| answer.refused_for(d)) {
+            return self.send_text(chat_id, text, keyboard).await;
+        }
+        answer
     }
 
-    async fn edit_buttons(
-        &self,
-        chat_id: i64,
-        message_id: i64,
-        keyboard: &Keyboard,
-    ) -> Result<(), RequestError> {
-        let Ok(id) = i32::try_from(message_id) else { return Ok(()) };
-        let markup = markup(keyboard);
-        let result = with_retry(|| {
-            self.bot
-                .edit_message_reply_markup(ChatId(chat_id), MessageId(id))
-                .reply_markup(markup.clone())
-                .into_future()
-        })
-        .await;
-        match result {
-            // Already showing these buttons (a second press), or the message is gone: nothing to fix.
-            Ok(_)
-            | Err(RequestError::Api(ApiError::MessageNotModified | ApiError::MessageToEditNotFound)) => {
-                Ok(())
-            }
-            Err(e) => Err(e),
+    async fn edit_buttons(&self, chat_id: i64, message_id: i64, keyboard: &Keyboard) -> Answer {
+        let body = json!({"chat_id": chat_id, "message_id": message_id, "reply_markup": markup(keyboard)});
+        let answer = self.call("editMessageReplyMarkup", &body).await;
+        // Already showing these buttons (a second press), or the message is gone: nothing to fix.
+        if answer.refused_for(NOT_MODIFIED) || GONE.iter().any(|d| answer.refused_for(d)) {
+            return DONE;
         }
+        answer
     }
 
     async fn send_media(
@@ -263,139 +218,99 @@ impl Sender {
         file_id: &str,
         caption: &str,
         keyboard: Option<&Keyboard>,
-    ) -> Result<(), RequestError> {
-        let file = || InputFile::file_id(FileId(file_id.to_owned()));
-        let markup = keyboard.map(markup);
-        with_retry(|| {
-            let chat = ChatId(chat_id);
-            let markup = markup.clone();
-            async move {
-                match kind {
-                    MediaKind::Photo => {
-                        let mut r = self.bot.send_photo(chat, file()).caption(caption);
-                        if let Some(m) = markup {
-                            r = r.reply_markup(m);
-                        }
-                        r.await
-                    }
-                    MediaKind::Document => {
-                        let mut r = self.bot.send_document(chat, file()).caption(caption);
-                        if let Some(m) = markup {
-                            r = r.reply_markup(m);
-                        }
-                        r.await
-                    }
-                }
-            }
-        })
-        .await?;
-        Ok(())
+    ) -> Answer {
+        let (method, field) = media_method(kind);
+        let mut body = json!({"chat_id": chat_id, field: file_id, "caption": caption});
+        if let Some(k) = keyboard {
+            body["reply_markup"] = markup(k);
+        }
+        self.call(method, &body).await
     }
 
     /// Uploads a file made by the bot (an export) with a caption.
-    async fn upload(
-        &self,
-        chat_id: i64,
-        kind: MediaKind,
-        name: &str,
-        bytes: &[u8],
-        caption: &str,
-    ) -> Result<(), RequestError> {
+    async fn upload(&self, chat_id: i64, kind: MediaKind, name: &str, bytes: &[u8], caption: &str) -> Answer {
         let caption: String = caption.chars().take(1000).collect();
+        let (method, field) = media_method(kind);
         with_retry(|| {
-            let file = InputFile::memory(bytes.to_vec()).file_name(name.to_owned());
-            let chat = ChatId(chat_id);
-            let caption = caption.clone();
-            async move {
-                match kind {
-                    MediaKind::Photo => self.bot.send_photo(chat, file).caption(caption).await,
-                    MediaKind::Document => self.bot.send_document(chat, file).caption(caption).await,
-                }
-            }
+            let form = Form::new()
+                .text("chat_id", chat_id.to_string())
+                .text("caption", caption.clone())
+                .part(field, Part::bytes(bytes.to_vec()).file_name(name.to_owned()));
+            self.api.upload(method, form)
         })
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Sets the command menu of one chat, or the default menu (`None`).
-    pub async fn set_menu(
-        &self,
-        chat_id: Option<i64>,
-        entries: &[(&'static str, String)],
-    ) -> Result<(), RequestError> {
-        let commands: Vec<BotCommand> =
-            entries.iter().map(|(name, summary)| BotCommand::new(*name, summary)).collect();
+    pub async fn set_menu(&self, chat_id: Option<i64>, entries: &[(&'static str, String)]) -> Answer {
+        let commands: Vec<Value> =
+            entries.iter().map(|(name, summary)| json!({"command": name, "description": summary})).collect();
         let scope = match chat_id {
-            Some(id) => BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(id)) },
-            None => BotCommandScope::Default,
+            Some(id) => json!({"type": "chat", "chat_id": id}),
+            None => json!({"type": "default"}),
         };
-        with_retry(|| self.bot.set_my_commands(commands.clone()).scope(scope.clone()).into_future()).await?;
-        Ok(())
+        self.call("setMyCommands", &json!({"commands": commands, "scope": scope})).await
     }
 
-    async fn answer(&self, callback_id: &str, text: Option<&str>) -> Result<(), RequestError> {
-        let result = with_retry(|| {
-            let mut request = self.bot.answer_callback_query(CallbackQueryId(callback_id.to_owned()));
-            if let Some(t) = text {
-                // Telegram shows at most 200 characters in a callback notice.
-                request = request.text(t.chars().take(190).collect::<String>());
-            }
-            request.into_future()
-        })
-        .await;
-        match result {
-            // A press answered late (after a restart) is no longer answerable; harmless.
-            Err(RequestError::Api(ApiError::InvalidQueryId)) => Ok(()),
-            other => other.map(|_| ()),
+    async fn answer(&self, callback_id: &str, text: Option<&str>) -> Answer {
+        let mut body = json!({"callback_query_id": callback_id});
+        if let Some(t) = text {
+            // Telegram shows at most 200 characters in a callback notice.
+            body["text"] = json!(t.chars().take(190).collect::<String>());
         }
+        let answer = self.call("answerCallbackQuery", &body).await;
+        // A press answered late (after a restart) is no longer answerable; harmless.
+        if answer.refused_for(QUERY_TOO_OLD) {
+            return DONE;
+        }
+        answer
+    }
+
+    /// One call, 429s waited out and a transient fault tried once more.
+    async fn call(&self, method: &str, body: &Value) -> Answer {
+        with_retry(|| self.api.call(method, body)).await
     }
 }
 
-fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(keyboard.rows.iter().map(|row| {
-        row.iter()
-            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone()))
-            .collect::<Vec<_>>()
-    }))
+const DONE: Answer = Answer::Done(Value::Bool(true));
+
+/// The Bot API's descriptions (teloxide-core's `ApiError` lists them): the edit changes nothing;
+/// the message can no longer be edited; a button press too old to answer.
+const NOT_MODIFIED: &str = "message is not modified";
+const GONE: [&str; 3] = ["message can't be edited", "message to edit not found", "MESSAGE_ID_INVALID"];
+const QUERY_TOO_OLD: &str = "query is too old";
+
+fn markup(keyboard: &Keyboard) -> Value {
+    let rows: Vec<Vec<Value>> = keyboard
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|b| json!({"text": b.label, "callback_data": b.data})).collect())
+        .collect();
+    json!({"inline_keyboard": rows})
 }
 
-/// Runs a request, waiting out 429s and retrying transient network faults with backoff.
-pub async fn with_retry<T, F, Fut>(mut call: F) -> Result<T, RequestError>
+/// Runs a call, waiting out 429s and retrying a transient fault once with a short pause;
+/// beyond that the reply is kept and sent later (see `telegram::resend_kept`), so the person's
+/// other messages need not wait.
+async fn with_retry<F, Fut>(mut call: F) -> Answer
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, RequestError>>,
+    Fut: Future<Output = Answer>,
 {
     let mut attempt = 0;
     loop {
         attempt += 1;
         match call().await {
-            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
-                tracing::warn!(seconds = wait.seconds(), "Telegram asked us to slow down");
-                tokio::time::sleep(wait.duration()).await;
+            Answer::RetryAfter(wait) if attempt < MAX_ATTEMPTS => {
+                tracing::warn!(seconds = wait.as_secs(), "Telegram asked us to slow down");
+                tokio::time::sleep(wait).await;
             }
-            // One more try at once; beyond that the reply is kept and sent later (see
-            // `telegram::resend_kept`), so the person's other messages need not wait.
-            Err(e) if attempt < TRANSIENT_ATTEMPTS && is_transient(&e) => {
+            Answer::Transient(e) if attempt < TRANSIENT_ATTEMPTS => {
                 tracing::debug!(error = %e, attempt, "transient Bot API failure; retrying");
                 tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(attempt))).await;
             }
             other => return other,
         }
-    }
-}
-
-/// Failures worth another try: the network, or the Bot API's own server errors (5xx), which
-/// teloxide reports as an unknown API error carrying the HTTP reason, or as a non-JSON body
-/// from a proxy in front of it.
-pub fn is_transient(e: &RequestError) -> bool {
-    match e {
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
-        RequestError::Api(ApiError::Unknown(description)) => {
-            ["Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout"]
-                .iter()
-                .any(|reason| description.contains(reason))
-        }
-        _ => false,
     }
 }
 
