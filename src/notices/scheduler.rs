@@ -82,10 +82,14 @@ pub async fn tick(core: &Core) -> Result<usize> {
                 _ => false,
             };
             if !may {
-                tracing::warn!(notice = id, creator, "the notice's creator may no longer send it: paused");
-                core.store.set_notice_status(id, "paused", Some(stored_due)).await?;
                 let detail = format!("notice #{id} paused: its creator may no longer send it");
-                core.store.audit_change(now, "system", "notice", "active", "paused", &detail).await?;
+                if core.store.pause_for_creator(id, stored_due, now, &detail).await? {
+                    tracing::warn!(
+                        notice = id,
+                        creator,
+                        "the notice's creator may no longer send it: paused"
+                    );
+                }
                 continue;
             }
         }

@@ -210,6 +210,43 @@ impl Store {
         Ok(())
     }
 
+    /// Pauses an active notice whose creator may no longer send it, with the audit line, in
+    /// one transaction. `false`: it was no longer active (another tick, or a person, got there
+    /// first), and nothing is written.
+    pub async fn pause_for_creator(
+        &self,
+        id: i64,
+        due: DateTime<Utc>,
+        now: DateTime<Utc>,
+        detail: &str,
+    ) -> sqlx::Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let paused = sqlx::query(
+            "UPDATE notices SET status = 'paused', next_fire_at = ? WHERE id = ? AND status = 'active'",
+        )
+        .bind(ts(due))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if paused {
+            super::audit::insert(
+                &mut tx,
+                now,
+                "system",
+                "notice",
+                None,
+                Some("active"),
+                Some("paused"),
+                Some(detail),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(paused)
+    }
+
     /// Hands a notice to another member (`None`: the command line).
     pub async fn set_notice_creator(&self, id: i64, member_id: Option<i64>) -> sqlx::Result<()> {
         sqlx::query("UPDATE notices SET creator_member_id = ? WHERE id = ?")

@@ -33,6 +33,8 @@ impl Terminal {
             .env("SANSONG_DATABASE_URL", db_url)
             .env("SANSONG_CONFIG", repo_path("config/default.toml"))
             .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
+            // The session runs on the real clock: a notice composed at night is not held.
+            .env("SANSONG_QUIET_HOURS", "off")
             .env_remove("TELOXIDE_TOKEN")
             .env_remove("RUST_LOG")
             .stdin(Stdio::piped())
