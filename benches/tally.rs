@@ -48,7 +48,7 @@ async fn run() {
         started.elapsed().as_secs_f64()
     );
     let config = Config { database_url: url.clone(), ..Config::default() };
-    let core = Core::new(store, config, Arc::new(SystemClock));
+    let core = Core::new(store, config, Arc::new(SystemClock), sansong::platform_limits());
     // Generated rows carry no week yet: the bot fills them in at start, as after an upgrade.
     let t0 = Instant::now();
     checkins::ensure_weeks(&core).await.expect("weeks");

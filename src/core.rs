@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use crate::checkins::kinds::Kinds;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::schedule::calendar::HolidayCalendar;
 use crate::store::Store;
@@ -25,6 +26,8 @@ pub struct Core {
     /// Counters for /metrics and the facts /healthz judges by.
     pub metrics: Arc<Metrics>,
     calendar: Arc<RwLock<Calendar>>,
+    /// What every platform declared (see [`crate::limits`]); the strictest applies.
+    limits: Arc<[Limits]>,
 }
 
 /// The calendar in use, and the state of the files it was read from.
@@ -51,14 +54,27 @@ fn calendar_files(dir: &Path) -> Option<Vec<(PathBuf, SystemTime, u64)>> {
 }
 
 impl Core {
-    pub fn new(store: Store, config: Config, clock: SharedClock) -> Self {
+    /// `limits`: every platform's, usually [`crate::platform_limits`].
+    pub fn new(store: Store, config: Config, clock: SharedClock, limits: Vec<Limits>) -> Self {
         // Health is judged on the wall clock (a test or drill may move `clock`).
         let metrics = Arc::new(Metrics::new(chrono::Utc::now().timestamp_millis()));
         let calendar = Calendar {
             current: Arc::new(config.calendar.clone()),
             files: calendar_files(&config.holidays_dir),
         };
-        Core { store, config: Arc::new(config), clock, metrics, calendar: Arc::new(RwLock::new(calendar)) }
+        Core {
+            store,
+            config: Arc::new(config),
+            clock,
+            metrics,
+            calendar: Arc::new(RwLock::new(calendar)),
+            limits: limits.into(),
+        }
+    }
+
+    /// Every platform's limits.
+    pub fn limits(&self) -> &[Limits] {
+        &self.limits
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -72,7 +72,7 @@ pub enum UserError {
     #[error("the notice has no text")]
     EmptyNotice,
     #[error("notice of {length} characters over the limit of {limit}")]
-    NoticeTooLong { limit: usize, length: usize, caption: bool },
+    NoticeTooLong { platform: crate::domain::Platform, limit: usize, length: usize, caption: bool },
     #[error("no audience chosen")]
     EmptyAudience,
     #[error(transparent)]

@@ -6,7 +6,7 @@
 //! other dependency):
 //!
 //! 1. Building blocks, no database and no network: [`domain`] (the types every layer shares),
-//!    [`normalize`], [`week`], [`schedule`] (the schedule grammar, the holiday calendar and its
+//!    [`limits`] (what a platform declares), [`normalize`], [`week`], [`schedule`] (the schedule grammar, the holiday calendar and its
 //!    files, the State Council notice's grammar), [`clock`], [`config`] (reads its file and the
 //!    environment), [`error`].
 //! 2. [`store`]: every SQL statement, on one SQLite database.
@@ -19,8 +19,9 @@
 //!    values out; it never touches the store), [`reports`] (the weekly report, its chart, the
 //!    export files), [`cli`] (the `sansong` command line), [`http`] (health and metrics).
 //! 5. The platform: [`telegram`], Telegram (teloxide and the Bot API: the durable inbox, the
-//!    dispatcher, sending replies and deliveries, splitting texts under its message limit;
-//!    the notice body limits still live in `notices`). It is the only
+//!    dispatcher, sending replies and deliveries, splitting texts under its message limit).
+//!    Each platform declares its limits ([`limits::Limits`]); the core keeps to the strictest
+//!    of [`platform_limits`] without knowing whose they are. `telegram` is the only
 //!    module that imports teloxide. [`jobs`] declares the background jobs and runs them under
 //!    one shutdown token; the platform's receiving side is one of them, behind
 //!    [`jobs::Updates`]. [`dingtalk`] (Stream mode) and [`terminal`] (`sansong chat`) are the
@@ -44,6 +45,7 @@ pub mod error;
 pub mod flood;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod members;
 pub mod metrics;
 pub mod normalize;
@@ -61,4 +63,10 @@ pub mod texts;
 pub mod week;
 
 pub use crate::core::Core;
+
+/// Every platform's declared limits (see [`limits`]), which the core keeps to: the strictest
+/// of them applies, so what is composed once can be sent on each.
+pub fn platform_limits() -> Vec<limits::Limits> {
+    vec![telegram::LIMITS, dingtalk::LIMITS, terminal::LIMITS]
+}
 pub use crate::error::{Error, Result, UserError};

@@ -26,8 +26,12 @@ pub async fn seed(members: i64, body: &str, ack: bool) -> Seeded {
     let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Store::open(&db_url).await.expect("database");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let core =
-        Core::new(store, Config { database_url: db_url.clone(), ..Config::default() }, Arc::new(SystemClock));
+    let core = Core::new(
+        store,
+        Config { database_url: db_url.clone(), ..Config::default() },
+        Arc::new(SystemClock),
+        sansong::platform_limits(),
+    );
     let plan =
         org::parse_org(&std::fs::read_to_string(root.join("config/org.example.toml")).expect("org file"))
             .expect("org plan");

@@ -1,6 +1,6 @@
 //! What a button means, as one typed value: [`ButtonData`], with its one encoder and one
 //! decoder. A platform carries the encoded string with the button (Telegram's `callback_data`,
-//! at most 64 bytes) and hands it back when the button is pressed; [`super::route`] decodes it
+//! within the bytes every platform allows, see `crate::limits`) and hands it back when the button is pressed; [`super::route`] decodes it
 //! once and dispatches on the variant.
 //!
 //! The wire format is the one earlier releases wrote (`ck:…`, `nc:…`, `nm:…`, `mb:…`, `ak:…`,
@@ -17,9 +17,6 @@
 use crate::domain::{LinkKind, Role};
 use crate::members::Change;
 use crate::notices::Management;
-
-/// The most bytes a button's data may have (Telegram's limit for `callback_data`).
-pub const MAX_BYTES: usize = 64;
 
 /// What pressing a button asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,10 +289,12 @@ mod tests {
     }
 
     #[test]
-    fn every_button_fits_in_telegrams_64_bytes_and_decodes_to_itself() {
+    fn every_button_fits_every_platforms_button_data_and_decodes_to_itself() {
+        let max = crate::limits::button_data(&crate::platform_limits()).unwrap_or(usize::MAX);
+        assert_eq!(max, 64, "Telegram's callback_data is the strictest");
         for button in every_button() {
             let data = button.encode();
-            assert!(data.len() <= MAX_BYTES, "{data:?} is {} bytes", data.len());
+            assert!(data.len() <= max, "{data:?} is {} bytes", data.len());
             assert_eq!(ButtonData::decode(&data), Some(button), "{data:?}");
         }
     }

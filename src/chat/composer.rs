@@ -167,7 +167,7 @@ async fn on_content(
     media: Option<(MediaKind, String)>,
 ) -> Result<Vec<Reply>> {
     let body = text.trim().to_owned();
-    notices::check_body(&body, media.is_some())?;
+    notices::check_body(core.limits(), &body, media.is_some())?;
     c.cleaned = pinyin::clean(&body);
     c.use_cleaned = false;
     c.body = Some(body);

@@ -429,7 +429,7 @@ async fn load_config(explicit: Option<PathBuf>) -> Result<Config, CliError> {
 
 async fn open(config: Config) -> Result<Core, CliError> {
     let store = Store::open(&config.database_url).await?;
-    Ok(Core::new(store, config, clock_from_env()?))
+    Ok(Core::new(store, config, clock_from_env()?, crate::platform_limits()))
 }
 
 /// The real clock, or with `SANSONG_NOW=2026-11-30T08:59:00+08:00` the clock moved to that

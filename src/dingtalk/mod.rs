@@ -35,6 +35,18 @@ use crate::store::UpdateKey;
 use crate::texts;
 
 /// DingTalk as `sansong run` starts it: its sides for the jobs, and its handling.
+/// DingTalk's limits as the core must keep them: none. Its sending side splits a long text
+/// into several messages under [`markup::TEXT_LIMIT`] (the options' links on the last), sends
+/// a notice's words as a text of their own (no captions), and keeps a message's options on the
+/// server, sending back only their number.
+pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
+    platform: Platform::DingTalk,
+    measure: crate::limits::Measure::Chars,
+    text: None,
+    caption: None,
+    button_data: None,
+};
+
 pub fn start(
     core: Core,
     api: Arc<Api>,

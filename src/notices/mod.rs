@@ -1,5 +1,6 @@
 //! Scheduled policy notices: composing them, firing them on time, delivering them through a
-//! durable outbox within Telegram's limits, and counting who received and acknowledged them.
+//! durable outbox within each platform's limits, and counting who received and acknowledged
+//! them.
 //!
 //! - [`create`], [`manage`], [`list`], [`report`], [`acknowledge`]: the core operations, each
 //!   checking the caller's role (organisers act for their own unit and their own notices).
@@ -8,8 +9,8 @@
 //! - [`pinyin`]: cleaning pinyin annotations out of a text (pure). The schedule grammar and
 //!   the holiday calendar are [`crate::schedule`]'s, shared with the config.
 //!
-//! The body limits ([`TEXT_LIMIT`], [`CAPTION_LIMIT`]) are still Telegram's; moving them to
-//! the platform belongs with a second platform (issue 9).
+//! A body must fit one message (one caption, with a file) on every platform: the limits are
+//! the platforms' own ([`crate::limits`]), held by the [`Core`].
 
 pub mod pinyin;
 pub mod scheduler;
@@ -23,15 +24,12 @@ use serde::{Deserialize, Serialize};
 use crate::core::Core;
 use crate::domain::{LinkKind, Member, Role};
 use crate::error::{Error, Result, UserError};
+use crate::limits::{Limits, TooLong};
 use crate::members::Actor;
 pub use crate::store::{AckOutcome, RunReport};
 use crate::store::{DelayedNotice, NewNotice, NoticeRow, Outage, Target};
 
 pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
-
-/// Telegram's limits: a message's text, and a photo's or document's caption.
-pub const TEXT_LIMIT: usize = 4096;
-pub const CAPTION_LIMIT: usize = 1024;
 
 /// Who a notice goes to. Unit selectors (`all`, `units`, `links`) make a set of units; `roles`
 /// then narrows to those roles. Only roles given means those roles in every unit.
@@ -180,22 +178,18 @@ impl TryFrom<NoticeRow> for Notice {
     }
 }
 
-/// Telegram counts message length in UTF-16 code units.
-pub fn telegram_length(text: &str) -> usize {
-    text.encode_utf16().count()
-}
-
-/// Refuses a body Telegram would refuse (too long), rather than truncating it at send time.
-pub fn check_body(body: &str, has_media: bool) -> Result<(), UserError> {
-    let limit = if has_media { CAPTION_LIMIT } else { TEXT_LIMIT };
-    let length = telegram_length(body);
+/// Refuses a body some platform in `limits` would refuse (too long for one message, or for
+/// one caption with a file), rather than cutting it at send time.
+pub fn check_body(limits: &[Limits], body: &str, has_media: bool) -> Result<(), UserError> {
     if !has_media && body.trim().is_empty() {
         return Err(UserError::EmptyNotice);
     }
-    if length > limit {
-        return Err(UserError::NoticeTooLong { limit, length, caption: has_media });
+    match crate::limits::too_long(limits, body, has_media) {
+        Some(TooLong { platform, limit, length }) => {
+            Err(UserError::NoticeTooLong { platform, limit, length, caption: has_media })
+        }
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The members an audience means, as a store target. An organiser's audience must stay
@@ -252,7 +246,7 @@ pub async fn create(
     if let Actor::Member(m) = actor {
         crate::members::require_role(m, Role::Organiser)?;
     }
-    check_body(&draft.body, draft.media.is_some())?;
+    check_body(core.limits(), &draft.body, draft.media.is_some())?;
     let target = target_of(core, &draft.audience).await?;
     check_audience(actor, &draft.audience, &target)?;
     let now = core.now();
@@ -391,8 +385,9 @@ pub async fn report(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunR
     if let Some(fired) = report.fired_at {
         // Held until now if some deliveries still wait, else until the last went out.
         let last = if report.pending > 0 { core.now() } else { report.last_sent_at.unwrap_or(fired) };
-        let delay = core.store.outage_delay(report.run_id, fired, last).await?;
+        let (delay, platforms) = core.store.outage_delay(report.run_id, fired, last).await?;
         report.outage_delay = (delay > chrono::Duration::zero()).then_some(delay);
+        report.outage_platforms = platforms;
     }
     Ok((notice, report))
 }
@@ -541,18 +536,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bodies_are_measured_as_telegram_counts_and_refused_not_cut() {
-        assert!(check_body(&"字".repeat(4096), false).is_ok());
+    fn bodies_are_measured_as_the_strictest_platform_counts_and_refused_not_cut() {
+        let all = crate::platform_limits();
+        let check = |body: &str, media| check_body(&all, body, media);
+        assert!(check(&"字".repeat(4096), false).is_ok());
         assert_eq!(
-            check_body(&"字".repeat(4097), false),
-            Err(UserError::NoticeTooLong { limit: 4096, length: 4097, caption: false })
+            check(&"字".repeat(4097), false),
+            Err(UserError::NoticeTooLong {
+                platform: crate::domain::Platform::Telegram,
+                limit: 4096,
+                length: 4097,
+                caption: false
+            })
         );
-        // An emoji is two UTF-16 units.
+        // An emoji is two UTF-16 units on Telegram.
         assert!(matches!(
-            check_body(&"😀".repeat(513), true),
-            Err(UserError::NoticeTooLong { limit: 1024, .. })
+            check(&"😀".repeat(513), true),
+            Err(UserError::NoticeTooLong { limit: 1024, length: 1026, .. })
         ));
-        assert!(check_body("", true).is_ok(), "a photo may have no caption");
-        assert_eq!(check_body("  ", false), Err(UserError::EmptyNotice));
+        assert!(check("", true).is_ok(), "a photo may have no caption");
+        assert_eq!(check("  ", false), Err(UserError::EmptyNotice));
+        // Without Telegram, DingTalk splits long texts itself: nothing to refuse but emptiness.
+        let others: Vec<_> =
+            all.into_iter().filter(|l| l.platform != crate::domain::Platform::Telegram).collect();
+        assert!(check_body(&others, &"字".repeat(20_000), false).is_ok());
     }
 }

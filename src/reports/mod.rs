@@ -22,7 +22,7 @@ use crate::core::Core;
 use crate::domain::Grouping;
 use crate::domain::Role;
 use crate::error::Result;
-use crate::notices::{Audience, CAPTION_LIMIT, Schedule, telegram_length};
+use crate::notices::{Audience, Schedule};
 use crate::periodic;
 use crate::store::NewNotice;
 use crate::tally::{Period, Scope, tally};
@@ -91,7 +91,8 @@ async fn outage_notes(core: &Core) -> Result<usize> {
     for (outage, delayed) in crate::notices::delayed_by_outages(core).await? {
         let minutes = (outage.ended_at - outage.started_at).num_minutes().max(1);
         for d in delayed {
-            let body = texts::notices::outage_delay(d.notice_id, &d.body, minutes, d.pending);
+            let body =
+                texts::notices::outage_delay(outage.platform, d.notice_id, &d.body, minutes, d.pending);
             let key = format!("{}:{}", outage.id, d.notice_id);
             crate::notices::queue_system(core, "outage", &key, body, vec![d.creator_member_id]).await?;
             queued += 1;
@@ -175,7 +176,8 @@ async fn report_notices(core: &Core, job: Job, due: DateTime<Utc>) -> Result<(Ve
             detail.push_str("\n\n");
             detail.push_str(&texts::tallies::holidays_missing(year));
         }
-        let png = if font && telegram_length(&summary) <= CAPTION_LIMIT {
+        // The chart goes with the summary as its caption: only if that fits every platform.
+        let png = if font && crate::limits::too_long(core.limits(), &summary, true).is_none() {
             match chart::render(&this) {
                 Ok(png) => Some(png),
                 Err(e) => {
@@ -281,7 +283,12 @@ mod tests {
             report_font: crate::config::FontChoice::Off,
             ..Config::default()
         };
-        let core = Core::new(Store::open(&url).await.unwrap(), config, Arc::new(ManualClock::new(now)));
+        let core = Core::new(
+            Store::open(&url).await.unwrap(),
+            config,
+            Arc::new(ManualClock::new(now)),
+            crate::platform_limits(),
+        );
         (core, dir)
     }
 

@@ -4,11 +4,14 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, at, ts};
+use crate::domain::Platform;
 
 /// An outage that ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outage {
     pub id: i64,
+    /// The platform that was down.
+    pub platform: Platform,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
 }
@@ -44,7 +47,8 @@ impl Store {
     /// Ended outages whose delayed notices' creators have not been told yet.
     pub async fn unreported_outages(&self) -> sqlx::Result<Vec<Outage>> {
         let rows = sqlx::query(
-            "SELECT id, started_at, ended_at FROM outages WHERE reported = 0 AND ended_at IS NOT NULL ORDER BY id",
+            "SELECT id, platform, started_at, ended_at FROM outages
+             WHERE reported = 0 AND ended_at IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -52,6 +56,7 @@ impl Store {
             .map(|r| {
                 Ok(Outage {
                     id: r.try_get("id")?,
+                    platform: super::receipts::platform_of(r)?,
                     started_at: at(r.try_get("started_at")?),
                     ended_at: at(r.try_get("ended_at")?),
                 })
@@ -96,23 +101,30 @@ impl Store {
 
     /// How long outages of the platforms a run went out on held it up, the run fired at
     /// `fired_at` and its last delivery gone at `last` (or still waiting: `last` is now): the
-    /// overlap of each such outage with that span.
+    /// overlap of each such outage with that span, and which platforms they were.
     pub async fn outage_delay(
         &self,
         run_id: i64,
         fired_at: DateTime<Utc>,
         last: DateTime<Utc>,
-    ) -> sqlx::Result<chrono::Duration> {
-        let secs: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(MIN(COALESCE(ended_at, ?2), ?2) - MAX(started_at, ?1)), 0) FROM outages
+    ) -> sqlx::Result<(chrono::Duration, Vec<Platform>)> {
+        let rows = sqlx::query(
+            "SELECT platform, SUM(MIN(COALESCE(ended_at, ?2), ?2) - MAX(started_at, ?1)) AS secs FROM outages
              WHERE started_at < ?2 AND COALESCE(ended_at, ?2) > ?1
-               AND platform IN (SELECT DISTINCT platform FROM deliveries WHERE run_id = ?3)",
+               AND platform IN (SELECT DISTINCT platform FROM deliveries WHERE run_id = ?3)
+             GROUP BY platform ORDER BY platform",
         )
         .bind(ts(fired_at))
         .bind(ts(last))
         .bind(run_id)
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(chrono::Duration::seconds(secs.max(0)))
+        let mut secs = 0i64;
+        let mut platforms = Vec::new();
+        for r in &rows {
+            secs += r.try_get::<i64, _>("secs")?.max(0);
+            platforms.push(super::receipts::platform_of(r)?);
+        }
+        Ok((chrono::Duration::seconds(secs), platforms))
     }
 }

@@ -29,6 +29,8 @@ pub struct RunReport {
     pub last_sent_at: Option<DateTime<Utc>>,
     /// How long a platform outage held the run up (filled in by the core).
     pub outage_delay: Option<chrono::Duration>,
+    /// The platforms whose outages those were.
+    pub outage_platforms: Vec<Platform>,
     /// Members who checked in a 送政策 citing this notice, and the sites they went to.
     pub onward_members: i64,
     pub onward_sites: Vec<String>,
@@ -191,7 +193,7 @@ impl Store {
     }
 }
 
-fn platform_of(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Platform> {
+pub(super) fn platform_of(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Platform> {
     let p: String = row.try_get("platform")?;
     p.parse().map_err(|()| sqlx::Error::Decode(format!("platform {p:?}").into()))
 }

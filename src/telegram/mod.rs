@@ -33,6 +33,17 @@ use self::api::BotApi;
 use self::inbox::InboxListener;
 use self::send::Sender;
 
+/// Telegram's limits (the Bot API's `sendMessage`, `sendPhoto` and `InlineKeyboardButton`
+/// pages): 4,096 characters of text and 1,024 of caption, counted in UTF-16 code units, and
+/// 64 bytes of `callback_data`.
+pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
+    platform: Platform::Telegram,
+    measure: crate::limits::Measure::Utf16,
+    text: Some(4096),
+    caption: Some(1024),
+    button_data: Some(64),
+};
+
 /// A `Bot` for `token`, talking to `api_url` (Telegram's own by default). The HTTP timeout is
 /// longer than the long-polling timeout so an idle poll is not mistaken for a failure.
 pub fn make_bot(token: &str, api_url: Option<&str>, poll_timeout: Duration) -> anyhow::Result<Bot> {

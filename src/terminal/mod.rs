@@ -26,6 +26,15 @@ use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOu
 use crate::store::UpdateKey;
 use crate::texts;
 
+/// The terminal shows whatever it is given, and its options are typed as numbers.
+pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
+    platform: Platform::Terminal,
+    measure: crate::limits::Measure::Chars,
+    text: None,
+    caption: None,
+    button_data: None,
+};
+
 /// Where printed output goes (stdout in use, a buffer in tests).
 pub type Output = Arc<Mutex<dyn Write + Send>>;
 

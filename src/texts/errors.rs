@@ -116,9 +116,10 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("#{id} 已经撤销过了，无需再次撤销。请发送「本周」查看本周登记。")
         }
         UserError::EmptyNotice => "通知内容不能为空，请发送通知的文字，或带说明的照片/文件。".into(),
-        UserError::NoticeTooLong { limit, length, caption } => format!(
-            "抱歉，{}有 {length} 个字符，超过了 Telegram {limit} 个字符的上限。请精简后重新发送，不会被自动截断。",
-            if *caption { "照片或文件的说明" } else { "通知" }
+        UserError::NoticeTooLong { platform, limit, length, caption } => format!(
+            "抱歉，{}有 {length} 个字符，超过了 {} {limit} 个字符的上限。请精简后重新发送，不会被自动截断。",
+            if *caption { "照片或文件的说明" } else { "通知" },
+            super::platform_label(*platform)
         ),
         UserError::EmptyAudience => "请选择通知发给谁。".into(),
         UserError::BadSchedule(e) => schedule_error(e),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{fire_time, full_moment, link_label, role_label};
-use crate::domain::Role;
+use crate::domain::{Platform, Role};
 
 pub const BUTTON_ACK: &str = "收到";
 
@@ -243,7 +243,8 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz)
     };
     let _ = writeln!(s, "最近一次：{}", full_moment(fired, tz));
     if let Some(delay) = r.outage_delay {
-        let _ = writeln!(s, "因 Telegram 故障推迟约 {} 分钟。", delay.num_minutes().max(1));
+        let names: Vec<&str> = r.outage_platforms.iter().map(|p| super::platform_label(*p)).collect();
+        let _ = writeln!(s, "因 {} 故障推迟约 {} 分钟。", names.join("、"), delay.num_minutes().max(1));
     }
     let _ = writeln!(
         s,
@@ -365,7 +366,7 @@ pub fn audience(a: &crate::notices::AudienceNames) -> String {
 }
 
 /// To a notice's creator after an outage held it up.
-pub fn outage_delay(notice_id: i64, body: &str, minutes: i64, pending: i64) -> String {
+pub fn outage_delay(platform: Platform, notice_id: i64, body: &str, minutes: i64, pending: i64) -> String {
     let first_line: String = body.lines().next().unwrap_or("").chars().take(30).collect();
     let state = if pending == 0 {
         "现已全部送达。".to_owned()
@@ -373,6 +374,7 @@ pub fn outage_delay(notice_id: i64, body: &str, minutes: i64, pending: i64) -> S
         format!("还有 {pending} 人待发送，会继续发送。")
     };
     format!(
-        "您发布的通知 #{notice_id}「{first_line}」因 Telegram 故障推迟了约 {minutes} 分钟才发出：{state}\n发送「回执 {notice_id}」查看详情。"
+        "您发布的通知 #{notice_id}「{first_line}」因 {} 故障推迟了约 {minutes} 分钟才发出：{state}\n发送「回执 {notice_id}」查看详情。",
+        super::platform_label(platform)
     )
 }

@@ -1,7 +1,7 @@
 //! What people do on every platform, written once and run on each (Telegram and DingTalk,
 //! each against its fake): joining with an invite, checking in by a line and by the guided
 //! dialogue typed, a notice composed by typing and acknowledged with 收到, the tally and the
-//! export. Typed Chinese words work everywhere, so the same words drive both.
+//! export, the strictest platform's limit on a notice. Typed Chinese words work everywhere, so the same words drive both.
 
 use sansong::domain::Role;
 
@@ -85,6 +85,22 @@ async fn an_admin_reads_the_tally_and_gets_the_export_as_a_file<P: Platform>() {
     assert!(file.file);
 }
 
+async fn a_notice_too_long_for_any_platform_is_refused_naming_that_platform<P: Platform>() {
+    let p = P::spawn().await;
+    let organiser = P::person(6, "钱组织");
+    join(&p, &organiser, "钱组织", "人社局", Role::Organiser).await;
+
+    p.ask(&organiser, "通知", "请发送通知内容").await;
+    // Written on DingTalk or not, a notice may reach a member on Telegram, whose limit
+    // (4,096 UTF-16 units) is the strictest any platform declares.
+    let refused = p.ask(&organiser, &"字".repeat(4097), "上限").await;
+
+    assert!(refused.text.contains("有 4097 个字符，超过了 Telegram 4096 个字符的上限"), "{refused:?}");
+    let notices: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM notices").fetch_one(p.core().store.pool()).await.unwrap();
+    assert_eq!(notices, 0);
+}
+
 /// Each behaviour above as a test on each platform: `both::telegram::…`, `both::dingtalk::…`.
 macro_rules! on_every_platform {
     ($($behaviour:ident),* $(,)?) => {
@@ -108,4 +124,5 @@ on_every_platform!(
     the_guided_check_in_is_done_by_typing_its_options,
     a_notice_composed_by_typing_is_received_and_acknowledged_with_shou_dao,
     an_admin_reads_the_tally_and_gets_the_export_as_a_file,
+    a_notice_too_long_for_any_platform_is_refused_naming_that_platform,
 );

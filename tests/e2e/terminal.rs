@@ -102,6 +102,7 @@ async fn lines_left_unhandled_by_a_killed_session_are_set_aside_when_the_person_
         store,
         sansong::config::Config { database_url: db.clone(), ..sansong::config::Config::default() },
         std::sync::Arc::new(sansong::clock::SystemClock),
+        sansong::platform_limits(),
     );
     let person = core.store.handle(sansong::domain::Platform::Terminal, "周八").await.unwrap();
     let stale = format!("{person}:killed-mid-line");

@@ -44,7 +44,7 @@ pub fn test_config(db_url: &str) -> Config {
 /// A core on the config's database (created and migrated) with the example organisation loaded.
 pub async fn core_with_org(config: Config, clock: &ShiftedClock) -> Core {
     let store = Store::open(&config.database_url).await.unwrap();
-    let core = Core::new(store, config, Arc::new(clock.clone()));
+    let core = Core::new(store, config, Arc::new(clock.clone()), sansong::platform_limits());
     let plan =
         org::parse_org(&std::fs::read_to_string(repo_path("config/org.example.toml")).unwrap()).unwrap();
     org::apply(&core, &plan).await.unwrap();

@@ -68,7 +68,8 @@ impl TestApp {
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "already running");
         let store = Store::open(&self.db_url).await.unwrap();
-        let core = Core::new(store, self.config.clone(), Arc::new(self.clock.clone()));
+        let core =
+            Core::new(store, self.config.clone(), Arc::new(self.clock.clone()), sansong::platform_limits());
         let bot = sansong::telegram::make_bot(TOKEN, Some(&self.fake.url), self.config.poll_timeout).unwrap();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(sansong::telegram::run(core, bot, shutdown.clone()));

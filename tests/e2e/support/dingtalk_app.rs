@@ -66,7 +66,8 @@ impl DingTalkApp {
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "already running");
         let store = Store::open(&self.db_url).await.unwrap();
-        let core = Core::new(store, self.config.clone(), Arc::new(self.clock.clone()));
+        let core =
+            Core::new(store, self.config.clone(), Arc::new(self.clock.clone()), sansong::platform_limits());
         let settings = self.config.dingtalk.clone().unwrap();
         let api = Arc::new(sansong::dingtalk::api::Api::new(settings, CLIENT_SECRET.into()).unwrap());
         let shutdown = CancellationToken::new();
