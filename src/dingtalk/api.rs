@@ -259,26 +259,50 @@ impl Api {
             .ok_or_else(|| ApiError::Transient("no downloadUrl".into()))
     }
 
-    /// Uploads a file (an export) to send: its media id.
+    /// Uploads a file (an export) to send: its media id. The old OpenAPI answers HTTP 200 with
+    /// an `errcode`; 40014 (an invalid token) and 42001 (an expired one) get a fresh token and
+    /// one more try, like [`Self::post`]'s InvalidAuthentication.
     pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
-        let token = self.token().await?;
         let base = self.config.oapi_url.as_str().trim_end_matches('/');
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
-        let form = reqwest::multipart::Form::new().text("type", "file").part("media", part);
-        let answer = self
-            .http
-            .post(format!("{base}/media/upload"))
-            .query(&[("access_token", token)])
-            .multipart(form)
-            .send()
-            .await;
-        let value = read(answer).await?;
-        match (value["errcode"].as_i64(), value["media_id"].as_str()) {
-            (Some(0) | None, Some(id)) => Ok(id.to_owned()),
-            _ => Err(ApiError::Refused(format!("upload: {}", value["errmsg"].as_str().unwrap_or("?")))),
+        for attempt in 0..2 {
+            let token = self.token().await?;
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_owned());
+            let form = reqwest::multipart::Form::new().text("type", "file").part("media", part);
+            let started = Instant::now();
+            let answer = self
+                .http
+                .post(format!("{base}/media/upload"))
+                .query(&[("access_token", token)])
+                .multipart(form)
+                // A file may take longer than a small call.
+                .timeout(Duration::from_secs(120))
+                .send()
+                .await;
+            let result = read(answer).await;
+            self.observe(started, &result);
+            let value = result?;
+            match (value["errcode"].as_i64(), value["media_id"].as_str()) {
+                (Some(0) | None, Some(id)) => return Ok(id.to_owned()),
+                (Some(OAPI_TOKEN_INVALID | OAPI_TOKEN_EXPIRED), _) if attempt == 0 => {
+                    tracing::info!("DingTalk says the access token is invalid; fetching a new one");
+                    self.forget_token().await;
+                }
+                _ => {
+                    return Err(ApiError::Refused(format!(
+                        "upload: {}",
+                        value["errmsg"].as_str().unwrap_or("?")
+                    )));
+                }
+            }
         }
+        Err(ApiError::Transient("the access token stayed invalid".into()))
     }
 }
+
+/// The old OpenAPI's errcodes for a token it does not take: not valid (不合法的access_token),
+/// and expired (access_token超时).
+const OAPI_TOKEN_INVALID: i64 = 40014;
+const OAPI_TOKEN_EXPIRED: i64 = 42001;
 
 /// The JSON of an answer, or what kind of failure it is.
 async fn read(answer: reqwest::Result<reqwest::Response>) -> Result<Value, ApiError> {

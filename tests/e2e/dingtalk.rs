@@ -297,6 +297,25 @@ async fn an_export_arrives_as_a_file() {
 }
 
 #[tokio::test]
+async fn an_export_still_arrives_when_the_upload_is_refused_for_an_invalid_token() {
+    let app = DingTalkApp::spawn().await;
+    let admin = DtUser::new("manager7018", "钱管理");
+    app.register(&admin, "人社局", Role::Admin).await;
+    app.say(&admin, "送服务 代办医保").await;
+    let before = app.fake.tokens_issued();
+
+    // The upload comes first: the old OpenAPI answers it `errcode 40014` (HTTP 200).
+    app.fake.invalidate_tokens();
+    let mark = app.fake.mark();
+    app.fake.say(&admin, "导出");
+    let file = app.fake.next_to(&admin, mark).await;
+
+    assert_eq!(file.key, "sampleFile", "{file:#?}");
+    assert_eq!(app.fake.uploads().len(), 1);
+    assert_eq!(app.fake.tokens_issued(), before + 1, "one fresh token, used by the upload and the send");
+}
+
+#[tokio::test]
 async fn sansong_check_gets_a_token_and_opens_the_stream_and_never_prints_the_secret() {
     use crate::support::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, FakeDingTalk};
     let fake = FakeDingTalk::start().await;
