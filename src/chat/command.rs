@@ -28,8 +28,9 @@ pub enum Command {
     Demote(String),
     Deactivate(String),
     Activate(String),
-    /// `收到` typed: acknowledges the newest notice that asks for it.
-    Acknowledge,
+    /// `收到` typed: acknowledges the newest notice that asks for it; `收到 #12` (what a
+    /// notice's 「收到」 link sends on DingTalk) acknowledges notice 12.
+    Acknowledge(Option<i64>),
     /// `绑定` (a code for another platform) or `绑定 <code>` (bind this account with it).
     Link(String),
     Unknown(String),
@@ -121,7 +122,7 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "demote" => Command::Demote(args),
         "deactivate" => Command::Deactivate(args),
         "activate" => Command::Activate(args),
-        "ack" => Command::Acknowledge,
+        "ack" => Command::Acknowledge(notice_number(&args).flatten()),
         "link" => Command::Link(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
@@ -138,6 +139,22 @@ enum Follows {
     /// Arguments, with or without a space: their grammar tells them apart (`撤销12`,
     /// `统计上周`, `登记送政策 …`).
     Glued,
+    /// Nothing, or a notice's number (`收到`, `收到 #12`, `收到12`): the whole message either way.
+    Number,
+}
+
+/// What follows a word that takes a notice's number: `Some(None)` nothing, `Some(Some(n))` the
+/// number (`#12`, `＃12`, `12`), `None` anything else.
+fn notice_number(rest: &str) -> Option<Option<i64>> {
+    let rest = rest.trim_matches(|c: char| c.is_whitespace() || is_closing_mark(c));
+    if rest.is_empty() {
+        return Some(None);
+    }
+    let digits = rest.trim_start_matches(['#', '＃', '№']).trim_start();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().map(Some)
 }
 
 /// Builds a command from the text after its word.
@@ -174,10 +191,15 @@ const WORDS: &[(&str, Follows, MakeCommand)] = &[
     ("停用", Follows::Spaced, Command::Deactivate),
     ("启用", Follows::Spaced, Command::Activate),
     ("绑定", Follows::Glued, Command::Link),
-    ("收到", Follows::Nothing, |_| Command::Acknowledge),
-    ("已收到", Follows::Nothing, |_| Command::Acknowledge),
-    ("收到了", Follows::Nothing, |_| Command::Acknowledge),
+    ("收到了", Follows::Nothing, |_| Command::Acknowledge(None)),
+    ("已收到", Follows::Number, acknowledge),
+    ("收到", Follows::Number, acknowledge),
 ];
+
+/// `收到` and what follows it, already checked to be nothing or a number.
+fn acknowledge(number: String) -> Command {
+    Command::Acknowledge(number.parse().ok())
+}
 
 /// Marks people put after a word said on its own (`收到！`, `帮助?`).
 fn is_closing_mark(c: char) -> bool {
@@ -205,8 +227,16 @@ pub fn read_word(text: &str) -> Option<WordCommand> {
     let text = text.trim();
     for (word, follows, make) in WORDS {
         let Some(rest) = strip_prefix_folded(text, word) else { continue };
-        let alone = rest.chars().all(is_closing_mark);
+        let mut alone = rest.chars().all(is_closing_mark);
         let args = match follows {
+            Follows::Number => match notice_number(rest) {
+                Some(number) => {
+                    // `收到 #12` is the whole message: a command even inside a dialogue.
+                    alone = true;
+                    number.map(|n| n.to_string()).unwrap_or_default()
+                }
+                None => continue,
+            },
             Follows::Nothing if rest.chars().all(is_closing_mark) => String::new(),
             Follows::Nothing => continue,
             Follows::Spaced if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
@@ -323,10 +353,24 @@ mod tests {
 
     #[test]
     fn a_word_said_alone_may_carry_a_closing_mark() {
-        assert_eq!(word("收到！"), Some(Command::Acknowledge));
-        assert_eq!(word("收到了"), Some(Command::Acknowledge));
+        assert_eq!(word("收到！"), Some(Command::Acknowledge(None)));
+        assert_eq!(word("收到了"), Some(Command::Acknowledge(None)));
         assert_eq!(word(" 帮助? "), Some(Command::Help));
         assert_eq!(word("取消。"), Some(Command::Cancel));
+    }
+
+    #[test]
+    fn shou_dao_may_name_the_notice_it_acknowledges_and_is_then_still_the_whole_message() {
+        assert_eq!(word("收到 #12"), Some(Command::Acknowledge(Some(12))));
+        assert_eq!(word("收到#12"), Some(Command::Acknowledge(Some(12))));
+        assert_eq!(word("收到 ＃7！"), Some(Command::Acknowledge(Some(7))));
+        assert_eq!(word("收到12"), Some(Command::Acknowledge(Some(12))));
+        assert_eq!(word("已收到 #3"), Some(Command::Acknowledge(Some(3))));
+        assert_eq!(read_word("收到 #12").map(|w| w.alone), Some(true), "a command inside a dialogue too");
+        assert_eq!(cmd("/ack 12"), Command::Acknowledge(Some(12)));
+        assert_eq!(cmd("/ack"), Command::Acknowledge(None));
+        assert_eq!(word("收到 #十二"), None);
+        assert_eq!(word("收到12份材料"), None);
     }
 
     #[test]

@@ -620,7 +620,7 @@ async fn on_command(
         }
         Command::Checkin(args) if args.trim().is_empty() => wizard::start(core, msg).await,
         Command::Checkin(args) => checkin_line(core, member, msg, &args).await,
-        Command::Acknowledge => notices::ack_typed(core, member).await,
+        Command::Acknowledge(notice) => notices::ack_typed(core, member, notice).await,
         Command::Link(_) => {
             let code = members::link_code(core, member).await?;
             Ok(vec![Reply::send(member_texts::link_code(&code, members::LINK_CODE_MINUTES))])

@@ -7,7 +7,7 @@ use crate::core::Core;
 use crate::domain::{Member, Role};
 use crate::error::{Result, Usage, UserError};
 use crate::members::{self, Actor};
-use crate::notices::{self, AckOutcome, Management, NoticeStatus};
+use crate::notices::{self, AckOutcome, Management, NoticeStatus, TypedAck};
 use crate::texts::notices as texts;
 
 /// `/notices`: the caller's notices (an admin's: all), newest first, with buttons to manage them.
@@ -100,11 +100,14 @@ pub async fn on_ack(
     Ok(vec![answer(text), Reply::EditButtons { message_id: msg.message_id, keyboard: Keyboard { rows } }])
 }
 
-/// `收到` typed instead of pressed: the newest notice that asks for it.
-pub async fn ack_typed(core: &Core, member: &Member) -> Result<Vec<Reply>> {
-    Ok(vec![Reply::send(match notices::acknowledge_newest(core, member).await? {
-        Some(body) => texts::ack_typed(&body),
-        None => texts::ack_nothing_waiting(),
+/// `收到` typed instead of pressed: the newest notice that asks for it, or the one named
+/// (`收到 #12`, what DingTalk's 「收到」 link sends).
+pub async fn ack_typed(core: &Core, member: &Member, notice: Option<i64>) -> Result<Vec<Reply>> {
+    Ok(vec![Reply::send(match (notices::acknowledge_typed(core, member, notice).await?, notice) {
+        (TypedAck::Recorded { body }, _) => texts::ack_typed(&body),
+        (TypedAck::Already, Some(id)) => texts::ack_already_for(id),
+        (TypedAck::Nothing, Some(id)) => texts::ack_no_such(id),
+        (TypedAck::Already | TypedAck::Nothing, None) => texts::ack_nothing_waiting(),
     })])
 }
 

@@ -547,7 +547,9 @@ fn outcome(result: &Result<BatchAnswer, ApiError>, id: &str) -> SendOutcome {
     }
 }
 
-/// A notice as DingTalk shows it: its text, and a 「收到」 link when it asks for one.
+/// A notice as DingTalk shows it: its text, and a 「收到」 link when it asks for one. The link
+/// sends 「收到 #<notice>」, so a tap acknowledges this notice, not merely the newest one (the
+/// same for everyone it goes to, so one batch still carries it to twenty people).
 fn notice_message(message: &Outgoing) -> RobotMessage {
     let text =
         if message.reminder { texts::notices::notice_reminder(&message.text) } else { message.text.clone() };
@@ -555,10 +557,14 @@ fn notice_message(message: &Outgoing) -> RobotMessage {
         Some(_) => format!("{text}\n{}", texts::cli::MEDIA_ELSEWHERE),
         None => text,
     };
-    let ack = message.actions.iter().any(|a| matches!(a, NoticeAction::Acknowledge { .. }));
-    let links: &[(&str, &str)] =
-        if ack { &[(texts::notices::BUTTON_ACK, texts::notices::BUTTON_ACK)] } else { &[] };
-    markup::message(&text, None, links)
+    let ack = message.actions.iter().find_map(|a| match a {
+        NoticeAction::Acknowledge { notice_id, .. } => Some(texts::notices::ack_answer(*notice_id)),
+        NoticeAction::Spread { .. } => None,
+    });
+    match &ack {
+        Some(answer) => markup::message(&text, None, &[(texts::notices::BUTTON_ACK, answer)]),
+        None => markup::message(&text, None, &[]),
+    }
 }
 
 impl Messenger for Batcher {

@@ -472,14 +472,30 @@ pub async fn acknowledge(core: &Core, member: &Member, delivery_id: i64) -> Resu
     Ok(outcome)
 }
 
+/// What a typed `收到` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypedAck {
+    /// Recorded for the notice with this text.
+    Recorded { body: String },
+    /// The notice named was acknowledged before.
+    Already,
+    /// No notice waits for it (none named: none at all; named: not one that reached this
+    /// member and asks for 「收到」).
+    Nothing,
+}
+
 /// A typed `收到`: acknowledges the newest notice delivered to `member` that asks for it and
-/// has not had it. The notice's text when one was acknowledged, `None` when none waits.
-pub async fn acknowledge_newest(core: &Core, member: &Member) -> Result<Option<String>> {
-    let Some((delivery_id, body)) = core.store.newest_unacknowledged(member.id, core.now()).await? else {
-        return Ok(None);
-    };
-    acknowledge(core, member, delivery_id).await?;
-    Ok(Some(body))
+/// has not had it, or, with `notice`, that notice (what a tapped 「收到」 link names).
+pub async fn acknowledge_typed(core: &Core, member: &Member, notice: Option<i64>) -> Result<TypedAck> {
+    if let Some((delivery_id, body)) = core.store.newest_unacknowledged(member.id, notice, core.now()).await?
+    {
+        acknowledge(core, member, delivery_id).await?;
+        return Ok(TypedAck::Recorded { body });
+    }
+    Ok(match notice {
+        Some(id) if core.store.acknowledged(member.id, id).await? => TypedAck::Already,
+        _ => TypedAck::Nothing,
+    })
 }
 
 /// The policy notice a delivery belongs to (its message keeps the 「去宣讲」 button after

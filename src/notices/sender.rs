@@ -51,8 +51,8 @@ pub struct Outgoing {
 /// A button on a delivered notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeAction {
-    /// 「收到」, for this delivery.
-    Acknowledge { delivery_id: i64 },
+    /// 「收到」, for this delivery of this notice.
+    Acknowledge { delivery_id: i64, notice_id: i64 },
     /// 「去宣讲」, for this policy notice.
     Spread { notice_id: i64 },
 }
@@ -424,7 +424,7 @@ async fn media_for(
 fn compose(item: &OutboxItem, media: Option<OutMedia>) -> Outgoing {
     let mut actions = Vec::new();
     if item.ack_required {
-        actions.push(NoticeAction::Acknowledge { delivery_id: item.id });
+        actions.push(NoticeAction::Acknowledge { delivery_id: item.id, notice_id: item.notice_id });
     }
     if item.policy && item.kind == "notice" {
         actions.push(NoticeAction::Spread { notice_id: item.notice_id });

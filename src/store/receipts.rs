@@ -72,27 +72,42 @@ impl Store {
         Ok(if n == 1 { AckOutcome::Recorded } else { AckOutcome::AlreadyRecorded })
     }
 
-    /// The newest notice delivered to this member that asks for 「收到」 and has not had it:
-    /// what a typed `收到` acknowledges. The delivery's id and the notice's body. One going out
-    /// at this moment counts too (the member may answer before its send is recorded); one
-    /// held back (quiet hours) does not.
+    /// The newest notice delivered to this member that asks for 「收到」 and has not had it
+    /// (of notice `notice` only, when given): what a typed `收到` acknowledges. The delivery's
+    /// id and the notice's body. One going out at this moment counts too (the member may
+    /// answer before its send is recorded); one held back (quiet hours) does not.
     pub async fn newest_unacknowledged(
         &self,
         member_id: i64,
+        notice: Option<i64>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<Option<(i64, String)>> {
         let row = sqlx::query(
             "SELECT d.id, n.body FROM deliveries d
                JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-             WHERE d.member_id = ? AND d.kind = 'notice' AND d.acked_at IS NULL AND n.ack_required = 1
-               AND (d.status = 'sent' OR (d.status = 'pending' AND d.not_before_ms <= ?))
+             WHERE d.member_id = ?1 AND d.kind = 'notice' AND d.acked_at IS NULL AND n.ack_required = 1
+               AND (d.status = 'sent' OR (d.status = 'pending' AND d.not_before_ms <= ?2))
+               AND (?3 IS NULL OR n.id = ?3)
              ORDER BY d.id DESC LIMIT 1",
         )
         .bind(member_id)
         .bind(now.timestamp_millis())
+        .bind(notice)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("body")?))).transpose()
+    }
+
+    /// Whether this member has acknowledged notice `notice_id` (any of its runs).
+    pub async fn acknowledged(&self, member_id: i64, notice_id: i64) -> sqlx::Result<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM deliveries d JOIN notice_runs r ON r.id = d.run_id
+             WHERE d.member_id = ? AND r.notice_id = ? AND d.kind = 'notice' AND d.acked_at IS NOT NULL)",
+        )
+        .bind(member_id)
+        .bind(notice_id)
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// The notice a delivery belongs to, and whether it is policy material.

@@ -172,7 +172,7 @@ impl TelegramMessenger {
         let markup = (!message.actions.is_empty()).then(|| {
             json!({"inline_keyboard": message.actions.iter().map(|a| {
                 let (label, data) = match *a {
-                    NoticeAction::Acknowledge { delivery_id } => {
+                    NoticeAction::Acknowledge { delivery_id, .. } => {
                         (texts::notices::BUTTON_ACK, ButtonData::Ack { delivery_id })
                     }
                     NoticeAction::Spread { notice_id } => {

@@ -45,6 +45,22 @@ pub fn ack_nothing_waiting() -> String {
     "目前没有需要确认收到的通知。".into()
 }
 
+/// What a 「收到」 link on a notice sends back: the word and the notice's number (no space,
+/// which a link's query would carry as `+`).
+pub fn ack_answer(notice_id: i64) -> String {
+    format!("{BUTTON_ACK}#{notice_id}")
+}
+
+/// 「收到 #12」 for a notice already acknowledged.
+pub fn ack_already_for(notice_id: i64) -> String {
+    format!("您已确认收到通知 #{notice_id}，无需再次确认。")
+}
+
+/// 「收到 #12」 for a notice that did not reach this person or does not ask for 「收到」.
+pub fn ack_no_such(notice_id: i64) -> String {
+    format!("没有找到发给您、需要确认收到的通知 #{notice_id}。发送「收到」可确认最新一条通知。")
+}
+
 /// A picture or file sent as a notice on a platform whose files cannot be passed on.
 pub fn compose_media_not_here() -> String {
     "这里发送的图片或文件暂时不能作为通知附件转发给所有人。请只发送通知的文字内容，附件可另行发放。".into()

@@ -110,10 +110,7 @@ async fn a_guided_checkin_shows_numbered_links_a_tap_answers_them_and_an_old_one
 
     let kinds = app.say(&sun, "登记").await;
     // What DingTalk's client sends when the second link is tapped: its number and its mark.
-    let link = kinds.text.split("[2. 送服务](dtmd://dingtalkclient/sendMessage?content=").nth(1).unwrap();
-    let encoded = link.split(')').next().unwrap();
-    let tapped: String =
-        url::form_urlencoded::parse(format!("c={encoded}").as_bytes()).next().unwrap().1.into_owned();
+    let tapped = tap(&kinds.text, "2. 送服务");
     let chosen = app.say(&sun, &tapped).await;
     let stale = app.say(&sun, &tapped).await;
     let typed = app.say(&sun, "2").await;
@@ -200,7 +197,7 @@ async fn a_notice_to_25_members_goes_in_batches_of_at_most_20_each_once() {
     assert_eq!(reached, staff, "each exactly once");
     let notice = app.fake.sent().into_iter().next().unwrap();
     assert!(
-        notice.text.contains("(dtmd://dingtalkclient/sendMessage?content=%E6%94%B6%E5%88%B0)"),
+        notice.text.contains("(dtmd://dingtalkclient/sendMessage?content=%E6%94%B6%E5%88%B0%231)"),
         "{}",
         notice.text
     );
@@ -260,6 +257,52 @@ async fn shou_dao_typed_on_dingtalk_acknowledges_the_notice() {
 
     assert!(ack.text.starts_with("已确认收到通知「请各支部本周内完成走访」"), "{ack:#?}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE acked_at IS NOT NULL").await, 1);
+}
+
+/// What DingTalk's client sends as the person's message when they tap the link labelled
+/// `label` in a markdown `text` (`[label](dtmd://dingtalkclient/sendMessage?content=…)`).
+fn tap(text: &str, label: &str) -> String {
+    let link = text
+        .split(&format!("[{label}](dtmd://dingtalkclient/sendMessage?content="))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no link {label:?} in {text}"));
+    let encoded = link.split(')').next().unwrap();
+    url::form_urlencoded::parse(format!("c={encoded}").as_bytes()).next().unwrap().1.into_owned()
+}
+
+#[tokio::test]
+async fn the_shou_dao_link_on_an_older_notice_acknowledges_that_notice_not_the_newest() {
+    let app = DingTalkApp::spawn().await;
+    let zheng = DtUser::new("manager7016", "郑十");
+    app.register(&zheng, "人社局", Role::Member).await;
+    notice_to_all(&app, "第一条：周一学习").await;
+    notice_to_all(&app, "第二条：周三走访").await;
+    let copies = app
+        .fake
+        .wait_for("both notices", |f| {
+            let mine: Vec<_> = f.sent().into_iter().filter(|s| s.to == zheng.staff_id).collect();
+            (mine.len() == 2).then_some(mine)
+        })
+        .await;
+    let first = copies.iter().find(|s| s.text.contains("第一条")).unwrap();
+
+    let tapped = tap(&first.text, "收到");
+    let ack = app.say(&zheng, &tapped).await;
+    let again = app.say(&zheng, &tapped).await;
+
+    assert_eq!(tapped, "收到#1");
+    assert!(ack.text.starts_with("已确认收到通知「第一条：周一学习」"), "{ack:#?}");
+    assert!(again.text.contains("已确认收到通知 #1，无需再次确认"), "{again:#?}");
+    let acked: Vec<String> = sqlx::query_scalar(
+        "SELECT n.body FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+         WHERE d.acked_at IS NOT NULL",
+    )
+    .fetch_all(app.core.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(acked, ["第一条：周一学习"], "the newer notice still waits for its own 收到");
+    let other = app.say(&zheng, "收到 #99").await;
+    assert!(other.text.contains("没有找到发给您、需要确认收到的通知 #99"), "{other:#?}");
 }
 
 #[tokio::test]
