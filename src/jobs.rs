@@ -133,6 +133,8 @@ pub fn start(ctx: JobContext, (jobs, per_platform): (Vec<Job>, Vec<PlatformJob>)
         set.spawn(supervise(job.name, ctx.clone(), move |ctx| run(ctx)));
     }
     for platform in ctx.platforms.clone() {
+        let serving = &ctx.core.metrics.platform(platform.messenger.platform()).serving;
+        serving.store(true, std::sync::atomic::Ordering::Relaxed);
         for job in &per_platform {
             let (run, sides) = (job.run, platform.clone());
             set.spawn(supervise(job.name, ctx.clone(), move |ctx| run(ctx, sides.clone())));

@@ -4,10 +4,12 @@
 //! Nothing here ever holds the token.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// Upper bounds (seconds) of the Bot API latency histogram's buckets.
+use crate::domain::Platform;
+
+/// Upper bounds (seconds) of the API latency histogram's buckets.
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Debug, Default)]
@@ -30,6 +32,24 @@ impl Histogram {
     }
 }
 
+/// What is counted for each platform: its API calls, and whether the sender finds it down.
+#[derive(Debug, Default)]
+pub struct PlatformMetrics {
+    pub api_latency: Histogram,
+    pub api_errors: AtomicU64,
+    /// Flood-control answers (Telegram's 429, DingTalk's throttling).
+    pub rate_limited: AtomicU64,
+    /// Unix milliseconds when the platform last answered (0: not yet): a call that succeeded,
+    /// or, for a stream, any frame.
+    pub last_ok_ms: AtomicI64,
+    /// Unix milliseconds since when the sender finds the platform down (0: it answers).
+    pub down_since_ms: AtomicI64,
+    /// Outages seen since start.
+    pub outages: AtomicU64,
+    /// The bot runs on it (set when its jobs start): only such platforms are shown and judged.
+    pub serving: AtomicBool,
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub updates_ok: AtomicU64,
@@ -41,19 +61,12 @@ pub struct Metrics {
     pub deliveries_failed: AtomicU64,
     pub deliveries_blocked: AtomicU64,
     pub deliveries_retried: AtomicU64,
-    pub rate_limited: AtomicU64,
-    pub api_latency: Histogram,
-    pub api_errors: AtomicU64,
-    /// Unix milliseconds of the last Bot API call that succeeded (0: none yet).
-    pub last_api_ok_ms: AtomicI64,
     /// Unix milliseconds when the process started.
     pub started_ms: AtomicI64,
-    /// Unix milliseconds since when the platform is down (0: it answers).
-    pub down_since_ms: AtomicI64,
-    /// Outages seen since start.
-    pub outages: AtomicU64,
     /// Kept replies dropped after reply_give_up_minutes.
     pub replies_dropped: AtomicU64,
+    /// One set per platform, in [`Platform::ALL`]'s order.
+    platforms: [PlatformMetrics; Platform::ALL.len()],
 }
 
 impl Metrics {
@@ -63,108 +76,138 @@ impl Metrics {
         m
     }
 
-    /// A Bot API call ended: its latency, and whether Telegram answered it properly.
-    pub fn api_call(&self, took: Duration, ok: bool, now_ms: i64) {
-        self.api_latency.observe(took);
+    /// One platform's counters.
+    pub fn platform(&self, platform: Platform) -> &PlatformMetrics {
+        let i = Platform::ALL.iter().position(|p| *p == platform).unwrap_or(0);
+        &self.platforms[i]
+    }
+
+    /// The platforms the bot runs on, with their counters.
+    pub fn serving(&self) -> impl Iterator<Item = (Platform, &PlatformMetrics)> {
+        Platform::ALL.into_iter().zip(&self.platforms).filter(|(_, m)| m.serving.load(Relaxed))
+    }
+
+    /// A call to a platform's API ended: its latency, and whether the platform answered it.
+    pub fn api_call(&self, platform: Platform, took: Duration, ok: bool, now_ms: i64) {
+        let m = self.platform(platform);
+        m.api_latency.observe(took);
         if ok {
-            self.last_api_ok_ms.store(now_ms, Relaxed);
+            m.last_ok_ms.store(now_ms, Relaxed);
         } else {
-            self.api_errors.fetch_add(1, Relaxed);
+            m.api_errors.fetch_add(1, Relaxed);
         }
     }
 
+    /// The platform said something without being asked (a stream's frame): it is there.
+    pub fn heard(&self, platform: Platform, now_ms: i64) {
+        self.platform(platform).last_ok_ms.store(now_ms, Relaxed);
+    }
+
+    /// The platform asked the bot to slow down.
+    pub fn rate_limited(&self, platform: Platform) {
+        self.platform(platform).rate_limited.fetch_add(1, Relaxed);
+    }
+
     /// The sender found the platform down.
-    pub fn platform_down(&self, now_ms: i64) {
-        if self.down_since_ms.compare_exchange(0, now_ms, Relaxed, Relaxed).is_ok() {
-            self.outages.fetch_add(1, Relaxed);
+    pub fn platform_down(&self, platform: Platform, now_ms: i64) {
+        let m = self.platform(platform);
+        if m.down_since_ms.compare_exchange(0, now_ms, Relaxed, Relaxed).is_ok() {
+            m.outages.fetch_add(1, Relaxed);
         }
     }
 
     /// The platform answers again; since when it was down.
-    pub fn platform_up(&self) -> i64 {
-        self.down_since_ms.swap(0, Relaxed)
+    pub fn platform_up(&self, platform: Platform) -> i64 {
+        self.platform(platform).down_since_ms.swap(0, Relaxed)
     }
 
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Relaxed);
     }
 
-    /// The Prometheus text exposition, with the outbox backlog read at scrape time.
+    /// The Prometheus text exposition, with the outbox backlog read at scrape time. The
+    /// platform series carry a `platform` label, for each platform the bot runs on.
     pub fn render(&self, backlog: i64) -> String {
         let mut out = String::new();
-        let mut counter = |name: &str, help: &str, series: &[(&str, u64)]| {
+        let mut counter = |name: &str, help: &str, series: &[(String, u64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (labels, value) in series {
                 let _ = writeln!(out, "{name}{labels} {value}");
             }
         };
         let get = |c: &AtomicU64| c.load(Relaxed);
+        let plain = |value: u64| vec![(String::new(), value)];
         counter(
             "sansong_updates_handled_total",
-            "Telegram updates handled, by outcome.",
+            "Updates (messages, presses) handled, by outcome.",
             &[
-                ("{outcome=\"ok\"}", get(&self.updates_ok)),
-                ("{outcome=\"ignored\"}", get(&self.updates_ignored)),
-                ("{outcome=\"failed\"}", get(&self.updates_failed)),
+                ("{outcome=\"ok\"}".into(), get(&self.updates_ok)),
+                ("{outcome=\"ignored\"}".into(), get(&self.updates_ignored)),
+                ("{outcome=\"failed\"}".into(), get(&self.updates_failed)),
             ],
         );
-        counter("sansong_checkins_recorded_total", "Check-ins recorded.", &[("", get(&self.checkins))]);
-        counter("sansong_notices_fired_total", "Notice runs fired.", &[("", get(&self.notices_fired))]);
+        counter("sansong_checkins_recorded_total", "Check-ins recorded.", &plain(get(&self.checkins)));
+        counter("sansong_notices_fired_total", "Notice runs fired.", &plain(get(&self.notices_fired)));
         counter(
             "sansong_deliveries_total",
             "Notice deliveries, by outcome.",
             &[
-                ("{outcome=\"sent\"}", get(&self.deliveries_sent)),
-                ("{outcome=\"failed\"}", get(&self.deliveries_failed)),
-                ("{outcome=\"blocked\"}", get(&self.deliveries_blocked)),
-                ("{outcome=\"retried\"}", get(&self.deliveries_retried)),
+                ("{outcome=\"sent\"}".into(), get(&self.deliveries_sent)),
+                ("{outcome=\"failed\"}".into(), get(&self.deliveries_failed)),
+                ("{outcome=\"blocked\"}".into(), get(&self.deliveries_blocked)),
+                ("{outcome=\"retried\"}".into(), get(&self.deliveries_retried)),
             ],
         );
         counter(
             "sansong_replies_dropped_total",
             "Replies kept through a platform failure and dropped after reply_give_up_minutes.",
-            &[("", get(&self.replies_dropped))],
+            &plain(get(&self.replies_dropped)),
+        );
+        let serving: Vec<(Platform, &PlatformMetrics)> = self.serving().collect();
+        let by_platform = |value: fn(&PlatformMetrics) -> u64| -> Vec<(String, u64)> {
+            serving.iter().map(|(p, m)| (format!("{{platform=\"{}\"}}", p.as_str()), value(m))).collect()
+        };
+        counter(
+            "sansong_rate_limited_total",
+            "Flood-control answers from a platform (Telegram's 429, DingTalk's throttling).",
+            &by_platform(|m| m.rate_limited.load(Relaxed)),
         );
         counter(
-            "sansong_telegram_rate_limited_total",
-            "Answers of 429 Too Many Requests from the Bot API.",
-            &[("", get(&self.rate_limited))],
+            "sansong_api_errors_total",
+            "Platform API calls that failed (network, 5xx, refusals).",
+            &by_platform(|m| m.api_errors.load(Relaxed)),
         );
         counter(
-            "sansong_bot_api_errors_total",
-            "Bot API calls that failed (network, 5xx, refusals).",
-            &[("", get(&self.api_errors))],
+            "sansong_platform_outages_total",
+            "Outages the sender found.",
+            &by_platform(|m| m.outages.load(Relaxed)),
         );
-        let _ = writeln!(
-            out,
-            "# HELP sansong_bot_api_request_duration_seconds Bot API call latency.\n# TYPE sansong_bot_api_request_duration_seconds histogram"
-        );
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "sansong_bot_api_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-                self.api_latency.buckets[i].load(Relaxed)
-            );
+        let name = "sansong_api_request_duration_seconds";
+        let _ = writeln!(out, "# HELP {name} Platform API call latency.\n# TYPE {name} histogram");
+        for (platform, m) in &serving {
+            let p = platform.as_str();
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let n = m.api_latency.buckets[i].load(Relaxed);
+                let _ = writeln!(out, "{name}_bucket{{platform=\"{p}\",le=\"{bound}\"}} {n}");
+            }
+            let count = m.api_latency.buckets[BUCKETS.len()].load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{platform=\"{p}\",le=\"+Inf\"}} {count}");
+            let sum = m.api_latency.sum_micros.load(Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "{name}_sum{{platform=\"{p}\"}} {sum}");
+            let _ = writeln!(out, "{name}_count{{platform=\"{p}\"}} {count}");
         }
-        let count = self.api_latency.buckets[BUCKETS.len()].load(Relaxed);
-        let _ = writeln!(out, "sansong_bot_api_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let sum = self.api_latency.sum_micros.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "sansong_bot_api_request_duration_seconds_sum {sum}");
-        let _ = writeln!(out, "sansong_bot_api_request_duration_seconds_count {count}");
         let _ = writeln!(
             out,
             "# HELP sansong_outbox_backlog Deliveries waiting to be sent.\n# TYPE sansong_outbox_backlog gauge\nsansong_outbox_backlog {backlog}"
         );
-        let down = i64::from(self.down_since_ms.load(Relaxed) > 0);
         let _ = writeln!(
             out,
-            "# HELP sansong_platform_down Whether sending found the platform down (1) or not (0).\n# TYPE sansong_platform_down gauge\nsansong_platform_down{{platform=\"telegram\"}} {down}"
+            "# HELP sansong_platform_down Whether sending found the platform down (1) or not (0).\n# TYPE sansong_platform_down gauge"
         );
-        let _ = writeln!(
-            out,
-            "# HELP sansong_platform_outages_total Outages the sender found.\n# TYPE sansong_platform_outages_total counter\nsansong_platform_outages_total{{platform=\"telegram\"}} {}",
-            self.outages.load(Relaxed)
-        );
+        for (platform, m) in &serving {
+            let down = i64::from(m.down_since_ms.load(Relaxed) > 0);
+            let _ = writeln!(out, "sansong_platform_down{{platform=\"{}\"}} {down}", platform.as_str());
+        }
         out
     }
 }
@@ -176,16 +219,43 @@ mod tests {
     #[test]
     fn the_histogram_is_cumulative_and_the_text_has_every_series() {
         let m = Metrics::new(0);
-        m.api_call(Duration::from_millis(3), true, 1);
-        m.api_call(Duration::from_millis(300), false, 2);
+        m.platform(Platform::Telegram).serving.store(true, Relaxed);
+        m.api_call(Platform::Telegram, Duration::from_millis(3), true, 1);
+        m.api_call(Platform::Telegram, Duration::from_millis(300), false, 2);
         Metrics::bump(&m.checkins);
         let text = m.render(7);
-        assert!(text.contains("sansong_bot_api_request_duration_seconds_bucket{le=\"0.005\"} 1"), "{text}");
-        assert!(text.contains("sansong_bot_api_request_duration_seconds_bucket{le=\"0.5\"} 2"), "{text}");
-        assert!(text.contains("sansong_bot_api_request_duration_seconds_count 2"), "{text}");
+        let t = "platform=\"telegram\"";
+        assert!(
+            text.contains(&format!("sansong_api_request_duration_seconds_bucket{{{t},le=\"0.005\"}} 1")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("sansong_api_request_duration_seconds_bucket{{{t},le=\"0.5\"}} 2")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("sansong_api_request_duration_seconds_count{{{t}}} 2")), "{text}");
         assert!(text.contains("sansong_checkins_recorded_total 1"), "{text}");
-        assert!(text.contains("sansong_bot_api_errors_total 1"), "{text}");
+        assert!(text.contains(&format!("sansong_api_errors_total{{{t}}} 1")), "{text}");
         assert!(text.contains("sansong_outbox_backlog 7"), "{text}");
-        assert_eq!(m.last_api_ok_ms.load(Relaxed), 1);
+        assert_eq!(m.platform(Platform::Telegram).last_ok_ms.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn each_platform_counts_apart_and_only_platforms_in_use_are_shown() {
+        let m = Metrics::new(0);
+        for p in [Platform::Telegram, Platform::DingTalk] {
+            m.platform(p).serving.store(true, Relaxed);
+        }
+        m.platform_down(Platform::DingTalk, 5);
+        m.platform_down(Platform::Telegram, 6);
+        assert_eq!(m.platform_up(Platform::DingTalk), 5);
+        m.rate_limited(Platform::DingTalk);
+        let text = m.render(0);
+        assert!(text.contains("sansong_platform_down{platform=\"telegram\"} 1"), "{text}");
+        assert!(text.contains("sansong_platform_down{platform=\"dingtalk\"} 0"), "{text}");
+        assert!(text.contains("sansong_platform_outages_total{platform=\"dingtalk\"} 1"), "{text}");
+        assert!(text.contains("sansong_rate_limited_total{platform=\"dingtalk\"} 1"), "{text}");
+        assert!(text.contains("sansong_rate_limited_total{platform=\"telegram\"} 0"), "{text}");
+        assert!(!text.contains("terminal"), "{text}");
     }
 }

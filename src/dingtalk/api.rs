@@ -21,6 +21,7 @@
 //! - `POST {oapi}/media/upload?access_token=…` multipart `type`, `media` →
 //!   `{errcode, errmsg, media_id}` (-python `stream.py` `upload_to_dingtalk`).
 
+use crate::domain::Platform;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -98,7 +99,12 @@ impl Api {
         if let Some(m) = &self.metrics {
             // DingTalk answering at all (even a refusal) shows it is up.
             let answered = !matches!(result, Err(ApiError::Transient(_)));
-            m.api_call(started.elapsed(), answered, chrono::Utc::now().timestamp_millis());
+            m.api_call(
+                Platform::DingTalk,
+                started.elapsed(),
+                answered,
+                chrono::Utc::now().timestamp_millis(),
+            );
         }
     }
 

@@ -131,6 +131,8 @@ async fn connect_once(
             }
         };
         heard = tokio::time::Instant::now();
+        // Any frame, a pong included, shows DingTalk is there (for /healthz).
+        core.metrics.heard(crate::domain::Platform::DingTalk, chrono::Utc::now().timestamp_millis());
         let text = match message {
             Some(Ok(Message::Text(t))) => t.to_string(),
             Some(Ok(Message::Close(_))) | None => return Ok(Ended::Closed { useful }),

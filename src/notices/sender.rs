@@ -232,7 +232,7 @@ pub async fn run(
                 () = shutdown.cancelled() => break,
             }
             if messenger.probe().await {
-                platform_back(&core, &state).await;
+                platform_back(&core, &state, messenger.platform()).await;
             } else {
                 let mut shared = lock(&state);
                 if let Some(down) = shared.down.as_mut() {
@@ -470,7 +470,8 @@ async fn record(
             core.store.delivery_blocked(item.id, item.member_id, &reason, now).await
         }
         SendOutcome::Transient(reason) => {
-            let (down_now, declared) = transient_failure(core, state, settings, item.member_id, &reason);
+            let (down_now, declared) =
+                transient_failure(core, state, settings, platform, item.member_id, &reason);
             if declared {
                 match core.store.outage_started(platform.as_str(), now).await {
                     Ok(id) => {
@@ -518,6 +519,7 @@ fn transient_failure(
     core: &Core,
     state: &SharedState,
     settings: &SenderSettings,
+    platform: Platform,
     member: i64,
     reason: &str,
 ) -> (bool, bool) {
@@ -535,14 +537,14 @@ fn transient_failure(
     let next_probe = Instant::now() + settings.probe_base;
     shared.down = Some(Down { next_probe, wait: settings.probe_base, outage_id: None });
     drop(shared);
-    tracing::warn!(failing, %reason, "the platform is down: sending stops until it answers again");
-    core.metrics.platform_down(chrono::Utc::now().timestamp_millis());
+    tracing::warn!(platform = platform.as_str(), failing, %reason, "the platform is down: sending stops until it answers again");
+    core.metrics.platform_down(platform, chrono::Utc::now().timestamp_millis());
     (true, true)
 }
 
 /// The platform answered a probe: sending resumes at the normal pace, and the outage is
 /// closed (its delays are told to the notices' creators by the reports job).
-async fn platform_back(core: &Core, state: &SharedState) {
+async fn platform_back(core: &Core, state: &SharedState, platform: Platform) {
     let outage = {
         let mut shared = lock(state);
         shared.failing.clear();
@@ -553,9 +555,9 @@ async fn platform_back(core: &Core, state: &SharedState) {
     {
         tracing::warn!(error = %e, "could not record the end of the outage");
     }
-    let since = core.metrics.platform_up();
+    let since = core.metrics.platform_up(platform);
     let minutes = (chrono::Utc::now().timestamp_millis() - since) as f64 / 60_000.0;
-    tracing::warn!(minutes, "the platform answers again: sending resumes");
+    tracing::warn!(platform = platform.as_str(), minutes, "the platform answers again: sending resumes");
 }
 
 #[cfg(test)]

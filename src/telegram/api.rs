@@ -110,9 +110,14 @@ impl BotApi {
     async fn send(&self, method: &str, request: reqwest::RequestBuilder) -> Answer {
         let started = std::time::Instant::now();
         let answer = read(request.send().await).await;
-        self.metrics.api_call(started.elapsed(), answer.answered(), chrono::Utc::now().timestamp_millis());
+        self.metrics.api_call(
+            Platform::Telegram,
+            started.elapsed(),
+            answer.answered(),
+            chrono::Utc::now().timestamp_millis(),
+        );
         if matches!(answer, Answer::RetryAfter(_)) {
-            Metrics::bump(&self.metrics.rate_limited);
+            self.metrics.rate_limited(Platform::Telegram);
         }
         if let Answer::Refused { .. } | Answer::Transient(_) = &answer {
             tracing::debug!(method, %answer, "the Bot API did not take a call");

@@ -84,9 +84,14 @@ pub async fn poll(
             r = get_updates(&bot, offset, timeout) => r,
             () = shutdown.cancelled() => break,
         };
-        core.metrics.api_call(started.elapsed(), result.is_ok(), chrono::Utc::now().timestamp_millis());
+        core.metrics.api_call(
+            crate::domain::Platform::Telegram,
+            started.elapsed(),
+            result.is_ok(),
+            chrono::Utc::now().timestamp_millis(),
+        );
         if matches!(result, Err(RequestError::RetryAfter(_))) {
-            crate::metrics::Metrics::bump(&core.metrics.rate_limited);
+            core.metrics.rate_limited(crate::domain::Platform::Telegram);
         }
         match result {
             Ok(values) => {

@@ -54,7 +54,12 @@ pub async fn serve(
     loop {
         let started = std::time::Instant::now();
         let result = bot.set_webhook(url.clone()).secret_token(secret.clone()).await;
-        core.metrics.api_call(started.elapsed(), result.is_ok(), chrono::Utc::now().timestamp_millis());
+        core.metrics.api_call(
+            crate::domain::Platform::Telegram,
+            started.elapsed(),
+            result.is_ok(),
+            chrono::Utc::now().timestamp_millis(),
+        );
         match result {
             Ok(_) => break,
             Err(e) => {
@@ -92,7 +97,12 @@ async fn heartbeat(bot: Bot, core: Core, shutdown: CancellationToken) -> anyhow:
         }
         let started = std::time::Instant::now();
         let result = bot.get_webhook_info().await;
-        core.metrics.api_call(started.elapsed(), result.is_ok(), chrono::Utc::now().timestamp_millis());
+        core.metrics.api_call(
+            crate::domain::Platform::Telegram,
+            started.elapsed(),
+            result.is_ok(),
+            chrono::Utc::now().timestamp_millis(),
+        );
         match result {
             Ok(info) => {
                 if info.last_error_message != reported {

@@ -524,6 +524,42 @@ async fn a_reply_dingtalk_cannot_take_is_kept_and_sent_when_it_can_marked_as_lat
 }
 
 #[tokio::test]
+async fn while_dingtalk_is_down_healthz_and_metrics_name_dingtalk_and_recover_with_it() {
+    use crate::operations::{free_port, get, until_status};
+    let addr = free_port();
+    let app = DingTalkApp::spawn_with(move |c| {
+        c.metrics_addr = Some(addr);
+        c.outage_probe = Duration::from_millis(50);
+    })
+    .await;
+    let staff = add_members(&app, 6).await;
+    let ok = until_status(addr, "/healthz", 200).await;
+    assert!(ok.contains("\"dingtalk\""), "each platform's state is shown: {ok}");
+
+    app.fake.set_down(true);
+    notice_to_all(&app, "钉钉故障期间的通知").await;
+    let down = until_status(addr, "/healthz", 503).await;
+    let body: serde_json::Value = serde_json::from_str(&down).unwrap();
+    let (_, metrics) = get(addr, "/metrics").await;
+    app.fake.set_down(false);
+    until_status(addr, "/healthz", 200).await;
+    let (_, after) = get(addr, "/metrics").await;
+
+    assert!(body["reason"].as_str().unwrap().starts_with("DingTalk: the OpenAPI is down"), "{down}");
+    assert!(body["platforms"]["dingtalk"]["down_since"].is_string(), "{down}");
+    assert!(metrics.contains("sansong_platform_down{platform=\"dingtalk\"} 1"), "{metrics}");
+    assert!(!metrics.contains("platform=\"telegram\""), "Telegram is not in use: {metrics}");
+    assert!(after.contains("sansong_platform_down{platform=\"dingtalk\"} 0"), "{after}");
+    assert!(after.contains("sansong_platform_outages_total{platform=\"dingtalk\"} 1"), "{after}");
+    app.fake
+        .wait_for("everyone to get the notice after the outage", |f| {
+            let got = f.sent().iter().filter(|s| s.text.contains("钉钉故障期间的通知")).count();
+            (got >= staff.len()).then_some(())
+        })
+        .await;
+}
+
+#[tokio::test]
 async fn a_reply_longer_than_a_dingtalk_message_arrives_in_parts_under_the_limit() {
     let app = DingTalkApp::spawn().await;
     add_members(&app, 400).await;

@@ -225,17 +225,17 @@ async fn check_names_each_kind_of_bad_config_and_run_refuses_with_the_same_words
     assert!(out.contains("✗ Bot API (getMe)：无法连接"), "{out}");
 }
 
-fn free_port() -> std::net::SocketAddr {
+pub(crate) fn free_port() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
-async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+pub(crate) async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// Waits (with a deadline) until GET `path` answers `status`; returns the body.
-async fn until_status(addr: std::net::SocketAddr, path: &str, status: u16) -> String {
+pub(crate) async fn until_status(addr: std::net::SocketAddr, path: &str, status: u16) -> String {
     let (within, every) = (Duration::from_secs(40), Duration::from_millis(50));
     eventually_every(&format!("{path} to answer {status}"), within, every, || async {
         match reqwest::get(format!("http://{addr}{path}")).await {
@@ -336,10 +336,14 @@ async fn metrics_parse_as_prometheus_text_and_their_counters_move() {
     let moved = |k: &str| after[k] - before.get(k).copied().unwrap_or(0.0);
     assert_eq!(moved("sansong_checkins_recorded_total"), 1.0);
     assert!(moved("sansong_updates_handled_total{outcome=\"ok\"}") >= 2.0);
-    assert!(moved("sansong_bot_api_request_duration_seconds_count") >= 2.0, "replies and polls are timed");
+    assert!(
+        moved("sansong_api_request_duration_seconds_count{platform=\"telegram\"}") >= 2.0,
+        "replies and polls are timed"
+    );
     assert!(after.contains_key("sansong_outbox_backlog"));
     assert!(after.contains_key("sansong_deliveries_total{outcome=\"sent\"}"));
-    assert!(after.contains_key("sansong_telegram_rate_limited_total"));
+    assert!(after.contains_key("sansong_rate_limited_total{platform=\"telegram\"}"));
+    assert!(!text.contains("platform=\"dingtalk\""), "a platform the bot does not run on is not shown");
     assert!(!text.contains(crate::support::fake_api::TOKEN));
 }
 
