@@ -240,6 +240,9 @@ pub struct Member {
 pub struct MemberListing {
     pub member: Member,
     pub last_checkin_at: Option<DateTime<Utc>>,
+    /// Every account of theirs: Telegram's user id, DingTalk's staff id.
+    pub telegram_id: Option<i64>,
+    pub dingtalk_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{CliError, CliResult, Format, open, table_with, token_from_env};
 use crate::config::Config;
 use crate::core::Core;
-use crate::domain::{MemberStatus, Platform, Role};
+use crate::domain::{MemberStatus, Role};
 use crate::members::{self, Actor, InviteRequest};
 use crate::texts;
 
@@ -48,9 +48,11 @@ async fn ask_telegram_for_username(core: &Core) -> Option<String> {
 
 #[derive(Serialize)]
 struct MemberRow<'a> {
-    /// The platform they are reached on, and there their id (for Telegram, the user id).
+    /// The platform they are reached on; their Telegram user id and DingTalk staff id, for
+    /// each platform they have an account on.
     platform: &'a str,
     telegram_id: Option<i64>,
+    dingtalk_id: Option<&'a str>,
     name: &'a str,
     username: Option<&'a str>,
     unit: &'a str,
@@ -70,8 +72,8 @@ pub async fn list(config: Config, unit: Option<String>, format: Format) -> CliRe
                 .iter()
                 .map(|l| MemberRow {
                     platform: l.member.account.platform.as_str(),
-                    telegram_id: (l.member.account.platform == Platform::Telegram)
-                        .then_some(l.member.account.person_id),
+                    telegram_id: l.telegram_id,
+                    dingtalk_id: l.dingtalk_id.as_deref(),
                     name: &l.member.name,
                     username: l.member.username.as_deref(),
                     unit: &l.member.unit_name,

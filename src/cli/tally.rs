@@ -61,6 +61,7 @@ fn tally_json(t: &Tally, tz: chrono_tz::Tz) -> serde_json::Value {
             }
             (Grouping::Member, _) => {
                 m.insert("telegram_id".into(), json!(row.telegram_id));
+                m.insert("dingtalk_id".into(), json!(row.dingtalk_id));
                 m.insert("name".into(), json!(row_label(row)));
                 m.insert("unit".into(), json!(row.unit));
             }

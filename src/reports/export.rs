@@ -193,6 +193,7 @@ pub fn table_cells(t: &Tally, row: &TallyRow) -> Vec<String> {
         Grouping::Member => cells.extend([
             row.unit.clone().unwrap_or_default(),
             row.telegram_id.map(|i| i.to_string()).unwrap_or_default(),
+            row.dingtalk_id.clone().unwrap_or_default(),
         ]),
         Grouping::Site => {
             cells.extend([row.unit.clone().unwrap_or_default(), row.active_members.to_string()])

@@ -95,7 +95,10 @@ impl Store {
     pub async fn list_members(&self, unit_id: Option<i64>) -> sqlx::Result<Vec<MemberListing>> {
         let sql = format!(
             "SELECT {MEMBER_COLUMNS},
-                    (SELECT MAX(c.sent_at) FROM checkins c WHERE c.member_id = m.id AND c.deleted_at IS NULL) AS last_checkin
+                    (SELECT MAX(c.sent_at) FROM checkins c WHERE c.member_id = m.id AND c.deleted_at IS NULL) AS last_checkin,
+                    (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id,
+                    (SELECT h.external_id FROM accounts a JOIN handles h ON h.id = a.person_id
+                     WHERE a.member_id = m.id AND a.platform = 'dingtalk') AS dingtalk_id
              FROM members m JOIN units u ON u.id = m.unit_id
              WHERE (?1 IS NULL OR m.unit_id = ?1)
              ORDER BY u.id, m.name, m.id"
@@ -106,6 +109,8 @@ impl Store {
                 Ok(MemberListing {
                     member: member_from_row(row)?,
                     last_checkin_at: row.try_get::<Option<i64>, _>("last_checkin")?.map(at),
+                    telegram_id: row.try_get("telegram_id")?,
+                    dingtalk_id: row.try_get("dingtalk_id")?,
                 })
             })
             .collect()

@@ -52,8 +52,8 @@ pub struct TallyCounts {
     pub total: GroupCounts,
 }
 
-/// A member as `tally_members` reads it from JSON: id, Telegram id, name, unit.
-type MemberTuple = (i64, Option<i64>, String, i64);
+/// A member as `tally_members` reads it from JSON: id, Telegram id, DingTalk id, name, unit.
+type MemberTuple = (i64, Option<i64>, Option<String>, String, i64);
 
 /// A member for tally rows and lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,8 @@ pub struct MemberRef {
     pub id: i64,
     /// Their Telegram account, if they have one (exports and the CLI show it).
     pub telegram_id: Option<i64>,
+    /// Their DingTalk account (the staff id), if they have one.
+    pub dingtalk_id: Option<String>,
     pub name: String,
     pub unit_id: i64,
     pub unit_name: String,
@@ -219,7 +221,7 @@ impl Store {
         // case) it never runs. Unit names are joined here rather than in SQL: quicker for tens of
         // thousands of members, and the sort wants each unit's rank anyway.
         let json: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT json_group_array(json_array(m.id, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram'), m.name, m.unit_id)) FROM members m
+            "SELECT json_group_array(json_array(m.id, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram'), (SELECT h.external_id FROM accounts a JOIN handles h ON h.id = a.person_id WHERE a.member_id = m.id AND a.platform = 'dingtalk'), m.name, m.unit_id)) FROM members m
              WHERE CASE WHEN m.status = 'active'
                         THEN ?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3))
                         ELSE m.id IN (SELECT c.member_id FROM checkins c
@@ -239,14 +241,15 @@ impl Store {
         let rows: Vec<MemberTuple> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         let mut ranked: Vec<(usize, MemberTuple)> =
-            rows.into_iter().map(|r| (rank.get(&r.3).copied().unwrap_or(usize::MAX), r)).collect();
+            rows.into_iter().map(|r| (rank.get(&r.4).copied().unwrap_or(usize::MAX), r)).collect();
         // Sorted here: quicker than SQLite's sorter for tens of thousands of names.
-        ranked.sort_unstable_by(|(ra, a), (rb, b)| (ra, &a.2, a.0).cmp(&(rb, &b.2, b.0)));
+        ranked.sort_unstable_by(|(ra, a), (rb, b)| (ra, &a.3, a.0).cmp(&(rb, &b.3, b.0)));
         Ok(ranked
             .into_iter()
-            .map(|(r, (id, telegram_id, name, unit_id))| MemberRef {
+            .map(|(r, (id, telegram_id, dingtalk_id, name, unit_id))| MemberRef {
                 id,
                 telegram_id,
+                dingtalk_id,
                 name,
                 unit_id,
                 unit_name: unit_names.get(r).map(|u| u.1.clone()).unwrap_or_default(),
@@ -263,7 +266,8 @@ impl Store {
         units: Option<&[i64]>,
     ) -> sqlx::Result<Vec<MemberRef>> {
         let rows = sqlx::query(
-            "SELECT m.id, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id, m.name, m.unit_id, u.name AS unit_name
+            "SELECT m.id, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id,
+                    (SELECT h.external_id FROM accounts a JOIN handles h ON h.id = a.person_id WHERE a.member_id = m.id AND a.platform = 'dingtalk') AS dingtalk_id, m.name, m.unit_id, u.name AS unit_name
              FROM members m JOIN units u ON u.id = m.unit_id
              WHERE m.status = 'active' AND (?3 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?3)))
                AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.id
@@ -402,6 +406,7 @@ fn member_ref(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<MemberRef> {
     Ok(MemberRef {
         id: r.try_get("id")?,
         telegram_id: r.try_get("telegram_id")?,
+        dingtalk_id: r.try_get("dingtalk_id")?,
         name: r.try_get("name")?,
         unit_id: r.try_get("unit_id")?,
         unit_name: r.try_get("unit_name")?,

@@ -126,7 +126,9 @@ pub struct TallyRow {
     pub name: RowName,
     /// The unit a member or site belongs to.
     pub unit: Option<String>,
+    /// A member's accounts (member rows only).
     pub telegram_id: Option<i64>,
+    pub dingtalk_id: Option<String>,
     pub link: Option<LinkKind>,
     /// Active members (unit rows and the total only).
     pub members: Option<i64>,
@@ -256,6 +258,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
                 row.name = RowName::Named(m.name);
                 row.unit = Some(m.unit_name);
                 row.telegram_id = m.telegram_id;
+                row.dingtalk_id = m.dingtalk_id;
                 rows.push(row);
             }
         }

@@ -60,7 +60,7 @@ pub fn table_header(t: &Tally) -> Vec<String> {
     let mut head = vec![first.to_owned()];
     match t.by {
         Grouping::Unit => head.extend(["成员".to_owned(), "已登记成员".to_owned()]),
-        Grouping::Member => head.extend(["单位".to_owned(), "Telegram ID".to_owned()]),
+        Grouping::Member => head.extend(["单位".to_owned(), "Telegram ID".to_owned(), "钉钉 ID".to_owned()]),
         Grouping::Site => head.extend(["单位".to_owned(), "参与成员".to_owned()]),
         Grouping::Link => head.push("参与成员".to_owned()),
     }

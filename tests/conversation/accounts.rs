@@ -109,3 +109,29 @@ async fn a_terminal_session_never_takes_a_members_notices_away_from_their_platfo
     let got: Vec<_> = copies(&c, "第三份通知").await.into_iter().filter(|d| d.0 == member).collect();
     assert_eq!(got, [(member, "telegram".to_owned(), on_telegram.id)]);
 }
+
+#[tokio::test]
+async fn listings_and_by_member_tallies_show_every_account_of_a_bound_member() {
+    let (c, _, on_telegram, _) = bound().await;
+    c.say(&on_telegram, "送服务 代办医保").await;
+
+    let listing = sansong::members::list(&c.core, &sansong::members::Actor::Cli, None).await.unwrap();
+    let zhang = listing.iter().find(|l| l.member.name == "张三").unwrap();
+    let period = sansong::tally::Period::Week(c.core.this_week());
+    let by_member = sansong::tally::tally(
+        &c.core,
+        &sansong::tally::Scope::all(),
+        period,
+        sansong::domain::Grouping::Member,
+    )
+    .await
+    .unwrap();
+    let header = sansong::texts::tallies::table_header(&by_member);
+    let row = by_member.rows.iter().find(|r| r.telegram_id == Some(70_002)).unwrap();
+    let cells = sansong::reports::export::table_cells(&by_member, row);
+
+    assert_eq!((zhang.telegram_id, zhang.dingtalk_id.as_deref()), (Some(70_002), Some("manager7002")));
+    assert_eq!(row.dingtalk_id.as_deref(), Some("manager7002"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!((cells[at("Telegram ID")].as_str(), cells[at("钉钉 ID")].as_str()), ("70002", "manager7002"));
+}
