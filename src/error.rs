@@ -71,6 +71,9 @@ pub enum UserError {
     Week(#[from] WeekError),
     #[error("the notice has no text")]
     EmptyNotice,
+    /// A notice's picture or file could not be fetched from its platform (to pass on).
+    #[error("the notice's file could not be fetched")]
+    MediaUnavailable,
     #[error("notice of {length} characters over the limit of {limit}")]
     NoticeTooLong { platform: crate::domain::Platform, limit: usize, length: usize, caption: bool },
     #[error("no audience chosen")]

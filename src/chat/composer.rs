@@ -13,7 +13,7 @@ use super::dialogue::{self, Dialogue};
 use super::{Button, ChatContext, Incoming, Keyboard, Reply};
 use crate::core::Core;
 use crate::domain::Member;
-use crate::domain::{LinkKind, Role};
+use crate::domain::{LinkKind, Platform, Role};
 use crate::error::{Result, UserError};
 use crate::members::{self, Actor};
 use crate::notices::{self, Audience, Media, MediaKind, NoticeDraft, Schedule, pinyin};
@@ -45,6 +45,10 @@ pub struct Composer {
     pub use_cleaned: bool,
     #[serde(default)]
     pub media: Option<(MediaKind, String)>,
+    /// The platform the picture or file came from, whose id `media` holds (none: Telegram,
+    /// as composers saved before there were other platforms).
+    #[serde(default)]
+    pub media_from: Option<Platform>,
     #[serde(default)]
     pub audience: Audience,
     #[serde(default)]
@@ -72,6 +76,7 @@ impl Composer {
             cleaned: None,
             use_cleaned: false,
             media: None,
+            media_from: None,
             audience: Audience::default(),
             schedule: None,
             ack: false,
@@ -139,20 +144,20 @@ pub async fn on_text(
 /// A photo or file while composing: at the content step it is the notice (its caption the text).
 pub async fn on_media(
     core: &Core,
+    ctx: &ChatContext,
     member: &Member,
     msg: &Incoming,
     c: Composer,
-    kind: MediaKind,
-    file_id: &str,
+    (kind, file_id): (MediaKind, &str),
     caption: Option<&str>,
 ) -> Result<Vec<Reply>> {
     members::require_role(member, Role::Organiser)?;
     if c.step != Step::Content {
         return Ok(vec![Reply::send(texts::compose_use_buttons())]);
     }
-    // Only Telegram's file ids can be sent again to everyone; a picture or file from another
-    // platform would reach nobody on Telegram.
-    if msg.from.account.platform != crate::domain::Platform::Telegram {
+    // The file is passed on to every platform from its bytes, fetched when the notice is
+    // published; a platform whose files cannot be fetched keeps them to itself.
+    if ctx.files.is_none() {
         return Ok(vec![Reply::send(texts::compose_media_not_here())]);
     }
     on_content(core, member, msg, c, caption.unwrap_or(""), Some((kind, file_id.to_owned()))).await
@@ -171,6 +176,7 @@ async fn on_content(
     c.cleaned = pinyin::clean(&body);
     c.use_cleaned = false;
     c.body = Some(body);
+    c.media_from = media.as_ref().map(|_| msg.from.account.platform);
     c.media = media;
     c.step = Step::Audience;
     save(core, msg.chat.id, &c).await?;
@@ -463,6 +469,34 @@ fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
+/// A notice's picture or file as every platform needs it: Telegram's own id where it came
+/// from Telegram (Telegram sends it again by that id), and its bytes (which the other
+/// platforms upload). A Telegram file that cannot be fetched still goes by its id (people on
+/// other platforms are told to ask for it); a file from another platform must be fetched.
+async fn notice_media(ctx: &ChatContext, c: &Composer, kind: MediaKind, file_id: &str) -> Result<Media> {
+    let from = c.media_from.unwrap_or(Platform::Telegram);
+    let fetched = match &ctx.files {
+        Some(files) => files.fetch(kind, file_id).await,
+        None => Err("this platform's files cannot be fetched".to_owned()),
+    };
+    let upload = match fetched {
+        Ok((name, bytes)) if bytes.len() <= super::MAX_FILE_BYTES => Some((name, bytes)),
+        Ok((_, bytes)) => {
+            tracing::warn!(bytes = bytes.len(), "a notice's file is too large to pass on");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(platform = from.as_str(), error = %e, "could not fetch a notice's file");
+            None
+        }
+    };
+    match (from, upload) {
+        (Platform::Telegram, upload) => Ok(Media { kind, file_id: Some(file_id.to_owned()), upload }),
+        (_, Some(upload)) => Ok(Media { kind, file_id: None, upload: Some(upload) }),
+        (_, None) => Err(UserError::MediaUnavailable.into()),
+    }
+}
+
 async fn publish(
     core: &Core,
     ctx: &ChatContext,
@@ -471,13 +505,13 @@ async fn publish(
     c: Composer,
     callback_id: &str,
 ) -> Result<Vec<Reply>> {
+    let media = match &c.media {
+        Some((kind, file_id)) => Some(notice_media(ctx, &c, *kind, file_id).await?),
+        None => None,
+    };
     let draft = NoticeDraft {
         body: c.text().to_owned(),
-        media: c.media.as_ref().map(|(kind, file_id)| Media {
-            kind: *kind,
-            file_id: Some(file_id.clone()),
-            upload: None,
-        }),
+        media,
         audience: c.audience.clone(),
         schedule: c.schedule.clone().unwrap_or(Schedule::Now),
         ack: c.ack,

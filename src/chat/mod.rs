@@ -173,9 +173,22 @@ impl Button {
     }
 }
 
+/// The bytes of a file a person sent on one platform (named by that platform's id for it),
+/// so that a notice's picture or file can be passed on to people on every platform.
+pub trait FileSource: Send + Sync {
+    /// The file's name and bytes, or why not (in a log line, never to the person).
+    fn fetch<'a>(
+        &'a self,
+        kind: MediaKind,
+        file_id: &'a str,
+    ) -> futures::future::BoxFuture<'a, std::result::Result<(String, Vec<u8>), String>>;
+}
+
+/// The most bytes a notice's file may have to be passed on (Telegram's bots may fetch 20 MB).
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
 /// What the conversation needs beyond the core: the bot's own username, and a short memory
 /// of photo albums already answered (an album arrives as one update per photo).
-#[derive(Debug)]
 pub struct ChatContext {
     pub username: Option<String>,
     albums: std::sync::Mutex<std::collections::VecDeque<(i64, String)>>,
@@ -189,6 +202,18 @@ pub struct ChatContext {
     /// Every group message that reaches the bot was addressed to it (DingTalk delivers only
     /// those that @ the robot): each gets the pointer to the private chat.
     pub groups_address_the_bot: bool,
+    /// Where files people send on this platform can be fetched (none: they cannot).
+    pub files: Option<std::sync::Arc<dyn FileSource>>,
+}
+
+impl std::fmt::Debug for ChatContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatContext")
+            .field("username", &self.username)
+            .field("commands", &self.commands)
+            .field("files", &self.files.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ChatContext {
@@ -200,6 +225,7 @@ impl Default for ChatContext {
             message_parts: |_| 1,
             commands: CommandStyle::default(),
             groups_address_the_bot: false,
+            files: None,
         }
     }
 }
@@ -219,6 +245,12 @@ impl ChatContext {
     /// [`Self::groups_address_the_bot`]).
     pub fn groups_address_the_bot(mut self) -> Self {
         self.groups_address_the_bot = true;
+        self
+    }
+
+    /// Where this platform's files can be fetched (see [`Self::files`]).
+    pub fn with_files(mut self, files: std::sync::Arc<dyn FileSource>) -> Self {
+        self.files = Some(files);
         self
     }
 
@@ -412,11 +444,11 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
             if let Some(Dialogue::Notice(c)) = dialogue::load(core, msg.chat.id).await? {
                 return composer::on_media(
                     core,
+                    me,
                     &member,
                     msg,
                     c,
-                    MediaKind::Photo,
-                    file_id,
+                    (MediaKind::Photo, file_id),
                     caption.as_deref(),
                 )
                 .await;
@@ -429,11 +461,11 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
                 Some(Dialogue::Notice(c)) => {
                     composer::on_media(
                         core,
+                        me,
                         &member,
                         msg,
                         c,
-                        MediaKind::Document,
-                        file_id,
+                        (MediaKind::Document, file_id),
                         caption.as_deref(),
                     )
                     .await

@@ -265,15 +265,34 @@ impl Api {
             .ok_or_else(|| ApiError::Transient("no downloadUrl".into()))
     }
 
-    /// Uploads a file (an export) to send: its media id. The old OpenAPI answers HTTP 200 with
-    /// an `errcode`; 40014 (an invalid token) and 42001 (an expired one) get a fresh token and
-    /// one more try, like [`Self::post`]'s InvalidAuthentication.
-    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
+    /// The bytes of a file a person sent (a picture), by its download code.
+    pub async fn download(&self, download_code: &str) -> Result<Vec<u8>, ApiError> {
+        let url = self.download_url(download_code).await?;
+        let started = Instant::now();
+        let answer = self.http.get(&url).timeout(Duration::from_secs(120)).send().await;
+        let result = match answer {
+            Ok(r) if r.status().is_success() => r
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| ApiError::Transient(e.without_url().to_string())),
+            Ok(r) => Err(ApiError::Transient(format!("download: HTTP {}", r.status()))),
+            Err(e) => Err(ApiError::Transient(e.without_url().to_string())),
+        };
+        self.observe(started, &result);
+        result
+    }
+
+    /// Uploads a file (an export, a notice's file or picture) to send: its media id. `kind` is
+    /// the upload's `type`: `file`, or `image` for a picture. The old OpenAPI answers HTTP 200
+    /// with an `errcode`; 40014 (an invalid token) and 42001 (an expired one) get a fresh token
+    /// and one more try, like [`Self::post`]'s InvalidAuthentication.
+    pub async fn upload(&self, kind: &str, name: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
         let base = self.config.oapi_url.as_str().trim_end_matches('/');
         for attempt in 0..2 {
             let token = self.token().await?;
             let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_owned());
-            let form = reqwest::multipart::Form::new().text("type", "file").part("media", part);
+            let form = reqwest::multipart::Form::new().text("type", kind.to_owned()).part("media", part);
             let started = Instant::now();
             let answer = self
                 .http

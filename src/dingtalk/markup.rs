@@ -89,6 +89,18 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
     parts
 }
 
+/// A notice's picture or file, already uploaded: a picture as an image message (its
+/// `photoURL` may be the media id, DingTalk's message types page says), anything else as a
+/// file.
+pub fn media(kind: crate::notices::MediaKind, media_id: &str, name: &str) -> RobotMessage {
+    match kind {
+        crate::notices::MediaKind::Photo => {
+            RobotMessage { key: "sampleImageMsg", param: json!({ "photoURL": media_id }) }
+        }
+        crate::notices::MediaKind::Document => file(media_id, name),
+    }
+}
+
 /// A file already uploaded.
 pub fn file(media_id: &str, name: &str) -> RobotMessage {
     let kind = name.rsplit_once('.').map_or("file", |(_, ext)| ext);

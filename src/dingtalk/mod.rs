@@ -30,7 +30,8 @@ use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
 use crate::jobs;
-use crate::notices::sender::{Messenger, NoticeAction, Outgoing, SendOutcome, SenderSettings};
+use crate::notices::MediaKind;
+use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
 use crate::store::UpdateKey;
 use crate::texts;
 
@@ -67,11 +68,35 @@ pub fn start(
         settings,
     };
     let context = ChatContext::new(None, scheduler_wake)
+        .with_files(Arc::new(DingTalkFiles { api: api.clone() }))
         .with_message_parts(|text| text.chars().count().div_ceil(markup::TEXT_LIMIT).max(1))
         .with_commands(texts::members::CommandStyle::WordOnly)
         .groups_address_the_bot();
     let handling = Box::pin(handle_inbox(core, api, Arc::new(context), notify, shutdown));
     jobs::Started { sides, handling }
+}
+
+/// The pictures people send, fetched by the download code they are kept by (`dt:<code>`).
+struct DingTalkFiles {
+    api: Arc<Api>,
+}
+
+impl chat::FileSource for DingTalkFiles {
+    fn fetch<'a>(
+        &'a self,
+        kind: MediaKind,
+        file_id: &'a str,
+    ) -> BoxFuture<'a, Result<(String, Vec<u8>), String>> {
+        Box::pin(async move {
+            let code = file_id.strip_prefix("dt:").ok_or_else(|| "not a DingTalk file".to_owned())?;
+            let bytes = self.api.download(code).await.map_err(|e| e.to_string())?;
+            let name = match kind {
+                MediaKind::Photo => texts::notices::PICTURE_FILE_NAME,
+                MediaKind::Document => texts::notices::FILE_NAME,
+            };
+            Ok((name.to_owned(), bytes))
+        })
+    }
 }
 
 struct DingTalkUpdates {
@@ -402,11 +427,14 @@ async fn send_reply(api: &Api, to: &Address, reply: &Reply) -> Result<(), ApiErr
             markup::message(&last, keyboard.as_ref(), &[])
         }
         Reply::Answer { text: Some(t), .. } => markup::message(t, None, &[]),
-        Reply::Media { caption, keyboard, .. } => {
-            markup::message(&format!("{caption}\n{}", texts::cli::MEDIA_ELSEWHERE), keyboard.as_ref(), &[])
-        }
+        // A notice's preview: the picture the person just sent stays in the chat above it.
+        Reply::Media { kind, caption, keyboard, .. } => markup::message(
+            &format!("{caption}\n{}", texts::notices::media_in_preview(*kind)),
+            keyboard.as_ref(),
+            &[],
+        ),
         Reply::Upload { name, bytes, caption, .. } => {
-            let media_id = api.upload(name, bytes.clone()).await?;
+            let media_id = api.upload("file", name, bytes.clone()).await?;
             send_to(api, to, &markup::file(&media_id, name)).await?;
             markup::message(caption, None, &[])
         }
@@ -464,7 +492,14 @@ pub struct Batcher {
     core: Core,
     open: Arc<Mutex<HashMap<String, Batch>>>,
     calls: Arc<CallPace>,
+    /// The media id DingTalk gave each notice's file, and when: uploaded once for everyone
+    /// (the lock is held through the upload, so twenty deliveries at once upload it once).
+    media: tokio::sync::Mutex<HashMap<i64, (String, tokio::time::Instant)>>,
 }
+
+/// How long an uploaded file's media id is used before the file is uploaded again (DingTalk
+/// keeps uploaded media for a limited time).
+const MEDIA_KEPT: Duration = Duration::from_secs(12 * 3600);
 
 /// Spaces batch send calls evenly, 2% under the allowed rate (as the Telegram pace does), so
 /// DingTalk's flow control has nothing to refuse.
@@ -503,7 +538,64 @@ const GATHER: Duration = Duration::from_millis(40);
 
 impl Batcher {
     fn new(api: Arc<Api>, core: Core, calls_per_second: f64) -> Batcher {
-        Batcher { api, core, open: Arc::default(), calls: Arc::new(CallPace::new(calls_per_second)) }
+        Batcher {
+            api,
+            core,
+            open: Arc::default(),
+            calls: Arc::new(CallPace::new(calls_per_second)),
+            media: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The media id of a notice's file on DingTalk, uploading it if it has none (or an old one).
+    async fn media_id(
+        &self,
+        notice_id: i64,
+        kind: MediaKind,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<String, ApiError> {
+        let mut media = self.media.lock().await;
+        if let Some((id, at)) = media.get(&notice_id)
+            && at.elapsed() < MEDIA_KEPT
+        {
+            return Ok(id.clone());
+        }
+        let upload_type = if kind == MediaKind::Photo { "image" } else { "file" };
+        let id = self.api.upload(upload_type, name, bytes.to_vec()).await?;
+        media.retain(|_, (_, at)| at.elapsed() < MEDIA_KEPT);
+        media.insert(notice_id, (id.clone(), tokio::time::Instant::now()));
+        Ok(id)
+    }
+
+    /// One message to one person, gathered for a few milliseconds with the same message to
+    /// others into one batch send of at most 20.
+    async fn batched(&self, staff: &str, rendered: RobotMessage) -> SendOutcome {
+        let key = format!("{}\u{1}{}", rendered.key, rendered.param);
+        let (tx, rx) = oneshot::channel();
+        let full = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            let fresh = !open.contains_key(&key);
+            let batch =
+                open.entry(key.clone()).or_insert_with(|| Batch { message: rendered, waiting: Vec::new() });
+            batch.waiting.push((staff.to_owned(), tx));
+            if fresh {
+                // The first of a batch: it goes after a short gather, or when full.
+                let (api, open, calls, key) =
+                    (self.api.clone(), self.open.clone(), self.calls.clone(), key.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(GATHER).await;
+                    Batcher::flush(api, open, calls, key).await;
+                });
+            }
+            // A full batch leaves the map under the same lock that filled it: nobody can join
+            // it as a 21st.
+            if batch.waiting.len() >= BATCH_LIMIT { open.remove(&key) } else { None }
+        };
+        if let Some(batch) = full {
+            Batcher::send_batch(&self.api, &self.calls, batch).await;
+        }
+        rx.await.unwrap_or_else(|_| SendOutcome::Transient("the batch was lost".into()))
     }
 
     /// Sends the batch still gathering under `key`, if any (the gather timer's end).
@@ -547,27 +639,37 @@ fn outcome(result: &Result<BatchAnswer, ApiError>, id: &str) -> SendOutcome {
     }
 }
 
-/// A notice as DingTalk shows it: its text, and a 「收到」 link when it asks for one. The link
-/// sends 「收到 #<notice>」, so a tap acknowledges this notice, not merely the newest one (the
-/// same for everyone it goes to, so one batch still carries it to twenty people).
-fn notice_message(message: &Outgoing) -> RobotMessage {
-    let text =
+/// A notice as DingTalk shows it: its text (in parts under the message limit), and a 「收到」
+/// link on the last part when it asks for one. The link sends 「收到 #<notice>」, so a tap
+/// acknowledges this notice, not merely the newest one (the same for everyone it goes to, so
+/// one batch still carries it to twenty people). `file_elsewhere`: the notice has a file that
+/// cannot be passed on here, which the text then says.
+fn notice_messages(message: &Outgoing, file_elsewhere: bool) -> Vec<RobotMessage> {
+    let mut text =
         if message.reminder { texts::notices::notice_reminder(&message.text) } else { message.text.clone() };
-    let text = match &message.media {
-        Some(_) => format!("{text}\n{}", texts::cli::MEDIA_ELSEWHERE),
-        None => text,
-    };
+    if file_elsewhere {
+        text = format!("{text}\n{}", texts::cli::MEDIA_ELSEWHERE);
+    }
     let ack = message.actions.iter().find_map(|a| match a {
         NoticeAction::Acknowledge { notice_id, .. } => Some(texts::notices::ack_answer(*notice_id)),
         NoticeAction::Spread { .. } => None,
     });
-    match &ack {
-        Some(answer) => markup::message(&text, None, &[(texts::notices::BUTTON_ACK, answer)]),
-        None => markup::message(&text, None, &[]),
-    }
+    let parts = markup::split(&text, markup::TEXT_LIMIT);
+    let last = parts.len().saturating_sub(1);
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| match (&ack, i == last) {
+            (Some(answer), true) => markup::message(part, None, &[(texts::notices::BUTTON_ACK, answer)]),
+            _ => markup::message(part, None, &[]),
+        })
+        .collect()
 }
 
 impl Messenger for Batcher {
+    /// A delivery: the notice's file first (uploaded once per notice), then its words, each
+    /// batched with the same message to others. A part that fails stops the rest, and the
+    /// delivery is tried again whole.
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
         Box::pin(async move {
             let staff = match self.core.store.external_id(chat_id).await {
@@ -575,33 +677,28 @@ impl Messenger for Batcher {
                 Ok(None) => return SendOutcome::Permanent("no DingTalk id for this member".into()),
                 Err(e) => return SendOutcome::Transient(format!("database: {e}")),
             };
-            let rendered = notice_message(message);
-            let key = format!("{}\u{1}{}", rendered.key, rendered.param);
-            let (tx, rx) = oneshot::channel();
-            let full = {
-                let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-                let fresh = !open.contains_key(&key);
-                let batch = open
-                    .entry(key.clone())
-                    .or_insert_with(|| Batch { message: rendered, waiting: Vec::new() });
-                batch.waiting.push((staff, tx));
-                if fresh {
-                    // The first of a batch: it goes after a short gather, or when full.
-                    let (api, open, calls, key) =
-                        (self.api.clone(), self.open.clone(), self.calls.clone(), key.clone());
-                    tokio::spawn(async move {
-                        tokio::time::sleep(GATHER).await;
-                        Batcher::flush(api, open, calls, key).await;
-                    });
+            let mut messages = Vec::new();
+            let mut file_elsewhere = false;
+            match &message.media {
+                Some(OutMedia::Upload { kind, name, bytes }) => {
+                    match self.media_id(message.notice_id, *kind, name, bytes).await {
+                        Ok(id) => messages.push(markup::media(*kind, &id, name)),
+                        Err(e) => return outcome(&Err(e), &staff),
+                    }
                 }
-                // A full batch leaves the map under the same lock that filled it: nobody can
-                // join it as a 21st.
-                if batch.waiting.len() >= BATCH_LIMIT { open.remove(&key) } else { None }
-            };
-            if let Some(batch) = full {
-                Batcher::send_batch(&self.api, &self.calls, batch).await;
+                // Only Telegram holds this file (a notice from before files were kept).
+                Some(OutMedia::FileId { .. }) => file_elsewhere = true,
+                None => {}
             }
-            rx.await.unwrap_or_else(|_| SendOutcome::Transient("the batch was lost".into()))
+            messages.extend(notice_messages(message, file_elsewhere));
+            let mut result = SendOutcome::Permanent("empty message".into());
+            for m in messages {
+                result = self.batched(&staff, m).await;
+                if !matches!(result, SendOutcome::Sent { .. }) {
+                    break;
+                }
+            }
+            result
         })
     }
 

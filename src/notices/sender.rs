@@ -39,6 +39,8 @@ use crate::store::OutboxItem;
 /// buttons' labels and data) and splits a text over its limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
+    /// The notice this is a delivery (or reminder) of.
+    pub notice_id: i64,
     /// The notice's text (or caption).
     pub text: String,
     /// A reminder of the notice rather than the notice itself.
@@ -87,6 +89,13 @@ pub trait Messenger: Send + Sync + 'static {
 
     /// The platform it sends on: the sender takes that platform's deliveries only.
     fn platform(&self) -> Platform;
+
+    /// Whether it sends a notice's file again by the id it gave the first upload (Telegram's
+    /// `file_id`, kept with the notice). Otherwise it is handed the file's bytes each time and
+    /// keeps what it needs itself.
+    fn reuses_file_ids(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -261,6 +270,11 @@ pub async fn run(
             // End of a pass. Rest if it achieved nothing (all waiting on retries, chats or
             // an upload), else start the next pass at once.
             if cursor == 0 || spawned_this_pass == 0 {
+                // Nothing waits: the files read for this outbox's notices need not stay in
+                // memory (the next delivery reads its file again).
+                if cursor == 0 {
+                    uploads.clear();
+                }
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(Duration::from_millis(200)) => {}
@@ -299,7 +313,8 @@ pub async fn run(
                     continue;
                 }
             }
-            let Some(media) = media_for(&core, &state, &mut uploads, &item).await else {
+            let reuses = messenger.reuses_file_ids();
+            let Some(media) = media_for(&core, &state, &mut uploads, &item, reuses).await else {
                 continue;
             };
             // A 429 pauses everything; it may arrive while this send waits for its slot, so
@@ -377,13 +392,15 @@ pub async fn run(
     Ok(())
 }
 
-/// The media to send with an item: none, a file_id, or the upload (only one upload per notice
-/// at a time). `None` means: not now, another delivery is uploading the file.
+/// The media to send with an item: none, a file_id, or the upload (for a platform that reuses
+/// file ids, only one upload per notice at a time). `None` means: not now, another delivery is
+/// uploading the file.
 async fn media_for(
     core: &Core,
     state: &SharedState,
     uploads: &mut HashMap<i64, Arc<Vec<u8>>>,
     item: &OutboxItem,
+    reuses_file_ids: bool,
 ) -> Option<Option<OutMedia>> {
     if item.kind == "reminder" {
         return Some(None);
@@ -393,6 +410,32 @@ async fn media_for(
         Some("photo") => MediaKind::Photo,
         Some(_) => MediaKind::Document,
     };
+    let name = || item.media_name.clone().unwrap_or_else(|| "attachment".into());
+    if !reuses_file_ids {
+        // The bytes every time (the platform keeps its own id for them); a notice whose file
+        // only Telegram holds (made before files were kept) goes by that id, which such a
+        // platform can only mention.
+        let bytes = match uploads.get(&item.notice_id) {
+            Some(b) => Some(b.clone()),
+            None => match core.store.notice_upload(item.notice_id).await {
+                Ok(Some(b)) => {
+                    let b = Arc::new(b);
+                    uploads.insert(item.notice_id, b.clone());
+                    Some(b)
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(notice = item.notice_id, error = %e, "could not read a notice's file");
+                    return None;
+                }
+            },
+        };
+        return Some(match (bytes, &item.media_file_id) {
+            (Some(bytes), _) => Some(OutMedia::Upload { kind, name: name(), bytes }),
+            (None, Some(file_id)) => Some(OutMedia::FileId { kind, file_id: file_id.clone() }),
+            (None, None) => None,
+        });
+    }
     if let Some(file_id) =
         item.media_file_id.clone().or_else(|| lock(state).file_ids.get(&item.notice_id).cloned())
     {
@@ -416,8 +459,7 @@ async fn media_for(
             }
         },
     };
-    let name = item.media_name.clone().unwrap_or_else(|| "attachment".into());
-    Some(Some(OutMedia::Upload { kind, name, bytes }))
+    Some(Some(OutMedia::Upload { kind, name: name(), bytes }))
 }
 
 /// The message for a delivery: the notice itself, or a reminder of it, with its buttons.
@@ -429,7 +471,13 @@ fn compose(item: &OutboxItem, media: Option<OutMedia>) -> Outgoing {
     if item.policy && item.kind == "notice" {
         actions.push(NoticeAction::Spread { notice_id: item.notice_id });
     }
-    Outgoing { text: item.body.clone(), reminder: item.kind == "reminder", media, actions }
+    Outgoing {
+        notice_id: item.notice_id,
+        text: item.body.clone(),
+        reminder: item.kind == "reminder",
+        media,
+        actions,
+    }
 }
 
 async fn record(

@@ -361,7 +361,8 @@ impl Store {
         Ok(())
     }
 
-    /// The file given on the command line for a notice, until Telegram has it.
+    /// A notice's file as given (on the command line, or fetched from the chat it was sent in):
+    /// kept, since platforms that cannot reuse Telegram's `file_id` upload it themselves.
     pub async fn notice_upload(&self, notice_id: i64) -> sqlx::Result<Option<Vec<u8>>> {
         sqlx::query_scalar("SELECT media_bytes FROM notices WHERE id = ?")
             .bind(notice_id)
@@ -370,15 +371,14 @@ impl Store {
             .map(Option::flatten)
     }
 
-    /// Telegram has the notice's file: later deliveries reuse its file_id.
+    /// Telegram has the notice's file: later Telegram deliveries reuse its file_id (the bytes
+    /// stay for the other platforms).
     pub async fn set_notice_file_id(&self, notice_id: i64, file_id: &str) -> sqlx::Result<()> {
-        sqlx::query(
-            "UPDATE notices SET media_file_id = ?, media_bytes = NULL WHERE id = ? AND media_file_id IS NULL",
-        )
-        .bind(file_id)
-        .bind(notice_id)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("UPDATE notices SET media_file_id = ? WHERE id = ? AND media_file_id IS NULL")
+            .bind(file_id)
+            .bind(notice_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -70,6 +70,8 @@ pub struct BotApi {
     metrics: Arc<Metrics>,
     /// `<api>/bot<token>/`: secret, never printed.
     base: Arc<str>,
+    /// `<api>/file/bot<token>/`, where files are downloaded from: secret too.
+    files: Arc<str>,
 }
 
 impl BotApi {
@@ -80,7 +82,41 @@ impl BotApi {
             client: bot.client().clone(),
             metrics,
             base: format!("{}/bot{}/", api.trim_end_matches('/'), bot.token()).into(),
+            files: format!("{}/file/bot{}/", api.trim_end_matches('/'), bot.token()).into(),
         }
+    }
+
+    /// A file a person sent, by its `file_id`: `getFile`, then the download. Its name (the
+    /// last part of Telegram's path) and bytes.
+    pub async fn fetch_file(&self, file_id: &str) -> Result<(String, Vec<u8>), String> {
+        let path = match self.call("getFile", &json!({ "file_id": file_id })).await {
+            Answer::Done(file) => file["file_path"].as_str().map(str::to_owned),
+            other => return Err(format!("getFile: {other}")),
+        };
+        let path = path.ok_or_else(|| "getFile gave no file_path".to_owned())?;
+        let started = std::time::Instant::now();
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.files))
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(|e| format!("download: {}", e.without_url()));
+        let bytes = match answer {
+            Ok(r) if r.status().is_success() => {
+                r.bytes().await.map(|b| b.to_vec()).map_err(|e| format!("download: {}", e.without_url()))
+            }
+            Ok(r) => Err(format!("download: HTTP {}", r.status())),
+            Err(e) => Err(e),
+        };
+        self.metrics.api_call(
+            Platform::Telegram,
+            started.elapsed(),
+            bytes.is_ok(),
+            chrono::Utc::now().timestamp_millis(),
+        );
+        let name = path.rsplit('/').next().unwrap_or("file").to_owned();
+        Ok((name, bytes?))
     }
 
     /// One call with a JSON body.
@@ -151,6 +187,21 @@ async fn read(response: reqwest::Result<reqwest::Response>) -> Answer {
         // A proxy's 200 that is not the Bot API's answer: not Telegram refusing.
         s if s < 400 => Answer::Transient(format!("HTTP {s}, not a Bot API answer")),
         s => Answer::Refused { status: s, description },
+    }
+}
+
+/// The files people send on Telegram, for passing a notice's file on to other platforms.
+pub struct TelegramFiles {
+    pub api: BotApi,
+}
+
+impl crate::chat::FileSource for TelegramFiles {
+    fn fetch<'a>(
+        &'a self,
+        _kind: MediaKind,
+        file_id: &'a str,
+    ) -> BoxFuture<'a, Result<(String, Vec<u8>), String>> {
+        Box::pin(self.api.fetch_file(file_id))
     }
 }
 
@@ -291,5 +342,9 @@ impl Messenger for TelegramMessenger {
 
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
         Box::pin(self.deliver(chat_id, message))
+    }
+
+    fn reuses_file_ids(&self) -> bool {
+        true
     }
 }

@@ -283,8 +283,9 @@ pub fn start(
         tracing::info!(username = username.as_deref().unwrap_or("?"), "connected to the Bot API");
         let runtime = Arc::new(Runtime {
             core: core.clone(),
-            sender: Sender::new(api),
+            sender: Sender::new(api.clone()),
             context: ChatContext::new(username, scheduler_wake)
+                .with_files(Arc::new(api::TelegramFiles { api }))
                 .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
             shutdown: shutdown.clone(),
         });

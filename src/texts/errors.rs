@@ -121,6 +121,7 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             if *caption { "照片或文件的说明" } else { "通知" },
             super::platform_label(*platform)
         ),
+        UserError::MediaUnavailable => "抱歉，暂时取不到这条通知的图片或文件，通知还没有发布。请稍后再点「确认发布」，或重新发送附件。".into(),
         UserError::EmptyAudience => "请选择通知发给谁。".into(),
         UserError::BadSchedule(e) => schedule_error(e),
         UserError::NoSuchNotice(id) => {

@@ -45,6 +45,18 @@ pub fn ack_nothing_waiting() -> String {
     "目前没有需要确认收到的通知。".into()
 }
 
+/// A notice's preview where the platform cannot show the picture or file again.
+pub fn media_in_preview(kind: crate::notices::MediaKind) -> &'static str {
+    match kind {
+        crate::notices::MediaKind::Photo => "（附上面这张图片，发布后随通知一并发出。）",
+        crate::notices::MediaKind::Document => "（附上面这个文件，发布后随通知一并发出。）",
+    }
+}
+
+/// The names a notice's picture or file goes by when its platform gives it none.
+pub const PICTURE_FILE_NAME: &str = "图片.jpg";
+pub const FILE_NAME: &str = "附件";
+
 /// What a 「收到」 link on a notice sends back: the word and the notice's number (no space,
 /// which a link's query would carry as `+`).
 pub fn ack_answer(notice_id: i64) -> String {

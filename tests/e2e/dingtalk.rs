@@ -306,6 +306,95 @@ async fn the_shou_dao_link_on_an_older_notice_acknowledges_that_notice_not_the_n
 }
 
 #[tokio::test]
+async fn a_notice_with_a_file_reaches_dingtalk_as_the_file_then_its_words_uploaded_once() {
+    use sansong::notices::{Audience, Media, MediaKind, NoticeDraft, Schedule};
+    let app = DingTalkApp::spawn().await;
+    let staff = add_members(&app, 25).await;
+    let pdf = b"%PDF-1.4 policy text".repeat(100);
+    let draft = NoticeDraft {
+        body: "关于医保缴费的政策解读（见附件）".into(),
+        media: Some(Media {
+            kind: MediaKind::Document,
+            file_id: None,
+            upload: Some(("医保政策.pdf".into(), pdf.clone())),
+        }),
+        audience: Audience { all: true, ..Audience::default() },
+        schedule: Schedule::Now,
+        ack: false,
+        policy: false,
+        urgent: true,
+        remind_after: None,
+    };
+    sansong::notices::create(&app.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+
+    let sent = app
+        .fake
+        .wait_for("the file and the words to reach all 25", |f| {
+            let words = f.sent().iter().filter(|s| s.text.contains("关于医保缴费的政策解读")).count();
+            (words >= 25).then(|| f.sent())
+        })
+        .await;
+
+    assert_eq!(app.fake.uploads(), [("医保政策.pdf".to_owned(), pdf.len())], "one upload for everyone");
+    for to in &staff {
+        let mine: Vec<_> = sent.iter().filter(|s| &s.to == to).collect();
+        assert_eq!(mine.len(), 2, "{mine:#?}");
+        assert_eq!((mine[0].key.as_str(), mine[0].text.as_str()), ("sampleFile", "医保政策.pdf"));
+        assert_eq!(mine[0].param["mediaId"], "@fake-media-1");
+        assert!(!mine[1].text.contains("请向发布人索取"), "the file itself came: {}", mine[1].text);
+    }
+}
+
+#[tokio::test]
+async fn an_organiser_on_dingtalk_publishes_a_picture_notice_and_members_get_the_picture() {
+    let app = DingTalkApp::spawn().await;
+    let organiser = DtUser::new("manager7020", "冯组织");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    let member = DtUser::new("manager7021", "陈党员");
+    app.register(&member, "人社局", Role::Member).await;
+
+    app.say(&organiser, "通知").await;
+    let mark = app.fake.mark();
+    app.fake.picture_with_text(&organiser, "冬季防火宣传海报，请张贴");
+    let audience = app.fake.next_to(&organiser, mark).await;
+    assert!(audience.text.contains("本单位全体"), "the picture and its words are the content: {audience:#?}");
+    app.say(&organiser, "1").await;
+    app.say(&organiser, "立即发送").await;
+    let preview = app.say(&organiser, "预览").await;
+    assert!(preview.text.contains("附上面这张图片，发布后随通知一并发出"), "{preview:#?}");
+    let mark = app.fake.mark();
+    app.fake.say(&organiser, "确认发布");
+    app.fake
+        .wait_for("the notice to be published", |f| {
+            f.sent()[mark..]
+                .iter()
+                .find(|s| s.to == organiser.staff_id && s.text.contains("已发布通知 #"))
+                .cloned()
+        })
+        .await;
+    let got = app
+        .fake
+        .wait_for("the picture and its words", |f| {
+            let mine: Vec<_> = f.sent().into_iter().filter(|s| s.to == member.staff_id).collect();
+            mine.iter().any(|s| s.text.contains("冬季防火宣传海报")).then_some(mine)
+        })
+        .await;
+
+    let picture = got.iter().find(|s| s.key == "sampleImageMsg").expect("the picture itself");
+    assert!(picture.param["photoURL"].as_str().unwrap().starts_with("@fake-media-"), "{picture:#?}");
+    assert_eq!(app.fake.upload_types(), ["image"]);
+    let code = app
+        .fake
+        .calls("/v1.0/robot/messageFiles/download")
+        .last()
+        .map(|c| c.body["downloadCode"].as_str().unwrap().to_owned())
+        .expect("the picture fetched from DingTalk");
+    let kept: Vec<u8> =
+        sqlx::query_scalar("SELECT media_bytes FROM notices").fetch_one(app.core.store.pool()).await.unwrap();
+    assert_eq!(kept, crate::support::fake_dingtalk::FakeDingTalk::picture(&code), "kept for every platform");
+}
+
+#[tokio::test]
 async fn a_picture_with_words_is_a_checkin_that_keeps_its_picture() {
     let app = DingTalkApp::spawn().await;
     let wu = DtUser::new("manager7007", "吴九");

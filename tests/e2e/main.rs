@@ -2,6 +2,7 @@
 
 mod support;
 
+mod across;
 mod admin;
 mod both;
 mod broadcast;

@@ -114,6 +114,45 @@ async fn an_organiser_composes_a_notice_in_the_chat_and_their_unit_receives_it()
 }
 
 #[tokio::test]
+async fn a_photo_notice_goes_to_telegram_by_its_file_id_and_keeps_its_bytes_for_other_platforms() {
+    let app = TestApp::spawn().await;
+    let organiser = TgUser::new(50_051, "周组织");
+    app.register(&organiser, "人社局", Role::Organiser).await;
+    let members = app.register_many(2, 50_060, "人社局").await;
+
+    app.say(&organiser, "/notice").await;
+    let mark = app.fake.mark();
+    app.fake.photo(&organiser, "poster-1", Some("冬季防火宣传海报"));
+    let audience = app.fake.next_to(organiser.id, mark).await;
+    let when = app.press(&organiser, &audience, "本单位全体").await;
+    let options = app.press(&organiser, &when, "立即发送").await;
+    let mark = app.fake.mark();
+    app.fake.press(&organiser, options.message_id, options.button("预览").unwrap());
+    let shown = app.fake.next_to(organiser.id, mark).await;
+    let summary = app.fake.next_to(organiser.id, shown.seq + 1).await;
+    app.fake.press(&organiser, summary.message_id, summary.button("确认发布").unwrap());
+    for m in &members {
+        let got = received(&app, m, "冬季防火宣传海报").await;
+        assert_eq!(got.media, Some(("photo".to_owned(), "poster-1".to_owned())), "sent again by file_id");
+    }
+
+    assert!(app.fake.calls("getFile").iter().any(|c| c.params["file_id"] == "poster-1"));
+    let (file_id, bytes): (Option<String>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT media_file_id, media_bytes FROM notices")
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(file_id.as_deref(), Some("poster-1"));
+    assert_eq!(
+        bytes,
+        Some(crate::support::fake_api::FakeApi::file_bytes("poster-1")),
+        "kept for DingTalk and others"
+    );
+    let uploads = app.fake.calls("sendPhoto").iter().filter(|c| c.params["photo"].is_object()).count();
+    assert_eq!(uploads, 0, "Telegram is never sent the bytes it already has");
+}
+
+#[tokio::test]
 async fn pasted_text_with_pinyin_is_offered_cleaned_in_the_preview() {
     let app = TestApp::spawn().await;
     let admin = TgUser::new(50_101, "王管理");

@@ -5,6 +5,12 @@
 //! methods the bot calls, records every call, and can be told to fail (429 with `retry_after`,
 //! 403 blocked, 5xx) or to answer slowly. Tests push updates as members would send them and
 //! wait, with a deadline, for what the bot sends back.
+//!
+//! Files: `getFile` answers a File object (`file_id`, `file_unique_id`, `file_size`,
+//! `file_path`) and the bytes are served at `GET /file/bot<token>/<file_path>`, as the Bot API
+//! documents (core.telegram.org/bots/api#getfile: "https://api.telegram.org/file/bot<token>/
+//! <file_path>"). A file the bot uploaded comes back as uploaded; any other file_id (a photo a
+//! test says a member sent) has the bytes [`FakeApi::file_bytes`] makes for it.
 
 #![allow(dead_code)]
 
@@ -17,7 +23,7 @@ use axum::Router;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -188,7 +194,10 @@ impl FakeApi {
             inner: Mutex::new(Inner { next_update_id: 1000, next_message_id: 1, ..Inner::default() }),
             version,
         });
-        let app = Router::new().route("/{bot}/{method}", post(handle)).with_state(shared.clone());
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .route("/file/{bot}/{*path}", get(download))
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
@@ -417,6 +426,11 @@ impl FakeApi {
     }
 
     // ------------------------------------------------------------ observations
+
+    /// The bytes of a file a member sent (not one the bot uploaded), as `getFile` serves them.
+    pub fn file_bytes(file_id: &str) -> Vec<u8> {
+        format!("telegram file {file_id}: ").repeat(64).into_bytes()
+    }
 
     /// An uploaded file's name and bytes, by the file_id the fake gave it.
     pub fn file(&self, file_id: &str) -> Option<(String, Vec<u8>)> {
@@ -710,6 +724,18 @@ async fn handle(
     }
     match method_lc.as_str() {
         "getme" => ok(me()),
+        "getfile" => {
+            let Some(file_id) = params["file_id"].as_str().filter(|f| !f.is_empty()) else {
+                return err(StatusCode::BAD_REQUEST, "Bad Request: file_id is empty", None);
+            };
+            let size = shared
+                .lock()
+                .files
+                .get(file_id)
+                .map_or_else(|| FakeApi::file_bytes(file_id).len(), |(_, bytes)| bytes.len());
+            ok(json!({"file_id": file_id, "file_unique_id": format!("u-{file_id}"), "file_size": size,
+                      "file_path": format!("photos/{file_id}.jpg")}))
+        }
         "getwebhookinfo" => {
             ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
         }
@@ -782,6 +808,24 @@ async fn handle(
         }
         _ => err(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
+}
+
+/// `GET /file/bot<token>/photos/<file_id>.jpg`: the file's bytes.
+async fn download(State(shared): State<Arc<Shared>>, Path((bot, path)): Path<(String, String)>) -> Response {
+    if bot != format!("bot{TOKEN}") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(file_id) = path.strip_prefix("photos/").and_then(|p| p.strip_suffix(".jpg")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    shared.lock().calls.push(Call {
+        method: "file".into(),
+        params: json!({"path": path}),
+        at: Instant::now(),
+        status: 200,
+    });
+    let bytes = shared.lock().files.get(file_id).map(|(_, b)| b.clone());
+    bytes.unwrap_or_else(|| FakeApi::file_bytes(file_id)).into_response()
 }
 
 /// Logs a sent (`edited: None`) or edited message and answers with the message object.

@@ -22,6 +22,12 @@
 //!   Forbidden.AccessDenied.QpsLimitForApi`, the code DingTalk's callers match (no official
 //!   text was found for it).
 //!
+//! Files: `messageFiles/download` answers a `downloadUrl` (the -python SDK's
+//! `get_image_download_url`), served here at `GET /files/<code>` with [`FakeDingTalk::picture`]'s
+//! bytes; `/media/upload` takes `type` `file` or `image` (the -python SDK's
+//! `upload_to_dingtalk(..., filetype="image")`) and a sent `sampleFile`'s `mediaId` or
+//! `sampleImageMsg`'s `photoURL` must be a media id it gave.
+//!
 //! Unacknowledged frames are pushed again on the next connection, as DingTalk redelivers them.
 
 #![allow(dead_code)]
@@ -32,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -102,6 +108,7 @@ struct Inner {
     batch_times: VecDeque<Instant>,
     refused_qps: usize,
     uploads: Vec<(String, usize)>,
+    upload_types: Vec<String>,
     expire_in: u64,
     /// How far the fake's clock is from the real one (messages' createAt), in ms.
     shift_ms: i64,
@@ -152,6 +159,7 @@ impl FakeDingTalk {
             .route("/v1.0/robot/groupMessages/send", post(group_send))
             .route("/v1.0/robot/messageFiles/download", post(download))
             .route("/media/upload", post(upload))
+            .route("/files/{code}", get(serve_file))
             .with_state(shared.clone());
         tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
         let ws_shared = shared.clone();
@@ -349,6 +357,16 @@ impl FakeDingTalk {
         self.shared.lock().calls.iter().filter(|c| c.path == path).cloned().collect()
     }
 
+    /// The bytes of the picture with download code `code`, as its download URL serves them.
+    pub fn picture(code: &str) -> Vec<u8> {
+        format!("dingtalk picture {code}; ").repeat(50).into_bytes()
+    }
+
+    /// Each upload's `type` (`file`, `image`), in order.
+    pub fn upload_types(&self) -> Vec<String> {
+        self.shared.lock().upload_types.clone()
+    }
+
     pub fn uploads(&self) -> Vec<(String, usize)> {
         self.shared.lock().uploads.clone()
     }
@@ -544,6 +562,20 @@ async fn batch_send(
             inner.batch_times.push_back(now);
         }
     }
+    let media = match key.as_str() {
+        "sampleFile" => param["mediaId"].as_str(),
+        "sampleImageMsg" => param["photoURL"].as_str().filter(|u| u.starts_with('@')),
+        _ => None,
+    };
+    if let Some(id) = media {
+        let known = id
+            .strip_prefix("@fake-media-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n >= 1 && n <= shared.lock().uploads.len());
+        if !known {
+            return refuse(StatusCode::BAD_REQUEST, "invalidParameter.mediaId.invalid", "mediaId is invalid");
+        }
+    }
     let text = match key.as_str() {
         "sampleText" => param["content"].as_str().unwrap_or("").to_owned(),
         "sampleMarkdown" => param["text"].as_str().unwrap_or("").to_owned(),
@@ -627,12 +659,13 @@ async fn upload(
             _ => {}
         }
     }
-    let Some((name, size)) = file.filter(|_| kind == "file") else {
+    let Some((name, size)) = file.filter(|_| kind == "file" || kind == "image") else {
         return (StatusCode::OK, Json(json!({ "errcode": 40004, "errmsg": "无效的媒体文件类型" })));
     };
     let id = {
         let mut inner = shared.lock();
         inner.uploads.push((name, size));
+        inner.upload_types.push(kind.clone());
         format!("@fake-media-{}", inner.uploads.len())
     };
     shared.changed();
@@ -640,6 +673,11 @@ async fn upload(
         StatusCode::OK,
         Json(json!({ "errcode": 0, "errmsg": "ok", "media_id": id, "type": "file", "created_at": 0 })),
     )
+}
+
+/// `GET /files/<code>`: the picture a download URL points at.
+async fn serve_file(axum::extract::Path(code): axum::extract::Path<String>) -> Vec<u8> {
+    FakeDingTalk::picture(&code)
 }
 
 /// One stream connection: the handshake must carry a valid, unused ticket on `/connect`.

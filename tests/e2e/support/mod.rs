@@ -1,6 +1,7 @@
 //! Shared test harness: the fake Bot API, the app spawner, and waiting with a deadline.
 
 pub mod app;
+pub mod both_app;
 pub mod dingtalk_app;
 pub mod driver;
 pub mod fake_api;
