@@ -43,6 +43,7 @@ pub mod dingtalk;
 pub mod domain;
 pub mod error;
 pub mod flood;
+pub mod handling;
 pub mod http;
 pub mod jobs;
 pub mod limits;

@@ -29,6 +29,7 @@ use self::markup::RobotMessage;
 use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
+use crate::handling::{Handler, finish};
 use crate::jobs;
 use crate::notices::MediaKind;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
@@ -257,55 +258,9 @@ async fn handle_one(
             Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
         }
     };
-    // Flood control delays one person's burst; other chats go on in their own tasks.
-    let mut discarded_before = 0;
-    loop {
-        match crate::flood::admit(core, incoming.from.account.person_id, &update).await {
-            Ok(crate::flood::Admit::Now { discarded }) => {
-                discarded_before = discarded;
-                break;
-            }
-            Ok(crate::flood::Admit::Discard) => return finish(core, &update, "discarded", None).await,
-            Ok(crate::flood::Admit::Wait(wait)) => tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = shutdown.cancelled() => return,
-            },
-            Err(e) => {
-                tracing::warn!(update = key, error = %e, "flood control could not count; handling the message");
-                break;
-            }
-        }
-    }
-    let mut handled = chat::handle(core, context, &incoming).await;
-    for _ in 0..3 {
-        if !handled.transient {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        handled = chat::handle(core, context, &incoming).await;
-    }
-    if discarded_before > 0 {
-        let note = texts::errors::discarded(discarded_before, core.config.flood_cap);
-        handled.replies.insert(0, Reply::send(note));
-    }
-    let left = deliver(core, api, incoming.chat, &handled.replies).await;
-    chat::kept::keep(core, Platform::DingTalk, incoming.chat.id, &left).await;
-    match handled.failure {
-        None => finish(core, &update, "ok", None).await,
-        Some(e) => finish(core, &update, "failed", Some(&e)).await,
-    }
-}
-
-async fn finish(core: &Core, update: &UpdateKey<'_>, outcome: &str, error: Option<&str>) {
-    let m = &core.metrics;
-    crate::metrics::Metrics::bump(match outcome {
-        "ok" => &m.updates_ok,
-        "ignored" | "discarded" => &m.updates_ignored,
-        _ => &m.updates_failed,
-    });
-    if let Err(e) = core.store.inbox_finish(update, outcome, error, core.now()).await {
-        tracing::error!(update = update.key, error = %e, "could not mark a message handled; it will be handled again");
-    }
+    let handler = Handler { core, context, platform: Platform::DingTalk, shutdown };
+    let chat = incoming.chat;
+    handler.handle(key, &incoming, |replies| async move { deliver(core, api, chat, &replies).await }).await;
 }
 
 /// A robot message (DingTalk's `ChatbotMessage`: -go `chatbot/model.go`, -python `chatbot.py`)

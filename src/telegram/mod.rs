@@ -9,12 +9,10 @@ pub mod send;
 pub mod webhook;
 
 use std::convert::Infallible;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures::FutureExt;
 use teloxide::dispatching::{Dispatcher, UpdateHandler};
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
@@ -25,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::chat::{self, ChatContext};
 use crate::core::Core;
 use crate::domain::{Platform, Role};
+use crate::handling::Handler;
 use crate::jobs;
 use crate::store::UpdateKey;
 use crate::texts;
@@ -71,126 +70,30 @@ struct Runtime {
 }
 
 impl Runtime {
-    /// Handles one update from the inbox and marks it done. Replies go out before the mark, so
-    /// a crash in between repeats the (idempotent) handling rather than losing the reply.
+    /// Handles one update from the inbox and marks it done (see [`crate::handling`]).
     async fn handle(&self, update: Update) {
-        let update_id = i64::from(update.id.0);
-        let (outcome, error) = match convert::incoming(&update, self.core.now()) {
-            Some(incoming) => {
-                // One person's flood waits for its turn here; other chats' workers go on.
-                let mut discarded_before = 0;
-                if !matches!(incoming.content, chat::Content::Membership { .. }) {
-                    match self.turn(update_id, incoming.from.account.person_id).await {
-                        Turn::Now(discarded) => discarded_before = discarded,
-                        Turn::Discard => {
-                            if let chat::Content::Button { callback_id, .. } = &incoming.content {
-                                let answer =
-                                    chat::Reply::Answer { callback_id: callback_id.clone(), text: None };
-                                let _ = self.sender.deliver(incoming.chat.id, &[answer]).await;
-                            }
-                            self.finish(update_id, "discarded", None).await;
-                            return;
-                        }
-                        Turn::Stopped => return,
-                    }
-                }
-                let mut handled = self.handle_with_retries(update_id, &incoming).await;
-                if discarded_before > 0 {
-                    let note = chat::Reply::send(texts::errors::discarded(
-                        discarded_before,
-                        self.core.config.flood_cap,
-                    ));
-                    handled.replies.insert(0, note);
-                }
-                let left = self.sender.deliver(incoming.chat.id, &handled.replies).await;
-                chat::kept::keep(&self.core, Platform::Telegram, incoming.chat.id, &left).await;
-                match handled.failure {
-                    None => ("ok", None),
-                    Some(e) => ("failed", Some(e)),
-                }
-            }
-            None => ("ignored", None),
+        let key = update.id.0.to_string();
+        let handler = Handler {
+            core: &self.core,
+            context: &self.context,
+            platform: Platform::Telegram,
+            shutdown: &self.shutdown,
         };
-        self.finish(update_id, outcome, error.as_deref()).await;
-    }
-
-    /// Marks an inbox row done, with its outcome.
-    async fn finish(&self, update_id: i64, outcome: &str, error: Option<&str>) {
-        let m = &self.core.metrics;
-        crate::metrics::Metrics::bump(match outcome {
-            "ok" => &m.updates_ok,
-            "ignored" | "discarded" => &m.updates_ignored,
-            _ => &m.updates_failed,
-        });
-        let key = update_id.to_string();
-        let update = UpdateKey { platform: Platform::Telegram, key: &key };
-        if let Err(e) = self.core.store.inbox_finish(&update, outcome, error, self.core.now()).await {
-            tracing::error!(update = update_id, error = %e, "could not mark an update handled; it will be handled again");
-        }
-    }
-
-    /// Waits until this person's message may be handled (see [`crate::flood`]).
-    async fn turn(&self, update_id: i64, person: i64) -> Turn {
-        loop {
-            let key = update_id.to_string();
-            let update = UpdateKey { platform: Platform::Telegram, key: &key };
-            let admit = match crate::flood::admit(&self.core, person, &update).await {
-                Ok(a) => a,
-                Err(e) => {
-                    // Flood control must not lose a message: when it cannot tell, handle it.
-                    tracing::warn!(update = update_id, error = %e, "flood control could not count; handling the message");
-                    return Turn::Now(0);
-                }
-            };
-            match admit {
-                crate::flood::Admit::Now { discarded } => return Turn::Now(discarded),
-                crate::flood::Admit::Discard => {
-                    tracing::info!(
-                        update = update_id,
-                        person,
-                        "flood control: over the hard cap, not handled"
-                    );
-                    return Turn::Discard;
-                }
-                crate::flood::Admit::Wait(wait) => {
-                    tracing::debug!(
-                        update = update_id,
-                        person,
-                        ?wait,
-                        "flood control: waiting for this person's turn"
-                    );
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = self.shutdown.cancelled() => return Turn::Stopped,
-                    }
-                }
+        match convert::incoming(&update, self.core.now()) {
+            Some(incoming) => {
+                let chat_id = incoming.chat.id;
+                handler
+                    .handle(
+                        &key,
+                        &incoming,
+                        |replies| async move { self.sender.deliver(chat_id, &replies).await },
+                    )
+                    .await;
             }
-        }
-    }
-
-    /// Handles an event, trying again a few times when the failure looks passing (the
-    /// database busy) before settling for the apology.
-    async fn handle_with_retries(&self, update_id: i64, incoming: &chat::Incoming) -> chat::Handled {
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            // A panic here would take the chat's dispatcher worker (and then the dispatcher)
-            // down with it; contain it to this update.
-            let handled = AssertUnwindSafe(chat::handle(&self.core, &self.context, incoming))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| {
-                    tracing::error!(update = update_id, "handler panicked");
-                    chat::Handled {
-                        replies: chat::apology(incoming),
-                        failure: Some("panic".into()),
-                        transient: false,
-                    }
-                });
-            if !handled.transient || attempt >= HANDLE_ATTEMPTS {
-                return handled;
+            None => {
+                let row = UpdateKey { platform: Platform::Telegram, key: &key };
+                crate::handling::finish(&self.core, &row, "ignored", None).await;
             }
-            tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
         }
     }
 }
@@ -209,18 +112,6 @@ pub async fn resend_kept(core: Core, sender: Sender, shutdown: CancellationToken
     })
     .await
 }
-
-/// What flood control decided for a message.
-enum Turn {
-    /// Handle it; this many of the person's were discarded before it.
-    Now(i64),
-    Discard,
-    /// Shutting down while it waited: left in the inbox.
-    Stopped,
-}
-
-/// How often an update is handled when it keeps failing transiently.
-const HANDLE_ATTEMPTS: u32 = 4;
 
 /// The bot's username as Telegram knows it (with a token at hand, for a command-line tool
 /// that has not seen the bot run yet), or `None` when Telegram does not answer in 10 s.

@@ -18,12 +18,11 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Keyboard, Reply};
+use crate::chat::{ChatContext, ChatRef, Content, Incoming, Keyboard, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
 use crate::jobs::{self, JobContext, Updates};
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
-use crate::store::UpdateKey;
 use crate::texts;
 
 /// The terminal shows whatever it is given, and its options are typed as numbers.
@@ -104,13 +103,21 @@ pub async fn run(
             content: Content::Text(line.to_owned()),
             reply_to: None,
         };
-        let handled = chat::handle(&core, &context, &incoming).await;
-        for reply in &handled.replies {
-            show(&out, reply, &files);
-        }
-        let outcome = if handled.failure.is_some() { "failed" } else { "ok" };
-        let update = UpdateKey { platform: Platform::Terminal, key: &key };
-        core.store.inbox_finish(&update, outcome, handled.failure.as_deref(), core.now()).await?;
+        // The steps every platform runs (see `crate::handling`); the terminal takes every reply.
+        let handler = crate::handling::Handler {
+            core: &core,
+            context: &context,
+            platform: Platform::Terminal,
+            shutdown: &shutdown,
+        };
+        handler
+            .handle(&key, &incoming, |replies| {
+                for reply in &replies {
+                    show(&out, reply, &files);
+                }
+                async { Vec::new() }
+            })
+            .await;
     }
     // A notice published just now may still be on its way to this terminal.
     wait_for_own_notices(&core, person_id).await;

@@ -1,8 +1,9 @@
 //! What people do on every platform, written once and run on each (Telegram and DingTalk,
 //! each against its fake): joining with an invite, checking in by a line and by the guided
 //! dialogue typed, a notice composed by typing and acknowledged with 收到, the tally and the
-//! export, the strictest platform's limit on a notice. Typed Chinese words work everywhere, so the same words drive both.
-
+//! export, the strictest platform's limit on a notice, and a pasted burst delayed, never
+//! dropped (the steps every platform shares, `sansong::handling`). Typed Chinese words work
+//! everywhere, so the same words drive both.
 use sansong::domain::Role;
 
 use crate::support::driver::Platform;
@@ -101,6 +102,39 @@ async fn a_notice_too_long_for_any_platform_is_refused_naming_that_platform<P: P
     assert_eq!(notices, 0);
 }
 
+async fn thirty_check_ins_pasted_at_once_are_all_recorded_in_order_while_others_are_answered<P: Platform>() {
+    let p = P::spawn().await;
+    let flooder = P::person(7, "刷屏者");
+    let other = P::person(8, "旁人");
+    join(&p, &flooder, "刷屏者", "人社局", Role::Member).await;
+    join(&p, &other, "旁人", "人社局", Role::Member).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM checkins")
+            .fetch_one(p.core().store.pool())
+            .await
+            .unwrap()
+    };
+
+    for i in 0..30 {
+        p.send(&flooder, &format!("送服务 第{i}条"));
+    }
+    let answer = p.ask(&other, "本周", "本周").await;
+    let recorded_then = count().await;
+    crate::support::eventually("all thirty to be recorded", std::time::Duration::from_secs(40), || async {
+        (count().await == 30).then_some(())
+    })
+    .await;
+
+    assert!(answer.text.contains("本周"), "{answer:?}");
+    assert!(recorded_then < 30, "the other person was not kept waiting behind the flood");
+    let descriptions: Vec<String> = sqlx::query_scalar("SELECT description FROM checkins ORDER BY id")
+        .fetch_all(p.core().store.pool())
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..30).map(|i| format!("第{i}条")).collect();
+    assert_eq!(descriptions, expected, "every one, in the order sent, none refused");
+}
+
 /// Each behaviour above as a test on each platform: `both::telegram::…`, `both::dingtalk::…`.
 macro_rules! on_every_platform {
     ($($behaviour:ident),* $(,)?) => {
@@ -125,4 +159,5 @@ on_every_platform!(
     a_notice_composed_by_typing_is_received_and_acknowledged_with_shou_dao,
     an_admin_reads_the_tally_and_gets_the_export_as_a_file,
     a_notice_too_long_for_any_platform_is_refused_naming_that_platform,
+    thirty_check_ins_pasted_at_once_are_all_recorded_in_order_while_others_are_answered,
 );

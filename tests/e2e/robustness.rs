@@ -183,38 +183,6 @@ async fn a_command_addressed_to_another_bot_in_a_private_chat_is_still_answered(
 }
 
 #[tokio::test]
-async fn thirty_check_ins_pasted_at_once_are_all_recorded_in_order_while_others_are_answered() {
-    let app = crate::support::TestApp::spawn().await;
-    let flooder = crate::support::TgUser::new(75_000, "刷屏者");
-    let other = crate::support::TgUser::new(75_001, "旁人");
-    app.register(&flooder, "人社局", sansong::domain::Role::Member).await;
-    app.register(&other, "人社局", sansong::domain::Role::Member).await;
-    let mark = app.fake.mark();
-
-    for i in 0..30 {
-        app.fake.text(&flooder, &format!("/checkin 送服务 第{i}条"));
-    }
-    app.fake.text(&other, "/week");
-    crate::support::eventually("all thirty to be recorded", std::time::Duration::from_secs(40), || async {
-        (app.checkins_of(&flooder).await.len() == 30).then_some(())
-    })
-    .await;
-
-    let descriptions: Vec<String> = app.checkins_of(&flooder).await.into_iter().map(|(_, _, d)| d).collect();
-    let expected: Vec<String> = (0..30).map(|i| format!("第{i}条")).collect();
-    assert_eq!(descriptions, expected, "every one, in the order sent");
-    app.settle().await;
-    let outgoing = app.fake.outgoing();
-    let to_flooder: Vec<_> = outgoing[mark..].iter().filter(|o| o.chat_id == flooder.id).collect();
-    assert_eq!(to_flooder.len(), 30, "a receipt each, no refusal");
-    let answer =
-        outgoing[mark..].iter().find(|o| o.chat_id == other.id).expect("the other person is answered");
-    assert!(answer.text.contains("本周"), "{}", answer.text);
-    let last_to_flooder = to_flooder.iter().map(|o| o.seq).max().unwrap();
-    assert!(answer.seq < last_to_flooder, "not kept waiting behind the flood");
-}
-
-#[tokio::test]
 async fn beyond_the_hard_cap_messages_are_dropped_counted_across_a_restart_and_told_once() {
     let mut app = crate::support::TestApp::spawn_with(|c| c.flood_cap = 25).await;
     let flooder = crate::support::TgUser::new(75_100, "刷屏者");
