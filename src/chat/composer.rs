@@ -49,6 +49,9 @@ pub struct Composer {
     /// as composers saved before there were other platforms).
     #[serde(default)]
     pub media_from: Option<Platform>,
+    /// The file's own name, where the platform gave one (a document's).
+    #[serde(default)]
+    pub media_name: Option<String>,
     #[serde(default)]
     pub audience: Audience,
     #[serde(default)]
@@ -77,6 +80,7 @@ impl Composer {
             use_cleaned: false,
             media: None,
             media_from: None,
+            media_name: None,
             audience: Audience::default(),
             schedule: None,
             ack: false,
@@ -147,8 +151,8 @@ pub async fn on_media(
     ctx: &ChatContext,
     member: &Member,
     msg: &Incoming,
-    c: Composer,
-    (kind, file_id): (MediaKind, &str),
+    mut c: Composer,
+    (kind, file_id, name): (MediaKind, &str, Option<&str>),
     caption: Option<&str>,
 ) -> Result<Vec<Reply>> {
     members::require_role(member, Role::Organiser)?;
@@ -160,6 +164,7 @@ pub async fn on_media(
     if ctx.files.is_none() {
         return Ok(vec![Reply::send(texts::compose_media_not_here())]);
     }
+    c.media_name = name.map(str::to_owned);
     on_content(core, member, msg, c, caption.unwrap_or(""), Some((kind, file_id.to_owned()))).await
 }
 
@@ -177,6 +182,9 @@ async fn on_content(
     c.use_cleaned = false;
     c.body = Some(body);
     c.media_from = media.as_ref().map(|_| msg.from.account.platform);
+    if media.is_none() {
+        c.media_name = None;
+    }
     c.media = media;
     c.step = Step::Audience;
     save(core, msg.chat.id, &c).await?;
@@ -471,16 +479,29 @@ fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
 
 /// A notice's picture or file as every platform needs it: Telegram's own id where it came
 /// from Telegram (Telegram sends it again by that id), and its bytes (which the other
-/// platforms upload). A Telegram file that cannot be fetched still goes by its id (people on
-/// other platforms are told to ask for it); a file from another platform must be fetched.
-async fn notice_media(ctx: &ChatContext, c: &Composer, kind: MediaKind, file_id: &str) -> Result<Media> {
+/// platforms upload). A Telegram file is fetched only when another platform runs beside it,
+/// and one that cannot be fetched still goes by its id (people on other platforms are told
+/// to ask for it); a file from another platform must be fetched.
+async fn notice_media(
+    core: &Core,
+    ctx: &ChatContext,
+    c: &Composer,
+    kind: MediaKind,
+    file_id: &str,
+) -> Result<Media> {
     let from = c.media_from.unwrap_or(Platform::Telegram);
+    let elsewhere = core.metrics.serving().any(|(p, _)| p != from && p != Platform::Terminal);
+    if from == Platform::Telegram && !elsewhere {
+        return Ok(Media { kind, file_id: Some(file_id.to_owned()), upload: None });
+    }
     let fetched = match &ctx.files {
         Some(files) => files.fetch(kind, file_id).await,
         None => Err("this platform's files cannot be fetched".to_owned()),
     };
     let upload = match fetched {
-        Ok((name, bytes)) if bytes.len() <= super::MAX_FILE_BYTES => Some((name, bytes)),
+        Ok((name, bytes)) if bytes.len() <= super::MAX_FILE_BYTES => {
+            Some((c.media_name.clone().unwrap_or(name), bytes))
+        }
         Ok((_, bytes)) => {
             tracing::warn!(bytes = bytes.len(), "a notice's file is too large to pass on");
             None
@@ -506,7 +527,7 @@ async fn publish(
     callback_id: &str,
 ) -> Result<Vec<Reply>> {
     let media = match &c.media {
-        Some((kind, file_id)) => Some(notice_media(ctx, &c, *kind, file_id).await?),
+        Some((kind, file_id)) => Some(notice_media(core, ctx, &c, *kind, file_id).await?),
         None => None,
     };
     let draft = NoticeDraft {

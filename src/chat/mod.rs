@@ -448,7 +448,7 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
                     &member,
                     msg,
                     c,
-                    (MediaKind::Photo, file_id),
+                    (MediaKind::Photo, file_id, None),
                     caption.as_deref(),
                 )
                 .await;
@@ -456,7 +456,7 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
             let first = album.as_deref().is_none_or(|a| me.first_of_album(msg.chat.id, a));
             on_photo(core, &member, msg, file_id, caption.as_deref(), first).await
         }
-        (None, Content::Document { file_id, caption, .. }) => {
+        (None, Content::Document { file_id, caption, name }) => {
             match dialogue::load(core, msg.chat.id).await? {
                 Some(Dialogue::Notice(c)) => {
                     composer::on_media(
@@ -465,7 +465,7 @@ async fn route(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Repl
                         &member,
                         msg,
                         c,
-                        (MediaKind::Document, file_id),
+                        (MediaKind::Document, file_id, name.as_deref()),
                         caption.as_deref(),
                     )
                     .await

@@ -258,7 +258,7 @@ async fn handle_one(
             Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
         }
     };
-    let handler = Handler { core, context, platform: Platform::DingTalk, shutdown };
+    let handler = Handler { core, context, platform: Platform::DingTalk, shutdown, flood_control: true };
     let chat = incoming.chat;
     handler.handle(key, &incoming, |replies| async move { deliver(core, api, chat, &replies).await }).await;
 }
@@ -447,9 +447,22 @@ pub struct Batcher {
     core: Core,
     open: Arc<Mutex<HashMap<String, Batch>>>,
     calls: Arc<CallPace>,
-    /// The media id DingTalk gave each notice's file, and when: uploaded once for everyone
-    /// (the lock is held through the upload, so twenty deliveries at once upload it once).
-    media: tokio::sync::Mutex<HashMap<i64, (String, tokio::time::Instant)>>,
+    /// Each notice's file on DingTalk, and since when: uploaded once for everyone (each
+    /// notice's lock is held through its upload, so twenty deliveries at once upload it once,
+    /// and one slow upload holds up no other notice).
+    media: Mutex<HashMap<i64, Arc<MediaSlot>>>,
+}
+
+/// One notice's file on DingTalk: what became of it, and when.
+type MediaSlot = tokio::sync::Mutex<Option<(Uploaded, tokio::time::Instant)>>;
+
+/// What became of a notice's file on DingTalk.
+#[derive(Debug, Clone)]
+enum Uploaded {
+    /// Its media id.
+    Id(String),
+    /// DingTalk refused it (its size or type): the notice goes without it, its text saying so.
+    Refused,
 }
 
 /// How long an uploaded file's media id is used before the file is uploaded again (DingTalk
@@ -498,29 +511,54 @@ impl Batcher {
             core,
             open: Arc::default(),
             calls: Arc::new(CallPace::new(calls_per_second)),
-            media: tokio::sync::Mutex::default(),
+            media: Mutex::default(),
         }
     }
 
-    /// The media id of a notice's file on DingTalk, uploading it if it has none (or an old one).
+    /// The media id of a notice's file on DingTalk, uploading it if it has none (or an old
+    /// one); `None` when DingTalk refused the file. A passing failure (the network, flow
+    /// control) is the error: the delivery is tried again later.
     async fn media_id(
         &self,
         notice_id: i64,
         kind: MediaKind,
         name: &str,
         bytes: &[u8],
-    ) -> Result<String, ApiError> {
-        let mut media = self.media.lock().await;
-        if let Some((id, at)) = media.get(&notice_id)
+    ) -> Result<Option<String>, ApiError> {
+        let slot = {
+            let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
+            // Notices whose files nobody is using and whose upload is old are forgotten.
+            media.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot
+                        .try_lock()
+                        .is_ok_and(|s| s.as_ref().is_some_and(|(_, at)| at.elapsed() < MEDIA_KEPT))
+            });
+            media.entry(notice_id).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some((uploaded, at)) = slot.as_ref()
             && at.elapsed() < MEDIA_KEPT
         {
-            return Ok(id.clone());
+            return Ok(match uploaded {
+                Uploaded::Id(id) => Some(id.clone()),
+                Uploaded::Refused => None,
+            });
         }
         let upload_type = if kind == MediaKind::Photo { "image" } else { "file" };
-        let id = self.api.upload(upload_type, name, bytes.to_vec()).await?;
-        media.retain(|_, (_, at)| at.elapsed() < MEDIA_KEPT);
-        media.insert(notice_id, (id.clone(), tokio::time::Instant::now()));
-        Ok(id)
+        let uploaded = match self.api.upload(upload_type, name, bytes.to_vec()).await {
+            Ok(id) => Uploaded::Id(id),
+            Err(ApiError::Refused(why)) => {
+                tracing::warn!(notice = notice_id, %why, "DingTalk refused a notice's file; the notice goes without it");
+                Uploaded::Refused
+            }
+            Err(e) => return Err(e),
+        };
+        *slot = Some((uploaded.clone(), tokio::time::Instant::now()));
+        Ok(match uploaded {
+            Uploaded::Id(id) => Some(id),
+            Uploaded::Refused => None,
+        })
     }
 
     /// One message to one person, gathered for a few milliseconds with the same message to
@@ -624,7 +662,8 @@ fn notice_messages(message: &Outgoing, file_elsewhere: bool) -> Vec<RobotMessage
 impl Messenger for Batcher {
     /// A delivery: the notice's file first (uploaded once per notice), then its words, each
     /// batched with the same message to others. A part that fails stops the rest, and the
-    /// delivery is tried again whole.
+    /// delivery is tried again whole (so a member may, rarely, get the file twice; never no
+    /// words).
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
         Box::pin(async move {
             let staff = match self.core.store.external_id(chat_id).await {
@@ -637,7 +676,8 @@ impl Messenger for Batcher {
             match &message.media {
                 Some(OutMedia::Upload { kind, name, bytes }) => {
                     match self.media_id(message.notice_id, *kind, name, bytes).await {
-                        Ok(id) => messages.push(markup::media(*kind, &id, name)),
+                        Ok(Some(id)) => messages.push(markup::media(*kind, &id, name)),
+                        Ok(None) => file_elsewhere = true,
                         Err(e) => return outcome(&Err(e), &staff),
                     }
                 }

@@ -494,7 +494,9 @@ async fn record(
         SendOutcome::Sent { message_id, file_id } => {
             if let (true, Some(file_id)) = (uploading, file_id) {
                 lock(state).file_ids.insert(item.notice_id, file_id.clone());
-                if let Err(e) = core.store.set_notice_file_id(item.notice_id, &file_id).await {
+                // The bytes stay only for platforms running beside this one that upload them.
+                let others = core.metrics.serving().any(|(p, _)| p != platform && p != Platform::Terminal);
+                if let Err(e) = core.store.set_notice_file_id(item.notice_id, &file_id, others).await {
                     tracing::warn!(notice = item.notice_id, error = %e, "could not keep the uploaded file's id");
                 }
             }
@@ -503,7 +505,11 @@ async fn record(
             core.store.delivery_sent(item.id, message_id, now).await
         }
         SendOutcome::RetryAfter(wait) => {
-            tracing::warn!(seconds = wait.as_secs_f64(), "Telegram flood control: pausing all broadcasts");
+            tracing::warn!(
+                platform = platform.as_str(),
+                seconds = wait.as_secs_f64(),
+                "flood control: pausing all broadcasts on this platform"
+            );
             {
                 let mut s = lock(state);
                 let until = Instant::now() + wait;

@@ -371,14 +371,23 @@ impl Store {
             .map(Option::flatten)
     }
 
-    /// Telegram has the notice's file: later Telegram deliveries reuse its file_id (the bytes
-    /// stay for the other platforms).
-    pub async fn set_notice_file_id(&self, notice_id: i64, file_id: &str) -> sqlx::Result<()> {
-        sqlx::query("UPDATE notices SET media_file_id = ? WHERE id = ? AND media_file_id IS NULL")
-            .bind(file_id)
-            .bind(notice_id)
-            .execute(&self.pool)
-            .await?;
+    /// Telegram has the notice's file: later Telegram deliveries reuse its file_id. The bytes
+    /// stay when `keep_bytes` (other platforms, which upload them themselves, run too).
+    pub async fn set_notice_file_id(
+        &self,
+        notice_id: i64,
+        file_id: &str,
+        keep_bytes: bool,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE notices SET media_file_id = ?1, media_bytes = CASE WHEN ?3 THEN media_bytes END
+             WHERE id = ?2 AND media_file_id IS NULL",
+        )
+        .bind(file_id)
+        .bind(notice_id)
+        .bind(keep_bytes)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

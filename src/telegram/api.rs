@@ -183,6 +183,9 @@ async fn read(response: reqwest::Result<reqwest::Response>) -> Answer {
             body["parameters"]["retry_after"].as_u64().unwrap_or(1).max(1),
         )),
         403 => Answer::Blocked(format!("403 {description}")),
+        // The token itself refused (revoked, or wrong): Telegram's failure for everyone, not
+        // this member's, so not a refusal of this message.
+        s @ (401 | 404) => Answer::Transient(format!("HTTP {s} {description}: the token was refused")),
         s if s >= 500 => Answer::Transient(format!("HTTP {s} {description}")),
         // A proxy's 200 that is not the Bot API's answer: not Telegram refusing.
         s if s < 400 => Answer::Transient(format!("HTTP {s}, not a Bot API answer")),
@@ -271,10 +274,11 @@ impl TelegramMessenger {
         outcome(method, answer)
     }
 
-    /// A text, split under Telegram's limit; the buttons go on the last part. A part that fails
-    /// stops the rest, and the delivery is retried whole.
+    /// A text, split under Telegram's limit (a notice fits one message: the core keeps its body
+    /// within [`super::LIMITS`]; a reminder's wording may add a line); the buttons go on the
+    /// last part. A part that fails stops the rest, and the delivery is retried whole.
     async fn send_text(&self, chat_id: i64, text: &str, markup: Option<Value>) -> SendOutcome {
-        let parts = split_message(text, MESSAGE_LIMIT);
+        let parts = split_message(text, super::LIMITS.text.unwrap_or(MESSAGE_LIMIT));
         let last = parts.len().saturating_sub(1);
         let mut result = SendOutcome::Permanent("empty message".into());
         for (i, part) in parts.iter().enumerate() {

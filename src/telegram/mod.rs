@@ -78,6 +78,7 @@ impl Runtime {
             context: &self.context,
             platform: Platform::Telegram,
             shutdown: &self.shutdown,
+            flood_control: true,
         };
         match convert::incoming(&update, self.core.now()) {
             Some(incoming) => {

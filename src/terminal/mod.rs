@@ -109,6 +109,7 @@ pub async fn run(
             context: &context,
             platform: Platform::Terminal,
             shutdown: &shutdown,
+            flood_control: false,
         };
         handler
             .handle(&key, &incoming, |replies| {

@@ -105,3 +105,42 @@ async fn a_picture_notice_composed_on_dingtalk_reaches_a_telegram_member_as_a_ph
     assert_eq!(bytes, FakeDingTalk::picture(&code), "the picture as DingTalk gave it");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_file_sent_on_telegram_keeps_its_own_name_on_dingtalk() {
+    let app = BothApp::spawn().await;
+    let organiser = TgUser::new(82_001, "周组织");
+    app.register_telegram(&organiser, "人社局", Role::Organiser).await;
+    let on_dingtalk = DtUser::new("manager8203", "吴九");
+    app.register_dingtalk(&on_dingtalk, "人社局", Role::Member).await;
+
+    let tg = &app.telegram;
+    let mark = tg.mark();
+    tg.text(&organiser, "通知");
+    tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.document(&organiser, "doc-9", "2026年医保缴费政策.pdf", Some("医保缴费政策解读，见附件"));
+    let audience = tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.press(&organiser, audience.message_id, audience.button("本单位全体").unwrap());
+    let when = tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.press(&organiser, when.message_id, when.button("立即发送").unwrap());
+    let options = tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.press(&organiser, options.message_id, options.button("预览").unwrap());
+    let shown = tg.next_to(organiser.id, mark).await;
+    let summary = tg.next_to(organiser.id, shown.seq + 1).await;
+    tg.press(&organiser, summary.message_id, summary.button("确认发布").unwrap());
+
+    let file = app
+        .dingtalk
+        .wait_for("the file on DingTalk", |f| {
+            f.sent().into_iter().find(|s| s.to == on_dingtalk.staff_id && s.key == "sampleFile")
+        })
+        .await;
+    assert_eq!(file.param["fileName"], "2026年医保缴费政策.pdf");
+    assert_eq!(file.param["fileType"], "pdf");
+    assert_eq!(app.dingtalk.uploads()[0].0, "2026年医保缴费政策.pdf");
+    app.stop().await;
+}

@@ -368,6 +368,11 @@ async fn a_broadcast_that_starts_while_telegram_does_not_answer_reaches_everyone
 }
 
 #[tokio::test]
+async fn a_broadcast_while_the_token_is_refused_is_held_for_everyone_not_failed_member_by_member() {
+    broadcast_through_an_outage(Outage::Unauthorized).await;
+}
+
+#[tokio::test]
 async fn with_one_in_five_sends_failing_at_random_everyone_is_still_reached() {
     let app = TestApp::spawn_with(|c| c.delivery_give_up = chrono::Duration::seconds(60)).await;
     let users = app.register_many(100, 66_000, "人社局").await;

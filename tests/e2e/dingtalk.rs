@@ -346,6 +346,45 @@ async fn a_notice_with_a_file_reaches_dingtalk_as_the_file_then_its_words_upload
 }
 
 #[tokio::test]
+async fn a_notice_whose_file_dingtalk_refuses_still_reaches_everyone_with_its_words() {
+    use sansong::notices::{Audience, Media, MediaKind, NoticeDraft, Schedule};
+    let app = DingTalkApp::spawn().await;
+    let staff = add_members(&app, 3).await;
+    app.fake.refuse_uploads();
+    let draft = NoticeDraft {
+        body: "附件过大的通知".into(),
+        media: Some(Media {
+            kind: MediaKind::Document,
+            file_id: None,
+            upload: Some(("大文件.zip".into(), vec![0; 64])),
+        }),
+        audience: Audience { all: true, ..Audience::default() },
+        schedule: Schedule::Now,
+        ack: false,
+        policy: false,
+        urgent: true,
+        remind_after: None,
+    };
+    sansong::notices::create(&app.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+
+    let sent = app
+        .fake
+        .wait_for("the words to reach all three", |f| {
+            let got: Vec<_> = f.sent().into_iter().filter(|s| s.text.contains("附件过大的通知")).collect();
+            (got.len() >= staff.len()).then_some(got)
+        })
+        .await;
+
+    assert!(sent.iter().all(|s| s.text.contains("请向发布人索取")), "{sent:#?}");
+    let tried = app.fake.calls("/media/upload").len();
+    assert!(tried <= 1, "a refused file is not uploaded again for each member: {tried}");
+    eventually("all three recorded as sent", Duration::from_secs(10), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await == 3).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_organiser_on_dingtalk_publishes_a_picture_notice_and_members_get_the_picture() {
     let app = DingTalkApp::spawn().await;
     let organiser = DtUser::new("manager7020", "冯组织");

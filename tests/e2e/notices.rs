@@ -114,7 +114,7 @@ async fn an_organiser_composes_a_notice_in_the_chat_and_their_unit_receives_it()
 }
 
 #[tokio::test]
-async fn a_photo_notice_goes_to_telegram_by_its_file_id_and_keeps_its_bytes_for_other_platforms() {
+async fn a_photo_notice_on_telegram_alone_goes_by_its_file_id_and_its_bytes_are_neither_fetched_nor_kept() {
     let app = TestApp::spawn().await;
     let organiser = TgUser::new(50_051, "周组织");
     app.register(&organiser, "人社局", Role::Organiser).await;
@@ -136,18 +136,14 @@ async fn a_photo_notice_goes_to_telegram_by_its_file_id_and_keeps_its_bytes_for_
         assert_eq!(got.media, Some(("photo".to_owned(), "poster-1".to_owned())), "sent again by file_id");
     }
 
-    assert!(app.fake.calls("getFile").iter().any(|c| c.params["file_id"] == "poster-1"));
+    assert!(app.fake.calls("getFile").is_empty(), "no other platform needs the bytes");
     let (file_id, bytes): (Option<String>, Option<Vec<u8>>) =
         sqlx::query_as("SELECT media_file_id, media_bytes FROM notices")
             .fetch_one(app.core.store.pool())
             .await
             .unwrap();
     assert_eq!(file_id.as_deref(), Some("poster-1"));
-    assert_eq!(
-        bytes,
-        Some(crate::support::fake_api::FakeApi::file_bytes("poster-1")),
-        "kept for DingTalk and others"
-    );
+    assert_eq!(bytes, None);
     let uploads = app.fake.calls("sendPhoto").iter().filter(|c| c.params["photo"].is_object()).count();
     assert_eq!(uploads, 0, "Telegram is never sent the bytes it already has");
 }

@@ -80,6 +80,8 @@ pub enum Outage {
     /// No call is answered until the outage ends (then 502, as a gateway that gave up): the
     /// request was never delivered.
     Silent,
+    /// Every call is answered 401 Unauthorized (the token revoked, then restored).
+    Unauthorized,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,6 +397,21 @@ impl FakeApi {
         (self.push(json!({ "message": message })), message_id)
     }
 
+    /// `user` sends a file (a Document: `file_id`, `file_unique_id`, `file_name`, `mime_type`).
+    pub fn document(&self, user: &TgUser, file_id: &str, file_name: &str, caption: Option<&str>) -> i64 {
+        let message_id = self.message_id();
+        let date = self.date(None);
+        let mut message = json!({
+            "message_id": message_id, "date": date, "chat": user.private_chat(), "from": user.json(),
+            "document": {"file_id": file_id, "file_unique_id": format!("u-{file_id}"), "file_name": file_name,
+                         "mime_type": "application/pdf"},
+        });
+        if let Some(c) = caption {
+            message["caption"] = json!(c);
+        }
+        self.push(json!({ "message": message }))
+    }
+
     pub fn location(&self, user: &TgUser, latitude: f64, longitude: f64) -> i64 {
         let message_id = self.message_id();
         let date = self.date(None);
@@ -645,6 +662,9 @@ async fn handle(
         shared.bump();
         if kind == Outage::Silent {
             tokio::time::sleep_until(until.into()).await;
+        }
+        if kind == Outage::Unauthorized {
+            return err(StatusCode::UNAUTHORIZED, "Unauthorized", None);
         }
         return err(StatusCode::BAD_GATEWAY, "Bad Gateway", None);
     }

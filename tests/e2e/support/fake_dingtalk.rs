@@ -109,6 +109,7 @@ struct Inner {
     refused_qps: usize,
     uploads: Vec<(String, usize)>,
     upload_types: Vec<String>,
+    refuse_uploads: bool,
     expire_in: u64,
     /// How far the fake's clock is from the real one (messages' createAt), in ms.
     shift_ms: i64,
@@ -360,6 +361,11 @@ impl FakeDingTalk {
     /// The bytes of the picture with download code `code`, as its download URL serves them.
     pub fn picture(code: &str) -> Vec<u8> {
         format!("dingtalk picture {code}; ").repeat(50).into_bytes()
+    }
+
+    /// Every upload from now on is refused (`errcode 40006`, a size DingTalk does not take).
+    pub fn refuse_uploads(&self) {
+        self.shared.lock().refuse_uploads = true;
     }
 
     /// Each upload's `type` (`file`, `image`), in order.
@@ -658,6 +664,10 @@ async fn upload(
             }
             _ => {}
         }
+    }
+    record(&shared, "/media/upload", StatusCode::OK, &json!({ "type": kind }));
+    if shared.lock().refuse_uploads {
+        return (StatusCode::OK, Json(json!({ "errcode": 40006, "errmsg": "不合法的文件大小" })));
     }
     let Some((name, size)) = file.filter(|_| kind == "file" || kind == "image") else {
         return (StatusCode::OK, Json(json!({ "errcode": 40004, "errmsg": "无效的媒体文件类型" })));
