@@ -76,3 +76,48 @@ async fn transcript_of_a_new_members_first_day() {
     assert!(t.0.contains("共 3 次：送政策 1 · 送服务 1 · 送温暖 1"));
     assert!(t.0.contains("共 2 次：送政策 1 · 送服务 1 · 送温暖 0"), "after /undo");
 }
+
+/// The same first day on DingTalk, as the fake pushes it (a robot message frame) and as the bot
+/// sends (its batch sends: `msgKey` and `msgParam`), typed in Chinese words throughout.
+#[tokio::test]
+async fn transcript_of_a_new_members_first_day_on_dingtalk() {
+    use crate::support::dingtalk_app::DingTalkApp;
+    use crate::support::fake_dingtalk::DtUser;
+    let app = DingTalkApp::spawn().await;
+    let code = app.invite("人社局", Role::Member).await;
+    let li = DtUser::new("manager9001", "李四");
+    let mut t = String::new();
+    let data = app.fake.message_data(&li, "text", serde_json::json!({ "text": { "content": "你好" } }));
+    t.push_str(&format!("(the data of a CALLBACK frame the fake DingTalk pushes: {data})\n"));
+
+    let exchange = |t: &mut String, said: &str, sent: &crate::support::fake_dingtalk::Sent| {
+        t.push_str(&format!(
+            "→ 李四: {said}\n← bot ({}): {}\n",
+            sent.key,
+            sent.text.replace('\n', "\n      ")
+        ));
+    };
+    for text in [
+        "你好".to_owned(),
+        format!("加入 {code}"),
+        "送政策 为新球社区居民宣讲社保政策，服务12人".to_owned(),
+        "送服務 幫助辦理社保卡".to_owned(),
+        "登记".to_owned(),
+        "3".to_owned(),
+        "为五保户打扫房前屋后卫生".to_owned(),
+        "下一步".to_owned(),
+        "确认登记".to_owned(),
+        "本周".to_owned(),
+        "撤销".to_owned(),
+        "上周".to_owned(),
+    ] {
+        let sent = app.say(&li, &text).await;
+        exchange(&mut t, &text, &sent);
+    }
+    eprintln!("{t}");
+
+    assert!(t.contains("欢迎您，李四"));
+    assert!(t.contains("[1. 送政策](dtmd://dingtalkclient/sendMessage?content=1%C2%B7"), "options are links");
+    assert!(t.contains("共 3 次：送政策 1 · 送服务 1 · 送温暖 1"), "{t}");
+    assert!(t.contains("已撤销"), "{t}");
+}
