@@ -223,11 +223,11 @@ pub fn wizard_cancelled() -> String {
 }
 
 pub fn wizard_button_expired() -> String {
-    "这个按钮已失效。发送「登记」重新开始登记。".into()
+    "这个选项已失效。发送「登记」重新开始登记。".into()
 }
 
 pub fn wizard_use_buttons() -> String {
-    "请点击上方的按钮选择（也可以回复选项的序号或文字），或发送「取消」退出登记。".into()
+    "请点上方的选项（也可以回复选项的序号或文字），或发送「取消」退出登记。".into()
 }
 
 pub fn wizard_expect_extras() -> String {

@@ -10,7 +10,7 @@ use crate::domain::{Invite, Member, MemberListing, MemberStatus, Site};
 
 pub fn not_registered() -> String {
     "您好！您还没有加入“三送”活动登记。\n\
-     请向本单位的组织员或管理员索取邀请链接，点开链接即可加入。"
+     请向本单位的组织员或管理员索取邀请：点开邀请链接，或把「加入 邀请码」发给我，即可加入。"
         .into()
 }
 

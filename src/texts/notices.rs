@@ -89,7 +89,7 @@ pub fn compose_content() -> String {
 }
 
 pub fn compose_use_buttons() -> String {
-    "请点击上方的按钮选择（也可以回复选项的序号或文字），或发送「取消」退出。".into()
+    "请点上方的选项（也可以回复选项的序号或文字），或发送「取消」退出。".into()
 }
 
 pub fn compose_audience(unit: &str, role: Role) -> String {
@@ -124,7 +124,7 @@ pub fn compose_cancelled() -> String {
 }
 
 pub fn wizard_button_expired_notice() -> String {
-    "这个按钮已失效。发送「通知」重新开始。".into()
+    "这个选项已失效。发送「通知」重新开始。".into()
 }
 
 pub fn preview_button() -> String {

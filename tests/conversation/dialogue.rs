@@ -89,7 +89,7 @@ async fn cancelling_the_guided_checkin_records_nothing_and_its_old_buttons_expir
     let kinds = c.say(&user, "/checkin").await;
     assert_eq!(texts(&c.say(&user, "/cancel").await), ["已取消本次登记，没有保存任何内容。"]);
     let stale = c.press(&user, &kinds, "送政策").await;
-    assert_eq!(texts(&stale), ["这个按钮已失效。发送「登记」重新开始登记。"]);
+    assert_eq!(texts(&stale), ["这个选项已失效。发送「登记」重新开始登记。"]);
 
     // By button at the confirm step: the message says so and loses its buttons.
     let kinds = c.say(&user, "/checkin").await;
@@ -123,7 +123,7 @@ async fn the_kind_and_the_site_can_be_typed_instead_of_pressed() {
 
     assert_eq!(
         texts(&not_a_kind),
-        ["请点击上方的按钮选择（也可以回复选项的序号或文字），或发送「取消」退出登记。"]
+        ["请点上方的选项（也可以回复选项的序号或文字），或发送「取消」退出登记。"]
     );
     assert!(text(&sites).contains("类型：送政策\n请选择站点："), "{sites:#?}");
     assert_eq!(labels(&sites), ["湖南维摩新材料有限公司", "岳阳福瑞材料科技有限公司", "取消"]);

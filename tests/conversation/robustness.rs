@@ -39,12 +39,12 @@ async fn an_expired_or_forged_button_is_answered_without_a_failure() {
     let c = Conversation::start().await;
     let member = User::new(10_002, "冯一");
     c.register(&member, "人社局", Role::Member).await;
-    let expired = "这个按钮已失效。发送「登记」重新开始登记。";
+    let expired = "这个选项已失效。发送「登记」重新开始登记。";
 
     let cases = [
         ("ck:zzzzzz:k:policy", expired),
         ("ck:zzzzzz:s:notanumber", expired),
-        ("nc:zzzzzz:ok", "这个按钮已失效。发送「通知」重新开始。"),
+        ("nc:zzzzzz:ok", "这个选项已失效。发送「通知」重新开始。"),
         ("ak:999999", "这条通知不是发给您的，或已失效。"),
         ("gx:999999", "抱歉，没有找到您可以查看的通知 #999999。请发送「通知列表」查看。"),
         ("mb:padmin:1", "抱歉，这项功能仅限管理员使用。"),
