@@ -415,20 +415,12 @@ async fn media_for(
         // The bytes every time (the platform keeps its own id for them); a notice whose file
         // only Telegram holds (made before files were kept) goes by that id, which such a
         // platform can only mention.
-        let bytes = match uploads.get(&item.notice_id) {
-            Some(b) => Some(b.clone()),
-            None => match core.store.notice_upload(item.notice_id).await {
-                Ok(Some(b)) => {
-                    let b = Arc::new(b);
-                    uploads.insert(item.notice_id, b.clone());
-                    Some(b)
-                }
-                Ok(None) => None,
-                Err(e) => {
-                    tracing::warn!(notice = item.notice_id, error = %e, "could not read a notice's file");
-                    return None;
-                }
-            },
+        let bytes = match notice_bytes(core, uploads, item.notice_id).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::warn!(notice = item.notice_id, error = %e, "could not read a notice's file");
+                return None;
+            }
         };
         return Some(match (bytes, &item.media_file_id) {
             (Some(bytes), _) => Some(OutMedia::Upload { kind, name: name(), bytes }),
@@ -444,22 +436,28 @@ async fn media_for(
     if !lock(state).uploading.insert(item.notice_id) {
         return None;
     }
-    let bytes = match uploads.get(&item.notice_id) {
-        Some(b) => b.clone(),
-        None => match core.store.notice_upload(item.notice_id).await {
-            Ok(Some(b)) => {
-                let b = Arc::new(b);
-                uploads.insert(item.notice_id, b.clone());
-                b
-            }
-            _ => {
-                // The file_id arrived meanwhile or the file is gone; the next pass rereads the row.
-                lock(state).uploading.remove(&item.notice_id);
-                return None;
-            }
-        },
+    let Ok(Some(bytes)) = notice_bytes(core, uploads, item.notice_id).await else {
+        // The file_id arrived meanwhile or the file is gone; the next pass rereads the row.
+        lock(state).uploading.remove(&item.notice_id);
+        return None;
     };
     Some(Some(OutMedia::Upload { kind, name: name(), bytes }))
+}
+
+/// A notice's file, from `uploads` (files already read in this pass of the outbox) or else the
+/// store, kept in `uploads` for the next delivery of it. `None`: the notice keeps no file.
+async fn notice_bytes(
+    core: &Core,
+    uploads: &mut HashMap<i64, Arc<Vec<u8>>>,
+    notice_id: i64,
+) -> sqlx::Result<Option<Arc<Vec<u8>>>> {
+    if let Some(bytes) = uploads.get(&notice_id) {
+        return Ok(Some(bytes.clone()));
+    }
+    let Some(bytes) = core.store.notice_upload(notice_id).await? else { return Ok(None) };
+    let bytes = Arc::new(bytes);
+    uploads.insert(notice_id, bytes.clone());
+    Ok(Some(bytes))
 }
 
 /// The message for a delivery: the notice itself, or a reminder of it, with its buttons.

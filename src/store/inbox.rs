@@ -36,17 +36,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let mut added = 0;
         for (key, payload) in updates {
-            added += sqlx::query(
-                "INSERT INTO inbox (platform, update_key, payload, received_at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (platform, update_key) DO NOTHING",
-            )
-            .bind(platform.as_str())
-            .bind(key)
-            .bind(payload)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            added += insert(&mut tx, platform, key, payload, now).await?;
         }
         tx.commit().await?;
         Ok(added)
@@ -61,16 +51,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> sqlx::Result<i64> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO inbox (platform, update_key, payload, received_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (platform, update_key) DO NOTHING",
-        )
-        .bind(platform.as_str())
-        .bind(key)
-        .bind(payload)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
+        insert(&mut tx, platform, key, payload, now).await?;
         let seq = sqlx::query_scalar("SELECT seq FROM inbox WHERE platform = ? AND update_key = ?")
             .bind(platform.as_str())
             .bind(key)
@@ -225,4 +206,25 @@ impl Store {
         .fetch_one(&self.pool)
         .await
     }
+}
+
+/// Writes one update unless the platform's key is already there (a redelivery): rows added.
+async fn insert(
+    tx: &mut sqlx::SqliteConnection,
+    platform: Platform,
+    key: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO inbox (platform, update_key, payload, received_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (platform, update_key) DO NOTHING",
+    )
+    .bind(platform.as_str())
+    .bind(key)
+    .bind(payload)
+    .bind(ts(now))
+    .execute(tx)
+    .await?
+    .rows_affected())
 }

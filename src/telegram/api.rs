@@ -19,6 +19,7 @@ use teloxide::Bot;
 
 use super::send::{MESSAGE_LIMIT, split_message};
 use crate::chat::buttons::ButtonData;
+use crate::chat::{Button, Keyboard};
 use crate::domain::Platform;
 use crate::metrics::Metrics;
 use crate::notices::MediaKind;
@@ -228,8 +229,11 @@ impl TelegramMessenger {
         } else {
             message.text.clone()
         };
-        let markup = (!message.actions.is_empty()).then(|| {
-            json!({"inline_keyboard": message.actions.iter().map(|a| {
+        // One button a row, as the chat's own keyboards are drawn.
+        let rows: Vec<Vec<Button>> = message
+            .actions
+            .iter()
+            .map(|a| {
                 let (label, data) = match *a {
                     NoticeAction::Acknowledge { delivery_id, .. } => {
                         (texts::notices::BUTTON_ACK, ButtonData::Ack { delivery_id })
@@ -238,9 +242,10 @@ impl TelegramMessenger {
                         (texts::notices::BUTTON_SPREAD, ButtonData::Spread { notice_id })
                     }
                 };
-                vec![json!({"text": label, "callback_data": data.encode()})]
-            }).collect::<Vec<_>>()})
-        });
+                vec![Button::new(label, data.encode())]
+            })
+            .collect();
+        let markup = (!rows.is_empty()).then(|| super::send::markup(&Keyboard { rows }));
         let Some(media) = &message.media else {
             return self.send_text(chat_id, &text, markup).await;
         };

@@ -280,7 +280,8 @@ const NOT_MODIFIED: &str = "message is not modified";
 const GONE: [&str; 3] = ["message can't be edited", "message to edit not found", "MESSAGE_ID_INVALID"];
 const QUERY_TOO_OLD: &str = "query is too old";
 
-fn markup(keyboard: &Keyboard) -> Value {
+/// A keyboard as Telegram's `reply_markup`: inline buttons carrying their data back.
+pub(super) fn markup(keyboard: &Keyboard) -> Value {
     let rows: Vec<Vec<Value>> = keyboard
         .rows
         .iter()
