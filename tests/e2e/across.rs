@@ -10,6 +10,29 @@ use crate::support::both_app::BothApp;
 use crate::support::fake_api::FakeApi;
 use crate::support::fake_dingtalk::{DtUser, FakeDingTalk};
 
+/// `organiser` composes a notice on Telegram, to their whole unit, now, and publishes it;
+/// `content` sends what the notice is (a photo or a file with its words).
+async fn publish_on_telegram(app: &BothApp, organiser: &TgUser, content: impl FnOnce(&FakeApi)) {
+    let tg = &app.telegram;
+    let mark = tg.mark();
+    tg.text(organiser, "通知");
+    tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    content(tg);
+    let audience = tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.press(organiser, audience.message_id, audience.button("本单位全体").unwrap());
+    let when = tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.press(organiser, when.message_id, when.button("立即发送").unwrap());
+    let options = tg.next_to(organiser.id, mark).await;
+    let mark = tg.mark();
+    tg.press(organiser, options.message_id, options.button("预览").unwrap());
+    let shown = tg.next_to(organiser.id, mark).await;
+    let summary = tg.next_to(organiser.id, shown.seq + 1).await;
+    tg.press(organiser, summary.message_id, summary.button("确认发布").unwrap());
+}
+
 #[tokio::test]
 async fn a_photo_notice_composed_on_telegram_reaches_a_dingtalk_member_as_the_picture() {
     let app = BothApp::spawn().await;
@@ -20,26 +43,13 @@ async fn a_photo_notice_composed_on_telegram_reaches_a_dingtalk_member_as_the_pi
     let on_dingtalk = DtUser::new("manager8003", "王五");
     app.register_dingtalk(&on_dingtalk, "人社局", Role::Member).await;
 
-    let tg = &app.telegram;
-    let mark = tg.mark();
-    tg.text(&organiser, "通知");
-    tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.photo(&organiser, "poster-7", Some("冬季防火宣传海报，请张贴"));
-    let audience = tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.press(&organiser, audience.message_id, audience.button("本单位全体").unwrap());
-    let when = tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.press(&organiser, when.message_id, when.button("立即发送").unwrap());
-    let options = tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.press(&organiser, options.message_id, options.button("预览").unwrap());
-    let shown = tg.next_to(organiser.id, mark).await;
-    let summary = tg.next_to(organiser.id, shown.seq + 1).await;
-    tg.press(&organiser, summary.message_id, summary.button("确认发布").unwrap());
+    publish_on_telegram(&app, &organiser, |tg| {
+        tg.photo(&organiser, "poster-7", Some("冬季防火宣传海报，请张贴"));
+    })
+    .await;
 
-    let photo = tg
+    let photo = app
+        .telegram
         .wait_for("the photo on Telegram", |v| {
             v.outgoing().iter().find(|o| o.chat_id == on_telegram.id && o.text.contains("冬季防火")).cloned()
         })
@@ -114,24 +124,10 @@ async fn a_file_sent_on_telegram_keeps_its_own_name_on_dingtalk() {
     let on_dingtalk = DtUser::new("manager8203", "吴九");
     app.register_dingtalk(&on_dingtalk, "人社局", Role::Member).await;
 
-    let tg = &app.telegram;
-    let mark = tg.mark();
-    tg.text(&organiser, "通知");
-    tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.document(&organiser, "doc-9", "2026年医保缴费政策.pdf", Some("医保缴费政策解读，见附件"));
-    let audience = tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.press(&organiser, audience.message_id, audience.button("本单位全体").unwrap());
-    let when = tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.press(&organiser, when.message_id, when.button("立即发送").unwrap());
-    let options = tg.next_to(organiser.id, mark).await;
-    let mark = tg.mark();
-    tg.press(&organiser, options.message_id, options.button("预览").unwrap());
-    let shown = tg.next_to(organiser.id, mark).await;
-    let summary = tg.next_to(organiser.id, shown.seq + 1).await;
-    tg.press(&organiser, summary.message_id, summary.button("确认发布").unwrap());
+    publish_on_telegram(&app, &organiser, |tg| {
+        tg.document(&organiser, "doc-9", "2026年医保缴费政策.pdf", Some("医保缴费政策解读，见附件"));
+    })
+    .await;
 
     let file = app
         .dingtalk

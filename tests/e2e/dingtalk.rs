@@ -161,10 +161,19 @@ async fn add_members(app: &DingTalkApp, count: usize) -> Vec<String> {
 }
 
 async fn notice_to_all(app: &DingTalkApp, body: &str) {
-    use sansong::notices::{Audience, NoticeDraft, Schedule};
+    notice_with_file_to_all(app, body, None).await;
+}
+
+/// An urgent notice asking for 收到 to everyone, with a file (its name and bytes) if given.
+async fn notice_with_file_to_all(app: &DingTalkApp, body: &str, file: Option<(&str, Vec<u8>)>) {
+    use sansong::notices::{Audience, Media, MediaKind, NoticeDraft, Schedule};
     let draft = NoticeDraft {
         body: body.into(),
-        media: None,
+        media: file.map(|(name, bytes)| Media {
+            kind: MediaKind::Document,
+            file_id: None,
+            upload: Some((name.into(), bytes)),
+        }),
         audience: Audience { all: true, ..Audience::default() },
         schedule: Schedule::Now,
         ack: true,
@@ -307,25 +316,11 @@ async fn the_shou_dao_link_on_an_older_notice_acknowledges_that_notice_not_the_n
 
 #[tokio::test]
 async fn a_notice_with_a_file_reaches_dingtalk_as_the_file_then_its_words_uploaded_once() {
-    use sansong::notices::{Audience, Media, MediaKind, NoticeDraft, Schedule};
     let app = DingTalkApp::spawn().await;
     let staff = add_members(&app, 25).await;
     let pdf = b"%PDF-1.4 policy text".repeat(100);
-    let draft = NoticeDraft {
-        body: "关于医保缴费的政策解读（见附件）".into(),
-        media: Some(Media {
-            kind: MediaKind::Document,
-            file_id: None,
-            upload: Some(("医保政策.pdf".into(), pdf.clone())),
-        }),
-        audience: Audience { all: true, ..Audience::default() },
-        schedule: Schedule::Now,
-        ack: false,
-        policy: false,
-        urgent: true,
-        remind_after: None,
-    };
-    sansong::notices::create(&app.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+    notice_with_file_to_all(&app, "关于医保缴费的政策解读（见附件）", Some(("医保政策.pdf", pdf.clone())))
+        .await;
 
     let sent = app
         .fake
@@ -347,25 +342,10 @@ async fn a_notice_with_a_file_reaches_dingtalk_as_the_file_then_its_words_upload
 
 #[tokio::test]
 async fn a_notice_whose_file_dingtalk_refuses_still_reaches_everyone_with_its_words() {
-    use sansong::notices::{Audience, Media, MediaKind, NoticeDraft, Schedule};
     let app = DingTalkApp::spawn().await;
     let staff = add_members(&app, 3).await;
     app.fake.refuse_uploads();
-    let draft = NoticeDraft {
-        body: "附件过大的通知".into(),
-        media: Some(Media {
-            kind: MediaKind::Document,
-            file_id: None,
-            upload: Some(("大文件.zip".into(), vec![0; 64])),
-        }),
-        audience: Audience { all: true, ..Audience::default() },
-        schedule: Schedule::Now,
-        ack: false,
-        policy: false,
-        urgent: true,
-        remind_after: None,
-    };
-    sansong::notices::create(&app.core, &sansong::members::Actor::Cli, &draft, None).await.unwrap();
+    notice_with_file_to_all(&app, "附件过大的通知", Some(("大文件.zip", vec![0; 64]))).await;
 
     let sent = app
         .fake

@@ -36,6 +36,19 @@ pub struct TestApp {
     running: Option<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
 }
 
+/// The settings the bot runs with in these tests on Telegram, on the database at `db_url`.
+pub fn telegram_config(db_url: &str) -> Config {
+    Config {
+        poll_timeout: Duration::from_secs(5),
+        // Fast enough that tests wait milliseconds, not seconds, for the scheduler and retries.
+        scheduler_tick: Duration::from_millis(50),
+        delivery_retry: Duration::from_millis(50),
+        broadcast_rate: 200.0,
+        // Tests that want the endpoint pick a free port; the rest must not fight over 9898.
+        ..shared::test_config(db_url)
+    }
+}
+
 impl TestApp {
     /// The bot with the example organisation loaded and the clock at [`default_now`].
     pub async fn spawn() -> TestApp {
@@ -46,15 +59,7 @@ impl TestApp {
         let fake = FakeApi::start().await;
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
-        let mut config = Config {
-            poll_timeout: Duration::from_secs(5),
-            // Fast enough that tests wait milliseconds, not seconds, for the scheduler and retries.
-            scheduler_tick: Duration::from_millis(50),
-            delivery_retry: Duration::from_millis(50),
-            broadcast_rate: 200.0,
-            // Tests that want the endpoint pick a free port; the rest must not fight over 9898.
-            ..shared::test_config(&db_url)
-        };
+        let mut config = telegram_config(&db_url);
         adjust(&mut config);
         let clock = ShiftedClock::starting_at(default_now());
         fake.set_now(default_now());
@@ -204,25 +209,12 @@ impl Binary {
 
     /// `sansong run` with extra environment (e.g. `SANSONG_BROADCAST_RATE`).
     pub fn spawn_run_with(fake_url: &str, db_url: &str, env: &[(&str, &str)]) -> Binary {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+        let mut command = run_command(db_url);
         command
-            .arg("run")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", fake_url)
-            .env("SANSONG_DATABASE_URL", db_url)
-            .env("SANSONG_CONFIG", repo_path("config/default.toml"))
-            .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
             .env("SANSONG_POLL_TIMEOUT_SECS", "2")
-            .env("SANSONG_SCHEDULER_TICK_MS", "100")
-            .env("SANSONG_DELIVERY_RETRY_MS", "50")
-            // The binary runs on the real clock: without this, a test run late in the evening
-            // (Beijing) would see its broadcasts held for the night.
-            .env("SANSONG_QUIET_HOURS", "off")
-            .env("SANSONG_METRICS_ADDR", "off")
-            .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() });
+            .env("SANSONG_DELIVERY_RETRY_MS", "50");
         for (k, v) in env {
             command.env(k, v);
         }
@@ -232,24 +224,13 @@ impl Binary {
     /// `sansong run` on DingTalk alone, against the fake DingTalk at `fake_url`.
     pub fn spawn_dingtalk(fake_url: &str, db_url: &str) -> Binary {
         use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET};
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+        let mut command = run_command(db_url);
         command
-            .arg("run")
             .env_remove("TELOXIDE_TOKEN")
-            .env("SANSONG_DATABASE_URL", db_url)
-            .env("SANSONG_CONFIG", repo_path("config/default.toml"))
-            .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
-            .env("SANSONG_SCHEDULER_TICK_MS", "100")
-            .env("SANSONG_QUIET_HOURS", "off")
-            .env("SANSONG_METRICS_ADDR", "off")
             .env("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID)
             .env("SANSONG_DINGTALK_CLIENT_SECRET", CLIENT_SECRET)
             .env("SANSONG_DINGTALK_API_URL", fake_url)
-            .env("SANSONG_DINGTALK_OAPI_URL", fake_url)
-            .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() });
+            .env("SANSONG_DINGTALK_OAPI_URL", fake_url);
         Binary { child: command.spawn().expect("the sansong binary starts") }
     }
 
@@ -291,6 +272,28 @@ impl Drop for Binary {
             let _ = self.child.wait();
         }
     }
+}
+
+/// `sansong run` on the database at `db_url`, as every binary test starts it: the repository's
+/// config and holidays, a quick scheduler, no quiet hours and no metrics endpoint; the
+/// platform's own settings are added by the caller.
+fn run_command(db_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+    command
+        .arg("run")
+        .env("SANSONG_DATABASE_URL", db_url)
+        .env("SANSONG_CONFIG", repo_path("config/default.toml"))
+        .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
+        .env("SANSONG_SCHEDULER_TICK_MS", "100")
+        // The binary runs on the real clock: without this, a test run late in the evening
+        // (Beijing) would see its broadcasts held for the night.
+        .env("SANSONG_QUIET_HOURS", "off")
+        .env("SANSONG_METRICS_ADDR", "off")
+        .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(if std::env::var("BIN_STDERR").is_ok() { Stdio::inherit() } else { Stdio::null() });
+    command
 }
 
 /// Runs a one-shot CLI command on a database; returns (exit code, stdout, stderr).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sansong::Core;
 use sansong::clock::ShiftedClock;
-use sansong::config::{Config, DingTalkConfig};
+use sansong::config::Config;
 use sansong::domain::{Account, Person, Platform, Role};
 use sansong::members::{self, Actor, InviteRequest, Registration};
 use sansong::store::Store;
@@ -18,8 +18,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::app::telegram_config;
 use super::fake_api::{FakeApi, TOKEN, TgUser};
-use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, DtUser, FakeDingTalk};
+use super::fake_dingtalk::{CLIENT_SECRET, DtUser, FakeDingTalk};
 use super::shared::{self, default_now};
 
 pub struct BothApp {
@@ -36,21 +37,8 @@ impl BothApp {
         let dingtalk = FakeDingTalk::start().await;
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
-        let url = url::Url::parse(&dingtalk.url).unwrap();
-        let config = Config {
-            poll_timeout: Duration::from_secs(5),
-            scheduler_tick: Duration::from_millis(50),
-            delivery_retry: Duration::from_millis(50),
-            broadcast_rate: 200.0,
-            dingtalk: Some(DingTalkConfig {
-                client_id: CLIENT_ID.into(),
-                robot_code: CLIENT_ID.into(),
-                api_url: url.clone(),
-                oapi_url: url,
-                rate: 50.0,
-            }),
-            ..shared::test_config(&db_url)
-        };
+        let config =
+            Config { dingtalk: Some(super::dingtalk_app::settings(&dingtalk)), ..telegram_config(&db_url) };
         let clock = ShiftedClock::starting_at(default_now());
         telegram.set_now(default_now());
         dingtalk.set_now(default_now());

@@ -31,6 +31,18 @@ pub struct DingTalkApp {
     running: Option<(CancellationToken, JoinHandle<()>)>,
 }
 
+/// The bot's DingTalk settings against `fake`: every call to it, 50 calls a second.
+pub fn settings(fake: &FakeDingTalk) -> DingTalkConfig {
+    let url = url::Url::parse(&fake.url).unwrap();
+    DingTalkConfig {
+        client_id: CLIENT_ID.into(),
+        robot_code: CLIENT_ID.into(),
+        api_url: url.clone(),
+        oapi_url: url,
+        rate: 50.0,
+    }
+}
+
 impl DingTalkApp {
     pub async fn spawn() -> DingTalkApp {
         DingTalkApp::spawn_with(|_| {}).await
@@ -40,17 +52,10 @@ impl DingTalkApp {
         let fake = FakeDingTalk::start().await;
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("sansong.db").display());
-        let url = url::Url::parse(&fake.url).unwrap();
         let mut config = Config {
             scheduler_tick: Duration::from_millis(50),
             delivery_retry: Duration::from_millis(50),
-            dingtalk: Some(DingTalkConfig {
-                client_id: CLIENT_ID.into(),
-                robot_code: CLIENT_ID.into(),
-                api_url: url.clone(),
-                oapi_url: url,
-                rate: 50.0,
-            }),
+            dingtalk: Some(settings(&fake)),
             ..shared::test_config(&db_url)
         };
         adjust(&mut config);
