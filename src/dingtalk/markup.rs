@@ -56,6 +56,16 @@ pub fn message(text: &str, keyboard: Option<&Keyboard>, extra_links: &[(&str, &s
     RobotMessage { key: "sampleMarkdown", param: json!({ "title": title, "text": body }) }
 }
 
+/// A text of any length as the messages that carry it: in parts under [`TEXT_LIMIT`], split
+/// between lines, the options and links with the last part.
+pub fn messages(text: &str, keyboard: Option<&Keyboard>, extra_links: &[(&str, &str)]) -> Vec<RobotMessage> {
+    let mut parts = split(text, TEXT_LIMIT);
+    let last = parts.pop().unwrap_or_default();
+    let mut out: Vec<RobotMessage> = parts.iter().map(|p| message(p, None, &[])).collect();
+    out.push(message(&last, keyboard, extra_links));
+    out
+}
+
 /// A long text in parts of at most `limit` characters, split between lines where it can.
 pub fn split(text: &str, limit: usize) -> Vec<String> {
     let mut parts = Vec::new();

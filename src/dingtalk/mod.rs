@@ -371,36 +371,33 @@ async fn deliver(core: &Core, api: &Api, chat: ChatRef, replies: &[Reply]) -> Ve
 }
 
 async fn send_reply(api: &Api, to: &Address, reply: &Reply) -> Result<(), ApiError> {
-    let message = match reply {
+    let messages = match reply {
+        // Over DingTalk's size, in parts, the options with the last.
         Reply::Send { text, keyboard } | Reply::Edit { text, keyboard, .. } => {
-            // Over DingTalk's size, in parts, the options with the last.
-            let mut parts = markup::split(text, markup::TEXT_LIMIT);
-            let last = parts.pop().unwrap_or_default();
-            for part in parts {
-                send_to(api, to, &markup::message(&part, None, &[])).await?;
-            }
-            markup::message(&last, keyboard.as_ref(), &[])
+            markup::messages(text, keyboard.as_ref(), &[])
         }
-        Reply::Answer { text: Some(t), .. } => markup::message(t, None, &[]),
+        Reply::Answer { text: Some(t), .. } => markup::messages(t, None, &[]),
         // A notice's preview: the picture the person just sent stays in the chat above it.
-        Reply::Media { kind, caption, keyboard, .. } => markup::message(
+        Reply::Media { kind, caption, keyboard, .. } => markup::messages(
             &format!("{caption}\n{}", texts::notices::media_in_preview(*kind)),
             keyboard.as_ref(),
             &[],
         ),
         Reply::Upload { name, bytes, caption, .. } => {
             let media_id = api.upload("file", name, bytes.clone()).await?;
-            send_to(api, to, &markup::file(&media_id, name)).await?;
-            markup::message(caption, None, &[])
+            let mut messages = vec![markup::file(&media_id, name)];
+            messages.extend(markup::messages(caption, None, &[]));
+            messages
         }
         Reply::Answer { text: None, .. }
         | Reply::EditButtons { .. }
         | Reply::Menu { .. }
-        | Reply::MenuFor { .. } => {
-            return Ok(());
-        }
+        | Reply::MenuFor { .. } => Vec::new(),
     };
-    send_to(api, to, &message).await
+    for message in &messages {
+        send_to(api, to, message).await?;
+    }
+    Ok(())
 }
 
 async fn send_to(api: &Api, to: &Address, message: &RobotMessage) -> Result<(), ApiError> {
@@ -647,16 +644,10 @@ fn notice_messages(message: &Outgoing, file_elsewhere: bool) -> Vec<RobotMessage
         NoticeAction::Acknowledge { notice_id, .. } => Some(texts::notices::ack_answer(*notice_id)),
         NoticeAction::Spread { .. } => None,
     });
-    let parts = markup::split(&text, markup::TEXT_LIMIT);
-    let last = parts.len().saturating_sub(1);
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| match (&ack, i == last) {
-            (Some(answer), true) => markup::message(part, None, &[(texts::notices::BUTTON_ACK, answer)]),
-            _ => markup::message(part, None, &[]),
-        })
-        .collect()
+    match &ack {
+        Some(answer) => markup::messages(&text, None, &[(texts::notices::BUTTON_ACK, answer)]),
+        None => markup::messages(&text, None, &[]),
+    }
 }
 
 impl Messenger for Batcher {
