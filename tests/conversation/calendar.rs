@@ -233,10 +233,11 @@ async fn a_database_of_the_previous_release_upgrades_in_place_with_every_row() {
 
 /// The release before this one had migrations 1–8 (through `reply_outbox`).
 #[tokio::test]
-async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and_kept_replies() {
+async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_kept_replies_and_choices() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("last.db");
-    let old = release_database(&path, 8).await;
+    // The release before the platforms (migration 10): migrations 1 to 9.
+    let old = release_database(&path, 9).await;
     let sent = beijing(2026, 11, 25, 10, 0).timestamp();
     let now_ms = sent * 1000;
     for sql in [
@@ -263,6 +264,7 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and
             "INSERT INTO reply_outbox (chat_id, reply, created_at, next_attempt_ms) VALUES (42, '{{}}', {sent}, {now_ms})"
         ),
         format!("INSERT INTO outages (platform, started_at, ended_at, reported) VALUES ('telegram', {sent}, {sent}, 1)"),
+        format!("INSERT INTO choices (chat_id, buttons, offered_at) VALUES (42, '[[\"送政策\",\"ck:x\"]]', {sent})"),
         format!(
             "INSERT INTO inbox (update_id, payload, received_at, handled_at, outcome, person_id)
              VALUES (5000, '{{}}', {sent}, {sent}, 'ok', 42)"
@@ -283,11 +285,11 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_and
         ("dialogues", 1),
         ("reply_outbox", 1),
         ("outages", 1),
+        ("choices", 1),
         ("inbox", 1),
     ] {
         assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
     }
-    assert_eq!(c.scalar("SELECT COUNT(*) FROM choices").await, 0, "nothing was on offer before");
     assert_eq!(
         c.scalar(
             "SELECT COUNT(*) FROM accounts WHERE person_id = 42 AND platform = 'telegram' AND member_id = 1"
