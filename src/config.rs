@@ -86,6 +86,12 @@ pub struct RawConfig {
     pub backup_keep: u32,
     pub metrics_addr: String,
     pub health_window_secs: u64,
+    /// Where the web console listens (`off`: no console).
+    pub web_addr: String,
+    /// The console's address as people reach it (links in chats and on the command line).
+    pub public_url: String,
+    /// A console session ends after this many hours without use.
+    pub web_session_hours: u32,
     pub webhook_url: Option<String>,
     pub webhook_listen: String,
     /// DingTalk (Stream mode): the app's AppKey; the AppSecret comes from the environment only
@@ -171,6 +177,9 @@ impl Default for RawConfig {
             backup_keep: 14,
             metrics_addr: "127.0.0.1:9898".into(),
             health_window_secs: 180,
+            web_addr: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            web_session_hours: 8,
             webhook_url: None,
             webhook_listen: "127.0.0.1:8443".into(),
             dingtalk_client_id: None,
@@ -245,6 +254,13 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// /healthz fails when no Bot API call has succeeded for this long.
     pub health_window: Duration,
+    /// Where the web console is served (`None`: off).
+    pub web_addr: Option<std::net::SocketAddr>,
+    /// The console's address as people reach it: login links are built on it, and its cookie
+    /// is `Secure` when it is https.
+    pub public_url: url::Url,
+    /// A console session ends after this long without use.
+    pub web_session: chrono::Duration,
     /// Webhook mode: Telegram POSTs updates to this public https URL (`None`: long polling).
     pub webhook_url: Option<url::Url>,
     /// Where the webhook server listens (behind the reverse proxy that serves `webhook_url`).
@@ -252,6 +268,14 @@ pub struct Config {
     /// DingTalk, when its client id is set (the secret is read from the environment at start).
     pub dingtalk: Option<DingTalkConfig>,
     pub kinds: Kinds,
+}
+
+/// A listening address, or `None` for "off" (or nothing).
+fn optional_addr(key: &'static str, value: &str) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    match value.trim() {
+        "off" | "" => Ok(None),
+        addr => addr.parse().map(Some).map_err(|_| ConfigError::BadAddress { key, value: addr.to_owned() }),
+    }
 }
 
 /// DingTalk's settings (no secret: that stays in the environment).
@@ -307,7 +331,8 @@ impl Config {
         if !(1..=50).contains(&raw.poll_timeout_secs) {
             return Err(out_of_range("poll_timeout_secs", raw.poll_timeout_secs, 1, 50));
         }
-        let ranges: [(&'static str, u32, u32, u32); 8] = [
+        let ranges: [(&'static str, u32, u32, u32); 9] = [
+            ("web_session_hours", raw.web_session_hours, 1, 720),
             ("invite_uses", raw.invite_uses, 1, 10_000),
             ("invite_days", raw.invite_days, 1, 366),
             ("undo_window_hours", raw.undo_window_hours, 1, 720),
@@ -359,16 +384,17 @@ impl Config {
             backup_schedule: optional_schedule("backup_cron", &raw.backup_cron, timezone)?,
             backup_dir: PathBuf::from(raw.backup_dir),
             backup_keep: raw.backup_keep as usize,
-            metrics_addr: match raw.metrics_addr.trim() {
-                "off" | "" => None,
-                addr => {
-                    Some(addr.parse().map_err(|_| ConfigError::BadAddress {
-                        key: "metrics_addr",
-                        value: addr.to_owned(),
-                    })?)
-                }
-            },
+            metrics_addr: optional_addr("metrics_addr", &raw.metrics_addr)?,
             health_window: Duration::from_secs(raw.health_window_secs),
+            web_addr: optional_addr("web_addr", &raw.web_addr)?,
+            public_url: url::Url::parse(raw.public_url.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+                .ok_or_else(|| ConfigError::BadAddress {
+                    key: "public_url",
+                    value: raw.public_url.clone(),
+                })?,
+            web_session: hours(raw.web_session_hours),
             webhook_url: match raw
                 .webhook_url
                 .as_deref()

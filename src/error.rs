@@ -96,6 +96,21 @@ pub enum UserError {
     ExportTooLarge { records: usize },
     #[error("a range of more than {days} days")]
     RangeTooLong { days: i64 },
+    /// A console login or set-up link that was spent, has expired, or never existed.
+    #[error("the console link was spent or has expired")]
+    WebLinkGone,
+    /// The first admin exists: the set-up link has done its work.
+    #[error("the first admin exists already")]
+    SetupClosed,
+    /// Members have no console (it is for organisers and admins).
+    #[error("members have no console")]
+    NoConsole,
+    /// A name given where a person's or unit's name is wanted that cannot be one.
+    #[error("{0:?} is not a usable name")]
+    BadName(String),
+    /// Several members of that name: the operator must tell which.
+    #[error("several members are called {name:?}")]
+    SeveralMembers { name: String, units: Vec<String> },
     #[error("bad argument {given:?} for {usage:?}")]
     BadArgument { given: String, usage: Usage },
 }

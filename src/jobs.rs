@@ -40,6 +40,8 @@ pub struct PlatformSides {
     pub messenger: Arc<dyn Messenger>,
     /// How fast its sender may go.
     pub settings: SenderSettings,
+    /// Where the files people sent on it can be fetched (the console shows check-in photos).
+    pub files: Option<Arc<dyn crate::chat::FileSource>>,
 }
 
 #[derive(Clone)]
@@ -111,6 +113,7 @@ pub fn jobs() -> Vec<Job> {
                 })
             },
         },
+        Job { name: "console", run: |ctx| Box::pin(console(ctx)) },
         Job { name: "backups", run: |ctx| Box::pin(backups(ctx.core, ctx.shutdown)) },
         Job { name: "janitor", run: |ctx| Box::pin(janitor(ctx.core, ctx.shutdown)) },
     ]
@@ -167,6 +170,12 @@ pub async fn serve(
     };
     let jobs = start(ctx, all());
     let handlings: Vec<_> = platforms.into_iter().map(|p| p.handling).collect();
+    if handlings.is_empty() {
+        // No chat platform: the console (and the jobs) run until the signal.
+        shutdown.cancelled().await;
+        jobs.join_all().await;
+        return;
+    }
     let (_, _, others) = futures::future::select_all(handlings).await;
     // The others finish what they have in hand (they see the same token), not dropped mid-way.
     shutdown.cancel();
@@ -223,6 +232,17 @@ async fn reports(core: Core, scheduler_wake: Arc<Notify>, shutdown: Cancellation
         Ok(())
     })
     .await
+}
+
+/// The web console on `web_addr`, with each platform's files for the check-in photos.
+async fn console(ctx: JobContext) -> anyhow::Result<()> {
+    let Some(addr) = ctx.core.config.web_addr else {
+        ctx.shutdown.cancelled().await;
+        return Ok(());
+    };
+    let files =
+        ctx.platforms.iter().filter_map(|p| Some((p.messenger.platform(), p.files.clone()?))).collect();
+    crate::web::serve(crate::web::Web::new(ctx.core, files), addr, ctx.shutdown).await
 }
 
 /// The scheduled backup (`backup_cron`), looked at every scheduler tick.

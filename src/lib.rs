@@ -47,6 +47,7 @@ pub mod handling;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod logins;
 pub mod members;
 pub mod metrics;
 pub mod normalize;
@@ -61,6 +62,7 @@ pub mod tally;
 pub mod telegram;
 pub mod terminal;
 pub mod texts;
+pub mod web;
 pub mod week;
 
 pub use crate::core::Core;

@@ -33,6 +33,8 @@ pub enum Command {
     Acknowledge(Option<i64>),
     /// `绑定` (a code for another platform) or `绑定 <code>` (bind this account with it).
     Link(String),
+    /// `后台`: a one-time link to the web console (organisers and admins).
+    Web,
     Unknown(String),
 }
 
@@ -64,6 +66,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "tally", word: "统计", role: Role::Organiser },
     CommandInfo { name: "missing", word: "未登记", role: Role::Organiser },
     CommandInfo { name: "export", word: "导出", role: Role::Organiser },
+    CommandInfo { name: "web", word: "后台", role: Role::Organiser },
     CommandInfo { name: "deactivate", word: "停用", role: Role::Organiser },
     CommandInfo { name: "activate", word: "启用", role: Role::Organiser },
     CommandInfo { name: "promote", word: "授权", role: Role::Admin },
@@ -124,6 +127,7 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "activate" => Command::Activate(args),
         "ack" => Command::Acknowledge(notice_number(&args).flatten()),
         "link" => Command::Link(args),
+        "web" | "console" => Command::Web,
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Some(ParsedCommand { command, for_another_bot })
@@ -191,6 +195,8 @@ const WORDS: &[(&str, Follows, MakeCommand)] = &[
     ("停用", Follows::Spaced, Command::Deactivate),
     ("启用", Follows::Spaced, Command::Activate),
     ("绑定", Follows::Glued, Command::Link),
+    ("管理后台", Follows::Nothing, |_| Command::Web),
+    ("后台", Follows::Nothing, |_| Command::Web),
     ("收到了", Follows::Nothing, |_| Command::Acknowledge(None)),
     ("已收到", Follows::Number, acknowledge),
     ("收到", Follows::Number, acknowledge),

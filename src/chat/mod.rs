@@ -704,6 +704,7 @@ async fn on_command(
         Command::Tally(args) => tallies::tally(core, me, member, &args).await,
         Command::Missing(args) => tallies::missing(core, member, &args).await,
         Command::Export(args) => tallies::export(core, member, &args).await,
+        Command::Web => tallies::console_link(core, member, msg).await,
         Command::Remind(args) => tallies::remind(core, member, &args).await,
         Command::Unknown(name) => Ok(vec![Reply::send(errors::unknown_command(&name))]),
     }

@@ -63,7 +63,7 @@ pub async fn export(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply
     members::require_role(member, Role::Organiser)?;
     let a = args::parse_export(raw, core.today())?;
     let scope = scope_for(core, &actor, a.unit.as_deref()).await?;
-    let file = export_file::export(core, &actor, &scope, a.period, a.format, None).await?;
+    let file = export_file::export(core, &actor, &scope, a.period, a.format, export_file::Via::Chat).await?;
     tracing::info!(member = member.id, file = %file.name, records = file.records, "export sent");
     Ok(vec![Reply::Upload {
         kind: MediaKind::Document,
@@ -83,4 +83,15 @@ pub async fn remind(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply
     };
     members::set_reminders(core, member, on).await?;
     Ok(vec![Reply::send(remind_changed(on))])
+}
+
+/// `后台`: a one-time link to the web console, in a private chat only (anyone in a group
+/// could open it first).
+pub async fn console_link(core: &Core, member: &Member, msg: &super::Incoming) -> Result<Vec<Reply>> {
+    if !msg.chat.private {
+        return Err(UserError::PrivateOnly.into());
+    }
+    let link = crate::logins::login_link(core, &Actor::Member(member.clone()), None).await?;
+    let url = crate::texts::web::login_url(&core.config.public_url, &link.token);
+    Ok(vec![Reply::send(crate::texts::web::login_link_message(&url, crate::logins::LOGIN_LINK_MINUTES))])
 }

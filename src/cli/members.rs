@@ -104,3 +104,12 @@ pub async fn list(config: Config, unit: Option<String>, format: Format) -> CliRe
     }
     Ok(())
 }
+
+/// `sansong login <姓名>`: a console login link for that organiser or admin.
+pub async fn login(config: Config, name: String) -> CliResult {
+    let core = open(config).await?;
+    let link = crate::logins::login_link(&core, &Actor::Cli, Some(&name)).await?;
+    let url = texts::web::login_url(&core.config.public_url, &link.token);
+    println!("{}", texts::web::login_link_cli(&name, &url));
+    Ok(())
+}

@@ -36,7 +36,11 @@ use crate::store::Store;
 use crate::texts;
 
 #[derive(Debug, Parser)]
-#[command(name = "sansong", version, about = "“三送”活动登记机器人 (a Telegram bot for 三送 check-ins)")]
+#[command(
+    name = "sansong",
+    version,
+    about = "“三送”活动登记助手：a chat bot (DingTalk, Telegram, the terminal) and a web console for the 三送 campaign"
+)]
 pub struct Cli {
     /// Config file (default config/default.toml).
     #[arg(long, global = true, env = "SANSONG_CONFIG")]
@@ -47,8 +51,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the bot (long polling). Token from TELOXIDE_TOKEN.
+    /// Run sansong: the web console (web_addr, default 127.0.0.1:8080) and every configured
+    /// chat platform — DingTalk (SANSONG_DINGTALK_CLIENT_ID and _SECRET), Telegram
+    /// (TELOXIDE_TOKEN). With no platform set, the console alone.
     Run,
+    /// A one-time link (10 minutes) that logs the organiser or admin NAME in to the console.
+    Login { name: String },
     /// Chat with the bot in this terminal, as the person NAME (no account, no network):
     /// type as in a chat app; a number picks an option. Exports are saved in --files.
     Chat {
@@ -387,6 +395,7 @@ async fn dispatch(config: Config, command: Command) -> CliResult {
             members::invite(config, unit, role.into(), uses, expires).await
         }
         Command::Members { unit, format } => members::list(config, unit, format).await,
+        Command::Login { name } => members::login(config, name).await,
         Command::Notice { action } => notice::notice(config, action).await,
         Command::Audit { since, format } => audit::audit(config, since, format).await,
         Command::Backup { file } => backup::backup(config, file).await,

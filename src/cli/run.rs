@@ -26,8 +26,13 @@ pub async fn run_bot(config: Config) -> CliResult {
             None => return Err(CliError::Setup(texts::cli::NO_DINGTALK_SECRET.into())),
         },
     };
+    let console = config.web_addr.map(|_| texts::web::page_url(&config.public_url, ""));
     if token.is_none() && dingtalk.is_none() {
-        return Err(CliError::Setup(texts::cli::NO_PLATFORM.into()));
+        // The console alone: a fresh machine's way in. Without it there is nothing to serve.
+        eprintln!("{}", texts::web::console_only(console.as_deref()));
+        if console.is_none() {
+            return Err(CliError::Setup(texts::cli::NO_PLATFORM.into()));
+        }
     }
     let api_url = std::env::var("TELOXIDE_API_URL").ok();
     let bot = match &token {
@@ -56,6 +61,9 @@ pub async fn run_bot(config: Config) -> CliResult {
     );
     // Before anything counts: every check-in carries its week (after an upgrade or a new zone).
     crate::checkins::ensure_weeks(&core).await?;
+    if let Some(url) = &console {
+        announce_console(&core, url).await?;
+    }
     let scheduler_wake = Arc::new(Notify::new());
     let mut platforms = Vec::new();
     if let Some(bot) = bot {
@@ -69,6 +77,17 @@ pub async fn run_bot(config: Config) -> CliResult {
     jobs::serve(core.clone(), platforms, scheduler_wake, shutdown).await;
     tracing::info!("stopped");
     core.store.close().await;
+    Ok(())
+}
+
+/// Says where the console is; while no admin exists, prints a one-time set-up link on this
+/// process's own standard output (never into the log, which others may read).
+async fn announce_console(core: &crate::Core, url: &str) -> anyhow::Result<()> {
+    println!("{}", texts::web::console_at(url));
+    if let Some(link) = crate::logins::setup_link(core).await? {
+        let url = texts::web::setup_url(&core.config.public_url, &link.token);
+        println!("{}", texts::web::setup_banner(&url, crate::logins::SETUP_LINK_HOURS));
+    }
     Ok(())
 }
 

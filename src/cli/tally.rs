@@ -121,7 +121,8 @@ pub async fn export(
         ExportArg::Xlsx => tally::args::ExportFormat::Xlsx,
         ExportArg::Csv => tally::args::ExportFormat::Csv,
     };
-    let file = export_file::export(&core, &Actor::Cli, &scope, period, format, Some(&out)).await?;
+    let file =
+        export_file::export(&core, &Actor::Cli, &scope, period, format, export_file::Via::File(&out)).await?;
     // Written beside the target and renamed, so a reader never sees half a file.
     let partial = out.with_extension("partial");
     std::fs::write(&partial, &file.bytes).with_context(|| format!("writing {}", partial.display()))?;

@@ -67,6 +67,7 @@ pub fn start(
         inbox_notify: notify.clone(),
         messenger: Arc::new(batcher),
         settings,
+        files: Some(Arc::new(DingTalkFiles { api: api.clone() })),
     };
     let context = ChatContext::new(None, scheduler_wake)
         .with_files(Arc::new(DingTalkFiles { api: api.clone() }))

@@ -27,15 +27,26 @@ pub struct ExportFile {
 /// Excel's last row; a sheet cannot hold more records than this (less the header).
 pub const XLSX_MAX_ROWS: usize = 1_048_575;
 
-/// Exports the counted check-ins of `period` within `scope`. `destination` is where the file will be written (the command line), for the audit log,
-/// where every export is recorded with who asked for it.
+/// Where an export was asked for, as the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via<'a> {
+    /// A chat: the file is sent there.
+    Chat,
+    /// The web console: the browser downloads it.
+    Web,
+    /// The command line, writing this file.
+    File(&'a std::path::Path),
+}
+
+/// Exports the counted check-ins of `period` within `scope`. `via` says where it was asked
+/// for, for the audit log, where every export is recorded with who asked for it.
 pub async fn export(
     core: &Core,
     actor: &Actor,
     scope: &Scope,
     period: Period,
     format: ExportFormat,
-    destination: Option<&std::path::Path>,
+    via: Via<'_>,
 ) -> Result<ExportFile> {
     let rows = tally::records(core, scope, period).await?;
     if format == ExportFormat::Xlsx && rows.len() > XLSX_MAX_ROWS - 1 {
@@ -56,9 +67,10 @@ pub async fn export(
             ExportFile { name: format!("{stem}.xlsx"), bytes, records }
         }
     };
-    let detail = match destination {
-        Some(path) => format!("{} ({} records) -> {}", file.name, file.records, path.display()),
-        None => format!("{} ({} records)", file.name, file.records),
+    let detail = match via {
+        Via::File(path) => format!("{} ({} records) -> {}", file.name, file.records, path.display()),
+        Via::Chat => format!("{} ({} records)", file.name, file.records),
+        Via::Web => format!("网页：{} ({} records)", file.name, file.records),
     };
     crate::audit::record(core, actor, "export", &detail).await?;
     Ok(file)

@@ -13,6 +13,7 @@
 mod audit;
 mod checkins;
 mod choices;
+mod console;
 mod dialogues;
 mod inbox;
 mod invites;
@@ -37,6 +38,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::AuditEntry;
 pub use checkins::NewCheckin;
+pub use console::{LinkPurpose, PhotoRow, RecordFilter, SetupDone, SetupUnit, WebLink};
 pub use inbox::{InboxRow, UpdateKey};
 pub use invites::{NewInvite, Redeemed};
 pub use members::Linked;

@@ -108,7 +108,7 @@ impl Span {
 }
 
 /// The unit filter as a JSON parameter: `None` means every unit.
-fn units_param(units: Option<&[i64]>) -> Option<String> {
+pub(super) fn units_param(units: Option<&[i64]>) -> Option<String> {
     units.map(|u| serde_json::Value::from(u.to_vec()).to_string())
 }
 
@@ -361,45 +361,50 @@ impl Store {
         to: DateTime<Utc>,
         units: Option<&[i64]>,
     ) -> sqlx::Result<Vec<ExportRow>> {
-        let rows = sqlx::query(
-            "SELECT c.id, m.name AS member, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id, u.name AS unit, s.name AS site, s.link, c.kind,
+        let sql = format!(
+            "{EXPORT_SELECT}
+             WHERE c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
+               AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))
+             ORDER BY c.sent_at, c.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ts(from))
+            .bind(ts(to))
+            .bind(units_param(units))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(export_row).collect()
+    }
+}
+
+/// The columns of an [`ExportRow`], from `checkins c` and what it refers to.
+pub(super) const EXPORT_SELECT: &str = "SELECT c.id, m.name AS member, (SELECT a.person_id FROM accounts a WHERE a.member_id = m.id AND a.platform = 'telegram') AS telegram_id, u.name AS unit, s.name AS site, s.link, c.kind,
                     c.sent_at, COALESCE(c.logged_at, c.sent_at) AS logged_at, c.done_on,
                     c.people_served, c.description, c.photo_file_id IS NOT NULL AS photo,
                     c.latitude, c.longitude
              FROM checkins c JOIN members m ON m.id = c.member_id JOIN units u ON u.id = c.unit_id
-                  LEFT JOIN sites s ON s.id = c.site_id
-             WHERE c.sent_at >= ?1 AND c.sent_at < ?2 AND c.deleted_at IS NULL
-               AND (?3 IS NULL OR c.unit_id IN (SELECT value FROM json_each(?3)))
-             ORDER BY c.sent_at, c.id",
-        )
-        .bind(ts(from))
-        .bind(ts(to))
-        .bind(units_param(units))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let lat: Option<f64> = r.try_get("latitude")?;
-                let lon: Option<f64> = r.try_get("longitude")?;
-                Ok(ExportRow {
-                    id: r.try_get("id")?,
-                    member: r.try_get("member")?,
-                    telegram_id: r.try_get("telegram_id")?,
-                    unit: r.try_get("unit")?,
-                    site: r.try_get("site")?,
-                    link: r.try_get("link")?,
-                    kind: r.try_get("kind")?,
-                    counts_at: at(r.try_get("sent_at")?),
-                    logged_at: at(r.try_get("logged_at")?),
-                    done_on: super::checkins::day(r.try_get("done_on")?),
-                    people_served: r.try_get("people_served")?,
-                    description: r.try_get("description")?,
-                    photo: r.try_get::<i64, _>("photo")? != 0,
-                    location: lat.zip(lon),
-                })
-            })
-            .collect()
-    }
+                  LEFT JOIN sites s ON s.id = c.site_id";
+
+/// An [`ExportRow`] read from [`EXPORT_SELECT`]'s columns.
+pub(super) fn export_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<ExportRow> {
+    let lat: Option<f64> = r.try_get("latitude")?;
+    let lon: Option<f64> = r.try_get("longitude")?;
+    Ok(ExportRow {
+        id: r.try_get("id")?,
+        member: r.try_get("member")?,
+        telegram_id: r.try_get("telegram_id")?,
+        unit: r.try_get("unit")?,
+        site: r.try_get("site")?,
+        link: r.try_get("link")?,
+        kind: r.try_get("kind")?,
+        counts_at: at(r.try_get("sent_at")?),
+        logged_at: at(r.try_get("logged_at")?),
+        done_on: super::checkins::day(r.try_get("done_on")?),
+        people_served: r.try_get("people_served")?,
+        description: r.try_get("description")?,
+        photo: r.try_get::<i64, _>("photo")? != 0,
+        location: lat.zip(lon),
+    })
 }
 
 fn member_ref(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<MemberRef> {

@@ -11,6 +11,7 @@
 //! someone did, and nothing here scores or compares people.
 
 pub mod args;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -89,7 +90,7 @@ impl Scope {
         Scope { units: Some(vec![id]), unit_name: Some(name.to_owned()) }
     }
 
-    fn includes(&self, unit_id: i64) -> bool {
+    pub fn includes(&self, unit_id: i64) -> bool {
         self.units.as_ref().is_none_or(|u| u.contains(&unit_id))
     }
 }
@@ -124,6 +125,8 @@ pub async fn scope_for(core: &Core, actor: &Actor, unit: Option<&str>) -> Result
 pub struct TallyRow {
     /// What the row counts: a unit, member or site by name, a link kind, or the rest.
     pub name: RowName,
+    /// The unit's, member's or site's id (none for link kinds and the rest).
+    pub id: Option<i64>,
     /// The unit a member or site belongs to.
     pub unit: Option<String>,
     /// A member's accounts (member rows only).
@@ -248,6 +251,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
             for unit in all_units.iter().filter(|u| scope.includes(u.id)) {
                 let mut row = take(unit.id);
                 row.name = RowName::Named(unit.name.clone());
+                row.id = Some(unit.id);
                 row.members = Some(member_counts.get(&unit.id).copied().unwrap_or(0));
                 rows.push(row);
             }
@@ -256,6 +260,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
             for m in members {
                 let mut row = take(m.id);
                 row.name = RowName::Named(m.name);
+                row.id = Some(m.id);
                 row.unit = Some(m.unit_name);
                 row.telegram_id = m.telegram_id;
                 row.dingtalk_id = m.dingtalk_id;
@@ -270,6 +275,7 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
             for site in sites {
                 let mut row = take(site.id);
                 row.name = RowName::Named(site.name.clone());
+                row.id = Some(site.id);
                 row.unit = unit_names.get(&site.unit_id).map(|n| (*n).to_owned());
                 row.link = Some(site.link);
                 rows.push(row);

@@ -67,6 +67,7 @@ pub async fn run(
             inbox_notify: Arc::new(Notify::new()),
             messenger,
             settings: SenderSettings::at_rate(&core.config, 0.0),
+            files: None,
         }],
         scheduler_wake,
         outbox_wake: Arc::new(Notify::new()),

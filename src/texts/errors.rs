@@ -153,6 +153,15 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::RangeTooLong { days } => format!(
             "在对话中一次最多导出 {days} 天的记录，请缩短日期范围，或由管理员用命令行 sansong export 导出。"
         ),
+        UserError::WebLinkGone => "这个后台链接已经用过或已过期（链接 10 分钟内有效，只能用一次）。请在聊天中重新发送「后台」获取新链接。".into(),
+        UserError::SetupClosed => "首位管理员已经设置好了，这个设置链接不再需要。请在聊天中发送「后台」登录。".into(),
+        UserError::NoConsole => "管理后台供组织员和管理员使用。您的登记和本周情况，请在聊天中发送「本周」查看。".into(),
+        UserError::BadName(name) => {
+            format!("「{name}」不能用作名称：请填写 1 到 40 个字，不含换行。")
+        }
+        UserError::SeveralMembers { name, units } => {
+            format!("有 {} 位成员叫「{name}」（{}），请改用聊天中的「后台」为本人获取链接。", units.len(), units.join("、"))
+        }
         UserError::BadArgument { given, usage } => {
             let form = match usage {
                 Usage::Undo => "撤销（撤销最近一次）或 撤销 12（撤销编号 #12）",

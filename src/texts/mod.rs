@@ -17,6 +17,7 @@ pub mod members;
 pub mod notices;
 pub mod roles;
 pub mod tallies;
+pub mod web;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;

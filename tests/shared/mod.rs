@@ -36,6 +36,7 @@ pub fn test_config(db_url: &str) -> Config {
     Config {
         database_url: db_url.to_owned(),
         metrics_addr: None,
+        web_addr: None,
         calendar: HolidayCalendar::load_dir(&repo_path("config/holidays")).unwrap(),
         ..Config::default()
     }

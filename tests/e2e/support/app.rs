@@ -289,6 +289,7 @@ fn run_command(db_url: &str) -> Command {
         // (Beijing) would see its broadcasts held for the night.
         .env("SANSONG_QUIET_HOURS", "off")
         .env("SANSONG_METRICS_ADDR", "off")
+        .env("SANSONG_WEB_ADDR", "off")
         .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,0 +1,111 @@
+//! The console's pages, a file per view: each reads its filters, calls the core with the
+//! viewer's role, and renders its template. What every page shares is here: the header
+//! ([`Chrome`]), reading the filters, the scope, and rendering.
+
+pub mod checkins;
+pub mod coverage;
+pub mod login;
+pub mod missing;
+pub mod overview;
+pub mod photo;
+pub mod setup;
+pub mod tally;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Html;
+
+use super::auth::Viewer;
+use super::params::{self, Filters};
+use super::{Web, WebError};
+use crate::domain::{Role, Unit};
+use crate::tally::Scope;
+use crate::texts::web as texts;
+
+/// The page header: the title, who is signed in, what they see, which tab is open.
+pub struct Chrome {
+    pub title: &'static str,
+    pub viewer: String,
+    pub scope: String,
+    pub active: &'static str,
+}
+
+impl Chrome {
+    pub fn new(viewer: &Viewer, scope: &Scope, active: &'static str) -> Chrome {
+        let m = &viewer.member;
+        Chrome {
+            title: texts::TITLE,
+            viewer: texts::signed_in(&m.name, &m.unit_name, m.role),
+            scope: texts::scope_line(scope.unit_name.as_deref()),
+            active,
+        }
+    }
+}
+
+/// The page's filters, or a polite 400 naming the parameter.
+pub fn filters(web: &Web, query: Option<&str>) -> Result<Filters, WebError> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
+    params::parse(&pairs, web.core.today(), web.core.kinds()).map_err(|e| WebError::bad_request(e.message()))
+}
+
+/// What the viewer may see for the unit asked for (403 for another unit, 400 for none such).
+pub async fn scope(web: &Web, viewer: &Viewer, unit: Option<&str>) -> Result<Scope, WebError> {
+    crate::tally::scope_for(&web.core, &viewer.actor(), unit).await.map_err(|e| core_error(web, e))
+}
+
+pub fn core_error(web: &Web, e: crate::Error) -> WebError {
+    WebError::from_core(e, &web.core.config)
+}
+
+pub fn render(page: &impl Template) -> Result<Html<String>, WebError> {
+    page.render().map(Html).map_err(|e| {
+        tracing::error!(error = %e, "rendering a console page");
+        WebError::new(StatusCode::INTERNAL_SERVER_ERROR, crate::texts::errors::sorry())
+    })
+}
+
+/// The units the viewer may pick in a filter: all for an admin, their own for an organiser.
+pub async fn unit_choices(web: &Web, viewer: &Viewer) -> Result<Vec<Unit>, WebError> {
+    let units = crate::org::units(&web.core).await.map_err(|e| core_error(web, e.into()))?;
+    Ok(match viewer.member.role {
+        Role::Admin => units,
+        _ => units.into_iter().filter(|u| u.id == viewer.member.unit_id).collect(),
+    })
+}
+
+/// A query string of the pairs whose value is set, for links that keep the filters.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        q.append_pair(k, v);
+    }
+    q.finish()
+}
+
+/// The filters as pairs (for links and forms that keep them).
+pub fn filter_pairs(f: &Filters) -> Vec<(&'static str, String)> {
+    let (from, to, week) = match f.period {
+        crate::tally::Period::Days { from, to } => (from.to_string(), to.to_string(), String::new()),
+        crate::tally::Period::Week(w) => (String::new(), String::new(), w.to_string()),
+    };
+    vec![
+        ("week", week),
+        ("from", from),
+        ("to", to),
+        ("unit", f.unit.clone().unwrap_or_default()),
+        ("kind", f.kind.clone().unwrap_or_default()),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "message.html", config = "src/web/askama.toml")]
+pub struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+/// Any path the console does not have.
+pub async fn not_found() -> WebError {
+    WebError::new(StatusCode::NOT_FOUND, texts::NOT_FOUND.to_owned())
+}
