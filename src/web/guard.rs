@@ -15,7 +15,8 @@ use super::WebError;
 use crate::texts::web as texts;
 
 /// No inline script, nothing from another origin, no framing by another site, and no
-/// `Referer` (a login link's token is in its path).
+/// `Referer` to another origin (a login link's token is in its path). (`no-referrer` would make
+/// browsers send `Origin: null` on the console's own forms.)
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
     form-action 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'";
 
@@ -24,7 +25,7 @@ pub async fn security_headers(mut response: Response) -> Response {
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -43,8 +44,9 @@ pub async fn same_origin_posts(request: Request, next: Next) -> Response {
 }
 
 /// True when the browser says the request came from this origin: `Sec-Fetch-Site` is
-/// `same-origin` (or `none`, typed by the person), and `Origin`, if sent, is this host's.
-/// A request with neither header did not come from a browser page and is refused too.
+/// `same-origin` (or `none`, typed by the person), and `Origin`, if sent, is this host's (or
+/// `null`, which a privacy setting may send, when `Sec-Fetch-Site` vouches for it). A request
+/// with neither header did not come from a browser page and is refused too.
 pub fn same_origin(headers: &HeaderMap) -> bool {
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
@@ -52,6 +54,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some("null") => fetch_site == Some("same-origin"),
         Some(origin) => {
             let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
             authority.is_some() && authority == host
@@ -118,6 +121,20 @@ mod tests {
             ("sec-fetch-site", "same-site")
         ])));
         assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "null")])));
+    }
+
+    #[test]
+    fn a_null_origin_counts_only_when_fetch_metadata_says_same_origin() {
+        assert!(same_origin(&headers(&[
+            ("host", "h:1"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "h:1"),
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site")
+        ])));
     }
 
     #[test]

@@ -184,7 +184,11 @@ mod tests {
             from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             to: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
         };
-        assert_eq!((f.period, f.range, f.week), (days, true, Week::new(2026, 48).unwrap()));
+        assert_eq!(
+            (f.period, f.range, f.week),
+            (days, true, Week::new(2026, 49).unwrap()),
+            "the week of the last day"
+        );
         assert_eq!(read("from=2026-11-01").unwrap_err().name, "from");
         assert_eq!(read("from=2026-11-30&to=2026-11-01").unwrap_err().name, "to");
         assert_eq!(read("from=2024-01-01&to=2026-11-01").unwrap_err().name, "to");

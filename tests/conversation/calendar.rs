@@ -317,3 +317,113 @@ async fn a_database_of_the_last_release_upgrades_in_place_with_its_dialogues_kep
     let week = crate::support::text(&c.say(&zhang, "本周").await);
     assert!(week.contains("宣讲社保政策"), "{week}");
 }
+
+/// The release before the console (migration 11): migrations 1–10, with a member on each of two
+/// platforms, check-ins (one with a photo), a notice delivered on DingTalk, and every table the
+/// console's release leaves as it was.
+#[tokio::test]
+async fn a_database_of_the_release_before_the_console_upgrades_in_place_with_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release10.db");
+    let old = release_database(&path, 10).await;
+    let sent = beijing(2026, 11, 25, 10, 0).timestamp();
+    let handle = 1_152_921_504_606_846_976_i64;
+    for sql in [
+        "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0), (2, '科工局', 0)".to_owned(),
+        "INSERT INTO sites (id, unit_id, name, link, is_default, created_at) VALUES (1, 1, '新球社区', 'community', 1, 0)".to_owned(),
+        format!("INSERT INTO handles (id, platform, external_id) VALUES ({handle}, 'dingtalk', 'manager0001')"),
+        format!(
+            "INSERT INTO members (id, registered_as, reached_on, name, unit_id, role, registered_at)
+             VALUES (1, 42, 42, '张三', 1, 'admin', 0), (2, {handle}, {handle}, '李四', 2, 'member', 0)"
+        ),
+        format!(
+            "INSERT INTO accounts (person_id, platform, member_id, linked_at, last_seen_at)
+             VALUES (42, 'telegram', 1, 0, {sent}), ({handle}, 'dingtalk', 2, 0, {sent})"
+        ),
+        format!("INSERT INTO link_codes (code, member_id, created_at, expires_at) VALUES ('ABCD2345', 1, {sent}, {sent})"),
+        format!(
+            "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, photo_file_id, sent_at, source_chat_id,
+                                   source_message_id, via, created_at, week, logged_at)
+             VALUES (1, 1, 1, 'policy', '宣讲社保政策', 'AgAD-old', {sent}, 42, 7, 'photo', {sent}, 202648, {sent}),
+                    (2, 2, NULL, 'warmth', '看望五保户', NULL, {sent}, {handle}, 8, 'line', {sent}, 202648, {sent})"
+        ),
+        format!(
+            "INSERT INTO notices (created_by, body, audience, schedule, status, created_at)
+             VALUES ('cli', '会议通知', '{{\"all\":true}}', '{{\"kind\":\"now\"}}', 'finished', {sent})"
+        ),
+        format!("INSERT INTO notice_runs (id, notice_id, due_at, fired_at, targeted) VALUES (1, 1, {sent}, {sent}, 2)"),
+        format!(
+            "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms,
+                                     attempts, message_id, sent_at, acked_at, platform)
+             VALUES (1, 1, 42, 'notice', 'sent', 0, 0, 1, 99, {sent}, {sent}, 'telegram'),
+                    (1, 2, {handle}, 'notice', 'sent', 0, 0, 1, 100, {sent}, NULL, 'dingtalk')"
+        ),
+        format!(
+            "INSERT INTO inbox (platform, update_key, payload, received_at, handled_at, outcome, person_id)
+             VALUES ('dingtalk', 'msg-1', '{{}}', {sent}, {sent}, 'ok', {handle})"
+        ),
+        format!("INSERT INTO audit_log (at, actor, action, detail) VALUES ({sent}, 'cli', 'export', 'x.xlsx')"),
+    ] {
+        sqlx::query(&sql).execute(&old).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    old.close().await;
+
+    let c =
+        Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
+
+    for (table, rows) in [
+        ("units", 2),
+        ("sites", 1),
+        ("handles", 1),
+        ("members", 2),
+        ("accounts", 2),
+        ("link_codes", 1),
+        ("checkins", 2),
+        ("notices", 1),
+        ("notice_runs", 1),
+        ("deliveries", 2),
+        ("inbox", 1),
+        ("audit_log", 1),
+        ("web_links", 0),
+        ("web_sessions", 0),
+        ("checkin_photos", 0),
+    ] {
+        assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
+    }
+    assert_eq!(
+        c.scalar("SELECT COUNT(*) FROM deliveries WHERE platform = 'dingtalk' AND acked_at IS NULL").await,
+        1,
+        "the DingTalk delivery keeps its platform and its missing acknowledgement"
+    );
+    // The old admin can use the console at once, and sees the old check-ins there.
+    let admin = sansong::members::find_members(&c.core, &sansong::members::Actor::Cli, "张三")
+        .await
+        .unwrap()
+        .remove(0);
+    let link = sansong::logins::login_link(&c.core, &sansong::members::Actor::Member(admin.clone()), None)
+        .await
+        .unwrap();
+    let session = sansong::logins::log_in(&c.core, &link.token).await.unwrap();
+    assert_eq!(session.member.id, admin.id);
+    let scope = sansong::tally::scope_for(&c.core, &sansong::members::Actor::Member(admin.clone()), None)
+        .await
+        .unwrap();
+    let week = sansong::tally::Period::Week(sansong::week::Week::new(2026, 48).unwrap());
+    let records =
+        sansong::tally::views::records(&c.core, &scope, week, Default::default(), 1, 50).await.unwrap();
+    assert_eq!(records.total, 2);
+    let photo = sansong::tally::views::photo(
+        &c.core,
+        &sansong::members::Actor::Member(admin),
+        records.rows[1].id.min(records.rows[0].id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        photo,
+        sansong::tally::views::Photo::AtPlatform(sansong::domain::Platform::Telegram, "AgAD-old".into())
+    );
+    let zhang = User::new(42, "张三");
+    let week = crate::support::text(&c.say(&zhang, "本周").await);
+    assert!(week.contains("宣讲社保政策"), "{week}");
+}

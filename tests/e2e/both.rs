@@ -135,6 +135,35 @@ async fn thirty_check_ins_pasted_at_once_are_all_recorded_in_order_while_others_
     assert_eq!(descriptions, expected, "every one, in the order sent, none refused");
 }
 
+async fn an_organisers_console_link_logs_them_in_once_and_a_member_has_none<P: Platform>() {
+    let p = P::spawn().await;
+    let organiser = P::person(7, "赵组织");
+    let member = P::person(8, "钱党员");
+    join(&p, &organiser, "赵组织", "科工局", Role::Organiser).await;
+    join(&p, &member, "钱党员", "科工局", Role::Member).await;
+
+    let answer = p.ask(&organiser, "后台", "管理后台登录链接").await;
+    let refused = p.ask(&member, "后台", "管理后台").await;
+
+    let token = answer
+        .text
+        .split("/login/")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_alphanumeric).collect::<String>())
+        .unwrap_or_else(|| panic!("no login link in {answer:?}"));
+    assert!(answer.text.contains("http://127.0.0.1:8080/login/"), "{answer:?}");
+    assert_eq!(token.len(), 32);
+    let looked = sansong::logins::look(p.core(), &token).await.unwrap();
+    assert_eq!(looked, sansong::logins::LinkView::Login { name: "赵组织".into() });
+    let session = sansong::logins::log_in(p.core(), &token).await.unwrap();
+    assert_eq!(session.member.name, "赵组织");
+    assert!(sansong::logins::log_in(p.core(), &token).await.is_err(), "a link works once");
+    assert!(
+        refused.text.contains("供组织员和管理员使用") && !refused.text.contains("/login/"),
+        "{refused:?}"
+    );
+}
+
 /// Each behaviour above as a test on each platform: `both::telegram::…`, `both::dingtalk::…`.
 macro_rules! on_every_platform {
     ($($behaviour:ident),* $(,)?) => {
@@ -160,4 +189,5 @@ on_every_platform!(
     an_admin_reads_the_tally_and_gets_the_export_as_a_file,
     a_notice_too_long_for_any_platform_is_refused_naming_that_platform,
     thirty_check_ins_pasted_at_once_are_all_recorded_in_order_while_others_are_answered,
+    an_organisers_console_link_logs_them_in_once_and_a_member_has_none,
 );

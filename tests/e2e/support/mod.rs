@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod both_app;
+pub mod browser;
+pub mod console;
 pub mod dingtalk_app;
 pub mod driver;
 pub mod fake_api;
