@@ -22,9 +22,13 @@ use sansong::store::{Span, Store};
 use sansong::week::Week;
 use sansong::{Core, checkins};
 
+#[path = "support/city.rs"]
+mod city;
+
 const MEMBERS: i64 = 20_000;
 const UNITS: i64 = 200;
-const SITES: i64 = 400;
+/// Two a unit.
+const SITES: i64 = 2 * UNITS;
 const CHECKINS: i64 = 1_000_000;
 const RUNS: usize = 50;
 
@@ -39,7 +43,7 @@ async fn run() {
     let url = format!("sqlite://{}", path.display());
     let store = Store::open(&url).await.expect("database");
     let started = Instant::now();
-    generate(&store).await;
+    city::generate(&store, city::City { units: UNITS, members: MEMBERS, checkins: CHECKINS }).await;
     // The week the pages show: the last full week of the generated two years.
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).single().expect("now");
     let config = Config { database_url: url.clone(), web_addr: None, ..Config::default() };
@@ -175,50 +179,4 @@ fn quantiles(times: &mut [Duration]) -> (Duration, Duration) {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// Units, two sites each, members (the first an admin), and check-ins spread evenly over
-/// 2024-12-01 .. 2026-11-30.
-async fn generate(store: &Store) {
-    let pool = store.pool();
-    let start = Utc.with_ymd_and_hms(2024, 11, 30, 16, 0, 0).single().expect("start").timestamp();
-    let span: i64 = 2 * 365 * 86_400;
-    let mut tx = pool.begin().await.expect("tx");
-    let statements = [
-        format!(
-            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {UNITS})
-             INSERT INTO units (id, name, created_at) SELECT x, '单位' || x, 0 FROM seq"
-        ),
-        format!(
-            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {SITES})
-             INSERT INTO sites (id, unit_id, name, link, is_default, created_at)
-             SELECT x, (x + 1) / 2, '站点' || x,
-                    CASE x % 4 WHEN 0 THEN 'village' WHEN 1 THEN 'community' WHEN 2 THEN 'enterprise' ELSE 'chamber' END,
-                    x % 2, 0
-             FROM seq"
-        ),
-        format!(
-            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {MEMBERS})
-             INSERT INTO members (id, registered_as, name, unit_id, role, registered_at)
-             SELECT x, 10000000 + x, '党员' || x, 1 + (x - 1) % {UNITS}, CASE x WHEN 1 THEN 'admin' ELSE 'member' END, 0
-             FROM seq"
-        ),
-        "INSERT INTO accounts (person_id, platform, member_id, linked_at)
-         SELECT registered_as, 'telegram', id, registered_at FROM members"
-            .to_owned(),
-        format!(
-            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {CHECKINS})
-             INSERT INTO checkins (member_id, unit_id, site_id, kind, description, people_served, sent_at,
-                                   source_chat_id, source_message_id, via, created_at, deleted_at)
-             SELECT m, 1 + (m - 1) % {UNITS}, 2 * (1 + (m - 1) % {UNITS}) - (x % 2),
-                    CASE x % 3 WHEN 0 THEN 'policy' WHEN 1 THEN 'service' ELSE 'warmth' END,
-                    '为居民宣讲政策、办理事项、走访慰问', x % 10, {start} + x * {span} / {CHECKINS},
-                    10000000 + m, x, 'line', 0, CASE WHEN x % 100 = 0 THEN 1 END
-             FROM (SELECT x, 1 + (x * 7919) % {MEMBERS} AS m FROM seq)"
-        ),
-    ];
-    for sql in &statements {
-        sqlx::query(sql).execute(&mut *tx).await.expect("generate");
-    }
-    tx.commit().await.expect("commit");
 }

@@ -122,6 +122,8 @@ pub async fn look(core: &Core, token: &str) -> Result<LinkView> {
         }
         (LinkPurpose::Login, Some(id)) => {
             let member = core.store.member_by_id(id).await?.ok_or(UserError::WebLinkGone)?;
+            // Demoted or deactivated since the link was sent: it opens nothing.
+            require_console(&member)?;
             Ok(LinkView::Login { name: member.name })
         }
         (LinkPurpose::Login, None) => Err(UserError::WebLinkGone.into()),
@@ -137,6 +139,7 @@ pub async fn log_in(core: &Core, token: &str) -> Result<Session> {
         .await?
         .ok_or(UserError::WebLinkGone)?;
     let member = core.store.member_by_id(member_id).await?.ok_or(UserError::WebLinkGone)?;
+    require_console(&member)?;
     let actor = Actor::Member(member.clone());
     crate::audit::record(core, &actor, "web_login", "网页：登录后台").await?;
     tracing::info!(member = member.id, "console session opened");

@@ -67,6 +67,7 @@ fn command_summary(name: &str, style: CommandStyle, kinds: &Kinds) -> String {
         ),
         "missing" => format!("本周尚无登记的成员（{}）", e("/missing sites 看站点", "「未登记 站点」看站点")),
         "export" => format!("导出登记记录（Excel；{}）", e("/export csv 导出 CSV", "「导出 csv」导出 CSV")),
+        "web" => "获取管理后台的登录链接（在电脑或手机浏览器中看统计、覆盖和记录）".into(),
         "promote" => format!(
             "提升成员身份（{}）",
             e("/promote 姓名 [organiser|admin]", "「授权 姓名 organiser」或「授权 姓名 admin」")

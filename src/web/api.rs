@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use serde_json::{Value, json};
 
 use super::auth::ApiViewer;
-use super::views::{checkins::PER_PAGE, checkins::record, core_error, filters, scope};
+use super::views::{checkins::PER_PAGE, checkins::record, core_error, filtered};
 use super::{Web, WebError};
 use crate::store::RecordFilter;
 use crate::tally::views::{coverage as find_coverage, records};
@@ -44,13 +44,8 @@ fn tally_row(t: &tally::Tally, r: &TallyRow) -> Value {
 
 type Answer = Result<Json<Value>, WebError>;
 
-fn json_error(e: WebError) -> WebError {
-    e.as_json()
-}
-
 pub async fn tally(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQuery(q): RawQuery) -> Answer {
-    let f = filters(&web, q.as_deref()).map_err(json_error)?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await.map_err(json_error)?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await.map_err(WebError::as_json)?;
     let t =
         tally::tally(&web.core, &scope, f.period, f.by).await.map_err(|e| core_error(&web, e).as_json())?;
     Ok(Json(json!({
@@ -64,8 +59,7 @@ pub async fn tally(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQuer
 }
 
 pub async fn coverage(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQuery(q): RawQuery) -> Answer {
-    let f = filters(&web, q.as_deref()).map_err(json_error)?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await.map_err(json_error)?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await.map_err(WebError::as_json)?;
     let c = find_coverage(&web.core, &scope, f.week, f.weeks, f.link)
         .await
         .map_err(|e| core_error(&web, e).as_json())?;
@@ -92,8 +86,7 @@ pub async fn coverage(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQ
 }
 
 pub async fn missing(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQuery(q): RawQuery) -> Answer {
-    let f = filters(&web, q.as_deref()).map_err(json_error)?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await.map_err(json_error)?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await.map_err(WebError::as_json)?;
     let core = &web.core;
     let (members, sites) = tokio::try_join!(
         tally::missing_members(core, &scope, f.period),
@@ -109,8 +102,7 @@ pub async fn missing(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQu
 }
 
 pub async fn checkins(ApiViewer(viewer): ApiViewer, State(web): State<Web>, RawQuery(q): RawQuery) -> Answer {
-    let f = filters(&web, q.as_deref()).map_err(json_error)?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await.map_err(json_error)?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await.map_err(WebError::as_json)?;
     let filter = RecordFilter { units: None, site: f.site, kind: f.kind.clone(), member: f.member };
     let found = records(&web.core, &scope, f.period, filter, f.page, PER_PAGE)
         .await

@@ -62,19 +62,13 @@ impl WebError {
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html", config = "src/web/askama.toml")]
-struct ErrorPage<'a> {
-    title: &'a str,
-    message: &'a str,
-}
-
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if self.json {
             return (self.status, axum::Json(serde_json::json!({ "error": self.message }))).into_response();
         }
-        let page = ErrorPage { title: texts::web::TITLE, message: &self.message };
+        let page =
+            super::views::MessagePage { title: texts::web::TITLE, message: &self.message, error: true };
         match page.render() {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(e) => {

@@ -89,6 +89,34 @@ impl Limiter {
     }
 }
 
+/// The address a request came from (the proxy's, behind one), for the limiter.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<ClientIp, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        Ok(ClientIp(ip))
+    }
+}
+
+/// Counts a try at a link from `ip`: a 429 page when there were too many.
+pub fn count_try(limiter: &Limiter, ip: IpAddr) -> Result<(), WebError> {
+    if limiter.allow(ip) {
+        Ok(())
+    } else {
+        tracing::warn!(%ip, "too many tries at console links");
+        Err(WebError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, texts::TOO_MANY_TRIES.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,33 +179,5 @@ mod tests {
         }
         assert!(!limiter.allow(a));
         assert!(limiter.allow(b));
-    }
-}
-
-/// The address a request came from (the proxy's, behind one), for the limiter.
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<ClientIp, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-        Ok(ClientIp(ip))
-    }
-}
-
-/// Counts a try at a link from `ip`: a 429 page when there were too many.
-pub fn count_try(limiter: &Limiter, ip: IpAddr) -> Result<(), WebError> {
-    if limiter.allow(ip) {
-        Ok(())
-    } else {
-        tracing::warn!(%ip, "too many tries at console links");
-        Err(WebError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, texts::TOO_MANY_TRIES.to_owned()))
     }
 }

@@ -371,9 +371,16 @@ async fn a_database_of_the_release_before_the_console_upgrades_in_place_with_eve
     let c =
         Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
 
+    assert_eq!(
+        c.scalar("SELECT COUNT(*) FROM units WHERE (id, name) IN (VALUES (1, '人社局'), (2, '科工局'))")
+            .await,
+        2
+    );
+    assert_eq!(
+        c.scalar("SELECT COUNT(*) FROM sites WHERE id = 1 AND name = '新球社区' AND is_default = 1").await,
+        1
+    );
     for (table, rows) in [
-        ("units", 2),
-        ("sites", 1),
         ("handles", 1),
         ("members", 2),
         ("accounts", 2),

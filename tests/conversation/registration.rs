@@ -116,7 +116,8 @@ async fn help_lists_exactly_the_commands_of_the_callers_role() {
     let a = text(&c.say(&admin, "/help").await);
 
     let basic = ["checkin", "week", "undo", "remind", "cancel", "help", "link"];
-    let organising = ["invite", "members", "notice", "notices", "receipts", "tally", "missing", "export"];
+    let organising =
+        ["invite", "members", "notice", "notices", "receipts", "tally", "missing", "export", "web"];
     let managing = ["deactivate", "activate"];
     assert_eq!(listed_commands(&m), basic);
     assert_eq!(listed_commands(&o), [&basic[..], &organising, &managing].concat());

@@ -37,7 +37,7 @@ pub async fn campaign() -> (Console, String, String) {
         (member_b(), "送服务 帮企业办理社保登记"),
         (organiser(), "送温暖 走访困难职工"),
     ] {
-        let reply = c.app.say(&user, &text).await;
+        let reply = c.app.say(&user, text).await;
         assert!(reply.text.contains("已登记"), "{reply:?}");
     }
     (c, admin_session, organiser_session)
@@ -259,9 +259,14 @@ async fn a_demotion_or_deactivation_ends_an_open_sessions_rights_at_the_next_req
     };
     let organiser_member = find("周组织").await;
     assert_eq!(c.get(Some(&organiser_session), "/tally").await.status, StatusCode::OK);
+    let unused_link = c.link_from_chat(&organiser()).await;
     members::change(&c.app.core, &Actor::Cli, organiser_member.id, Change::Demote(Some(Role::Member)))
         .await
         .unwrap();
+    let shown = c.get(None, &unused_link).await;
+    let pressed = c.post(None, &unused_link, &[], None).await;
+    assert_eq!((shown.status, pressed.status), (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN));
+    assert!(session_of(&pressed.headers).is_none(), "a link sent before the demotion logs nobody in");
     let demoted = c.get(Some(&organiser_session), "/tally").await;
     assert_eq!(demoted.status, StatusCode::FORBIDDEN);
     assert!(demoted.body.contains("供组织员和管理员使用"), "{}", demoted.body);

@@ -37,6 +37,7 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
         "tally",
         "missing",
         "export",
+        "web",
         "deactivate",
         "activate",
     ];

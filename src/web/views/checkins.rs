@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
 use super::tally::Form;
-use super::{Chrome, core_error, filter_pairs, filters, query, render, scope, unit_choices};
+use super::{Chrome, core_error, filter_pairs, filtered, query, render, unit_choices};
 use crate::domain::{LinkKind, Unit};
 use crate::store::{ExportRow, RecordFilter};
 use crate::tally::views::records;
@@ -81,8 +81,7 @@ pub async fn page(
     State(web): State<Web>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
-    let f = filters(&web, q.as_deref())?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let filter = RecordFilter { units: None, site: f.site, kind: f.kind.clone(), member: f.member };
     let found = records(&web.core, &scope, f.period, filter, f.page, PER_PAGE)
         .await

@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
 use super::tally::Form;
-use super::{Chrome, core_error, filters, render, scope, unit_choices};
+use super::{Chrome, core_error, filtered, render, unit_choices};
 use crate::domain::{LinkKind, Unit};
 use crate::tally::views::coverage;
 use crate::texts::link_label;
@@ -54,8 +54,7 @@ pub async fn page(
     State(web): State<Web>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
-    let f = filters(&web, q.as_deref())?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let c = coverage(&web.core, &scope, f.week, f.weeks, f.link).await.map_err(|e| core_error(&web, e))?;
     let kind = f.kind.as_deref().and_then(|k| c.kinds.iter().position(|(key, _)| key == k));
     let mut lines = Vec::new();

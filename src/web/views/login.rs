@@ -22,9 +22,19 @@ struct LoginPage<'a> {
     token: &'a str,
 }
 
-/// Tokens are 32 letters and digits; anything else is no link of ours.
-pub fn plausible(token: &str) -> bool {
-    token.len() == 32 && token.bytes().all(|b| b.is_ascii_alphanumeric())
+/// Every request on a link: counted against the client's address, and a token that cannot be
+/// ours (tokens are 32 letters and digits) refused as a spent link, without asking the database.
+pub fn link_try(web: &Web, ip: std::net::IpAddr, token: &str) -> Result<(), WebError> {
+    count_try(&web.limiter, ip)?;
+    if token.len() == 32 && token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(WebError::bad_request(crate::texts::errors::user_error(
+            &crate::UserError::WebLinkGone,
+            &web.core.config,
+            None,
+        )))
+    }
 }
 
 pub async fn page(
@@ -32,14 +42,7 @@ pub async fn page(
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    count_try(&web.limiter, ip)?;
-    if !plausible(&token) {
-        return Err(WebError::bad_request(crate::texts::errors::user_error(
-            &crate::UserError::WebLinkGone,
-            &web.core.config,
-            None,
-        )));
-    }
+    link_try(&web, ip, &token)?;
     match logins::look(&web.core, &token).await.map_err(|e| core_error(&web, e))? {
         LinkView::Login { name } => {
             let page = LoginPage {
@@ -59,14 +62,7 @@ pub async fn log_in(
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    count_try(&web.limiter, ip)?;
-    if !plausible(&token) {
-        return Err(WebError::bad_request(crate::texts::errors::user_error(
-            &crate::UserError::WebLinkGone,
-            &web.core.config,
-            None,
-        )));
-    }
+    link_try(&web, ip, &token)?;
     let session = logins::log_in(&web.core, &token).await.map_err(|e| core_error(&web, e))?;
     Ok(signed_in(&web, &session.token))
 }
@@ -82,7 +78,7 @@ pub async fn log_out(State(web): State<Web>, headers: HeaderMap) -> Result<Respo
     if let Some(token) = session_token(&headers) {
         logins::log_out(&web.core, &token).await.map_err(|e| core_error(&web, e))?;
     }
-    let page = render(&MessagePage { title: texts::TITLE, message: texts::LOGGED_OUT })?;
+    let page = render(&MessagePage { title: texts::TITLE, message: texts::LOGGED_OUT, error: false })?;
     let mut response = (StatusCode::OK, page).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cleared_cookie(web.secure()));
     Ok(response)

@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
 use super::tally::Form;
-use super::{Chrome, core_error, filters, render, scope, unit_choices};
+use super::{Chrome, core_error, filtered, render, unit_choices};
 use crate::domain::Unit;
 use crate::tally::{missing_members, missing_sites};
 use crate::texts::link_label;
@@ -33,8 +33,7 @@ pub async fn page(
     State(web): State<Web>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
-    let f = filters(&web, q.as_deref())?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let core = &web.core;
     let (members, sites) = tokio::try_join!(
         missing_members(core, &scope, f.period),

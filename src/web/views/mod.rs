@@ -49,6 +49,13 @@ pub fn filters(web: &Web, query: Option<&str>) -> Result<Filters, WebError> {
     params::parse(&pairs, web.core.today(), web.core.kinds()).map_err(|e| WebError::bad_request(e.message()))
 }
 
+/// A data page's filters and what the viewer may see of them: every data page starts so.
+pub async fn filtered(web: &Web, viewer: &Viewer, query: Option<&str>) -> Result<(Filters, Scope), WebError> {
+    let f = filters(web, query)?;
+    let scope = scope(web, viewer, f.unit.as_deref()).await?;
+    Ok((f, scope))
+}
+
 /// What the viewer may see for the unit asked for (403 for another unit, 400 for none such).
 pub async fn scope(web: &Web, viewer: &Viewer, unit: Option<&str>) -> Result<Scope, WebError> {
     crate::tally::scope_for(&web.core, &viewer.actor(), unit).await.map_err(|e| core_error(web, e))
@@ -103,6 +110,8 @@ pub fn filter_pairs(f: &Filters) -> Vec<(&'static str, String)> {
 pub struct MessagePage<'a> {
     pub title: &'a str,
     pub message: &'a str,
+    /// Said as a refusal (red) rather than news.
+    pub error: bool,
 }
 
 /// Any path the console does not have.

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
-use super::{Chrome, core_error, filters, query, render, scope};
+use super::{Chrome, core_error, filtered, query, render};
 use crate::domain::Grouping;
 use crate::tally::views::trend;
 use crate::tally::{self, Period, TallyRow};
@@ -75,8 +75,7 @@ pub async fn page(
     State(web): State<Web>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
-    let f = filters(&web, q.as_deref())?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let core = &web.core;
     let week = f.week;
     let (this, before, trend) = tokio::try_join!(

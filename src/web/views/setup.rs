@@ -7,13 +7,13 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::login::{plausible, signed_in};
+use super::login::{link_try, signed_in};
 use super::{core_error, render};
 use crate::domain::Unit;
 use crate::error::Error;
 use crate::logins::{self, LinkView, SetupChoice};
 use crate::texts::web as texts;
-use crate::web::guard::{ClientIp, count_try};
+use crate::web::guard::ClientIp;
 use crate::web::{Web, WebError};
 
 #[derive(Template)]
@@ -63,26 +63,15 @@ async fn form_page(
     Ok(render(&page)?.into_response())
 }
 
-fn gone(web: &Web) -> WebError {
-    WebError::bad_request(crate::texts::errors::user_error(
-        &crate::UserError::WebLinkGone,
-        &web.core.config,
-        None,
-    ))
-}
-
 pub async fn page(
     State(web): State<Web>,
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    count_try(&web.limiter, ip)?;
-    if !plausible(&token) {
-        return Err(gone(&web));
-    }
+    link_try(&web, ip, &token)?;
     match logins::look(&web.core, &token).await.map_err(|e| core_error(&web, e))? {
         LinkView::Setup => form_page(&web, &token, SetupForm::default(), None).await,
-        LinkView::Login { .. } => Err(gone(&web)),
+        LinkView::Login { .. } => Err(core_error(&web, crate::UserError::WebLinkGone.into())),
     }
 }
 
@@ -92,10 +81,7 @@ pub async fn set_up(
     Path(token): Path<String>,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
-    count_try(&web.limiter, ip)?;
-    if !plausible(&token) {
-        return Err(gone(&web));
-    }
+    link_try(&web, ip, &token)?;
     let choice = match form.unit.trim().parse::<i64>() {
         Ok(id) if form.new_unit.trim().is_empty() => SetupChoice::Unit(id),
         _ => SetupChoice::NewUnit(form.new_unit.clone()),

@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{Chrome, core_error, filter_pairs, filters, query, render, scope, unit_choices};
+use super::{Chrome, core_error, filter_pairs, filtered, query, render, unit_choices};
 use crate::domain::{Grouping, Unit};
 use crate::reports::export::{self, Via, table_cells};
 use crate::tally::args::ExportFormat;
@@ -109,8 +109,7 @@ pub async fn page(
     State(web): State<Web>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
-    let f = filters(&web, q.as_deref())?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let t = tally::tally(&web.core, &scope, f.period, f.by).await.map_err(|e| core_error(&web, e))?;
     let columns = columns(&t, f.kind.as_deref());
     let lines = t
@@ -169,8 +168,7 @@ async fn export_file(
     q: Option<String>,
     format: ExportFormat,
 ) -> Result<Response, WebError> {
-    let f = filters(&web, q.as_deref())?;
-    let scope = scope(&web, &viewer, f.unit.as_deref()).await?;
+    let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let period: Period = f.period;
     let file = export::export(&web.core, &viewer.actor(), &scope, period, format, Via::Web)
         .await

@@ -277,7 +277,7 @@ impl Drop for Binary {
 /// `sansong run` on the database at `db_url`, as every binary test starts it: the repository's
 /// config and holidays, a quick scheduler, no quiet hours and no metrics endpoint; the
 /// platform's own settings are added by the caller.
-fn run_command(db_url: &str) -> Command {
+pub fn run_command(db_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
     command
         .arg("run")

@@ -5,14 +5,12 @@
 
 #![allow(dead_code)]
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use super::fake_api::TOKEN;
-use super::shared::repo_path;
 use super::wait::eventually;
 use super::{Binary, TestApp, TgUser};
 
@@ -55,20 +53,13 @@ impl Console {
         let base = format!("http://127.0.0.1:{port}");
         let stdout = app.dir.path().join("run.stdout");
         let stderr = app.dir.path().join("run.stderr");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sansong"));
+        // As every binary test runs it, with the console on a port of its own and what it
+        // prints kept.
+        let mut command = super::app::run_command(&app.db_url);
         command
-            .arg("run")
-            .env("SANSONG_DATABASE_URL", &app.db_url)
-            .env("SANSONG_CONFIG", repo_path("config/default.toml"))
-            .env("SANSONG_HOLIDAYS_DIR", repo_path("config/holidays"))
-            .env("SANSONG_SCHEDULER_TICK_MS", "100")
-            .env("SANSONG_QUIET_HOURS", "off")
-            .env("SANSONG_METRICS_ADDR", "off")
             .env("SANSONG_BACKUP_CRON", "off")
             .env("SANSONG_WEB_ADDR", format!("127.0.0.1:{port}"))
             .env("SANSONG_PUBLIC_URL", &base)
-            .env("RUST_LOG", std::env::var("BIN_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap());
         if telegram {
