@@ -153,8 +153,9 @@ async fn run() {
         println!("  part: the month's tally for the summary sheet: {}", ms(t0.elapsed()));
     }
     let t0 = Instant::now();
-    let file =
-        export::export(&core, &Actor::Cli, &all, month, ExportFormat::Xlsx, export::Via::Chat).await.expect("export");
+    let file = export::export(&core, &Actor::Cli, &all, month, ExportFormat::Xlsx, export::Via::Chat)
+        .await
+        .expect("export");
     let took = t0.elapsed();
     println!(
         "one-month xlsx export (2026-05, {} records, {:.1} MB): {} (target <= 2 s)",
@@ -163,8 +164,9 @@ async fn run() {
         ms(took)
     );
     let t0 = Instant::now();
-    let file =
-        export::export(&core, &Actor::Cli, &all, month, ExportFormat::Csv, export::Via::Chat).await.expect("export");
+    let file = export::export(&core, &Actor::Cli, &all, month, ExportFormat::Csv, export::Via::Chat)
+        .await
+        .expect("export");
     println!("the same month as CSV ({:.1} MB): {}", file.bytes.len() as f64 / 1e6, ms(t0.elapsed()));
 }
 

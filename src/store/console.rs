@@ -231,27 +231,31 @@ impl Store {
     }
 
     /// The member of a live session (not ended, used within `idle`), marking it used now.
-    /// Their role and status are read afresh: a change applies to the next request.
+    /// Their role and status are read afresh: a change applies to the next request. The mark
+    /// is written at most once a minute, so reading pages does not wait on a commit each time.
     pub async fn session_member(
         &self,
         session_hash: &str,
         now: DateTime<Utc>,
         idle: chrono::Duration,
     ) -> sqlx::Result<Option<Member>> {
-        let member_id: Option<i64> = sqlx::query_scalar(
-            "UPDATE web_sessions SET last_seen_at = ?1
-             WHERE token_hash = ?2 AND ended_at IS NULL AND last_seen_at > ?3
-             RETURNING member_id",
+        let session: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT member_id, last_seen_at FROM web_sessions
+             WHERE token_hash = ? AND ended_at IS NULL AND last_seen_at > ?",
         )
-        .bind(ts(now))
         .bind(session_hash)
         .bind(ts(now - idle))
         .fetch_optional(&self.pool)
         .await?;
-        match member_id {
-            Some(id) => self.member_by_id(id).await,
-            None => Ok(None),
+        let Some((member_id, last_seen)) = session else { return Ok(None) };
+        if ts(now) - last_seen >= SESSION_MARK_SECS {
+            sqlx::query("UPDATE web_sessions SET last_seen_at = ? WHERE token_hash = ?")
+                .bind(ts(now))
+                .bind(session_hash)
+                .execute(&self.pool)
+                .await?;
         }
+        self.member_by_id(member_id).await
     }
 
     pub async fn end_session(&self, session_hash: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
@@ -396,6 +400,9 @@ impl Store {
         .await
     }
 }
+
+/// How stale a session's last use may be before a request marks it again.
+const SESSION_MARK_SECS: i64 = 60;
 
 /// A check-in's photo (see [`Store::checkin_photo`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

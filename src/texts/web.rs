@@ -97,6 +97,8 @@ pub const NO_RANKING: &str = "各单位按组织顺序排列，不排名、不�
 
 pub const EXPORT_NOTE: &str = "导出的是所选时段、所选单位的全部登记记录，与聊天中的「导出」相同。";
 
+pub const CHART_OMITTED: &str = "行数较多，图表从略；按单位或联系点统计时有图表。";
+
 pub const NOTHING_YET: &str = "这段时间还没有登记。";
 
 pub const NO_MISSING_MEMBERS: &str = "这段时间每位成员都有登记。";

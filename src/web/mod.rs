@@ -74,6 +74,7 @@ pub fn router(web: Web) -> Router {
         .fallback(views::not_found)
         .layer(axum::middleware::from_fn(guard::same_origin_posts))
         .layer(axum::middleware::map_response(guard::security_headers))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(web)
 }
 

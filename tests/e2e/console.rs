@@ -464,3 +464,42 @@ async fn tries_at_login_links_are_limited_per_address() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn a_session_ends_after_eight_hours_without_use_but_not_while_it_is_used() {
+    let app = crate::support::TestApp::spawn().await;
+    let member = app.register(&organiser(), "科工局", Role::Organiser).await;
+    let link = sansong::logins::login_link(&app.core, &Actor::Member(member), None).await.unwrap();
+    let session = sansong::logins::log_in(&app.core, &link.token).await.unwrap().token;
+    let alive = |core: sansong::Core, token: String| async move {
+        sansong::logins::session(&core, &token).await.unwrap().is_some()
+    };
+
+    app.clock.advance(chrono::Duration::hours(7));
+    assert!(alive(app.core.clone(), session.clone()).await, "used within eight hours");
+    app.clock.advance(chrono::Duration::hours(7));
+    assert!(alive(app.core.clone(), session.clone()).await, "fourteen hours on, but used seven hours ago");
+    app.clock.advance(chrono::Duration::hours(8) + chrono::Duration::minutes(2));
+    assert!(!alive(app.core.clone(), session.clone()).await, "eight hours without use end it");
+}
+
+#[tokio::test]
+async fn a_long_tally_comes_a_hundred_rows_a_page_and_the_export_holds_them_all() {
+    let (c, admin_session, _) = campaign().await;
+    c.app.register_many(120, 72_000, "人社局").await;
+
+    let first = c.get(Some(&admin_session), "/tally?by=member").await.body;
+    let second = c.get(Some(&admin_session), "/tally?by=member&page=2").await.body;
+    let api: serde_json::Value =
+        serde_json::from_str(&c.get(Some(&admin_session), "/api/v1/tally?by=member").await.body).unwrap();
+
+    let members = api["rows"].as_array().unwrap().len();
+    assert_eq!(members, 124, "the API gives every row");
+    assert!(first.contains(&format!("共 {members} 条，第 1/2 页")) && first.contains("下一页"), "{first}");
+    assert!(second.contains(&format!("共 {members} 条，第 2/2 页")) && second.contains("上一页"), "{second}");
+    let rows = |page: &str| page.matches("<tr><td>").count();
+    assert_eq!((rows(&first), rows(&second)), (100, members - 100));
+    assert!(first.contains("图表从略") && !first.contains("<svg"), "no chart of a hundred bars");
+    let by_unit = c.get(Some(&admin_session), "/tally").await.body;
+    assert!(by_unit.contains("<svg") && !by_unit.contains("下一页"));
+}

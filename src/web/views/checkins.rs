@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
 use super::tally::Form;
-use super::{Chrome, core_error, filter_pairs, filtered, query, render, unit_choices};
+use super::{Chrome, Pager, core_error, filter_pairs, filtered, page_link, render, unit_choices};
 use crate::domain::{LinkKind, Unit};
 use crate::store::{ExportRow, RecordFilter};
 use crate::tally::views::records;
@@ -44,9 +44,7 @@ struct CheckinsPage {
     units: Vec<Unit>,
     kinds: Vec<(String, String)>,
     records: Vec<Record>,
-    position: String,
-    previous: Option<String>,
-    next: Option<String>,
+    pager: Pager,
     nothing: &'static str,
 }
 
@@ -86,16 +84,12 @@ pub async fn page(
     let found = records(&web.core, &scope, f.period, filter, f.page, PER_PAGE)
         .await
         .map_err(|e| core_error(&web, e))?;
-    let pages = u32::try_from((found.total.max(1) + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
-        .unwrap_or(u32::MAX);
     let mut pairs = filter_pairs(&f);
     pairs.push(("site", f.site.map(|s| s.to_string()).unwrap_or_default()));
     pairs.push(("member", f.member.map(|s| s.to_string()).unwrap_or_default()));
-    let at_page = |p: u32| {
-        let mut pairs = pairs.clone();
-        pairs.push(("page", p.to_string()));
-        format!("/checkins?{}", query(&pairs))
-    };
+    // The records come a page at a time from the database: only the pager is needed here.
+    let total = usize::try_from(found.total).unwrap_or(0);
+    let (pager, _) = Pager::new(total, f.page, PER_PAGE, |p| page_link("/checkins", &pairs, p));
     let page = CheckinsPage {
         chrome: Chrome::new(&viewer, &scope, "checkins"),
         period: crate::texts::period_label(f.period),
@@ -104,9 +98,7 @@ pub async fn page(
         units: unit_choices(&web, &viewer).await?,
         kinds: web.core.kinds().all().iter().map(|k| (k.key.clone(), k.label.clone())).collect(),
         records: found.rows.iter().map(|r| record(&web, r)).collect(),
-        position: texts::records_position(found.total, f.page, pages),
-        previous: (f.page > 1).then(|| at_page(f.page - 1)),
-        next: (f.page < pages).then(|| at_page(f.page + 1)),
+        pager,
         nothing: texts::NOTHING_YET,
         f: Form::of(&f),
     };

@@ -7,17 +7,21 @@ use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
 use super::tally::Form;
-use super::{Chrome, core_error, filtered, render, unit_choices};
+use super::{Chrome, Pager, core_error, filtered, page_link, render, unit_choices};
 use crate::domain::{LinkKind, Unit};
 use crate::tally::views::coverage;
 use crate::texts::link_label;
 use crate::web::auth::Viewer;
 use crate::web::{Web, WebError};
 
+/// Sites a page shows.
+pub const SITES_PER_PAGE: u32 = 100;
+
 /// One week's cell: the kinds done there (by their first letter after 送), or empty.
 pub struct Cell {
     pub marks: Vec<(usize, String)>,
-    pub title: String,
+    /// The counts, for a pointer resting on a visited week's cell.
+    pub title: Option<String>,
 }
 
 pub struct SiteLine {
@@ -41,6 +45,7 @@ struct CoveragePage {
     kinds: Vec<(String, String)>,
     weeks: Vec<String>,
     lines: Vec<SiteLine>,
+    pager: Pager,
     gap_label: String,
 }
 
@@ -78,7 +83,7 @@ pub async fn page(
                         .map(|(n, (_, l))| format!("{l} {n}"))
                         .collect::<Vec<_>>()
                         .join("，");
-                    Cell { marks, title: format!("{week} {}", if title.is_empty() { "无" } else { &title }) }
+                    Cell { marks, title: (!title.is_empty()).then(|| format!("{week} {title}")) }
                 })
                 .collect::<Vec<_>>();
             let gaps = match kind {
@@ -94,6 +99,17 @@ pub async fn page(
             });
         }
     }
+    let mut pairs = vec![
+        ("week", f.week.to_string()),
+        ("weeks", f.weeks.to_string()),
+        ("unit", f.unit.clone().unwrap_or_default()),
+        ("link", f.link.map(|l| l.as_str().to_owned()).unwrap_or_default()),
+        ("kind", f.kind.clone().unwrap_or_default()),
+    ];
+    pairs.retain(|(_, v)| !v.is_empty());
+    let (pager, shown) =
+        Pager::new(lines.len(), f.page, SITES_PER_PAGE, |p| page_link("/coverage", &pairs, p));
+    let lines: Vec<SiteLine> = lines.drain(shown).collect();
     let gap_label = match kind {
         Some(k) => format!("无{}的周数", c.kinds[k].1),
         None => "无人去的周数".to_owned(),
@@ -108,6 +124,7 @@ pub async fn page(
         kinds: c.kinds.clone(),
         weeks: c.weeks.iter().map(|w| format!("W{:02}", w.number())).collect(),
         lines,
+        pager,
         gap_label,
     };
     render(&page)

@@ -105,6 +105,42 @@ pub fn filter_pairs(f: &Filters) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Where a long list stands: "共 N 条，第 p/P 页", and the links to the pages either side.
+pub struct Pager {
+    pub position: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// Page `page` (from 1) of `total` rows, `per_page` a page; `link(p)` is page p's address.
+    /// Returns the pager and the rows (as a range of indexes) the page shows.
+    pub fn new(
+        total: usize,
+        page: u32,
+        per_page: u32,
+        link: impl Fn(u32) -> String,
+    ) -> (Pager, std::ops::Range<usize>) {
+        let per_page = per_page.max(1) as usize;
+        let pages = total.div_ceil(per_page).max(1);
+        let page = (page.max(1) as usize).min(pages);
+        let rows = ((page - 1) * per_page).min(total)..(page * per_page).min(total);
+        let pager = Pager {
+            position: texts::records_position(total as i64, page as u32, pages as u32),
+            previous: (page > 1).then(|| link(page as u32 - 1)),
+            next: (page < pages).then(|| link(page as u32 + 1)),
+        };
+        (pager, rows)
+    }
+}
+
+/// The address of `path` with the page's filters and `extra` pairs, at page `page`.
+pub fn page_link(path: &str, pairs: &[(&'static str, String)], page: u32) -> String {
+    let mut pairs = pairs.to_vec();
+    pairs.push(("page", page.to_string()));
+    format!("{path}?{}", query(&pairs))
+}
+
 #[derive(Template)]
 #[template(path = "message.html", config = "src/web/askama.toml")]
 pub struct MessagePage<'a> {

@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{Chrome, core_error, filter_pairs, filtered, query, render, unit_choices};
+use super::{Chrome, Pager, core_error, filter_pairs, filtered, page_link, query, render, unit_choices};
 use crate::domain::{Grouping, Unit};
 use crate::reports::export::{self, Via, table_cells};
 use crate::tally::args::ExportFormat;
@@ -18,6 +18,11 @@ use crate::web::auth::Viewer;
 use crate::web::charts::StackedBars;
 use crate::web::params::Filters;
 use crate::web::{Web, WebError};
+
+/// Rows a page of the table shows (a by-member tally of a city has tens of thousands).
+pub const ROWS_PER_PAGE: u32 = 100;
+/// The most rows drawn as a chart.
+pub const CHART_ROWS: usize = 40;
 
 /// A row of the table: its cells, and where its name leads (if anywhere).
 pub struct Line {
@@ -36,7 +41,9 @@ struct TallyPage {
     head: Vec<String>,
     lines: Vec<Line>,
     total: Vec<String>,
-    chart: String,
+    chart: Option<String>,
+    chart_omitted: &'static str,
+    pager: Pager,
     xlsx: String,
     csv: String,
     export_note: &'static str,
@@ -112,8 +119,10 @@ pub async fn page(
     let (f, scope) = filtered(&web, &viewer, q.as_deref()).await?;
     let t = tally::tally(&web.core, &scope, f.period, f.by).await.map_err(|e| core_error(&web, e))?;
     let columns = columns(&t, f.kind.as_deref());
-    let lines = t
-        .rows
+    let mut pairs = filter_pairs(&f);
+    pairs.push(("by", f.by.as_str().to_owned()));
+    let (pager, shown) = Pager::new(t.rows.len(), f.page, ROWS_PER_PAGE, |p| page_link("/tally", &pairs, p));
+    let lines = t.rows[shown]
         .iter()
         .map(|r| Line { cells: pick(table_cells(&t, r), &columns), link: drill_down(&f, t.by, r) })
         .collect();
@@ -134,7 +143,10 @@ pub async fn page(
         head: pick(table_header(&t), &columns),
         total: pick(table_cells(&t, &t.total), &columns),
         lines,
-        chart: bars.svg(),
+        // A bar a row reads for units and sites; for thousands of members it would be a wall.
+        chart: (t.rows.len() <= CHART_ROWS).then(|| bars.svg()),
+        chart_omitted: texts::CHART_OMITTED,
+        pager,
         xlsx: format!("/tally/export.xlsx?{export_query}"),
         csv: format!("/tally/export.csv?{export_query}"),
         export_note: texts::EXPORT_NOTE,
