@@ -48,6 +48,9 @@ pub struct PlatformMetrics {
     pub outages: AtomicU64,
     /// The bot runs on it (set when its jobs start): only such platforms are shown and judged.
     pub serving: AtomicBool,
+    /// The pace its sender keeps now, in thousandths of a send a second (0: unpaced), as learned
+    /// from the platform's refusals.
+    pub pace_milli: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +99,11 @@ impl Metrics {
         } else {
             m.api_errors.fetch_add(1, Relaxed);
         }
+    }
+
+    /// The pace a platform's sender keeps now, in sends (or batch calls) a second.
+    pub fn pace(&self, platform: Platform, per_second: f64) {
+        self.platform(platform).pace_milli.store((per_second * 1000.0).round() as u64, Relaxed);
     }
 
     /// The platform said something without being asked (a stream's frame): it is there.
@@ -182,6 +190,19 @@ impl Metrics {
             "Outages the sender found.",
             &by_platform(|m| m.outages.load(Relaxed)),
         );
+        let name = "sansong_send_pace_per_second";
+        let _ = writeln!(
+            out,
+            "# HELP {name} The pace each platform's sender keeps now (sends, or DingTalk batch calls, a second; 0: unpaced), learned from the platform's refusals.\n# TYPE {name} gauge"
+        );
+        for (platform, m) in &serving {
+            let _ = writeln!(
+                out,
+                "{name}{{platform=\"{}\"}} {}",
+                platform.as_str(),
+                m.pace_milli.load(Relaxed) as f64 / 1000.0
+            );
+        }
         let name = "sansong_api_request_duration_seconds";
         let _ = writeln!(out, "# HELP {name} Platform API call latency.\n# TYPE {name} histogram");
         for (platform, m) in &serving {

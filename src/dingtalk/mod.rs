@@ -32,6 +32,7 @@ use crate::domain::{Account, Person, Platform};
 use crate::handling::{Handler, finish};
 use crate::jobs;
 use crate::notices::MediaKind;
+use crate::notices::pace::Adaptive;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
 use crate::store::UpdateKey;
 use crate::texts;
@@ -467,30 +468,64 @@ enum Uploaded {
 /// keeps uploaded media for a limited time).
 const MEDIA_KEPT: Duration = Duration::from_secs(12 * 3600);
 
-/// Spaces batch send calls evenly, 2% under the allowed rate (as the Telegram pace does), so
-/// DingTalk's flow control has nothing to refuse.
+/// Spaces batch send calls evenly, 2% under the rate of the moment (as the Telegram pace does):
+/// `dingtalk_rate` at first, then what DingTalk's flow control lets through (see
+/// [`crate::notices::pace`]), learned from its refusals and kept while the bot runs.
 struct CallPace {
-    interval: Duration,
     next: tokio::sync::Mutex<tokio::time::Instant>,
+    adaptive: Mutex<Adaptive>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl CallPace {
-    fn new(per_second: f64) -> CallPace {
+    fn new(per_second: f64, metrics: Arc<crate::metrics::Metrics>) -> CallPace {
+        let adaptive = Adaptive::new(per_second.max(0.1), tokio::time::Instant::now());
+        metrics.pace(Platform::DingTalk, adaptive.rate());
         CallPace {
-            interval: Duration::from_secs_f64(1.0 / (per_second.max(0.1) * 0.98)),
             next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            adaptive: Mutex::new(adaptive),
+            metrics,
         }
+    }
+
+    fn adaptive(&self) -> std::sync::MutexGuard<'_, Adaptive> {
+        self.adaptive.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn wait(&self) {
         let mut next = self.next.lock().await;
+        let interval = Duration::from_secs_f64(1.0 / (self.adaptive().rate() * 0.98));
         let now = tokio::time::Instant::now();
         // Behind by less than 10 ms (a late timer): keep the schedule; further: start afresh.
         let slot = if *next + Duration::from_millis(10) >= now { *next } else { now };
         if slot > now {
             tokio::time::sleep_until(slot).await;
         }
-        *next = slot + self.interval;
+        *next = slot + interval;
+    }
+
+    /// What DingTalk said of a call: it went through, or flow control refused it (for `pause`).
+    fn heard(&self, refused: Option<Duration>) {
+        let now = tokio::time::Instant::now();
+        let rate = {
+            let mut adaptive = self.adaptive();
+            match refused {
+                None => {
+                    adaptive.sent(now);
+                    adaptive.rate()
+                }
+                Some(pause) => {
+                    if adaptive.refused(now, pause) {
+                        tracing::info!(
+                            rate = adaptive.rate(),
+                            "DingTalk flow control: pacing batch calls at the rate it allowed"
+                        );
+                    }
+                    adaptive.rate()
+                }
+            }
+        };
+        self.metrics.pace(Platform::DingTalk, rate);
     }
 }
 
@@ -504,13 +539,8 @@ const GATHER: Duration = Duration::from_millis(40);
 
 impl Batcher {
     fn new(api: Arc<Api>, core: Core, calls_per_second: f64) -> Batcher {
-        Batcher {
-            api,
-            core,
-            open: Arc::default(),
-            calls: Arc::new(CallPace::new(calls_per_second)),
-            media: Mutex::default(),
-        }
+        let calls = Arc::new(CallPace::new(calls_per_second, core.metrics.clone()));
+        Batcher { api, core, open: Arc::default(), calls, media: Mutex::default() }
     }
 
     /// The media id of a notice's file on DingTalk, uploading it if it has none (or an old
@@ -606,6 +636,12 @@ impl Batcher {
         calls.wait().await;
         let ids: Vec<String> = batch.waiting.iter().map(|(id, _)| id.clone()).collect();
         let result = api.batch_send(&ids, batch.message.key, &batch.message.param).await;
+        match &result {
+            Ok(answer) if !answer.flow_controlled.is_empty() => calls.heard(Some(Duration::from_secs(1))),
+            Ok(_) => calls.heard(None),
+            Err(ApiError::Throttled(wait)) => calls.heard(Some(*wait)),
+            Err(_) => {}
+        }
         for (id, tx) in batch.waiting {
             let _ = tx.send(outcome(&result, &id));
         }

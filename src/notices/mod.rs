@@ -12,6 +12,7 @@
 //! A body must fit one message (one caption, with a file) on every platform: the limits are
 //! the platforms' own ([`crate::limits`]), held by the [`Core`].
 
+pub mod pace;
 pub mod pinyin;
 pub mod scheduler;
 pub mod sender;

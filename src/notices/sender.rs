@@ -30,6 +30,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::MediaKind;
+use super::pace::Adaptive;
 use crate::core::Core;
 use crate::domain::Platform;
 use crate::metrics::Metrics;
@@ -146,21 +147,21 @@ const CATCH_UP: Duration = Duration::from_millis(10);
 /// slow pace). Within it, the lookup would cost a database round trip per send for nothing.
 const PAGE_FRESH: Duration = Duration::from_millis(500);
 
-/// Keeps sends `interval` apart on average, with no catching up after a pause.
+/// Keeps sends evenly apart at the rate of the moment, with no catching up after a pause.
 struct Pace {
-    interval: Option<Duration>,
     next: Instant,
 }
 
 impl Pace {
-    fn new(rate: f64) -> Self {
-        // 2% under the configured rate: a one-second window then never holds more than it allows.
-        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / (rate * 0.98)));
-        Pace { interval, next: Instant::now() }
+    fn new() -> Self {
+        Pace { next: Instant::now() }
     }
 
-    async fn wait(&mut self) {
-        if let Some(interval) = self.interval {
+    /// Waits for the next send's slot at `rate` sends a second (0: no waiting).
+    async fn wait(&mut self, rate: f64) {
+        // 2% under the rate: a one-second window then never holds more than it allows.
+        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / (rate * 0.98)));
+        if let Some(interval) = interval {
             let now = Instant::now();
             // A timer wakes up to a millisecond late, which at 1,000/s is a whole interval: a
             // send that is behind its slot by less than `CATCH_UP` keeps the schedule (the
@@ -179,6 +180,8 @@ impl Pace {
 #[derive(Default)]
 struct Shared {
     paused_until: Option<Instant>,
+    /// The pace learned from the platform's refusals (none without a rate: no pacing).
+    adaptive: Option<Adaptive>,
     in_flight: HashSet<i64>,
     /// Notices whose file is being uploaded by one delivery; the others wait for its file_id.
     uploading: HashSet<i64>,
@@ -224,7 +227,14 @@ pub async fn run(
     let state: SharedState = Arc::default();
     let semaphore = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    let mut pace = Pace::new(settings.rate);
+    let mut pace = Pace::new();
+    if settings.rate > 0.0 {
+        // The configured rate is where the pace starts; the platform's refusals teach it the
+        // real one (see `pace`), kept for as long as the sender runs: the next notice starts
+        // from what this one learned.
+        lock(&state).adaptive = Some(Adaptive::new(settings.rate, Instant::now()));
+        core.metrics.pace(messenger.platform(), settings.rate);
+    }
     let mut uploads: HashMap<i64, Arc<Vec<u8>>> = HashMap::new();
     let mut cursor = 0i64;
     let mut spawned_this_pass = 0usize;
@@ -328,8 +338,9 @@ pub async fn run(
                     }
                     continue;
                 }
+                let rate = lock(&state).adaptive.as_ref().map_or(0.0, Adaptive::rate);
                 tokio::select! {
-                    () = pace.wait() => {}
+                    () = pace.wait(rate) => {}
                     () = shutdown.cancelled() => break 'outer,
                 }
                 if lock(&state).paused_until.is_none_or(|t| t <= Instant::now()) {
@@ -499,7 +510,17 @@ async fn record(
                 }
             }
             Metrics::bump(&core.metrics.deliveries_sent);
-            lock(state).failing.clear();
+            let rate = {
+                let mut s = lock(state);
+                s.failing.clear();
+                s.adaptive.as_mut().map(|a| {
+                    a.sent(Instant::now());
+                    a.rate()
+                })
+            };
+            if let Some(rate) = rate {
+                core.metrics.pace(platform, rate);
+            }
             core.store.delivery_sent(item.id, message_id, now).await
         }
         SendOutcome::RetryAfter(wait) => {
@@ -508,10 +529,20 @@ async fn record(
                 seconds = wait.as_secs_f64(),
                 "flood control: pausing all broadcasts on this platform"
             );
-            {
+            let lowered = {
                 let mut s = lock(state);
                 let until = Instant::now() + wait;
                 s.paused_until = Some(s.paused_until.map_or(until, |t| t.max(until)));
+                let adaptive = s.adaptive.as_mut();
+                adaptive.and_then(|a| a.refused(Instant::now(), wait).then(|| a.rate()))
+            };
+            if let Some(rate) = lowered {
+                tracing::info!(
+                    platform = platform.as_str(),
+                    rate,
+                    "the platform refused: pacing at the rate it allowed"
+                );
+                core.metrics.pace(platform, rate);
             }
             let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
             core.store.delivery_retry(item.id, retry_at, "429 Too Many Requests", false).await
@@ -618,27 +649,27 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_pace_spaces_sends_evenly_below_the_rate_without_catching_up() {
-        let mut pace = Pace::new(25.0);
+        let mut pace = Pace::new();
         let start = Instant::now();
         for _ in 0..25 {
-            pace.wait().await;
+            pace.wait(25.0).await;
         }
         let first_25 = start.elapsed();
         assert!(first_25 >= Duration::from_millis(24 * 40), "{first_25:?}");
         // After an idle spell the pace does not burst to make up for it.
         tokio::time::sleep(Duration::from_secs(5)).await;
         let t = Instant::now();
-        pace.wait().await;
-        pace.wait().await;
+        pace.wait(25.0).await;
+        pace.wait(25.0).await;
         assert!(t.elapsed() >= Duration::from_millis(40), "{:?}", t.elapsed());
     }
 
     #[tokio::test(start_paused = true)]
     async fn no_rate_means_no_waiting() {
-        let mut pace = Pace::new(0.0);
+        let mut pace = Pace::new();
         let t = Instant::now();
         for _ in 0..1000 {
-            pace.wait().await;
+            pace.wait(0.0).await;
         }
         assert_eq!(t.elapsed(), Duration::ZERO);
     }

@@ -450,3 +450,46 @@ async fn after_an_outage_held_up_a_notice_its_creator_is_told_and_receipts_show_
         1
     );
 }
+
+/// The platform allows 10 a second while the config says 25: the first 429 teaches the sender
+/// the real rate, `/metrics` shows it, and the next notice starts from it and meets no 429.
+#[tokio::test]
+async fn a_sender_learns_the_real_limit_from_a_429_and_the_next_notice_starts_from_it() {
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], crate::support::console::free_port()).into();
+    let app = TestApp::spawn_with(move |c| {
+        c.broadcast_rate = 25.0;
+        c.metrics_addr = Some(addr);
+    })
+    .await;
+    let users = app.register_many(40, 64_000, "人社局").await;
+    app.fake.set_rate_limit(Some(10));
+
+    notices::create(&app.core, &Actor::Cli, &draft("第一条限速通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    wait_all(&app, &users, "第一条限速通知", Duration::from_secs(60)).await;
+    let refused_first = app.fake.rate_limited();
+    let metrics = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    let pace: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sansong_send_pace_per_second{platform=\"telegram\"} "))
+        .unwrap_or_else(|| panic!("no pace in {metrics}"))
+        .parse()
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    notices::create(&app.core, &Actor::Cli, &draft("第二条限速通知", everyone(), Schedule::Now), None)
+        .await
+        .unwrap();
+    wait_all(&app, &users, "第二条限速通知", Duration::from_secs(60)).await;
+    let second_took = started.elapsed();
+
+    assert!(refused_first >= 1, "the platform refused the configured 25 a second");
+    assert!(
+        (8.0..=10.5).contains(&pace),
+        "the learned pace is the platform's 10 a second: {pace}\n{metrics}"
+    );
+    assert_eq!(app.fake.rate_limited(), refused_first, "the second notice went at the learned pace: no 429");
+    assert!(second_took < Duration::from_secs(10), "40 at about 9.5 a second: {second_took:?}");
+    assert!(per_chat(&app, "第二条限速通知").values().all(|n| *n == 1));
+}

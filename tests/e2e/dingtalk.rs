@@ -741,3 +741,74 @@ async fn a_member_refused_on_dingtalk_but_bound_on_telegram_is_reached_on_telegr
         "still reachable, on the other platform"
     );
 }
+
+/// DingTalk's flow control allows 4 batch calls a second while `dingtalk_rate` says 20: the
+/// refusals teach the batcher the real rate, `/metrics` shows it, and the next notice goes at
+/// it without a refusal.
+#[tokio::test]
+async fn flow_control_teaches_the_batcher_the_real_call_rate_for_the_next_notice() {
+    use sansong::members::Actor;
+    use sansong::notices::{self, Schedule};
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], crate::support::console::free_port()).into();
+    let app = DingTalkApp::spawn_with(move |c| {
+        c.metrics_addr = Some(addr);
+        if let Some(d) = c.dingtalk.as_mut() {
+            d.rate = 20.0;
+        }
+    })
+    .await;
+    app.fake.set_qps(Some(4));
+    // 200 members on DingTalk: ten batch calls of twenty a notice.
+    for sql in [
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 200)
+         INSERT INTO handles (id, platform, external_id) SELECT 1152921504606846976 + x, 'dingtalk', 'flow' || x FROM seq",
+        "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+         SELECT id, id, '党员' || external_id, 1, 'member', 0 FROM handles WHERE external_id LIKE 'flow%'",
+        "INSERT INTO accounts (person_id, platform, member_id, linked_at) SELECT registered_as, 'dingtalk', id, 0 FROM members WHERE name LIKE '党员flow%'",
+    ] {
+        sqlx::query(sql).execute(app.core.store.pool()).await.unwrap();
+    }
+    let sent = |body: &'static str| {
+        let pool = app.core.store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+                 WHERE d.status = 'sent' AND n.body = ?",
+            )
+            .bind(body)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let broadcast = |body: &'static str| {
+        let core = app.core.clone();
+        async move {
+            let draft = crate::notices::draft(body, crate::notices::everyone(), Schedule::Now);
+            notices::create(&core, &Actor::Cli, &draft, None).await.unwrap();
+        }
+    };
+
+    broadcast("第一条钉钉通知").await;
+    eventually("the first notice to reach all 200", Duration::from_secs(60), || async {
+        (sent("第一条钉钉通知").await == 200).then_some(())
+    })
+    .await;
+    let refused_first = app.fake.refused_for_qps();
+    let metrics = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    broadcast("第二条钉钉通知").await;
+    eventually("the second notice to reach all 200", Duration::from_secs(60), || async {
+        (sent("第二条钉钉通知").await == 200).then_some(())
+    })
+    .await;
+
+    assert!(refused_first >= 1, "flow control refused the configured 20 calls a second");
+    let pace: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sansong_send_pace_per_second{platform=\"dingtalk\"} "))
+        .unwrap_or_else(|| panic!("no DingTalk pace in {metrics}"))
+        .parse()
+        .unwrap();
+    assert!((1.0..=4.2).contains(&pace), "the learned pace is DingTalk's 4 calls a second: {pace}");
+    assert_eq!(app.fake.refused_for_qps(), refused_first, "the second notice met no flow control");
+}
