@@ -83,6 +83,7 @@ pub fn bot_command(wrapper: &str, token: &str, fake_url: &str, db_url: &str) -> 
         .env("SANSONG_HOLIDAYS_DIR", root.join("config/holidays"))
         .env("SANSONG_SCHEDULER_TICK_MS", "100")
         .env("SANSONG_METRICS_ADDR", "off")
+        .env("SANSONG_WEB_ADDR", "off")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit());
     command
