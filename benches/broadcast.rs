@@ -238,10 +238,7 @@ async fn dingtalk(label: &str, members: i64, qps: usize, bot_rate: usize) {
         .expect("the sansong binary");
     let deadline = Instant::now() + Duration::from_secs(900);
     loop {
-        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
-            .fetch_one(core.store.pool())
-            .await
-            .unwrap();
+        let sent = sent(&core).await;
         if sent >= members {
             break;
         }
@@ -311,10 +308,7 @@ async fn broadcast_over(
     let mut last_report = Instant::now();
     loop {
         peak_kib = peak_kib.max(peak_rss_kib(pid));
-        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
-            .fetch_one(core.store.pool())
-            .await
-            .unwrap();
+        let sent = sent(&core).await;
         if sent >= members {
             break;
         }
@@ -378,10 +372,7 @@ async fn changing_limit() {
             fake.set_rate_limit(Some(limit));
             changed.push(Instant::now());
         }
-        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
-            .fetch_one(core.store.pool())
-            .await
-            .unwrap();
+        let sent = sent(&core).await;
         if sent >= members {
             break;
         }
@@ -417,4 +408,12 @@ async fn changing_limit() {
             refused.len(),
         );
     }
+}
+
+/// Deliveries sent so far.
+async fn sent(core: &sansong::Core) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
+        .fetch_one(core.store.pool())
+        .await
+        .expect("counting deliveries")
 }

@@ -1,7 +1,9 @@
 //! The outbox sender: works through pending deliveries, oldest first, within Telegram's limits.
 //!
-//! - Global pace: at most `broadcast_rate` sends a second, evenly spaced (no bursts), slightly
-//!   under the configured rate so jitter cannot push a one-second window over it.
+//! - Global pace: evenly spaced sends (no bursts), slightly under the rate of the moment so
+//!   jitter cannot push a one-second window over it. The rate starts at `broadcast_rate` and is
+//!   then what the platform's refusals teach ([`super::pace`]): lower after a 429, climbing back
+//!   while sends succeed, never above the configured rate; kept for the next notice.
 //! - Per chat: one message a second to a private chat, one every three seconds to a group
 //!   (20 a minute).
 //! - A 429 pauses *all* sending for its `retry_after`, then resumes; the delivery is not charged.
