@@ -136,11 +136,3 @@ pub fn scope_line(unit: Option<&str>) -> String {
 pub fn records_position(total: i64, page: u32, pages: u32) -> String {
     format!("共 {total} 条，第 {page}/{pages} 页")
 }
-
-/// A member's unit on the "no console" page.
-pub fn member_has_no_console(name: &str) -> String {
-    format!(
-        "{name}，您好。{}",
-        "管理后台供组织员和管理员使用；您的登记和本周情况，请在聊天中发送「本周」查看。"
-    )
-}
