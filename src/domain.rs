@@ -233,6 +233,8 @@ pub struct Member {
     pub registered_at: DateTime<Utc>,
     /// Telegram refused to deliver to them (403): notices skip them until they write again.
     pub unreachable: bool,
+    /// Acting from the web console (the audit log says "网页").
+    pub on_web: bool,
 }
 
 /// A member with the time of their latest counted check-in, for listings.

@@ -350,6 +350,7 @@ mod tests {
 pub fn actor_label(actor: &Actor) -> String {
     match actor {
         Actor::Cli => "cli".into(),
+        Actor::Member(m) if m.on_web => format!("网页 {} {}", m.account.label(), m.name),
         Actor::Member(m) => format!("{} {}", m.account.label(), m.name),
     }
 }

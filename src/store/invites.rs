@@ -103,7 +103,10 @@ impl Store {
             return Ok(Redeemed::Unknown);
         };
         let invite = invite_from_row(&row)?;
-        if invite.expires_at <= now {
+        let revoked: Option<i64> =
+            sqlx::query_scalar("SELECT revoked_at FROM invites WHERE id = ?").bind(invite.id).fetch_one(&mut *tx).await?;
+        // A withdrawn invite reads to its holder as one past its time: ask for a new one.
+        if invite.expires_at <= now || revoked.is_some() {
             return Ok(Redeemed::Expired);
         }
         if invite.uses >= invite.max_uses {
@@ -137,5 +140,45 @@ impl Store {
         let member = member_from_row(&row)?;
         tx.commit().await?;
         Ok(Redeemed::Registered(member))
+    }
+
+    /// The invites still open (not withdrawn, not past their time, with uses left), newest
+    /// first; of one unit, or all.
+    pub async fn open_invites(&self, unit_id: Option<i64>, now: DateTime<Utc>) -> sqlx::Result<Vec<Invite>> {
+        let rows = sqlx::query(&format!(
+            "{INVITE_SELECT} WHERE i.revoked_at IS NULL AND i.expires_at > ?1 AND i.uses < i.max_uses
+             AND (?2 IS NULL OR i.unit_id = ?2) ORDER BY i.id DESC LIMIT 500"
+        ))
+        .bind(ts(now))
+        .bind(unit_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(invite_from_row).collect()
+    }
+
+    pub async fn invite(&self, id: i64) -> sqlx::Result<Option<Invite>> {
+        let row = sqlx::query(&format!("{INVITE_SELECT} WHERE i.id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(invite_from_row).transpose()
+    }
+
+    /// Withdraws an invite and audits it, in one transaction. False when it was withdrawn before.
+    pub async fn revoke_invite(&self, id: i64, actor: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(ts(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if done > 0 {
+            sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, 'invite_revoked', ?)")
+                .bind(ts(now))
+                .bind(actor)
+                .bind(format!("invite #{id} revoked"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done > 0)
     }
 }

@@ -40,6 +40,7 @@ pub(super) fn member_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Mem
         reminders: row.try_get::<i64, _>("reminders")? != 0,
         registered_at: at(row.try_get("registered_at")?),
         unreachable: row.try_get::<Option<i64>, _>("unreachable_at")?.is_some(),
+        on_web: false,
     })
 }
 

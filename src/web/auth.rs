@@ -49,7 +49,7 @@ impl FromRequestParts<Web> for Viewer {
             .map_err(|e| WebError::from_core(e, &web.core.config))?
             .ok_or_else(|| WebError::new(StatusCode::UNAUTHORIZED, texts::SESSION_ENDED.to_owned()))?;
         crate::logins::require_console(&member).map_err(|e| WebError::from_core(e, &web.core.config))?;
-        Ok(Viewer { member })
+        Ok(Viewer { member: Member { on_web: true, ..member } })
     }
 }
 

@@ -434,3 +434,60 @@ async fn a_database_of_the_release_before_the_console_upgrades_in_place_with_eve
     let week = crate::support::text(&c.say(&zhang, "本周").await);
     assert!(week.contains("宣讲社保政策"), "{week}");
 }
+
+#[tokio::test]
+async fn a_database_of_the_release_before_the_console_could_run_the_campaign_upgrades_in_place_with_every_row()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release11.db");
+    let old = release_database(&path, 11).await;
+    let sent = beijing(2026, 12, 2, 10, 0).timestamp();
+    let later = beijing(2027, 6, 1, 0, 0).timestamp();
+    for sql in [
+        "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0), (2, '科工局', 0)".to_owned(),
+        "INSERT INTO sites (id, unit_id, name, link, is_default, created_at) VALUES (1, 1, '新球社区', 'community', 1, 0), (2, 2, '东坑村', 'village', 0, 0)".to_owned(),
+        "INSERT INTO members (id, registered_as, reached_on, name, unit_id, role, registered_at) VALUES (1, 42, 42, '张三', 1, 'admin', 0)".to_owned(),
+        format!("INSERT INTO accounts (person_id, platform, member_id, linked_at, last_seen_at) VALUES (42, 'telegram', 1, 0, {sent})"),
+        format!(
+            "INSERT INTO invites (code, unit_id, role, max_uses, uses, expires_at, created_at, created_by)
+             VALUES ('OldInviteCode000000001', 2, 'member', 5, 1, {later}, {sent}, 'cli')"
+        ),
+        format!(
+            "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, sent_at, source_chat_id,
+                                   source_message_id, via, created_at, week, logged_at)
+             VALUES (1, 1, 1, 'policy', '宣讲社保政策', {sent}, 42, 7, 'line', {sent}, 202649, {sent})"
+        ),
+        format!(
+            "INSERT INTO web_sessions (token_hash, member_id, created_at, last_seen_at) VALUES ('ab', 1, {sent}, {sent})"
+        ),
+        format!("INSERT INTO audit_log (at, actor, action, detail) VALUES ({sent}, 'cli', 'export', 'x.xlsx')"),
+    ] {
+        sqlx::query(&sql).execute(&old).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    old.close().await;
+
+    let c =
+        Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
+
+    for (table, rows) in [
+        ("units", 2),
+        ("sites", 2),
+        ("members", 1),
+        ("invites", 1),
+        ("checkins", 1),
+        ("web_sessions", 1),
+        ("audit_log", 1),
+        ("api_tokens", 0),
+    ] {
+        assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
+    }
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM sites WHERE archived_at IS NULL").await, 2, "no site is archived");
+    // The old invite is still open, and still lets someone join.
+    let open = sansong::members::open_invites(&c.core, &sansong::members::Actor::Cli).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let joined = crate::support::text(&c.say(&User::new(77, "新成员"), "/start OldInviteCode000000001").await);
+    assert!(joined.contains("科工局"), "{joined}");
+    // The old sites are offered as before.
+    let sites = sansong::org::sites_of(&c.core, 2).await.unwrap();
+    assert_eq!(sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["东坑村"]);
+}

@@ -28,6 +28,8 @@ pub struct Chrome {
     pub viewer: String,
     pub scope: String,
     pub active: &'static str,
+    /// Admins see 组织, 审计 and 系统 too.
+    pub admin: bool,
 }
 
 impl Chrome {
@@ -38,6 +40,7 @@ impl Chrome {
             viewer: texts::signed_in(&m.name, &m.unit_name, m.role),
             scope: texts::scope_line(scope.unit_name.as_deref()),
             active,
+            admin: m.role == Role::Admin,
         }
     }
 }

@@ -1,0 +1,20 @@
+-- The console's part 2: running the campaign from the web.
+--
+-- Read-only tokens for the JSON API (other systems reading the tallies): only the SHA-256 of
+-- each token is kept, in hex; a revoked token stays listed, refused.
+CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    token_hash    TEXT    NOT NULL UNIQUE,
+    created_by    INTEGER NOT NULL REFERENCES members(id),
+    created_at    INTEGER NOT NULL,
+    -- Marked at most once a minute, as sessions are.
+    last_used_at  INTEGER,
+    revoked_at    INTEGER
+) STRICT;
+
+-- A site no longer visited: kept with its check-ins and in old tallies, no longer offered.
+ALTER TABLE sites ADD COLUMN archived_at INTEGER;
+
+-- An invite withdrawn before its time: nobody can join with it any more.
+ALTER TABLE invites ADD COLUMN revoked_at INTEGER;
