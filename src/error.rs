@@ -15,6 +15,9 @@ pub enum UserError {
     InviteUnknown,
     #[error("invite expired")]
     InviteExpired,
+    /// An invite the console names that does not exist, or not within the caller's reach.
+    #[error("no such invite")]
+    NoSuchInvite,
     #[error("invite used up")]
     InviteUsedUp,
     /// A binding code that does not exist, has been used, or has expired.

@@ -218,6 +218,34 @@ pub async fn create_invite(
     Ok(invite)
 }
 
+/// The invites still open that `actor` may see: organisers their own unit's, admins all.
+pub async fn open_invites(core: &Core, actor: &Actor) -> Result<Vec<Invite>> {
+    let unit = match actor {
+        Actor::Cli => None,
+        Actor::Member(m) => {
+            require_role(m, Role::Organiser)?;
+            (m.role < Role::Admin).then_some(m.unit_id)
+        }
+    };
+    Ok(core.store.open_invites(unit, core.now()).await?)
+}
+
+/// Withdraws an open invite: nobody can join with it any more. Organisers withdraw their own
+/// unit's, admins any. Withdrawing one twice changes nothing.
+pub async fn revoke_invite(core: &Core, actor: &Actor, invite_id: i64) -> Result<Invite> {
+    let invite = core.store.invite(invite_id).await?.ok_or(UserError::NoSuchInvite)?;
+    if let Actor::Member(m) = actor {
+        require_role(m, Role::Organiser)?;
+        if m.role < Role::Admin && invite.unit_id != m.unit_id {
+            return Err(UserError::NoSuchInvite.into());
+        }
+    }
+    if core.store.revoke_invite(invite.id, &actor_label(actor), core.now()).await? {
+        tracing::info!(invite = invite.id, "invite revoked");
+    }
+    Ok(invite)
+}
+
 /// Lists members: organisers see their own unit, admins (and the CLI) any or all.
 pub async fn list(core: &Core, actor: &Actor, unit: Option<&str>) -> Result<Vec<MemberListing>> {
     let unit_id = match (actor, unit) {

@@ -33,6 +33,14 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    /// The header of a page that is not about one unit's figures: the viewer's own reach.
+    pub fn plain(viewer: &Viewer, active: &'static str) -> Chrome {
+        let m = &viewer.member;
+        let unit = (m.role < Role::Admin).then(|| m.unit_name.clone());
+        let units = unit.as_ref().map(|_| vec![m.unit_id]);
+        Chrome::new(viewer, &Scope { units, unit_name: unit }, active)
+    }
+
     pub fn new(viewer: &Viewer, scope: &Scope, active: &'static str) -> Chrome {
         let m = &viewer.member;
         Chrome {
