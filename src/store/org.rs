@@ -1,7 +1,7 @@
 //! Units and their linked sites.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::{Store, ts};
 use crate::domain::{LinkKind, Site, Unit};
@@ -15,6 +15,24 @@ pub struct SitePlan {
     pub is_default: bool,
 }
 
+/// A site's state as a load compares it: what an org file can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteState {
+    pub link: LinkKind,
+    pub is_default: bool,
+    pub archived: bool,
+}
+
+/// One site a load changed (its link or default flag, or brought back from the archive),
+/// before and after: what the audit log and the console's preview show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteChange {
+    pub unit: String,
+    pub site: String,
+    pub before: SiteState,
+    pub after: SiteState,
+}
+
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrgLoadReport {
@@ -26,7 +44,11 @@ pub struct OrgLoadReport {
     pub defaults_moved: Vec<(String, String)>,
     pub sites_unchanged: usize,
     /// Sites in the database that the file does not mention: kept, since check-ins refer to them.
+    /// (Archived sites are not listed: they are out of the organisation already.)
     pub sites_not_in_file: Vec<String>,
+    /// Every site changed, with its state before and after: those of `sites_changed`, and the
+    /// older defaults the file displaced.
+    pub site_changes: Vec<SiteChange>,
 }
 
 impl OrgLoadReport {
@@ -38,7 +60,7 @@ impl OrgLoadReport {
     }
 }
 
-fn site_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Site> {
+pub(super) fn site_from_row(row: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Site> {
     let link: String = row.try_get("link")?;
     Ok(Site {
         id: row.try_get("id")?,
@@ -58,88 +80,8 @@ impl Store {
         sites: &[SitePlan],
         now: DateTime<Utc>,
     ) -> sqlx::Result<OrgLoadReport> {
-        let mut report = OrgLoadReport::default();
         let mut tx = self.write_tx().await?;
-        for name in units {
-            let added = sqlx::query(
-                "INSERT INTO units (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(name)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if added > 0 {
-                report.units_added.push(name.clone());
-            } else {
-                report.units_unchanged += 1;
-            }
-        }
-        let mut planned: Vec<(i64, &str)> = Vec::new();
-        for site in sites {
-            let unit_id: i64 = sqlx::query_scalar("SELECT id FROM units WHERE name = ?")
-                .bind(&site.unit)
-                .fetch_one(&mut *tx)
-                .await?;
-            planned.push((unit_id, site.name.as_str()));
-            let existing = sqlx::query(
-                "SELECT id, unit_id, name, link, is_default FROM sites WHERE unit_id = ? AND name = ?",
-            )
-            .bind(unit_id)
-            .bind(&site.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let label = format!("{} → {}", site.unit, site.name);
-            match existing.as_ref().map(site_from_row).transpose()? {
-                None => {
-                    sqlx::query("INSERT INTO sites (unit_id, name, link, is_default, created_at) VALUES (?, ?, ?, ?, ?)")
-                        .bind(unit_id)
-                        .bind(&site.name)
-                        .bind(site.link.as_str())
-                        .bind(i64::from(site.is_default))
-                        .bind(ts(now))
-                        .execute(&mut *tx)
-                        .await?;
-                    report.sites_added.push(label);
-                }
-                Some(old) if old.link != site.link || old.is_default != site.is_default => {
-                    sqlx::query("UPDATE sites SET link = ?, is_default = ? WHERE id = ?")
-                        .bind(site.link.as_str())
-                        .bind(i64::from(site.is_default))
-                        .bind(old.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    report.sites_changed.push(label);
-                }
-                Some(_) => report.sites_unchanged += 1,
-            }
-        }
-        // A unit has one default site: the file's choice displaces an older one it does not list.
-        for site in sites.iter().filter(|s| s.is_default) {
-            let cleared = sqlx::query(
-                "UPDATE sites SET is_default = 0
-                 WHERE is_default = 1 AND name <> ? AND unit_id = (SELECT id FROM units WHERE name = ?)",
-            )
-            .bind(&site.name)
-            .bind(&site.unit)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if cleared > 0 {
-                report.defaults_moved.push((site.unit.clone(), site.name.clone()));
-            }
-        }
-        let all = sqlx::query("SELECT s.unit_id, s.name, u.name AS unit FROM sites s JOIN units u ON u.id = s.unit_id ORDER BY u.name, s.name")
-            .fetch_all(&mut *tx)
-            .await?;
-        for row in all {
-            let unit_id: i64 = row.try_get("unit_id")?;
-            let name: String = row.try_get("name")?;
-            if !planned.iter().any(|(u, n)| *u == unit_id && *n == name) {
-                let unit: String = row.try_get("unit")?;
-                report.sites_not_in_file.push(format!("{unit} → {name}"));
-            }
-        }
+        let report = apply_in(&mut tx, units, sites, now).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -157,15 +99,20 @@ impl Store {
         row.map(|r| Ok(Unit { id: r.try_get("id")?, name: r.try_get("name")? })).transpose()
     }
 
-    /// A unit's sites, the default first, then in the order they were loaded.
+    /// The sites a unit's members may check in at: its active ones (an archived site is no
+    /// longer offered), the default first, then in the order they were loaded.
     pub async fn sites_of(&self, unit_id: i64) -> sqlx::Result<Vec<Site>> {
-        let rows = sqlx::query("SELECT id, unit_id, name, link, is_default FROM sites WHERE unit_id = ? ORDER BY is_default DESC, id")
-            .bind(unit_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, unit_id, name, link, is_default FROM sites
+             WHERE unit_id = ? AND archived_at IS NULL ORDER BY is_default DESC, id",
+        )
+        .bind(unit_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(site_from_row).collect()
     }
 
+    /// Every site of every unit, archived ones too (their check-ins stay in the tallies).
     pub async fn all_sites(&self) -> sqlx::Result<Vec<Site>> {
         let rows = sqlx::query(
             "SELECT id, unit_id, name, link, is_default FROM sites ORDER BY unit_id, is_default DESC, id",
@@ -174,4 +121,124 @@ impl Store {
         .await?;
         rows.iter().map(site_from_row).collect()
     }
+}
+
+/// The work of [`Store::apply_org`] on an open transaction, which the caller commits (a load),
+/// commits with its audit entries (an import from the console), or rolls back (its preview).
+/// A site the file names that was archived is brought back.
+pub(super) async fn apply_in(
+    tx: &mut SqliteConnection,
+    units: &[String],
+    sites: &[SitePlan],
+    now: DateTime<Utc>,
+) -> sqlx::Result<OrgLoadReport> {
+    let mut report = OrgLoadReport::default();
+    for name in units {
+        let added =
+            sqlx::query("INSERT INTO units (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if added > 0 {
+            report.units_added.push(name.clone());
+        } else {
+            report.units_unchanged += 1;
+        }
+    }
+    let mut planned: Vec<(i64, &str)> = Vec::new();
+    for site in sites {
+        let unit_id: i64 = sqlx::query_scalar("SELECT id FROM units WHERE name = ?")
+            .bind(&site.unit)
+            .fetch_one(&mut *tx)
+            .await?;
+        planned.push((unit_id, site.name.as_str()));
+        let existing = sqlx::query(
+            "SELECT id, unit_id, name, link, is_default, archived_at FROM sites WHERE unit_id = ? AND name = ?",
+        )
+        .bind(unit_id)
+        .bind(&site.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let label = format!("{} → {}", site.unit, site.name);
+        let after = SiteState { link: site.link, is_default: site.is_default, archived: false };
+        let Some(row) = existing else {
+            sqlx::query(
+                "INSERT INTO sites (unit_id, name, link, is_default, created_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(unit_id)
+            .bind(&site.name)
+            .bind(site.link.as_str())
+            .bind(i64::from(site.is_default))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            report.sites_added.push(label);
+            continue;
+        };
+        let old = site_from_row(&row)?;
+        let before = SiteState {
+            link: old.link,
+            is_default: old.is_default,
+            archived: row.try_get::<Option<i64>, _>("archived_at")?.is_some(),
+        };
+        if before == after {
+            report.sites_unchanged += 1;
+            continue;
+        }
+        sqlx::query("UPDATE sites SET link = ?, is_default = ?, archived_at = NULL WHERE id = ?")
+            .bind(site.link.as_str())
+            .bind(i64::from(site.is_default))
+            .bind(old.id)
+            .execute(&mut *tx)
+            .await?;
+        report.sites_changed.push(label);
+        report.site_changes.push(SiteChange {
+            unit: site.unit.clone(),
+            site: site.name.clone(),
+            before,
+            after,
+        });
+    }
+    // A unit has one default site: the file's choice displaces an older one it does not list.
+    for site in sites.iter().filter(|s| s.is_default) {
+        let cleared: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE sites SET is_default = 0
+             WHERE is_default = 1 AND name <> ? AND unit_id = (SELECT id FROM units WHERE name = ?)
+             RETURNING name, link",
+        )
+        .bind(&site.name)
+        .bind(&site.unit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, link) in &cleared {
+            let link: LinkKind =
+                link.parse().map_err(|()| sqlx::Error::Decode(format!("link {link:?}").into()))?;
+            report.site_changes.push(SiteChange {
+                unit: site.unit.clone(),
+                site: name.clone(),
+                before: SiteState { link, is_default: true, archived: false },
+                after: SiteState { link, is_default: false, archived: false },
+            });
+        }
+        if !cleared.is_empty() {
+            report.defaults_moved.push((site.unit.clone(), site.name.clone()));
+        }
+    }
+    let all = sqlx::query(
+        "SELECT s.unit_id, s.name, u.name AS unit FROM sites s JOIN units u ON u.id = s.unit_id
+         WHERE s.archived_at IS NULL ORDER BY u.name, s.name",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in all {
+        let unit_id: i64 = row.try_get("unit_id")?;
+        let name: String = row.try_get("name")?;
+        if !planned.iter().any(|(u, n)| *u == unit_id && *n == name) {
+            let unit: String = row.try_get("unit")?;
+            report.sites_not_in_file.push(format!("{unit} → {name}"));
+        }
+    }
+    Ok(report)
 }

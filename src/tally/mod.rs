@@ -269,8 +269,16 @@ pub async fn tally(core: &Core, scope: &Scope, period: Period, by: Grouping) -> 
         }
         Grouping::Site => {
             let unit_names: HashMap<i64, &str> = all_units.iter().map(|u| (u.id, u.name.as_str())).collect();
-            let mut sites: Vec<Site> =
-                core.store.all_sites().await?.into_iter().filter(|s| scope.includes(s.unit_id)).collect();
+            // An archived site has a row while it has check-ins in the period, as before.
+            let archived = core.store.archived_site_ids().await?;
+            let mut sites: Vec<Site> = core
+                .store
+                .all_sites()
+                .await?
+                .into_iter()
+                .filter(|s| scope.includes(s.unit_id))
+                .filter(|s| !archived.contains(&s.id) || index.contains_key(&Some(s.id)))
+                .collect();
             sites.sort_by(|a, b| (unit_names.get(&a.unit_id), a.id).cmp(&(unit_names.get(&b.unit_id), b.id)));
             for site in sites {
                 let mut row = take(site.id);
@@ -339,7 +347,8 @@ pub async fn missing_sites(
     let visited: HashSet<i64> = core.store.visited_sites(from, to, kind).await?.into_iter().collect();
     let units = core.store.units().await?;
     let mut grouped: BTreeMap<i64, Vec<Site>> = BTreeMap::new();
-    for site in core.store.all_sites().await? {
+    // Archived sites are no longer to be visited.
+    for site in core.store.active_sites().await? {
         if scope.includes(site.unit_id) && !visited.contains(&site.id) {
             grouped.entry(site.unit_id).or_default().push(site);
         }

@@ -67,10 +67,11 @@ pub async fn coverage(
     let weeks = weeks_ending(last, count);
     let kinds = kinds(core);
     let (first_key, last_key) = (weeks[0].key(), last.key());
-    let (rows, units, sites) = tokio::try_join!(
+    let (rows, units, sites, archived) = tokio::try_join!(
         core.store.site_weeks(first_key, last_key, scope.units.as_deref()),
         core.store.units(),
         core.store.all_sites(),
+        core.store.archived_site_ids(),
     )?;
     let week_index: HashMap<i64, usize> = weeks.iter().enumerate().map(|(i, w)| (w.key(), i)).collect();
     let kind_index: HashMap<&str, usize> =
@@ -87,6 +88,8 @@ pub async fn coverage(
             let sites = sites
                 .iter()
                 .filter(|s| s.unit_id == u.id && link.is_none_or(|l| s.link == l))
+                // An archived site shows only while the weeks shown hold a visit to it.
+                .filter(|s| !archived.contains(&s.id) || per_site.contains_key(&s.id))
                 .map(|s| SiteWeeks {
                     site: s.clone(),
                     counts: per_site

@@ -1,7 +1,13 @@
-//! The organisation file (`sansong org load FILE`): units and the sites they are linked to.
+//! The organisation: units and the sites they are linked to, as the org file states them
+//! (`sansong org load FILE`, or an import on the console).
 //!
 //! The whole file is checked before anything is written; every problem is reported with its
-//! line number, and a file with any problem writes nothing.
+//! line number (a spreadsheet's: its row number), and a file with any problem writes nothing.
+//! [`edit`] changes the organisation one unit or site at a time; [`sheet`] reads and writes it
+//! as a spreadsheet and writes it back as an org file.
+
+pub mod edit;
+pub mod sheet;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -24,6 +30,8 @@ pub enum OrgProblemKind {
     /// Not valid TOML, or a field that does not belong (the parser's own words).
     Syntax(String),
     EmptyName,
+    /// A name over 40 characters or with a line break: what no form would accept either.
+    BadName(String),
     DuplicateUnit(String),
     SiteWithoutUnit {
         site: String,
@@ -43,6 +51,13 @@ pub enum OrgProblemKind {
     SecondDefault {
         unit: String,
         site: String,
+    },
+    /// A spreadsheet whose first row lacks these columns.
+    MissingColumns(Vec<String>),
+    /// A spreadsheet's 默认 cell that is neither yes nor no.
+    BadDefault {
+        site: String,
+        value: String,
     },
 }
 
@@ -82,6 +97,24 @@ fn line_of(source: &str, offset: usize) -> usize {
     source.get(..offset.min(source.len())).map_or(1, |s| s.matches('\n').count() + 1)
 }
 
+/// A unit as a file names it, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnitLine {
+    pub name: String,
+    pub line: usize,
+}
+
+/// A site as a file states it, each part with its line (a spreadsheet's parts share a row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SiteLine {
+    /// Where the entry starts.
+    pub line: usize,
+    pub unit: Option<(String, usize)>,
+    pub name: (String, usize),
+    pub link: (String, usize),
+    pub default: bool,
+}
+
 /// Reads and checks an org file. Returns every problem found, not just the first.
 pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
     let shape: FileShape = toml::from_str(source).map_err(|e| {
@@ -90,13 +123,57 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
             kind: OrgProblemKind::Syntax(e.message().to_owned()),
         }]
     })?;
-    let mut problems = Vec::new();
+    let spanned = |s: &Spanned<String>| (s.get_ref().clone(), line_of(source, s.span().start));
+    let units: Vec<UnitLine> = shape
+        .units
+        .iter()
+        .map(|u| UnitLine {
+            name: u.get_ref().name.get_ref().clone(),
+            line: line_of(source, u.get_ref().name.span().start),
+        })
+        .collect();
+    let sites: Vec<SiteLine> = shape
+        .sites
+        .iter()
+        .map(|entry| {
+            let site = entry.get_ref();
+            SiteLine {
+                line: line_of(source, entry.span().start),
+                unit: site.unit.as_ref().map(spanned),
+                name: spanned(&site.name),
+                link: spanned(&site.link),
+                default: site.default,
+            }
+        })
+        .collect();
+    check(&units, &sites, Vec::new())
+}
+
+/// A name of a unit or site in a file: the problem with it, if any (the same rule as the
+/// console's forms, [`crate::logins::checked_name`]).
+fn name_problem(name: &str) -> Option<OrgProblemKind> {
+    if name.is_empty() {
+        Some(OrgProblemKind::EmptyName)
+    } else if crate::logins::checked_name(name).is_err() {
+        Some(OrgProblemKind::BadName(name.chars().take(crate::logins::MAX_NAME_CHARS).collect()))
+    } else {
+        None
+    }
+}
+
+/// Checks the units and sites a file states, whatever its format, adding to `problems` those
+/// its reader found: the plan, or every problem in line order.
+pub(crate) fn check(
+    entries: &[UnitLine],
+    site_entries: &[SiteLine],
+    mut problems: Vec<OrgProblem>,
+) -> Result<OrgPlan, Vec<OrgProblem>> {
     let mut units: Vec<String> = Vec::new();
-    for entry in &shape.units {
-        let name = entry.get_ref().name.get_ref().trim().to_owned();
-        let line = line_of(source, entry.get_ref().name.span().start);
-        if name.is_empty() {
-            problems.push(OrgProblem { line, kind: OrgProblemKind::EmptyName });
+    for entry in entries {
+        let name = entry.name.trim().to_owned();
+        let line = entry.line;
+        if let Some(kind) = name_problem(&name) {
+            problems.push(OrgProblem { line, kind });
         } else if units.iter().any(|u| fold(u) == fold(&name)) {
             problems.push(OrgProblem { line, kind: OrgProblemKind::DuplicateUnit(name) });
         } else {
@@ -104,15 +181,11 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
         }
     }
     let mut sites: Vec<SitePlan> = Vec::new();
-    for entry in &shape.sites {
-        let site = entry.get_ref();
-        let name = site.name.get_ref().trim().to_owned();
-        let line = line_of(source, entry.span().start);
-        if name.is_empty() {
-            problems.push(OrgProblem {
-                line: line_of(source, site.name.span().start),
-                kind: OrgProblemKind::EmptyName,
-            });
+    for site in site_entries {
+        let name = site.name.0.trim().to_owned();
+        let line = site.line;
+        if let Some(kind) = name_problem(&name) {
+            problems.push(OrgProblem { line: site.name.1, kind });
             continue;
         }
         // Every problem of this entry is reported, not only the first.
@@ -122,12 +195,12 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
                     .push(OrgProblem { line, kind: OrgProblemKind::SiteWithoutUnit { site: name.clone() } });
                 None
             }
-            Some(u) => {
-                let wanted = u.get_ref().trim();
+            Some((wanted, unit_line)) => {
+                let wanted = wanted.trim();
                 let known = units.iter().find(|known| fold(known) == fold(wanted)).cloned();
                 if known.is_none() {
                     problems.push(OrgProblem {
-                        line: line_of(source, u.span().start),
+                        line: *unit_line,
                         kind: if wanted.is_empty() {
                             OrgProblemKind::SiteWithoutUnit { site: name.clone() }
                         } else {
@@ -138,11 +211,11 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
                 known
             }
         };
-        let link: Option<LinkKind> = site.link.get_ref().parse().ok();
+        let link: Option<LinkKind> = site.link.0.parse().ok();
         if link.is_none() {
             problems.push(OrgProblem {
-                line: line_of(source, site.link.span().start),
-                kind: OrgProblemKind::UnknownLink { site: name.clone(), link: site.link.get_ref().clone() },
+                line: site.link.1,
+                kind: OrgProblemKind::UnknownLink { site: name.clone(), link: site.link.0.clone() },
             });
         }
         let (Some(unit), Some(link)) = (unit, link) else {
@@ -194,14 +267,15 @@ pub async fn units(core: &Core) -> sqlx::Result<Vec<Unit>> {
     core.store.units().await
 }
 
-/// A unit's linked sites.
+/// A unit's linked sites that its members may check in at (not the archived ones).
 pub async fn sites_of(core: &Core, unit_id: i64) -> sqlx::Result<Vec<Site>> {
     core.store.sites_of(unit_id).await
 }
 
-/// Every site of every unit.
+/// Every site in the organisation now (archived ones are kept for their check-ins, but are
+/// out of it).
 pub async fn all_sites(core: &Core) -> sqlx::Result<Vec<Site>> {
-    core.store.all_sites().await
+    core.store.active_sites().await
 }
 
 #[cfg(test)]
@@ -210,7 +284,7 @@ mod tests {
 
     #[test]
     fn the_shipped_example_org_file_is_valid_and_has_the_four_campaign_units() {
-        let plan = parse_org(include_str!("../config/org.example.toml")).unwrap();
+        let plan = parse_org(include_str!("../../config/org.example.toml")).unwrap();
         assert_eq!(plan.units, ["应急管理局", "人社局", "贸促会", "科工局"]);
         let site = |name: &str| plan.sites.iter().find(|s| s.name == name).unwrap().clone();
         assert_eq!(site("五里牌街道新球社区").unit, "人社局");
