@@ -5,7 +5,9 @@
 //!   transaction, so the bot keeps writing while it runs and the file is never half there.
 //! - A running bot holds an exclusive advisory lock on `<database>.lock`; `restore` takes the
 //!   same lock first and refuses while a bot holds it.
-//! - Scheduled backups (`backup_cron`) go to `backup_dir`, keeping the newest `backup_keep`.
+//! - Scheduled backups (`backup_cron`) go to `backup_dir`, keeping the newest `backup_keep`;
+//!   an admin's 「立即备份」 on the console ([`take_now`]) is taken the same way, and counts
+//!   among them.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::core::Core;
-use crate::error::Result;
+use crate::error::{Result, UserError};
+use crate::members::{Actor, require_admin};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
@@ -157,11 +160,7 @@ pub async fn scheduled(
     let report = backup(store, &dir.join(name)).await?;
     let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("sansong-") && n.ends_with(".db"))
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_backup_name))
         .collect();
     // The names sort by time.
     backups.sort();
@@ -172,6 +171,61 @@ pub async fn scheduled(
         }
     }
     Ok(report)
+}
+
+/// Whether a file name is one [`scheduled`] gives (`sansong-<local time>.db`).
+fn is_backup_name(name: &str) -> bool {
+    name.starts_with("sansong-") && name.ends_with(".db")
+}
+
+/// A backup in `backup_dir`, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupFile {
+    pub name: String,
+    pub bytes: u64,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// The backups in `dir` that [`scheduled`] (or 「立即备份」) took, newest first; none when the
+/// folder does not exist yet.
+pub fn list(dir: &Path) -> Vec<BackupFile> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<BackupFile> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str().filter(|n| is_backup_name(n))?.to_owned();
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            Some(BackupFile { name, bytes: meta.len(), modified: meta.modified().ok().map(DateTime::from) })
+        })
+        .collect();
+    // The names sort by time.
+    files.sort_by(|a, b| b.name.cmp(&a.name));
+    files
+}
+
+/// One 「立即备份」 at a time in this process: a second press waits, then finds the first's.
+static TAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// 「立即备份」 (admins): a backup into `backup_dir` as the scheduled ones are taken (named by
+/// the time, the oldest beyond `backup_keep` removed), audited. `seen` is the newest backup the
+/// person saw when they asked (`None`: none): when a newer one exists by now (their own form
+/// sent twice, another admin's press, the schedule's), nothing is taken and `None` is returned.
+pub async fn take_now(core: &Core, actor: &Actor, seen: Option<&str>) -> Result<Option<BackupReport>> {
+    require_admin(actor)?;
+    let _one_at_a_time = TAKING.lock().await;
+    let dir = &core.config.backup_dir;
+    let newest = list(dir).into_iter().next().map(|f| f.name);
+    if newest.is_some() && newest.as_deref() != seen {
+        return Ok(None);
+    }
+    let report = scheduled(&core.store, dir, core.config.backup_keep, core.now(), core.tz()).await.map_err(|e| {
+        tracing::error!(error = format!("{e:#}"), dir = %dir.display(), "a backup asked for on the console failed");
+        UserError::BackupFailed(format!("{e:#}"))
+    })?;
+    let detail = format!("{} ({} bytes, {} check-ins)", report.path.display(), report.bytes, report.checkins);
+    crate::audit::record(core, actor, "backup", &detail).await?;
+    tracing::info!(file = %report.path.display(), bytes = report.bytes, "backup taken on request");
+    Ok(Some(report))
 }
 
 /// The backup job's tick: takes the scheduled backup when `backup_cron` comes round (once per

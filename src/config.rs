@@ -268,6 +268,9 @@ pub struct Config {
     /// DingTalk, when its client id is set (the secret is read from the environment at start).
     pub dingtalk: Option<DingTalkConfig>,
     pub kinds: Kinds,
+    /// The file the settings were read from (`None`: made in code, as tests do), which the
+    /// console's 系统 page checks again as `sansong check` would.
+    pub file: Option<PathBuf>,
 }
 
 /// A listening address, or `None` for "off" (or nothing).
@@ -311,7 +314,9 @@ impl Config {
             Some(p) => p,
             None => PathBuf::from(DEFAULT_CONFIG_PATH),
         };
-        Config::from_figment(Config::figment(&path))
+        let mut config = Config::from_figment(Config::figment(&path))?;
+        config.file = Some(path);
+        Ok(config)
     }
 
     pub fn figment(path: &Path) -> Figment {
@@ -376,6 +381,7 @@ impl Config {
         };
         let dingtalk = dingtalk_config(&raw)?;
         Ok(Config {
+            file: None,
             dingtalk,
             report_schedule: recurring("report_cron", &raw.report_cron)?,
             reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,

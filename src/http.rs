@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::Core;
 use crate::domain::Platform;
+use crate::metrics::PlatformState;
 
 /// The routes, for this server and for sharing a listener with the webhook.
 pub fn routes(core: Core) -> Router {
@@ -52,8 +53,6 @@ async fn healthz(State(core): State<Core>) -> impl IntoResponse {
     // The terminal has no server to lose.
     for (platform, m) in core.metrics.serving().filter(|(p, _)| *p != Platform::Terminal) {
         let last_ok = m.last_ok_ms.load(Relaxed);
-        let since = if last_ok > 0 { last_ok } else { started };
-        let quiet_for = Duration::from_millis(u64::try_from(now_ms - since).unwrap_or(0));
         let down_since = m.down_since_ms.load(Relaxed);
         platforms.insert(
             platform.as_str().into(),
@@ -62,10 +61,12 @@ async fn healthz(State(core): State<Core>) -> impl IntoResponse {
                 "down_since": (down_since > 0).then(|| rfc3339(down_since)),
             }),
         );
-        if down_since > 0 {
-            down.push((down_reason(platform).to_owned(), down_since));
-        } else if quiet_for > core.config.health_window {
-            quiet.push(quiet_reason(platform, quiet_for, core.config.health_window));
+        match m.state(started, now_ms, core.config.health_window) {
+            PlatformState::Down { since_ms } => down.push((down_reason(platform).to_owned(), since_ms)),
+            PlatformState::Quiet { for_ } => {
+                quiet.push(quiet_reason(platform, for_, core.config.health_window))
+            }
+            PlatformState::Up => {}
         }
     }
     let unhealthy = |body: serde_json::Value| (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body));

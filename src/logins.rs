@@ -140,7 +140,8 @@ pub async fn log_in(core: &Core, token: &str) -> Result<Session> {
         .ok_or(UserError::WebLinkGone)?;
     let member = core.store.member_by_id(member_id).await?.ok_or(UserError::WebLinkGone)?;
     require_console(&member)?;
-    let actor = Actor::Member(member.clone());
+    // A login is done on the console: the log says 网页 as for every console action.
+    let actor = Actor::Member(Member { on_web: true, ..member.clone() });
     crate::audit::record(core, &actor, "web_login", "网页：登录后台").await?;
     tracing::info!(member = member.id, "console session opened");
     Ok(Session { token: session, member })

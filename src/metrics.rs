@@ -53,6 +53,32 @@ pub struct PlatformMetrics {
     pub pace_milli: AtomicU64,
 }
 
+/// How a platform the bot runs on stands, as `/healthz` and the console's 系统 page judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformState {
+    /// It answered within the health window.
+    Up,
+    /// Not heard from for longer than the health window (since it last answered, or since the
+    /// start when it never has).
+    Quiet { for_: Duration },
+    /// The sender finds it down, since these Unix milliseconds.
+    Down { since_ms: i64 },
+}
+
+impl PlatformMetrics {
+    /// The platform's state at `now_ms`, the process having started at `started_ms`.
+    pub fn state(&self, started_ms: i64, now_ms: i64, window: Duration) -> PlatformState {
+        let down_since = self.down_since_ms.load(Relaxed);
+        if down_since > 0 {
+            return PlatformState::Down { since_ms: down_since };
+        }
+        let last_ok = self.last_ok_ms.load(Relaxed);
+        let since = if last_ok > 0 { last_ok } else { started_ms };
+        let quiet_for = Duration::from_millis(u64::try_from(now_ms - since).unwrap_or(0));
+        if quiet_for > window { PlatformState::Quiet { for_: quiet_for } } else { PlatformState::Up }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub updates_ok: AtomicU64,

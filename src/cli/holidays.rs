@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::Datelike;
 
-use super::checks::absolute;
 use super::{CliError, CliResult, clock_from_env};
 use crate::config::Config;
 use crate::schedule::arrangement::{ArrangementError, parse_arrangement};
 use crate::schedule::calendar::HolidayCalendar;
+use crate::system::checks::absolute;
 use crate::texts;
 
 pub async fn show(config: Config, year: Option<i32>) -> CliResult {

@@ -12,7 +12,6 @@ mod audit;
 mod backup;
 mod chat;
 mod check;
-mod checks;
 mod holidays;
 mod members;
 mod notice;
@@ -426,11 +425,10 @@ async fn load_config(explicit: Option<PathBuf>) -> Result<Config, CliError> {
         Ok(c) => Ok(c),
         Err(e) => {
             let path = config_path(explicit.as_deref());
-            let items = checks::run(Config::figment(&path), &path, None, None).await;
-            let problems: Vec<String> = items
-                .iter()
-                .filter_map(|i| i.outcome.as_ref().err().map(|p| texts::cli::check_failed(i.name, p)))
-                .collect();
+            let font = crate::reports::chart::font;
+            let checked = crate::system::checks::settings(Config::figment(&path), &path, None, font).await;
+            let problems: Vec<String> =
+                checked.items.iter().filter(|i| i.outcome.is_err()).map(texts::cli::check_line).collect();
             Err(CliError::Setup(texts::cli::config_refused(&e.to_string(), &problems)))
         }
     }

@@ -64,22 +64,7 @@ pub async fn notice(config: Config, action: NoticeCommand) -> CliResult {
             let n = notices::get(&core, &Actor::Cli, id).await?;
             // The next three times it will go out, as `add` shows them (a paused notice: when
             // it would have gone out next).
-            let next = match (n.status, n.next_fire_at) {
-                (notices::NoticeStatus::Active, Some(first)) => {
-                    let mut times = vec![first];
-                    while times.len() < 3 {
-                        let Some(t) =
-                            times.last().and_then(|t| n.schedule.next_after(*t, core.tz(), &core.calendar()))
-                        else {
-                            break;
-                        };
-                        times.push(t);
-                    }
-                    times
-                }
-                (notices::NoticeStatus::Paused, Some(t)) => vec![t],
-                _ => Vec::new(),
-            };
+            let next = notices::agenda::next_sends(&n, 3, None, core.tz(), &core.calendar());
             println!("{}", describe(&core, &n, &next).await?);
             println!("\n{}", n.body);
         }

@@ -42,7 +42,7 @@ pub async fn run_bot(config: Config) -> CliResult {
     // One bot per database; held until the process ends (`restore` checks it).
     let _lock = crate::backup::lock_instance(&config.database_url)
         .map_err(|e| CliError::Setup(texts::cli::already_running(&e.to_string())))?;
-    let holidays = super::checks::absolute(&config.holidays_dir);
+    let holidays = crate::system::checks::absolute(&config.holidays_dir);
     if !holidays.is_dir() {
         // The bot still runs; working-day schedules then fall back to Monday to Friday.
         tracing::warn!(folder = %holidays.display(), "the holidays folder does not exist: 每个工作日 counts Monday to Friday");

@@ -18,6 +18,20 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// What the console's 审计 page filters the log by; `None`: not filtered by it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// From this instant (included).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (excluded).
+    pub to: Option<DateTime<Utc>>,
+    /// Part of who did it, as the log names them: a name, an account (`tg:42`), `网页`, `cli`.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// A unit: entries about one of its members, or by one of them.
+    pub unit: Option<i64>,
+}
+
 /// The member columns the audited setters may change (never a name from outside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MemberField {
@@ -127,20 +141,80 @@ impl Store {
         .bind(since.map_or(0, ts))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    at: at(r.try_get("at")?),
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    member: r.try_get("member")?,
-                    before: r.try_get("before")?,
-                    after: r.try_get("after")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(entry_from_row).collect()
     }
+}
+
+impl Store {
+    /// The entries that pass `q`, newest first, `limit` from `offset`; and how many pass in all.
+    ///
+    /// The unit is matched on the member acted on, or on the acting member: an actor is logged
+    /// by name with one of their accounts (`tg:42 张三`, `网页 tg:42 张三`, see
+    /// `members::actor_label`), and the number after the first `:` is that account's person id,
+    /// which names its member in `accounts` (0 for `cli` and `system`, which have none).
+    pub async fn audit_search(
+        &self,
+        q: &AuditQuery,
+        offset: i64,
+        limit: i64,
+    ) -> sqlx::Result<(Vec<AuditEntry>, i64)> {
+        const WHERE: &str = "WHERE (?1 IS NULL OR a.at >= ?1) AND (?2 IS NULL OR a.at < ?2)
+               AND (?3 IS NULL OR a.actor LIKE '%' || ?3 || '%' ESCAPE '\\')
+               AND (?4 IS NULL OR a.action = ?4)
+               AND (?5 IS NULL OR m.unit_id = ?5 OR EXISTS (
+                    SELECT 1 FROM accounts ac JOIN members am ON am.id = ac.member_id
+                    WHERE am.unit_id = ?5
+                      AND ac.person_id = CAST(substr(a.actor, instr(a.actor, ':') + 1) AS INTEGER)))";
+        const FROM: &str = "FROM audit_log a LEFT JOIN members m ON m.id = a.member_id";
+        let actor = q.actor.as_deref().map(like_escaped);
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {FROM} {WHERE}"))
+            .bind(q.from.map(ts))
+            .bind(q.to.map(ts))
+            .bind(&actor)
+            .bind(&q.action)
+            .bind(q.unit)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT a.at, a.actor, a.action, m.name AS member, a.before, a.after, a.detail {FROM} {WHERE}
+             ORDER BY a.at DESC, a.id DESC LIMIT ?6 OFFSET ?7"
+        ))
+        .bind(q.from.map(ts))
+        .bind(q.to.map(ts))
+        .bind(&actor)
+        .bind(&q.action)
+        .bind(q.unit)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let entries = rows.iter().map(entry_from_row).collect::<sqlx::Result<Vec<_>>>()?;
+        Ok((entries, total))
+    }
+
+    /// Every action the log holds, for the page's filter.
+    pub async fn audit_actions(&self) -> sqlx::Result<Vec<String>> {
+        sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action")
+            .fetch_all(&self.pool)
+            .await
+    }
+}
+
+/// Text to find inside a `LIKE … ESCAPE '\'` pattern, its wildcards taken literally.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<AuditEntry> {
+    Ok(AuditEntry {
+        at: at(r.try_get("at")?),
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        member: r.try_get("member")?,
+        before: r.try_get("before")?,
+        after: r.try_get("after")?,
+        detail: r.try_get("detail")?,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -167,4 +241,15 @@ pub(super) async fn insert(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_searched_for_in_the_actor_matches_its_wildcards_literally() {
+        assert_eq!(like_escaped("网页"), "网页");
+        assert_eq!(like_escaped("50%_a\\"), "50\\%\\_a\\\\");
+    }
 }

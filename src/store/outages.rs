@@ -16,6 +16,15 @@ pub struct Outage {
     pub ended_at: DateTime<Utc>,
 }
 
+/// An outage, ended or still lasting, for the console's 系统 page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutageSpan {
+    pub platform: Platform,
+    pub started_at: DateTime<Utc>,
+    /// `None` while it lasts.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
 /// A notice whose latest run an outage held up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelayedNotice {
@@ -59,6 +68,25 @@ impl Store {
                     platform: super::receipts::platform_of(r)?,
                     started_at: at(r.try_get("started_at")?),
                     ended_at: at(r.try_get("ended_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// The latest `limit` outages, the newest first (one still lasting among them).
+    pub async fn recent_outages(&self, limit: i64) -> sqlx::Result<Vec<OutageSpan>> {
+        let rows = sqlx::query(
+            "SELECT platform, started_at, ended_at FROM outages ORDER BY started_at DESC, id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutageSpan {
+                    platform: super::receipts::platform_of(r)?,
+                    started_at: at(r.try_get("started_at")?),
+                    ended_at: r.try_get::<Option<i64>, _>("ended_at")?.map(at),
                 })
             })
             .collect()

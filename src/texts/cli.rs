@@ -15,12 +15,14 @@ use crate::domain::Invite;
 use crate::org::{OrgProblem, OrgProblemKind};
 use crate::schedule::calendar::CalendarError;
 use crate::store::OrgLoadReport;
+use crate::system::checks::{Check, Fine, Item as CheckItem, Problem};
 use crate::tally::Period;
 
 pub fn org_problem(p: &OrgProblem) -> String {
     let what = match &p.kind {
         OrgProblemKind::Syntax(msg) => format!("格式错误：{msg}"),
         OrgProblemKind::EmptyName => "名称不能为空".into(),
+        OrgProblemKind::BadName(name) => format!("名称「{name}」不能使用：请写 1 到 40 个字，不含换行"),
         OrgProblemKind::DuplicateUnit(u) => format!("单位「{u}」重复"),
         OrgProblemKind::SiteWithoutUnit { site } => {
             format!("站点「{site}」没有写所属单位（unit = \"…\"）")
@@ -36,6 +38,12 @@ pub fn org_problem(p: &OrgProblem) -> String {
         }
         OrgProblemKind::SecondDefault { unit, site } => {
             format!("单位「{unit}」已有默认站点，「{site}」不能再设为默认")
+        }
+        OrgProblemKind::MissingColumns(missing) => {
+            format!("表头应为 单位、站点、联系类型、默认，缺少「{}」列", missing.join("、"))
+        }
+        OrgProblemKind::BadDefault { site, value } => {
+            format!("站点「{site}」的「默认」一栏「{value}」看不懂；请填「是」或留空")
         }
     };
     format!("第 {} 行：{}", p.line, what)
@@ -441,6 +449,79 @@ pub fn migrations_applied(path: &Path, applied: usize) -> String {
 
 pub fn migrations_pending(path: &Path, applied: usize, known: usize) -> String {
     format!("{}：已应用 {applied}/{known} 个迁移，其余在启动时自动应用", path.display())
+}
+
+/// What a line of `sansong check` (and the console's 系统 page) is about.
+pub fn check_name(check: Check) -> &'static str {
+    match check {
+        Check::ConfigFile => CONFIG_FILE,
+        Check::Setting => CHECK_SETTING,
+        Check::Timezone => CHECK_TIMEZONE,
+        Check::ReportCron => CHECK_REPORT_CRON,
+        Check::ReminderCron => CHECK_REMINDER_CRON,
+        Check::BackupCron => CHECK_BACKUP_CRON,
+        Check::QuietHours => CHECK_QUIET_HOURS,
+        Check::BroadcastRate => CHECK_BROADCAST_RATE,
+        Check::Paid => CHECK_PAID,
+        Check::Holidays => CHECK_HOLIDAYS,
+        Check::NextYear => CHECK_NEXT_YEAR,
+        Check::BackupDir => CHECK_BACKUP_DIR,
+        Check::Other => CHECK_OTHER,
+        Check::Font => CHECK_FONT,
+        Check::Database => CHECK_DATABASE,
+        Check::Token => CHECK_TOKEN,
+        Check::BotApi => CHECK_BOT_API,
+        Check::Platforms => CHECK_PLATFORMS,
+        Check::DingTalkSecret => CHECK_DINGTALK_SECRET,
+        Check::DingTalkToken => CHECK_DINGTALK_TOKEN,
+        Check::DingTalkStream => CHECK_DINGTALK_STREAM,
+    }
+}
+
+/// What a passed check found.
+pub fn check_fine(fine: &Fine) -> String {
+    match fine {
+        Fine::Text(text) => text.clone(),
+        Fine::Off => "off".into(),
+        Fine::Ok => "OK".into(),
+        Fine::PerSecond(rate) => per_second(*rate),
+        Fine::PaidBroadcasts { members } => paid_broadcasts(*members),
+        Fine::HolidayYears { dir, years } => holiday_years(dir, years),
+        Fine::CreatedWhenNeeded(dir) => created_when_needed(dir),
+        Fine::FontOff => FONT_OFF.into(),
+        Fine::NoFont => NO_FONT.into(),
+        Fine::DatabaseCreatedAtStart(path) => database_created_at_start(path),
+        Fine::Migrations { path, applied, known } if applied == known => migrations_applied(path, *applied),
+        Fine::Migrations { path, applied, known } => migrations_pending(path, *applied, *known),
+        Fine::TokenSet => TOKEN_SET.into(),
+        Fine::TelegramOff => TELEGRAM_OFF.into(),
+        Fine::DingTalkTokenOk => DINGTALK_TOKEN_OK.into(),
+        Fine::DingTalkStreamOk => DINGTALK_STREAM_OK.into(),
+    }
+}
+
+/// The exact problem a failed check found.
+pub fn check_problem(problem: &Problem) -> String {
+    match problem {
+        Problem::WrongType { key, kind } => wrong_type(key, kind),
+        Problem::ConfigUnreadable { path, why } => config_unreadable(path, why),
+        Problem::Config(e) => config_error(e),
+        Problem::NoHolidays(dir) => no_holidays(dir),
+        Problem::NextYearMissing { year, dir } => next_year_missing(*year, dir),
+        Problem::NotWritable { dir, why } => not_writable(dir, why),
+        Problem::Database { path, why } => format!("{}：{why}", path.display()),
+        Problem::NoPlatform => NO_PLATFORM.into(),
+        Problem::NoDingTalkSecret => NO_DINGTALK_SECRET.into(),
+        Problem::Text(text) => text.clone(),
+    }
+}
+
+/// A line of `sansong check`: ✓ or ✗, what it is about, and what was found.
+pub fn check_line(item: &CheckItem) -> String {
+    match &item.outcome {
+        Ok(fine) => check_passed(check_name(item.check), &check_fine(fine)),
+        Err(problem) => check_failed(check_name(item.check), &check_problem(problem)),
+    }
 }
 
 pub fn unreachable_api(base: &str, why: &str) -> String {
