@@ -16,6 +16,9 @@ pub enum UserError {
     #[error("invite expired")]
     InviteExpired,
     /// An invite the console names that does not exist, or not within the caller's reach.
+    /// 「提醒」 on a notice that does not ask for 「收到」.
+    #[error("notice {0} asks for no acknowledgement")]
+    NoAckAsked(i64),
     #[error("no such invite")]
     NoSuchInvite,
     #[error("invite used up")]
@@ -108,12 +111,38 @@ pub enum UserError {
     /// Members have no console (it is for organisers and admins).
     #[error("members have no console")]
     NoConsole,
+    /// An API token the console names that does not exist.
+    #[error("no such API token")]
+    NoSuchApiToken,
+    /// A console form without its one-time key (an old page, a hand-made request).
+    #[error("the form has no valid one-time key")]
+    StaleForm,
+    /// A backup asked for on the console could not be written (the folder, the disk).
+    #[error("the backup failed: {0}")]
+    BackupFailed(String),
     /// A name given where a person's or unit's name is wanted that cannot be one.
     #[error("{0:?} is not a usable name")]
     BadName(String),
     /// Several members of that name: the operator must tell which.
     #[error("several members are called {name:?}")]
     SeveralMembers { name: String, units: Vec<String> },
+    /// Another unit has (in folded form) the name asked for.
+    #[error("a unit is called {0:?} already")]
+    UnitNameTaken(String),
+    /// Another site of the unit has (in folded form) the name asked for.
+    #[error("unit {unit:?} has a site called {site:?} already")]
+    SiteNameTaken { unit: String, site: String },
+    /// A unit or site the console names by id that does not exist.
+    #[error("no unit #{0}")]
+    NoSuchUnit(i64),
+    #[error("no site #{0}")]
+    NoSuchSite(i64),
+    /// An archived site cannot be a unit's default.
+    #[error("site {0:?} is archived")]
+    SiteArchived(String),
+    /// A link kind that is none of the four.
+    #[error("unknown link kind {0:?}")]
+    UnknownLinkKind(String),
     #[error("bad argument {given:?} for {usage:?}")]
     BadArgument { given: String, usage: Usage },
 }

@@ -242,7 +242,8 @@ async fn console(ctx: JobContext) -> anyhow::Result<()> {
     };
     let files =
         ctx.platforms.iter().filter_map(|p| Some((p.messenger.platform(), p.files.clone()?))).collect();
-    crate::web::serve(crate::web::Web::new(ctx.core, files), addr, ctx.shutdown).await
+    let web = crate::web::Web::new(ctx.core, files).with_scheduler(ctx.scheduler_wake);
+    crate::web::serve(web, addr, ctx.shutdown).await
 }
 
 /// The scheduled backup (`backup_cron`), looked at every scheduler tick.

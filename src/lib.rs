@@ -12,7 +12,8 @@
 //! 2. [`store`]: every SQL statement, on one SQLite database.
 //! 3. The core, called with typed inputs, returning data: [`core`] (the context), [`members`],
 //!    [`org`], [`checkins`], [`notices`], [`tally`], [`dialogues`], [`audit`], [`periodic`], [`flood`],
-//!    [`backup`], [`metrics`]. It owns the rules (roles are checked here, on every call) and the
+//!    [`backup`], [`metrics`], [`tokens`] (the JSON API's tokens), [`system`] (what the console's
+//!    系统 page shows, and `sansong check`'s checks). It owns the rules (roles are checked here, on every call) and the
 //!    audit log, and never imports `texts`, `chat`, `reports`, `cli` or a platform.
 //! 4. The edges, which render core data for people with [`texts`] (every sentence and button
 //!    label, by area): [`chat`] (the platform-neutral conversation: an `Incoming` in, `Reply`
@@ -58,10 +59,12 @@ pub mod replies;
 pub mod reports;
 pub mod schedule;
 pub mod store;
+pub mod system;
 pub mod tally;
 pub mod telegram;
 pub mod terminal;
 pub mod texts;
+pub mod tokens;
 pub mod web;
 pub mod week;
 

@@ -39,6 +39,9 @@ pub struct Limits {
     pub caption: Option<usize>,
     /// The most bytes a button's data may have, where the platform carries it.
     pub button_data: Option<usize>,
+    /// The largest photo and the largest file it takes from the bot, in bytes.
+    pub photo_bytes: Option<usize>,
+    pub file_bytes: Option<usize>,
 }
 
 /// Where a text does not fit: the platform, its limit, and the text's length as it counts.
@@ -59,6 +62,15 @@ pub fn too_long(limits: &[Limits], text: &str, caption: bool) -> Option<TooLong>
     })
 }
 
+/// The first platform (in `limits`' order) that would refuse a photo (`photo`) or a file of
+/// `bytes` bytes, with its limit.
+pub fn too_big(limits: &[Limits], photo: bool, bytes: usize) -> Option<(Platform, usize)> {
+    limits.iter().find_map(|l| {
+        let limit = if photo { l.photo_bytes } else { l.file_bytes }?;
+        (bytes > limit).then_some((l.platform, limit))
+    })
+}
+
 /// The fewest bytes any platform allows a button's data (`None`: no platform limits it).
 pub fn button_data(limits: &[Limits]) -> Option<usize> {
     limits.iter().filter_map(|l| l.button_data).min()
@@ -74,6 +86,8 @@ mod tests {
         text: Some(10),
         caption: Some(4),
         button_data: Some(64),
+        photo_bytes: Some(10),
+        file_bytes: None,
     };
     const WIDE: Limits = Limits {
         platform: Platform::DingTalk,
@@ -81,6 +95,8 @@ mod tests {
         text: Some(12),
         caption: None,
         button_data: None,
+        photo_bytes: Some(20),
+        file_bytes: Some(20),
     };
 
     #[test]
@@ -105,5 +121,13 @@ mod tests {
     fn button_data_is_bounded_by_the_platforms_that_carry_it() {
         assert_eq!(button_data(&[WIDE, NARROW]), Some(64));
         assert_eq!(button_data(&[WIDE]), None);
+    }
+
+    #[test]
+    fn a_file_must_fit_the_strictest_platform_of_its_kind() {
+        assert_eq!(too_big(&[WIDE, NARROW], true, 11), Some((Platform::Telegram, 10)));
+        assert_eq!(too_big(&[WIDE, NARROW], true, 10), None);
+        assert_eq!(too_big(&[WIDE, NARROW], false, 21), Some((Platform::DingTalk, 20)));
+        assert_eq!(too_big(&[NARROW], false, 1 << 30), None, "no limit: nothing to refuse");
     }
 }

@@ -145,6 +145,15 @@ pub fn require_role(member: &Member, needed: Role) -> Result<(), UserError> {
     if member.role.allows(needed) { Ok(()) } else { Err(UserError::Forbidden { needed }) }
 }
 
+/// Admins only (and the command line, which can read the database anyway): the audit log, the
+/// system page, API tokens, backups on request.
+pub fn require_admin(actor: &Actor) -> Result<(), UserError> {
+    match actor {
+        Actor::Cli => Ok(()),
+        Actor::Member(m) => require_role(m, Role::Admin),
+    }
+}
+
 /// What an invite should be for; unset fields take the configured defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InviteRequest {
@@ -230,9 +239,8 @@ pub async fn open_invites(core: &Core, actor: &Actor) -> Result<Vec<Invite>> {
     Ok(core.store.open_invites(unit, core.now()).await?)
 }
 
-/// Withdraws an open invite: nobody can join with it any more. Organisers withdraw their own
-/// unit's, admins any. Withdrawing one twice changes nothing.
-pub async fn revoke_invite(core: &Core, actor: &Actor, invite_id: i64) -> Result<Invite> {
+/// An invite `actor` may see (organisers: their own unit's), open or not.
+pub async fn invite(core: &Core, actor: &Actor, invite_id: i64) -> Result<Invite> {
     let invite = core.store.invite(invite_id).await?.ok_or(UserError::NoSuchInvite)?;
     if let Actor::Member(m) = actor {
         require_role(m, Role::Organiser)?;
@@ -240,6 +248,13 @@ pub async fn revoke_invite(core: &Core, actor: &Actor, invite_id: i64) -> Result
             return Err(UserError::NoSuchInvite.into());
         }
     }
+    Ok(invite)
+}
+
+/// Withdraws an open invite: nobody can join with it any more. Organisers withdraw their own
+/// unit's, admins any. Withdrawing one twice changes nothing.
+pub async fn revoke_invite(core: &Core, actor: &Actor, invite_id: i64) -> Result<Invite> {
+    let invite = self::invite(core, actor, invite_id).await?;
     if core.store.revoke_invite(invite.id, &actor_label(actor), core.now()).await? {
         tracing::info!(invite = invite.id, "invite revoked");
     }

@@ -41,13 +41,16 @@ use crate::texts;
 /// DingTalk's limits as the core must keep them: none. Its sending side splits a long text
 /// into several messages under [`markup::TEXT_LIMIT`] (the options' links on the last), sends
 /// a notice's words as a text of their own (no captions), and keeps a message's options on the
-/// server, sending back only their number.
+/// server, sending back only their number. Files go up through 上传媒体文件 (`media/upload`):
+/// 20 MB for an image or a file.
 pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
     platform: Platform::DingTalk,
     measure: crate::limits::Measure::Chars,
     text: None,
     caption: None,
     button_data: None,
+    photo_bytes: Some(20 * 1024 * 1024),
+    file_bytes: Some(20 * 1024 * 1024),
 };
 
 pub fn start(

@@ -12,6 +12,7 @@
 //! A body must fit one message (one caption, with a file) on every platform: the limits are
 //! the platforms' own ([`crate::limits`]), held by the [`Core`].
 
+pub mod agenda;
 pub mod pace;
 pub mod pinyin;
 pub mod scheduler;
@@ -27,7 +28,7 @@ use crate::domain::{LinkKind, Member, Role};
 use crate::error::{Error, Result, UserError};
 use crate::limits::{Limits, TooLong};
 use crate::members::Actor;
-pub use crate::store::{AckOutcome, RunReport};
+pub use crate::store::{AckOutcome, RunReport, UnitReceipts};
 use crate::store::{DelayedNotice, NewNotice, NoticeRow, Outage, Target};
 
 pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
@@ -201,7 +202,8 @@ pub async fn target_of(core: &Core, audience: &Audience) -> Result<Target> {
     } else {
         let mut ids: BTreeSet<i64> = audience.units.iter().copied().collect();
         if !audience.links.is_empty() {
-            for site in core.store.all_sites().await? {
+            // A unit is linked so by a site it still visits, not one archived.
+            for site in core.store.active_sites().await? {
                 if audience.links.contains(&site.link) {
                     ids.insert(site.unit_id);
                 }
@@ -237,6 +239,28 @@ pub async fn audience_size(core: &Core, audience: &Audience) -> Result<i64> {
     Ok(core.store.target_count(&target).await?)
 }
 
+/// Whether `actor` may publish `draft` as it stands, and when it would first go: every check
+/// [`create`] makes, without writing anything (a preview refuses what publishing would).
+/// `has_media` stands for a file not yet attached to the draft.
+pub async fn check(
+    core: &Core,
+    actor: &Actor,
+    draft: &NoticeDraft,
+    has_media: bool,
+) -> Result<Option<DateTime<Utc>>> {
+    if let Actor::Member(m) = actor {
+        crate::members::require_role(m, Role::Organiser)?;
+    }
+    check_body(core.limits(), &draft.body, has_media || draft.media.is_some())?;
+    let target = target_of(core, &draft.audience).await?;
+    check_audience(actor, &draft.audience, &target)?;
+    let next = draft.schedule.first_fire(core.now(), core.tz(), &core.calendar());
+    if next.is_none() {
+        return Err(UserError::BadSchedule(ScheduleError::InThePast(draft.schedule.to_string())).into());
+    }
+    Ok(next)
+}
+
 /// Creates a notice. Organisers and admins only; an organiser only for their own unit.
 pub async fn create(
     core: &Core,
@@ -244,24 +268,15 @@ pub async fn create(
     draft: &NoticeDraft,
     source_key: Option<String>,
 ) -> Result<Notice> {
-    if let Actor::Member(m) = actor {
-        crate::members::require_role(m, Role::Organiser)?;
-    }
-    check_body(core.limits(), &draft.body, draft.media.is_some())?;
-    let target = target_of(core, &draft.audience).await?;
-    check_audience(actor, &draft.audience, &target)?;
+    let next = check(core, actor, draft, false).await?;
     let now = core.now();
-    let next = draft.schedule.first_fire(now, core.tz(), &core.calendar());
-    if next.is_none() {
-        return Err(UserError::BadSchedule(ScheduleError::InThePast(draft.schedule.to_string())).into());
-    }
     let (created_by, creator) = match actor {
         Actor::Cli => ("cli".to_owned(), None),
         Actor::Member(m) => (m.account.label(), Some(m.id)),
     };
-    let row = core
+    let (row, new) = core
         .store
-        .insert_notice(
+        .insert_notice_once(
             &NewNotice {
                 created_by,
                 creator_member_id: creator,
@@ -287,6 +302,10 @@ pub async fn create(
         )
         .await?;
     let notice = Notice::try_from(row)?;
+    if !new {
+        // The same composer, form or message made it before: nothing happens twice.
+        return Ok(notice);
+    }
     tracing::info!(notice = notice.id, next = ?notice.next_fire_at, "notice created");
     let detail = format!("notice #{} created", notice.id);
     core.store.audit(now, &crate::members::actor_label(actor), "notice", &detail).await?;
@@ -391,6 +410,56 @@ pub async fn report(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunR
         report.outage_platforms = platforms;
     }
     Ok((notice, report))
+}
+
+/// The latest run's receipts with its figures by unit. An organiser sees only their own
+/// unit's part and names.
+pub async fn receipts(core: &Core, actor: &Actor, id: i64) -> Result<(Notice, RunReport, Vec<UnitReceipts>)> {
+    let (notice, mut report) = report(core, actor, id).await?;
+    let mut units = core.store.run_receipts_by_unit(report.run_id, id).await?;
+    if let Actor::Member(m) = actor
+        && m.role < Role::Admin
+    {
+        units.retain(|u| u.unit_id == m.unit_id);
+        report.not_acknowledged.retain(|(_, unit)| *unit == m.unit_name);
+        report.failed.retain(|(_, unit, _, _)| *unit == m.unit_name);
+        report.blocked.retain(|(_, unit, _)| *unit == m.unit_name);
+    }
+    Ok((notice, report, units))
+}
+
+/// What 「提醒未确认的人」 did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminded {
+    /// This many reminders are on their way.
+    Queued(u64),
+    /// Everyone not yet acknowledging was reminded before, this run: once is enough.
+    Already,
+    /// Nobody is waiting for one (all acknowledged, or nothing delivered yet).
+    Nobody,
+}
+
+/// Reminds, now, the people of the latest run who have not acknowledged: once per person and
+/// run, as the automatic reminder does (a person it already reached is not reminded again).
+/// Quiet hours hold the reminders as they hold the automatic ones.
+pub async fn remind_now(core: &Core, actor: &Actor, id: i64) -> Result<Reminded> {
+    let (notice, report) = report(core, actor, id).await?;
+    if !notice.ack {
+        return Err(UserError::NoAckAsked(id).into());
+    }
+    if report.run_id == 0 {
+        return Ok(Reminded::Nobody);
+    }
+    let now = core.now();
+    let not_before = core.config.quiet_hours.and_then(|q| q.ends_after(now, core.tz())).unwrap_or(now);
+    let (queued, before) = core.store.remind_run_now(report.run_id, now, not_before).await?;
+    if queued == 0 {
+        return Ok(if before > 0 { Reminded::Already } else { Reminded::Nobody });
+    }
+    tracing::info!(notice = id, run = report.run_id, queued, "reminders queued by hand");
+    let detail = format!("notice #{id}: {queued} reminders sent now");
+    core.store.audit(now, &crate::members::actor_label(actor), "notice_remind", &detail).await?;
+    Ok(Reminded::Queued(queued))
 }
 
 /// The notices that ended outages held up long enough to tell their creators about, once each

@@ -103,8 +103,10 @@ impl Store {
             return Ok(Redeemed::Unknown);
         };
         let invite = invite_from_row(&row)?;
-        let revoked: Option<i64> =
-            sqlx::query_scalar("SELECT revoked_at FROM invites WHERE id = ?").bind(invite.id).fetch_one(&mut *tx).await?;
+        let revoked: Option<i64> = sqlx::query_scalar("SELECT revoked_at FROM invites WHERE id = ?")
+            .bind(invite.id)
+            .fetch_one(&mut *tx)
+            .await?;
         // A withdrawn invite reads to its holder as one past its time: ask for a new one.
         if invite.expires_at <= now || revoked.is_some() {
             return Ok(Redeemed::Expired);
@@ -157,7 +159,10 @@ impl Store {
     }
 
     pub async fn invite(&self, id: i64) -> sqlx::Result<Option<Invite>> {
-        let row = sqlx::query(&format!("{INVITE_SELECT} WHERE i.id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("{INVITE_SELECT} WHERE i.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(invite_from_row).transpose()
     }
 
@@ -171,12 +176,14 @@ impl Store {
             .await?
             .rows_affected();
         if done > 0 {
-            sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, 'invite_revoked', ?)")
-                .bind(ts(now))
-                .bind(actor)
-                .bind(format!("invite #{id} revoked"))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, 'invite_revoked', ?)",
+            )
+            .bind(ts(now))
+            .bind(actor)
+            .bind(format!("invite #{id} revoked"))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(done > 0)

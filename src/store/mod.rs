@@ -21,12 +21,14 @@ mod members;
 pub mod meta;
 mod notices;
 mod org;
+mod org_edit;
 mod outages;
 mod outbox;
 mod periodic;
 mod receipts;
 mod replies;
 mod tally;
+mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -36,19 +38,21 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditQuery};
 pub use checkins::NewCheckin;
 pub use console::{LinkPurpose, PhotoRow, RecordFilter, SetupDone, SetupUnit, WebLink};
 pub use inbox::{InboxRow, UpdateKey};
 pub use invites::{NewInvite, Redeemed};
 pub use members::Linked;
 pub use notices::{NewNotice, NoticeRow, Target};
-pub use org::{OrgLoadReport, SitePlan};
-pub use outages::{DelayedNotice, Outage};
+pub use org::{OrgLoadReport, SiteChange, SitePlan, SiteState};
+pub use org_edit::{OrgEdit, OrgSite};
+pub use outages::{DelayedNotice, Outage, OutageSpan};
 pub use outbox::OutboxItem;
-pub use receipts::{AckOutcome, RunReport};
+pub use receipts::{AckOutcome, RunReport, UnitReceipts};
 pub use replies::KeptReply;
 pub use tally::{ExportRow, GroupCounts, MemberRef, Span, TallyCounts};
+pub use tokens::{ApiTokenRow, TokenHolder, TokenInsert};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 

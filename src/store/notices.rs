@@ -133,6 +133,16 @@ fn target_params(target: &Target) -> (Option<String>, String, Option<String>) {
 
 impl Store {
     pub async fn insert_notice(&self, n: &NewNotice, now: DateTime<Utc>) -> sqlx::Result<NoticeRow> {
+        Ok(self.insert_notice_once(n, now).await?.0)
+    }
+
+    /// Inserts a notice, or finds the one its `source_key` made before: the row, and whether
+    /// it is new (a form sent twice, a redelivered press: not new, nothing to audit again).
+    pub async fn insert_notice_once(
+        &self,
+        n: &NewNotice,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<(NoticeRow, bool)> {
         let mut conn = self.pool.acquire().await?;
         let id = insert_notice_on(&mut conn, n, now).await?;
         drop(conn);
@@ -151,7 +161,7 @@ impl Store {
                     .await?
             }
         };
-        notice_from_row(&row)
+        Ok((notice_from_row(&row)?, id.is_some()))
     }
 
     pub async fn notice(&self, id: i64) -> sqlx::Result<Option<NoticeRow>> {

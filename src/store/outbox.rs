@@ -61,6 +61,54 @@ impl Store {
         Ok(queued)
     }
 
+    /// Queues a reminder now for every delivered, unacknowledged delivery of one run (of a
+    /// notice that asks for 「收到」) not reminded before: what the automatic reminder does,
+    /// sooner. Returns how many were queued, and how many not acknowledging have had a reminder.
+    pub async fn remind_run_now(
+        &self,
+        run_id: i64,
+        now: DateTime<Utc>,
+        not_before: DateTime<Utc>,
+    ) -> sqlx::Result<(u64, i64)> {
+        let mut tx = self.write_tx().await?;
+        let due = "d.run_id = ?3 AND d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL
+                   AND d.reminded_at IS NULL AND n.ack_required = 1 AND n.status <> 'cancelled'
+                   AND EXISTS (SELECT 1 FROM members m WHERE m.id = d.member_id AND m.status = 'active')";
+        let queued = sqlx::query(&format!(
+            "INSERT INTO deliveries (run_id, member_id, chat_id, platform, kind, status, not_before_ms, next_attempt_ms, reminder_of)
+             SELECT d.run_id, d.member_id, d.chat_id, d.platform, 'reminder', 'pending', ?2, ?2, d.id
+             FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+             WHERE {due}
+             ON CONFLICT (run_id, member_id, kind) DO NOTHING"
+        ))
+        .bind(ts(now))
+        .bind(ms(not_before))
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(&format!(
+            "UPDATE deliveries SET reminded_at = ?1 WHERE id IN (
+                SELECT d.id FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+                WHERE {due})"
+        ))
+        .bind(ts(now))
+        .bind(ms(not_before))
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        // Those still waiting who have had their reminder (this time or before).
+        let before: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE run_id = ? AND kind = 'notice' AND status = 'sent'
+             AND acked_at IS NULL AND reminded_at IS NOT NULL",
+        )
+        .bind(run_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((queued, before))
+    }
+
     /// How many deliveries to one chat on a platform are pending and due.
     pub async fn pending_deliveries_to(
         &self,

@@ -36,6 +36,21 @@ pub struct RunReport {
     pub onward_sites: Vec<String>,
 }
 
+/// One unit's part of a run: how many of its members the notice reached, and what they did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitReceipts {
+    pub unit_id: i64,
+    pub unit: String,
+    pub targeted: i64,
+    pub sent: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub blocked: i64,
+    pub acknowledged: i64,
+    /// Members who checked in a 送政策 citing the notice.
+    pub spread: i64,
+}
+
 /// What a press of 「收到」 did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AckOutcome {
@@ -133,6 +148,40 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(n > 0)
+    }
+
+    /// A run's figures by unit, in the organisation's order.
+    pub async fn run_receipts_by_unit(&self, run_id: i64, notice_id: i64) -> sqlx::Result<Vec<UnitReceipts>> {
+        let rows = sqlx::query(
+            "SELECT u.id AS unit_id, u.name AS unit, COUNT(*) AS targeted,
+                    COALESCE(SUM(d.status = 'sent'), 0) AS sent, COALESCE(SUM(d.status = 'pending'), 0) AS pending,
+                    COALESCE(SUM(d.status = 'failed'), 0) AS failed, COALESCE(SUM(d.status = 'blocked'), 0) AS blocked,
+                    COALESCE(SUM(d.acked_at IS NOT NULL), 0) AS acked,
+                    (SELECT COUNT(DISTINCT c.member_id) FROM checkins c JOIN members cm ON cm.id = c.member_id
+                     WHERE c.notice_id = ?2 AND c.deleted_at IS NULL AND cm.unit_id = u.id) AS spread
+             FROM deliveries d JOIN members m ON m.id = d.member_id JOIN units u ON u.id = m.unit_id
+             WHERE d.run_id = ?1 AND d.kind = 'notice'
+             GROUP BY u.id ORDER BY u.id",
+        )
+        .bind(run_id)
+        .bind(notice_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UnitReceipts {
+                    unit_id: r.try_get("unit_id")?,
+                    unit: r.try_get("unit")?,
+                    targeted: r.try_get("targeted")?,
+                    sent: r.try_get("sent")?,
+                    pending: r.try_get("pending")?,
+                    failed: r.try_get("failed")?,
+                    blocked: r.try_get("blocked")?,
+                    acknowledged: r.try_get("acked")?,
+                    spread: r.try_get("spread")?,
+                })
+            })
+            .collect()
     }
 
     /// The latest run of a notice, with its numbers and names.

@@ -34,13 +34,16 @@ use self::send::Sender;
 
 /// Telegram's limits (the Bot API's `sendMessage`, `sendPhoto` and `InlineKeyboardButton`
 /// pages): 4,096 characters of text and 1,024 of caption, counted in UTF-16 code units, and
-/// 64 bytes of `callback_data`.
+/// 64 bytes of `callback_data`; photos of 10 MB and files of 50 MB uploaded by the bot
+/// ("Sending files": `sendPhoto`, `sendDocument`).
 pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
     platform: Platform::Telegram,
     measure: crate::limits::Measure::Utf16,
     text: Some(4096),
     caption: Some(1024),
     button_data: Some(64),
+    photo_bytes: Some(10 * 1024 * 1024),
+    file_bytes: Some(50 * 1024 * 1024),
 };
 
 /// A `Bot` for `token`, talking to `api_url` (Telegram's own by default). The HTTP timeout is

@@ -32,6 +32,8 @@ pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
     text: None,
     caption: None,
     button_data: None,
+    photo_bytes: None,
+    file_bytes: None,
 };
 
 /// Where printed output goes (stdout in use, a buffer in tests).

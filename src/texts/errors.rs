@@ -48,6 +48,7 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("您在{}上已经绑定了另一个账号。如需更换，请联系本单位管理员。", super::platform_label(*p))
         }
         UserError::InviteExpired => "这个邀请链接已过期。请向组织员索取新的邀请链接。".into(),
+        UserError::NoAckAsked(id) => format!("通知 #{id} 没有要求确认「收到」，无需提醒。"),
         UserError::NoSuchInvite => "没有找到这个邀请，可能已被撤销或不在您的管理范围内。".into(),
         UserError::InviteUsedUp => "这个邀请链接的名额已经用完。请向组织员索取新的邀请链接。".into(),
         UserError::Forbidden { needed } => {
@@ -157,8 +158,25 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::WebLinkGone => "这个后台链接已经用过或已过期（链接 10 分钟内有效，只能用一次）。请在聊天中重新发送「后台」获取新链接。".into(),
         UserError::SetupClosed => "首位管理员已经设置好了，这个设置链接不再需要。请在聊天中发送「后台」登录。".into(),
         UserError::NoConsole => "管理后台供组织员和管理员使用。您的登记和本周情况，请在聊天中发送「本周」查看。".into(),
+        UserError::NoSuchApiToken => "没有找到这个 API 令牌，请回到「系统」页面重新选择。".into(),
+        UserError::StaleForm => "这个表单已失效，请刷新页面后重新提交。".into(),
+        UserError::BackupFailed(why) => {
+            format!("备份没有完成：{why}。请检查备份目录（backup_dir）是否存在、可写，磁盘空间是否足够。")
+        }
         UserError::BadName(name) => {
             format!("「{name}」不能用作名称：请填写 1 到 40 个字，不含换行。")
+        }
+        UserError::UnitNameTaken(name) => format!("已有名为「{name}」的单位，请换一个名称。"),
+        UserError::SiteNameTaken { unit, site } => {
+            format!("单位「{unit}」已有名为「{site}」的站点（可能已归档），请换一个名称。")
+        }
+        UserError::NoSuchUnit(_) => "没有找到这个单位，请回到「组织」页面重新选择。".into(),
+        UserError::NoSuchSite(_) => "没有找到这个站点，请回到「组织」页面重新选择。".into(),
+        UserError::SiteArchived(site) => {
+            format!("站点「{site}」已归档，不能设为默认。如需使用，请先恢复它。")
+        }
+        UserError::UnknownLinkKind(link) => {
+            format!("联系类型「{link}」无法识别，请选择联乡村、联社区、联企业或联商会。")
         }
         UserError::SeveralMembers { name, units } => {
             format!("有 {} 位成员叫「{name}」（{}），请改用聊天中的「后台」为本人获取链接。", units.len(), units.join("、"))

@@ -15,7 +15,9 @@ pub mod cli;
 pub mod errors;
 pub mod members;
 pub mod notices;
+pub mod org;
 pub mod roles;
+pub mod system;
 pub mod tallies;
 pub mod web;
 

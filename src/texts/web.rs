@@ -136,3 +136,162 @@ pub fn scope_line(unit: Option<&str>) -> String {
 pub fn records_position(total: i64, page: u32, pages: u32) -> String {
     format!("共 {total} 条，第 {page}/{pages} 页")
 }
+
+// ---------------------------------------------------------------- notices on the console
+
+/// A notice in one line: its first words, or its file's name when it has no words.
+pub fn notice_title(
+    body: &str,
+    media_name: Option<&str>,
+    media: Option<crate::notices::MediaKind>,
+) -> String {
+    let first: String = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("").chars().take(40).collect();
+    match (first.is_empty(), media) {
+        (false, _) => first,
+        (true, Some(kind)) => attachment(kind, media_name),
+        (true, None) => "（无文字）".into(),
+    }
+}
+
+/// A notice's picture or file.
+pub fn attachment(kind: crate::notices::MediaKind, name: Option<&str>) -> String {
+    match (kind, name) {
+        (crate::notices::MediaKind::Photo, _) => "图片".into(),
+        (crate::notices::MediaKind::Document, Some(n)) => format!("文件：{n}"),
+        (crate::notices::MediaKind::Document, None) => "文件".into(),
+    }
+}
+
+/// The latest run in a list's cell.
+pub fn latest_run(r: &crate::store::RunReport, ack: bool) -> String {
+    if r.fired_at.is_none() {
+        return "还没有发送".into();
+    }
+    let mut s = format!("送达 {}/{}", r.sent, r.targeted);
+    if r.pending > 0 {
+        s.push_str(&format!("，待发 {}", r.pending));
+    }
+    if ack {
+        s.push_str(&format!("，确认 {}", r.acknowledged));
+    }
+    s
+}
+
+/// A run's figures in a sentence.
+pub fn run_totals(r: &crate::store::RunReport) -> String {
+    format!(
+        "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
+        r.targeted,
+        r.sent,
+        r.pending,
+        r.failed.len(),
+        r.blocked.len()
+    )
+}
+
+pub fn outage_delay(platforms: &[crate::domain::Platform], minutes: i64) -> String {
+    let names: Vec<&str> = platforms.iter().map(|p| super::platform_label(*p)).collect();
+    format!("因 {} 故障推迟约 {minutes} 分钟。", names.join("、"))
+}
+
+pub fn failed_delivery(name: &str, unit: &str, reason: &str, p: crate::domain::Platform) -> String {
+    format!("{unit} {name}（{}：{reason}）", super::platform_label(p))
+}
+
+pub fn blocked_delivery(name: &str, unit: &str, p: crate::domain::Platform) -> String {
+    format!("{unit} {name}（{}：已屏蔽机器人或账号不可用）", super::platform_label(p))
+}
+
+/// A send that quiet hours hold.
+pub fn held_until(when: &str) -> String {
+    format!("免打扰时段，{when} 发出")
+}
+
+pub fn agenda_note(days: i64, quiet: Option<String>) -> String {
+    match quiet {
+        Some(q) => {
+            format!("未来 {days} 天内每一次发送，已按节假日安排和免打扰时段（{q}，紧急通知除外）排好。")
+        }
+        None => format!("未来 {days} 天内每一次发送，已按节假日安排排好。"),
+    }
+}
+
+pub fn agenda_cut(most: usize) -> String {
+    format!("有的通知发送太频繁，每条只列出前 {most} 次。")
+}
+
+pub const NO_NOTICES: &str = "还没有通知。点「撰写通知」发布第一条。";
+pub const NO_SENDS: &str = "未来 14 天没有要发送的通知。";
+pub const SENDS_NOW: &str = "发布后立即发送";
+pub const WHEN_HELP: &str = "写法与聊天中相同：“2026-12-08 15:00”“每天 08:30”“每周一 09:00”“每月1日 09:00”“每个工作日 09:00”，或 cron 表达式。工作日按节假日安排。";
+pub const PINYIN_FOUND: &str = "这段文字里有拼音注音（可能是从网页复制的）。可以改用去掉拼音后的文本。";
+pub const UPLOAD_BROKEN: &str = "表单没有完整收到，请重新提交。";
+pub const FILE_KIND: &str =
+    "不支持这种文件。可以上传图片（JPG、PNG、GIF）或文件（PDF、Word、Excel、PPT、WPS、文本）。";
+
+/// What files the form takes, within every platform in use.
+pub fn file_help(limits: &[crate::limits::Limits]) -> String {
+    let mb = |b: Option<usize>| b.map(|b| b / (1024 * 1024));
+    let photo = limits.iter().filter_map(|l| mb(l.photo_bytes)).min();
+    let file = limits.iter().filter_map(|l| mb(l.file_bytes)).min();
+    let mut s = "图片（JPG、PNG、GIF）或文件（PDF、Word、Excel、PPT、WPS、文本）".to_owned();
+    if let (Some(p), Some(f)) = (photo, file) {
+        s.push_str(&format!("；按正在使用的平台，图片不超过 {p} MB，文件不超过 {f} MB"));
+    }
+    s.push('。');
+    s
+}
+
+pub fn file_too_big(platform: crate::domain::Platform, limit: usize, size: usize) -> String {
+    let mb = |b: usize| format!("{:.1}", b as f64 / (1024.0 * 1024.0));
+    format!(
+        "文件太大（{} MB）：{}最多接收 {} MB。请压缩后再上传。",
+        mb(size),
+        super::platform_label(platform),
+        mb(limit)
+    )
+}
+
+/// The line a page shows after a change, by the key its address carries (never the words of
+/// the address itself).
+pub fn done_message(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "published" => "通知已发布。",
+        "pause" => "通知已暂停。",
+        "resume" => "通知已恢复。",
+        "cancel" => "通知已取消，未发出的不再发送。",
+        "reminded" => "已向尚未确认的人发出提醒。",
+        "reminded_before" => "这一轮已经提醒过，不再重复提醒。",
+        "nobody_to_remind" => "没有需要提醒的人。",
+        "changed" => "已修改。",
+        "revoked" => "邀请已撤销，不能再用它加入。",
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------- members and invites
+
+pub const BAD_ROLE: &str = "请选择身份：党员、组织员或管理员。";
+
+/// How to join with an invite, on each platform in use.
+pub fn invite_ways(
+    platforms: &[crate::domain::Platform],
+    code: &str,
+    link: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    use crate::domain::Platform;
+    platforms
+        .iter()
+        .map(|p| {
+            let how = match (p, link) {
+                (Platform::Telegram, Some(_)) => "打开下面的链接或扫码，点「开始」即可".to_owned(),
+                (Platform::Telegram, None) => format!("私聊机器人发送 /start {code}"),
+                (Platform::DingTalk, _) => format!("私聊机器人发送「加入 {code}」"),
+                (Platform::Terminal, _) => {
+                    format!("在服务器上运行 sansong chat --as 姓名，然后输入「加入 {code}」")
+                }
+            };
+            (super::platform_label(*p), how)
+        })
+        .collect()
+}

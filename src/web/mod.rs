@@ -39,11 +39,33 @@ pub struct Web {
     files: Arc<HashMap<Platform, Arc<dyn FileSource>>>,
     /// Tries at login links per client address.
     limiter: Arc<guard::Limiter>,
+    /// Poked when a notice is published, so the scheduler looks at once.
+    scheduler_wake: Option<Arc<tokio::sync::Notify>>,
+    /// Files of notices being composed, between 「预览」 and 「确认发布」.
+    drafts: Arc<views::compose::Drafts>,
 }
 
 impl Web {
     pub fn new(core: Core, files: HashMap<Platform, Arc<dyn FileSource>>) -> Web {
-        Web { core, files: Arc::new(files), limiter: Arc::new(guard::Limiter::default()) }
+        Web {
+            core,
+            files: Arc::new(files),
+            limiter: Arc::new(guard::Limiter::default()),
+            scheduler_wake: None,
+            drafts: Arc::default(),
+        }
+    }
+
+    /// The scheduler to wake when a notice is published here.
+    pub fn with_scheduler(mut self, wake: Arc<tokio::sync::Notify>) -> Web {
+        self.scheduler_wake = Some(wake);
+        self
+    }
+
+    fn notices_changed(&self) {
+        if let Some(wake) = &self.scheduler_wake {
+            wake.notify_one();
+        }
     }
 
     /// The session cookie is `Secure` when people reach the console over https.
@@ -66,6 +88,49 @@ pub fn router(web: Web) -> Router {
         .route("/login/{token}", get(views::login::page).post(views::login::log_in))
         .route("/setup/{token}", get(views::setup::page).post(views::setup::set_up))
         .route("/logout", post(views::login::log_out))
+        .route("/members", get(views::members::page))
+        .route("/members/{id}/role", post(views::members::set_role))
+        .route("/members/{id}/{action}", post(views::members::set_status))
+        .route("/invites", get(views::invites::page).post(views::invites::create))
+        .route("/invites/{id}", get(views::invites::show))
+        .route("/invites/{id}/revoke", post(views::invites::revoke))
+        .route("/notices", get(views::notices::page))
+        .route(
+            "/notices/new",
+            get(views::compose::page)
+                .post(views::compose::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(views::compose::MAX_UPLOAD)),
+        )
+        .route("/notices/draft/{nonce}/file", get(views::compose::draft_file))
+        .route("/notices/{id}", get(views::notice::page))
+        .route("/notices/{id}/{action}", post(views::notice::act))
+        .route("/audit", get(views::audit::page))
+        .route("/system", get(views::system::page))
+        .route("/system/backup", post(views::system::backup))
+        .route("/system/tokens", post(views::system::create_token))
+        .route("/system/tokens/{id}/revoke", post(views::system::revoke_token))
+        .route("/org", get(views::org::page))
+        .route("/org/units", post(views::org::add_unit))
+        .route("/org/units/{id}/rename", post(views::org::rename_unit))
+        .route("/org/sites", post(views::org::add_site))
+        .route("/org/sites/{id}/rename", post(views::org::rename_site))
+        .route("/org/sites/{id}/default", post(views::org::set_default))
+        .route("/org/sites/{id}/archive", post(views::org::archive))
+        .route("/org/sites/{id}/restore", post(views::org::restore))
+        .route(
+            "/org/import",
+            get(views::org::import_form)
+                .post(views::org::import_preview)
+                .layer(axum::extract::DefaultBodyLimit::max(views::org::MAX_UPLOAD)),
+        )
+        .route(
+            "/org/import/confirm",
+            post(views::org::import_confirm)
+                .layer(axum::extract::DefaultBodyLimit::max(views::org::MAX_UPLOAD)),
+        )
+        .route("/org/template.xlsx", get(views::org::template))
+        .route("/org/export.xlsx", get(views::org::export_xlsx))
+        .route("/org/export.toml", get(views::org::export_toml))
         .route("/api/v1/tally", get(api::tally))
         .route("/api/v1/coverage", get(api::coverage))
         .route("/api/v1/missing", get(api::missing))

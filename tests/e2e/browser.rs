@@ -75,3 +75,108 @@ async fn an_admin_walks_the_console_in_a_browser_from_a_chat_link() {
     assert!(b.text().await.contains("请先登录"));
     b.close().await;
 }
+
+/// The smallest PNG: one red pixel, as a file on disk for the browser to upload.
+fn photo_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut png = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut png),
+        &[200, 30, 30],
+        1,
+        1,
+        image::ColorType::Rgb8,
+    )
+    .unwrap();
+    let path = dir.join("活动照片.png");
+    std::fs::write(&path, png).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn an_admin_publishes_a_notice_with_a_photo_and_invites_a_member_in_a_browser() {
+    let Some(b) = browser::start("console-run").await else { return };
+    let (c, _, _) = campaign().await;
+    let link = c.link_from_chat(&admin()).await;
+    b.goto(&c.url(&link)).await;
+    b.click_button("登录").await;
+
+    b.click_link("通知").await;
+    assert!(b.text().await.contains("未来 14 天的发送安排"));
+    b.screenshots("notices").await;
+    b.click_link("撰写通知").await;
+    b.fill("textarea[name=body]", "本周五下午三点在三楼会议室学习《社保新政》，请准时参加。").await;
+    let photo = photo_file(c.app.dir.path());
+    let input = b.client().find(fantoccini::Locator::Css("input[type=file]")).await.expect("the file field");
+    input.send_keys(photo.to_str().unwrap()).await.expect("choosing the photo");
+    b.client()
+        .find(fantoccini::Locator::Css("input[name=to][value=all]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.client().find(fantoccini::Locator::Css("input[name=ack]")).await.unwrap().click().await.unwrap();
+    b.client().find(fantoccini::Locator::Css("input[name=urgent]")).await.unwrap().click().await.unwrap();
+    b.screenshots("compose").await;
+    b.click_button("预览").await;
+    let preview = b.text().await;
+    assert!(preview.contains("预览：成员收到的样子") && preview.contains("全体成员"), "{preview}");
+    let loaded: bool = b
+        .client()
+        .execute("return [...document.images].every(i => i.complete && i.naturalWidth > 0)", vec![])
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(false);
+    assert!(loaded, "the preview shows the uploaded photo");
+    b.screenshots("compose-preview").await;
+    b.click_button("确认发布").await;
+    let receipts = b.text().await;
+    assert!(receipts.contains("通知已发布") && receipts.contains("回执"), "{receipts}");
+    let sent = c
+        .app
+        .fake
+        .wait_for("the photo to reach a member", |v| {
+            v.outgoing()
+                .iter()
+                .find(|o| o.chat_id == crate::console::member_a_id() && o.media.is_some())
+                .cloned()
+        })
+        .await;
+    assert!(sent.text.contains("社保新政"), "{sent:#?}");
+    b.goto(&b.url().await).await;
+    b.screenshots("notice").await;
+    b.assert_same_origin(&c.base).await;
+
+    b.click_link("成员").await;
+    assert!(b.text().await.contains("吴党员"));
+    b.screenshots("members").await;
+    b.click_link("邀请成员").await;
+    b.select("select[name=unit]", "科工局").await;
+    b.fill("input[name=uses]", "3").await;
+    b.click_button("生成邀请").await;
+    let invite = b.text().await;
+    assert!(invite.contains("邀请：科工局") && invite.contains("邀请码"), "{invite}");
+    let qr = b.client().find(fantoccini::Locator::Css("figure.qr svg")).await;
+    assert!(qr.is_ok(), "the invite shows its QR code");
+    b.screenshots("invite").await;
+
+    b.click_link("组织").await;
+    b.fill("form[action='/org/sites'] input[name=name]", "城南社区").await;
+    b.click_button("添加站点").await;
+    let org = b.text().await;
+    assert!(org.contains("城南社区"), "{org}");
+    b.screenshots("org").await;
+    b.click_link("导入…").await;
+    b.screenshots("org-import").await;
+
+    b.click_link("审计").await;
+    let audit = b.text().await;
+    assert!(audit.contains("网页") && audit.contains("添加站点"), "{audit}");
+    b.screenshots("audit").await;
+    b.click_link("系统").await;
+    assert!(b.text().await.contains("立即备份"));
+    b.screenshots("system").await;
+    b.assert_same_origin(&c.base).await;
+    b.close().await;
+}

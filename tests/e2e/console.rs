@@ -17,6 +17,10 @@ pub fn admin() -> TgUser {
 fn organiser() -> TgUser {
     TgUser::new(71_002, "周组织")
 }
+/// The Telegram chat of [`member_a`].
+pub fn member_a_id() -> i64 {
+    member_a().id
+}
 fn member_a() -> TgUser {
     TgUser::new(71_003, "吴党员")
 }

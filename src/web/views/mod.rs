@@ -2,13 +2,21 @@
 //! viewer's role, and renders its template. What every page shares is here: the header
 //! ([`Chrome`]), reading the filters, the scope, and rendering.
 
+pub mod audit;
 pub mod checkins;
+pub mod compose;
 pub mod coverage;
+pub mod invites;
 pub mod login;
+pub mod members;
 pub mod missing;
+pub mod notice;
+pub mod notices;
+pub mod org;
 pub mod overview;
 pub mod photo;
 pub mod setup;
+pub mod system;
 pub mod tally;
 
 use askama::Template;

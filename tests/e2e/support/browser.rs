@@ -252,7 +252,7 @@ impl Browser {
         }
     }
 
-    async fn url(&self) -> String {
+    pub async fn url(&self) -> String {
         self.client.current_url().await.map_or_else(|e| format!("(no URL: {e})"), |url| url.to_string())
     }
 

@@ -11,11 +11,14 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use super::fake_api::TOKEN;
+use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, DtUser, FakeDingTalk};
 use super::wait::eventually;
 use super::{Binary, TestApp, TgUser};
 
 pub struct Console {
     pub app: TestApp,
+    /// The fake DingTalk, when the binary runs on DingTalk too.
+    pub dingtalk: Option<FakeDingTalk>,
     pub bin: Binary,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
@@ -46,8 +49,21 @@ impl Console {
         Console::start_on(app, true).await
     }
 
+    /// The bot on Telegram and DingTalk at once (each against its fake), with the console.
+    pub async fn start_with_dingtalk() -> Console {
+        let mut app = TestApp::spawn().await;
+        app.stop().await;
+        let fake = FakeDingTalk::start().await;
+        fake.set_now(chrono::Utc::now());
+        Console::start_full(app, true, Some(fake)).await
+    }
+
     /// `sansong run` on `app`'s database, with Telegram (`telegram`) or with no platform at all.
     pub async fn start_on(app: TestApp, telegram: bool) -> Console {
+        Console::start_full(app, telegram, None).await
+    }
+
+    async fn start_full(app: TestApp, telegram: bool, dingtalk: Option<FakeDingTalk>) -> Console {
         app.fake.set_now(chrono::Utc::now());
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
@@ -70,13 +86,21 @@ impl Console {
         } else {
             command.env_remove("TELOXIDE_TOKEN").env_remove("SANSONG_DINGTALK_CLIENT_ID");
         }
+        if let Some(fake) = &dingtalk {
+            command
+                .env("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID)
+                .env("SANSONG_DINGTALK_CLIENT_SECRET", CLIENT_SECRET)
+                .env("SANSONG_DINGTALK_API_URL", &fake.url)
+                .env("SANSONG_DINGTALK_OAPI_URL", &fake.url)
+                .env("SANSONG_DELIVERY_RETRY_MS", "50");
+        }
         let bin = Binary { child: command.spawn().expect("the sansong binary starts") };
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let console = Console { app, bin, base, http, stdout, stderr };
+        let console = Console { app, dingtalk, bin, base, http, stdout, stderr };
         let css = format!("{}/assets/console.css", console.base);
         eventually("the console to answer", Duration::from_secs(30), || {
             let (http, css) = (console.http.clone(), css.clone());
@@ -90,7 +114,53 @@ impl Console {
                 .wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(()))
                 .await;
         }
+        if let Some(fake) = &console.dingtalk {
+            fake.wait_connections(1).await;
+        }
         console
+    }
+
+    /// Registers a DingTalk person directly (no chat), as `unit`'s `role`.
+    pub async fn register_dingtalk(&self, user: &DtUser, unit: &str, role: sansong::domain::Role) {
+        use sansong::domain::{Account, Person, Platform};
+        use sansong::members::{self, Actor, InviteRequest, Registration};
+        let core = &self.app.core;
+        let request =
+            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(1), expires_in: None };
+        let code = members::create_invite(core, &Actor::Cli, &request, None).await.unwrap().code;
+        let person_id = core.store.handle(Platform::DingTalk, &user.staff_id).await.unwrap();
+        let person = Person {
+            account: Account { platform: Platform::DingTalk, person_id },
+            name: user.nick.clone(),
+            username: None,
+        };
+        assert!(matches!(members::register(core, &person, &code).await.unwrap(), Registration::New(_)));
+    }
+
+    /// A multipart form POST as the console's page sends it (same origin): `fields`, and a
+    /// file as `file` when given (name, bytes).
+    pub async fn post_multipart(
+        &self,
+        cookie: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, Vec<u8>)>,
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some((name, bytes)) = file {
+            form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        let request = self
+            .http
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", format!("sansong_session={cookie}"))
+            .multipart(form);
+        page(request.send().await.unwrap()).await
     }
 
     /// A path of the console as a full URL.
