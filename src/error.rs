@@ -16,6 +16,9 @@ pub enum UserError {
     #[error("invite expired")]
     InviteExpired,
     /// An invite the console names that does not exist, or not within the caller's reach.
+    /// A notice changed (it fired, or someone else acted) between reading and changing it.
+    #[error("notice {0} changed meanwhile")]
+    NoticeChanged(i64),
     /// 「提醒」 on a notice that does not ask for 「收到」.
     #[error("notice {0} asks for no acknowledgement")]
     NoAckAsked(i64),

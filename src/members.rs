@@ -236,7 +236,12 @@ pub async fn open_invites(core: &Core, actor: &Actor) -> Result<Vec<Invite>> {
             (m.role < Role::Admin).then_some(m.unit_id)
         }
     };
-    Ok(core.store.open_invites(unit, core.now()).await?)
+    let mut open = core.store.open_invites(unit, core.now()).await?;
+    if unit.is_some() {
+        // An organiser: members' invites only (see [`invite`]).
+        open.retain(|i| i.role == Role::Member);
+    }
+    Ok(open)
 }
 
 /// An invite `actor` may see (organisers: their own unit's), open or not.
@@ -244,7 +249,9 @@ pub async fn invite(core: &Core, actor: &Actor, invite_id: i64) -> Result<Invite
     let invite = core.store.invite(invite_id).await?.ok_or(UserError::NoSuchInvite)?;
     if let Actor::Member(m) = actor {
         require_role(m, Role::Organiser)?;
-        if m.role < Role::Admin && invite.unit_id != m.unit_id {
+        // An organiser may make only members' invites, so sees only those: an admin's invite
+        // for their unit as organiser or admin is not theirs to hand on.
+        if m.role < Role::Admin && (invite.unit_id != m.unit_id || invite.role > Role::Member) {
             return Err(UserError::NoSuchInvite.into());
         }
     }

@@ -75,7 +75,7 @@ pub async fn agenda(core: &Core, actor: &Actor, days: i64) -> Result<(Vec<Send>,
     let (tz, calendar, quiet) = (core.tz(), core.calendar(), core.config.quiet_hours);
     let mut sends = Vec::new();
     let mut cut = false;
-    for notice in super::list(core, actor).await? {
+    for notice in super::open(core, actor).await? {
         if notice.created_by.starts_with("system:") {
             continue;
         }

@@ -29,7 +29,7 @@ use crate::error::{Error, Result, UserError};
 use crate::limits::{Limits, TooLong};
 use crate::members::Actor;
 pub use crate::store::{AckOutcome, RunReport, UnitReceipts};
-use crate::store::{DelayedNotice, NewNotice, NoticeRow, Outage, Target};
+use crate::store::{DelayedNotice, NewNotice, NoticeRow, Outage, StatusChange, Target};
 
 pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
 
@@ -299,16 +299,14 @@ pub async fn create(
                 source_key,
             },
             now,
+            Some(&crate::members::actor_label(actor)),
         )
         .await?;
     let notice = Notice::try_from(row)?;
-    if !new {
-        // The same composer, form or message made it before: nothing happens twice.
-        return Ok(notice);
+    // Not new: the same composer, form or message made it before, and nothing happens twice.
+    if new {
+        tracing::info!(notice = notice.id, next = ?notice.next_fire_at, "notice created");
     }
-    tracing::info!(notice = notice.id, next = ?notice.next_fire_at, "notice created");
-    let detail = format!("notice #{} created", notice.id);
-    core.store.audit(now, &crate::members::actor_label(actor), "notice", &detail).await?;
     Ok(notice)
 }
 
@@ -327,6 +325,26 @@ pub async fn get(core: &Core, actor: &Actor, id: i64) -> Result<Notice> {
             }
         }
     }
+}
+
+/// The notice a form or message with `source_key` made, if any (and `actor` may see it).
+pub async fn made_by_key(core: &Core, actor: &Actor, source_key: &str) -> Result<Option<Notice>> {
+    match core.store.notice_id_by_key(source_key).await? {
+        Some(id) => Ok(Some(get(core, actor, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The notices `actor` may see that are still to send (active or paused), however many.
+pub async fn open(core: &Core, actor: &Actor) -> Result<Vec<Notice>> {
+    let creator = match actor {
+        Actor::Cli => None,
+        Actor::Member(m) => {
+            crate::members::require_role(m, Role::Organiser)?;
+            (m.role < Role::Admin).then_some(m.id)
+        }
+    };
+    core.store.open_notices(creator).await?.into_iter().map(Notice::try_from).collect()
 }
 
 /// The notices `actor` may see, newest first.
@@ -363,6 +381,10 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
         (_, NoticeStatus::Cancelled | NoticeStatus::Finished) => {
             return Err(UserError::NoticeClosed(id).into());
         }
+        // Already so (a form sent twice, a second tap): nothing to do, nothing to audit.
+        (Management::Pause, NoticeStatus::Paused) | (Management::Resume, NoticeStatus::Active) => {
+            return Ok(notice);
+        }
         (Management::Pause, _) => (NoticeStatus::Paused, notice.next_fire_at),
         (Management::Cancel, _) => (NoticeStatus::Cancelled, None),
         (Management::Resume, _) => {
@@ -377,24 +399,32 @@ pub async fn manage(core: &Core, actor: &Actor, id: i64, action: Management) -> 
             }
         }
     };
-    core.store.set_notice_status(id, status.as_str(), next).await?;
-    if action == Management::Resume {
-        // Whoever resumes a notice answers for it from now on (the scheduler checks its
-        // creator's rights at each firing): an admin taking over a demoted organiser's notice.
-        let owner = match actor {
-            Actor::Member(m) => Some(m.id),
-            Actor::Cli => None,
-        };
-        if owner != notice.creator_member_id {
-            core.store.set_notice_creator(id, owner).await?;
-        }
-    }
-    tracing::info!(notice = id, status = status.as_str(), "notice status changed");
+    // Whoever resumes a notice answers for it from now on (the scheduler checks its creator's
+    // rights at each firing): an admin taking over a demoted organiser's notice.
+    let owner = match actor {
+        Actor::Member(m) => Some(m.id),
+        Actor::Cli => None,
+    };
     let detail = format!("notice #{id} {}", status.as_str());
     let label = crate::members::actor_label(actor);
-    core.store
-        .audit_change(core.now(), &label, "notice", notice.status.as_str(), status.as_str(), &detail)
-        .await?;
+    let change = StatusChange {
+        id,
+        from: notice.status.as_str(),
+        to: status.as_str(),
+        next_fire_at: next,
+        owner: (action == Management::Resume && owner != notice.creator_member_id).then_some(owner),
+        actor: &label,
+        detail: &detail,
+    };
+    if core.store.change_notice_status(&change, core.now()).await? {
+        tracing::info!(notice = id, status = status.as_str(), "notice status changed");
+    } else {
+        // It changed meanwhile (it fired, or someone else acted): say how it stands now.
+        let now_is = get(core, actor, id).await?;
+        if now_is.status != status {
+            return Err(UserError::NoticeChanged(id).into());
+        }
+    }
     get(core, actor, id).await
 }
 
@@ -452,13 +482,12 @@ pub async fn remind_now(core: &Core, actor: &Actor, id: i64) -> Result<Reminded>
     }
     let now = core.now();
     let not_before = core.config.quiet_hours.and_then(|q| q.ends_after(now, core.tz())).unwrap_or(now);
-    let (queued, before) = core.store.remind_run_now(report.run_id, now, not_before).await?;
+    let label = crate::members::actor_label(actor);
+    let (queued, before) = core.store.remind_run_now(report.run_id, now, not_before, &label).await?;
     if queued == 0 {
         return Ok(if before > 0 { Reminded::Already } else { Reminded::Nobody });
     }
     tracing::info!(notice = id, run = report.run_id, queued, "reminders queued by hand");
-    let detail = format!("notice #{id}: {queued} reminders sent now");
-    core.store.audit(now, &crate::members::actor_label(actor), "notice_remind", &detail).await?;
     Ok(Reminded::Queued(queued))
 }
 

@@ -147,6 +147,8 @@ impl Store {
 
 impl Store {
     /// The entries that pass `q`, newest first, `limit` from `offset`; and how many pass in all.
+    /// An offset at or past the end is taken back to the last page's first entry (offsets are
+    /// whole pages of `limit`), as the console's pager takes a page past the end back to the last.
     ///
     /// The unit is matched on the member acted on, or on the acting member: an actor is logged
     /// by name with one of their accounts (`tg:42 张三`, `网页 tg:42 张三`, see
@@ -175,6 +177,10 @@ impl Store {
             .bind(q.unit)
             .fetch_one(&self.pool)
             .await?;
+        // A page past the end is the last page, as the pager shows it: counted first, so that
+        // the rows shown are those of the page the pager names.
+        let limit = limit.max(1);
+        let offset = if offset >= total && total > 0 { (total - 1) / limit * limit } else { offset.max(0) };
         let rows = sqlx::query(&format!(
             "SELECT a.at, a.actor, a.action, m.name AS member, a.before, a.after, a.detail {FROM} {WHERE}
              ORDER BY a.at DESC, a.id DESC LIMIT ?6 OFFSET ?7"

@@ -44,7 +44,7 @@ pub use console::{LinkPurpose, PhotoRow, RecordFilter, SetupDone, SetupUnit, Web
 pub use inbox::{InboxRow, UpdateKey};
 pub use invites::{NewInvite, Redeemed};
 pub use members::Linked;
-pub use notices::{NewNotice, NoticeRow, Target};
+pub use notices::{NewNotice, NoticeRow, StatusChange, Target};
 pub use org::{OrgLoadReport, SiteChange, SitePlan, SiteState};
 pub use org_edit::{OrgEdit, OrgSite};
 pub use outages::{DelayedNotice, Outage, OutageSpan};

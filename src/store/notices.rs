@@ -131,21 +131,41 @@ fn target_params(target: &Target) -> (Option<String>, String, Option<String>) {
     (units, roles, members)
 }
 
+/// A person's change of a notice's status, as [`Store::change_notice_status`] makes it.
+#[derive(Debug, Clone)]
+pub struct StatusChange<'a> {
+    pub id: i64,
+    /// The status it was read with: nothing changes if another change came first.
+    pub from: &'a str,
+    pub to: &'a str,
+    pub next_fire_at: Option<DateTime<Utc>>,
+    /// Hand the notice to this member (`Some(None)`: the command line), as a resume does.
+    pub owner: Option<Option<i64>>,
+    pub actor: &'a str,
+    pub detail: &'a str,
+}
+
 impl Store {
     pub async fn insert_notice(&self, n: &NewNotice, now: DateTime<Utc>) -> sqlx::Result<NoticeRow> {
-        Ok(self.insert_notice_once(n, now).await?.0)
+        Ok(self.insert_notice_once(n, now, None).await?.0)
     }
 
     /// Inserts a notice, or finds the one its `source_key` made before: the row, and whether
     /// it is new (a form sent twice, a redelivered press: not new, nothing to audit again).
+    /// With `audit` (the actor), a new notice's audit line is written in the same transaction.
     pub async fn insert_notice_once(
         &self,
         n: &NewNotice,
         now: DateTime<Utc>,
+        audit: Option<&str>,
     ) -> sqlx::Result<(NoticeRow, bool)> {
-        let mut conn = self.pool.acquire().await?;
-        let id = insert_notice_on(&mut conn, n, now).await?;
-        drop(conn);
+        let mut tx = self.write_tx().await?;
+        let id = insert_notice_on(&mut tx, n, now).await?;
+        if let (Some(id), Some(actor)) = (id, audit) {
+            let detail = format!("notice #{id} created");
+            super::audit::insert(&mut tx, now, actor, "notice", None, None, None, Some(&detail)).await?;
+        }
+        tx.commit().await?;
         let row = match id {
             Some(id) => {
                 sqlx::query(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE id = ?"))
@@ -164,6 +184,13 @@ impl Store {
         Ok((notice_from_row(&row)?, id.is_some()))
     }
 
+    pub async fn notice_id_by_key(&self, source_key: &str) -> sqlx::Result<Option<i64>> {
+        sqlx::query_scalar("SELECT id FROM notices WHERE source_key = ?")
+            .bind(source_key)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     pub async fn notice(&self, id: i64) -> sqlx::Result<Option<NoticeRow>> {
         sqlx::query(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE id = ?"))
             .bind(id)
@@ -172,6 +199,21 @@ impl Store {
             .as_ref()
             .map(notice_from_row)
             .transpose()
+    }
+
+    /// The notices still to send (active or paused), all of them or one member's, oldest
+    /// first: what an agenda is made of.
+    pub async fn open_notices(&self, creator_member_id: Option<i64>) -> sqlx::Result<Vec<NoticeRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {NOTICE_COLUMNS} FROM notices
+             WHERE (?1 IS NULL OR creator_member_id = ?1) AND created_by NOT LIKE 'system:%'
+               AND status IN ('active', 'paused')
+             ORDER BY id"
+        ))
+        .bind(creator_member_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(notice_from_row).collect()
     }
 
     /// Notices, newest first: all of them, or those one member created.
@@ -190,6 +232,46 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(notice_from_row).collect()
+    }
+
+    /// Changes a notice's status if it still has the status it was read with, with its new
+    /// owner and the audit line, in one transaction. Cancelling also closes its deliveries not
+    /// yet sent. `false`: it had changed meanwhile (a firing, another person), nothing written.
+    pub async fn change_notice_status(&self, c: &StatusChange<'_>, now: DateTime<Utc>) -> sqlx::Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let changed =
+            sqlx::query("UPDATE notices SET status = ?, next_fire_at = ? WHERE id = ? AND status = ?")
+                .bind(c.to)
+                .bind(c.next_fire_at.map(ts))
+                .bind(c.id)
+                .bind(c.from)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if !changed {
+            return Ok(false);
+        }
+        if let Some(owner) = c.owner {
+            sqlx::query("UPDATE notices SET creator_member_id = ? WHERE id = ?")
+                .bind(owner)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if c.to == "cancelled" {
+            close_pending(
+                &mut tx,
+                "run_id IN (SELECT id FROM notice_runs WHERE notice_id = ?)",
+                c.id,
+                REASON_CANCELLED,
+            )
+            .await?;
+        }
+        super::audit::insert(&mut tx, now, c.actor, "notice", None, Some(c.from), Some(c.to), Some(c.detail))
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Sets a notice's status. Cancelling also closes its deliveries not yet sent, in the same
@@ -255,16 +337,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(paused)
-    }
-
-    /// Hands a notice to another member (`None`: the command line).
-    pub async fn set_notice_creator(&self, id: i64, member_id: Option<i64>) -> sqlx::Result<()> {
-        sqlx::query("UPDATE notices SET creator_member_id = ? WHERE id = ?")
-            .bind(member_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     /// Active notices whose next fire time has come.

@@ -5,6 +5,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{Store, ts};
 use crate::domain::{LinkKind, Site, Unit};
+use crate::normalize::fold;
 
 /// A site as an org file states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,9 @@ pub struct OrgLoadReport {
     /// Every site changed, with its state before and after: those of `sites_changed`, and the
     /// older defaults the file displaced.
     pub site_changes: Vec<SiteChange>,
+    /// The sites of `sites_added` as the file states them, under their unit's name as the
+    /// database spells it.
+    pub added_sites: Vec<SitePlan>,
 }
 
 impl OrgLoadReport {
@@ -126,6 +130,10 @@ impl Store {
 /// The work of [`Store::apply_org`] on an open transaction, which the caller commits (a load),
 /// commits with its audit entries (an import from the console), or rolls back (its preview).
 /// A site the file names that was archived is brought back.
+///
+/// Units and sites are found by name in folded form ([`fold`]), as the console's edits find
+/// them: a file that spells a unit or site in the other script (or width, or case) names the
+/// one there, whose spelling is kept, rather than adding a second one.
 pub(super) async fn apply_in(
     tx: &mut SqliteConnection,
     units: &[String],
@@ -133,56 +141,64 @@ pub(super) async fn apply_in(
     now: DateTime<Utc>,
 ) -> sqlx::Result<OrgLoadReport> {
     let mut report = OrgLoadReport::default();
+    let mut known: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM units ORDER BY id").fetch_all(&mut *tx).await?;
     for name in units {
-        let added =
-            sqlx::query("INSERT INTO units (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
-                .bind(name)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if added > 0 {
-            report.units_added.push(name.clone());
-        } else {
+        if by_name(&known, name, |(_, n)| n).is_some() {
             report.units_unchanged += 1;
+            continue;
         }
-    }
-    let mut planned: Vec<(i64, &str)> = Vec::new();
-    for site in sites {
-        let unit_id: i64 = sqlx::query_scalar("SELECT id FROM units WHERE name = ?")
-            .bind(&site.unit)
+        let id: i64 = sqlx::query_scalar("INSERT INTO units (name, created_at) VALUES (?, ?) RETURNING id")
+            .bind(name)
+            .bind(ts(now))
             .fetch_one(&mut *tx)
             .await?;
-        planned.push((unit_id, site.name.as_str()));
-        let existing = sqlx::query(
-            "SELECT id, unit_id, name, link, is_default, archived_at FROM sites WHERE unit_id = ? AND name = ?",
+        known.push((id, name.clone()));
+        report.units_added.push(name.clone());
+    }
+    // The sites the file names, by id, and the defaults it chooses: (unit id, unit, site id, site).
+    let mut planned: Vec<i64> = Vec::new();
+    let mut defaults: Vec<(i64, String, i64, String)> = Vec::new();
+    for site in sites {
+        let (unit_id, unit) =
+            by_name(&known, &site.unit, |(_, n)| n).cloned().ok_or(sqlx::Error::RowNotFound)?;
+        let rows = sqlx::query(
+            "SELECT id, unit_id, name, link, is_default, archived_at FROM sites WHERE unit_id = ? ORDER BY id",
         )
         .bind(unit_id)
-        .bind(&site.name)
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-        let label = format!("{} → {}", site.unit, site.name);
+        let mut existing = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let archived = row.try_get::<Option<i64>, _>("archived_at")?.is_some();
+            existing.push((site_from_row(row)?, archived));
+        }
         let after = SiteState { link: site.link, is_default: site.is_default, archived: false };
-        let Some(row) = existing else {
-            sqlx::query(
-                "INSERT INTO sites (unit_id, name, link, is_default, created_at) VALUES (?, ?, ?, ?, ?)",
+        let Some((old, archived)) = by_name(&existing, &site.name, |(s, _)| &s.name) else {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sites (unit_id, name, link, is_default, created_at) VALUES (?, ?, ?, ?, ?)
+                 RETURNING id",
             )
             .bind(unit_id)
             .bind(&site.name)
             .bind(site.link.as_str())
             .bind(i64::from(site.is_default))
             .bind(ts(now))
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-            report.sites_added.push(label);
+            planned.push(id);
+            if site.is_default {
+                defaults.push((unit_id, unit.clone(), id, site.name.clone()));
+            }
+            report.sites_added.push(format!("{unit} → {}", site.name));
+            report.added_sites.push(SitePlan { unit, ..site.clone() });
             continue;
         };
-        let old = site_from_row(&row)?;
-        let before = SiteState {
-            link: old.link,
-            is_default: old.is_default,
-            archived: row.try_get::<Option<i64>, _>("archived_at")?.is_some(),
-        };
+        planned.push(old.id);
+        if site.is_default {
+            defaults.push((unit_id, unit.clone(), old.id, old.name.clone()));
+        }
+        let before = SiteState { link: old.link, is_default: old.is_default, archived: *archived };
         if before == after {
             report.sites_unchanged += 1;
             continue;
@@ -193,52 +209,53 @@ pub(super) async fn apply_in(
             .bind(old.id)
             .execute(&mut *tx)
             .await?;
-        report.sites_changed.push(label);
-        report.site_changes.push(SiteChange {
-            unit: site.unit.clone(),
-            site: site.name.clone(),
-            before,
-            after,
-        });
+        report.sites_changed.push(format!("{unit} → {}", old.name));
+        report.site_changes.push(SiteChange { unit, site: old.name.clone(), before, after });
     }
     // A unit has one default site: the file's choice displaces an older one it does not list.
-    for site in sites.iter().filter(|s| s.is_default) {
+    for (unit_id, unit, site_id, site) in defaults {
         let cleared: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE sites SET is_default = 0
-             WHERE is_default = 1 AND name <> ? AND unit_id = (SELECT id FROM units WHERE name = ?)
+            "UPDATE sites SET is_default = 0 WHERE is_default = 1 AND id <> ? AND unit_id = ?
              RETURNING name, link",
         )
-        .bind(&site.name)
-        .bind(&site.unit)
+        .bind(site_id)
+        .bind(unit_id)
         .fetch_all(&mut *tx)
         .await?;
         for (name, link) in &cleared {
             let link: LinkKind =
                 link.parse().map_err(|()| sqlx::Error::Decode(format!("link {link:?}").into()))?;
             report.site_changes.push(SiteChange {
-                unit: site.unit.clone(),
+                unit: unit.clone(),
                 site: name.clone(),
                 before: SiteState { link, is_default: true, archived: false },
                 after: SiteState { link, is_default: false, archived: false },
             });
         }
         if !cleared.is_empty() {
-            report.defaults_moved.push((site.unit.clone(), site.name.clone()));
+            report.defaults_moved.push((unit, site));
         }
     }
     let all = sqlx::query(
-        "SELECT s.unit_id, s.name, u.name AS unit FROM sites s JOIN units u ON u.id = s.unit_id
+        "SELECT s.id, s.name, u.name AS unit FROM sites s JOIN units u ON u.id = s.unit_id
          WHERE s.archived_at IS NULL ORDER BY u.name, s.name",
     )
     .fetch_all(&mut *tx)
     .await?;
     for row in all {
-        let unit_id: i64 = row.try_get("unit_id")?;
-        let name: String = row.try_get("name")?;
-        if !planned.iter().any(|(u, n)| *u == unit_id && *n == name) {
-            let unit: String = row.try_get("unit")?;
+        if !planned.contains(&row.try_get("id")?) {
+            let (unit, name): (String, String) = (row.try_get("unit")?, row.try_get("name")?);
             report.sites_not_in_file.push(format!("{unit} → {name}"));
         }
     }
     Ok(report)
+}
+
+/// The one of `items` that `wanted` names: the exact spelling if there is one (a database
+/// loaded before names were folded may hold two spellings), else the first equal when folded.
+fn by_name<'a, T>(items: &'a [T], wanted: &str, name: impl Fn(&T) -> &String) -> Option<&'a T> {
+    items.iter().find(|i| name(i) == wanted).or_else(|| {
+        let wanted = fold(wanted);
+        items.iter().find(|i| fold(name(i)) == wanted)
+    })
 }

@@ -402,7 +402,7 @@ impl Store {
         for unit in &report.units_added {
             audit(&mut tx, now, actor, "org_unit_added", None, Some(unit), IMPORT).await?;
         }
-        for site in sites.iter().filter(|s| report.sites_added.contains(&label(&s.unit, &s.name))) {
+        for site in &report.added_sites {
             let after = audit_state(
                 &site.name,
                 SiteState { link: site.link, is_default: site.is_default, archived: false },

@@ -69,6 +69,7 @@ impl Store {
         run_id: i64,
         now: DateTime<Utc>,
         not_before: DateTime<Utc>,
+        actor: &str,
     ) -> sqlx::Result<(u64, i64)> {
         let mut tx = self.write_tx().await?;
         let due = "d.run_id = ?3 AND d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL
@@ -105,6 +106,11 @@ impl Store {
         .bind(run_id)
         .fetch_one(&mut *tx)
         .await?;
+        if queued > 0 {
+            let detail = format!("notice run #{run_id}: {queued} reminders sent now");
+            super::audit::insert(&mut tx, now, actor, "notice_remind", None, None, None, Some(&detail))
+                .await?;
+        }
         tx.commit().await?;
         Ok((queued, before))
     }

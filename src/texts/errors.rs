@@ -48,6 +48,7 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
             format!("您在{}上已经绑定了另一个账号。如需更换，请联系本单位管理员。", super::platform_label(*p))
         }
         UserError::InviteExpired => "这个邀请链接已过期。请向组织员索取新的邀请链接。".into(),
+        UserError::NoticeChanged(id) => format!("通知 #{id} 刚刚有了变化（已发送或有人改过），请刷新后再看。"),
         UserError::NoAckAsked(id) => format!("通知 #{id} 没有要求确认「收到」，无需提醒。"),
         UserError::NoSuchInvite => "没有找到这个邀请，可能已被撤销或不在您的管理范围内。".into(),
         UserError::InviteUsedUp => "这个邀请链接的名额已经用完。请向组织员索取新的邀请链接。".into(),

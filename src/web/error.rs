@@ -49,9 +49,22 @@ impl WebError {
                     | UserError::NoConsole
                     | UserError::Deactivated
                     | UserError::NotRegistered => StatusCode::FORBIDDEN,
-                    UserError::NotYourCheckin(_) => StatusCode::NOT_FOUND,
+                    UserError::NotYourCheckin(_)
+                    | UserError::NoSuchNotice(_)
+                    | UserError::NoSuchInvite
+                    | UserError::NoSuchMember(_)
+                    | UserError::NoSuchApiToken
+                    | UserError::NoSuchUnit(_)
+                    | UserError::NoSuchSite(_) => StatusCode::NOT_FOUND,
+                    // The server could not write the copy: its failure, not the person's.
+                    UserError::BackupFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    // Someone else (or a firing) changed it first: look again.
+                    UserError::NoticeChanged(_) => StatusCode::CONFLICT,
                     _ => StatusCode::BAD_REQUEST,
                 };
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(error = %u, "console request failed");
+                }
                 WebError::new(status, texts::errors::user_error(&u, config, None))
             }
             other => {
@@ -76,5 +89,31 @@ impl IntoResponse for WebError {
                 (self.status, self.message).into_response()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_not_there_is_404_and_a_failed_backup_is_500_with_its_polite_text() {
+        let config = Config::default();
+        let status = |u: UserError| WebError::from_core(u.into(), &config).status;
+        for missing in [
+            UserError::NoSuchNotice(7),
+            UserError::NoSuchInvite,
+            UserError::NoSuchMember("7".into()),
+            UserError::NoSuchApiToken,
+            UserError::NoSuchUnit(7),
+            UserError::NoSuchSite(7),
+            UserError::NotYourCheckin(7),
+        ] {
+            assert_eq!(status(missing.clone()), StatusCode::NOT_FOUND, "{missing:?}");
+        }
+        assert_eq!(status(UserError::NoSuchDay("明天".into())), StatusCode::BAD_REQUEST, "a typing error");
+        let failed = WebError::from_core(UserError::BackupFailed("disk full".into()).into(), &config);
+        assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(failed.message.contains("备份没有完成：disk full"), "{}", failed.message);
     }
 }

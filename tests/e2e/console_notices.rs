@@ -213,6 +213,8 @@ async fn pausing_resuming_and_cancelling_on_the_web_do_what_the_chat_does_and_a_
     assert_eq!(status().await, 1);
 
     let paused = c.post(Some(&session), &format!("/notices/{id}/pause"), &[], None).await;
+    let paused_again = c.post(Some(&session), &format!("/notices/{id}/pause"), &[], None).await;
+    assert_eq!(paused_again.status, StatusCode::SEE_OTHER, "a second press is no error and changes nothing");
     assert_eq!(paused.status, StatusCode::SEE_OTHER);
     assert_eq!(status().await, 0);
     let page = c.get(Some(&session), &format!("/notices/{id}?done=pause")).await;
@@ -321,12 +323,12 @@ async fn an_organiser_cannot_compose_for_another_unit_nor_see_or_touch_anothers_
     let list = c.get(Some(&organiser_session), "/notices").await;
     assert!(!list.body.contains("全市通知"), "{}", list.body);
     let seen = c.get(Some(&organiser_session), &format!("/notices/{admins}")).await;
-    assert_eq!(seen.status, StatusCode::BAD_REQUEST);
+    assert_eq!(seen.status, StatusCode::NOT_FOUND);
     assert!(!seen.body.contains("全市通知"));
     for action in ["pause", "cancel", "remind"] {
         let refused =
             c.post(Some(&organiser_session), &format!("/notices/{admins}/{action}"), &[], None).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{action}");
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{action}");
     }
     assert_eq!(c.app.scalar(&format!("SELECT status = 'active' FROM notices WHERE id = {admins}")).await, 1);
     assert_eq!(c.app.scalar("SELECT COUNT(*) FROM notices WHERE body = '越权'").await, 0);
@@ -455,6 +457,27 @@ async fn an_invite_made_on_the_web_is_redeemed_in_a_chat_and_a_withdrawn_one_let
         1
     );
 
+    // An admin's invite to 科工局 as organiser is not the organiser's to see or hand on.
+    let admin_session = c.session_for(&admin(), "人社局", Role::Admin).await;
+    let admin_page = c.get(Some(&admin_session), "/invites").await;
+    let admins = c
+        .post(
+            Some(&admin_session),
+            "/invites",
+            &[("nonce", field(&admin_page, "nonce").as_str()), ("unit", "科工局"), ("role", "organiser")],
+            None,
+        )
+        .await;
+    let admins_invite = admins.headers["location"].to_str().unwrap().to_owned();
+    assert_ne!(c.get(Some(&session), &admins_invite).await.status, StatusCode::OK);
+    let listed = c.get(Some(&session), "/invites").await;
+    assert!(!listed.body.contains(&format!("href=\"{admins_invite}\"")), "{}", listed.body);
+    let id = admins_invite.trim_start_matches("/invites/");
+    assert_ne!(
+        c.post(Some(&session), &format!("/invites/{id}/revoke"), &[], None).await.status,
+        StatusCode::SEE_OTHER
+    );
+
     // An organiser may not invite into another unit, nor make an organiser.
     for (unit, role) in [("人社局", "member"), ("科工局", "organiser")] {
         let refused = c
@@ -498,6 +521,9 @@ async fn roles_and_status_change_on_the_web_under_the_chats_rules_and_a_second_p
         .post(Some(&organiser_session), &format!("/members/{}/role", other.id), &[("role", "admin")], None)
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Refused before the member is looked up: no answer tells which member ids exist.
+    let nobody = c.post(Some(&organiser_session), "/members/999999/role", &[("role", "admin")], None).await;
+    assert_eq!((nobody.status, &nobody.body), (StatusCode::FORBIDDEN, &refused.body));
     let elsewhere =
         c.post(Some(&organiser_session), &format!("/members/{}/deactivate", member.id), &[], None).await;
     assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);

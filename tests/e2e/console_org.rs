@@ -441,6 +441,66 @@ async fn org_import_is_refused_with_row_numbers_and_nothing_written_then_accepte
     );
 }
 
+#[tokio::test]
+async fn an_import_spelling_units_and_sites_in_traditional_characters_finds_those_there() {
+    let c = Console::start().await;
+    let session = c.session_for(&admin(), "人社局", Role::Admin).await;
+    let (_, _, exported) = c.get_bytes(&session, "/org/export.toml").await;
+    let traditional = String::from_utf8(exported)
+        .unwrap()
+        .replace("应急管理局", "應急管理局")
+        .replace("新球社区", "新球社區")
+        .replace("贸促会", "貿促會")
+        .replace("长沙临湘商会", "長沙臨湘商會");
+    assert!(traditional.contains("應急管理局") && traditional.contains("新球社區"), "{traditional}");
+    let before = snapshot(&c).await;
+
+    let same = c
+        .post_multipart(&session, "/org/import", &[], Some(("組織.toml", traditional.clone().into_bytes())))
+        .await;
+    assert!(same.body.contains("文件与现有组织一致，导入不会改动任何内容。"), "{}", same.body);
+    let confirmed = c.post_multipart(&session, "/org/import/confirm", &[("plan", &traditional)], None).await;
+    assert_eq!(location(&confirmed), "/org?done=imported&units=0&sites=0&changed=0");
+    assert_eq!(snapshot(&c).await, before, "no second unit nor site in the other script");
+
+    // A change to a site named in Traditional, and a new site of a unit named so: under the
+    // ones there, in their spelling.
+    let changes = "[[units]]\nname = \"應急管理局\"\n\n[[units]]\nname = \"人社局\"\n\n\
+                   [[sites]]\nunit = \"應急管理局\"\nname = \"城東村\"\nlink = \"village\"\n\n\
+                   [[sites]]\nunit = \"人社局\"\nname = \"五里牌街道新球社區\"\nlink = \"community\"\ndefault = true\n";
+    let preview = c
+        .post_multipart(&session, "/org/import", &[], Some(("組織.toml", changes.as_bytes().to_vec())))
+        .await;
+    assert!(!preview.body.contains("新增单位"), "{}", preview.body);
+    for said in [
+        "新增站点（1 个）",
+        "应急管理局 → 城東村（联乡村）",
+        "修改站点（1 处）",
+        "人社局 → 五里牌街道新球社区：联社区 改为 联社区，默认",
+    ] {
+        assert!(preview.body.contains(said), "{said}: {}", preview.body);
+    }
+    let confirmed = c.post_multipart(&session, "/org/import/confirm", &[("plan", changes)], None).await;
+    assert_eq!(location(&confirmed), "/org?done=imported&units=0&sites=1&changed=1");
+    assert_eq!(scalar(&c, "SELECT COUNT(*) FROM units").await, 4);
+    let unit = id_of(&c, "units", "应急管理局").await;
+    assert_eq!(scalar(&c, "SELECT unit_id FROM sites WHERE name = '城東村'").await, unit);
+    assert_eq!(scalar(&c, "SELECT is_default FROM sites WHERE name = '五里牌街道新球社区'").await, 1);
+    assert_eq!(scalar(&c, "SELECT COUNT(*) FROM sites WHERE name LIKE '%社區'").await, 0);
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        org_audit(&c).await,
+        [
+            ("org_site_added".into(), None, s("城東村 [village]")),
+            (
+                "org_site_changed".into(),
+                s("五里牌街道新球社区 [community]"),
+                s("五里牌街道新球社区 [community default]")
+            ),
+        ]
+    );
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

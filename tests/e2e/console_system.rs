@@ -204,6 +204,7 @@ async fn the_audit_log_filters_by_day_actor_action_and_unit_and_marks_console_ac
     let kegong_unit = page("?unit=%E7%A7%91%E5%B7%A5%E5%B1%80").await;
     let january = page("?from=2026-01-01&to=2026-01-31").await;
     let none = page("?from=2026-02-01&to=2026-02-02").await;
+    let past_the_end = page("?page=9").await;
     let bad_day = c.get(Some(&admin_session), "/audit?from=yesterday").await;
     let bad_unit = c.get(Some(&admin_session), "/audit?unit=%E5%A4%96%E4%BA%A4%E9%83%A8").await;
 
@@ -237,6 +238,10 @@ async fn the_audit_log_filters_by_day_actor_action_and_unit_and_marks_console_ac
     let rows = table(&january);
     assert!(rows.contains("/srv/backup-january.db") && !rows.contains("登录后台"), "{rows}");
     assert!(none.contains("没有符合条件的记录"), "{none}");
+    // A page past the end is the last page, its rows with it (not an empty table labelled so).
+    let rows = table(&past_the_end);
+    assert!(past_the_end.contains("第 1/1 页"), "{past_the_end}");
+    assert!(rows.contains("创建 API 令牌") && rows.contains("/srv/backup-january.db"), "{rows}");
     assert_eq!(bad_day.status, StatusCode::BAD_REQUEST);
     assert!(bad_day.body.contains("参数「from」"), "{}", bad_day.body);
     assert_eq!(bad_unit.status, StatusCode::BAD_REQUEST);

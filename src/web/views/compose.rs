@@ -35,8 +35,11 @@ use crate::web::{Web, WebError};
 pub const MAX_UPLOAD: usize = 50 * 1024 * 1024 + 64 * 1024;
 /// How long an uploaded file waits for 「确认发布」.
 const DRAFT_LIFE: Duration = Duration::from_secs(2 * 3600);
-/// Files kept at most at once (the oldest go first).
-const MOST_DRAFTS: usize = 32;
+/// Files kept at most at once, and per person (the oldest go first), and bytes in all: a few
+/// people composing at once, not a store.
+const MOST_DRAFTS: usize = 16;
+const MOST_DRAFTS_EACH: usize = 2;
+const MOST_DRAFT_BYTES: usize = 256 * 1024 * 1024;
 
 /// A file uploaded with a notice being composed.
 #[derive(Clone)]
@@ -45,7 +48,7 @@ pub struct DraftFile {
     kind: MediaKind,
     name: String,
     content_type: &'static str,
-    bytes: Vec<u8>,
+    bytes: std::sync::Arc<[u8]>,
     at: Instant,
 }
 
@@ -59,8 +62,23 @@ impl Drafts {
     fn put(&self, nonce: &str, file: DraftFile) {
         let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         files.retain(|_, f| f.at.elapsed() < DRAFT_LIFE);
-        while files.len() >= MOST_DRAFTS {
-            let Some(oldest) = files.iter().min_by_key(|(_, f)| f.at).map(|(k, _)| k.clone()) else { break };
+        files.remove(nonce);
+        let over = |files: &HashMap<String, DraftFile>| {
+            let mine = files.values().filter(|f| f.member_id == file.member_id).count();
+            let bytes: usize = files.values().map(|f| f.bytes.len()).sum();
+            files.len() >= MOST_DRAFTS
+                || mine >= MOST_DRAFTS_EACH
+                || bytes + file.bytes.len() > MOST_DRAFT_BYTES
+        };
+        while over(&files) {
+            // This person's oldest first, then anyone's.
+            let oldest = files
+                .iter()
+                .filter(|(_, f)| f.member_id == file.member_id)
+                .min_by_key(|(_, f)| f.at)
+                .or_else(|| files.iter().min_by_key(|(_, f)| f.at))
+                .map(|(k, _)| k.clone());
+            let Some(oldest) = oldest else { break };
             files.remove(&oldest);
         }
         files.insert(nonce.to_owned(), file);
@@ -363,7 +381,7 @@ pub async fn draft_file(
         .ok_or_else(|| WebError::new(StatusCode::NOT_FOUND, texts::NOT_FOUND.to_owned()))?;
     Ok((
         [(header::CONTENT_TYPE, file.content_type), (header::CACHE_CONTROL, "private, no-store")],
-        file.bytes,
+        file.bytes.to_vec(),
     )
         .into_response())
 }
@@ -417,7 +435,7 @@ async fn read_form(
                                 kind,
                                 name,
                                 content_type,
-                                bytes,
+                                bytes: bytes.into(),
                                 at: Instant::now(),
                             },
                         );
@@ -427,6 +445,12 @@ async fn read_form(
         }
     }
     Ok((form, problem))
+}
+
+/// The notice's source key: the form's nonce comes from the page, so it is scoped to the
+/// person and names only their own forms.
+fn source_key(member_id: i64, nonce: &str) -> String {
+    format!("web:{member_id}:{nonce}")
 }
 
 /// A file's name as members will see it: its last path part, without control characters.
@@ -461,6 +485,14 @@ pub async fn submit(
     }
     let core = &web.core;
     let m = &viewer.member;
+    if f.action == "publish"
+        && let Some(notice) = notices::made_by_key(core, &viewer.actor(), &source_key(m.id, &f.nonce))
+            .await
+            .map_err(|e| core_error(&web, e))?
+    {
+        // Sent again (a double click, back and re-send): the notice it made, nothing new.
+        return Ok(Redirect::to(&format!("/notices/{}?done=published", notice.id)).into_response());
+    }
     let file = web.drafts.get(&f.nonce, m.id);
     let body = f.body.trim().to_owned();
     let cleaned = pinyin::clean(&body);
@@ -500,11 +532,14 @@ pub async fn submit(
     }
     let fp = fingerprint(&draft, file.as_ref());
     if f.action == "publish" && f.previewed == fp {
-        draft.media = file.map(|d| Media { kind: d.kind, file_id: None, upload: Some((d.name, d.bytes)) });
-        let key = format!("web:{}", f.nonce);
-        return match notices::create(core, &viewer.actor(), &draft, Some(key)).await {
+        draft.media =
+            file.map(|d| Media { kind: d.kind, file_id: None, upload: Some((d.name, d.bytes.to_vec())) });
+        return match notices::create(core, &viewer.actor(), &draft, Some(source_key(m.id, &f.nonce))).await {
             Ok(notice) => {
                 web.notices_changed();
+                // Published: the file is in the notice now. A form sent again finds the notice
+                // by its key (see `submit`) and needs the file no more.
+                web.drafts.drop_file(&f.nonce, m.id);
                 Ok(Redirect::to(&format!("/notices/{}?done=published", notice.id)).into_response())
             }
             Err(crate::Error::User(e)) => {

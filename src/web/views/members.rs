@@ -111,6 +111,8 @@ pub async fn set_role(
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, WebError> {
+    // The role first: who may not change roles learns nothing of which members exist.
+    members::require_role(&viewer.member, Role::Admin).map_err(|e| core_error(&web, e.into()))?;
     let to: Role = form.role.parse().map_err(|()| WebError::bad_request(texts::BAD_ROLE.to_owned()))?;
     let target = web
         .core

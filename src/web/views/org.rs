@@ -420,12 +420,7 @@ async fn field(mut form: Multipart, wanted: &str) -> Result<Option<(Vec<u8>, Opt
 async fn preview_of(web: &Web, viewer: &Viewer, plan: &OrgPlan) -> Result<Preview, WebError> {
     let report: OrgLoadReport =
         edit::preview(&web.core, &viewer.actor(), plan).await.map_err(|e| core_error(web, e))?;
-    let added: Vec<String> = plan
-        .sites
-        .iter()
-        .filter(|s| report.sites_added.contains(&format!("{} → {}", s.unit, s.name)))
-        .map(texts::site_added)
-        .collect();
+    let added: Vec<String> = report.added_sites.iter().map(texts::site_added).collect();
     Ok(Preview {
         plan: sheet::to_toml(plan, ""),
         nothing: !report.changed_anything(),
