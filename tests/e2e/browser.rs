@@ -152,6 +152,7 @@ async fn an_admin_publishes_a_notice_with_a_photo_and_invites_a_member_in_a_brow
     assert!(b.text().await.contains("吴党员"));
     b.screenshots("members").await;
     b.click_link("邀请成员").await;
+    b.screenshots("invites").await;
     b.select("select[name=unit]", "科工局").await;
     b.fill("input[name=uses]", "3").await;
     b.click_button("生成邀请").await;
