@@ -10,7 +10,9 @@ CREATE TABLE api_tokens (
     created_at    INTEGER NOT NULL,
     -- Marked at most once a minute, as sessions are.
     last_used_at  INTEGER,
-    revoked_at    INTEGER
+    revoked_at    INTEGER,
+    -- The one-time key of the form that made it: the same form sent again makes no second.
+    form_key      TEXT    UNIQUE
 ) STRICT;
 
 -- A site no longer visited: kept with its check-ins and in old tallies, no longer offered.

@@ -52,12 +52,6 @@ fn token_from_row(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<ApiTokenRow> {
     })
 }
 
-/// The `meta` key that remembers which token a form's one-time key made. (The table of tokens
-/// has no column for it; a form is sent at most a few times, so the rows stay few.)
-fn form_key(form: &str) -> String {
-    format!("api_token_form:{form}")
-}
-
 impl Store {
     /// Inserts a token made by the form `form` and audits it, in one transaction; when that
     /// form made one before, nothing is written and that token's id is returned.
@@ -74,33 +68,23 @@ impl Store {
         now: DateTime<Utc>,
     ) -> sqlx::Result<TokenInsert> {
         let mut tx = self.write_tx().await?;
-        let fresh = sqlx::query("INSERT INTO meta (key, value) VALUES (?, '') ON CONFLICT (key) DO NOTHING")
-            .bind(form_key(form))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !fresh {
-            let before: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-                .bind(form_key(form))
-                .fetch_one(&mut *tx)
-                .await?;
-            return Ok(TokenInsert::Repeated(before.parse().unwrap_or(0)));
+        let before: Option<i64> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE form_key = ?")
+            .bind(form)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(before) = before {
+            return Ok(TokenInsert::Repeated(before));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, token_hash, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO api_tokens (name, token_hash, created_by, created_at, form_key) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(name)
         .bind(token_hash)
         .bind(created_by)
         .bind(ts(now))
+        .bind(form)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE meta SET value = ? WHERE key = ?")
-            .bind(id.to_string())
-            .bind(form_key(form))
-            .execute(&mut *tx)
-            .await?;
         super::audit::insert(&mut tx, now, actor, "api_token", None, None, None, Some(&detail(id))).await?;
         tx.commit().await?;
         Ok(TokenInsert::Created(id))
