@@ -35,6 +35,14 @@ pub async fn save<T: Serialize>(core: &Core, chat_id: i64, dialogue: &T) -> Resu
     Ok(())
 }
 
+/// Rewrites the chat's dialogue without touching it: it is still forgotten `dialogue_ttl`
+/// after its last step. Nothing happens if the chat has none (it ended meanwhile).
+pub async fn rewrite<T: Serialize>(core: &Core, chat_id: i64, dialogue: &T) -> Result<()> {
+    let json = serde_json::to_string(dialogue).map_err(anyhow::Error::from)?;
+    core.store.rewrite_dialogue(chat_id, &json).await?;
+    Ok(())
+}
+
 /// Ends whatever dialogue the chat has (none is fine).
 pub async fn end(core: &Core, chat_id: i64) -> Result<()> {
     core.store.delete_dialogue(chat_id).await?;

@@ -9,8 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::buttons::{ButtonData, ComposeAction};
-use super::dialogue::{self, Dialogue};
-use super::{Button, ChatContext, Incoming, Keyboard, Reply};
+use super::context::ChatContext;
+use super::message::{Button, Incoming, Keyboard, Reply};
+use super::outcome::Outcome;
 use crate::core::Core;
 use crate::domain::Member;
 use crate::domain::{LinkKind, Platform, Role};
@@ -64,6 +65,10 @@ pub struct Composer {
     pub urgent: bool,
     #[serde(default = "yes")]
     pub remind: bool,
+    /// The person was told, under a command's answer, that this dialogue is still open (told
+    /// once, until they go on with it).
+    #[serde(default)]
+    pub told: bool,
 }
 
 fn yes() -> bool {
@@ -71,7 +76,7 @@ fn yes() -> bool {
 }
 
 impl Composer {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Composer {
             nonce: crate::members::random_token(6),
             step: Step::Content,
@@ -87,6 +92,7 @@ impl Composer {
             policy: false,
             urgent: false,
             remind: true,
+            told: false,
         }
     }
 
@@ -98,51 +104,75 @@ impl Composer {
         }
     }
 
-    fn button(&self, label: &str, action: ComposeAction) -> Button {
+    pub(super) fn button(&self, label: &str, action: ComposeAction) -> Button {
         Button::new(label, ButtonData::Compose { nonce: self.nonce.clone(), action }.encode())
     }
 
-    fn cancel_row(&self) -> Vec<Button> {
+    pub(super) fn cancel_row(&self) -> Vec<Button> {
         vec![self.button(crate::texts::checkins::BUTTON_CANCEL, ComposeAction::Cancel)]
     }
 }
 
-async fn save(core: &Core, chat_id: i64, c: &Composer) -> Result<()> {
-    dialogue::save(core, chat_id, &Dialogue::Notice(c.clone())).await
-}
-
 /// `/notice`: organisers and admins only.
-pub async fn start(core: &Core, member: &Member, msg: &Incoming) -> Result<Vec<Reply>> {
+pub fn start(member: &Member) -> Result<Outcome<Composer>> {
     members::require_role(member, Role::Organiser)?;
     let c = Composer::new();
-    save(core, msg.chat.id, &c).await?;
-    Ok(vec![Reply::send_with(texts::compose_content(), Keyboard { rows: vec![c.cancel_row()] })])
+    let prompt = Reply::send_with(texts::compose_content(), Keyboard { rows: vec![c.cancel_row()] });
+    Ok(Outcome::save(vec![prompt], c))
 }
 
-/// Text typed while composing: the content, or the time.
+/// The step's own text: the content, or the time.
 pub async fn on_text(
     core: &Core,
     member: &Member,
     msg: &Incoming,
-    c: Composer,
+    mut c: Composer,
     text: &str,
-) -> Result<Vec<Reply>> {
+) -> Result<Outcome<Composer>> {
     members::require_role(member, Role::Organiser)?;
     match c.step {
-        Step::Content => on_content(core, member, msg, c, text, None).await,
+        Step::Content => on_content(core, member, msg, c, text, None),
         Step::When => {
             let schedule = parse_schedule(text, core.tz(), core.now()).map_err(UserError::from)?;
-            let mut c = c;
             c.schedule = Some(schedule);
             c.step = Step::Options;
-            save(core, msg.chat.id, &c).await?;
-            Ok(vec![Reply::send_with(
+            let prompt = Reply::send_with(
                 texts::compose_options(),
                 options_keyboard(&c, core.config.remind_after.num_hours()),
-            )])
+            );
+            Ok(Outcome::save(vec![prompt], c))
         }
-        _ => Ok(vec![Reply::send(texts::compose_use_buttons())]),
+        _ => Ok(Outcome::unchanged(reprompt(core, member, &c).await?)),
     }
+}
+
+/// The step's question and options again, for a message the step does not take.
+pub async fn reprompt(core: &Core, member: &Member, c: &Composer) -> Result<Vec<Reply>> {
+    let choose = crate::texts::dialogues::choose_below();
+    let again =
+        |prompt: String, keyboard: Keyboard| Reply::send_with(format!("{choose}\n{prompt}"), keyboard);
+    Ok(match c.step {
+        Step::Content => {
+            vec![Reply::send_with(texts::compose_content(), Keyboard { rows: vec![c.cancel_row()] })]
+        }
+        Step::Audience => {
+            vec![again(texts::compose_audience(&member.unit_name, member.role), audience_keyboard(c, member))]
+        }
+        Step::Units => vec![again(texts::compose_pick(texts::PICK_UNITS), units_keyboard(core, c).await?)],
+        Step::Links => vec![again(texts::compose_pick(texts::PICK_LINKS), links_keyboard(c))],
+        Step::Roles => vec![again(texts::compose_pick(texts::PICK_ROLES), roles_keyboard(c))],
+        Step::When => vec![Reply::send_with(texts::compose_when(), when_keyboard(c))],
+        Step::Options => {
+            vec![again(texts::compose_options(), options_keyboard(c, core.config.remind_after.num_hours()))]
+        }
+        Step::Preview => {
+            let mut shown = preview(core, c).await?;
+            if let Some(Reply::Send { text, .. }) = shown.last_mut() {
+                *text = format!("{choose}\n{text}");
+            }
+            shown
+        }
+    })
 }
 
 /// A photo or file while composing: at the content step it is the notice (its caption the text).
@@ -154,28 +184,28 @@ pub async fn on_media(
     mut c: Composer,
     (kind, file_id, name): (MediaKind, &str, Option<&str>),
     caption: Option<&str>,
-) -> Result<Vec<Reply>> {
+) -> Result<Outcome<Composer>> {
     members::require_role(member, Role::Organiser)?;
     if c.step != Step::Content {
-        return Ok(vec![Reply::send(texts::compose_use_buttons())]);
+        return Ok(Outcome::unchanged(reprompt(core, member, &c).await?));
     }
     // The file is passed on to every platform from its bytes, fetched when the notice is
     // published; a platform whose files cannot be fetched keeps them to itself.
     if ctx.files.is_none() {
-        return Ok(vec![Reply::send(texts::compose_media_not_here())]);
+        return Ok(Outcome::unchanged(vec![Reply::send(texts::compose_media_not_here())]));
     }
     c.media_name = name.map(str::to_owned);
-    on_content(core, member, msg, c, caption.unwrap_or(""), Some((kind, file_id.to_owned()))).await
+    on_content(core, member, msg, c, caption.unwrap_or(""), Some((kind, file_id.to_owned())))
 }
 
-async fn on_content(
+fn on_content(
     core: &Core,
     member: &Member,
     msg: &Incoming,
     mut c: Composer,
     text: &str,
     media: Option<(MediaKind, String)>,
-) -> Result<Vec<Reply>> {
+) -> Result<Outcome<Composer>> {
     let body = text.trim().to_owned();
     notices::check_body(core.limits(), &body, media.is_some())?;
     c.cleaned = pinyin::clean(&body);
@@ -187,11 +217,11 @@ async fn on_content(
     }
     c.media = media;
     c.step = Step::Audience;
-    save(core, msg.chat.id, &c).await?;
-    Ok(vec![Reply::send_with(
+    let prompt = Reply::send_with(
         texts::compose_audience(&member.unit_name, member.role),
         audience_keyboard(&c, member),
-    )])
+    );
+    Ok(Outcome::save(vec![prompt], c))
 }
 
 fn audience_keyboard(c: &Composer, member: &Member) -> Keyboard {
@@ -239,7 +269,7 @@ async fn units_keyboard(core: &Core, c: &Composer) -> Result<Keyboard> {
     Ok(Keyboard { rows })
 }
 
-fn links_keyboard(c: &Composer) -> Keyboard {
+pub(super) fn links_keyboard(c: &Composer) -> Keyboard {
     let mut rows: Vec<Vec<Button>> = LinkKind::ALL
         .chunks(2)
         .map(|pair| {
@@ -258,7 +288,7 @@ fn links_keyboard(c: &Composer) -> Keyboard {
     Keyboard { rows }
 }
 
-fn roles_keyboard(c: &Composer) -> Keyboard {
+pub(super) fn roles_keyboard(c: &Composer) -> Keyboard {
     let row = Role::ALL
         .iter()
         .map(|r| {
@@ -271,11 +301,11 @@ fn roles_keyboard(c: &Composer) -> Keyboard {
     Keyboard { rows: vec![row, vec![c.button(texts::BUTTON_DONE, ComposeAction::Done)], c.cancel_row()] }
 }
 
-fn when_keyboard(c: &Composer) -> Keyboard {
+pub(super) fn when_keyboard(c: &Composer) -> Keyboard {
     Keyboard { rows: vec![vec![c.button(texts::BUTTON_NOW, ComposeAction::Now)], c.cancel_row()] }
 }
 
-fn options_keyboard(c: &Composer, remind_hours: i64) -> Keyboard {
+pub(super) fn options_keyboard(c: &Composer, remind_hours: i64) -> Keyboard {
     let mut rows = vec![
         vec![c.button(&texts::tick(c.ack, texts::OPTION_ACK), ComposeAction::ToggleAck)],
         vec![c.button(&texts::tick(c.policy, texts::OPTION_POLICY), ComposeAction::TogglePolicy)],
@@ -328,6 +358,11 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
         tz: core.tz(),
         seconds: schedule.has_seconds(),
     });
+    Ok(vec![shown, Reply::send_with(summary, publish_keyboard(c))])
+}
+
+/// The preview's options: the text cleaned of pinyin (or back to the original), publish, cancel.
+pub(super) fn publish_keyboard(c: &Composer) -> Keyboard {
     let mut rows = Vec::new();
     if c.cleaned.is_some() {
         rows.push(vec![if c.use_cleaned {
@@ -338,27 +373,20 @@ async fn preview(core: &Core, c: &Composer) -> Result<Vec<Reply>> {
     }
     rows.push(vec![c.button(texts::BUTTON_PUBLISH, ComposeAction::Publish)]);
     rows.push(c.cancel_row());
-    Ok(vec![shown, Reply::send_with(summary, Keyboard { rows })])
+    Keyboard { rows }
 }
 
-/// A button of the composer.
+/// A button of the composer whose nonce matched, pressed (or typed: see [`super::decide`]).
 pub async fn on_button(
     core: &Core,
     ctx: &ChatContext,
     member: &Member,
     msg: &Incoming,
     callback_id: &str,
-    nonce: &str,
+    mut c: Composer,
     action: ComposeAction,
-) -> Result<Vec<Reply>> {
+) -> Result<Outcome<Composer>> {
     let answer = |text: Option<String>| Reply::Answer { callback_id: callback_id.to_owned(), text };
-    let expired = || Ok(vec![answer(Some(texts::wizard_button_expired_notice()))]);
-    let Some(Dialogue::Notice(mut c)) = dialogue::load(core, msg.chat.id).await? else {
-        return expired();
-    };
-    if c.nonce != nonce {
-        return expired();
-    }
     members::require_role(member, Role::Organiser)?;
     let edit = |text: String, keyboard: Keyboard| Reply::Edit {
         message_id: msg.message_id,
@@ -368,11 +396,10 @@ pub async fn on_button(
     let is_admin = member.role == Role::Admin;
     let replies = match (c.step, action) {
         (_, ComposeAction::Cancel) => {
-            dialogue::cancel(core, msg.chat.id).await?;
-            return Ok(vec![
+            return Ok(Outcome::end(vec![
                 answer(None),
                 Reply::Edit { message_id: msg.message_id, text: texts::compose_cancelled(), keyboard: None },
-            ]);
+            ]));
         }
         (Step::Audience, ComposeAction::All) => {
             c.audience =
@@ -414,7 +441,7 @@ pub async fn on_button(
                 _ => !c.audience.roles.is_empty(),
             };
             if !chosen {
-                return Ok(vec![answer(Some(texts::compose_choose_one()))]);
+                return Ok(Outcome::unchanged(vec![answer(Some(texts::compose_choose_one()))]));
             }
             c.step = Step::When;
             vec![edit(texts::compose_when(), when_keyboard(&c))]
@@ -441,28 +468,32 @@ pub async fn on_button(
         }
         (Step::Options, ComposeAction::Preview) => {
             c.step = Step::Preview;
-            save(core, msg.chat.id, &c).await?;
-            let mut replies = vec![answer(None)];
-            replies.extend(preview(core, &c).await?);
-            return Ok(replies);
+            preview(core, &c).await?
         }
         (Step::Preview, ComposeAction::UseCleaned | ComposeAction::UseOriginal) => {
             c.use_cleaned = action == ComposeAction::UseCleaned;
-            save(core, msg.chat.id, &c).await?;
-            let mut replies = vec![answer(None)];
-            replies.extend(preview(core, &c).await?);
-            return Ok(replies);
+            preview(core, &c).await?
         }
         (Step::Preview, ComposeAction::Publish) => {
             return publish(core, ctx, member, msg, c, callback_id).await;
         }
         // A button of an earlier step (a double tap or a redelivered update).
-        _ => return Ok(vec![answer(None)]),
+        _ => return Ok(Outcome::unchanged(vec![answer(None)])),
     };
-    save(core, msg.chat.id, &c).await?;
-    let mut all = vec![answer(None)];
-    all.extend(replies);
-    Ok(all)
+    Ok(Outcome::save(replies, c).after(vec![answer(None)]))
+}
+
+/// Whether a button of this dialogue is its step's main option: what 确认, 好 or 下一步 press.
+pub fn is_main(action: ComposeAction) -> bool {
+    matches!(action, ComposeAction::Preview | ComposeAction::Publish)
+}
+
+/// 「这个选项已失效」 for a button of a composer that is no longer open.
+pub fn expired(callback_id: &str) -> Vec<Reply> {
+    vec![Reply::Answer {
+        callback_id: callback_id.to_owned(),
+        text: Some(texts::wizard_button_expired_notice()),
+    }]
 }
 
 fn own_unit(member: &Member) -> Audience {
@@ -499,7 +530,7 @@ async fn notice_media(
         None => Err("this platform's files cannot be fetched".to_owned()),
     };
     let upload = match fetched {
-        Ok((name, bytes)) if bytes.len() <= super::MAX_FILE_BYTES => {
+        Ok((name, bytes)) if bytes.len() <= super::message::MAX_FILE_BYTES => {
             Some((c.media_name.clone().unwrap_or(name), bytes))
         }
         Ok((_, bytes)) => {
@@ -525,7 +556,7 @@ async fn publish(
     msg: &Incoming,
     c: Composer,
     callback_id: &str,
-) -> Result<Vec<Reply>> {
+) -> Result<Outcome<Composer>> {
     let media = match &c.media {
         Some((kind, file_id)) => Some(notice_media(core, ctx, &c, *kind, file_id).await?),
         None => None,
@@ -543,14 +574,13 @@ async fn publish(
     // Keyed by the composer, so a second press (or a redelivered press) publishes nothing new.
     let key = format!("tg:{}:{}", msg.chat.id, c.nonce);
     let notice = notices::create(core, &Actor::Member(member.clone()), &draft, Some(key)).await?;
-    dialogue::cancel(core, msg.chat.id).await?;
     ctx.notices_changed();
-    Ok(vec![
+    Ok(Outcome::end(vec![
         Reply::Answer { callback_id: callback_id.to_owned(), text: Some(texts::notice_published_short()) },
         Reply::Edit {
             message_id: msg.message_id,
             text: texts::notice_published(&notice, core.tz()),
             keyboard: None,
         },
-    ])
+    ]))
 }

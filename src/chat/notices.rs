@@ -2,7 +2,9 @@
 //! `/receipts ID`, and what members' buttons on a notice do (「收到」, 「去宣讲」).
 
 use super::buttons::ButtonData;
-use super::{Button, Incoming, Keyboard, Reply, wizard};
+use super::message::{Button, Incoming, Keyboard, Reply};
+use super::outcome::Outcome;
+use super::wizard::{self, Wizard};
 use crate::core::Core;
 use crate::domain::{Member, Role};
 use crate::error::{Result, Usage, UserError};
@@ -115,12 +117,10 @@ pub async fn ack_typed(core: &Core, member: &Member, notice: Option<i64>) -> Res
 pub async fn on_spread(
     core: &Core,
     member: &Member,
-    msg: &Incoming,
     callback_id: &str,
     notice_id: i64,
-) -> Result<Vec<Reply>> {
+) -> Result<Outcome<Wizard>> {
     let notice = notices::notice_for_checkin(core, member, notice_id).await?;
-    let mut replies = vec![Reply::Answer { callback_id: callback_id.to_owned(), text: None }];
-    replies.extend(wizard::start_citing(core, member, msg, &notice).await?);
-    Ok(replies)
+    let pressed = Reply::Answer { callback_id: callback_id.to_owned(), text: None };
+    Ok(wizard::start_citing(core, member, &notice).await?.after(vec![pressed]))
 }

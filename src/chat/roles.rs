@@ -6,7 +6,7 @@
 
 use super::buttons::ButtonData;
 use super::command::Command;
-use super::{Button, Incoming, Keyboard, Reply};
+use super::message::{Button, Incoming, Keyboard, Reply};
 use crate::core::Core;
 use crate::domain::{Member, Person, Role};
 use crate::error::{Result, UserError};
@@ -103,7 +103,7 @@ async fn done(core: &Core, actor: &Actor, id: i64, change: Change) -> Result<Vec
         // Their command menu follows their role.
         replies.push(Reply::MenuFor {
             account: changed.member.account,
-            entries: super::menu_entries(role, core.kinds()),
+            entries: super::menu::menu_entries(role, core.kinds()),
         });
     }
     Ok(replies)

@@ -1,6 +1,7 @@
 //! `/tally`, `/missing`, `/export` and `/remind`: parse, check the role, call the core, render.
 
-use super::{ChatContext, Reply};
+use super::context::ChatContext;
+use super::message::{Incoming, Reply};
 use crate::core::Core;
 use crate::domain::Member;
 use crate::domain::Role;
@@ -87,7 +88,7 @@ pub async fn remind(core: &Core, member: &Member, raw: &str) -> Result<Vec<Reply
 
 /// `后台`: a one-time link to the web console, in a private chat only (anyone in a group
 /// could open it first).
-pub async fn console_link(core: &Core, member: &Member, msg: &super::Incoming) -> Result<Vec<Reply>> {
+pub async fn console_link(core: &Core, member: &Member, msg: &Incoming) -> Result<Vec<Reply>> {
     if !msg.chat.private {
         return Err(UserError::PrivateOnly.into());
     }

@@ -27,6 +27,16 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the state of an existing dialogue, keeping when it was last touched.
+    pub async fn rewrite_dialogue(&self, chat_id: i64, state: &str) -> sqlx::Result<()> {
+        sqlx::query("UPDATE dialogues SET state = ? WHERE chat_id = ?")
+            .bind(state)
+            .bind(chat_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn delete_dialogue(&self, chat_id: i64) -> sqlx::Result<()> {
         sqlx::query("DELETE FROM dialogues WHERE chat_id = ?").bind(chat_id).execute(&self.pool).await?;
         Ok(())

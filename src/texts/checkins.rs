@@ -134,7 +134,11 @@ pub const BUTTON_CONFIRM: &str = "✅ 确认登记";
 pub const BUTTON_CANCEL: &str = "取消";
 
 pub fn wizard_kind() -> String {
-    "开始登记（随时可发送「取消」退出）。\n请选择活动类型：".into()
+    format!("开始登记（随时可发送「取消」退出）。\n{}", wizard_pick_kind())
+}
+
+pub fn wizard_pick_kind() -> &'static str {
+    "请选择活动类型："
 }
 
 pub fn wizard_site(kind: &str) -> String {
@@ -224,10 +228,6 @@ pub fn wizard_cancelled() -> String {
 
 pub fn wizard_button_expired() -> String {
     "这个选项已失效。发送「登记」重新开始登记。".into()
-}
-
-pub fn wizard_use_buttons() -> String {
-    "请点上方的选项（也可以回复选项的序号或文字），或发送「取消」退出登记。".into()
 }
 
 pub fn wizard_expect_extras() -> String {

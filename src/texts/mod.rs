@@ -12,6 +12,7 @@
 
 pub mod checkins;
 pub mod cli;
+pub mod dialogues;
 pub mod errors;
 pub mod members;
 pub mod notices;

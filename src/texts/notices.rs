@@ -88,10 +88,6 @@ pub fn compose_content() -> String {
     "发布通知（随时可发送「取消」退出）。\n请发送通知内容：一段文字，或带说明文字的照片/文件。".into()
 }
 
-pub fn compose_use_buttons() -> String {
-    "请点上方的选项（也可以回复选项的序号或文字），或发送「取消」退出。".into()
-}
-
 pub fn compose_audience(unit: &str, role: Role) -> String {
     if role == Role::Admin {
         "通知发给谁？".into()
