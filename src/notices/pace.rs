@@ -26,8 +26,13 @@ use tokio::time::Instant;
 
 /// The slowest the pace ever goes, in sends a second.
 pub const FLOOR: f64 = 1.0;
-/// How far under the learned limit the rate settles.
-const UNDER: f64 = 0.97;
+/// How far under the learned limit the rate settles: the pacers keep sends exactly this far
+/// apart (a timer late by up to 10 ms keeps the schedule), so a one-second window then holds at
+/// most 1.01 × 0.99 of the limit — under it — and little of the platform's rate is given away.
+const UNDER: f64 = 0.99;
+/// How far under the configured rate the pace starts and tops out, for the same reason: the
+/// configured rate may be the platform's own limit exactly.
+const UNDER_CONFIGURED: f64 = 0.98;
 /// The first hold at the learned limit before probing above it, and the longest.
 const FIRST_HOLD: Duration = Duration::from_secs(15);
 const LONGEST_HOLD: Duration = Duration::from_secs(120);
@@ -46,15 +51,17 @@ pub struct Adaptive {
     /// Refusals before this instant echo the last one (sends under way during its pause).
     quiet_until: Option<Instant>,
     last_raise: Instant,
-    /// Since when the rate has stood at the learned limit, and how long it holds there.
+    /// Since when the rate has stood at the learned limit (moved on by idle spells, which
+    /// show nothing about the limit), and how long it holds there.
     holding_since: Option<Instant>,
+    last_sent: Option<Instant>,
     hold: Duration,
 }
 
 impl Adaptive {
-    /// At the configured rate (sends a second, above 0).
+    /// Just under the configured rate (sends a second, above 0).
     pub fn new(configured: f64, now: Instant) -> Adaptive {
-        let configured = configured.max(FLOOR);
+        let configured = (configured * UNDER_CONFIGURED).max(FLOOR);
         Adaptive {
             configured,
             rate: configured,
@@ -63,11 +70,13 @@ impl Adaptive {
             quiet_until: None,
             last_raise: now,
             holding_since: None,
+            last_sent: None,
             hold: FIRST_HOLD,
         }
     }
 
-    /// The rate to pace at now, in sends a second.
+    /// The rate to pace at now, in sends a second: the pacers keep sends exactly this far
+    /// apart, with no margin of their own (the margins are here).
     pub fn rate(&self) -> f64 {
         self.rate
     }
@@ -79,6 +88,15 @@ impl Adaptive {
 
     /// A send went through.
     pub fn sent(&mut self, now: Instant) {
+        // Between broadcasts nothing tests the limit: an idle spell does not count toward the
+        // hold, so the next notice does not start with a probe.
+        if let (Some(last), Some(since)) = (self.last_sent, self.holding_since) {
+            let idle = now.duration_since(last);
+            if idle > Duration::from_secs(1) {
+                self.holding_since = Some(since + idle);
+            }
+        }
+        self.last_sent = Some(now);
         self.recent.push_back(now);
         self.forget_before(now);
         self.raise(now);
@@ -162,12 +180,12 @@ mod tests {
     }
 
     #[test]
-    fn it_starts_at_the_configured_rate_and_never_goes_above_it() {
+    fn it_starts_just_under_the_configured_rate_and_never_goes_above_it() {
         let mut t = Instant::now();
         let mut p = Adaptive::new(25.0, t);
-        assert_eq!(p.rate(), 25.0);
-        send_for(&mut p, &mut t, 25.0, 60.0);
-        assert_eq!(p.rate(), 25.0);
+        assert_eq!(p.rate(), 24.5);
+        send_for(&mut p, &mut t, 24.5, 60.0);
+        assert_eq!(p.rate(), 24.5);
     }
 
     #[test]
@@ -177,7 +195,7 @@ mod tests {
         // The platform let ten through in the last second, then refused.
         send_for(&mut p, &mut t, 10.0, 1.0);
         assert!(p.refused(t, Duration::from_secs(1)));
-        assert!((p.rate() - 9.7).abs() < 1e-9, "{}", p.rate());
+        assert!((p.rate() - 9.9).abs() < 1e-9, "{}", p.rate());
         assert_eq!(p.learned_limit(), Some(10.0));
     }
 
@@ -198,7 +216,7 @@ mod tests {
         let t = Instant::now();
         let mut p = Adaptive::new(3.0, t);
         assert!(p.refused(t, Duration::from_millis(10)));
-        assert_eq!(p.rate(), 1.5);
+        assert_eq!(p.rate(), 1.47, "half of 98% of 3");
         assert!(p.refused(t + Duration::from_secs(1), Duration::from_millis(10)));
         assert_eq!(p.rate(), FLOOR);
         assert!(p.refused(t + Duration::from_secs(2), Duration::from_millis(10)));
@@ -211,19 +229,19 @@ mod tests {
         let mut p = Adaptive::new(25.0, t);
         send_for(&mut p, &mut t, 10.0, 1.0);
         p.refused(t, Duration::from_secs(1));
-        send_for(&mut p, &mut t, 9.7, 14.0);
-        assert!((p.rate() - 9.7).abs() < 1e-9, "held at 9.7 for the first 15 s: {}", p.rate());
-        send_for(&mut p, &mut t, 9.7, 3.0);
+        send_for(&mut p, &mut t, 9.9, 14.0);
+        assert!((p.rate() - 9.9).abs() < 1e-9, "held at 9.9 for the first 15 s: {}", p.rate());
+        send_for(&mut p, &mut t, 9.9, 3.0);
         let probed = p.rate();
-        assert!(probed > 9.7 && probed < 12.0, "probing, not yet taken for a rise: {probed}");
+        assert!(probed > 9.9 && probed < 12.0, "probing, not yet taken for a rise: {probed}");
         // Refused near the same limit (ten went through in the second before): hold twice as
         // long before the next probe.
         t += Duration::from_millis(1100);
         send_for(&mut p, &mut t, 10.0, 1.0);
         p.refused(t, Duration::from_secs(1));
         assert_eq!(p.learned_limit(), Some(10.0));
-        send_for(&mut p, &mut t, 9.7, 29.0);
-        assert!((p.rate() - 9.7).abs() < 1e-9, "held for 30 s now: {}", p.rate());
+        send_for(&mut p, &mut t, 9.9, 29.0);
+        assert!((p.rate() - 9.9).abs() < 1e-9, "held for 30 s now: {}", p.rate());
     }
 
     #[test]
@@ -252,7 +270,7 @@ mod tests {
             send_for(&mut p, &mut t, rate, 0.5);
         }
         assert_eq!(p.learned_limit(), None, "the old limit is forgotten");
-        assert_eq!(p.rate(), 25.0, "and the rate is back at the configured one");
+        assert_eq!(p.rate(), 24.5, "and the rate is back just under the configured one");
     }
 
     #[test]
@@ -265,6 +283,21 @@ mod tests {
         // Now five a second go through, then a refusal.
         send_for(&mut p, &mut t, 5.0, 1.0);
         assert!(p.refused(t, Duration::from_secs(1)));
-        assert!((p.rate() - 4.85).abs() < 1e-9, "{}", p.rate());
+        assert!((p.rate() - 4.95).abs() < 1e-9, "{}", p.rate());
+    }
+
+    #[test]
+    fn an_idle_spell_between_broadcasts_does_not_count_toward_the_hold() {
+        let mut t = Instant::now();
+        let mut p = Adaptive::new(25.0, t);
+        send_for(&mut p, &mut t, 10.0, 1.0);
+        p.refused(t, Duration::from_secs(1));
+        send_for(&mut p, &mut t, 9.9, 10.0);
+        // An hour without a notice, then the next broadcast: still 5 s of the hold to go.
+        t += Duration::from_secs(3600);
+        send_for(&mut p, &mut t, 9.9, 4.0);
+        assert!((p.rate() - 9.9).abs() < 1e-9, "no probe at the start of the next notice: {}", p.rate());
+        send_for(&mut p, &mut t, 9.9, 3.0);
+        assert!(p.rate() > 9.9, "then the hold ends and it probes: {}", p.rate());
     }
 }
