@@ -20,3 +20,12 @@ ALTER TABLE sites ADD COLUMN archived_at INTEGER;
 
 -- An invite withdrawn before its time: nobody can join with it any more.
 ALTER TABLE invites ADD COLUMN revoked_at INTEGER;
+
+-- DingTalk departments whose people join a unit without an invite (按部门加入): a department
+-- of the organisation's address book belongs to at most one unit; a unit may have several.
+CREATE TABLE unit_dingtalk_departments (
+    department_id INTEGER PRIMARY KEY,
+    unit_id       INTEGER NOT NULL REFERENCES units(id),
+    added_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX unit_dingtalk_departments_by_unit ON unit_dingtalk_departments (unit_id);

@@ -146,6 +146,12 @@ pub enum UserError {
     /// A link kind that is none of the four.
     #[error("unknown link kind {0:?}")]
     UnknownLinkKind(String),
+    /// What the console's form gives as DingTalk departments is not a list of department ids.
+    #[error("{0:?} is not a list of DingTalk department ids")]
+    BadDepartments(String),
+    /// A DingTalk department that belongs to another unit already.
+    #[error("department {department} belongs to unit {unit:?}")]
+    DepartmentTaken { department: i64, unit: String },
     #[error("bad argument {given:?} for {usage:?}")]
     BadArgument { given: String, usage: Usage },
 }

@@ -17,7 +17,7 @@ pub const MAX_INVITE_DAYS: i64 = 366;
 use crate::domain::{Invite, Member, MemberListing, Unit};
 use crate::org::find_unit;
 use crate::store::meta::BOT_USERNAME;
-use crate::store::{Linked, NewInvite, Redeemed};
+use crate::store::{DepartmentJoined, Linked, NewInvite, Redeemed};
 
 /// Who is asking for a privileged operation.
 #[derive(Debug, Clone)]
@@ -57,6 +57,147 @@ pub async fn register(core: &Core, person: &Person, code: &str) -> Result<Regist
         Redeemed::Expired => Err(UserError::InviteExpired.into()),
         Redeemed::UsedUp => Err(UserError::InviteUsedUp.into()),
     }
+}
+
+/// What joining by department came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DepartmentJoin {
+    /// A member now, of the one unit their departments belong to.
+    Joined(Member),
+    /// A member already (a message that raced another, or an invite meanwhile).
+    AlreadyMember(Member),
+    /// None of their departments, nor any department above them, belongs to a unit.
+    NoUnit,
+    /// Their departments belong to several units (named): which is not for the bot to guess.
+    SeveralUnits(Vec<String>),
+}
+
+/// Whether any unit has DingTalk departments: without one, nobody is looked up.
+pub async fn departments_in_use(core: &Core) -> Result<bool> {
+    Ok(core.store.any_department_mapped().await?)
+}
+
+/// The units a person's departments belong to, each with the department that decided it.
+/// `chains` are the person's departments, each followed by the departments above it up to
+/// the root (DingTalk's `parent_dept_id_list`); in each, the nearest department that belongs
+/// to a unit decides (a unit for a whole bureau, another for one of its offices: the office's
+/// people join the office's unit).
+pub fn units_of_departments(mapped: &[(i64, Unit)], chains: &[Vec<i64>]) -> Vec<(Unit, i64)> {
+    let mut found: Vec<(Unit, i64)> = Vec::new();
+    for chain in chains {
+        let nearest = chain
+            .iter()
+            .find_map(|d| mapped.iter().find(|(m, _)| m == d).map(|(_, unit)| (unit.clone(), *d)));
+        if let Some((unit, department)) = nearest
+            && !found.iter().any(|(u, _)| u.id == unit.id)
+        {
+            found.push((unit, department));
+        }
+    }
+    found
+}
+
+/// A DingTalk user who is not yet a member, and whose departments (`chains`, see
+/// [`units_of_departments`]) belong to exactly one unit, joins it as a member at once, without
+/// an invite (audited as 钉钉部门). Organisers and admins still come by invite or promotion.
+pub async fn join_by_department(core: &Core, person: &Person, chains: &[Vec<i64>]) -> Result<DepartmentJoin> {
+    if let Some(m) = core.store.member_by_person(person.account.person_id).await? {
+        return Ok(DepartmentJoin::AlreadyMember(m));
+    }
+    let mapped = core.store.department_units().await?;
+    let units = units_of_departments(&mapped, chains);
+    let (unit, department) = match units.as_slice() {
+        [] => return Ok(DepartmentJoin::NoUnit),
+        [one] => one.clone(),
+        several => {
+            return Ok(DepartmentJoin::SeveralUnits(several.iter().map(|(u, _)| u.name.clone()).collect()));
+        }
+    };
+    let actor = format!("{} {}", person.account.label(), person.name);
+    let detail = format!("department {department} → {}", unit.name);
+    Ok(match core.store.join_by_department(person, unit.id, &actor, &detail, core.now()).await? {
+        DepartmentJoined::Joined(m) => {
+            tracing::info!(member = m.id, unit = %m.unit_name, department, "member joined by DingTalk department");
+            DepartmentJoin::Joined(m)
+        }
+        DepartmentJoined::AlreadyMember(m) => DepartmentJoin::AlreadyMember(m),
+        DepartmentJoined::NoUnit => DepartmentJoin::NoUnit,
+    })
+}
+
+/// The invite code in what a person pasted to join: `加入 CODE`, with what people copy around
+/// it (「」 and other brackets, quotes, a full-width space, a trailing full stop), or a whole
+/// invite text with `加入 CODE` in it, or the code alone in brackets. `None` when there is none.
+pub fn pasted_invite_code(text: &str) -> Option<String> {
+    // Full-width letters and digits as their ASCII selves (a code is ASCII).
+    let text: String = text.chars().map(crate::normalize::half_width).collect();
+    let is_code_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let wrapper = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '「' | '」'
+                    | '『'
+                    | '』'
+                    | '“'
+                    | '”'
+                    | '‘'
+                    | '’'
+                    | '"'
+                    | '\''
+                    | '《'
+                    | '》'
+                    | '【'
+                    | '】'
+                    | '〔'
+                    | '〕'
+                    | '['
+                    | ']'
+                    | '('
+                    | ')'
+                    | '<'
+                    | '>'
+                    | '。'
+                    | '.'
+                    | ','
+                    | '，'
+                    | '!'
+                    | '！'
+                    | '：'
+                    | ':'
+                    | '；'
+                    | ';'
+                    | '、'
+            )
+    };
+    let alone = text.trim_matches(wrapper);
+    if looks_like_invite_code(alone) {
+        return Some(alone.to_owned());
+    }
+    // The last 加入 followed by a code: what the invite text tells people to send.
+    let mut rest = text.as_str();
+    let mut found = None;
+    while let Some(at) = rest.find("加入") {
+        let after = rest[at + "加入".len()..].trim_start_matches(wrapper);
+        let code: String = after.chars().take_while(|c| is_code_char(*c)).collect();
+        if looks_like_invite_code(&code) {
+            found = Some(code);
+        }
+        rest = &rest[at + "加入".len()..];
+    }
+    found
+}
+
+/// Whether a message asks to join with an invite or to bind an account (`绑定 CODE`): such a
+/// message is the person's own way in, and no department is looked up for it.
+pub fn asks_to_join_or_bind(text: &str) -> bool {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    pasted_invite_code(t).is_some()
+        || lower.starts_with("/start")
+        || lower.starts_with("/link")
+        || t.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with("绑定")
+        || t.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with("綁定")
 }
 
 /// The member this account (a person id, see [`crate::domain::Account`]) belongs to,
@@ -377,6 +518,40 @@ mod tests {
         assert_eq!(a.len(), 22);
         assert_ne!(a, b);
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn an_invite_code_is_found_in_whatever_people_paste_around_it() {
+        let code = "AbCdEfGhIjKlMnOpQrStUv";
+        for pasted in [
+            format!("加入 {code}」"),
+            format!("「加入 {code}」"),
+            format!("加入\u{3000}{code}"),
+            format!("“加入 {code}”"),
+            format!("加入 {code}。"),
+            format!("加入{code}"),
+            format!("「{code}」"),
+            format!("邀请码：{code}\n（加入的人私聊机器人发送「加入 {code}」）"),
+        ] {
+            assert_eq!(pasted_invite_code(&pasted).as_deref(), Some(code), "{pasted:?}");
+        }
+        assert_eq!(pasted_invite_code("送温暖 看望五保户王大爷"), None);
+        assert_eq!(pasted_invite_code("加入 组织"), None);
+        assert_eq!(pasted_invite_code("加入"), None);
+    }
+
+    #[test]
+    fn a_department_decides_by_the_nearest_mapped_one_in_each_chain() {
+        let unit = |id, name: &str| Unit { id, name: name.into() };
+        let mapped = vec![(1, unit(1, "市政府")), (12, unit(2, "人社局")), (30, unit(3, "科工局"))];
+        // An office of 人社局 (12 → 1): 人社局, the nearer.
+        assert_eq!(units_of_departments(&mapped, &[vec![120, 12, 1]]), [(unit(2, "人社局"), 12)]);
+        // Someone in two departments of two units: both named.
+        let two = units_of_departments(&mapped, &[vec![12, 1], vec![30, 1]]);
+        assert_eq!(two.len(), 2);
+        // Two departments of one unit: one unit.
+        assert_eq!(units_of_departments(&mapped, &[vec![12, 1], vec![120, 12, 1]]).len(), 1);
+        assert!(units_of_departments(&mapped[1..], &[vec![99, 1]]).is_empty());
     }
 
     #[test]

@@ -172,6 +172,9 @@ pub enum OrgCommand {
     Load { file: PathBuf },
     /// Show the units and sites in the database.
     Show,
+    /// List the DingTalk address book's departments (ids, member counts, those already a
+    /// unit's), to write a unit's `dingtalk_departments`.
+    Dingtalk,
 }
 
 #[derive(Debug, Subcommand)]
@@ -390,6 +393,7 @@ async fn dispatch(config: Config, command: Command) -> CliResult {
         Command::Chat { name, files } => chat::chat(config, name, files).await,
         Command::Org { action: OrgCommand::Load { file } } => org::load(config, file).await,
         Command::Org { action: OrgCommand::Show } => org::show(config).await,
+        Command::Org { action: OrgCommand::Dingtalk } => org::dingtalk(config).await,
         Command::Invite { unit, role, uses, expires } => {
             members::invite(config, unit, role.into(), uses, expires).await
         }

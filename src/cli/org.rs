@@ -1,4 +1,5 @@
-//! `sansong org load FILE` and `sansong org show`: the units and their linked sites.
+//! `sansong org load FILE` and `sansong org show`: the units and their linked sites; and
+//! `sansong org dingtalk`: the DingTalk address book's departments, to map units to them.
 
 use std::path::PathBuf;
 
@@ -42,4 +43,30 @@ pub async fn show(config: Config) -> CliResult {
     }
     println!("{table}");
     Ok(())
+}
+
+/// `sansong org dingtalk`: the departments the DingTalk app may see, as a tree with their ids
+/// and member counts, those already a unit's marked, and the units without any.
+pub async fn dingtalk(config: Config) -> CliResult {
+    let Some(settings) = config.dingtalk.clone() else {
+        return Err(CliError::Setup(texts::dingtalk::ORG_NO_DINGTALK.into()));
+    };
+    let Some(secret) =
+        std::env::var(crate::config::DINGTALK_SECRET_ENV).ok().filter(|s| !s.trim().is_empty())
+    else {
+        return Err(CliError::Setup(texts::cli::NO_DINGTALK_SECRET.into()));
+    };
+    let core = open(config).await?;
+    let (mapped, units) = (org::dingtalk_departments(&core).await?, org::units(&core).await?);
+    let api = crate::dingtalk::api::Api::new(settings, secret)?;
+    match crate::dingtalk::departments::tree(&api).await {
+        Ok((lines, truncated)) => {
+            println!("{}", texts::dingtalk::department_tree(&lines, truncated, &mapped, &units));
+            Ok(())
+        }
+        Err(e) if e.code() == Some(crate::dingtalk::api::codes::NO_PERMISSION) => {
+            Err(CliError::Refused(texts::dingtalk::tree_not_allowed()))
+        }
+        Err(e) => Err(CliError::Refused(texts::dingtalk::tree_failed(&e.to_string()))),
+    }
 }

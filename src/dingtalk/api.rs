@@ -20,6 +20,19 @@
 //!   (-python `chatbot.py` `get_image_download_url`).
 //! - `POST {oapi}/media/upload?access_token=…` multipart `type`, `media` →
 //!   `{errcode, errmsg, media_id}` (-python `stream.py` `upload_to_dingtalk`).
+//! - The address book and the workbench login, old-style (`topapi`, on the oapi base, the token
+//!   as `?access_token=`, a JSON body, HTTP 200 with `{errcode, errmsg, result, request_id}`;
+//!   `errcode` 88 carries the real code as `sub_code`, e.g. 60011 for a missing permission):
+//!   `v2/department/listparentbyuser {userid}` → `result.parent_list[].parent_dept_id_list`
+//!   (the person's department first, the root 1 last); `v2/user/get {userid}` →
+//!   `result.dept_id_list`; `v2/department/listsub {dept_id}` → `result[] {dept_id, name,
+//!   parent_id}`; `v2/department/get {dept_id}` → `result {dept_id, name, parent_id}`;
+//!   `user/listid {dept_id}` → `result.userid_list`; `user/count {only_active}` →
+//!   `result.count`; `v2/user/getuserinfo {code}` → `result.userid` (opendingtalk/
+//!   alibaba-dingtalk-service-sdk `OapiV2DepartmentListparentbyuserResponse`,
+//!   `OapiV2UserGetuserinfoResponse`, …; DingTalk's pages as mirrored in
+//!   apolloyyu/kb-dingtalk-open-platform, with the fake's notes in
+//!   `tests/e2e/support/fake_dingtalk.rs`).
 
 use crate::domain::Platform;
 use std::time::{Duration, Instant};
@@ -45,6 +58,51 @@ pub enum ApiError {
     Transient(String),
     /// Will not work as asked.
     Refused(String),
+    /// The old OpenAPI (`topapi`) refused with this code (for errcode 88, its `sub_code`): see
+    /// [`codes`] for the ones the bot tells apart.
+    Code { code: i64, message: String },
+}
+
+/// The old OpenAPI's codes the bot tells apart (DingTalk's 全局错误码 page).
+pub mod codes {
+    /// 没有调用该接口的权限: the app lacks the permission (as errcode 88's `sub_code`).
+    pub const NO_PERMISSION: i64 = 60011;
+    /// 找不到该用户.
+    pub const USER_NOT_FOUND: i64 = 60121;
+    /// 无效的USERID.
+    pub const INVALID_USER: i64 = 33012;
+    /// 企业员工不在授权范围 (the app's 通讯录授权范围).
+    pub const USER_OUT_OF_SCOPE: i64 = 50002;
+    /// 企业部门不在授权范围.
+    pub const DEPARTMENT_OUT_OF_SCOPE: i64 = 50004;
+    /// 部门不存在.
+    pub const NO_DEPARTMENT: i64 = 60003;
+    /// 不存在的临时授权码: an auth code unknown, expired or used already.
+    pub const UNKNOWN_AUTH_CODE: i64 = 40078;
+}
+
+impl ApiError {
+    /// The old OpenAPI's code of this refusal, if it is one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            ApiError::Code { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Worth trying again later: the network, DingTalk busy, flow control.
+    pub fn is_passing(&self) -> bool {
+        matches!(self, ApiError::Transient(_) | ApiError::Throttled(_))
+    }
+}
+
+/// A department of the address book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub id: i64,
+    pub name: String,
+    /// The department above it (none for the root, 1).
+    pub parent: Option<i64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -54,6 +112,7 @@ impl std::fmt::Display for ApiError {
             ApiError::Throttled(d) => write!(f, "DingTalk flow control ({} ms)", d.as_millis()),
             ApiError::Transient(e) => write!(f, "DingTalk did not answer usefully: {e}"),
             ApiError::Refused(e) => write!(f, "DingTalk refused: {e}"),
+            ApiError::Code { code, message } => write!(f, "DingTalk refused: {code} {message}"),
         }
     }
 }
@@ -110,6 +169,11 @@ impl Api {
 
     pub fn robot_code(&self) -> &str {
         &self.config.robot_code
+    }
+
+    /// The app's client id (its AppKey), as the workbench page's `requestAuthCode` names it.
+    pub fn client_id(&self) -> &str {
+        &self.config.client_id
     }
 
     fn url(&self, path: &str) -> String {
@@ -322,6 +386,139 @@ impl Api {
         }
         Err(ApiError::Transient("the access token stayed invalid".into()))
     }
+}
+
+impl Api {
+    /// An old-style call (`topapi`, on the oapi base): the answer's JSON when `errcode` is 0. A
+    /// token it does not take gets a fresh one and one more try; `-1` (系统繁忙) is passing, and
+    /// so are the 900xx codes (calls temporarily refused for their rate).
+    async fn topapi(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        let base = self.config.oapi_url.as_str().trim_end_matches('/');
+        for attempt in 0..2 {
+            let token = self.token().await?;
+            let started = Instant::now();
+            let answer = self
+                .http
+                .post(format!("{base}{path}"))
+                .query(&[("access_token", token)])
+                .json(body)
+                .send()
+                .await;
+            let result = read(answer).await;
+            let value = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    self.observe(started, &Err::<(), _>(e.clone()));
+                    return Err(e);
+                }
+            };
+            let number = |v: &Value| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+            let mut code = number(&value["errcode"]).unwrap_or(0);
+            if code == 88 {
+                code = number(&value["sub_code"]).unwrap_or(88);
+            }
+            let message = value["sub_msg"].as_str().or(value["errmsg"].as_str()).unwrap_or("").to_owned();
+            let outcome = match code {
+                0 => Ok(value),
+                OAPI_TOKEN_INVALID | OAPI_TOKEN_EXPIRED if attempt == 0 => {
+                    tracing::info!("DingTalk says the access token is invalid; fetching a new one");
+                    self.forget_token().await;
+                    continue;
+                }
+                -1 => Err(ApiError::Transient(format!("{path}: {message}"))),
+                90001..=90099 => Err(ApiError::Throttled(Duration::from_secs(2))),
+                code => Err(ApiError::Code { code, message }),
+            };
+            self.observe(started, &outcome);
+            return outcome;
+        }
+        Err(ApiError::Transient("the access token stayed invalid".into()))
+    }
+
+    /// A person's departments, each followed by those above it up to the root:
+    /// `listparentbyuser` (通讯录部门信息读权限). Without that permission, their own departments
+    /// from `user/get` (成员信息读权限), each alone.
+    pub async fn department_chains(&self, user_id: &str) -> Result<Vec<Vec<i64>>, ApiError> {
+        let body = json!({ "userid": user_id });
+        match self.topapi("/topapi/v2/department/listparentbyuser", &body).await {
+            Ok(value) => Ok(value["result"]["parent_list"]
+                .as_array()
+                .map(|lists| lists.iter().map(|l| ids(&l["parent_dept_id_list"])).collect())
+                .unwrap_or_default()),
+            Err(e) if e.code() == Some(codes::NO_PERMISSION) => {
+                let own = self.user_departments(user_id).await?;
+                Ok(own.into_iter().map(|d| vec![d]).collect())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The departments a person is in (`v2/user/get`'s `dept_id_list`).
+    pub async fn user_departments(&self, user_id: &str) -> Result<Vec<i64>, ApiError> {
+        let body = json!({ "userid": user_id, "language": "zh_CN" });
+        let value = self.topapi("/topapi/v2/user/get", &body).await?;
+        Ok(ids(&value["result"]["dept_id_list"]))
+    }
+
+    /// The departments right under `id` (the root is 1).
+    pub async fn sub_departments(&self, id: i64) -> Result<Vec<Department>, ApiError> {
+        let body = json!({ "dept_id": id, "language": "zh_CN" });
+        let value = self.topapi("/topapi/v2/department/listsub", &body).await?;
+        Ok(value["result"]
+            .as_array()
+            .map(|a| a.iter().filter_map(department_of).collect())
+            .unwrap_or_default())
+    }
+
+    /// One department.
+    pub async fn department(&self, id: i64) -> Result<Department, ApiError> {
+        let body = json!({ "dept_id": id, "language": "zh_CN" });
+        let value = self.topapi("/topapi/v2/department/get", &body).await?;
+        department_of(&value["result"]).ok_or_else(|| ApiError::Transient("department/get: no result".into()))
+    }
+
+    /// How many people are directly in a department (`user/listid`).
+    pub async fn department_member_count(&self, id: i64) -> Result<usize, ApiError> {
+        let value = self.topapi("/topapi/user/listid", &json!({ "dept_id": id })).await?;
+        Ok(value["result"]["userid_list"].as_array().map_or(0, Vec::len))
+    }
+
+    /// How many people the organisation has (`user/count`): a cheap call that needs 成员信息读权限.
+    pub async fn user_count(&self) -> Result<i64, ApiError> {
+        let value = self.topapi("/topapi/user/count", &json!({ "only_active": false })).await?;
+        Ok(value["result"]["count"].as_i64().unwrap_or(0))
+    }
+
+    /// The DingTalk user a one-time auth code from the workbench page stands for
+    /// (`v2/user/getuserinfo`). A code DingTalk does not know (forged, used, expired) is
+    /// [`codes::UNKNOWN_AUTH_CODE`].
+    pub async fn user_of_auth_code(&self, code: &str) -> Result<String, ApiError> {
+        let value = self.topapi("/topapi/v2/user/getuserinfo", &json!({ "code": code })).await?;
+        value["result"]["userid"]
+            .as_str()
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::Transient("getuserinfo: no userid".into()))
+    }
+}
+
+/// A list of ids as DingTalk writes them: numbers, or (in some answers) a string of them.
+fn ids(v: &Value) -> Vec<i64> {
+    match v {
+        Value::Array(a) => {
+            a.iter().filter_map(|x| x.as_i64().or_else(|| x.as_str()?.trim().parse().ok())).collect()
+        }
+        Value::String(s) => serde_json::from_str::<Value>(s).map(|inner| ids(&inner)).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn department_of(v: &Value) -> Option<Department> {
+    Some(Department {
+        id: v["dept_id"].as_i64()?,
+        name: v["name"].as_str().unwrap_or("").to_owned(),
+        parent: v["parent_id"].as_i64(),
+    })
 }
 
 /// The old OpenAPI's errcodes for a token it does not take: not valid (不合法的access_token),

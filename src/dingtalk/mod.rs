@@ -7,10 +7,13 @@
 //! - Sending: replies and notices through one client ([`api::Api`]); a notice to many goes out
 //!   in batches of up to 20 people a call ([`Batcher`]). Buttons become numbered links that
 //!   answer with their number ([`markup`]).
+//! - Joining by department ([`departments`]): someone not yet a member whose DingTalk
+//!   departments belong to exactly one unit joins it before their first message is handled.
 //! - People and chats: a staff id (`senderStaffId`) gets a handle (the core's id for them); a
 //!   single chat's id is the person's; a group's is the handle of its conversation id.
 
 pub mod api;
+pub mod departments;
 pub mod markup;
 pub mod stream;
 
@@ -78,8 +81,18 @@ pub fn start(
         .with_message_parts(|text| text.chars().count().div_ceil(markup::TEXT_LIMIT).max(1))
         .with_commands(texts::members::CommandStyle::WordOnly)
         .groups_address_the_bot();
-    let handling = Box::pin(handle_inbox(core, api, Arc::new(context), notify, shutdown));
+    let edge = Edge { api, context: Arc::new(context), lookups: Arc::default() };
+    let handling = Box::pin(handle_inbox(core, edge, notify, shutdown));
     jobs::Started { sides, handling }
+}
+
+/// What each chat's handling shares: the client, the chat's settings, the departments looked
+/// up.
+#[derive(Clone)]
+struct Edge {
+    api: Arc<Api>,
+    context: Arc<ChatContext>,
+    lookups: Arc<departments::Lookups>,
 }
 
 /// The pictures people send, fetched by the download code they are kept by (`dt:<code>`).
@@ -127,13 +140,7 @@ impl jobs::Updates for DingTalkUpdates {
 // ---------------------------------------------------------------- receiving: inbox to chat
 
 /// Reads the platform's inbox in order and hands each message to its chat's task.
-async fn handle_inbox(
-    core: Core,
-    api: Arc<Api>,
-    context: Arc<ChatContext>,
-    notify: Arc<Notify>,
-    shutdown: CancellationToken,
-) {
+async fn handle_inbox(core: Core, edge: Edge, notify: Arc<Notify>, shutdown: CancellationToken) {
     let mut cursor = 0i64;
     let mut chats: HashMap<String, mpsc::UnboundedSender<(i64, String, String)>> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -167,7 +174,7 @@ async fn handle_inbox(
             loop {
                 let tx = chats.entry(chat.clone()).or_insert_with(|| {
                     let (tx, rx) = mpsc::unbounded_channel();
-                    tasks.spawn(chat_task(core.clone(), api.clone(), context.clone(), rx, shutdown.clone()));
+                    tasks.spawn(chat_task(core.clone(), edge.clone(), rx, shutdown.clone()));
                     tx
                 });
                 match tx.send(item) {
@@ -187,8 +194,7 @@ async fn handle_inbox(
 /// One chat's messages, in order; ends when the chat is idle for a while or at shutdown.
 async fn chat_task(
     core: Core,
-    api: Arc<Api>,
-    context: Arc<ChatContext>,
+    edge: Edge,
     mut rx: mpsc::UnboundedReceiver<(i64, String, String)>,
     shutdown: CancellationToken,
 ) {
@@ -199,14 +205,14 @@ async fn chat_task(
                 // Idle: take no more, but handle what arrived meanwhile.
                 rx.close();
                 while let Ok((seq, key, payload)) = rx.try_recv() {
-                    handle_guarded(&core, &api, &context, seq, &key, &payload, &shutdown).await;
+                    handle_guarded(&core, &edge, seq, &key, &payload, &shutdown).await;
                 }
                 return;
             }
             () = shutdown.cancelled() => None,
         };
         let Some((seq, key, payload)) = next else { return };
-        handle_guarded(&core, &api, &context, seq, &key, &payload, &shutdown).await;
+        handle_guarded(&core, &edge, seq, &key, &payload, &shutdown).await;
     }
 }
 
@@ -214,15 +220,14 @@ async fn chat_task(
 /// other messages go on.
 async fn handle_guarded(
     core: &Core,
-    api: &Api,
-    context: &ChatContext,
+    edge: &Edge,
     seq: i64,
     key: &str,
     payload: &str,
     shutdown: &CancellationToken,
 ) {
     use futures::FutureExt;
-    let handled = std::panic::AssertUnwindSafe(handle_one(core, api, context, seq, key, payload, shutdown))
+    let handled = std::panic::AssertUnwindSafe(handle_one(core, edge, seq, key, payload, shutdown))
         .catch_unwind()
         .await;
     if handled.is_err() {
@@ -233,13 +238,13 @@ async fn handle_guarded(
 
 async fn handle_one(
     core: &Core,
-    api: &Api,
-    context: &ChatContext,
+    edge: &Edge,
     seq: i64,
     key: &str,
     payload: &str,
     shutdown: &CancellationToken,
 ) {
+    let (api, context) = (edge.api.as_ref(), edge.context.as_ref());
     let update = UpdateKey { platform: Platform::DingTalk, key };
     let mut attempt = 0u32;
     let incoming = loop {
@@ -263,9 +268,27 @@ async fn handle_one(
             Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
         }
     };
+    // Someone not yet a member may join by department first; the message waits for the
+    // lookup (in the inbox, across a restart), and their greeting goes before its answer.
+    let staff = serde_json::from_str::<Value>(payload)
+        .ok()
+        .and_then(|m| m["senderStaffId"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let greeting = match departments::join_first(core, api, &edge.lookups, &incoming, &staff, shutdown).await
+    {
+        Ok(greeting) => Mutex::new(greeting),
+        Err(departments::Stopped) => return,
+    };
     let handler = Handler { core, context, platform: Platform::DingTalk, shutdown, flood_control: true };
     let chat = incoming.chat;
-    handler.handle(key, &incoming, |replies| async move { deliver(core, api, chat, &replies).await }).await;
+    handler
+        .handle(key, &incoming, |replies| {
+            let mut all: Vec<Reply> =
+                greeting.lock().unwrap_or_else(|p| p.into_inner()).take().into_iter().collect();
+            all.extend(replies);
+            async move { deliver(core, api, chat, &all).await }
+        })
+        .await;
 }
 
 /// A robot message (DingTalk's `ChatbotMessage`: -go `chatbot/model.go`, -python `chatbot.py`)
@@ -497,7 +520,8 @@ impl CallPace {
 
     async fn wait(&self) {
         let mut next = self.next.lock().await;
-        let interval = Duration::from_secs_f64(1.0 / (self.adaptive().rate() * 0.98));
+        // The margins under DingTalk's limit are the pace's own (see `pace::Adaptive`).
+        let interval = Duration::from_secs_f64(1.0 / self.adaptive().rate());
         let now = tokio::time::Instant::now();
         // Behind by less than 10 ms (a late timer): keep the schedule; further: start afresh.
         let slot = if *next + Duration::from_millis(10) >= now { *next } else { now };

@@ -17,7 +17,7 @@ use crate::domain::{LinkKind, Role, Unit};
 use crate::error::{Result, UserError};
 use crate::logins::checked_name;
 use crate::members::{Actor, actor_label, require_role};
-use crate::store::{OrgEdit, OrgLoadReport, OrgSite, SitePlan};
+use crate::store::{DepartmentsEdit, OrgEdit, OrgLoadReport, OrgSite, SitePlan, UnitDepartments};
 
 /// Refuses anyone but an admin (or the command line, whose operator can read the database).
 pub fn require_admin(actor: &Actor) -> Result<(), UserError> {
@@ -50,20 +50,31 @@ impl Outcome {
 pub struct UnitListing {
     pub unit: Unit,
     pub sites: Vec<OrgSite>,
+    /// The DingTalk departments whose people join this unit by themselves, sorted.
+    pub departments: Vec<i64>,
 }
 
 /// The units in the organisation's order (the order they were added, never another) with
 /// their sites in the order they were added.
 pub async fn listing(core: &Core, actor: &Actor) -> Result<Vec<UnitListing>> {
     require_admin(actor)?;
-    let (units, sites) = tokio::try_join!(core.store.units(), core.store.org_sites())?;
+    let (units, sites, mapped) =
+        tokio::try_join!(core.store.units(), core.store.org_sites(), core.store.department_units())?;
     let mut by_unit: HashMap<i64, Vec<OrgSite>> = HashMap::new();
     for s in sites {
         by_unit.entry(s.site.unit_id).or_default().push(s);
     }
+    let mut departments: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (department, unit) in mapped {
+        departments.entry(unit.id).or_default().push(department);
+    }
     Ok(units
         .into_iter()
-        .map(|unit| UnitListing { sites: by_unit.remove(&unit.id).unwrap_or_default(), unit })
+        .map(|unit| UnitListing {
+            sites: by_unit.remove(&unit.id).unwrap_or_default(),
+            departments: departments.remove(&unit.id).unwrap_or_default(),
+            unit,
+        })
         .collect())
 }
 
@@ -88,7 +99,14 @@ pub fn plan_of(listed: &[UnitListing]) -> OrgPlan {
             })
         })
         .collect();
-    OrgPlan { units, sites }
+    // Only the units that have departments: importing the export back leaves the others as
+    // they are, which is none.
+    let departments = listed
+        .iter()
+        .filter(|l| !l.departments.is_empty())
+        .map(|l| UnitDepartments { unit: l.unit.name.clone(), departments: l.departments.clone() })
+        .collect();
+    OrgPlan { units, sites, departments }
 }
 
 /// A link kind as a form or a person gives it (`community`, `联社区`, `社区`).
@@ -178,18 +196,71 @@ pub async fn restore_site(core: &Core, actor: &Actor, site_id: i64) -> Result<Ou
     logged("site restored", outcome(edit, site_id))
 }
 
+/// The most DingTalk departments one unit may have (a form is not a place for thousands).
+pub const MAX_UNIT_DEPARTMENTS: usize = 200;
+
+/// DingTalk department ids as a person types them: numbers separated by commas (either
+/// width), 、 or spaces; empty is none.
+pub fn parse_departments(given: &str) -> Result<Vec<i64>, UserError> {
+    let mut ids: Vec<i64> = Vec::new();
+    let bad = || UserError::BadDepartments(given.trim().chars().take(40).collect());
+    for part in given.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；')) {
+        let part: String = part.chars().map(crate::normalize::half_width).collect();
+        if part.is_empty() {
+            continue;
+        }
+        let id: i64 = part.parse().ok().filter(|id| *id >= 1).ok_or_else(bad)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.len() > MAX_UNIT_DEPARTMENTS {
+        return Err(bad());
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Gives a unit exactly these DingTalk departments (the 组织 page): their people join it
+/// without an invite. A department of another unit is refused; audited before and after.
+pub async fn set_departments(
+    core: &Core,
+    actor: &Actor,
+    unit_id: i64,
+    departments: &[i64],
+) -> Result<Outcome> {
+    require_admin(actor)?;
+    let edit = core
+        .store
+        .set_unit_departments_audited(unit_id, departments, &actor_label(actor), core.now())
+        .await?;
+    match edit {
+        DepartmentsEdit::Done(change) => {
+            tracing::info!(unit = unit_id, before = ?change.before, after = ?change.after, "a unit's DingTalk departments changed");
+            Ok(Outcome::Done(unit_id))
+        }
+        DepartmentsEdit::Already => Ok(Outcome::Already(unit_id)),
+        DepartmentsEdit::NoUnit => Err(UserError::NoSuchUnit(unit_id).into()),
+        DepartmentsEdit::Taken { department, unit } => {
+            Err(UserError::DepartmentTaken { department, unit }.into())
+        }
+    }
+}
+
 /// What importing a checked plan would do, without writing anything.
 pub async fn preview(core: &Core, actor: &Actor, plan: &OrgPlan) -> Result<OrgLoadReport> {
     require_admin(actor)?;
-    Ok(core.store.preview_org(&plan.units, &plan.sites, core.now()).await?)
+    Ok(core.store.preview_org(&plan.units, &plan.sites, &plan.departments, core.now()).await?)
 }
 
 /// Imports a checked plan as `sansong org load` does (one transaction; the same plan again
 /// changes nothing), with each change audited.
 pub async fn import(core: &Core, actor: &Actor, plan: &OrgPlan) -> Result<OrgLoadReport> {
     require_admin(actor)?;
-    let report =
-        core.store.apply_org_audited(&plan.units, &plan.sites, &actor_label(actor), core.now()).await?;
+    let report = core
+        .store
+        .apply_org_audited(&plan.units, &plan.sites, &plan.departments, &actor_label(actor), core.now())
+        .await?;
     if report.changed_anything() {
         tracing::info!(
             units = report.units_added.len(),
@@ -221,18 +292,36 @@ mod tests {
         };
         let listed = vec![
             UnitListing {
-                unit: Unit { id: 2, name: "乙局".into() }, sites: vec![site(3, 2, "甲村", false)]
+                unit: Unit { id: 2, name: "乙局".into() },
+                sites: vec![site(3, 2, "甲村", false)],
+                departments: vec![12345],
             },
             UnitListing {
                 unit: Unit { id: 1, name: "甲局".into() },
                 sites: vec![site(1, 1, "乙村", true), site(2, 1, "丙村", false)],
+                departments: vec![],
             },
-            UnitListing { unit: Unit { id: 5, name: "丙局".into() }, sites: vec![] },
+            UnitListing { unit: Unit { id: 5, name: "丙局".into() }, sites: vec![], departments: vec![] },
         ];
         let plan = plan_of(&listed);
         assert_eq!(plan.units, ["乙局", "甲局", "丙局"]);
         let names: Vec<(&str, &str, bool)> =
             plan.sites.iter().map(|s| (s.unit.as_str(), s.name.as_str(), s.is_default)).collect();
         assert_eq!(names, [("乙局", "甲村", true), ("甲局", "丙村", false)]);
+        assert_eq!(
+            plan.departments,
+            [UnitDepartments { unit: "乙局".into(), departments: vec![12345] }],
+            "only the units with departments"
+        );
+    }
+
+    #[test]
+    fn department_ids_are_read_as_people_type_them_and_anything_else_is_named() {
+        assert_eq!(parse_departments(" 67890，12345 、12345  "), Ok(vec![12345, 67890]));
+        assert_eq!(parse_departments("１２３"), Ok(vec![123]));
+        assert_eq!(parse_departments(""), Ok(vec![]));
+        assert_eq!(parse_departments("人社局"), Err(UserError::BadDepartments("人社局".into())));
+        assert!(parse_departments("0").is_err());
+        assert!(parse_departments("-5").is_err());
     }
 }

@@ -16,7 +16,7 @@ use crate::core::Core;
 use crate::domain::LinkKind;
 use crate::domain::{Site, Unit};
 use crate::normalize::fold;
-use crate::store::{OrgLoadReport, SitePlan};
+use crate::store::{OrgLoadReport, SitePlan, UnitDepartments};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgProblem {
@@ -59,6 +59,17 @@ pub enum OrgProblemKind {
         site: String,
         value: String,
     },
+    /// A DingTalk department id that cannot be one (DingTalk's ids are positive; the root is 1).
+    BadDepartment {
+        unit: String,
+        department: i64,
+    },
+    /// A DingTalk department given to two units: its people could not know which to join.
+    DuplicateDepartment {
+        department: i64,
+        unit: String,
+        other: String,
+    },
 }
 
 /// A checked org file, ready to apply.
@@ -66,6 +77,9 @@ pub enum OrgProblemKind {
 pub struct OrgPlan {
     pub units: Vec<String>,
     pub sites: Vec<SitePlan>,
+    /// The units the file gives DingTalk departments (`dingtalk_departments = [..]`), each
+    /// exactly those; a unit the file gives none keeps what it has (a spreadsheet carries none).
+    pub departments: Vec<UnitDepartments>,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +95,9 @@ struct FileShape {
 #[serde(deny_unknown_fields)]
 struct UnitEntry {
     name: Spanned<String>,
+    /// The DingTalk departments whose people join this unit without an invite.
+    #[serde(default)]
+    dingtalk_departments: Option<Spanned<Vec<i64>>>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +119,8 @@ fn line_of(source: &str, offset: usize) -> usize {
 pub(crate) struct UnitLine {
     pub name: String,
     pub line: usize,
+    /// Its DingTalk departments as the file gives them, and where (`None`: not given).
+    pub departments: Option<(Vec<i64>, usize)>,
 }
 
 /// A site as a file states it, each part with its line (a spreadsheet's parts share a row).
@@ -130,6 +149,11 @@ pub fn parse_org(source: &str) -> Result<OrgPlan, Vec<OrgProblem>> {
         .map(|u| UnitLine {
             name: u.get_ref().name.get_ref().clone(),
             line: line_of(source, u.get_ref().name.span().start),
+            departments: u
+                .get_ref()
+                .dingtalk_departments
+                .as_ref()
+                .map(|d| (d.get_ref().clone(), line_of(source, d.span().start))),
         })
         .collect();
     let sites: Vec<SiteLine> = shape
@@ -169,6 +193,7 @@ pub(crate) fn check(
     mut problems: Vec<OrgProblem>,
 ) -> Result<OrgPlan, Vec<OrgProblem>> {
     let mut units: Vec<String> = Vec::new();
+    let mut departments: Vec<UnitDepartments> = Vec::new();
     for entry in entries {
         let name = entry.name.trim().to_owned();
         let line = entry.line;
@@ -177,6 +202,28 @@ pub(crate) fn check(
         } else if units.iter().any(|u| fold(u) == fold(&name)) {
             problems.push(OrgProblem { line, kind: OrgProblemKind::DuplicateUnit(name) });
         } else {
+            if let Some((given, line)) = &entry.departments {
+                let mut mine: Vec<i64> = Vec::new();
+                for &department in given {
+                    let other = departments.iter().find(|d| d.departments.contains(&department));
+                    if department < 1 {
+                        let kind = OrgProblemKind::BadDepartment { unit: name.clone(), department };
+                        problems.push(OrgProblem { line: *line, kind });
+                    } else if let Some(other) = other {
+                        let kind = OrgProblemKind::DuplicateDepartment {
+                            department,
+                            unit: name.clone(),
+                            other: other.unit.clone(),
+                        };
+                        problems.push(OrgProblem { line: *line, kind });
+                    } else if !mine.contains(&department) {
+                        // The same id twice in one unit says nothing more: kept once.
+                        mine.push(department);
+                    }
+                }
+                mine.sort_unstable();
+                departments.push(UnitDepartments { unit: name.clone(), departments: mine });
+            }
             units.push(name);
         }
     }
@@ -232,7 +279,7 @@ pub(crate) fn check(
         sites.push(SitePlan { unit, name, link, is_default: site.default });
     }
     if problems.is_empty() {
-        Ok(OrgPlan { units, sites })
+        Ok(OrgPlan { units, sites, departments })
     } else {
         problems.sort_by_key(|p| p.line);
         Err(problems)
@@ -241,7 +288,7 @@ pub(crate) fn check(
 
 /// Applies a checked plan; loading the same plan again changes nothing.
 pub async fn apply(core: &Core, plan: &OrgPlan) -> sqlx::Result<OrgLoadReport> {
-    core.store.apply_org(&plan.units, &plan.sites, core.now()).await
+    core.store.apply_org(&plan.units, &plan.sites, &plan.departments, core.now()).await
 }
 
 /// The unit a person names: the exact name in either script, or the only unit whose name
@@ -270,6 +317,11 @@ pub async fn units(core: &Core) -> sqlx::Result<Vec<Unit>> {
 /// A unit's linked sites that its members may check in at (not the archived ones).
 pub async fn sites_of(core: &Core, unit_id: i64) -> sqlx::Result<Vec<Site>> {
     core.store.sites_of(unit_id).await
+}
+
+/// Every DingTalk department a unit has (按部门加入), with its unit, by department id.
+pub async fn dingtalk_departments(core: &Core) -> sqlx::Result<Vec<(i64, Unit)>> {
+    core.store.department_units().await
 }
 
 /// Every site in the organisation now (archived ones are kept for their check-ins, but are
@@ -347,6 +399,24 @@ mod tests {
         let src = "[[units]]\nname = \"u\"\n[[sites]]\nunit = \"u\"\nname = \"a\"\nlink = \"village\"\ndefault = true\n[[sites]]\nunit = \"u\"\nname = \"b\"\nlink = \"village\"\ndefault = true\n";
         let problems = parse_org(src).unwrap_err();
         assert!(matches!(problems[0].kind, OrgProblemKind::SecondDefault { .. }));
+    }
+
+    #[test]
+    fn a_units_dingtalk_departments_are_read_from_the_file_and_one_department_has_one_unit() {
+        let src = "[[units]]\nname = \"人社局\"\ndingtalk_departments = [67890, 12345, 12345]\n\n[[units]]\nname = \"科工局\"\n";
+        let plan = parse_org(src).unwrap();
+        assert_eq!(
+            plan.departments,
+            [UnitDepartments { unit: "人社局".into(), departments: vec![12345, 67890] }]
+        );
+        let twice = "[[units]]\nname = \"甲\"\ndingtalk_departments = [5]\n[[units]]\nname = \"乙\"\ndingtalk_departments = [0, 5]\n";
+        let problems = parse_org(twice).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(matches!(problems[0].kind, OrgProblemKind::BadDepartment { department: 0, .. }));
+        assert!(
+            matches!(&problems[1].kind, OrgProblemKind::DuplicateDepartment { department: 5, other, .. } if other == "甲")
+        );
+        assert_eq!(problems[1].line, 6);
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<OrgPlan, SheetError> {
     let rows = cells(bytes)?;
     let mut rows = rows.into_iter();
     let Some((header_row, header)) = rows.next() else {
-        return Ok(OrgPlan { units: Vec::new(), sites: Vec::new() });
+        return Ok(OrgPlan { units: Vec::new(), sites: Vec::new(), departments: Vec::new() });
     };
     let cols = columns(&header);
     let missing: Vec<String> = [(cols.unit, HEADERS[0]), (cols.site, HEADERS[1]), (cols.link, HEADERS[2])]
@@ -184,7 +184,8 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<OrgPlan, SheetError> {
             (get(Some(unit_col)), get(Some(site_col)), get(Some(link_col)), get(cols.default));
         // A unit stated once is enough: the rows after repeat it for their sites.
         if !unit.is_empty() && !units.iter().any(|u| fold(u.name.trim()) == fold(unit)) {
-            units.push(UnitLine { name: unit.to_owned(), line });
+            // A sheet has no column for DingTalk departments: a unit's stay as they are.
+            units.push(UnitLine { name: unit.to_owned(), line, departments: None });
         }
         if site.is_empty() && link.is_empty() && default.is_empty() {
             continue;
@@ -259,7 +260,7 @@ pub fn to_xlsx(plan: &OrgPlan) -> Result<Vec<u8>, XlsxError> {
 /// (the import reads only the first worksheet).
 pub fn template(notes_title: &str, notes: &[&str]) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
-    plan_sheet(&mut book, &OrgPlan { units: Vec::new(), sites: Vec::new() })?;
+    plan_sheet(&mut book, &OrgPlan { units: Vec::new(), sites: Vec::new(), departments: Vec::new() })?;
     let sheet = book.add_worksheet();
     sheet.set_name(notes_title)?;
     sheet.set_column_width(0, 100)?;
@@ -282,6 +283,10 @@ pub fn to_toml(plan: &OrgPlan, comment: &str) -> String {
     }
     for unit in &plan.units {
         let _ = write!(out, "\n[[units]]\nname = {}\n", quoted(unit));
+        if let Some(d) = plan.departments.iter().find(|d| &d.unit == unit) {
+            let ids: Vec<String> = d.departments.iter().map(i64::to_string).collect();
+            let _ = writeln!(out, "dingtalk_departments = [{}]", ids.join(", "));
+        }
     }
     for s in &plan.sites {
         let _ = write!(
@@ -449,7 +454,10 @@ mod tests {
     #[test]
     fn the_template_is_an_empty_sheet_with_its_notes_behind() {
         let xlsx = template("填写说明", &["第一行说明", "第二行说明"]).unwrap();
-        assert_eq!(read_xlsx(&xlsx).unwrap(), OrgPlan { units: Vec::new(), sites: Vec::new() });
+        assert_eq!(
+            read_xlsx(&xlsx).unwrap(),
+            OrgPlan { units: Vec::new(), sites: Vec::new(), departments: Vec::new() }
+        );
         let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
         assert_eq!(book.sheet_names(), [SHEET_NAME, "填写说明"]);
         let first = book.worksheet_range(SHEET_NAME).unwrap();

@@ -8,12 +8,14 @@
 //! WAL mode with foreign keys on, and waits for a busy writer instead of failing. Instants are
 //! stored as unix seconds (UTC). One file per table group: [`org`], [`members`], [`invites`],
 //! [`checkins`], [`inbox`], [`dialogues`], [`meta`], [`notices`] (and their runs),
-//! [`outbox`] (deliveries), [`receipts`], [`tally`], [`periodic`], [`audit`].
+//! [`outbox`] (deliveries), [`receipts`], [`tally`], [`periodic`], [`audit`], [`departments`]
+//! (units' DingTalk departments).
 
 mod audit;
 mod checkins;
 mod choices;
 mod console;
+mod departments;
 mod dialogues;
 mod inbox;
 mod invites;
@@ -41,6 +43,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use audit::{AuditEntry, AuditQuery};
 pub use checkins::NewCheckin;
 pub use console::{LinkPurpose, PhotoRow, RecordFilter, SetupDone, SetupUnit, WebLink};
+pub use departments::{DepartmentChange, DepartmentJoined, DepartmentsEdit, UnitDepartments};
 pub use inbox::{InboxRow, UpdateKey};
 pub use invites::{NewInvite, Redeemed};
 pub use members::Linked;

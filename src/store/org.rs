@@ -53,6 +53,8 @@ pub struct OrgLoadReport {
     /// The sites of `sites_added` as the file states them, under their unit's name as the
     /// database spells it.
     pub added_sites: Vec<SitePlan>,
+    /// Units whose DingTalk departments the file changed (a unit the file gives none keeps its own).
+    pub departments_changed: Vec<super::DepartmentChange>,
 }
 
 impl OrgLoadReport {
@@ -61,6 +63,7 @@ impl OrgLoadReport {
             || !self.sites_added.is_empty()
             || !self.sites_changed.is_empty()
             || !self.defaults_moved.is_empty()
+            || !self.departments_changed.is_empty()
     }
 }
 
@@ -82,10 +85,11 @@ impl Store {
         &self,
         units: &[String],
         sites: &[SitePlan],
+        departments: &[super::UnitDepartments],
         now: DateTime<Utc>,
     ) -> sqlx::Result<OrgLoadReport> {
         let mut tx = self.write_tx().await?;
-        let report = apply_in(&mut tx, units, sites, now).await?;
+        let report = apply_in(&mut tx, units, sites, departments, now).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -138,6 +142,7 @@ pub(super) async fn apply_in(
     tx: &mut SqliteConnection,
     units: &[String],
     sites: &[SitePlan],
+    departments: &[super::UnitDepartments],
     now: DateTime<Utc>,
 ) -> sqlx::Result<OrgLoadReport> {
     let mut report = OrgLoadReport::default();
@@ -247,6 +252,16 @@ pub(super) async fn apply_in(
             let (unit, name): (String, String) = (row.try_get("unit")?, row.try_get("name")?);
             report.sites_not_in_file.push(format!("{unit} → {name}"));
         }
+    }
+    // The units the file gives departments have exactly those (found by name as above).
+    let mut wanted: Vec<(i64, Vec<i64>)> = Vec::new();
+    for d in departments {
+        let (unit_id, _) = by_name(&known, &d.unit, |(_, n)| n).cloned().ok_or(sqlx::Error::RowNotFound)?;
+        wanted.push((unit_id, d.departments.clone()));
+    }
+    if !wanted.is_empty() {
+        let names = known.iter().cloned().collect();
+        report.departments_changed = super::departments::set_in(tx, &wanted, &names, now).await?;
     }
     Ok(report)
 }

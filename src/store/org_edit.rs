@@ -379,10 +379,11 @@ impl Store {
         &self,
         units: &[String],
         sites: &[SitePlan],
+        departments: &[super::UnitDepartments],
         now: DateTime<Utc>,
     ) -> sqlx::Result<OrgLoadReport> {
         let mut tx = self.write_tx().await?;
-        let report = apply_in(&mut tx, units, sites, now).await?;
+        let report = apply_in(&mut tx, units, sites, departments, now).await?;
         tx.rollback().await?;
         Ok(report)
     }
@@ -393,11 +394,12 @@ impl Store {
         &self,
         units: &[String],
         sites: &[SitePlan],
+        departments: &[super::UnitDepartments],
         actor: &str,
         now: DateTime<Utc>,
     ) -> sqlx::Result<OrgLoadReport> {
         let mut tx = self.write_tx().await?;
-        let report = apply_in(&mut tx, units, sites, now).await?;
+        let report = apply_in(&mut tx, units, sites, departments, now).await?;
         const IMPORT: &str = "（导入）";
         for unit in &report.units_added {
             audit(&mut tx, now, actor, "org_unit_added", None, Some(unit), IMPORT).await?;
@@ -415,6 +417,7 @@ impl Store {
             let detail = format!("{}{IMPORT}", label(&c.unit, &c.site));
             audit(&mut tx, now, actor, "org_site_changed", Some(&before), Some(&after), &detail).await?;
         }
+        super::departments::audit_changes(&mut tx, &report.departments_changed, actor, IMPORT, now).await?;
         tx.commit().await?;
         Ok(report)
     }

@@ -43,6 +43,12 @@ pub enum Check {
     DingTalkSecret,
     DingTalkToken,
     DingTalkStream,
+    /// The app may read the address book's departments (按部门加入).
+    DingTalkDepartmentRead,
+    /// The app may read its members.
+    DingTalkMemberRead,
+    /// The units' departments are within the app's 通讯录授权范围.
+    DingTalkScope,
 }
 
 /// What is fine.

@@ -45,6 +45,12 @@ pub fn org_problem(p: &OrgProblem) -> String {
         OrgProblemKind::BadDefault { site, value } => {
             format!("站点「{site}」的「默认」一栏「{value}」看不懂；请填「是」或留空")
         }
+        OrgProblemKind::BadDepartment { unit, department } => {
+            format!("单位「{unit}」的钉钉部门编号 {department} 不对：部门编号是正整数（根部门为 1）")
+        }
+        OrgProblemKind::DuplicateDepartment { department, unit, other } => {
+            format!("钉钉部门 {department} 同时写在单位「{other}」和「{unit}」下：一个部门只能对应一个单位")
+        }
     };
     format!("第 {} 行：{}", p.line, what)
 }
@@ -86,6 +92,9 @@ pub fn org_loaded(r: &OrgLoadReport) -> String {
         }
         for (unit, site) in &r.defaults_moved {
             let _ = writeln!(s, "  ~ 站点 {unit}: 默认站点改为 {site}");
+        }
+        for c in &r.departments_changed {
+            let _ = writeln!(s, "  ~ {}", super::org::departments_changed(c));
         }
     }
     if !r.sites_not_in_file.is_empty() {
@@ -475,6 +484,9 @@ pub fn check_name(check: Check) -> &'static str {
         Check::DingTalkSecret => CHECK_DINGTALK_SECRET,
         Check::DingTalkToken => CHECK_DINGTALK_TOKEN,
         Check::DingTalkStream => CHECK_DINGTALK_STREAM,
+        Check::DingTalkDepartmentRead => super::dingtalk::CHECK_DEPARTMENT_READ,
+        Check::DingTalkMemberRead => super::dingtalk::CHECK_MEMBER_READ,
+        Check::DingTalkScope => super::dingtalk::CHECK_SCOPE,
     }
 }
 

@@ -179,6 +179,12 @@ pub fn user_error(e: &UserError, config: &Config, bot_username: Option<&str>) ->
         UserError::UnknownLinkKind(link) => {
             format!("联系类型「{link}」无法识别，请选择联乡村、联社区、联企业或联商会。")
         }
+        UserError::BadDepartments(given) => format!(
+            "「{given}」不是钉钉部门编号。请填写数字编号，多个用逗号或空格隔开（编号可用 sansong org dingtalk 查看）；留空表示不按部门加入。"
+        ),
+        UserError::DepartmentTaken { department, unit } => format!(
+            "钉钉部门 {department} 已属于单位「{unit}」。一个部门只能对应一个单位：请先在「{unit}」中去掉它。"
+        ),
         UserError::SeveralMembers { name, units } => {
             format!("有 {} 位成员叫「{name}」（{}），请改用聊天中的「后台」为本人获取链接。", units.len(), units.join("、"))
         }

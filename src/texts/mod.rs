@@ -13,6 +13,7 @@
 pub mod checkins;
 pub mod cli;
 pub mod dialogues;
+pub mod dingtalk;
 pub mod errors;
 pub mod members;
 pub mod notices;

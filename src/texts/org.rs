@@ -4,7 +4,7 @@
 
 use crate::org::sheet::{MAX_ROWS, link_word};
 use crate::org::{OrgProblem, OrgProblemKind};
-use crate::store::{SiteChange, SitePlan, SiteState};
+use crate::store::{DepartmentChange, SiteChange, SitePlan, SiteState};
 
 pub const INTRO: &str = "本单位和各单位联系的站点（联乡村、联社区、联企业、联商会）。单位按添加的先后排列。党员登记时没有写站点，就记到本单位的默认站点。";
 
@@ -13,6 +13,24 @@ pub const ARCHIVE_NOTE: &str = "归档的站点保留全部登记记录，仍计
 pub const NO_UNITS: &str = "还没有单位。请在下面添加，或导入组织表格。";
 
 pub const NO_SITES: &str = "还没有站点。";
+
+/// Beside each unit's DingTalk departments.
+pub const DEPARTMENTS_NOTE: &str = "钉钉部门编号（可用 sansong org dingtalk 查看），多个用逗号隔开；留空表示不按部门加入。\
+    这些部门及其下级部门的人给机器人发消息时，自动以党员身份加入本单位，无需邀请码。一个部门只能对应一个单位。";
+
+/// A unit without DingTalk departments.
+pub const NO_DEPARTMENTS: &str = "未对应钉钉部门";
+
+/// A unit's DingTalk departments as the page lists them: `12345、67890`.
+pub fn departments(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join("、")
+}
+
+/// A unit whose DingTalk departments a load or import changed.
+pub fn departments_changed(c: &DepartmentChange) -> String {
+    let said = |ids: &[i64]| if ids.is_empty() { "无".to_owned() } else { departments(ids) };
+    format!("{} 的钉钉部门：{} 改为 {}", c.unit, said(&c.before), said(&c.after))
+}
 
 /// What a change said once done, by the key the page's address carries (`?done=…`), with the
 /// name of the unit or site it was about as the database has it. `None` for a key it does not
@@ -28,17 +46,22 @@ pub fn done(key: &str, name: &str) -> Option<String> {
         "site_renamed" => format!("站点已改名为「{name}」，原有登记随之改名。"),
         "default_set" => format!("已将「{name}」设为默认站点。"),
         "site_archived" => format!("站点「{name}」已归档：登记记录保留，不再供登记选择。"),
+        "departments_set" => format!("已更新「{name}」对应的钉钉部门。"),
         "already" => format!("「{name}」已是这样，无需更改。"),
         _ => return None,
     })
 }
 
 /// After an import.
-pub fn imported(units: u32, sites: u32, changed: u32) -> String {
-    if units + sites + changed == 0 {
+pub fn imported(units: u32, sites: u32, changed: u32, departments: u32) -> String {
+    if units + sites + changed + departments == 0 {
         "导入完成：组织与文件一致，没有改动。".into()
-    } else {
+    } else if departments == 0 {
         format!("导入完成：新增单位 {units} 个、站点 {sites} 个，修改站点 {changed} 处。")
+    } else {
+        format!(
+            "导入完成：新增单位 {units} 个、站点 {sites} 个，修改站点 {changed} 处，{departments} 个单位的钉钉部门有改动。"
+        )
     }
 }
 
@@ -68,7 +91,7 @@ pub const TEMPLATE_NOTES: [&str; 8] = [
 ];
 
 /// On top of an exported org file.
-pub const TOML_COMMENT: &str = "组织文件：单位及其联系的站点。\n可用 sansong org load 载入，或在管理后台「组织 → 导入」上传。\nlink：village 联乡村 | community 联社区 | enterprise 联企业 | chamber 联商会；default = true 为默认站点。";
+pub const TOML_COMMENT: &str = "组织文件：单位及其联系的站点。\n可用 sansong org load 载入，或在管理后台「组织 → 导入」上传。\nlink：village 联乡村 | community 联社区 | enterprise 联企业 | chamber 联商会；default = true 为默认站点。\ndingtalk_departments：这些钉钉部门（含下级）的人自动加入该单位；写 [] 表示不再按部门加入，不写则保持不变。";
 
 pub const NO_FILE: &str = "请先选择要上传的文件。";
 
@@ -144,6 +167,7 @@ mod tests {
             "site_renamed",
             "default_set",
             "site_archived",
+            "departments_set",
             "already",
         ] {
             let said = done(key, "新球社区").unwrap();

@@ -40,6 +40,8 @@ pub fn action_label(action: &str) -> String {
         "org_site_archived" => "归档站点",
         "org_site_restored" => "恢复站点",
         "org_site_changed" => "导入修改站点",
+        "org_departments" => "单位对应钉钉部门",
+        "dingtalk_department" => "钉钉部门",
         other => return other.to_owned(),
     };
     label.to_owned()

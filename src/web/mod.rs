@@ -45,6 +45,7 @@ pub struct Web {
     drafts: Arc<views::compose::Drafts>,
 }
 
+
 impl Web {
     pub fn new(core: Core, files: HashMap<Platform, Arc<dyn FileSource>>) -> Web {
         Web {
@@ -55,6 +56,7 @@ impl Web {
             drafts: Arc::default(),
         }
     }
+
 
     /// The scheduler to wake when a notice is published here.
     pub fn with_scheduler(mut self, wake: Arc<tokio::sync::Notify>) -> Web {
@@ -112,6 +114,7 @@ pub fn router(web: Web) -> Router {
         .route("/org", get(views::org::page))
         .route("/org/units", post(views::org::add_unit))
         .route("/org/units/{id}/rename", post(views::org::rename_unit))
+        .route("/org/units/{id}/departments", post(views::org::set_departments))
         .route("/org/sites", post(views::org::add_site))
         .route("/org/sites/{id}/rename", post(views::org::rename_site))
         .route("/org/sites/{id}/default", post(views::org::set_default))

@@ -488,6 +488,7 @@ async fn a_database_of_the_release_before_the_console_could_run_the_campaign_upg
         ("web_sessions", 1),
         ("audit_log", 1),
         ("api_tokens", 0),
+        ("unit_dingtalk_departments", 0),
     ] {
         assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
     }

@@ -115,6 +115,7 @@ async fn an_organiser_gets_403_on_every_org_page_and_post_and_changes_nothing() 
         (format!("/org/sites/{site}/default"), vec![]),
         (format!("/org/sites/{site}/archive"), vec![]),
         (format!("/org/sites/{site}/restore"), vec![]),
+        (format!("/org/units/{unit}/departments"), vec![("departments", "12345")]),
     ];
     for (path, form) in &posts {
         let page = c.post(Some(&session), path, form, None).await;
@@ -123,6 +124,7 @@ async fn an_organiser_gets_403_on_every_org_page_and_post_and_changes_nothing() 
     let file = sansong::org::sheet::to_xlsx(&sansong::org::OrgPlan {
         units: vec!["财政局".into()],
         sites: Vec::new(),
+        departments: Vec::new(),
     })
     .unwrap();
     let preview = c.post_multipart(&session, "/org/import", &[], Some(("org.xlsx", file))).await;

@@ -16,6 +16,7 @@ mod console_system;
 mod daily;
 mod dialogue;
 mod dingtalk;
+mod dingtalk_departments;
 mod durability;
 mod notices;
 mod operations;

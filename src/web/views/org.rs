@@ -1,6 +1,7 @@
 //! 组织, for admins: the units in the organisation's order with their sites, a form for each
 //! change (add a unit, add a site with its link kind, rename, choose the default, archive or
-//! bring back a site), the import (upload, preview, confirm) and the exports.
+//! bring back a site, a unit's DingTalk departments), the import (upload, preview, confirm) and
+//! the exports.
 //!
 //! Every change calls the core's operation in [`crate::org::edit`], which checks the role,
 //! the name and what is there already, and audits; a successful POST answers 303 back to the
@@ -62,6 +63,11 @@ struct UnitView {
     rename_value: String,
     add_value: String,
     links: Vec<LinkOption>,
+    /// Its DingTalk departments as the page shows them (`12345、67890`), empty for none.
+    departments: String,
+    /// The departments form: its value (as typed after a refusal), and whether it is open.
+    departments_value: String,
+    departments_open: bool,
 }
 
 #[derive(Template)]
@@ -72,6 +78,8 @@ struct OrgPage {
     archive_note: &'static str,
     no_units: &'static str,
     no_sites: &'static str,
+    departments_note: &'static str,
+    no_departments: &'static str,
     notice: Option<String>,
     problem: Option<String>,
     units: Vec<UnitView>,
@@ -96,6 +104,10 @@ enum Typed {
     RenameSite {
         id: i64,
         name: String,
+    },
+    Departments {
+        unit: i64,
+        value: String,
     },
     /// A button with nothing typed (default, archive, restore).
     Button,
@@ -132,6 +144,11 @@ fn unit_view(web: &Web, l: &UnitListing, typed: &Typed) -> UnitView {
         Typed::AddSite { unit, name, link } if *unit == l.unit.id => (name.clone(), link.parse().ok()),
         _ => (String::new(), sites.first().map(|s| s.site.link)),
     };
+    let typed_departments = match typed {
+        Typed::Departments { unit, value } if *unit == l.unit.id => Some(value.clone()),
+        _ => None,
+    };
+    let ids: Vec<String> = l.departments.iter().map(i64::to_string).collect();
     UnitView {
         id: l.unit.id,
         name: l.unit.name.clone(),
@@ -148,6 +165,9 @@ fn unit_view(web: &Web, l: &UnitListing, typed: &Typed) -> UnitView {
                 selected: add_link == Some(k),
             })
             .collect(),
+        departments: texts::departments(&l.departments),
+        departments_open: typed_departments.is_some(),
+        departments_value: typed_departments.unwrap_or_else(|| ids.join(", ")),
     }
 }
 
@@ -166,6 +186,8 @@ async fn org_page(
         archive_note: texts::ARCHIVE_NOTE,
         no_units: texts::NO_UNITS,
         no_sites: texts::NO_SITES,
+        departments_note: texts::DEPARTMENTS_NOTE,
+        no_departments: texts::NO_DEPARTMENTS,
         notice: notice(&listed),
         problem,
         units: listed.iter().map(|l| unit_view(web, l, &typed)).collect(),
@@ -185,7 +207,12 @@ fn done_notice(query: Option<&str>, listed: &[UnitListing]) -> Option<String> {
     let number = |k: &str| get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
     let key = get("done")?;
     if key == "imported" {
-        return Some(texts::imported(number("units"), number("sites"), number("changed")));
+        return Some(texts::imported(
+            number("units"),
+            number("sites"),
+            number("changed"),
+            number("departments"),
+        ));
     }
     let id: i64 = get("id")?.parse().ok()?;
     let name = if key.starts_with("unit") {
@@ -275,6 +302,32 @@ pub async fn rename_unit(
     let result = edit::rename_unit(&web.core, &viewer.actor(), id, &f.name).await;
     answer(&web, &viewer, result, ["unit_renamed", "already"], "unit", Typed::RenameUnit { id, name: f.name })
         .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DepartmentsForm {
+    #[serde(default)]
+    departments: String,
+}
+
+/// `POST /org/units/{id}/departments`: the unit's DingTalk departments, exactly as given.
+pub async fn set_departments(
+    viewer: Viewer,
+    State(web): State<Web>,
+    Path(id): Path<i64>,
+    Form(f): Form<DepartmentsForm>,
+) -> Result<Response, WebError> {
+    let actor = viewer.actor();
+    // The role first, so that nobody else learns anything from how a form is refused.
+    let result = match edit::require_admin(&actor) {
+        Err(e) => Err(e.into()),
+        Ok(()) => match edit::parse_departments(&f.departments) {
+            Err(e) => Err(e.into()),
+            Ok(ids) => edit::set_departments(&web.core, &actor, id, &ids).await,
+        },
+    };
+    let typed = Typed::Departments { unit: id, value: f.departments };
+    answer(&web, &viewer, result, ["departments_set", "already"], "unit", typed).await
 }
 
 /// `POST /org/sites`: 添加站点 to the unit of the form.
@@ -426,7 +479,12 @@ async fn preview_of(web: &Web, viewer: &Viewer, plan: &OrgPlan) -> Result<Previe
         nothing: !report.changed_anything(),
         units_added: report.units_added.clone(),
         sites_added: added,
-        changes: report.site_changes.iter().map(texts::site_changed).collect(),
+        changes: report
+            .site_changes
+            .iter()
+            .map(texts::site_changed)
+            .chain(report.departments_changed.iter().map(texts::departments_changed))
+            .collect(),
         kept: report.sites_not_in_file.clone(),
     })
 }
@@ -492,10 +550,11 @@ pub async fn import_confirm(
     let report = edit::import(&web.core, &viewer.actor(), &plan).await.map_err(|e| core_error(&web, e))?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(Redirect::to(&format!(
-        "/org?done=imported&units={}&sites={}&changed={}",
+        "/org?done=imported&units={}&sites={}&changed={}&departments={}",
         count(report.units_added.len()),
         count(report.sites_added.len()),
-        count(report.site_changes.len())
+        count(report.site_changes.len()),
+        count(report.departments_changed.len())
     ))
     .into_response())
 }
@@ -552,6 +611,7 @@ mod tests {
 
     fn listed() -> Vec<UnitListing> {
         vec![UnitListing {
+            departments: vec![],
             unit: Unit { id: 2, name: "人社局".into() },
             sites: vec![OrgSite {
                 site: Site {

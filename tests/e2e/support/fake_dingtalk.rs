@@ -29,6 +29,40 @@
 //! `sampleImageMsg`'s `photoURL` must be a media id it gave.
 //!
 //! Unacknowledged frames are pushed again on the next connection, as DingTalk redelivers them.
+//!
+//! The address book and the workbench login (按部门加入, 工作台免登), old-style `topapi` calls on
+//! the same base (`SANSONG_DINGTALK_OAPI_URL`): `POST /topapi/…?access_token=<token>` with a JSON
+//! body, always HTTP 200 with `{errcode, errmsg, result, request_id}`. Shapes from DingTalk's
+//! pages, read in their mirror apolloyyu/kb-dingtalk-open-platform
+//! (`docs/01-应用开发/02-4a8AMF6u2A-服务端API/…`), and the official old SDK
+//! opendingtalk/alibaba-dingtalk-service-sdk (`src/main/java/com/dingtalk/api/{request,response}/…`):
+//! - `v2/department/listparentbyuser {userid}` → `result.parent_list[].parent_dept_id_list`, the
+//!   person's department first and the root 1 last; needs 通讯录部门信息读权限
+//!   (`qyapi_get_department_list`) and "不受通讯录权限范围限制"; its own error table gives 33012
+//!   无效的userId (`0085-queries-the-list-of-all-parent-departments-of-a-user.md`,
+//!   `OapiV2DepartmentListparentbyuserResponse` `parent_list`/`parent_dept_id_list`).
+//! - `v2/user/get {userid, language}` → `result.dept_id_list` (and `userid`, `name`, …); needs
+//!   成员信息读权限 (`qyapi_get_member`) (`0056-query-user-details.md`, `OapiV2UserGetResponse`).
+//!   An unknown person: 60121 找不到该用户 (the 全局错误码 page, `0013-server-api-error-codes-1.md`).
+//! - `v2/department/listsub {dept_id, language}` → `result[] {dept_id, name, parent_id,
+//!   auto_add_user, create_dept_group}` (`0082-user-management-acquires-the-list-departments.md`,
+//!   `OapiV2DepartmentListsubResponse`); `v2/department/get {dept_id, language}` → `result
+//!   {dept_id, name, parent_id, …}`, 60003 部门不存在 (`0081-query-department-details0-v2.md`,
+//!   `OapiV2DepartmentGetResponse`); both need `qyapi_get_department_list`.
+//! - `user/listid {dept_id}` → `result.userid_list` and `user/count {only_active}` →
+//!   `result.count`, both `qyapi_get_member`, "不受通讯录权限范围限制"
+//!   (`0065-query-the-list-of-department-userids.md`, `0059-user-management-acquires-number-employees.md`).
+//! - `v2/user/getuserinfo {code}` → `result {userid, name, sys, sys_level, unionid,
+//!   associated_unionid, device_id}`; a code "五分钟内有效，且只能使用一次", else 40078
+//!   不存在的临时授权码 (`0024-obtain-the-userid-of-a-user-by-using-the-log-free.md`,
+//!   `OapiV2UserGetuserinfoResponse`; 40078 on the 全局错误码 page).
+//! - A permission the app lacks: `{errcode: 88, sub_code: "60011", sub_msg: "没有调用该接口的权限",
+//!   errmsg: "ding talk error[subcode=60011,submsg=没有调用该接口的权限]"}` (the error-format example
+//!   the 全局错误码 page's mirrors carry, e.g. mabiji.com/dingtalk/errcode.html; 60011 没有调用该接口的权限
+//!   on `0013-server-api-error-codes-1.md`). Outside the app's 通讯录授权范围: 50004 企业部门不在授权范围
+//!   for a department, 50002 企业员工不在授权范围 for a person (same page; `0161-common-errors.md`
+//!   quotes `{"errcode":50004,"errmsg":"请求的部门id不在授权范围内"}`). A bad token: 40014
+//!   不合法的access_token. Busy: -1 系统繁忙 ("建议稍后再重试").
 
 #![allow(dead_code)]
 
@@ -36,7 +70,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -115,6 +149,18 @@ struct Inner {
     shift_ms: i64,
     /// The robot API answers 503 (the platform in trouble).
     down: bool,
+    /// The address book: departments (id → name, parent), people (staff id → departments).
+    departments: HashMap<i64, (String, Option<i64>)>,
+    people: HashMap<String, (String, Vec<i64>)>,
+    /// Whether the app holds 通讯录部门信息读权限 and 成员信息读权限.
+    may_read_departments: bool,
+    may_read_members: bool,
+    /// Departments outside the app's 通讯录授权范围.
+    out_of_scope: HashSet<i64>,
+    /// The address book answers 系统繁忙 (-1) until set back.
+    directory_busy: bool,
+    /// Workbench auth codes issued and not yet used: code → staff id.
+    auth_codes: HashMap<String, String>,
 }
 
 #[derive(Clone)]
@@ -148,7 +194,13 @@ impl FakeDingTalk {
         let url = format!("http://{}", http.local_addr().unwrap());
         let (version, _) = watch::channel(0);
         let shared = Shared {
-            inner: Arc::new(Mutex::new(Inner { expire_in: 7200, ..Inner::default() })),
+            inner: Arc::new(Mutex::new(Inner {
+                expire_in: 7200,
+                departments: HashMap::from([(1, ("测试市人民政府".to_owned(), None))]),
+                may_read_departments: true,
+                may_read_members: true,
+                ..Inner::default()
+            })),
             version: Arc::new(version),
             ws_port: ws.local_addr().unwrap().port(),
             http_url: url.clone(),
@@ -161,6 +213,13 @@ impl FakeDingTalk {
             .route("/v1.0/robot/messageFiles/download", post(download))
             .route("/media/upload", post(upload))
             .route("/files/{code}", get(serve_file))
+            .route("/topapi/v2/department/listparentbyuser", post(list_parent_by_user))
+            .route("/topapi/v2/user/get", post(user_get))
+            .route("/topapi/v2/department/listsub", post(department_listsub))
+            .route("/topapi/v2/department/get", post(department_get))
+            .route("/topapi/user/listid", post(user_listid))
+            .route("/topapi/user/count", post(user_count))
+            .route("/topapi/v2/user/getuserinfo", post(user_getuserinfo))
             .with_state(shared.clone());
         tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
         let ws_shared = shared.clone();
@@ -417,6 +476,40 @@ impl FakeDingTalk {
     /// How many acknowledgements a frame has had.
     pub fn acks_of(&self, message_id: &str) -> usize {
         self.shared.lock().acks.iter().filter(|a| a["headers"]["messageId"] == message_id).count()
+    }
+
+    /// A department of the address book, under `parent` (the root is 1).
+    pub fn add_department(&self, id: i64, name: &str, parent: i64) {
+        self.shared.lock().departments.insert(id, (name.to_owned(), Some(parent)));
+    }
+
+    /// `user` is in these departments of the address book.
+    pub fn add_person(&self, user: &DtUser, departments: &[i64]) {
+        self.shared.lock().people.insert(user.staff_id.clone(), (user.nick.clone(), departments.to_vec()));
+    }
+
+    /// Grants or withdraws the app's 通讯录部门信息读权限 and 成员信息读权限.
+    pub fn set_permissions(&self, departments: bool, members: bool) {
+        let mut inner = self.shared.lock();
+        inner.may_read_departments = departments;
+        inner.may_read_members = members;
+    }
+
+    /// These departments are outside the app's 通讯录授权范围.
+    pub fn set_out_of_scope(&self, departments: &[i64]) {
+        self.shared.lock().out_of_scope = departments.iter().copied().collect();
+    }
+
+    /// The address book answers 系统繁忙 until set back.
+    pub fn set_directory_busy(&self, busy: bool) {
+        self.shared.lock().directory_busy = busy;
+    }
+
+    /// A one-time auth code for `user`, as DingTalk's `requestAuthCode` gives the workbench page.
+    pub fn auth_code(&self, user: &DtUser) -> String {
+        let code = format!("authcode{}{}", self.next_id(), rand_suffix());
+        self.shared.lock().auth_codes.insert(code.clone(), user.staff_id.clone());
+        code
     }
 
     pub async fn wait_connections(&self, n: usize) {
@@ -762,4 +855,210 @@ async fn serve_socket(shared: Shared, stream: tokio::net::TcpStream) {
     }
     drop(inner);
     shared.changed();
+}
+
+// ---------------------------------------------------------------- the address book (topapi)
+
+/// An old-style answer: always HTTP 200, the outcome in `errcode` (see the module's notes).
+fn oapi(errcode: i64, errmsg: &str, result: Option<Value>) -> Json<Value> {
+    let mut answer = json!({ "errcode": errcode, "errmsg": errmsg, "request_id": "fakerequest01" });
+    if let Some(result) = result {
+        answer["result"] = result;
+    }
+    Json(answer)
+}
+
+/// What the app lacks a permission for: errcode 88 with the real code in `sub_code`.
+fn no_permission() -> Json<Value> {
+    Json(json!({
+        "errcode": 88,
+        "sub_code": "60011",
+        "sub_msg": "没有调用该接口的权限",
+        "errmsg": "ding talk error[subcode=60011,submsg=没有调用该接口的权限]",
+        "request_id": "fakerequest01",
+    }))
+}
+
+/// Which permission a call needs.
+#[derive(Clone, Copy)]
+enum Needs {
+    Departments,
+    Members,
+    Nothing,
+}
+
+/// The common part of every topapi call: the call recorded, the token checked (40014), the
+/// permission (88/60011), the address book busy (-1). `Err` is the answer to give instead.
+fn topapi_gate(
+    shared: &Shared,
+    path: &str,
+    query: &HashMap<String, String>,
+    body: &Value,
+    needs: Needs,
+) -> Result<(), Json<Value>> {
+    record(shared, path, StatusCode::OK, body);
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let inner = shared.lock();
+    if !inner.tokens.contains(&token) {
+        return Err(oapi(40014, "不合法的access_token", None));
+    }
+    let allowed = match needs {
+        Needs::Departments => inner.may_read_departments,
+        Needs::Members => inner.may_read_members,
+        Needs::Nothing => true,
+    };
+    if !allowed {
+        return Err(no_permission());
+    }
+    if inner.directory_busy && !matches!(needs, Needs::Nothing) {
+        return Err(oapi(-1, "系统繁忙", None));
+    }
+    Ok(())
+}
+
+type Q = Query<HashMap<String, String>>;
+
+/// A department's chain: it, then each department above it, up to the root.
+fn chain_of(inner: &Inner, id: i64) -> Vec<i64> {
+    let mut chain = vec![id];
+    let mut at = id;
+    while let Some((_, Some(parent))) = inner.departments.get(&at) {
+        if chain.contains(parent) || chain.len() > 64 {
+            break;
+        }
+        chain.push(*parent);
+        at = *parent;
+    }
+    chain
+}
+
+async fn list_parent_by_user(
+    State(shared): State<Shared>,
+    Query(q): Q,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    if let Err(answer) =
+        topapi_gate(&shared, "/topapi/v2/department/listparentbyuser", &q, &body, Needs::Departments)
+    {
+        return answer;
+    }
+    let inner = shared.lock();
+    let Some((_, departments)) = body["userid"].as_str().and_then(|u| inner.people.get(u)) else {
+        return oapi(33012, "无效的userId", None);
+    };
+    let lists: Vec<Value> =
+        departments.iter().map(|d| json!({ "parent_dept_id_list": chain_of(&inner, *d) })).collect();
+    oapi(0, "ok", Some(json!({ "parent_list": lists })))
+}
+
+async fn user_get(State(shared): State<Shared>, Query(q): Q, Json(body): Json<Value>) -> Json<Value> {
+    if let Err(answer) = topapi_gate(&shared, "/topapi/v2/user/get", &q, &body, Needs::Members) {
+        return answer;
+    }
+    let inner = shared.lock();
+    let user = body["userid"].as_str().unwrap_or("");
+    let Some((name, departments)) = inner.people.get(user) else {
+        return oapi(60121, "找不到该用户", None);
+    };
+    if departments.iter().all(|d| chain_of(&inner, *d).iter().any(|c| inner.out_of_scope.contains(c))) {
+        return oapi(50002, "企业员工不在授权范围", None);
+    }
+    oapi(0, "ok", Some(json!({ "userid": user, "name": name, "dept_id_list": departments, "active": true })))
+}
+
+fn department_json(id: i64, name: &str, parent: Option<i64>) -> Value {
+    let mut d = json!({ "dept_id": id, "name": name, "auto_add_user": false, "create_dept_group": false });
+    if let Some(parent) = parent {
+        d["parent_id"] = json!(parent);
+    }
+    d
+}
+
+async fn department_listsub(
+    State(shared): State<Shared>,
+    Query(q): Q,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    if let Err(answer) = topapi_gate(&shared, "/topapi/v2/department/listsub", &q, &body, Needs::Departments)
+    {
+        return answer;
+    }
+    let inner = shared.lock();
+    let parent = body["dept_id"].as_i64().unwrap_or(1);
+    if !inner.departments.contains_key(&parent) {
+        return oapi(60003, "部门不存在", None);
+    }
+    let mut children: Vec<(i64, String)> = inner
+        .departments
+        .iter()
+        .filter(|(id, (_, p))| *p == Some(parent) && !inner.out_of_scope.contains(id))
+        .map(|(id, (name, _))| (*id, name.clone()))
+        .collect();
+    children.sort();
+    let result: Vec<Value> =
+        children.iter().map(|(id, name)| department_json(*id, name, Some(parent))).collect();
+    oapi(0, "ok", Some(json!(result)))
+}
+
+async fn department_get(State(shared): State<Shared>, Query(q): Q, Json(body): Json<Value>) -> Json<Value> {
+    if let Err(answer) = topapi_gate(&shared, "/topapi/v2/department/get", &q, &body, Needs::Departments) {
+        return answer;
+    }
+    let inner = shared.lock();
+    let id = body["dept_id"].as_i64().unwrap_or(0);
+    let Some((name, parent)) = inner.departments.get(&id) else {
+        return oapi(60003, "部门不存在", None);
+    };
+    if inner.out_of_scope.contains(&id) {
+        return oapi(50004, "企业部门不在授权范围", None);
+    }
+    oapi(0, "ok", Some(department_json(id, name, *parent)))
+}
+
+async fn user_listid(State(shared): State<Shared>, Query(q): Q, Json(body): Json<Value>) -> Json<Value> {
+    if let Err(answer) = topapi_gate(&shared, "/topapi/user/listid", &q, &body, Needs::Members) {
+        return answer;
+    }
+    let inner = shared.lock();
+    let id = body["dept_id"].as_i64().unwrap_or(0);
+    if !inner.departments.contains_key(&id) {
+        return oapi(60003, "部门不存在", None);
+    }
+    let mut users: Vec<&String> =
+        inner.people.iter().filter(|(_, (_, d))| d.contains(&id)).map(|(u, _)| u).collect();
+    users.sort();
+    oapi(0, "ok", Some(json!({ "userid_list": users })))
+}
+
+async fn user_count(State(shared): State<Shared>, Query(q): Q, Json(body): Json<Value>) -> Json<Value> {
+    if let Err(answer) = topapi_gate(&shared, "/topapi/user/count", &q, &body, Needs::Members) {
+        return answer;
+    }
+    let count = shared.lock().people.len();
+    oapi(0, "ok", Some(json!({ "count": count })))
+}
+
+async fn user_getuserinfo(State(shared): State<Shared>, Query(q): Q, Json(body): Json<Value>) -> Json<Value> {
+    if let Err(answer) = topapi_gate(&shared, "/topapi/v2/user/getuserinfo", &q, &body, Needs::Nothing) {
+        return answer;
+    }
+    let mut inner = shared.lock();
+    // A code works once: taken out as it is used.
+    let Some(user) = body["code"].as_str().and_then(|c| inner.auth_codes.remove(c)) else {
+        return oapi(40078, "不存在的临时授权码", None);
+    };
+    let name = inner.people.get(&user).map(|(n, _)| n.clone()).unwrap_or_default();
+    oapi(
+        0,
+        "ok",
+        Some(json!({
+            "userid": user,
+            "name": name,
+            "sys": false,
+            "sys_level": 0,
+            "unionid": format!("union{user}"),
+            "associated_unionid": "",
+            "device_id": "fakedevice",
+        })),
+    )
 }

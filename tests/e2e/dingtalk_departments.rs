@@ -1,0 +1,269 @@
+//! DingTalk as its people know it, against the fake DingTalk: joining by department without an
+//! invite (mapped, unmapped, in two units' departments, the permission missing, a lookup that
+//! fails and then succeeds).
+
+use sansong::domain::Role;
+use sansong::members::Actor;
+
+use crate::support::dingtalk_app::DingTalkApp;
+use crate::support::fake_dingtalk::{CLIENT_ID, DtUser, FakeDingTalk, Sent};
+
+/// 人社局's department in the fake address book, and an office under it.
+const RENSHE: i64 = 12345;
+const RENSHE_OFFICE: i64 = 12350;
+/// 科工局's department.
+const KEGONG: i64 = 67890;
+
+/// The fake address book: 人社局 (with an office under it) and 科工局 under the root, and a
+/// department no unit has.
+fn address_book(fake: &FakeDingTalk) {
+    fake.add_department(RENSHE, "人力资源和社会保障局", 1);
+    fake.add_department(RENSHE_OFFICE, "就业服务中心", RENSHE);
+    fake.add_department(KEGONG, "科技和工业信息化局", 1);
+    fake.add_department(55555, "档案馆", 1);
+}
+
+/// Gives a unit its DingTalk departments, as the 组织 page does.
+async fn map(app: &DingTalkApp, unit: &str, departments: &[i64]) {
+    let id = app.scalar(&format!("SELECT id FROM units WHERE name = '{unit}'")).await;
+    sansong::org::edit::set_departments(&app.core, &Actor::Cli, id, departments).await.unwrap();
+}
+
+/// The next `n` messages to `user` from position `after` on.
+async fn next_n(fake: &FakeDingTalk, user: &DtUser, after: usize, n: usize) -> Vec<Sent> {
+    fake.wait_for(&format!("{n} messages to {}", user.staff_id), |f| {
+        let mine: Vec<Sent> =
+            f.sent().into_iter().filter(|s| s.seq >= after && s.to == user.staff_id).collect();
+        (mine.len() >= n).then_some(mine)
+    })
+    .await
+}
+
+async fn is_member(app: &DingTalkApp, user: &DtUser) -> bool {
+    app.scalar(&format!(
+        "SELECT COUNT(*) FROM accounts a JOIN handles h ON h.id = a.person_id
+         WHERE h.platform = 'dingtalk' AND h.external_id = '{}'",
+        user.staff_id
+    ))
+    .await
+        == 1
+}
+
+#[tokio::test]
+async fn an_official_in_a_mapped_department_joins_with_their_first_checkin_which_is_recorded() {
+    let app = DingTalkApp::spawn().await;
+    address_book(&app.fake);
+    map(&app, "人社局", &[RENSHE]).await;
+    // In an office under the mapped department: the office's people belong to 人社局 too.
+    let zhang = DtUser::new("manager9001", "张三");
+    app.fake.add_person(&zhang, &[RENSHE_OFFICE]);
+
+    let mark = app.fake.mark();
+    app.fake.say(&zhang, "送温暖 看望五保户王大爷");
+    let sent = next_n(&app.fake, &zhang, mark, 2).await;
+
+    assert!(
+        sent[0].text.contains("已为您自动加入") && sent[0].text.contains("您已加入「人社局」，身份：党员"),
+        "{sent:#?}"
+    );
+    assert!(
+        sent[1].text.starts_with("✅ 已登记，编号 #1"),
+        "the first message is handled, after the greeting: {sent:#?}"
+    );
+    assert_eq!(app.checkins_of(&zhang).await, [("warmth".to_owned(), "看望五保户王大爷".to_owned())]);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'dingtalk_department' AND detail LIKE '%12345%人社局%' AND member_id IS NOT NULL").await,
+        1,
+        "the join is audited as 钉钉部门"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM members WHERE role = 'member' AND invite_id IS NULL").await,
+        1
+    );
+    // The next messages are a member's: no second greeting, no second lookup.
+    let week = app.say(&zhang, "本周").await;
+    assert!(week.text.contains("本周"), "{week:#?}");
+    assert_eq!(app.fake.calls("/topapi/v2/department/listparentbyuser").len(), 1);
+}
+
+#[tokio::test]
+async fn an_unmapped_official_and_one_in_two_units_departments_are_told_to_ask_for_an_invite() {
+    let app = DingTalkApp::spawn().await;
+    address_book(&app.fake);
+    map(&app, "人社局", &[RENSHE]).await;
+    map(&app, "科工局", &[KEGONG]).await;
+    let wang = DtUser::new("manager9002", "王五");
+    app.fake.add_person(&wang, &[55555]);
+    let li = DtUser::new("manager9003", "李四");
+    app.fake.add_person(&li, &[RENSHE, KEGONG]);
+
+    let unmapped = app.say(&wang, "送温暖 看望五保户").await;
+    let twice = app.say(&li, "送服务 帮独居老人买药").await;
+    let joined = app.register(&li, "科工局", Role::Member).await;
+
+    for reply in [&unmapped, &twice] {
+        assert!(reply.text.contains("请向本单位的组织员或管理员索取邀请"), "{reply:#?}");
+    }
+    assert!(!is_member(&app, &wang).await);
+    assert!(joined.text.contains("您已加入「科工局」"), "an invite still decides: {joined:#?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM checkins").await, 0, "nothing recorded for a non-member");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'dingtalk_department'").await, 0);
+}
+
+#[tokio::test]
+async fn without_the_address_book_permissions_nobody_joins_by_department_and_invites_still_work() {
+    let app = DingTalkApp::spawn().await;
+    address_book(&app.fake);
+    map(&app, "人社局", &[RENSHE]).await;
+    app.fake.set_permissions(false, false);
+    let zhao = DtUser::new("manager9004", "赵六");
+    app.fake.add_person(&zhao, &[RENSHE]);
+
+    let refused = app.say(&zhao, "送政策 宣讲社保政策").await;
+    let welcome = app.register(&zhao, "人社局", Role::Member).await;
+    let receipt = app.say(&zhao, "送政策 宣讲社保政策").await;
+
+    assert!(refused.text.contains("请向本单位的组织员或管理员索取邀请"), "{refused:#?}");
+    assert!(welcome.text.contains("您已加入「人社局」"), "{welcome:#?}");
+    assert!(receipt.text.starts_with("✅ 已登记"), "{receipt:#?}");
+    // Both ways were tried: the departments, then the person's own (成员信息读权限).
+    assert_eq!(app.fake.calls("/topapi/v2/department/listparentbyuser").len(), 1);
+    assert_eq!(app.fake.calls("/topapi/v2/user/get").len(), 1);
+}
+
+#[tokio::test]
+async fn sansong_check_says_which_address_book_permission_is_missing_and_which_department_is_out_of_scope() {
+    let fake = FakeDingTalk::start().await;
+    address_book(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("sansong.db").display());
+    let org = dir.path().join("org.toml");
+    std::fs::write(
+        &org,
+        "[[units]]\nname = \"人社局\"\ndingtalk_departments = [12345, 99999]\n\n[[units]]\nname = \"科工局\"\ndingtalk_departments = [67890]\n",
+    )
+    .unwrap();
+    let (code, out, err) = crate::support::cli(&db, &["org", "load", org.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let env = [
+        ("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID),
+        ("SANSONG_DINGTALK_CLIENT_SECRET", crate::support::fake_dingtalk::CLIENT_SECRET),
+        ("SANSONG_DINGTALK_API_URL", fake.url.as_str()),
+        ("SANSONG_DINGTALK_OAPI_URL", fake.url.as_str()),
+        ("SANSONG_NOW", "2026-10-20T10:00:00+08:00"),
+    ];
+
+    fake.set_permissions(false, false);
+    let (missing_code, missing, _) = crate::support::cli_env(&db, &["check"], &env).await;
+    fake.set_permissions(true, true);
+    fake.set_out_of_scope(&[KEGONG]);
+    let (_, granted, _) = crate::support::cli_env(&db, &["check"], &env).await;
+
+    assert_ne!(missing_code, 0, "{missing}");
+    assert!(
+        missing.contains("✗ 钉钉 通讯录部门信息读权限：未开通：按部门加入现在不起作用（邀请码照常可用"),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("「权限管理」中申请「通讯录部门信息读权限」（qyapi_get_department_list）"),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("✗ 钉钉 成员信息读权限：未开通") && missing.contains("qyapi_get_member"),
+        "{missing}"
+    );
+    assert!(missing.contains("✓ 钉钉 access token"), "everything else still works: {missing}");
+    assert!(
+        granted.contains("✓ 钉钉 通讯录部门信息读权限：已开通（qyapi_get_department_list）"),
+        "{granted}"
+    );
+    assert!(granted.contains("✓ 钉钉 成员信息读权限：已开通（qyapi_get_member）"), "{granted}");
+    assert!(
+        granted.contains(
+            "✗ 钉钉 按部门加入的部门在通讯录授权范围内：不在应用的通讯录授权范围内：67890（科工局）"
+        ),
+        "{granted}"
+    );
+    assert!(granted.contains("钉钉通讯录中没有这些部门：99999（人社局）"), "{granted}");
+}
+
+#[tokio::test]
+async fn sansong_org_dingtalk_lists_the_department_tree_with_ids_member_counts_and_the_units_without_any() {
+    let fake = FakeDingTalk::start().await;
+    address_book(&fake);
+    fake.add_person(&DtUser::new("u1", "甲"), &[RENSHE]);
+    fake.add_person(&DtUser::new("u2", "乙"), &[RENSHE, RENSHE_OFFICE]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("sansong.db").display());
+    let org = crate::support::repo_path("config/org.example.toml");
+    crate::support::cli(&db, &["org", "load", org.to_str().unwrap()]).await;
+    let mapping = dir.path().join("map.toml");
+    std::fs::write(&mapping, "[[units]]\nname = \"人社局\"\ndingtalk_departments = [12345]\n").unwrap();
+    let (code, out, err) = crate::support::cli(&db, &["org", "load", mapping.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("人社局 的钉钉部门：无 改为 12345"), "{out}");
+    let env = [
+        ("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID),
+        ("SANSONG_DINGTALK_CLIENT_SECRET", crate::support::fake_dingtalk::CLIENT_SECRET),
+        ("SANSONG_DINGTALK_API_URL", fake.url.as_str()),
+        ("SANSONG_DINGTALK_OAPI_URL", fake.url.as_str()),
+    ];
+
+    let (code, tree, err) = crate::support::cli_env(&db, &["org", "dingtalk"], &env).await;
+    fake.set_permissions(false, true);
+    let (refused_code, _, refused) = crate::support::cli_env(&db, &["org", "dingtalk"], &env).await;
+
+    assert_eq!(code, 0, "{tree}{err}");
+    println!("{tree}");
+    assert!(tree.contains("测试市人民政府（1）0 人\n"), "{tree}");
+    assert!(tree.contains("\n  人力资源和社会保障局（12345）2 人  ✓ 人社局\n"), "{tree}");
+    assert!(tree.contains("\n    就业服务中心（12350）1 人\n"), "{tree}");
+    assert!(tree.contains("\n  科技和工业信息化局（67890）0 人\n"), "{tree}");
+    assert!(tree.contains("还没有对应钉钉部门的单位：应急管理局、贸促会、科工局"), "{tree}");
+    assert_ne!(refused_code, 0);
+    assert!(
+        refused.contains("通讯录部门信息读权限") && refused.contains("qyapi_get_department_list"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_that_fails_keeps_the_message_in_the_inbox_across_a_restart_until_it_succeeds() {
+    let mut app = DingTalkApp::spawn().await;
+    address_book(&app.fake);
+    map(&app, "人社局", &[RENSHE]).await;
+    let sun = DtUser::new("manager9005", "孙七");
+    app.fake.add_person(&sun, &[RENSHE]);
+    app.fake.set_directory_busy(true);
+
+    let mark = app.fake.mark();
+    let frame = app.fake.say(&sun, "送服务 帮独居老人买药");
+    app.fake.ack_of(&frame).await;
+    app.fake
+        .wait_for("two failed lookups", |f| {
+            (f.calls("/topapi/v2/department/listparentbyuser").len() >= 2).then_some(())
+        })
+        .await;
+    let waiting =
+        app.scalar("SELECT COUNT(*) FROM inbox WHERE platform = 'dingtalk' AND handled_at IS NULL").await;
+    let said_before = app.fake.sent().iter().filter(|s| s.to == sun.staff_id).count();
+    // A restart while DingTalk is still busy: the message is still there afterwards.
+    app.stop().await;
+    app.start().await;
+    let tried = app.fake.calls("/topapi/v2/department/listparentbyuser").len();
+    app.fake
+        .wait_for("a lookup after the restart", |f| {
+            (f.calls("/topapi/v2/department/listparentbyuser").len() > tried).then_some(())
+        })
+        .await;
+    app.fake.set_directory_busy(false);
+    let sent = next_n(&app.fake, &sun, mark, 2).await;
+    app.settle().await;
+
+    assert_eq!(waiting, 1, "kept in the inbox while the lookup fails");
+    assert_eq!(said_before, 0, "nothing said while it waits");
+    assert!(sent[0].text.contains("已为您自动加入"), "{sent:#?}");
+    assert!(sent[1].text.starts_with("✅ 已登记，编号 #1"), "{sent:#?}");
+    assert_eq!(app.checkins_of(&sun).await.len(), 1, "recorded once");
+}
+
