@@ -5,8 +5,8 @@
 //!   DingTalk's message id) before it is acknowledged; the handling here reads the inbox, one
 //!   task per chat so each chat's messages stay in order while others go on.
 //! - Sending: replies and notices through one client ([`api::Api`]); a notice to many goes out
-//!   in batches of up to 20 people a call ([`Batcher`]). Buttons become numbered links that
-//!   answer with their number ([`markup`]).
+//!   in batches of up to 20 people a call ([`Batcher`]). Up to five options are an ActionCard's
+//!   buttons, more a list of numbered links, each answering with its number ([`markup`]).
 //! - Joining by department ([`departments`]): someone not yet a member whose DingTalk
 //!   departments belong to exactly one unit joins it before their first message is handled.
 //! - People and chats: a staff id (`senderStaffId`) gets a handle (the core's id for them); a

@@ -103,19 +103,19 @@ async fn the_access_token_is_kept_and_fetched_again_when_dingtalk_says_it_is_inv
 }
 
 #[tokio::test]
-async fn a_guided_checkin_shows_numbered_links_a_tap_answers_them_and_an_old_one_presses_nothing() {
+async fn a_guided_checkin_shows_its_kinds_as_buttons_a_press_answers_them_and_an_old_one_presses_nothing() {
     let app = DingTalkApp::spawn().await;
     let sun = DtUser::new("manager7005", "孙七");
     app.register(&sun, "人社局", Role::Member).await;
 
     let kinds = app.say(&sun, "登记").await;
-    // What DingTalk's client sends when the second link is tapped: its number and its mark.
+    // What DingTalk's client sends when the second button is pressed: its number and its mark.
     let tapped = tap(&kinds.text, "2. 送服务");
     let chosen = app.say(&sun, &tapped).await;
     let stale = app.say(&sun, &tapped).await;
     let typed = app.say(&sun, "2").await;
 
-    assert_eq!(kinds.key, "sampleMarkdown");
+    assert_eq!(kinds.key, "sampleActionCard4", "three kinds and 取消: four buttons");
     assert!(tapped.starts_with("2·"), "{tapped}");
     assert!(chosen.text.contains("类型：送服务"), "{}", chosen.text);
     assert!(
@@ -269,8 +269,9 @@ async fn shou_dao_typed_on_dingtalk_acknowledges_the_notice() {
 }
 
 /// What DingTalk's client sends as the person's message when they tap the link labelled
-/// `label` in a markdown `text` (`[label](dtmd://dingtalkclient/sendMessage?content=…)`).
-fn tap(text: &str, label: &str) -> String {
+/// `label` in a markdown `text` (`[label](dtmd://dingtalkclient/sendMessage?content=…)`), or
+/// press the button of that title (the fake writes a card's buttons so).
+pub fn tap(text: &str, label: &str) -> String {
     let link = text
         .split(&format!("[{label}](dtmd://dingtalkclient/sendMessage?content="))
         .nth(1)

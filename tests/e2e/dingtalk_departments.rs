@@ -1,10 +1,14 @@
 //! DingTalk as its people know it, against the fake DingTalk: joining by department without an
 //! invite (mapped, unmapped, in two units' departments, the permission missing, a lookup that
-//! fails and then succeeds).
+//! fails and then succeeds), ActionCard buttons for a few options and a numbered list for
+//! more, and the console link opening in DingTalk's sidebar.
 
+use reqwest::StatusCode;
 use sansong::domain::Role;
 use sansong::members::Actor;
 
+use crate::dingtalk::tap;
+use crate::support::console::{Console, login_path};
 use crate::support::dingtalk_app::DingTalkApp;
 use crate::support::fake_dingtalk::{CLIENT_ID, DtUser, FakeDingTalk, Sent};
 
@@ -267,3 +271,141 @@ async fn a_lookup_that_fails_keeps_the_message_in_the_inbox_across_a_restart_unt
     assert_eq!(app.checkins_of(&sun).await.len(), 1, "recorded once");
 }
 
+#[tokio::test]
+async fn a_few_options_are_buttons_more_are_a_numbered_list_and_both_answer_to_their_number() {
+    let app = DingTalkApp::spawn().await;
+    let zhou = DtUser::new("manager9006", "周八");
+    app.register(&zhou, "贸促会", Role::Member).await;
+    // Six chambers: with 取消, seven options to choose a site from.
+    let unit = app.scalar("SELECT id FROM units WHERE name = '贸促会'").await;
+    for name in ["湖北临湘商会", "上海临湘商会", "深圳临湘商会"] {
+        sansong::org::edit::add_site(&app.core, &Actor::Cli, unit, name, sansong::domain::LinkKind::Chamber)
+            .await
+            .unwrap();
+    }
+
+    let kinds = app.say(&zhou, "登记").await;
+    let sites = app.say(&zhou, &tap(&kinds.text, "1. 送政策")).await;
+    let stale = app.say(&zhou, &tap(&kinds.text, "2. 送服务")).await;
+    let picked = app.say(&zhou, "6").await;
+
+    assert_eq!(kinds.key, "sampleActionCard4", "{kinds:#?}");
+    assert_eq!(kinds.param["actionTitle1"], "1. 送政策");
+    assert!(
+        kinds.param["actionURL1"]
+            .as_str()
+            .unwrap()
+            .starts_with("dtmd://dingtalkclient/sendMessage?content=1%C2%B7")
+    );
+    assert_eq!(sites.key, "sampleMarkdown", "seven options: a list: {sites:#?}");
+    assert!(
+        sites.text.contains("[7. 取消](dtmd://dingtalkclient/sendMessage?content=7%C2%B7"),
+        "{}",
+        sites.text
+    );
+    assert!(stale.text.contains("这个选项已过期"), "an older message's button presses nothing: {stale:#?}");
+    assert!(
+        picked.text.contains("上海临湘商会") || picked.text.contains("深圳临湘商会"),
+        "typed 6 picks the sixth: {picked:#?}"
+    );
+
+    // Two short options sit side by side, and the number typed answers them too.
+    let describe = app.say(&zhou, "帮企业对接银行贷款").await;
+    let next = tap(&describe.text, "1. 下一步");
+    let confirm = app.say(&zhou, &next).await;
+    let done = app.say(&zhou, "1").await;
+    assert_eq!(confirm.key, "sampleActionCard6", "{confirm:#?}");
+    assert!(done.text.starts_with("✅ 已登记"), "{done:#?}");
+}
+
+
+#[tokio::test]
+async fn the_console_link_sent_on_dingtalk_opens_in_its_sidebar_and_logs_in() {
+    let c = Console::start_with_dingtalk().await;
+    let dt = c.dingtalk.as_ref().unwrap();
+    let boss = DtUser::new("manager9101", "钱组织");
+    c.register_dingtalk(&boss, "人社局", Role::Organiser).await;
+
+    let mark = dt.mark();
+    dt.say(&boss, "后台");
+    let reply = dt.next_to(&boss, mark).await;
+    let link = reply
+        .text
+        .split("](dingtalk://dingtalkclient/page/link?url=")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no sidebar link in {reply:#?}"))
+        .to_owned();
+    let (encoded, slide) = link.split_once('&').unwrap();
+    let url = url::form_urlencoded::parse(format!("u={encoded}").as_bytes()).next().unwrap().1.into_owned();
+    let path = login_path(&url).expect("the login link inside");
+    let session = c.log_in(&path).await;
+
+    assert_eq!(reply.key, "sampleMarkdown");
+    assert_eq!(slide, "pc_slide=true");
+    assert!(url.starts_with(&c.base), "{url}");
+    let overview = c.get(Some(&session), "/").await;
+    assert_eq!(overview.status, StatusCode::OK);
+}
+
+
+/// A department-mapped official's first day on DingTalk, printed (`cargo test --test e2e
+/// first_day_of_a_department -- --nocapture`): each frame the fake pushed, each address-book
+/// call the bot made, and each robot message it sent.
+#[tokio::test]
+async fn first_day_of_a_department_mapped_official_as_frames_in_and_sends_out() {
+    let app = DingTalkApp::spawn().await;
+    address_book(&app.fake);
+    map(&app, "人社局", &[RENSHE]).await;
+    let zhang = DtUser::new("manager4101", "张三");
+    app.fake.add_person(&zhang, &[RENSHE_OFFICE]);
+    let mut transcript = String::new();
+    let mut calls_seen = 0;
+    let lines = [
+        "送温暖 看望五保户王大爷，服务3人",
+        "登记",
+        "PRESS 2. 送服务",
+        "昨天 帮独居老人买药",
+        "PRESS 1. 下一步",
+        "PRESS 1. ✅ 确认登记",
+        "本周",
+    ];
+    let mut last: Option<Sent> = None;
+    for line in lines {
+        let text = match line.strip_prefix("PRESS ") {
+            Some(label) => tap(&last.as_ref().unwrap().text, label),
+            None => line.to_owned(),
+        };
+        let mark = app.fake.mark();
+        let frame = app.fake.say(&zhang, &text);
+        let ack = app.fake.ack_of(&frame).await;
+        let want = if calls_seen == 0 { 2 } else { 1 };
+        let sent = next_n(&app.fake, &zhang, mark, want).await;
+        transcript.push_str(&format!(
+            "→ CALLBACK {frame} (topic /v1.0/im/bot/messages/get, text {text:?}) ← ack code {}\n",
+            ack["code"]
+        ));
+        for call in app.fake.calls("/topapi/v2/department/listparentbyuser").iter().skip(calls_seen) {
+            transcript
+                .push_str(&format!("← bot calls topapi/v2/department/listparentbyuser {}\n", call.body));
+            calls_seen += 1;
+        }
+        for s in &sent {
+            transcript.push_str(&format!(
+                "← batchSend {} to {}:\n      {}\n",
+                s.key,
+                s.to,
+                s.text.replace('\n', "\n      ")
+            ));
+        }
+        last = sent.last().cloned();
+    }
+    println!("{transcript}");
+
+    assert_eq!(calls_seen, 1, "one lookup for the whole day");
+    assert_eq!(app.checkins_of(&zhang).await.len(), 2, "{transcript}");
+    assert!(
+        transcript.contains("已为您自动加入") && transcript.contains("✅ 已登记，编号 #2"),
+        "{transcript}"
+    );
+}

@@ -63,6 +63,11 @@
 //!   for a department, 50002 企业员工不在授权范围 for a person (same page; `0161-common-errors.md`
 //!   quotes `{"errcode":50004,"errmsg":"请求的部门id不在授权范围内"}`). A bad token: 40014
 //!   不合法的access_token. Busy: -1 系统繁忙 ("建议稍后再重试").
+//! - ActionCards (`sampleActionCard {title, text, singleTitle, singleURL}`, `sampleActionCard2`…`5
+//!   {title, text, actionTitleN, actionURLN}`, `sampleActionCard6 {title, text, buttonTitle1,
+//!   buttonUrl1, buttonTitle2, buttonUrl2}`): the robot message types page
+//!   (`0699-robot-message-type.md`); a sent card is recorded with its text followed by each button
+//!   as a markdown link `[title](url)`, so a test presses a button as it taps a link.
 
 #![allow(dead_code)]
 
@@ -630,7 +635,16 @@ async fn batch_send(
     let key = body["msgKey"].as_str().unwrap_or("").to_owned();
     if !matches!(
         key.as_str(),
-        "sampleText" | "sampleMarkdown" | "sampleFile" | "sampleActionCard" | "sampleImageMsg"
+        "sampleText"
+            | "sampleMarkdown"
+            | "sampleFile"
+            | "sampleActionCard"
+            | "sampleActionCard2"
+            | "sampleActionCard3"
+            | "sampleActionCard4"
+            | "sampleActionCard5"
+            | "sampleActionCard6"
+            | "sampleImageMsg"
     ) {
         return refuse(StatusCode::BAD_REQUEST, "invalidParameter.msgKey.invalid", "msgKey is invalid");
     }
@@ -675,11 +689,12 @@ async fn batch_send(
             return refuse(StatusCode::BAD_REQUEST, "invalidParameter.mediaId.invalid", "mediaId is invalid");
         }
     }
-    let text = match key.as_str() {
-        "sampleText" => param["content"].as_str().unwrap_or("").to_owned(),
-        "sampleMarkdown" => param["text"].as_str().unwrap_or("").to_owned(),
-        "sampleFile" => param["fileName"].as_str().unwrap_or("").to_owned(),
-        _ => param.to_string(),
+    let Some(text) = words_of(&key, &param) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalidParameter.msgParam.invalid",
+            "msgParam lacks what the message type needs",
+        );
     };
     let invalid: Vec<String> = {
         let mut inner = shared.lock();
@@ -706,6 +721,51 @@ async fn batch_send(
             "flowControlledStaffIdList": [],
         })),
     )
+}
+
+/// The buttons of an ActionCard (title, url), in order, by its key's parameters; `None` when
+/// one the type needs is missing.
+fn card_buttons(key: &str, param: &Value) -> Option<Vec<(String, String)>> {
+    let pair = |title: &str, url: &str| -> Option<(String, String)> {
+        Some((param[title].as_str()?.to_owned(), param[url].as_str()?.to_owned()))
+    };
+    let vertical = |n: usize| -> Option<Vec<(String, String)>> {
+        (1..=n).map(|i| pair(&format!("actionTitle{i}"), &format!("actionURL{i}"))).collect()
+    };
+    match key {
+        "sampleActionCard" => Some(vec![pair("singleTitle", "singleURL")?]),
+        "sampleActionCard2" => vertical(2),
+        "sampleActionCard3" => vertical(3),
+        "sampleActionCard4" => vertical(4),
+        "sampleActionCard5" => vertical(5),
+        "sampleActionCard6" => {
+            Some(vec![pair("buttonTitle1", "buttonUrl1")?, pair("buttonTitle2", "buttonUrl2")?])
+        }
+        _ => None,
+    }
+}
+
+/// The words of a message as a test reads them: `content` of a text, `text` of a markdown, the
+/// file name of a file; a card's text and then its buttons as markdown links. `None` when the
+/// parameters lack what the type needs.
+fn words_of(key: &str, param: &Value) -> Option<String> {
+    Some(match key {
+        "sampleText" => param["content"].as_str()?.to_owned(),
+        "sampleMarkdown" => {
+            param["title"].as_str()?;
+            param["text"].as_str()?.to_owned()
+        }
+        "sampleFile" => param["fileName"].as_str().unwrap_or("").to_owned(),
+        k if k.starts_with("sampleActionCard") => {
+            param["title"].as_str()?;
+            let mut text = param["text"].as_str()?.to_owned();
+            for (title, url) in card_buttons(k, param)? {
+                text.push_str(&format!("\n[{title}]({url})"));
+            }
+            text
+        }
+        _ => param.to_string(),
+    })
 }
 
 async fn group_send(
