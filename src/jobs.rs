@@ -42,6 +42,8 @@ pub struct PlatformSides {
     pub settings: SenderSettings,
     /// Where the files people sent on it can be fetched (the console shows check-in photos).
     pub files: Option<Arc<dyn crate::chat::FileSource>>,
+    /// Its sign-in to the console from inside its own app (DingTalk's workbench), if it has one.
+    pub workbench: Option<Arc<dyn crate::web::Workbench>>,
 }
 
 #[derive(Clone)]
@@ -242,7 +244,11 @@ async fn console(ctx: JobContext) -> anyhow::Result<()> {
     };
     let files =
         ctx.platforms.iter().filter_map(|p| Some((p.messenger.platform(), p.files.clone()?))).collect();
-    let web = crate::web::Web::new(ctx.core, files).with_scheduler(ctx.scheduler_wake);
+    let workbench = ctx.platforms.iter().find_map(|p| p.workbench.clone());
+    let mut web = crate::web::Web::new(ctx.core, files).with_scheduler(ctx.scheduler_wake);
+    if let Some(workbench) = workbench {
+        web = web.with_workbench(workbench);
+    }
     crate::web::serve(web, addr, ctx.shutdown).await
 }
 

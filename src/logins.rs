@@ -147,6 +147,42 @@ pub async fn log_in(core: &Core, token: &str) -> Result<Session> {
     Ok(Session { token: session, member })
 }
 
+/// Opens a session for the member of a platform account whose identity the platform itself
+/// vouched for: DingTalk's workbench login, where a one-time auth code the server exchanged
+/// named the DingTalk user. Organisers and admins only, as with a link; anyone else (a member,
+/// someone not registered) gets [`UserError::NoConsole`], deactivated people
+/// [`UserError::Deactivated`]. Audited as a console login.
+pub async fn log_in_from_platform(core: &Core, platform: Platform, external_id: &str) -> Result<Session> {
+    let person_id = core.store.handle(platform, external_id).await?;
+    let member = core.store.member_by_person(person_id).await?.ok_or(UserError::NoConsole)?;
+    require_console(&member)?;
+    let session = self::token();
+    core.store.open_session(&hash(&session), member.id, core.now()).await?;
+    let actor = Actor::Member(Member { on_web: true, ..member.clone() });
+    crate::audit::record(
+        core,
+        &actor,
+        "web_login",
+        &format!("网页：从{}工作台登录后台", platform_name(platform)),
+    )
+    .await?;
+    tracing::info!(
+        member = member.id,
+        platform = platform.as_str(),
+        "console session opened from the platform"
+    );
+    Ok(Session { token: session, member })
+}
+
+/// A platform as the audit log's detail names it.
+fn platform_name(platform: Platform) -> &'static str {
+    match platform {
+        Platform::DingTalk => "钉钉",
+        Platform::Telegram => "Telegram",
+        Platform::Terminal => "终端",
+    }
+}
+
 /// The first admin, from the set-up form: their name, and their unit (one of the organisation's
 /// units, or a first unit's name). The admin is the terminal account of that name (so
 /// `sansong chat --as <name>` is them too), binds a chat account with 绑定, and is logged in.

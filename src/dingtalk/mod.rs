@@ -9,6 +9,8 @@
 //!   buttons, more a list of numbered links, each answering with its number ([`markup`]).
 //! - Joining by department ([`departments`]): someone not yet a member whose DingTalk
 //!   departments belong to exactly one unit joins it before their first message is handled.
+//! - The console inside DingTalk: its workbench page exchanges DingTalk's one-time auth code
+//!   for the user ([`Workbench`]).
 //! - People and chats: a staff id (`senderStaffId`) gets a handle (the core's id for them); a
 //!   single chat's id is the person's; a group's is the handle of its conversation id.
 
@@ -75,6 +77,7 @@ pub fn start(
         messenger: Arc::new(batcher),
         settings,
         files: Some(Arc::new(DingTalkFiles { api: api.clone() })),
+        workbench: Some(Arc::new(Workbench::new(api.clone()))),
     };
     let context = ChatContext::new(None, scheduler_wake)
         .with_files(Arc::new(DingTalkFiles { api: api.clone() }))
@@ -93,6 +96,56 @@ struct Edge {
     api: Arc<Api>,
     context: Arc<ChatContext>,
     lookups: Arc<departments::Lookups>,
+}
+
+/// The console's sign-in from DingTalk's workbench: a one-time auth code (the page's
+/// `requestAuthCode`) exchanged for the DingTalk user. DingTalk takes a code once; the codes
+/// exchanged here are remembered a while too, so one replayed here logs nobody in even if
+/// DingTalk were to answer it again.
+pub struct Workbench {
+    api: Arc<Api>,
+    spent: Mutex<HashMap<String, std::time::Instant>>,
+}
+
+/// How long an exchanged code is remembered (DingTalk's codes live five minutes).
+const CODE_REMEMBERED: Duration = Duration::from_secs(600);
+
+impl Workbench {
+    pub fn new(api: Arc<Api>) -> Workbench {
+        Workbench { api, spent: Mutex::default() }
+    }
+
+    /// True the first time a code is seen (within [`CODE_REMEMBERED`]).
+    fn first_use(&self, code: &str) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        spent.retain(|_, at| at.elapsed() < CODE_REMEMBERED);
+        // Kept as its hash: the code itself is a credential for five minutes.
+        spent.insert(crate::logins::hash(code), std::time::Instant::now()).is_none()
+    }
+}
+
+impl crate::web::Workbench for Workbench {
+    fn platform(&self) -> Platform {
+        Platform::DingTalk
+    }
+
+    fn client_id(&self) -> String {
+        self.api.client_id().to_owned()
+    }
+
+    fn user_of<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<Option<String>, String>> {
+        Box::pin(async move {
+            if !self.first_use(code) {
+                tracing::warn!("a DingTalk auth code was presented twice; refused");
+                return Ok(None);
+            }
+            match self.api.user_of_auth_code(code).await {
+                Ok(user) => Ok(Some(user)),
+                Err(e) if e.code() == Some(api::codes::UNKNOWN_AUTH_CODE) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
 }
 
 /// The pictures people send, fetched by the download code they are kept by (`dt:<code>`).

@@ -139,6 +139,19 @@ impl Store {
         Ok(Some(member_id))
     }
 
+    /// Opens a session for a member whose identity a platform vouched for (DingTalk's
+    /// workbench login): no link to spend.
+    pub async fn open_session(
+        &self,
+        session_hash: &str,
+        member_id: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.write_tx().await?;
+        insert_session(&mut tx, session_hash, member_id, now).await?;
+        tx.commit().await
+    }
+
     /// Spends the set-up link, creates the first admin on the account `person_id` (the name's
     /// terminal account) in `unit`, and opens a session, all in one transaction.
     pub async fn setup_first_admin(

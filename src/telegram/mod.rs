@@ -168,6 +168,7 @@ pub fn start(
         messenger: Arc::new(api::TelegramMessenger::new(api.clone(), core.config.broadcast_paid)),
         settings: crate::notices::sender::SenderSettings::from_config(&core.config),
         files: Some(Arc::new(api::TelegramFiles { api: api.clone() })),
+        workbench: None,
     };
     let handling = Box::pin(async move {
         let Some(username) = identify(&api, &shutdown).await else { return };

@@ -70,6 +70,7 @@ pub async fn run(
             messenger,
             settings: SenderSettings::at_rate(&core.config, 0.0),
             files: None,
+            workbench: None,
         }],
         scheduler_wake,
         outbox_wake: Arc::new(Notify::new()),

@@ -1,6 +1,6 @@
 //! What DingTalk's own features say: joining by department (the greeting), the departments of
-//! the address book as `sansong org dingtalk` lists them, and `sansong check`'s lines about
-//! the app's address-book permissions.
+//! the address book as `sansong org dingtalk` lists them, `sansong check`'s lines about the
+//! app's address-book permissions, and the workbench page of the console.
 
 use std::fmt::Write as _;
 
@@ -22,6 +22,26 @@ pub fn joined_by_department(
         welcome(member, sites, commands, CommandStyle::WordOnly, kinds)
     )
 }
+
+// ---------------------------------------------------------------- the workbench page
+
+/// The workbench page inside DingTalk, while it signs the official in.
+pub const WORKBENCH_SIGNING_IN: &str = "正在通过钉钉确认您的身份，请稍候……";
+
+/// DingTalk gave no auth code (an old client, the app not set up for it).
+pub const WORKBENCH_FAILED: &str = "钉钉没有给出登录授权。请关闭本页后从钉钉工作台重新打开；\
+    也可以在与机器人的单聊中发送「后台」，点收到的链接登录。";
+
+/// The workbench page opened outside DingTalk: it does nothing there.
+pub const WORKBENCH_OUTSIDE: &str = "这是管理后台在钉钉工作台中的入口，请在钉钉中打开。\
+    在其他浏览器中，请在与机器人的单聊中发送「后台」，点收到的链接登录。";
+
+/// A code DingTalk does not know: forged, used already, or older than five minutes.
+pub const WORKBENCH_CODE_REFUSED: &str = "这个钉钉登录授权无效或已经用过（授权 5 分钟内有效，只能用一次）。\
+    请从钉钉工作台重新打开管理后台。";
+
+/// DingTalk could not be asked about the code just now.
+pub const WORKBENCH_UNAVAILABLE: &str = "暂时无法向钉钉确认您的身份，请稍后从钉钉工作台重新打开。";
 
 // ---------------------------------------------------------------- sansong org dingtalk
 

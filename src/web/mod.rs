@@ -6,7 +6,9 @@
 //! [`auth`]), and renders a template (a file per view under `views/`, askama templates compiled
 //! into the binary). Pages change nothing; every state change is a POST whose origin is checked
 //! ([`guard`]) on top of the `SameSite=Strict` session cookie. Charts are SVG drawn on the server
-//! ([`charts`]); the pages need no script and load nothing from another origin.
+//! ([`charts`]); the pages need no script and load nothing from another origin, save one: the
+//! workbench page opened inside DingTalk loads DingTalk's own script there to sign the official
+//! in ([`Workbench`], `views::workbench`).
 
 mod api;
 mod assets;
@@ -43,8 +45,22 @@ pub struct Web {
     scheduler_wake: Option<Arc<tokio::sync::Notify>>,
     /// Files of notices being composed, between 「预览」 and 「确认发布」.
     drafts: Arc<views::compose::Drafts>,
+    /// The sign-in from inside a platform's own app (DingTalk's workbench), when it runs.
+    workbench: Option<Arc<dyn Workbench>>,
 }
 
+/// A platform's sign-in from inside its own app (DingTalk's workbench page): the page asks
+/// the app for a one-time code, the platform's side exchanges it for the user. Implemented by
+/// the platform (the console knows it only by this).
+pub trait Workbench: Send + Sync {
+    fn platform(&self) -> Platform;
+    /// The app's id, for the page's request for a code.
+    fn client_id(&self) -> String;
+    /// The platform's user id a one-time code stands for; `Ok(None)` for a code the platform
+    /// does not know (forged, used, expired); `Err` when it could not be asked.
+    fn user_of<'a>(&'a self, code: &'a str)
+    -> futures::future::BoxFuture<'a, Result<Option<String>, String>>;
+}
 
 impl Web {
     pub fn new(core: Core, files: HashMap<Platform, Arc<dyn FileSource>>) -> Web {
@@ -54,9 +70,15 @@ impl Web {
             limiter: Arc::new(guard::Limiter::default()),
             scheduler_wake: None,
             drafts: Arc::default(),
+            workbench: None,
         }
     }
 
+    /// The platform whose workbench page signs people in.
+    pub fn with_workbench(mut self, workbench: Arc<dyn Workbench>) -> Web {
+        self.workbench = Some(workbench);
+        self
+    }
 
     /// The scheduler to wake when a notice is published here.
     pub fn with_scheduler(mut self, wake: Arc<tokio::sync::Notify>) -> Web {
@@ -90,6 +112,8 @@ pub fn router(web: Web) -> Router {
         .route("/login/{token}", get(views::login::page).post(views::login::log_in))
         .route("/setup/{token}", get(views::setup::page).post(views::setup::set_up))
         .route("/logout", post(views::login::log_out))
+        .route("/dingtalk", get(views::workbench::page))
+        .route("/dingtalk/login", post(views::workbench::log_in))
         .route("/members", get(views::members::page))
         .route("/members/{id}/role", post(views::members::set_role))
         .route("/members/{id}/{action}", post(views::members::set_status))
@@ -139,6 +163,7 @@ pub fn router(web: Web) -> Router {
         .route("/api/v1/missing", get(api::missing))
         .route("/api/v1/checkins", get(api::checkins))
         .route("/assets/console.css", get(assets::css))
+        .route("/assets/dingtalk-login.js", get(assets::dingtalk_login))
         .fallback(views::not_found)
         .layer(axum::middleware::from_fn(guard::same_origin_posts))
         .layer(axum::middleware::map_response(guard::security_headers))

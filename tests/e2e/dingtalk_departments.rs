@@ -1,15 +1,19 @@
 //! DingTalk as its people know it, against the fake DingTalk: joining by department without an
 //! invite (mapped, unmapped, in two units' departments, the permission missing, a lookup that
 //! fails and then succeeds), ActionCard buttons for a few options and a numbered list for
-//! more, and the console link opening in DingTalk's sidebar.
+//! more, the console link opening in DingTalk's sidebar, and the workbench
+//! login with a good, a replayed and a forged auth code.
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use sansong::domain::Role;
 use sansong::members::Actor;
 
 use crate::dingtalk::tap;
-use crate::support::console::{Console, login_path};
+use crate::support::console::{Console, login_path, session_of};
 use crate::support::dingtalk_app::DingTalkApp;
+use crate::support::eventually;
 use crate::support::fake_dingtalk::{CLIENT_ID, DtUser, FakeDingTalk, Sent};
 
 /// 人社局's department in the fake address book, and an office under it.
@@ -348,6 +352,98 @@ async fn the_console_link_sent_on_dingtalk_opens_in_its_sidebar_and_logs_in() {
     assert_eq!(overview.status, StatusCode::OK);
 }
 
+/// DingTalk's in-app browser, as its user agent says.
+const DINGTALK_UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) DingTalk(7.6.5) nw Channel/201200";
+
+#[tokio::test]
+async fn the_workbench_page_logs_in_an_organiser_with_a_good_code_and_nobody_with_a_replayed_forged_or_members_code()
+ {
+    let c = Console::start_with_dingtalk().await;
+    let dt = c.dingtalk.as_ref().unwrap();
+    let boss = DtUser::new("manager9201", "冯组织");
+    let member = DtUser::new("manager9202", "陈党员");
+    let stranger = DtUser::new("manager9203", "路人");
+    c.register_dingtalk(&boss, "人社局", Role::Organiser).await;
+    c.register_dingtalk(&member, "人社局", Role::Member).await;
+    for user in [&boss, &member, &stranger] {
+        dt.add_person(user, &[1]);
+    }
+    let get = |ua: Option<&'static str>, path: &'static str| {
+        let mut request = c.http.get(c.url(path));
+        if let Some(ua) = ua {
+            request = request.header("user-agent", ua);
+        }
+        async move { request.send().await.unwrap() }
+    };
+
+    let inside = get(Some(DINGTALK_UA), "/dingtalk?corpid=dingfakecorp").await;
+    let inside_csp = inside.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let inside_body = inside.text().await.unwrap();
+    let outside = get(None, "/dingtalk?corpid=dingfakecorp").await;
+    let outside_csp = outside.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let outside_body = outside.text().await.unwrap();
+    let other = get(Some(DINGTALK_UA), "/assets/console.css").await;
+    let other_csp = other.headers()["content-security-policy"].to_str().unwrap().to_owned();
+
+    let good = dt.auth_code(&boss);
+    let logged_in = c.post(None, "/dingtalk/login", &[("code", &good)], None).await;
+    let replayed = c.post(None, "/dingtalk/login", &[("code", &good)], None).await;
+    let forged = c.post(None, "/dingtalk/login", &[("code", "forgedcode0123456789")], None).await;
+    let members_code = dt.auth_code(&member);
+    let as_member = c.post(None, "/dingtalk/login", &[("code", &members_code)], None).await;
+    let strangers_code = dt.auth_code(&stranger);
+    let as_stranger = c.post(None, "/dingtalk/login", &[("code", &strangers_code)], None).await;
+
+    assert!(
+        inside_body.contains(
+            r#"<script src="https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js"></script>"#
+        ),
+        "{inside_body}"
+    );
+    assert!(inside_body.contains(r#"<script src="/assets/dingtalk-login.js"></script>"#), "{inside_body}");
+    assert!(
+        inside_body.contains(&format!(r#"data-corp-id="dingfakecorp" data-client-id="{CLIENT_ID}""#)),
+        "{inside_body}"
+    );
+    assert!(inside_csp.contains("script-src 'self' https://g.alicdn.com;"), "{inside_csp}");
+    assert!(
+        !outside_body.contains("<script") && !outside_body.contains("alicdn"),
+        "no outside request outside DingTalk: {outside_body}"
+    );
+    assert!(outside_body.contains("请在钉钉中打开"), "{outside_body}");
+    for csp in [&outside_csp, &other_csp] {
+        assert!(!csp.contains("alicdn") && csp.contains("script-src 'self';"), "{csp}");
+    }
+    assert_eq!(logged_in.status, StatusCode::SEE_OTHER, "{}", logged_in.body);
+    let session = session_of(&logged_in.headers).expect("a session");
+    let overview = c.get(Some(&session), "/").await;
+    assert!(overview.body.contains("冯组织"), "{}", overview.body);
+    for refused in [&replayed, &forged] {
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert!(refused.body.contains("无效或已经用过"), "{}", refused.body);
+        assert!(session_of(&refused.headers).is_none());
+    }
+    for polite in [&as_member, &as_stranger] {
+        assert_eq!(polite.status, StatusCode::FORBIDDEN, "{}", polite.body);
+        assert!(polite.body.contains("管理后台供组织员和管理员使用"), "{}", polite.body);
+        assert!(session_of(&polite.headers).is_none());
+    }
+    assert_eq!(
+        dt.calls("/topapi/v2/user/getuserinfo").len(),
+        4,
+        "the replay was refused before DingTalk was asked"
+    );
+    eventually("the login audited", Duration::from_secs(10), || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'web_login' AND detail LIKE '%钉钉工作台%'",
+        )
+        .fetch_one(c.app.core.store.pool())
+        .await
+        .unwrap();
+        (n == 1).then_some(())
+    })
+    .await;
+}
 
 /// A department-mapped official's first day on DingTalk, printed (`cargo test --test e2e
 /// first_day_of_a_department -- --nocapture`): each frame the fake pushed, each address-book

@@ -18,6 +18,7 @@ pub mod photo;
 pub mod setup;
 pub mod system;
 pub mod tally;
+pub mod workbench;
 
 use askama::Template;
 use axum::http::StatusCode;
