@@ -57,13 +57,14 @@ pub async fn join(core: &Core, me: &ChatContext, msg: &Incoming, code: Option<&s
     })
 }
 
-/// Someone not (yet) a member: an invite code sent on its own joins; anything else is told how
-/// to get one.
+/// Someone not (yet) a member: an invite code sent on its own, or pasted with what people copy
+/// around it (`加入 CODE」`, `「加入 CODE」`, quotes, a full stop), joins; anything else is told
+/// how to get one.
 pub async fn not_registered(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Reply>> {
     if let Content::Text(t) = &msg.content
-        && members::looks_like_invite_code(t)
+        && let Some(code) = members::pasted_invite_code(t)
     {
-        return join(core, me, msg, Some(t.trim())).await;
+        return join(core, me, msg, Some(&code)).await;
     }
     let text = member_texts::not_registered();
     Ok(match &msg.content {

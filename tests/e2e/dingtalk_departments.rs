@@ -1,7 +1,7 @@
 //! DingTalk as its people know it, against the fake DingTalk: joining by department without an
 //! invite (mapped, unmapped, in two units' departments, the permission missing, a lookup that
 //! fails and then succeeds), ActionCard buttons for a few options and a numbered list for
-//! more, the console link opening in DingTalk's sidebar, and the workbench
+//! more, pasted invites, the console link opening in DingTalk's sidebar, and the workbench
 //! login with a good, a replayed and a forged auth code.
 
 use std::time::Duration;
@@ -322,6 +322,24 @@ async fn a_few_options_are_buttons_more_are_a_numbered_list_and_both_answer_to_t
     assert!(done.text.starts_with("✅ 已登记"), "{done:#?}");
 }
 
+#[tokio::test]
+async fn an_invite_pasted_with_its_brackets_quotes_spaces_or_full_stop_still_joins() {
+    let app = DingTalkApp::spawn().await;
+    let code = app.invite("人社局", Role::Member).await;
+    let forms = [
+        format!("加入 {code}」"),
+        format!("「加入 {code}」"),
+        format!("加入\u{3000}{code}"),
+        format!("“加入 {code}”"),
+        format!("加入 {code}。"),
+    ];
+
+    for (i, form) in forms.iter().enumerate() {
+        let user = DtUser::new(&format!("paste{i}"), &format!("党员{i}"));
+        let welcome = app.say(&user, form).await;
+        assert!(welcome.text.contains("您已加入「人社局」"), "{form:?}: {welcome:#?}");
+    }
+}
 
 #[tokio::test]
 async fn the_console_link_sent_on_dingtalk_opens_in_its_sidebar_and_logs_in() {
