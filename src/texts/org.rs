@@ -46,7 +46,8 @@ pub fn done(key: &str, name: &str) -> Option<String> {
         "site_renamed" => format!("站点已改名为「{name}」，原有登记随之改名。"),
         "default_set" => format!("已将「{name}」设为默认站点。"),
         "site_archived" => format!("站点「{name}」已归档：登记记录保留，不再供登记选择。"),
-        "departments_set" => format!("已更新「{name}」对应的钉钉部门。"),
+        "unit_departments_set" => format!("已更新「{name}」对应的钉钉部门。"),
+        "unit_departments_unchanged" => format!("「{name}」对应的钉钉部门没有变化。"),
         "already" => format!("「{name}」已是这样，无需更改。"),
         _ => return None,
     })
@@ -167,7 +168,8 @@ mod tests {
             "site_renamed",
             "default_set",
             "site_archived",
-            "departments_set",
+            "unit_departments_set",
+            "unit_departments_unchanged",
             "already",
         ] {
             let said = done(key, "新球社区").unwrap();

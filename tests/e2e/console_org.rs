@@ -506,3 +506,66 @@ async fn an_import_spelling_units_and_sites_in_traditional_characters_finds_thos
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn a_units_dingtalk_departments_are_set_on_the_org_page_refused_for_another_unit_audited_and_exported()
+{
+    let c = Console::start().await;
+    let session = c.session_for(&admin(), "人社局", Role::Admin).await;
+    let (renshe, kegong) = (id_of(&c, "units", "人社局").await, id_of(&c, "units", "科工局").await);
+
+    let set = c
+        .post(
+            Some(&session),
+            &format!("/org/units/{renshe}/departments"),
+            &[("departments", "67890，12345")],
+            None,
+        )
+        .await;
+    let shown = c.get(Some(&session), &location(&set)).await;
+    let taken = c
+        .post(
+            Some(&session),
+            &format!("/org/units/{kegong}/departments"),
+            &[("departments", "12345 55555")],
+            None,
+        )
+        .await;
+    let typo = c
+        .post(Some(&session), &format!("/org/units/{kegong}/departments"), &[("departments", "人社局")], None)
+        .await;
+    let exported = c.get(Some(&session), "/org/export.toml").await;
+    // The export imported back (the confirm form carries it) changes nothing; a file moving a
+    // department to another unit is previewed as such.
+    let moved =
+        exported.body.replace("dingtalk_departments = [12345, 67890]", "dingtalk_departments = [67890]");
+    let moved =
+        moved.replacen("name = \"科工局\"\n", "name = \"科工局\"\ndingtalk_departments = [12345]\n", 1);
+    let preview =
+        c.post_multipart(&session, "/org/import", &[], Some(("org.toml", moved.into_bytes()))).await;
+
+    assert_eq!(location(&set), format!("/org?done=unit_departments_set&id={renshe}#unit-{renshe}"));
+    assert!(shown.body.contains("已更新「人社局」对应的钉钉部门。"), "{}", shown.body);
+    assert!(shown.body.contains("钉钉部门：12345、67890"), "{}", shown.body);
+    assert_eq!(taken.status, StatusCode::OK, "refused on the page: {}", taken.body);
+    assert!(taken.body.contains("钉钉部门 12345 已属于单位「人社局」"), "{}", taken.body);
+    assert!(taken.body.contains(r#"value="12345 55555""#), "the form as typed: {}", taken.body);
+    assert!(typo.body.contains("「人社局」不是钉钉部门编号"), "{}", typo.body);
+    assert!(
+        exported.body.contains("name = \"人社局\"\ndingtalk_departments = [12345, 67890]\n"),
+        "{}",
+        exported.body
+    );
+    assert!(preview.body.contains("人社局 的钉钉部门：12345、67890 改为 67890"), "{}", preview.body);
+    assert!(preview.body.contains("科工局 的钉钉部门：无 改为 12345"), "{}", preview.body);
+    assert_eq!(
+        org_audit(&c).await,
+        [("org_departments".to_owned(), Some(String::new()), Some("12345,67890".to_owned()))],
+        "one change, before and after; the refusals wrote nothing"
+    );
+    assert_eq!(
+        scalar(&c, "SELECT COUNT(*) FROM unit_dingtalk_departments").await,
+        2,
+        "the preview wrote nothing"
+    );
+}

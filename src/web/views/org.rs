@@ -327,7 +327,7 @@ pub async fn set_departments(
         },
     };
     let typed = Typed::Departments { unit: id, value: f.departments };
-    answer(&web, &viewer, result, ["departments_set", "already"], "unit", typed).await
+    answer(&web, &viewer, result, ["unit_departments_set", "unit_departments_unchanged"], "unit", typed).await
 }
 
 /// `POST /org/sites`: 添加站点 to the unit of the form.
