@@ -18,6 +18,7 @@ mod dialogue;
 mod dingtalk;
 mod dingtalk_departments;
 mod durability;
+mod midway;
 mod notices;
 mod operations;
 mod registration;

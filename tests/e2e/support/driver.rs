@@ -10,6 +10,7 @@ use sansong::domain::Role;
 
 use super::dingtalk_app::DingTalkApp;
 use super::fake_dingtalk::DtUser;
+use super::terminal_app::TerminalApp;
 use super::{TestApp, TgUser};
 
 /// A message the bot sent someone, as any platform shows it.
@@ -136,5 +137,45 @@ impl Platform for DingTalkApp {
                     .find(|s| wanted(s))
             })
             .await
+    }
+}
+
+impl Platform for TerminalApp {
+    /// The name the person opened their terminal with (`sansong chat --as 张三`).
+    type User = String;
+
+    async fn spawn() -> Self {
+        TerminalApp::spawn().await
+    }
+
+    fn person(_n: u32, name: &str) -> String {
+        name.to_owned()
+    }
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    async fn invite(&self, unit: &str, role: Role) -> String {
+        TerminalApp::invite(self, unit, role).await
+    }
+
+    fn mark(&self) -> usize {
+        TerminalApp::mark(self)
+    }
+
+    fn send(&self, user: &String, text: &str) {
+        self.type_line(user, text);
+    }
+
+    async fn next_such(&self, user: &String, after: usize, wanted: impl Fn(&Said) -> bool) -> Said {
+        let said = |p: &super::terminal_app::Printed| Said {
+            text: p.text.clone(),
+            // The terminal prints options inside the text, as `[1] 预览`.
+            options: Vec::new(),
+            file: p.text.starts_with("[文件已保存"),
+        };
+        let found = TerminalApp::next_such(self, user, after, |p| wanted(&said(p))).await;
+        said(&found)
     }
 }

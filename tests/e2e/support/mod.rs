@@ -11,6 +11,7 @@ pub mod fake_dingtalk;
 #[path = "../../shared/mod.rs"]
 pub mod shared;
 pub mod terminal;
+pub mod terminal_app;
 pub mod wait;
 
 pub use app::{Binary, TestApp, cli, cli_env};
