@@ -17,7 +17,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use teloxide::Bot;
 
-use super::send::{MESSAGE_LIMIT, split_message};
+use super::format::{MESSAGE_LIMIT, markup, split_message};
 use crate::chat::buttons::ButtonData;
 use crate::chat::{Button, Keyboard};
 use crate::domain::Platform;
@@ -245,7 +245,7 @@ impl TelegramMessenger {
                 vec![Button::new(label, data.encode())]
             })
             .collect();
-        let markup = (!rows.is_empty()).then(|| super::send::markup(&Keyboard { rows }));
+        let markup = (!rows.is_empty()).then(|| markup(&Keyboard { rows }));
         let Some(media) = &message.media else {
             return self.send_text(chat_id, &text, markup).await;
         };

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod convert;
+pub mod format;
 pub mod inbox;
 pub mod send;
 pub mod webhook;
@@ -183,7 +184,7 @@ pub fn start(
             sender: Sender::new(api.clone()),
             context: ChatContext::new(username, scheduler_wake)
                 .with_files(Arc::new(api::TelegramFiles { api }))
-                .with_message_parts(|text| send::split_message(text, send::MESSAGE_LIMIT).len()),
+                .with_message_parts(|text| format::split_message(text, format::MESSAGE_LIMIT).len()),
             shutdown: shutdown.clone(),
         });
         {

@@ -9,50 +9,10 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use super::api::{Answer, BotApi, media_method};
+use super::format::{MESSAGE_LIMIT, markup, split_message};
 use crate::chat::{Keyboard, Reply};
 use crate::domain::Platform;
 use crate::notices::MediaKind;
-
-/// Telegram's limit is 4,096 characters per message; leave room for its own counting quirks.
-pub const MESSAGE_LIMIT: usize = 4000;
-
-/// Splits `text` into pieces of at most `limit` UTF-16 code units (Telegram's unit), at line
-/// breaks where possible, never inside a character.
-pub fn split_message(text: &str, limit: usize) -> Vec<String> {
-    let units = |s: &str| s.encode_utf16().count();
-    if units(text) <= limit {
-        return vec![text.to_owned()];
-    }
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut current_units = 0;
-    for line in text.split_inclusive('\n') {
-        let line_units = units(line);
-        if current_units + line_units > limit && !current.is_empty() {
-            parts.push(std::mem::take(&mut current).trim_end().to_owned());
-            current_units = 0;
-        }
-        if line_units > limit {
-            for c in line.chars() {
-                let n = c.len_utf16();
-                if current_units + n > limit {
-                    parts.push(std::mem::take(&mut current));
-                    current_units = 0;
-                }
-                current.push(c);
-                current_units += n;
-            }
-        } else {
-            current.push_str(line);
-            current_units += line_units;
-        }
-    }
-    if !current.trim().is_empty() {
-        parts.push(current.trim_end().to_owned());
-    }
-    parts.retain(|p| !p.trim().is_empty());
-    parts
-}
 
 const MAX_ATTEMPTS: u32 = 5;
 /// Tries of a request that meets a network fault or a 5xx, before the reply is kept for later.
@@ -280,16 +240,6 @@ const NOT_MODIFIED: &str = "message is not modified";
 const GONE: [&str; 3] = ["message can't be edited", "message to edit not found", "MESSAGE_ID_INVALID"];
 const QUERY_TOO_OLD: &str = "query is too old";
 
-/// A keyboard as Telegram's `reply_markup`: inline buttons carrying their data back.
-pub(super) fn markup(keyboard: &Keyboard) -> Value {
-    let rows: Vec<Vec<Value>> = keyboard
-        .rows
-        .iter()
-        .map(|row| row.iter().map(|b| json!({"text": b.label, "callback_data": b.data})).collect())
-        .collect();
-    json!({"inline_keyboard": rows})
-}
-
 /// Runs a call, waiting out 429s and retrying a transient fault once with a short pause;
 /// beyond that the reply is kept and sent later (see `telegram::resend_kept`), so the person's
 /// other messages need not wait.
@@ -312,35 +262,5 @@ where
             }
             other => return other,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_texts_are_sent_whole() {
-        assert_eq!(split_message("你好", 10), vec!["你好"]);
-    }
-
-    #[test]
-    fn long_texts_split_at_line_breaks_under_the_limit() {
-        let text = (0..100).map(|i| format!("第{i}行：三送活动记录")).collect::<Vec<_>>().join("\n");
-        let parts = split_message(&text, 200);
-        assert!(parts.len() > 1);
-        for p in &parts {
-            assert!(p.encode_utf16().count() <= 200, "{}", p.len());
-            assert!(!p.starts_with('\n'));
-        }
-        assert_eq!(parts.join("\n"), text, "nothing lost or reordered");
-    }
-
-    #[test]
-    fn a_single_overlong_line_is_cut_between_characters() {
-        let text = "😀".repeat(300);
-        let parts = split_message(&text, 101);
-        assert!(parts.iter().all(|p| p.encode_utf16().count() <= 101));
-        assert_eq!(parts.concat(), text);
     }
 }
