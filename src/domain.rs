@@ -1,4 +1,7 @@
-//! Small value types shared by every layer: roles, link kinds, the people the bot talks to.
+//! Small value types shared by every layer: roles, link kinds, the people the bot talks to;
+//! and the records the store returns and the edges render (`texts`, `reports`, the console)
+//! without knowing the store: the organisation as loaded ([`org`]), notices to insert and a
+//! run's receipts ([`notices`]), tally and export rows ([`tally`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,6 +10,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::fold;
+
+pub mod notices;
+pub mod org;
+pub mod tally;
+
+pub use notices::{NewNotice, RunReport, UnitReceipts};
+pub use org::{DepartmentChange, OrgLoadReport, SiteChange, SitePlan, SiteState, UnitDepartments};
+pub use tally::{ExportRow, MemberRef};
 
 /// What a person may do. Ordered: an admin may do everything an organiser may, and so on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::core::Core;
+use crate::domain::NewNotice;
 use crate::error::Result;
 use crate::notices::Schedule;
-use crate::store::NewNotice;
 
 /// A tick that has come.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,10 +5,10 @@ use anyhow::Context;
 use super::{CliError, CliResult, Format, NoticeCommand, open};
 use crate::config::Config;
 use crate::core::Core;
+use crate::domain::RunReport;
 use crate::domain::{LinkKind, Role};
 use crate::members::{self, Actor};
 use crate::notices::{self, Audience, Management, Media, MediaKind, NoticeDraft};
-use crate::store::RunReport;
 use crate::{schedule, texts};
 
 pub async fn notice(config: Config, action: NoticeCommand) -> CliResult {

@@ -24,12 +24,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::core::Core;
+use crate::domain::NewNotice;
 use crate::domain::{LinkKind, Member, Role};
+pub use crate::domain::{RunReport, UnitReceipts};
 use crate::error::{Error, Result, UserError};
 use crate::limits::{Limits, TooLong};
 use crate::members::Actor;
-pub use crate::store::{AckOutcome, RunReport, UnitReceipts};
-use crate::store::{DelayedNotice, NewNotice, NoticeRow, Outage, StatusChange, Target};
+pub use crate::store::AckOutcome;
+use crate::store::{DelayedNotice, NoticeRow, Outage, StatusChange, Target};
 
 pub use crate::schedule::{QuietHours, Schedule, ScheduleError};
 

@@ -14,10 +14,11 @@ use std::collections::HashMap;
 use super::OrgPlan;
 use crate::core::Core;
 use crate::domain::{LinkKind, Role, Unit};
+use crate::domain::{OrgLoadReport, SitePlan, UnitDepartments};
 use crate::error::{Result, UserError};
 use crate::logins::checked_name;
 use crate::members::{Actor, actor_label, require_role};
-use crate::store::{DepartmentsEdit, OrgEdit, OrgLoadReport, OrgSite, SitePlan, UnitDepartments};
+use crate::store::{DepartmentsEdit, OrgEdit, OrgSite};
 
 /// Refuses anyone but an admin (or the command line, whose operator can read the database).
 pub fn require_admin(actor: &Actor) -> Result<(), UserError> {

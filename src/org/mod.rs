@@ -14,9 +14,9 @@ use toml::Spanned;
 
 use crate::core::Core;
 use crate::domain::LinkKind;
+use crate::domain::{OrgLoadReport, SitePlan, UnitDepartments};
 use crate::domain::{Site, Unit};
 use crate::normalize::fold;
-use crate::store::{OrgLoadReport, SitePlan, UnitDepartments};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgProblem {

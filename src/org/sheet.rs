@@ -306,7 +306,7 @@ pub fn to_toml(plan: &OrgPlan, comment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SitePlan;
+    use crate::domain::SitePlan;
 
     fn example() -> OrgPlan {
         parse_org(include_str!("../../config/org.example.toml")).unwrap()

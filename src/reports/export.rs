@@ -7,10 +7,10 @@ use chrono_tz::Tz;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 
 use crate::core::Core;
+use crate::domain::ExportRow;
 use crate::domain::{Grouping, LinkKind};
 use crate::error::Result;
 use crate::members::Actor;
-use crate::store::ExportRow;
 use crate::tally::args::ExportFormat;
 use crate::tally::{self, Period, Scope, Tally, TallyRow};
 use crate::texts;

@@ -20,11 +20,11 @@ pub mod export;
 
 use crate::core::Core;
 use crate::domain::Grouping;
+use crate::domain::NewNotice;
 use crate::domain::Role;
 use crate::error::Result;
 use crate::notices::{Audience, Schedule};
 use crate::periodic;
-use crate::store::NewNotice;
 use crate::tally::{Period, Scope, tally};
 use crate::texts;
 use crate::week::Week;

@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use super::members::{MEMBER_COLUMNS, member_from_row};
 use super::tally::units_param;
-use super::{ExportRow, Store, at, ts};
+use super::{Store, at, ts};
+use crate::domain::ExportRow;
 use crate::domain::{Member, Role};
 
 /// What a one-time link opens.

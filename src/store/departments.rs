@@ -12,23 +12,8 @@ use sqlx::{Row, SqliteConnection};
 
 use super::members::{MEMBER_COLUMNS, member_from_row};
 use super::{Store, ts};
+pub use crate::domain::{DepartmentChange, UnitDepartments};
 use crate::domain::{Member, Person, Unit};
-
-/// The departments an org file gives one unit (`dingtalk_departments = [..]`), exactly: a load
-/// makes the unit have these and no others. A unit the file gives none of is left as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitDepartments {
-    pub unit: String,
-    pub departments: Vec<i64>,
-}
-
-/// A unit whose departments a load or an edit changed, before and after (sorted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepartmentChange {
-    pub unit: String,
-    pub before: Vec<i64>,
-    pub after: Vec<i64>,
-}
 
 /// What setting a unit's departments on the console did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -47,14 +47,13 @@ pub use departments::{DepartmentChange, DepartmentJoined, DepartmentsEdit, UnitD
 pub use inbox::{InboxRow, UpdateKey};
 pub use invites::{NewInvite, Redeemed};
 pub use members::Linked;
-pub use notices::{NewNotice, NoticeRow, StatusChange, Target};
-pub use org::{OrgLoadReport, SiteChange, SitePlan, SiteState};
+pub use notices::{NoticeRow, StatusChange, Target};
 pub use org_edit::{OrgEdit, OrgSite};
 pub use outages::{DelayedNotice, Outage, OutageSpan};
 pub use outbox::OutboxItem;
-pub use receipts::{AckOutcome, RunReport, UnitReceipts};
+pub use receipts::AckOutcome;
 pub use replies::KeptReply;
-pub use tally::{ExportRow, GroupCounts, MemberRef, Span, TallyCounts};
+pub use tally::{GroupCounts, Span, TallyCounts};
 pub use tokens::{ApiTokenRow, TokenHolder, TokenInsert};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();

@@ -8,6 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use super::members::PREFERRED_ACCOUNT;
 use super::outbox::{REASON_CANCELLED, close_pending};
 use super::{Store, at, ms, ts};
+use crate::domain::NewNotice;
 
 /// A notice row as stored (audience and schedule as JSON; the core gives them types).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,25 +30,6 @@ pub struct NoticeRow {
     pub remind_after_secs: Option<i64>,
     pub status: String,
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewNotice {
-    pub created_by: String,
-    pub creator_member_id: Option<i64>,
-    pub body: String,
-    pub media_kind: Option<String>,
-    pub media_file_id: Option<String>,
-    pub media_name: Option<String>,
-    pub media_bytes: Option<Vec<u8>>,
-    pub audience: String,
-    pub schedule: String,
-    pub next_fire_at: Option<DateTime<Utc>>,
-    pub ack_required: bool,
-    pub policy: bool,
-    pub urgent: bool,
-    pub remind_after_secs: Option<i64>,
-    pub source_key: Option<String>,
 }
 
 /// Who a run targets: members of these units (all units if `None`), with these roles (any if empty).

@@ -11,9 +11,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
-use super::org::{SiteState, apply_in, site_from_row};
-use super::{OrgLoadReport, SitePlan, Store, at, ts};
+use super::org::{apply_in, site_from_row};
+use super::{Store, at, ts};
 use crate::domain::{LinkKind, Site, Unit};
+use crate::domain::{OrgLoadReport, SitePlan, SiteState};
 use crate::normalize::fold;
 
 /// A site with whether it is archived: what the organisation's page lists.

@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::notices::{NewNotice, insert_notice_on};
+use super::notices::insert_notice_on;
 use super::{Store, at, ts};
+use crate::domain::NewNotice;
 
 impl Store {
     /// When a periodic job last fired for a tick due before `before`, if it ever did.

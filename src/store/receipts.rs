@@ -5,51 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, at, ts};
-use crate::domain::Platform;
-
-/// A run's numbers and names, for `/receipts` and `sansong notice status`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunReport {
-    pub run_id: i64,
-    pub notice_id: i64,
-    pub due_at: Option<DateTime<Utc>>,
-    pub fired_at: Option<DateTime<Utc>>,
-    pub targeted: i64,
-    pub sent: i64,
-    pub pending: i64,
-    pub acknowledged: i64,
-    pub reminded: i64,
-    /// (name, unit, reason, the platform it failed on)
-    pub failed: Vec<(String, String, String, Platform)>,
-    /// (name, unit, the platform that refused them)
-    pub blocked: Vec<(String, String, Platform)>,
-    /// (name, unit) of delivered but not acknowledged, by unit then name.
-    pub not_acknowledged: Vec<(String, String)>,
-    /// When the run's last delivery went out.
-    pub last_sent_at: Option<DateTime<Utc>>,
-    /// How long a platform outage held the run up (filled in by the core).
-    pub outage_delay: Option<chrono::Duration>,
-    /// The platforms whose outages those were.
-    pub outage_platforms: Vec<Platform>,
-    /// Members who checked in a 送政策 citing this notice, and the sites they went to.
-    pub onward_members: i64,
-    pub onward_sites: Vec<String>,
-}
-
-/// One unit's part of a run: how many of its members the notice reached, and what they did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnitReceipts {
-    pub unit_id: i64,
-    pub unit: String,
-    pub targeted: i64,
-    pub sent: i64,
-    pub pending: i64,
-    pub failed: i64,
-    pub blocked: i64,
-    pub acknowledged: i64,
-    /// Members who checked in a 送政策 citing the notice.
-    pub spread: i64,
-}
+use crate::domain::{Platform, RunReport, UnitReceipts};
 
 /// What a press of 「收到」 did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

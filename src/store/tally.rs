@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::{Store, at, ts};
 
-use crate::domain::Grouping;
+use crate::domain::{ExportRow, Grouping, MemberRef};
 
 /// The SQL expression for the group of a check-in `c`, as an integer (NULL: no site):
 /// the unit, member or site id, or the link kind's position in [`LinkKind::ALL`].
@@ -54,39 +54,6 @@ pub struct TallyCounts {
 
 /// A member as `tally_members` reads it from JSON: id, Telegram id, DingTalk id, name, unit.
 type MemberTuple = (i64, Option<i64>, Option<String>, String, i64);
-
-/// A member for tally rows and lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRef {
-    pub id: i64,
-    /// Their Telegram account, if they have one (exports and the CLI show it).
-    pub telegram_id: Option<i64>,
-    /// Their DingTalk account (the staff id), if they have one.
-    pub dingtalk_id: Option<String>,
-    pub name: String,
-    pub unit_id: i64,
-    pub unit_name: String,
-}
-
-/// One check-in as exported.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportRow {
-    pub id: i64,
-    pub member: String,
-    pub telegram_id: Option<i64>,
-    pub unit: String,
-    pub site: Option<String>,
-    pub link: Option<String>,
-    pub kind: String,
-    /// When it counts, when it was sent, and the day named for it (see `Checkin`).
-    pub counts_at: DateTime<Utc>,
-    pub logged_at: DateTime<Utc>,
-    pub done_on: Option<chrono::NaiveDate>,
-    pub people_served: Option<i64>,
-    pub description: String,
-    pub photo: bool,
-    pub location: Option<(f64, f64)>,
-}
 
 /// The check-ins a tally covers: those counted in one ISO week (by the stored week key, a
 /// covering index range), or those sent in `[from, to)`.

@@ -19,11 +19,12 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::core::Core;
+use crate::domain::{ExportRow, MemberRef};
 use crate::domain::{Grouping, Site};
 use crate::domain::{LinkKind, Role};
 use crate::error::{Result, UserError};
 use crate::members::{Actor, require_role, resolve_unit};
-use crate::store::{ExportRow, GroupCounts, MemberRef, Span};
+use crate::store::{GroupCounts, Span};
 use crate::week::{Week, local_midnight};
 
 /// The time a tally covers.

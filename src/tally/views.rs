@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use crate::core::Core;
+use crate::domain::ExportRow;
 use crate::domain::{LinkKind, Site, Unit};
 use crate::error::{Result, UserError};
 use crate::members::Actor;
-use crate::store::{ExportRow, RecordFilter};
+use crate::store::RecordFilter;
 use crate::week::Week;
 
 use super::{Period, Scope};

@@ -12,9 +12,9 @@ use super::{fire_time, period_label, role_label};
 use crate::checkins::kinds::KindsError;
 use crate::config::ConfigError;
 use crate::domain::Invite;
+use crate::domain::OrgLoadReport;
 use crate::org::{OrgProblem, OrgProblemKind};
 use crate::schedule::calendar::CalendarError;
-use crate::store::OrgLoadReport;
 use crate::system::checks::{Check, Fine, Item as CheckItem, Problem};
 use crate::tally::Period;
 

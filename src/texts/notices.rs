@@ -255,7 +255,7 @@ pub fn notice_status_changed(n: &crate::notices::Notice) -> String {
     format!("通知 #{} {}", n.id, status_label(n.status))
 }
 
-pub fn receipts(n: &crate::notices::Notice, r: &crate::store::RunReport, tz: Tz) -> String {
+pub fn receipts(n: &crate::notices::Notice, r: &crate::domain::RunReport, tz: Tz) -> String {
     let first_line: String = n.body.lines().next().unwrap_or("").chars().take(30).collect();
     let mut s = format!("通知 #{} {}\n", n.id, first_line);
     let Some(fired) = r.fired_at else {

@@ -2,9 +2,9 @@
 //! import's preview and refusals, and the notes inside the files it hands out. (Labels of
 //! buttons and columns stay in the templates; the sheet's header is the file format's own.)
 
+use crate::domain::{DepartmentChange, SiteChange, SitePlan, SiteState};
 use crate::org::sheet::{MAX_ROWS, link_word};
 use crate::org::{OrgProblem, OrgProblemKind};
-use crate::store::{DepartmentChange, SiteChange, SitePlan, SiteState};
 
 pub const INTRO: &str = "本单位和各单位联系的站点（联乡村、联社区、联企业、联商会）。单位按添加的先后排列。党员登记时没有写站点，就记到本单位的默认站点。";
 

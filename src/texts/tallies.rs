@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use chrono::Datelike;
 
 use super::{link_label, period_label, scope_label};
+use crate::domain::MemberRef;
 use crate::domain::{Grouping, Site};
-use crate::store::MemberRef;
 use crate::tally::{Period, RowName, Scope, Tally, TallyRow};
 
 /// The row of check-ins that named no site.

@@ -163,7 +163,7 @@ pub fn attachment(kind: crate::notices::MediaKind, name: Option<&str>) -> String
 }
 
 /// The latest run in a list's cell.
-pub fn latest_run(r: &crate::store::RunReport, ack: bool) -> String {
+pub fn latest_run(r: &crate::domain::RunReport, ack: bool) -> String {
     if r.fired_at.is_none() {
         return "还没有发送".into();
     }
@@ -178,7 +178,7 @@ pub fn latest_run(r: &crate::store::RunReport, ack: bool) -> String {
 }
 
 /// A run's figures in a sentence.
-pub fn run_totals(r: &crate::store::RunReport) -> String {
+pub fn run_totals(r: &crate::domain::RunReport) -> String {
     format!(
         "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
         r.targeted,

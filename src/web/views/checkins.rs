@@ -8,8 +8,9 @@ use axum::response::Html;
 
 use super::tally::Form;
 use super::{Chrome, Pager, core_error, filter_pairs, filtered, page_link, render, unit_choices};
+use crate::domain::ExportRow;
 use crate::domain::{LinkKind, Unit};
-use crate::store::{ExportRow, RecordFilter};
+use crate::store::RecordFilter;
 use crate::tally::views::records;
 use crate::texts::web as texts;
 use crate::web::auth::Viewer;

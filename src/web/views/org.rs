@@ -19,11 +19,11 @@ use serde::Deserialize;
 
 use super::{Chrome, core_error, render};
 use crate::domain::LinkKind;
+use crate::domain::OrgLoadReport;
 use crate::error::{Error, UserError};
 use crate::org::edit::{self, Outcome, UnitListing};
 use crate::org::sheet::{self, SheetError};
 use crate::org::{OrgPlan, parse_org};
-use crate::store::OrgLoadReport;
 use crate::texts::org as texts;
 use crate::web::auth::Viewer;
 use crate::web::{Web, WebError};
