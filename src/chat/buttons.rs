@@ -1,7 +1,8 @@
 //! What a button means, as one typed value: [`ButtonData`], with its one encoder and one
 //! decoder. A platform carries the encoded string with the button (Telegram's `callback_data`,
-//! within the bytes every platform allows, see `crate::limits`) and hands it back when the button is pressed; [`super::route`] decodes it
-//! once and dispatches on the variant.
+//! within the bytes every platform allows, see `crate::limits`) and hands it back when the
+//! button is pressed; [`super::decide`] decodes it once (a typed option's too), and the router
+//! dispatches on the variant.
 //!
 //! The wire format is the one earlier releases wrote (`ck:…`, `nc:…`, `nm:…`, `mb:…`, `ak:…`,
 //! `gx:…`, `pv`), so buttons on messages already sent keep working after an upgrade.

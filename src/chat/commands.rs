@@ -1,7 +1,7 @@
 //! The handlers of commands and of what is said outside a dialogue: joining and binding, the
 //! commands themselves (each parsed, checked in the core, rendered), a check-in in one line or
 //! a captioned photo, and the short answers for what the bot does not take. Each is called by
-//! the router ([`super::route`]) for one [`super::Decision`].
+//! the router (`route` in [`super`]) for one [`super::Decision`].
 
 use crate::checkins::{self, Evidence, Source, Via};
 use crate::core::Core;

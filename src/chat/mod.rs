@@ -6,7 +6,7 @@
 //! Each message is read once. [`decide`], a pure function of the message and the open
 //! dialogue's step (with the options on offer in the chat), says what it is — an option chosen
 //! (pressed, or typed as its number or label), the step's own text, a command with its
-//! arguments, a cancel, … — as one [`Decision`]; [`route`] hands that decision to the one
+//! arguments, a cancel, … — as one [`Decision`]; `route` hands that decision to the one
 //! handler for it (in [`commands`], [`wizard`], [`composer`], [`notices`], [`roles`]). The
 //! dialogue is loaded once before and kept once after ([`outcome`]); a command run while a
 //! dialogue is open ends with one line saying so.
