@@ -5,7 +5,8 @@
 //! (one exception: `config` reads the kinds with [`checkins::kinds`], a leaf module with no
 //! other dependency):
 //!
-//! 1. Building blocks, no database and no network: [`domain`] (the types every layer shares),
+//! 1. Building blocks, no database and no network: [`domain`] (the types every layer shares,
+//!    the records the store returns and the edges render among them),
 //!    [`limits`] (what a platform declares), [`normalize`], [`week`], [`schedule`] (the schedule grammar, the holiday calendar and its
 //!    files, the State Council notice's grammar), [`clock`], [`config`] (reads its file and the
 //!    environment), [`error`].

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use tokio_util::sync::CancellationToken;
 
-use super::Reply;
+use super::message::Reply;
 use crate::core::Core;
 use crate::domain::Platform;
 use crate::texts;
