@@ -384,7 +384,10 @@ pub async fn handle(core: &Core, me: &ChatContext, msg: &Incoming) -> Handled {
 /// Reads the chat's state once, decides, routes, and keeps the state once.
 async fn converse(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<Reply>> {
     let (dialogue, offered) = if msg.chat.private {
-        (dialogue::load(core, msg.chat.id).await?, choices::offered(core, msg.chat.id).await?)
+        (
+            readable(msg, "dialogue", dialogue::load(core, msg.chat.id).await)?,
+            readable(msg, "options on offer", choices::offered(core, msg.chat.id).await)?,
+        )
     } else {
         (None, Vec::new())
     };
@@ -426,6 +429,20 @@ async fn converse(core: &Core, me: &ChatContext, msg: &Incoming) -> Result<Vec<R
         tracing::warn!(update = msg.update_id, error = %e, "could not keep the options on offer");
     }
     Ok(outcome.replies)
+}
+
+/// The chat's state as read, or none when it cannot be read for good (a broken table): the
+/// message is then answered as in a chat without a dialogue, so what needs none (a check-in in
+/// one line, a command) still works, and what needs one fails where it is kept, with an
+/// apology. A passing failure (a busy database) is an error, so the message is tried again.
+fn readable<T: Default>(msg: &Incoming, what: &str, read: Result<T>) -> Result<T> {
+    match read {
+        Err(e) if !e.is_transient() => {
+            tracing::error!(update = msg.update_id, chat = msg.chat.id, error = %e, "could not read the chat's {what}; answering without it");
+            Ok(T::default())
+        }
+        read => read,
+    }
 }
 
 /// Hands the decision to its handler.
