@@ -11,6 +11,7 @@ mod backdating;
 mod calendar;
 mod checkins;
 mod dialogue;
+mod midway;
 mod notices;
 mod organisers;
 mod registration;
