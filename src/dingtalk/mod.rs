@@ -547,7 +547,7 @@ enum Uploaded {
 /// keeps uploaded media for a limited time).
 const MEDIA_KEPT: Duration = Duration::from_secs(12 * 3600);
 
-/// Spaces batch send calls evenly, 2% under the rate of the moment (as the Telegram pace does):
+/// Spaces batch send calls evenly at the rate of the moment (as the Telegram pace does):
 /// `dingtalk_rate` at first, then what DingTalk's flow control lets through (see
 /// [`crate::notices::pace`]), learned from its refusals and kept while the bot runs.
 struct CallPace {
@@ -584,9 +584,9 @@ impl CallPace {
         *next = slot + interval;
     }
 
-    /// What DingTalk said of a call: it went through, or flow control refused it (for `pause`).
-    fn heard(&self, refused: Option<Duration>) {
-        let now = tokio::time::Instant::now();
+    /// What DingTalk said of a call made at `now`: it went through, or flow control refused it
+    /// (for `pause`). The call's start is the instant DingTalk judged it by (see `pace`).
+    fn heard(&self, now: tokio::time::Instant, refused: Option<Duration>) {
         let rate = {
             let mut adaptive = self.adaptive();
             match refused {
@@ -715,11 +715,14 @@ impl Batcher {
     async fn send_batch(api: &Api, calls: &CallPace, batch: Batch) {
         calls.wait().await;
         let ids: Vec<String> = batch.waiting.iter().map(|(id, _)| id.clone()).collect();
+        let made = tokio::time::Instant::now();
         let result = api.batch_send(&ids, batch.message.key, &batch.message.param).await;
         match &result {
-            Ok(answer) if !answer.flow_controlled.is_empty() => calls.heard(Some(Duration::from_secs(1))),
-            Ok(_) => calls.heard(None),
-            Err(ApiError::Throttled(wait)) => calls.heard(Some(*wait)),
+            Ok(answer) if !answer.flow_controlled.is_empty() => {
+                calls.heard(made, Some(Duration::from_secs(1)))
+            }
+            Ok(_) => calls.heard(made, None),
+            Err(ApiError::Throttled(wait)) => calls.heard(made, Some(*wait)),
             Err(_) => {}
         }
         for (id, tx) in batch.waiting {

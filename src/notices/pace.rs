@@ -12,7 +12,7 @@
 //! - **While sends succeed** the rate climbs back additively: quickly up to just under the
 //!   limit it learned, then it holds there, and only after a while probes above it (5% of the
 //!   limit a second). A
-//!   probe the platform refuses near the same limit doubles the hold (15 s, 30 s, … up to two
+//!   probe the platform refuses near the same limit doubles the hold (20 s, 40 s, … up to two
 //!   minutes), so a steady limit costs a refusal every few minutes at most. A probe that goes
 //!   well past the old limit means the limit rose: the rate climbs freely again.
 //! - Never above the configured rate, never below [`FLOOR`].
@@ -34,7 +34,9 @@ const UNDER: f64 = 0.99;
 /// configured rate may be the platform's own limit exactly.
 const UNDER_CONFIGURED: f64 = 0.98;
 /// The first hold at the learned limit before probing above it, and the longest.
-const FIRST_HOLD: Duration = Duration::from_secs(15);
+/// A probe costs a pause (the refusal's `retry_after`, about a second of sending): at most one
+/// in 20 s of sending at first, then fewer as the limit proves steady.
+const FIRST_HOLD: Duration = Duration::from_secs(20);
 const LONGEST_HOLD: Duration = Duration::from_secs(120);
 /// How often the rate is raised while sends succeed.
 const STEP: Duration = Duration::from_millis(250);
@@ -46,7 +48,7 @@ pub struct Adaptive {
     rate: f64,
     /// The most the platform let through in a second when it last refused.
     limit: Option<f64>,
-    /// Successful sends of the last second.
+    /// Successful sends of the last two seconds, by when they were made.
     recent: VecDeque<Instant>,
     /// Refusals before this instant echo the last one (sends under way during its pause).
     quiet_until: Option<Instant>,
@@ -86,7 +88,9 @@ impl Adaptive {
         self.limit
     }
 
-    /// A send went through.
+    /// A send went through. `now` is when it was *made* (the request's start), the instant the
+    /// platform judged it by: answers come back out of order and late, and counting them when
+    /// they arrive would crowd more into a second than the platform let through.
     pub fn sent(&mut self, now: Instant) {
         // Between broadcasts nothing tests the limit: an idle spell does not count toward the
         // hold, so the next notice does not start with a probe.
@@ -102,14 +106,21 @@ impl Adaptive {
         self.raise(now);
     }
 
-    /// The platform refused a send and asked for `pause`. True when this lowered the rate
-    /// (false for an echo of a refusal already heard).
+    /// The platform refused a send made at `now` (the request's start, as for [`Adaptive::sent`])
+    /// and asked for `pause`. True when this lowered the rate (false for an echo of a refusal
+    /// already heard).
     pub fn refused(&mut self, now: Instant, pause: Duration) -> bool {
         if self.quiet_until.is_some_and(|q| now < q) {
             return false;
         }
         self.forget_before(now);
-        let allowed = self.recent.len() as f64;
+        // What went through in the second before this send was made (not sends made after it,
+        // whose answers came first).
+        let allowed = self
+            .recent
+            .iter()
+            .filter(|t| **t <= now && now.duration_since(**t) <= Duration::from_secs(1))
+            .count() as f64;
         let target = if allowed >= FLOOR { allowed.min(self.rate) * UNDER } else { self.rate / 2.0 };
         // Refused again near the same limit: the probe was too early; hold longer next time.
         let same_limit = self.limit.is_some_and(|l| allowed >= 0.9 * l && allowed <= 1.1 * l);
@@ -127,8 +138,10 @@ impl Adaptive {
         true
     }
 
+    /// Forgets sends too old to count for any refusal still to come: a refusal can be of a
+    /// send made a while before the answers that came first, so two seconds are kept.
     fn forget_before(&mut self, now: Instant) {
-        while self.recent.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1)) {
+        while self.recent.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(2)) {
             self.recent.pop_front();
         }
     }
@@ -229,8 +242,8 @@ mod tests {
         let mut p = Adaptive::new(25.0, t);
         send_for(&mut p, &mut t, 10.0, 1.0);
         p.refused(t, Duration::from_secs(1));
-        send_for(&mut p, &mut t, 9.9, 14.0);
-        assert!((p.rate() - 9.9).abs() < 1e-9, "held at 9.9 for the first 15 s: {}", p.rate());
+        send_for(&mut p, &mut t, 9.9, 19.0);
+        assert!((p.rate() - 9.9).abs() < 1e-9, "held at 9.9 for the first 20 s: {}", p.rate());
         send_for(&mut p, &mut t, 9.9, 3.0);
         let probed = p.rate();
         assert!(probed > 9.9 && probed < 12.0, "probing, not yet taken for a rise: {probed}");
@@ -240,8 +253,8 @@ mod tests {
         send_for(&mut p, &mut t, 10.0, 1.0);
         p.refused(t, Duration::from_secs(1));
         assert_eq!(p.learned_limit(), Some(10.0));
-        send_for(&mut p, &mut t, 9.9, 29.0);
-        assert!((p.rate() - 9.9).abs() < 1e-9, "held for 30 s now: {}", p.rate());
+        send_for(&mut p, &mut t, 9.9, 39.0);
+        assert!((p.rate() - 9.9).abs() < 1e-9, "held for 40 s now: {}", p.rate());
     }
 
     #[test]
@@ -292,12 +305,26 @@ mod tests {
         let mut p = Adaptive::new(25.0, t);
         send_for(&mut p, &mut t, 10.0, 1.0);
         p.refused(t, Duration::from_secs(1));
-        send_for(&mut p, &mut t, 9.9, 10.0);
+        send_for(&mut p, &mut t, 9.9, 15.0);
         // An hour without a notice, then the next broadcast: still 5 s of the hold to go.
         t += Duration::from_secs(3600);
         send_for(&mut p, &mut t, 9.9, 4.0);
         assert!((p.rate() - 9.9).abs() < 1e-9, "no probe at the start of the next notice: {}", p.rate());
         send_for(&mut p, &mut t, 9.9, 3.0);
         assert!(p.rate() > 9.9, "then the hold ends and it probes: {}", p.rate());
+    }
+
+    #[test]
+    fn a_refusal_counts_what_went_through_before_the_refused_send_was_made() {
+        let mut t = Instant::now();
+        let mut p = Adaptive::new(25.0, t);
+        send_for(&mut p, &mut t, 10.0, 1.0);
+        let refused_at = t - Duration::from_millis(50);
+        // Sends made after the refused one answered first (several in flight at once).
+        for i in 1..=3 {
+            p.sent(refused_at + Duration::from_millis(20 * i));
+        }
+        assert!(p.refused(refused_at, Duration::from_secs(1)));
+        assert_eq!(p.learned_limit(), Some(10.0), "the ten made in the second before it, not thirteen");
     }
 }

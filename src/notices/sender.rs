@@ -393,9 +393,10 @@ pub async fn run(
                     drop(permit);
                     return;
                 }
+                let made = Instant::now();
                 let outcome = messenger.send(item.chat_id, &message).await;
                 lock(&state).last_sent.insert(item.chat_id, Instant::now());
-                record(&core, &state, &settings, messenger.platform(), &item, outcome).await;
+                record(&core, &state, &settings, messenger.platform(), &item, outcome, made).await;
                 lock(&state).in_flight.remove(&item.id);
                 drop(permit);
             });
@@ -499,6 +500,8 @@ async fn record(
     platform: Platform,
     item: &OutboxItem,
     outcome: SendOutcome,
+    // When the request was made: the instant the platform judged it by (see `pace`).
+    made: Instant,
 ) {
     let now = core.now();
     let uploading = item.media_kind.is_some() && item.media_file_id.is_none() && item.kind == "notice";
@@ -517,7 +520,7 @@ async fn record(
                 let mut s = lock(state);
                 s.failing.clear();
                 s.adaptive.as_mut().map(|a| {
-                    a.sent(Instant::now());
+                    a.sent(made);
                     a.rate()
                 })
             };
@@ -537,7 +540,7 @@ async fn record(
                 let until = Instant::now() + wait;
                 s.paused_until = Some(s.paused_until.map_or(until, |t| t.max(until)));
                 let adaptive = s.adaptive.as_mut();
-                adaptive.and_then(|a| a.refused(Instant::now(), wait).then(|| a.rate()))
+                adaptive.and_then(|a| a.refused(made, wait).then(|| a.rate()))
             };
             if let Some(rate) = lowered {
                 tracing::info!(
