@@ -549,14 +549,17 @@ pub async fn import_confirm(
     };
     let report = edit::import(&web.core, &viewer.actor(), &plan).await.map_err(|e| core_error(&web, e))?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    Ok(Redirect::to(&format!(
-        "/org?done=imported&units={}&sites={}&changed={}&departments={}",
+    let mut to = format!(
+        "/org?done=imported&units={}&sites={}&changed={}",
         count(report.units_added.len()),
         count(report.sites_added.len()),
-        count(report.site_changes.len()),
-        count(report.departments_changed.len())
-    ))
-    .into_response())
+        count(report.site_changes.len())
+    );
+    // Said only when a file changed some unit's DingTalk departments (a sheet never does).
+    if !report.departments_changed.is_empty() {
+        to.push_str(&format!("&departments={}", count(report.departments_changed.len())));
+    }
+    Ok(Redirect::to(&to).into_response())
 }
 
 // ---------------------------------------------------------------- files
