@@ -48,7 +48,7 @@ pub fn done(key: &str, name: &str) -> Option<String> {
         "site_archived" => format!("站点「{name}」已归档：登记记录保留，不再供登记选择。"),
         "unit_departments_set" => format!("已更新「{name}」对应的钉钉部门。"),
         "unit_departments_unchanged" => format!("「{name}」对应的钉钉部门没有变化。"),
-        "already" => format!("「{name}」已是这样，无需更改。"),
+        "already" | "unit_already" => format!("「{name}」已是这样，无需更改。"),
         _ => return None,
     })
 }
@@ -171,6 +171,7 @@ mod tests {
             "unit_departments_set",
             "unit_departments_unchanged",
             "already",
+            "unit_already",
         ] {
             let said = done(key, "新球社区").unwrap();
             assert!(said.contains("新球社区") && said.ends_with('。'), "{key}: {said}");

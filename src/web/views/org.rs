@@ -300,8 +300,15 @@ pub async fn rename_unit(
     Form(f): Form<NameForm>,
 ) -> Result<Response, WebError> {
     let result = edit::rename_unit(&web.core, &viewer.actor(), id, &f.name).await;
-    answer(&web, &viewer, result, ["unit_renamed", "already"], "unit", Typed::RenameUnit { id, name: f.name })
-        .await
+    answer(
+        &web,
+        &viewer,
+        result,
+        ["unit_renamed", "unit_already"],
+        "unit",
+        Typed::RenameUnit { id, name: f.name },
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -634,6 +641,11 @@ mod tests {
         let l = listed();
         assert_eq!(done_notice(Some("done=site_added&id=7"), &l).unwrap(), "已添加站点「新球社区」。");
         assert_eq!(done_notice(Some("done=unit_renamed&id=2"), &l).unwrap(), "单位已改名为「人社局」。");
+        // Renamed to its own name: the unit's sentence, not a site's of the same id.
+        assert_eq!(
+            done_notice(Some("done=unit_already&id=2"), &l).unwrap(),
+            "「人社局」已是这样，无需更改。"
+        );
         assert_eq!(
             done_notice(Some("done=site_added&id=7&name=<b>x</b>"), &l).unwrap(),
             "已添加站点「新球社区」。"
