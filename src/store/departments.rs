@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
-use super::members::{MEMBER_COLUMNS, member_from_row};
+use super::members::{insert_member_on, member_of_person_on};
 use super::{Store, ts};
 pub use crate::domain::{DepartmentChange, UnitDepartments};
 use crate::domain::{Member, Person, Unit};
@@ -198,13 +198,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> sqlx::Result<DepartmentJoined> {
         let mut tx = self.write_tx().await?;
-        let member_sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id
-             WHERE m.id = (SELECT member_id FROM accounts WHERE person_id = ?)"
-        );
-        let person_id = person.account.person_id;
-        if let Some(row) = sqlx::query(&member_sql).bind(person_id).fetch_optional(&mut *tx).await? {
-            return Ok(DepartmentJoined::AlreadyMember(member_from_row(&row)?));
+        if let Some(member) = member_of_person_on(&mut tx, person.account.person_id).await? {
+            return Ok(DepartmentJoined::AlreadyMember(member));
         }
         let unit: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE id = ?")
             .bind(unit_id)
@@ -213,24 +208,8 @@ impl Store {
         if unit.is_none() {
             return Ok(DepartmentJoined::NoUnit);
         }
-        let member_id: i64 = sqlx::query_scalar(
-            "INSERT INTO members (registered_as, reached_on, name, username, unit_id, role, registered_at)
-             VALUES (?1, ?1, ?2, ?3, ?4, 'member', ?5) RETURNING id",
-        )
-        .bind(person_id)
-        .bind(&person.name)
-        .bind(&person.username)
-        .bind(unit_id)
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, ?, ?, ?)")
-            .bind(person_id)
-            .bind(person.account.platform.as_str())
-            .bind(member_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+        let member_id =
+            insert_member_on(&mut tx, person, unit_id, crate::domain::Role::Member, None, now).await?;
         super::audit::insert(
             &mut tx,
             now,
@@ -242,8 +221,9 @@ impl Store {
             Some(detail),
         )
         .await?;
-        let row = sqlx::query(&member_sql).bind(person_id).fetch_one(&mut *tx).await?;
-        let member = member_from_row(&row)?;
+        let member = member_of_person_on(&mut tx, person.account.person_id)
+            .await?
+            .ok_or_else(|| sqlx::Error::RowNotFound)?;
         tx.commit().await?;
         Ok(DepartmentJoined::Joined(member))
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::members::{MEMBER_COLUMNS, member_from_row};
+use super::members::{insert_member_on, member_of_person_on};
 use super::{Store, at, ts};
 use crate::domain::{Invite, Member, Person, Role};
 
@@ -87,13 +87,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> sqlx::Result<Redeemed> {
         let mut tx = self.write_tx().await?;
-        let member_sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id
-             WHERE m.id = (SELECT member_id FROM accounts WHERE person_id = ?)"
-        );
-        let person_id = person.account.person_id;
-        if let Some(row) = sqlx::query(&member_sql).bind(person_id).fetch_optional(&mut *tx).await? {
-            return Ok(Redeemed::AlreadyMember(member_from_row(&row)?));
+        if let Some(member) = member_of_person_on(&mut tx, person.account.person_id).await? {
+            return Ok(Redeemed::AlreadyMember(member));
         }
         let Some(row) = sqlx::query(&format!("{INVITE_SELECT} WHERE i.code = ?"))
             .bind(code)
@@ -118,28 +113,10 @@ impl Store {
             .bind(invite.id)
             .execute(&mut *tx)
             .await?;
-        let member_id: i64 = sqlx::query_scalar(
-            "INSERT INTO members (registered_as, reached_on, name, username, unit_id, role, invite_id, registered_at)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-        )
-        .bind(person_id)
-        .bind(&person.name)
-        .bind(&person.username)
-        .bind(invite.unit_id)
-        .bind(invite.role.as_str())
-        .bind(invite.id)
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, ?, ?, ?)")
-            .bind(person_id)
-            .bind(person.account.platform.as_str())
-            .bind(member_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(&member_sql).bind(person_id).fetch_one(&mut *tx).await?;
-        let member = member_from_row(&row)?;
+        insert_member_on(&mut tx, person, invite.unit_id, invite.role, Some(invite.id), now).await?;
+        let member = member_of_person_on(&mut tx, person.account.person_id)
+            .await?
+            .ok_or_else(|| sqlx::Error::RowNotFound)?;
         tx.commit().await?;
         Ok(Redeemed::Registered(member))
     }

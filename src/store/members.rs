@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, at, ts};
-use crate::domain::{Account, Member, MemberListing, Platform};
+use crate::domain::{Account, Member, MemberListing, Person, Platform, Role};
 
 /// The person id of the account member `m` is reached on (one copy of a notice goes there).
 pub(super) const PREFERRED_ACCOUNT: &str = "COALESCE(m.reached_on, m.registered_as)";
@@ -280,4 +280,56 @@ impl Store {
         tx.commit().await?;
         Ok(Linked::Linked(member))
     }
+}
+
+/// The member `person_id` already is (through any of their accounts), inside a transaction.
+pub(super) async fn member_of_person_on(
+    conn: &mut sqlx::SqliteConnection,
+    person_id: i64,
+) -> sqlx::Result<Option<Member>> {
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM members m JOIN units u ON u.id = m.unit_id
+         WHERE m.id = (SELECT member_id FROM accounts WHERE person_id = ?)"
+    );
+    sqlx::query(&sql)
+        .bind(person_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(member_from_row)
+        .transpose()
+}
+
+/// Makes `person` a member of `unit_id` as `role` (by `invite_id`, if an invite brought them),
+/// with their account, inside the caller's transaction; the new member's id.
+pub(super) async fn insert_member_on(
+    conn: &mut sqlx::SqliteConnection,
+    person: &Person,
+    unit_id: i64,
+    role: Role,
+    invite_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    let person_id = person.account.person_id;
+    let member_id: i64 = sqlx::query_scalar(
+        "INSERT INTO members (registered_as, reached_on, name, username, unit_id, role, invite_id, registered_at)
+         VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+    )
+    .bind(person_id)
+    .bind(&person.name)
+    .bind(&person.username)
+    .bind(unit_id)
+    .bind(role.as_str())
+    .bind(invite_id)
+    .bind(ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, ?, ?, ?)")
+        .bind(person_id)
+        .bind(person.account.platform.as_str())
+        .bind(member_id)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
+    Ok(member_id)
 }

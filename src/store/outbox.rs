@@ -33,30 +33,7 @@ impl Store {
     /// passed. Returns how many were queued.
     pub async fn queue_reminders(&self, now: DateTime<Utc>, not_before: DateTime<Utc>) -> sqlx::Result<u64> {
         let mut tx = self.write_tx().await?;
-        let due = "d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL AND d.reminded_at IS NULL
-                   AND n.ack_required = 1 AND n.remind_after_secs IS NOT NULL AND n.status <> 'cancelled'
-                   AND EXISTS (SELECT 1 FROM members m WHERE m.id = d.member_id AND m.status = 'active')
-                   AND d.sent_at + n.remind_after_secs <= ?1";
-        let queued = sqlx::query(&format!(
-            "INSERT INTO deliveries (run_id, member_id, chat_id, platform, kind, status, not_before_ms, next_attempt_ms, reminder_of)
-             SELECT d.run_id, d.member_id, d.chat_id, d.platform, 'reminder', 'pending', ?2, ?2, d.id
-             FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-             WHERE {due}
-             ON CONFLICT (run_id, member_id, kind) DO NOTHING"
-        ))
-        .bind(ts(now))
-        .bind(ms(not_before))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(&format!(
-            "UPDATE deliveries SET reminded_at = ?1 WHERE id IN (
-                SELECT d.id FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-                WHERE {due})"
-        ))
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
+        let queued = queue_reminders_on(&mut tx, now, not_before, None).await?;
         tx.commit().await?;
         Ok(queued)
     }
@@ -72,32 +49,7 @@ impl Store {
         actor: &str,
     ) -> sqlx::Result<(u64, i64)> {
         let mut tx = self.write_tx().await?;
-        let due = "d.run_id = ?3 AND d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL
-                   AND d.reminded_at IS NULL AND n.ack_required = 1 AND n.status <> 'cancelled'
-                   AND EXISTS (SELECT 1 FROM members m WHERE m.id = d.member_id AND m.status = 'active')";
-        let queued = sqlx::query(&format!(
-            "INSERT INTO deliveries (run_id, member_id, chat_id, platform, kind, status, not_before_ms, next_attempt_ms, reminder_of)
-             SELECT d.run_id, d.member_id, d.chat_id, d.platform, 'reminder', 'pending', ?2, ?2, d.id
-             FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-             WHERE {due}
-             ON CONFLICT (run_id, member_id, kind) DO NOTHING"
-        ))
-        .bind(ts(now))
-        .bind(ms(not_before))
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(&format!(
-            "UPDATE deliveries SET reminded_at = ?1 WHERE id IN (
-                SELECT d.id FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
-                WHERE {due})"
-        ))
-        .bind(ts(now))
-        .bind(ms(not_before))
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await?;
+        let queued = queue_reminders_on(&mut tx, now, not_before, Some(run_id)).await?;
         // Those still waiting who have had their reminder (this time or before).
         let before: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE run_id = ? AND kind = 'notice' AND status = 'sent'
@@ -339,4 +291,46 @@ pub(crate) async fn close_pending(
     .execute(tx)
     .await?
     .rows_affected())
+}
+
+/// Queues a reminder for each delivered, unacknowledged delivery of a notice asking for 「收到」
+/// that has had none, and marks them reminded: those whose reminder delay has passed (`run`:
+/// `None`, the automatic reminder), or every one of a run (`Some`, 「提醒未确认的人」).
+async fn queue_reminders_on(
+    tx: &mut sqlx::SqliteConnection,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+    run: Option<i64>,
+) -> sqlx::Result<u64> {
+    // ?1 now, ?2 not before, ?3 the run (by hand) or NULL (when the delay has passed).
+    let due = "d.kind = 'notice' AND d.status = 'sent' AND d.acked_at IS NULL AND d.reminded_at IS NULL
+               AND n.ack_required = 1 AND n.status <> 'cancelled'
+               AND EXISTS (SELECT 1 FROM members m WHERE m.id = d.member_id AND m.status = 'active')
+               AND CASE WHEN ?3 IS NULL
+                        THEN n.remind_after_secs IS NOT NULL AND d.sent_at + n.remind_after_secs <= ?1
+                        ELSE d.run_id = ?3 END";
+    let queued = sqlx::query(&format!(
+        "INSERT INTO deliveries (run_id, member_id, chat_id, platform, kind, status, not_before_ms, next_attempt_ms, reminder_of)
+         SELECT d.run_id, d.member_id, d.chat_id, d.platform, 'reminder', 'pending', ?2, ?2, d.id
+         FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+         WHERE {due}
+         ON CONFLICT (run_id, member_id, kind) DO NOTHING"
+    ))
+    .bind(ts(now))
+    .bind(ms(not_before))
+    .bind(run)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(&format!(
+        "UPDATE deliveries SET reminded_at = ?1 WHERE id IN (
+            SELECT d.id FROM deliveries d JOIN notice_runs r ON r.id = d.run_id JOIN notices n ON n.id = r.notice_id
+            WHERE {due})"
+    ))
+    .bind(ts(now))
+    .bind(ms(not_before))
+    .bind(run)
+    .execute(&mut *tx)
+    .await?;
+    Ok(queued)
 }
