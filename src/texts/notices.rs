@@ -267,18 +267,9 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::domain::RunReport, tz: Tz
     };
     let _ = writeln!(s, "最近一次：{}", full_moment(fired, tz));
     if let Some(delay) = r.outage_delay {
-        let names: Vec<&str> = r.outage_platforms.iter().map(|p| super::platform_label(*p)).collect();
-        let _ = writeln!(s, "因 {} 故障推迟约 {} 分钟。", names.join("、"), delay.num_minutes().max(1));
+        let _ = writeln!(s, "{}", run_delayed(&r.outage_platforms, delay.num_minutes().max(1)));
     }
-    let _ = writeln!(
-        s,
-        "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
-        r.targeted,
-        r.sent,
-        r.pending,
-        r.failed.len(),
-        r.blocked.len()
-    );
+    let _ = writeln!(s, "{}", run_totals(r));
     if n.ack {
         let _ = writeln!(s, "已确认 {} · 未确认 {}", r.acknowledged, r.not_acknowledged.len());
     }
@@ -321,6 +312,24 @@ pub fn receipts(n: &crate::notices::Notice, r: &crate::domain::RunReport, tz: Tz
         let _ = writeln!(s, "已去宣讲：{} 人；站点：{}", r.onward_members, sites);
     }
     s.trim_end().to_owned()
+}
+
+/// A run's figures in a line (the chat's `/receipts` and the console's 回执).
+pub fn run_totals(r: &crate::domain::RunReport) -> String {
+    format!(
+        "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
+        r.targeted,
+        r.sent,
+        r.pending,
+        r.failed.len(),
+        r.blocked.len()
+    )
+}
+
+/// How long platform outages held a run up.
+pub fn run_delayed(platforms: &[crate::domain::Platform], minutes: i64) -> String {
+    let names: Vec<&str> = platforms.iter().map(|p| super::platform_label(*p)).collect();
+    format!("因 {} 故障推迟约 {minutes} 分钟。", names.join("、"))
 }
 
 pub fn citing_notice(id: i64, body: &str) -> String {

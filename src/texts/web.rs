@@ -177,23 +177,6 @@ pub fn latest_run(r: &crate::domain::RunReport, ack: bool) -> String {
     s
 }
 
-/// A run's figures in a sentence.
-pub fn run_totals(r: &crate::domain::RunReport) -> String {
-    format!(
-        "目标 {} 人 · 已送达 {} · 待发送 {} · 失败 {} · 无法送达 {}",
-        r.targeted,
-        r.sent,
-        r.pending,
-        r.failed.len(),
-        r.blocked.len()
-    )
-}
-
-pub fn outage_delay(platforms: &[crate::domain::Platform], minutes: i64) -> String {
-    let names: Vec<&str> = platforms.iter().map(|p| super::platform_label(*p)).collect();
-    format!("因 {} 故障推迟约 {minutes} 分钟。", names.join("、"))
-}
-
 pub fn failed_delivery(name: &str, unit: &str, reason: &str, p: crate::domain::Platform) -> String {
     format!("{unit} {name}（{}：{reason}）", super::platform_label(p))
 }

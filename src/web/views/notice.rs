@@ -115,8 +115,8 @@ pub async fn page(
             .collect(),
         flags,
         fired: r.fired_at.map(|t| crate::texts::full_moment(t, tz)),
-        totals: texts::run_totals(&r),
-        delay: r.outage_delay.map(|d| texts::outage_delay(&r.outage_platforms, d.num_minutes().max(1))),
+        totals: notice_texts::run_totals(&r),
+        delay: r.outage_delay.map(|d| notice_texts::run_delayed(&r.outage_platforms, d.num_minutes().max(1))),
         units: units
             .iter()
             .map(|u| UnitLine {
