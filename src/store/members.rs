@@ -240,6 +240,34 @@ impl Store {
                 let row = sqlx::query(&member_sql).bind(member_id).fetch_one(&mut *tx).await?;
                 return Ok(Linked::Already(member_from_row(&row)?));
             }
+            // Someone already a member elsewhere who wrote to the DingTalk robot first was made a
+            // member by their department: binding brings that account home, and the member made
+            // for it (nothing of its own yet) is closed. One with records of its own stays.
+            Some(other) if joined_by_department_alone(&mut tx, other).await? => {
+                sqlx::query("DELETE FROM accounts WHERE person_id = ? AND member_id = ?")
+                    .bind(account.person_id)
+                    .bind(other)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE members SET status = 'inactive' WHERE id = ?")
+                    .bind(other)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = format!(
+                    "account bound to member #{member_id}: member #{other} (joined by department) closed"
+                );
+                super::audit::insert(
+                    &mut tx,
+                    now,
+                    "system",
+                    "status",
+                    Some(other),
+                    Some("active"),
+                    Some("inactive"),
+                    Some(&detail),
+                )
+                .await?;
+            }
             Some(_) => return Ok(Linked::Taken),
             None => {}
         }
@@ -332,4 +360,19 @@ pub(super) async fn insert_member_on(
         .execute(&mut *conn)
         .await?;
     Ok(member_id)
+}
+
+/// Whether member `id` was made by a DingTalk department (no invite) and has nothing of its own
+/// yet: no check-in, no acknowledgement, no other account.
+async fn joined_by_department_alone(conn: &mut sqlx::SqliteConnection, id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM members m WHERE m.id = ?1 AND m.invite_id IS NULL AND m.status = 'active'
+            AND EXISTS (SELECT 1 FROM audit_log a WHERE a.member_id = m.id AND a.action = 'dingtalk_department')
+            AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.id)
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.member_id = m.id AND d.acked_at IS NOT NULL)
+            AND (SELECT COUNT(*) FROM accounts a WHERE a.member_id = m.id) = 1)",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
 }

@@ -523,3 +523,44 @@ async fn first_day_of_a_department_mapped_official_as_frames_in_and_sends_out() 
         "{transcript}"
     );
 }
+
+#[tokio::test]
+async fn someone_already_a_member_elsewhere_who_joined_by_department_first_can_still_bind_their_dingtalk() {
+    use sansong::domain::{Account, Person, Platform};
+    use sansong::members::{self, InviteRequest, Registration};
+    let app = DingTalkApp::spawn().await;
+    address_book(&app.fake);
+    map(&app, "人社局", &[RENSHE]).await;
+    // 王书记 is an admin on Telegram (the console's first admin, say).
+    let request = InviteRequest { unit: Some("人社局".into()), role: Some(Role::Admin), uses: Some(1), expires_in: None };
+    let code = members::create_invite(&app.core, &Actor::Cli, &request, None).await.unwrap().code;
+    let person = Person { account: Account { platform: Platform::Telegram, person_id: 4242 }, name: "王书记".into(), username: None };
+    let Registration::New(admin) = members::register(&app.core, &person, &code).await.unwrap() else { panic!() };
+    // They write to the DingTalk robot before binding: their department makes them a member.
+    let wang = DtUser::new("manager9100", "王书记");
+    app.fake.add_person(&wang, &[RENSHE]);
+    let mark = app.fake.mark();
+    app.fake.say(&wang, "你好");
+    next_n(&app.fake, &wang, mark, 1).await;
+    assert!(is_member(&app, &wang).await);
+
+    let link = members::link_code(&app.core, &admin).await.unwrap();
+    let bound = app.say(&wang, &format!("绑定 {link}")).await;
+
+    assert!(bound.text.contains("已绑定：王书记"), "{bound:#?}");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM accounts a JOIN handles h ON h.id = a.person_id
+             WHERE h.external_id = 'manager9100' AND a.member_id = {}",
+            admin.id
+        ))
+        .await,
+        1,
+        "the DingTalk account is the admin's now"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM members WHERE invite_id IS NULL AND status = 'inactive'").await,
+        1,
+        "the member the department made is closed"
+    );
+}
