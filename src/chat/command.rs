@@ -219,6 +219,9 @@ pub struct WordCommand {
     /// The word was the whole message (`取消`, `本周`): during a guided dialogue only such a
     /// message is taken as a command, anything longer is the dialogue's answer.
     pub alone: bool,
+    /// Its arguments follow the word with no space (`统计局`): at a step that reads a name
+    /// (a site, a kind), such text is more likely the name than the command.
+    pub glued: bool,
 }
 
 /// Reads a message that starts with a command word (`本周`, `统计 上周 按成员`, `撤銷 12`), or
@@ -234,6 +237,7 @@ pub fn read_word(text: &str) -> Option<WordCommand> {
     for (word, follows, make) in WORDS {
         let Some(rest) = strip_prefix_folded(text, word) else { continue };
         let mut alone = rest.chars().all(is_closing_mark);
+        let glued = !alone && !rest.starts_with(|c: char| c.is_whitespace() || matches!(c, ':' | '：'));
         let args = match follows {
             Follows::Number => match notice_number(rest) {
                 Some(number) => {
@@ -254,7 +258,7 @@ pub fn read_word(text: &str) -> Option<WordCommand> {
                 .trim_end()
                 .to_owned(),
         };
-        return Some(WordCommand { command: make(args), alone });
+        return Some(WordCommand { command: make(args), alone, glued });
     }
     None
 }

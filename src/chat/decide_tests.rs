@@ -161,8 +161,8 @@ fn at_the_kind_step_a_number_or_label_picks_a_kind_and_a_command_runs_with_its_a
     assert_eq!(at.says("收到"), command(Command::Acknowledge(None)));
     assert_eq!(
         at.says(DESCRIPTION),
-        command(Command::Undo("了原定的讲座，改为入户宣讲".into())),
-        "a command word with what follows it is the command where an option is expected"
+        answer(DESCRIPTION),
+        "text glued to a command word is for the step (which reads kinds) to make of, not 撤销"
     );
     assert_eq!(at.says("政策"), answer("政策"), "a kind written out is the step's own answer");
     assert_eq!(at.says("随便写点什么"), answer("随便写点什么"));
@@ -177,6 +177,8 @@ fn at_the_site_step_a_site_is_picked_by_number_label_or_part_of_its_name() {
     assert_eq!(at.says("2"), checkin(C::Site(2)));
     assert_eq!(at.says("长沙临湘商会"), checkin(C::Site(1)));
     assert_eq!(at.says("广东"), answer("广东"), "the step reads part of a name itself");
+    assert_eq!(at.says("统计局"), answer("统计局"), "a name glued to a command word is the name");
+    assert_eq!(at.says("统计 上周"), command(Command::Tally("上周".into())));
     assert_eq!(at.says("撤销 12"), command(Command::Undo("12".into())));
     assert_eq!(at.says("本周"), command(Command::Week(String::new())));
     assert_eq!(at.says("确认"), Decision::Reprompt);
@@ -339,7 +341,13 @@ fn at_the_when_step_a_time_is_the_steps_text_and_now_is_an_option() {
     assert_eq!(at.says("立即发送"), compose(N::Now));
     assert_eq!(at.says("每天 08:30"), answer("每天 08:30"));
     assert_eq!(at.says("立即"), answer("立即"), "the schedule grammar reads it");
-    assert_eq!(at.says("统计 上周"), answer("统计 上周"), "where text is expected, only a word alone");
+    assert_eq!(
+        at.says("统计 上周"),
+        command(Command::Tally("上周".into())),
+        "no time starts with a command word"
+    );
+    assert_eq!(at.says("提醒 关"), command(Command::Remind("关".into())));
+    assert_eq!(at.says("2026-12-08 15:00"), answer("2026-12-08 15:00"));
     assert_eq!(at.says("通知列表"), command(Command::Notices));
     assert_eq!(at.says("确认"), Decision::Reprompt);
 }

@@ -28,7 +28,7 @@ pub enum Expects {
     /// One of the options shown. `reads_text`: the step also reads a typed answer of its own
     /// (a kind or a site written out); otherwise anything else gets the options again.
     Choice { reads_text: bool },
-    /// Free text (a description, a notice's text, a time), or one of the options shown.
+    /// Free text (a description, a notice's text), or one of the options shown.
     Text,
 }
 
@@ -44,7 +44,10 @@ impl Dialogue {
                 C::Extras | C::Confirm => Expects::Choice { reads_text: false },
             },
             Dialogue::Notice(c) => match c.step {
-                N::Content | N::When => Expects::Text,
+                N::Content => Expects::Text,
+                // A time is typed here, but 立即 is an option too, and no time starts with a
+                // command word: `提醒 关` here is the command.
+                N::When => Expects::Choice { reads_text: true },
                 N::Audience | N::Units | N::Links | N::Roles | N::Options | N::Preview => {
                     Expects::Choice { reads_text: false }
                 }

@@ -298,8 +298,10 @@ fn decide_text(text: &str, at: &Situation<'_>) -> Decision {
             if resuming {
                 return Decision::Reprompt;
             }
-            // Where an option is expected, a command is a command, with or without arguments.
-            if let Some(w) = word {
+            // Where an option is expected, a command is a command, with or without arguments —
+            // but where the step also reads a name, text glued to a command word (「统计局」,
+            // 「登记处」) is the name.
+            if let Some(w) = word.filter(|w| !(reads_text && w.glued)) {
                 return of_command(w.command);
             }
             if reads_text { Decision::Answer(text.to_owned()) } else { Decision::Reprompt }
