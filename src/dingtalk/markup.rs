@@ -211,7 +211,22 @@ fn address_at(text: &str) -> &str {
 /// Markdown line breaks for a plain text (a single newline would join the lines), escaped;
 /// each web address a link that opens inside DingTalk, showing the address.
 fn lines(text: &str) -> String {
-    text.lines().map(linked_line).collect::<Vec<_>>().join("  \n")
+    text.lines().map(|l| unlisted(&linked_line(l))).collect::<Vec<_>>().join("  \n")
+}
+
+/// A line as written, not a list item: a leading `-`, `+` or `1.` (a notice's own numbering)
+/// is escaped, so markdown shows it instead of turning the lines into a list.
+fn unlisted(line: &str) -> String {
+    let body = line.trim_start();
+    let indent = &line[..line.len() - body.len()];
+    let digits = body.chars().take_while(char::is_ascii_digit).count();
+    if body.starts_with(['-', '+']) {
+        format!("{indent}\\{body}")
+    } else if digits > 0 && body[digits..].starts_with('.') {
+        format!("{indent}{}\\{}", &body[..digits], &body[digits..])
+    } else {
+        line.to_owned()
+    }
 }
 
 fn linked_line(line: &str) -> String {
@@ -345,5 +360,11 @@ mod tests {
             sidebar("http://a/b?c=d"),
             "dingtalk://dingtalkclient/page/link?url=http%3A%2F%2Fa%2Fb%3Fc%3Dd&pc_slide=true"
         );
+    }
+
+    #[test]
+    fn a_notices_own_numbering_and_dashes_stay_as_written_in_markdown() {
+        assert_eq!(lines("通知：\n1. 周五前报送\n- 附件见下"), "通知：  \n1\\. 周五前报送  \n\\- 附件见下");
+        assert_eq!(unlisted("2026年"), "2026年", "a number that is no list item is left alone");
     }
 }
