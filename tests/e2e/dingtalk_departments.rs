@@ -423,7 +423,7 @@ async fn the_workbench_page_logs_in_an_organiser_with_a_good_code_and_nobody_wit
         inside_body.contains(&format!(r#"data-corp-id="dingfakecorp" data-client-id="{CLIENT_ID}""#)),
         "{inside_body}"
     );
-    assert!(inside_csp.contains("script-src 'self' https://g.alicdn.com;"), "{inside_csp}");
+    assert!(inside_csp.contains("script-src 'self' https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js;"), "{inside_csp}");
     assert!(
         !outside_body.contains("<script") && !outside_body.contains("alicdn"),
         "no outside request outside DingTalk: {outside_body}"
@@ -532,10 +532,21 @@ async fn someone_already_a_member_elsewhere_who_joined_by_department_first_can_s
     address_book(&app.fake);
     map(&app, "人社局", &[RENSHE]).await;
     // 王书记 is an admin on Telegram (the console's first admin, say).
-    let request = InviteRequest { unit: Some("人社局".into()), role: Some(Role::Admin), uses: Some(1), expires_in: None };
+    let request = InviteRequest {
+        unit: Some("人社局".into()),
+        role: Some(Role::Admin),
+        uses: Some(1),
+        expires_in: None,
+    };
     let code = members::create_invite(&app.core, &Actor::Cli, &request, None).await.unwrap().code;
-    let person = Person { account: Account { platform: Platform::Telegram, person_id: 4242 }, name: "王书记".into(), username: None };
-    let Registration::New(admin) = members::register(&app.core, &person, &code).await.unwrap() else { panic!() };
+    let person = Person {
+        account: Account { platform: Platform::Telegram, person_id: 4242 },
+        name: "王书记".into(),
+        username: None,
+    };
+    let Registration::New(admin) = members::register(&app.core, &person, &code).await.unwrap() else {
+        panic!()
+    };
     // They write to the DingTalk robot before binding: their department makes them a member.
     let wang = DtUser::new("manager9100", "王书记");
     app.fake.add_person(&wang, &[RENSHE]);
