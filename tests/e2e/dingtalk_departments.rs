@@ -423,7 +423,12 @@ async fn the_workbench_page_logs_in_an_organiser_with_a_good_code_and_nobody_wit
         inside_body.contains(&format!(r#"data-corp-id="dingfakecorp" data-client-id="{CLIENT_ID}""#)),
         "{inside_body}"
     );
-    assert!(inside_csp.contains("script-src 'self' https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js;"), "{inside_csp}");
+    assert!(
+        inside_csp.contains(
+            "script-src 'self' https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js;"
+        ),
+        "{inside_csp}"
+    );
     assert!(
         !outside_body.contains("<script") && !outside_body.contains("alicdn"),
         "no outside request outside DingTalk: {outside_body}"
