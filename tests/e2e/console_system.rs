@@ -4,16 +4,12 @@
 //! a hash, reading but never writing, stopping at once when revoked or when their admin is
 //! demoted). Organisers are refused all of it.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use sansong::domain::Role;
 use sansong::members::{self, Actor, Change};
 
-use crate::support::app::run_command;
-use crate::support::console::{Console, Page, free_port};
-use crate::support::fake_api::TOKEN;
-use crate::support::{Binary, TestApp, TgUser, eventually, repo_path};
+use crate::support::console::{Console, Page};
+use crate::support::{TgUser, repo_path};
 
 fn admin() -> TgUser {
     TgUser::new(73_001, "韩管理")
@@ -25,45 +21,10 @@ fn member() -> TgUser {
     TgUser::new(73_003, "吴党员")
 }
 
-/// The console as [`Console::start`] runs it, backing up into the test's own folder (never the
-/// repository's `data/`), with `env` on top (a holidays folder, a moved clock).
+/// The console as [`Console::start`] runs it (backing up into the test's own folder), with `env`
+/// on top (a holidays folder, a moved clock).
 async fn console_with(env: &[(&str, String)]) -> Console {
-    let mut app = TestApp::spawn().await;
-    app.stop().await;
-    app.fake.set_now(chrono::Utc::now());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let stdout = app.dir.path().join("run.stdout");
-    let stderr = app.dir.path().join("run.stderr");
-    let mut command = run_command(&app.db_url);
-    command
-        .env("SANSONG_BACKUP_CRON", "off")
-        .env("SANSONG_BACKUP_DIR", app.dir.path().join("backups"))
-        .env("SANSONG_WEB_ADDR", format!("127.0.0.1:{port}"))
-        .env("SANSONG_PUBLIC_URL", &base)
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", &app.fake.url)
-        .env("SANSONG_POLL_TIMEOUT_SECS", "2")
-        .stdout(std::fs::File::create(&stdout).unwrap())
-        .stderr(std::fs::File::create(&stderr).unwrap());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let bin = Binary { child: command.spawn().expect("the sansong binary starts") };
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let console = Console { app, dingtalk: None, bin, base, http, stdout, stderr };
-    let css = console.url("/assets/console.css");
-    eventually("the console to answer", Duration::from_secs(30), || {
-        let (http, css) = (console.http.clone(), css.clone());
-        async move { http.get(&css).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
-    })
-    .await;
-    console.app.fake.wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(())).await;
-    console
+    Console::start_with_env(env).await
 }
 
 async fn console() -> Console {

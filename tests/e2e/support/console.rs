@@ -55,15 +55,27 @@ impl Console {
         app.stop().await;
         let fake = FakeDingTalk::start().await;
         fake.set_now(chrono::Utc::now());
-        Console::start_full(app, true, Some(fake)).await
+        Console::start_full(app, true, Some(fake), &[]).await
+    }
+
+    /// [`Console::start`], with `env` on top (a backup folder, a holidays folder, a clock).
+    pub async fn start_with_env(env: &[(&str, String)]) -> Console {
+        let mut app = TestApp::spawn().await;
+        app.stop().await;
+        Console::start_full(app, true, None, env).await
     }
 
     /// `sansong run` on `app`'s database, with Telegram (`telegram`) or with no platform at all.
     pub async fn start_on(app: TestApp, telegram: bool) -> Console {
-        Console::start_full(app, telegram, None).await
+        Console::start_full(app, telegram, None, &[]).await
     }
 
-    async fn start_full(app: TestApp, telegram: bool, dingtalk: Option<FakeDingTalk>) -> Console {
+    async fn start_full(
+        app: TestApp,
+        telegram: bool,
+        dingtalk: Option<FakeDingTalk>,
+        env: &[(&str, String)],
+    ) -> Console {
         app.fake.set_now(chrono::Utc::now());
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
@@ -74,6 +86,8 @@ impl Console {
         let mut command = super::app::run_command(&app.db_url);
         command
             .env("SANSONG_BACKUP_CRON", "off")
+            // 「立即备份」 writes into the test's own folder, never the repository's `data/`.
+            .env("SANSONG_BACKUP_DIR", app.dir.path().join("backups"))
             .env("SANSONG_WEB_ADDR", format!("127.0.0.1:{port}"))
             .env("SANSONG_PUBLIC_URL", &base)
             .stdout(std::fs::File::create(&stdout).unwrap())
@@ -93,6 +107,9 @@ impl Console {
                 .env("SANSONG_DINGTALK_API_URL", &fake.url)
                 .env("SANSONG_DINGTALK_OAPI_URL", &fake.url)
                 .env("SANSONG_DELIVERY_RETRY_MS", "50");
+        }
+        for (key, value) in env {
+            command.env(key, value);
         }
         let bin = Binary { child: command.spawn().expect("the sansong binary starts") };
         let http = reqwest::Client::builder()
