@@ -461,6 +461,16 @@ async fn a_database_of_the_release_before_the_console_could_run_the_campaign_upg
             "INSERT INTO web_sessions (token_hash, member_id, created_at, last_seen_at) VALUES ('ab', 1, {sent}, {sent})"
         ),
         format!("INSERT INTO audit_log (at, actor, action, detail) VALUES ({sent}, 'cli', 'export', 'x.xlsx')"),
+        format!(
+            "INSERT INTO notices (id, created_by, creator_member_id, body, audience, schedule, status, created_at, ack_required)
+             VALUES (1, 'tg:42', 1, '周五前报送三送情况', '{{\"all\":true}}', '{{\"kind\":\"now\"}}', 'finished', {sent}, 1)"
+        ),
+        format!("INSERT INTO notice_runs (id, notice_id, due_at, fired_at, targeted) VALUES (1, 1, {sent}, {sent}, 1)"),
+        format!(
+            "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms,
+                                     attempts, message_id, sent_at, acked_at, platform)
+             VALUES (1, 1, 42, 'notice', 'sent', 0, 0, 1, 99, {sent}, NULL, 'telegram')"
+        ),
     ] {
         sqlx::query(&sql).execute(&old).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -487,6 +497,9 @@ async fn a_database_of_the_release_before_the_console_could_run_the_campaign_upg
         ("checkins", 1),
         ("web_sessions", 1),
         ("audit_log", 1),
+        ("notices", 1),
+        ("notice_runs", 1),
+        ("deliveries", 1),
         ("api_tokens", 0),
         ("unit_dingtalk_departments", 0),
     ] {
@@ -506,4 +519,13 @@ async fn a_database_of_the_release_before_the_console_could_run_the_campaign_upg
     // The old sites are offered as before.
     let sites = sansong::org::sites_of(&c.core, 2).await.unwrap();
     assert!(sites.iter().any(|s| s.name == "东坑村"), "{sites:?}");
+    // The old notice's receipts read by unit, as the console shows them, and it can be reminded.
+    let cli = sansong::members::Actor::Cli;
+    let (_, report, units) = sansong::notices::receipts(&c.core, &cli, 1).await.unwrap();
+    assert_eq!((report.sent, report.acknowledged), (1, 0));
+    assert_eq!(units.iter().map(|u| (u.unit.as_str(), u.sent)).collect::<Vec<_>>(), [("人社局", 1)]);
+    assert_eq!(
+        sansong::notices::remind_now(&c.core, &cli, 1).await.unwrap(),
+        sansong::notices::Reminded::Queued(1)
+    );
 }
