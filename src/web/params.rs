@@ -111,11 +111,7 @@ pub fn parse(query: &[(String, String)], today: NaiveDate, kinds: &Kinds) -> Res
     };
     let page = match get("page") {
         None => 1,
-        Some(p) => p
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| bad("page", p, texts::HINT_NUMBER))?,
+        Some(p) => page_number(p).ok_or_else(|| bad("page", p, texts::HINT_NUMBER))?,
     };
     let weeks = match get("weeks") {
         None => 8,
@@ -138,6 +134,11 @@ pub fn parse(query: &[(String, String)], today: NaiveDate, kinds: &Kinds) -> Res
         page,
         weeks,
     })
+}
+
+/// A page of a list, as `page=` gives it: 1 to a million.
+pub fn page_number(value: &str) -> Option<u32> {
+    value.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n))
 }
 
 #[cfg(test)]

@@ -77,11 +77,7 @@ fn read(query: Option<&str>) -> Result<(AuditFilter, u32, Form), WebError> {
     }
     let page = match get("page") {
         None => 1,
-        Some(p) => p
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| bad("page", &p, HINT_NUMBER))?,
+        Some(p) => crate::web::params::page_number(&p).ok_or_else(|| bad("page", &p, HINT_NUMBER))?,
     };
     let actor = get("actor").map(|a| a.chars().take(MAX_ACTOR_CHARS).collect::<String>());
     let filter = AuditFilter { from, to, actor, action: get("action"), unit: get("unit") };
