@@ -23,6 +23,8 @@ use crate::metrics::Metrics;
 use crate::store::UpdateKey;
 use crate::texts;
 
+pub mod inbox;
+
 /// How often an event is handled when it keeps failing transiently (the database busy).
 const HANDLE_ATTEMPTS: u32 = 4;
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use futures::future::BoxFuture;
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use self::api::{Api, ApiError, BATCH_LIMIT, BatchAnswer};
@@ -192,101 +192,22 @@ impl jobs::Updates for DingTalkUpdates {
 
 // ---------------------------------------------------------------- receiving: inbox to chat
 
-/// Reads the platform's inbox in order and hands each message to its chat's task.
+/// Reads the inbox, each chat's messages in order (see [`crate::handling::inbox`]).
 async fn handle_inbox(core: Core, edge: Edge, notify: Arc<Notify>, shutdown: CancellationToken) {
-    let mut cursor = 0i64;
-    let mut chats: HashMap<String, mpsc::UnboundedSender<(i64, String, String)>> = HashMap::new();
-    let mut tasks = tokio::task::JoinSet::new();
-    loop {
-        let rows = match core.store.inbox_pending(Platform::DingTalk, cursor, 100).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!(error = %e, "could not read the inbox; retrying");
-                Vec::new()
-            }
-        };
-        if rows.is_empty() {
-            tokio::select! {
-                () = notify.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(2)) => {}
-                () = shutdown.cancelled() => break,
-            }
-            chats.retain(|_, tx| !tx.is_closed());
-            continue;
-        }
-        while tasks.try_join_next().is_some() {}
-        for row in rows {
-            cursor = row.seq;
-            let chat = serde_json::from_str::<Value>(&row.payload)
-                .ok()
-                .and_then(|v| v["conversationId"].as_str().or(v["senderStaffId"].as_str()).map(str::to_owned))
-                .unwrap_or_default();
-            let mut item = (row.seq, row.key, row.payload);
-            // A chat's task that ended (idle) refuses the row: a new one takes it. Nothing the
-            // cursor has passed is left behind.
-            loop {
-                let tx = chats.entry(chat.clone()).or_insert_with(|| {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    tasks.spawn(chat_task(core.clone(), edge.clone(), rx, shutdown.clone()));
-                    tx
-                });
-                match tx.send(item) {
-                    Ok(()) => break,
-                    Err(mpsc::error::SendError(back)) => {
-                        chats.remove(&chat);
-                        item = back;
-                    }
-                }
-            }
-        }
-    }
-    drop(chats);
-    while tasks.join_next().await.is_some() {}
+    let handling = (core.clone(), shutdown.clone());
+    crate::handling::inbox::run(core, Platform::DingTalk, notify, shutdown, chat_of, move |row| {
+        let ((core, shutdown), edge) = (handling.clone(), edge.clone());
+        async move { handle_one(&core, &edge, row.seq, &row.key, &row.payload, &shutdown).await }
+    })
+    .await
 }
 
-/// One chat's messages, in order; ends when the chat is idle for a while or at shutdown.
-async fn chat_task(
-    core: Core,
-    edge: Edge,
-    mut rx: mpsc::UnboundedReceiver<(i64, String, String)>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let next = tokio::select! {
-            n = rx.recv() => n,
-            () = tokio::time::sleep(Duration::from_secs(300)) => {
-                // Idle: take no more, but handle what arrived meanwhile.
-                rx.close();
-                while let Ok((seq, key, payload)) = rx.try_recv() {
-                    handle_guarded(&core, &edge, seq, &key, &payload, &shutdown).await;
-                }
-                return;
-            }
-            () = shutdown.cancelled() => None,
-        };
-        let Some((seq, key, payload)) = next else { return };
-        handle_guarded(&core, &edge, seq, &key, &payload, &shutdown).await;
-    }
-}
-
-/// [`handle_one`], with a panic (a bug) logged and the message marked failed, so the chat's
-/// other messages go on.
-async fn handle_guarded(
-    core: &Core,
-    edge: &Edge,
-    seq: i64,
-    key: &str,
-    payload: &str,
-    shutdown: &CancellationToken,
-) {
-    use futures::FutureExt;
-    let handled = std::panic::AssertUnwindSafe(handle_one(core, edge, seq, key, payload, shutdown))
-        .catch_unwind()
-        .await;
-    if handled.is_err() {
-        tracing::error!(update = key, "handling a DingTalk message panicked");
-        finish(core, &UpdateKey { platform: Platform::DingTalk, key }, "failed", Some("panicked")).await;
-    }
+/// A robot message's chat: its conversation (a single chat's is the person's).
+fn chat_of(payload: &str) -> String {
+    serde_json::from_str::<Value>(payload)
+        .ok()
+        .and_then(|v| v["conversationId"].as_str().or(v["senderStaffId"].as_str()).map(str::to_owned))
+        .unwrap_or_default()
 }
 
 async fn handle_one(
