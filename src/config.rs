@@ -105,6 +105,16 @@ pub struct RawConfig {
     pub dingtalk_oapi_url: String,
     /// Robot send calls a second (each to up to 20 people).
     pub dingtalk_rate: f64,
+    /// WeCom (企业微信 / 政务微信), the 智能机器人's long connection: its Bot ID; the Secret
+    /// comes from the environment only (`SANSONG_WECOM_SECRET`).
+    pub wecom_bot_id: Option<String>,
+    /// The long connection's address (a private 政务微信 deployment has its own).
+    pub wecom_ws_url: String,
+    /// A private deployment's own CA certificate (PEM), trusted for that connection only.
+    pub wecom_ca_file: Option<String>,
+    /// Messages a second the bot sends at most, all conversations together (learned lower
+    /// from WeCom's 45009 refusals).
+    pub wecom_rate: f64,
     pub kinds: Vec<KindDef>,
 }
 
@@ -187,6 +197,10 @@ impl Default for RawConfig {
             dingtalk_api_url: "https://api.dingtalk.com".into(),
             dingtalk_oapi_url: "https://oapi.dingtalk.com".into(),
             dingtalk_rate: 20.0,
+            wecom_bot_id: None,
+            wecom_ws_url: "wss://openws.work.weixin.qq.com".into(),
+            wecom_ca_file: None,
+            wecom_rate: 10.0,
             kinds: vec![
                 KindDef::new("policy", "送政策", &["政策", "policy"]),
                 KindDef::new("service", "送服务", &["服务", "service"]),
@@ -267,6 +281,8 @@ pub struct Config {
     pub webhook_listen: std::net::SocketAddr,
     /// DingTalk, when its client id is set (the secret is read from the environment at start).
     pub dingtalk: Option<DingTalkConfig>,
+    /// WeCom, when its bot id is set (the secret is read from the environment at start).
+    pub wecom: Option<WeComConfig>,
     pub kinds: Kinds,
     /// The file the settings were read from (`None`: made in code, as tests do), which the
     /// console's 系统 page checks again as `sansong check` would.
@@ -294,6 +310,21 @@ pub struct DingTalkConfig {
 
 /// The environment variable holding DingTalk's AppSecret.
 pub const DINGTALK_SECRET_ENV: &str = "SANSONG_DINGTALK_CLIENT_SECRET";
+
+/// WeCom's settings (no secret: that stays in the environment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeComConfig {
+    pub bot_id: String,
+    /// `wss://` (or `ws://`, for tests and a private deployment's intranet).
+    pub ws_url: url::Url,
+    /// A private deployment's CA certificate (PEM), added to the trusted roots.
+    pub ca_file: Option<PathBuf>,
+    /// Messages a second, all conversations together.
+    pub rate: f64,
+}
+
+/// The environment variable holding the WeCom bot's Secret.
+pub const WECOM_SECRET_ENV: &str = "SANSONG_WECOM_SECRET";
 
 impl Default for Config {
     fn default() -> Self {
@@ -323,7 +354,7 @@ impl Config {
         Figment::from(Serialized::defaults(RawConfig::default()))
             .merge(Toml::file(path))
             // The secret is read where it is used, never kept in the config (or shown by it).
-            .merge(Env::prefixed("SANSONG_").ignore(&["config", "dingtalk_client_secret"]))
+            .merge(Env::prefixed("SANSONG_").ignore(&["config", "dingtalk_client_secret", "wecom_secret"]))
     }
 
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
@@ -380,9 +411,11 @@ impl Config {
             path => FontChoice::File(PathBuf::from(path)),
         };
         let dingtalk = dingtalk_config(&raw)?;
+        let wecom = wecom_config(&raw)?;
         Ok(Config {
             file: None,
             dingtalk,
+            wecom,
             report_schedule: recurring("report_cron", &raw.report_cron)?,
             reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,
             reminder_units: raw.reminder_units.names(),
@@ -480,6 +513,25 @@ fn dingtalk_config(raw: &RawConfig) -> Result<Option<DingTalkConfig>, ConfigErro
         api_url: url("dingtalk_api_url", &raw.dingtalk_api_url)?,
         oapi_url: url("dingtalk_oapi_url", &raw.dingtalk_oapi_url)?,
         rate: raw.dingtalk_rate,
+    }))
+}
+
+fn wecom_config(raw: &RawConfig) -> Result<Option<WeComConfig>, ConfigError> {
+    let Some(bot_id) = raw.wecom_bot_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let ws_url = url::Url::parse(raw.wecom_ws_url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "wss" | "ws") && u.host().is_some())
+        .ok_or_else(|| ConfigError::BadAddress { key: "wecom_ws_url", value: raw.wecom_ws_url.clone() })?;
+    if !(0.1..=1000.0).contains(&raw.wecom_rate) {
+        return Err(out_of_range("wecom_rate", raw.wecom_rate, 0.1, 1000));
+    }
+    Ok(Some(WeComConfig {
+        bot_id: bot_id.to_owned(),
+        ws_url,
+        ca_file: raw.wecom_ca_file.as_deref().map(str::trim).filter(|f| !f.is_empty()).map(PathBuf::from),
+        rate: raw.wecom_rate,
     }))
 }
 

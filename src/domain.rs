@@ -142,19 +142,24 @@ pub enum Platform {
     Telegram,
     #[serde(rename = "dingtalk")]
     DingTalk,
+    /// WeCom (企业微信, and 政务微信 built on it): the 智能机器人's long connection.
+    #[serde(rename = "wecom")]
+    WeCom,
     /// `sansong chat`: a person at the terminal.
     #[serde(rename = "terminal")]
     Terminal,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 3] = [Platform::Telegram, Platform::DingTalk, Platform::Terminal];
+    pub const ALL: [Platform; 4] =
+        [Platform::Telegram, Platform::DingTalk, Platform::WeCom, Platform::Terminal];
 
     /// As stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Telegram => "telegram",
             Platform::DingTalk => "dingtalk",
+            Platform::WeCom => "wecom",
             Platform::Terminal => "terminal",
         }
     }
@@ -164,6 +169,7 @@ impl Platform {
         match self {
             Platform::Telegram => "tg",
             Platform::DingTalk => "dt",
+            Platform::WeCom => "wc",
             Platform::Terminal => "term",
         }
     }

@@ -108,6 +108,9 @@ fn down_reason(platform: Platform) -> &'static str {
         Platform::DingTalk => {
             "DingTalk: the OpenAPI is down: sends failed for several members in a row; probing until it answers"
         }
+        Platform::WeCom => {
+            "WeCom: the long connection is down: sends failed for several members in a row; probing until it answers"
+        }
         Platform::Terminal => "the terminal is down",
     }
 }
@@ -121,6 +124,9 @@ fn quiet_reason(platform: Platform, quiet_for: Duration, window: Duration) -> St
             format!(
                 "DingTalk: nothing heard on the stream or from the OpenAPI for {secs} s (limit {limit} s)"
             )
+        }
+        Platform::WeCom => {
+            format!("WeCom: nothing heard on the long connection for {secs} s (limit {limit} s)")
         }
         Platform::Terminal => format!("the terminal: silent for {secs} s"),
     }

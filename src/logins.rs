@@ -178,6 +178,7 @@ pub async fn log_in_from_platform(core: &Core, platform: Platform, external_id: 
 fn platform_name(platform: Platform) -> &'static str {
     match platform {
         Platform::DingTalk => "钉钉",
+        Platform::WeCom => "企业微信",
         Platform::Telegram => "Telegram",
         Platform::Terminal => "终端",
     }

@@ -183,11 +183,13 @@ pub async fn keep_photo(core: &Core, id: i64, content_type: &str, bytes: &[u8]) 
     Ok(core.store.keep_checkin_photo(id, content_type, bytes, core.now()).await?)
 }
 
-/// The platform a photo's file id belongs to: DingTalk's download codes are kept as `dt:<code>`;
-/// every other id is Telegram's.
+/// The platform a photo's file id belongs to: DingTalk's download codes are kept as `dt:<code>`,
+/// WeCom's received files as `wc:<id>`; every other id is Telegram's.
 pub fn photo_platform(file_id: &str) -> crate::domain::Platform {
     if file_id.starts_with("dt:") {
         crate::domain::Platform::DingTalk
+    } else if file_id.starts_with("wc:") {
+        crate::domain::Platform::WeCom
     } else {
         crate::domain::Platform::Telegram
     }

@@ -44,6 +44,7 @@ pub fn platform_label(p: crate::domain::Platform) -> &'static str {
     match p {
         crate::domain::Platform::Telegram => "Telegram",
         crate::domain::Platform::DingTalk => "钉钉",
+        crate::domain::Platform::WeCom => "企业微信",
         crate::domain::Platform::Terminal => "终端",
     }
 }
