@@ -61,6 +61,11 @@ async fn healthz(State(core): State<Core>) -> impl IntoResponse {
                 "down_since": (down_since > 0).then(|| rfc3339(down_since)),
             }),
         );
+        let halted = m.halted.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((reason, since)) = halted {
+            down.push((reason, since));
+            continue;
+        }
         match m.state(started, now_ms, core.config.health_window) {
             PlatformState::Down { since_ms } => down.push((down_reason(platform).to_owned(), since_ms)),
             PlatformState::Quiet { for_ } => {

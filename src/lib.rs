@@ -26,7 +26,7 @@
 //!    of [`platform_limits`] without knowing whose they are. `telegram` is the only
 //!    module that imports teloxide. [`jobs`] declares the background jobs and runs them under
 //!    one shutdown token; the platform's receiving side is one of them, behind
-//!    [`jobs::Updates`]. [`dingtalk`] (Stream mode) and [`terminal`] (`sansong chat`) are the
+//!    [`jobs::Updates`]. [`dingtalk`] (Stream mode), [`wecom`] (the 智能机器人's long connection) and [`terminal`] (`sansong chat`) are the
 //!    other platforms, each in one folder:
 //!    people and chats of every platform are the core's integer ids ([`domain::Account`]),
 //!    and the core knows a platform only as [`domain::Platform`], a name.
@@ -67,6 +67,7 @@ pub mod terminal;
 pub mod texts;
 pub mod tokens;
 pub mod web;
+pub mod wecom;
 pub mod week;
 
 pub use crate::core::Core;
@@ -74,6 +75,6 @@ pub use crate::core::Core;
 /// Every platform's declared limits (see [`limits`]), which the core keeps to: the strictest
 /// of them applies, so what is composed once can be sent on each.
 pub fn platform_limits() -> Vec<limits::Limits> {
-    vec![telegram::LIMITS, dingtalk::LIMITS, terminal::LIMITS]
+    vec![telegram::LIMITS, dingtalk::LIMITS, wecom::LIMITS, terminal::LIMITS]
 }
 pub use crate::error::{Error, Result, UserError};

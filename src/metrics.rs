@@ -51,6 +51,9 @@ pub struct PlatformMetrics {
     /// The pace its sender keeps now, in thousandths of a send a second (0: unpaced), as learned
     /// from the platform's refusals.
     pub pace_milli: AtomicU64,
+    /// Why the platform's connection stopped for good and waits for the operator (WeCom: a
+    /// newer connection took the bot over; its credentials were refused), with since when.
+    pub halted: std::sync::Mutex<Option<(String, i64)>>,
 }
 
 /// How a platform the bot runs on stands, as `/healthz` and the console's 系统 page judge it.
@@ -135,6 +138,11 @@ impl Metrics {
     /// The platform said something without being asked (a stream's frame): it is there.
     pub fn heard(&self, platform: Platform, now_ms: i64) {
         self.platform(platform).last_ok_ms.store(now_ms, Relaxed);
+    }
+
+    /// The platform's connection stopped for good, for `reason` (shown by /healthz).
+    pub fn halt(&self, platform: Platform, reason: String, now_ms: i64) {
+        *self.platform(platform).halted.lock().unwrap_or_else(|p| p.into_inner()) = Some((reason, now_ms));
     }
 
     /// The platform asked the bot to slow down.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::config::{Config, DINGTALK_SECRET_ENV};
+use crate::config::{Config, DINGTALK_SECRET_ENV, WECOM_SECRET_ENV};
 use crate::jobs;
 use crate::{telegram, texts};
 
@@ -26,8 +26,15 @@ pub async fn run_bot(config: Config) -> CliResult {
             None => return Err(CliError::Setup(texts::cli::NO_DINGTALK_SECRET.into())),
         },
     };
+    let wecom = match config.wecom.clone() {
+        None => None,
+        Some(w) => match std::env::var(WECOM_SECRET_ENV).ok().filter(|s| !s.trim().is_empty()) {
+            Some(secret) => Some((w, secret)),
+            None => return Err(CliError::Setup(texts::wecom::NO_SECRET.into())),
+        },
+    };
     let console = config.web_addr.map(|_| texts::web::page_url(&config.public_url, ""));
-    if token.is_none() && dingtalk.is_none() {
+    if token.is_none() && dingtalk.is_none() && wecom.is_none() {
         // The console alone: a fresh machine's way in. Without it there is nothing to serve.
         eprintln!("{}", texts::web::console_only(console.as_deref()));
         if console.is_none() {
@@ -57,6 +64,7 @@ pub async fn run_bot(config: Config) -> CliResult {
         timezone = %core.config.timezone,
         telegram = bot.is_some(),
         dingtalk = dingtalk.is_some(),
+        wecom = wecom.is_some(),
         "starting"
     );
     // Before anything counts: every check-in carries its week (after an upgrade or a new zone).
@@ -73,6 +81,11 @@ pub async fn run_bot(config: Config) -> CliResult {
         let api =
             Arc::new(crate::dingtalk::api::Api::new(settings, secret)?.with_metrics(core.metrics.clone()));
         platforms.push(crate::dingtalk::start(core.clone(), api, scheduler_wake.clone(), shutdown.clone()));
+    }
+    if let Some((settings, secret)) = wecom {
+        let link =
+            Arc::new(crate::wecom::link::Link::new(settings, secret)?.with_metrics(core.metrics.clone()));
+        platforms.push(crate::wecom::start(core.clone(), link, scheduler_wake.clone(), shutdown.clone()));
     }
     jobs::serve(core.clone(), platforms, scheduler_wake, shutdown).await;
     tracing::info!("stopped");

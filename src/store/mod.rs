@@ -28,6 +28,7 @@ mod outages;
 mod outbox;
 mod periodic;
 mod receipts;
+mod received_files;
 mod replies;
 mod tally;
 mod tokens;

@@ -211,8 +211,9 @@ pub const NO_TOKEN: &str = "未设置 TELOXIDE_TOKEN：请把机器人的令牌�
 /// `sansong run` with no platform configured.
 pub const NO_PLATFORM: &str = "没有配置任何平台，机器人无法运行。请至少设置一种：\n\
      · Telegram：环境变量 TELOXIDE_TOKEN（机器人令牌）；\n\
-     · 钉钉：SANSONG_DINGTALK_CLIENT_ID（AppKey）和 SANSONG_DINGTALK_CLIENT_SECRET（AppSecret）。\n\
-     两者都设置时同时运行。";
+     · 钉钉：SANSONG_DINGTALK_CLIENT_ID（AppKey）和 SANSONG_DINGTALK_CLIENT_SECRET（AppSecret）；\n\
+     · 企业微信 / 政务微信：SANSONG_WECOM_BOT_ID（Bot ID）和 SANSONG_WECOM_SECRET（Secret）。\n\
+     设置了几种就同时运行几种。";
 
 /// DingTalk's client id is set but not its secret.
 pub const NO_DINGTALK_SECRET: &str = "已设置 SANSONG_DINGTALK_CLIENT_ID，但没有设置 SANSONG_DINGTALK_CLIENT_SECRET（AppSecret，只从环境变量读取）。";

@@ -22,6 +22,7 @@ pub mod roles;
 pub mod system;
 pub mod tallies;
 pub mod web;
+pub mod wecom;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;

@@ -55,7 +55,7 @@ pub fn console_only(console: Option<&str>) -> String {
         None => "管理后台也已关闭（web_addr = \"off\"），sansong 没有可做的事。\n".into(),
     };
     format!(
-        "还没有配置聊天平台。{console}可以添加：\n  · 钉钉（Stream 模式）：SANSONG_DINGTALK_CLIENT_ID 和 SANSONG_DINGTALK_CLIENT_SECRET\n  · Telegram：TELOXIDE_TOKEN\n想先试试机器人，可在终端运行：sansong chat --as 您的姓名"
+        "还没有配置聊天平台。{console}可以添加：\n  · 钉钉（Stream 模式）：SANSONG_DINGTALK_CLIENT_ID 和 SANSONG_DINGTALK_CLIENT_SECRET\n  · 企业微信 / 政务微信（智能机器人长连接）：SANSONG_WECOM_BOT_ID 和 SANSONG_WECOM_SECRET\n  · Telegram：TELOXIDE_TOKEN\n想先试试机器人，可在终端运行：sansong chat --as 您的姓名"
     )
 }
 

@@ -1,0 +1,667 @@
+//! The WeCom platform (企业微信, and 政务微信 built on it): the 智能机器人 in long-connection
+//! mode, reached over an outbound WebSocket, so no public URL, domain or certificate is needed.
+//!
+//! - Receiving ([`link`]): each callback is written to the inbox (keyed by its `msgid`) before
+//!   anything acts on it; the handling here reads the inbox, one task per chat
+//!   ([`crate::handling::inbox`]). A picture or file is fetched and decrypted while its link
+//!   lives (five minutes) and kept ([`media`]).
+//! - Replying: to a message with `aibot_respond_msg` on its `req_id`; anything else
+//!   (deliveries, kept replies, answers to a press) with `aibot_send_msg`. A press is answered
+//!   at once by updating its card ([`link`]). Options are button cards ([`markup`]).
+//! - Limits: at most 30 messages a minute and 1,000 an hour in each conversation, replies and
+//!   deliveries together ([`Windows`]); the bot's own pace learned from `45009` as the other
+//!   senders learn theirs; a notice's file uploaded once ([`Sender`]).
+//! - People and chats: a `userid` gets a handle (the core's id for them); a single chat's id is
+//!   the person's; a group's is the handle of `group:<chatid>`.
+
+pub mod link;
+pub mod markup;
+pub mod media;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use self::link::{Link, LinkError, codes};
+use self::markup::Out;
+use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
+use crate::core::Core;
+use crate::domain::{Account, Person, Platform};
+use crate::handling::{Handler, finish};
+use crate::jobs;
+use crate::notices::MediaKind;
+use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
+use crate::store::UpdateKey;
+use crate::texts;
+
+/// WeCom's limits as the core must keep them: none for texts (its sending side splits a text
+/// into messages of at most 20,480 bytes, [`markup::CONTENT_LIMIT`], and sends a notice's file
+/// and its words apart). Files: WeCom's media limits, 10 MB a picture and 20 MB a file.
+pub const LIMITS: crate::limits::Limits = crate::limits::Limits {
+    platform: Platform::WeCom,
+    measure: crate::limits::Measure::Chars,
+    text: None,
+    caption: None,
+    button_data: None,
+    photo_bytes: Some(10 * 1024 * 1024),
+    file_bytes: Some(20 * 1024 * 1024),
+};
+
+/// WeCom as `sansong run` starts it: its sides for the jobs, and its handling.
+pub fn start(
+    core: Core,
+    link: Arc<Link>,
+    scheduler_wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> jobs::Started {
+    let notify = Arc::new(Notify::new());
+    let rate = core.config.wecom.as_ref().map_or(10.0, |w| w.rate);
+    let windows = Arc::new(Windows::default());
+    let files = Arc::new(WeComFiles { core: core.clone() });
+    let sender =
+        Sender { link: link.clone(), core: core.clone(), windows: windows.clone(), media: Mutex::default() };
+    let sides = jobs::PlatformSides {
+        updates: Arc::new(WeComUpdates { link: link.clone(), windows: windows.clone() }),
+        inbox_notify: notify.clone(),
+        messenger: Arc::new(sender),
+        settings: SenderSettings::at_rate(&core.config, rate),
+        files: Some(files.clone()),
+        workbench: None,
+    };
+    let context = ChatContext::new(None, scheduler_wake)
+        .with_files(files)
+        .with_message_parts(|text| text.len().div_ceil(markup::CONTENT_LIMIT).max(1))
+        .with_commands(texts::members::CommandStyle::WordOnly)
+        .groups_address_the_bot();
+    let edge = Edge { link, context: Arc::new(context), windows, http: reqwest::Client::new() };
+    let handling = (core.clone(), shutdown.clone());
+    let handling =
+        Box::pin(crate::handling::inbox::run(core, Platform::WeCom, notify, shutdown, chat_of, move |row| {
+            let ((core, shutdown), edge) = (handling.clone(), edge.clone());
+            async move { handle_one(&core, &edge, row.seq, &row.key, &row.payload, &shutdown).await }
+        }));
+    jobs::Started { sides, handling }
+}
+
+/// What each chat's handling shares.
+#[derive(Clone)]
+struct Edge {
+    link: Arc<Link>,
+    context: Arc<ChatContext>,
+    windows: Arc<Windows>,
+    http: reqwest::Client,
+}
+
+struct WeComUpdates {
+    link: Arc<Link>,
+    windows: Arc<Windows>,
+}
+
+impl jobs::Updates for WeComUpdates {
+    fn receive(
+        &self,
+        core: Core,
+        inbox_notify: Arc<Notify>,
+        shutdown: CancellationToken,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(self.link.clone().run(core, inbox_notify, shutdown))
+    }
+
+    fn redeliver(&self, core: Core, shutdown: CancellationToken) -> BoxFuture<'static, anyhow::Result<()>> {
+        let (link, windows, lookup) = (self.link.clone(), self.windows.clone(), core.clone());
+        Box::pin(chat::kept::resend(core, Platform::WeCom, shutdown, move |chat_id, reply| {
+            let (link, windows, core) = (link.clone(), windows.clone(), lookup.clone());
+            async move {
+                let Some(to) = address(&core, chat_id).await else { return chat::kept::Resent::Dropped };
+                let target = Target { req_id: None, to };
+                match send_reply(&link, &windows, &target, &reply).await {
+                    Ok(()) => chat::kept::Resent::Sent,
+                    Err(e) if e.passing() => chat::kept::Resent::Later,
+                    Err(_) => chat::kept::Resent::Dropped,
+                }
+            }
+        }))
+    }
+}
+
+/// The files people sent on WeCom, kept on receipt (`wc:<msgid>`).
+struct WeComFiles {
+    core: Core,
+}
+
+impl chat::FileSource for WeComFiles {
+    fn fetch<'a>(
+        &'a self,
+        _kind: MediaKind,
+        file_id: &'a str,
+    ) -> BoxFuture<'a, Result<(String, Vec<u8>), String>> {
+        Box::pin(async move {
+            match self.core.store.received_file(Platform::WeCom, file_id).await {
+                Ok(Some(file)) => Ok(file),
+                Ok(None) => Err(format!("no WeCom file {file_id} was kept")),
+                Err(e) => Err(format!("database: {e}")),
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------- receiving
+
+/// A callback's chat: its group, or the person writing.
+fn chat_of(payload: &str) -> String {
+    serde_json::from_str::<Value>(payload)
+        .ok()
+        .and_then(|f| {
+            f["body"]["chatid"].as_str().or(f["body"]["from"]["userid"].as_str()).map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+async fn handle_one(
+    core: &Core,
+    edge: &Edge,
+    seq: i64,
+    key: &str,
+    payload: &str,
+    shutdown: &CancellationToken,
+) {
+    let update = UpdateKey { platform: Platform::WeCom, key };
+    let mut attempt = 0u32;
+    let (incoming, target) = loop {
+        match incoming(core, edge, seq, key, payload).await {
+            Ok(Some(i)) => break i,
+            Ok(None) => return finish(core, &update, "ignored", None).await,
+            Err(e) if e.downcast_ref::<serde_json::Error>().is_some() => {
+                tracing::warn!(update = key, error = %e, "a WeCom message the bot cannot read was skipped");
+                return finish(core, &update, "skipped", Some(&e.to_string())).await;
+            }
+            // The database busy a moment: tried again, not skipped.
+            Err(e) if attempt < 6 => {
+                attempt += 1;
+                tracing::warn!(update = key, error = %e, attempt, "could not read a WeCom message; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+            Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
+        }
+    };
+    let handler =
+        Handler { core, context: &edge.context, platform: Platform::WeCom, shutdown, flood_control: true };
+    let target = &target;
+    handler.handle(key, &incoming, |replies| async move { deliver(edge, target, &replies).await }).await;
+}
+
+/// Where a chat's replies go: answering a message on its `req_id` while it may be answered,
+/// else written to the conversation.
+struct Target {
+    req_id: Option<String>,
+    to: Address,
+}
+
+/// A conversation: a person's userid (`chat_type` 1) or a group's chatid (2).
+#[derive(Debug, Clone)]
+enum Address {
+    Person(String),
+    Group(String),
+}
+
+impl Address {
+    fn key(&self) -> &str {
+        match self {
+            Address::Person(id) | Address::Group(id) => id,
+        }
+    }
+
+    fn addressed(&self, mut body: Value) -> Value {
+        let (chatid, chat_type) = match self {
+            Address::Person(user) => (user, 1),
+            Address::Group(chat) => (chat, 2),
+        };
+        body["chatid"] = json!(chatid);
+        body["chat_type"] = json!(chat_type);
+        body
+    }
+}
+
+async fn address(core: &Core, chat_id: i64) -> Option<Address> {
+    let external = core.store.external_id(chat_id).await.ok().flatten()?;
+    Some(match external.strip_prefix("group:") {
+        Some(group) => Address::Group(group.to_owned()),
+        None => Address::Person(external),
+    })
+}
+
+/// A callback as the conversation's event (and where its replies go), or `None` for one that
+/// says nothing to the bot. Shapes: WeCom's 「智能机器人长连接」 page and the SDK's
+/// `src/types/message.ts`, `src/types/event.ts` (a press: `event.template_card_event
+/// {event_key, task_id}` as WeCom sends it, or flat on `event` as the SDK's type has it).
+async fn incoming(
+    core: &Core,
+    edge: &Edge,
+    seq: i64,
+    key: &str,
+    payload: &str,
+) -> anyhow::Result<Option<(Incoming, Target)>> {
+    let frame: Value = serde_json::from_str(payload)?;
+    let body = &frame["body"];
+    let Some(user) = body["from"]["userid"].as_str().filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let person_id = core.store.handle(Platform::WeCom, user).await?;
+    let group =
+        body["chatid"].as_str().filter(|c| !c.is_empty() && body["chattype"].as_str() != Some("single"));
+    let (chat_id, to) = match group {
+        Some(chat) => (
+            core.store.handle(Platform::WeCom, &format!("group:{chat}")).await?,
+            Address::Group(chat.to_owned()),
+        ),
+        None => (person_id, Address::Person(user.to_owned())),
+    };
+    let req_id = frame["headers"]["req_id"].as_str().map(str::to_owned);
+    let sent_at = body["create_time"]
+        .as_i64()
+        .and_then(|s| Utc.timestamp_opt(s, 0).single())
+        .unwrap_or_else(|| core.now());
+    let text_of = |v: &Value| v.as_str().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let file_id = format!("wc:{key}");
+    let is_press = frame["cmd"].as_str() == Some("aibot_event_callback");
+    let content = if is_press {
+        let event = &body["event"];
+        if event["eventtype"].as_str() != Some("template_card_event") {
+            return Ok(None);
+        }
+        let pressed = event["template_card_event"]["event_key"].as_str().or(event["event_key"].as_str());
+        // The key is what typing the answer would send (see `markup`).
+        match pressed.filter(|k| *k != "pressed") {
+            Some(k) => Content::Text(k.to_owned()),
+            None => return Ok(None),
+        }
+    } else {
+        match body["msgtype"].as_str().unwrap_or("") {
+            "text" => match text_of(&body["text"]["content"]) {
+                Some(t) => Content::Text(t),
+                None => return Ok(None),
+            },
+            // WeCom turns speech into text: what was said is the message.
+            "voice" => match text_of(&body["voice"]["content"]) {
+                Some(t) => Content::Text(t),
+                None => Content::Other("voice"),
+            },
+            "image" => {
+                match keep_file(core, edge, &file_id, &body["image"], texts::notices::PICTURE_FILE_NAME).await
+                {
+                    true => Content::Photo { file_id, caption: None, album: None },
+                    false => Content::Other("image"),
+                }
+            }
+            // Words with a picture: the words are its caption (a check-in with its evidence).
+            "mixed" => {
+                let items = body["mixed"]["msg_item"].as_array().cloned().unwrap_or_default();
+                let words: Vec<String> =
+                    items.iter().filter_map(|i| text_of(&i["text"]["content"])).collect();
+                let picture = items.iter().find(|i| i["msgtype"].as_str() == Some("image"));
+                let caption = Some(words.join("\n")).filter(|w| !w.is_empty());
+                match picture {
+                    Some(item)
+                        if keep_file(
+                            core,
+                            edge,
+                            &file_id,
+                            &item["image"],
+                            texts::notices::PICTURE_FILE_NAME,
+                        )
+                        .await =>
+                    {
+                        Content::Photo { file_id, caption, album: None }
+                    }
+                    _ => match caption {
+                        Some(words) => Content::Text(words),
+                        None => return Ok(None),
+                    },
+                }
+            }
+            "file" => match keep_file(core, edge, &file_id, &body["file"], texts::notices::FILE_NAME).await {
+                true => Content::Document { file_id, name: None, caption: None },
+                false => Content::Other("file"),
+            },
+            _ => Content::Other("unsupported"),
+        }
+    };
+    // A press's req_id answers only the press (by updating the card); its replies are sent.
+    let req_id = if is_press { None } else { req_id };
+    let incoming = Incoming {
+        update_id: seq,
+        chat: ChatRef { id: chat_id, private: group.is_none() },
+        // WeCom's callbacks carry no display name: the userid stands for it.
+        from: Person {
+            account: Account { platform: Platform::WeCom, person_id },
+            name: user.to_owned(),
+            username: None,
+        },
+        message_id: seq,
+        sent_at,
+        content,
+        reply_to: None,
+    };
+    Ok(Some((incoming, Target { req_id, to })))
+}
+
+/// Fetches and decrypts a file while its link lives, and keeps it; false when it could not be
+/// (the link expired while the bot was down, a network error): the message then goes on
+/// without it.
+async fn keep_file(core: &Core, edge: &Edge, file_id: &str, item: &Value, default_name: &str) -> bool {
+    if matches!(core.store.received_file(Platform::WeCom, file_id).await, Ok(Some(_))) {
+        return true;
+    }
+    let (Some(url), Some(key)) = (item["url"].as_str(), item["aeskey"].as_str()) else { return false };
+    match media::fetch(&edge.http, url, key).await {
+        Ok((name, bytes)) => {
+            let name = name.unwrap_or_else(|| default_name.to_owned());
+            match core.store.put_received_file(Platform::WeCom, file_id, &name, &bytes, core.now()).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not keep a WeCom file");
+                    false
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not fetch a file sent on WeCom");
+            false
+        }
+    }
+}
+
+// ---------------------------------------------------------------- sending replies
+
+/// Sends replies in order; what WeCom could not take now is returned, to keep for later.
+async fn deliver(edge: &Edge, target: &Target, replies: &[Reply]) -> Vec<Reply> {
+    for (i, reply) in replies.iter().enumerate() {
+        match send_reply(&edge.link, &edge.windows, target, reply).await {
+            Ok(()) => {}
+            Err(e) if e.passing() => {
+                tracing::warn!(error = %e, "WeCom could not take a reply; kept for later");
+                return replies[i..].to_vec();
+            }
+            Err(e) => tracing::warn!(error = %e, "WeCom refused a reply"),
+        }
+    }
+    Vec::new()
+}
+
+async fn send_reply(link: &Link, windows: &Windows, target: &Target, reply: &Reply) -> Result<(), LinkError> {
+    let outs: Vec<Value> = match reply {
+        Reply::Send { text, keyboard } | Reply::Edit { text, keyboard, .. } => {
+            bodies(link, text, keyboard.as_ref(), &[])
+        }
+        Reply::Answer { text: Some(t), .. } => bodies(link, t, None, &[]),
+        // A notice's preview: the picture the person just sent stays in the chat above it.
+        Reply::Media { kind, caption, keyboard, .. } => bodies(
+            link,
+            &format!("{caption}\n{}", texts::notices::media_in_preview(*kind)),
+            keyboard.as_ref(),
+            &[],
+        ),
+        Reply::Upload { name, bytes, caption, .. } => {
+            let media_id = media::upload(link, "file", name, bytes).await?;
+            let mut outs = vec![json!({ "msgtype": "file", "file": { "media_id": media_id } })];
+            outs.extend(bodies(link, caption, None, &[]));
+            outs
+        }
+        Reply::Answer { text: None, .. }
+        | Reply::EditButtons { .. }
+        | Reply::Menu { .. }
+        | Reply::MenuFor { .. } => Vec::new(),
+    };
+    for body in outs {
+        send(link, windows, target, body).await?;
+    }
+    Ok(())
+}
+
+/// The bodies of a text with its options, each card remembered for its presses.
+fn bodies(link: &Link, text: &str, keyboard: Option<&chat::Keyboard>, extra: &[(&str, &str)]) -> Vec<Value> {
+    markup::messages(text, keyboard, extra)
+        .iter()
+        .map(|out: &Out| out.body(|task, card| link.remember_card(task, card)))
+        .collect()
+}
+
+/// One message into a conversation, within its limits: as the answer to the message on its
+/// `req_id` while WeCom takes that, else written to the conversation.
+async fn send(link: &Link, windows: &Windows, target: &Target, body: Value) -> Result<(), LinkError> {
+    windows.wait_turn(target.to.key()).await;
+    if let Some(req_id) = &target.req_id {
+        match link.request("aibot_respond_msg", req_id, body.clone()).await {
+            Err(e) if matches!(e.code(), Some(codes::INVALID_REQ_ID | codes::EXPIRED_REQ_ID)) => {}
+            answered => return answered.map(drop),
+        }
+    }
+    link.request("aibot_send_msg", &Link::fresh_req_id("aibot_send_msg"), target.to.addressed(body))
+        .await
+        .map(drop)
+}
+
+// ---------------------------------------------------------------- conversation limits
+
+/// Each conversation's messages of the last hour, to keep to WeCom's 30 a minute and 1,000
+/// an hour (replies and deliveries together; WeCom's 「智能机器人长连接」 page).
+#[derive(Default)]
+pub struct Windows {
+    sent: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+const PER_MINUTE: usize = 30;
+const PER_HOUR: usize = 1000;
+
+impl Windows {
+    /// Waits until the conversation may have one more message, and counts it.
+    async fn wait_turn(&self, conversation: &str) {
+        while let Some(wait) = self.take(conversation, Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Counts a message now, or says how long until one is allowed.
+    fn take(&self, conversation: &str, now: Instant) -> Option<Duration> {
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        // Conversations quiet for an hour are forgotten.
+        if sent.len() > 10_000 {
+            sent.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < HOUR));
+        }
+        let times = sent.entry(conversation.to_owned()).or_default();
+        while times.front().is_some_and(|t| now.duration_since(*t) >= HOUR) {
+            times.pop_front();
+        }
+        if times.len() >= PER_HOUR {
+            return times.front().map(|t| HOUR - now.duration_since(*t));
+        }
+        if times.len() >= PER_MINUTE {
+            let nth = times[times.len() - PER_MINUTE];
+            let since = now.duration_since(nth);
+            if since < MINUTE {
+                return Some(MINUTE - since);
+            }
+        }
+        times.push_back(now);
+        None
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+// ---------------------------------------------------------------- sending notices
+
+/// The notice sender's WeCom side: each delivery to one person with `aibot_send_msg`, a
+/// notice's file uploaded once for everyone.
+pub struct Sender {
+    link: Arc<Link>,
+    core: Core,
+    windows: Arc<Windows>,
+    /// Each notice's media id, and since when (WeCom keeps uploads three days).
+    media: Mutex<HashMap<i64, Arc<MediaSlot>>>,
+}
+
+/// One notice's file on WeCom: its media id and when it was uploaded.
+type MediaSlot = tokio::sync::Mutex<Option<(String, Instant)>>;
+
+/// How long an uploaded file's media id is used (WeCom keeps it three days).
+const MEDIA_KEPT: Duration = Duration::from_secs(2 * 24 * 3600);
+
+impl Sender {
+    /// The media id of a notice's file, uploading it if it has none yet (or an old one); each
+    /// notice's lock is held through its upload, so many deliveries at once upload it once.
+    async fn media_id(
+        &self,
+        notice_id: i64,
+        kind: MediaKind,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<String, LinkError> {
+        let slot = {
+            let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
+            media.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot
+                        .try_lock()
+                        .is_ok_and(|s| s.as_ref().is_some_and(|(_, at)| at.elapsed() < MEDIA_KEPT))
+            });
+            media.entry(notice_id).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some((id, at)) = slot.as_ref()
+            && at.elapsed() < MEDIA_KEPT
+        {
+            return Ok(id.clone());
+        }
+        let upload_type = if kind == MediaKind::Photo { "image" } else { "file" };
+        let id = media::upload(&self.link, upload_type, name, bytes).await?;
+        *slot = Some((id.clone(), Instant::now()));
+        Ok(id)
+    }
+}
+
+/// A notice as WeCom shows it: its words (a reminder's marked), with 「收到」 and 「去宣讲」 as
+/// buttons whose keys are the words that do the same typed (「收到#12」 names this notice).
+fn notice_outs(message: &Outgoing, file_elsewhere: bool) -> Vec<Out> {
+    let mut text =
+        if message.reminder { texts::notices::notice_reminder(&message.text) } else { message.text.clone() };
+    if file_elsewhere {
+        text = format!("{text}\n{}", texts::cli::MEDIA_ELSEWHERE);
+    }
+    let ack = message.actions.iter().find_map(|a| match a {
+        NoticeAction::Acknowledge { notice_id, .. } => Some(texts::notices::ack_answer(*notice_id)),
+        NoticeAction::Spread { .. } => None,
+    });
+    match &ack {
+        Some(answer) => markup::messages(&text, None, &[(texts::notices::BUTTON_ACK, answer)]),
+        None => markup::messages(&text, None, &[]),
+    }
+}
+
+fn outcome(error: LinkError) -> SendOutcome {
+    match error.code() {
+        Some(codes::TOO_FAST) => SendOutcome::RetryAfter(Duration::from_secs(1)),
+        Some(codes::INVALID_CHAT) => SendOutcome::Blocked(texts::wecom::UNREACHABLE.into()),
+        Some(_) => SendOutcome::Permanent(error.to_string()),
+        None => SendOutcome::Transient(error.to_string()),
+    }
+}
+
+impl Messenger for Sender {
+    /// A delivery: the notice's file first (uploaded once per notice), then its words. A part
+    /// that fails stops the rest, and the delivery is tried again whole.
+    fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
+        Box::pin(async move {
+            let to = match address(&self.core, chat_id).await {
+                Some(to) => to,
+                None => return SendOutcome::Permanent("no WeCom id for this member".into()),
+            };
+            let mut bodies = Vec::new();
+            let mut file_elsewhere = false;
+            match &message.media {
+                Some(OutMedia::Upload { kind, name, bytes }) => match self
+                    .media_id(message.notice_id, *kind, name, bytes)
+                    .await
+                {
+                    Ok(id) => {
+                        bodies.push(match kind {
+                            MediaKind::Photo => json!({ "msgtype": "image", "image": { "media_id": id } }),
+                            MediaKind::Document => json!({ "msgtype": "file", "file": { "media_id": id } }),
+                        });
+                    }
+                    Err(e) if e.passing() => return outcome(e),
+                    Err(e) => {
+                        tracing::warn!(notice = message.notice_id, error = %e, "WeCom refused a notice's file; the notice goes without it");
+                        file_elsewhere = true;
+                    }
+                },
+                // Only Telegram holds this file (a notice from before files were kept).
+                Some(OutMedia::FileId { .. }) => file_elsewhere = true,
+                None => {}
+            }
+            bodies.extend(
+                notice_outs(message, file_elsewhere)
+                    .iter()
+                    .map(|o| o.body(|task, card| self.link.remember_card(task, card))),
+            );
+            let target = Target { req_id: None, to };
+            for body in bodies {
+                // A conversation at its limit waits its turn; the others go on meanwhile.
+                if let Err(e) = send(&self.link, &self.windows, &target, body).await {
+                    return outcome(e);
+                }
+            }
+            SendOutcome::Sent { message_id: 0, file_id: None }
+        })
+    }
+
+    /// The long connection is open and subscribed.
+    fn probe(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move { self.link.is_open() })
+    }
+
+    fn platform(&self) -> Platform {
+        Platform::WeCom
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_takes_thirty_messages_a_minute_then_waits_for_the_oldest_to_age() {
+        let windows = Windows::default();
+        let start = Instant::now();
+        for i in 0..30 {
+            assert_eq!(windows.take("zhangsan", start + Duration::from_secs(i)), None);
+        }
+        let wait = windows.take("zhangsan", start + Duration::from_secs(30));
+        assert_eq!(wait, Some(Duration::from_secs(30)));
+        assert_eq!(windows.take("lisi", start + Duration::from_secs(30)), None, "others are not held up");
+        assert_eq!(windows.take("zhangsan", start + Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn a_conversation_takes_a_thousand_messages_an_hour() {
+        let windows = Windows::default();
+        let start = Instant::now();
+        for i in 0..1000u64 {
+            // Two a minute: never the minute's limit.
+            assert_eq!(windows.take("g", start + Duration::from_secs(i * 3)), None);
+        }
+        let at = start + Duration::from_secs(3000);
+        assert_eq!(windows.take("g", at), Some(Duration::from_secs(600)));
+    }
+}
