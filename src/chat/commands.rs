@@ -169,7 +169,12 @@ pub async fn on_command(
             let invite =
                 members::create_invite(core, &Actor::Member(member.clone()), &request, Some(key)).await?;
             let link = members::bot_username(core).await?.map(|u| members::deep_link(&u, &invite.code));
-            vec![Reply::send(member_texts::invite_created(&invite, link.as_deref(), core.tz()))]
+            vec![Reply::send(member_texts::invite_created(
+                &invite,
+                link.as_deref(),
+                core.tz(),
+                core.config.wecom.is_some(),
+            ))]
         }
         Command::Members(args) => {
             let unit = Some(args.trim()).filter(|a| !a.is_empty());

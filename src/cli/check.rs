@@ -30,9 +30,15 @@ pub async fn check(explicit: Option<&std::path::Path>) -> CliResult {
         };
         items.push(database);
         let dingtalk = settings.config.as_ref().and_then(|c| c.dingtalk.clone());
-        items.extend(
-            platforms(token.as_deref(), api_url.as_deref(), secret.as_deref(), dingtalk, &mapped).await,
-        );
+        let wecom = settings.config.as_ref().and_then(|c| c.wecom.clone());
+        let mut found =
+            platforms(token.as_deref(), api_url.as_deref(), secret.as_deref(), dingtalk, &mapped).await;
+        if let Some(wecom) = wecom {
+            // WeCom alone is a platform too.
+            found.retain(|i| !matches!(i.check, Check::Platforms));
+            found.push(check_wecom(wecom, &settings.database_url).await);
+        }
+        items.extend(found);
     }
     let mut failed = 0;
     for item in &items {
@@ -80,6 +86,23 @@ async fn platforms(
         }
     }
     items
+}
+
+/// WeCom takes the bot id and secret: one subscribe on the long connection, closed again. Not
+/// while this database's bot runs: WeCom keeps one connection per bot, and a second subscribe
+/// would take the bot from the running one.
+async fn check_wecom(settings: crate::config::WeComConfig, database_url: &str) -> Item {
+    let Some(secret) = std::env::var(crate::config::WECOM_SECRET_ENV).ok().filter(|s| !s.trim().is_empty())
+    else {
+        return item(Check::WeCom, Err(Problem::Text(texts::wecom::NO_SECRET.into())));
+    };
+    if matches!(crate::backup::lock_instance(database_url), Err(crate::backup::LockError::Held(_))) {
+        return item(Check::WeCom, Ok(Fine::Text(texts::wecom::RUNNING_ELSEWHERE.into())));
+    }
+    match crate::wecom::link::check(settings, &secret).await {
+        Ok(()) => item(Check::WeCom, Ok(Fine::Text(texts::wecom::SUBSCRIBED.into()))),
+        Err(why) => item(Check::WeCom, Err(Problem::Text(why))),
+    }
 }
 
 /// DingTalk answers with the credentials: an access token, and a stream connection opened (and

@@ -30,7 +30,7 @@ pub async fn invite(
         None => ask_telegram_for_username(&core).await,
     };
     let link = username.map(|u| members::deep_link(&u, &invite.code));
-    println!("{}", texts::cli::invite(&invite, link.as_deref(), core.tz()));
+    println!("{}", texts::cli::invite(&invite, link.as_deref(), core.tz(), core.config.wecom.is_some()));
     Ok(())
 }
 

@@ -49,6 +49,8 @@ pub enum Check {
     DingTalkMemberRead,
     /// The units' departments are within the app's 通讯录授权范围.
     DingTalkScope,
+    /// WeCom's bot id and secret: a subscribe on the long connection answered.
+    WeCom,
 }
 
 /// What is fine.

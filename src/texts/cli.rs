@@ -147,7 +147,8 @@ pub fn notice_created(
     s
 }
 
-pub fn invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
+/// `wecom`: WeCom is configured, so its way of joining is said too.
+pub fn invite(invite: &Invite, link: Option<&str>, tz: Tz, wecom: bool) -> String {
     let mut s = format!(
         "邀请码：{}\n单位：{}　身份：{}　可用：{} 次　有效期至：{}\n",
         invite.code,
@@ -167,7 +168,15 @@ pub fn invite(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
         "\n钉钉：在与机器人的单聊中发送「加入 {code}」\n终端：sansong chat --as <姓名>，然后发送「加入 {code}」",
         code = invite.code
     ));
+    if wecom {
+        s.push_str(&wecom_join(&invite.code));
+    }
     s
+}
+
+/// How to join on WeCom, a line of its own.
+pub fn wecom_join(code: &str) -> String {
+    format!("\n企业微信 / 政务微信：在与智能机器人的单聊中发送「加入 {code}」")
 }
 
 // ---------------------------------------------------------------- setup and the config
@@ -488,6 +497,7 @@ pub fn check_name(check: Check) -> &'static str {
         Check::DingTalkDepartmentRead => super::dingtalk::CHECK_DEPARTMENT_READ,
         Check::DingTalkMemberRead => super::dingtalk::CHECK_MEMBER_READ,
         Check::DingTalkScope => super::dingtalk::CHECK_SCOPE,
+        Check::WeCom => super::wecom::CHECK_NAME,
     }
 }
 

@@ -161,7 +161,8 @@ pub fn private_only(bot_username: Option<&str>) -> String {
     }
 }
 
-pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
+/// `wecom`: WeCom is configured, so its way of joining is said too.
+pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz, wecom: bool) -> String {
     let head = format!(
         "邀请已生成：{} · {} · 可用 {} 次 · {} 前有效",
         invite.unit_name,
@@ -170,11 +171,12 @@ pub fn invite_created(invite: &Invite, link: Option<&str>, tz: Tz) -> String {
         moment(invite.expires_at, tz)
     );
     let code = &invite.code;
+    let wecom = if wecom { super::cli::wecom_join(code) } else { String::new() };
     match link {
         Some(link) => format!(
-            "{head}\nTelegram：{link}\n钉钉等其他平台：私聊机器人发送「加入 {code}」\n\n请只发给需要加入的人。"
+            "{head}\nTelegram：{link}\n钉钉等其他平台：私聊机器人发送「加入 {code}」{wecom}\n\n请只发给需要加入的人。"
         ),
-        None => format!("{head}\n邀请码：{code}\n（加入的人私聊机器人发送「加入 {code}」）"),
+        None => format!("{head}\n邀请码：{code}\n（加入的人私聊机器人发送「加入 {code}」）{wecom}"),
     }
 }
 

@@ -24,6 +24,8 @@ pub const NO_SUBSCRIBE_ANSWER: &str = "企业微信 10 秒内没有回答订阅"
 pub fn refused(code: i64, message: &str) -> String {
     format!("企业微信拒绝了订阅：{code} {message}")
 }
+/// The line of `sansong check`.
+pub const CHECK_NAME: &str = "企业微信智能机器人长连接";
 pub const SUBSCRIBED: &str = "已订阅智能机器人长连接";
 pub const RUNNING_ELSEWHERE: &str =
     "sansong 正在运行并已连接：为免把它挤下线（每个机器人只能有一条长连接），这里不再订阅";
