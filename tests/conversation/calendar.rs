@@ -529,3 +529,73 @@ async fn a_database_of_the_release_before_the_console_could_run_the_campaign_upg
         sansong::notices::Reminded::Queued(1)
     );
 }
+
+#[tokio::test]
+async fn a_database_of_the_release_before_wecom_upgrades_in_place_with_every_row_and_keeps_wecom_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release12.db");
+    let old = release_database(&path, 12).await;
+    let sent = beijing(2026, 11, 25, 10, 0).timestamp();
+    for sql in [
+        "INSERT INTO units (id, name, created_at) VALUES (1, '人社局', 0), (2, '科工局', 0)".to_owned(),
+        "INSERT INTO sites (id, unit_id, name, link, is_default, created_at, archived_at) VALUES (1, 1, '新球社区', 'community', 1, 0, NULL), (2, 2, '旧厂区', 'enterprise', 0, 0, 5)".to_owned(),
+        "INSERT INTO members (id, registered_as, reached_on, name, unit_id, role, registered_at) VALUES (1, 42, 42, '张三', 1, 'admin', 0)".to_owned(),
+        format!("INSERT INTO accounts (person_id, platform, member_id, linked_at, last_seen_at) VALUES (42, 'telegram', 1, 0, {sent})"),
+        format!(
+            "INSERT INTO checkins (member_id, unit_id, site_id, kind, description, photo_file_id, sent_at, source_chat_id,
+                                   source_message_id, via, created_at, week, logged_at)
+             VALUES (1, 1, 1, 'warmth', '看望困难党员', 'dt:old-code', {sent}, 42, 7, 'photo', {sent}, 202648, {sent})"
+        ),
+        format!("INSERT INTO api_tokens (name, token_hash, created_by, created_at) VALUES ('统计大屏', 'ff', 1, {sent})"),
+        format!("INSERT INTO unit_dingtalk_departments (department_id, unit_id, added_at) VALUES (12345, 2, {sent})"),
+        format!(
+            "INSERT INTO notices (id, created_by, creator_member_id, body, audience, schedule, status, created_at, ack_required)
+             VALUES (1, 'tg:42', 1, '周五前报送三送情况', '{{\"all\":true}}', '{{\"kind\":\"now\"}}', 'finished', {sent}, 1)"
+        ),
+        format!("INSERT INTO notice_runs (id, notice_id, due_at, fired_at, targeted) VALUES (1, 1, {sent}, {sent}, 1)"),
+        format!(
+            "INSERT INTO deliveries (run_id, member_id, chat_id, kind, status, not_before_ms, next_attempt_ms,
+                                     attempts, message_id, sent_at, acked_at, platform)
+             VALUES (1, 1, 42, 'notice', 'sent', 0, 0, 1, 99, {sent}, {sent}, 'telegram')"
+        ),
+    ] {
+        sqlx::query(&sql).execute(&old).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    old.close().await;
+
+    let c =
+        Conversation::start_with(|config| config.database_url = format!("sqlite://{}", path.display())).await;
+
+    for (table, rows) in [
+        ("members", 1),
+        ("accounts", 1),
+        ("checkins", 1),
+        ("api_tokens", 1),
+        ("unit_dingtalk_departments", 1),
+        ("notices", 1),
+        ("notice_runs", 1),
+        ("deliveries", 1),
+        ("received_files", 0),
+    ] {
+        assert_eq!(c.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
+    }
+    assert_eq!(c.scalar("SELECT COUNT(*) FROM sites WHERE id = 2 AND archived_at = 5").await, 1);
+    // The old check-in's photo is still DingTalk's, and its week reads as before.
+    assert_eq!(sansong::tally::views::photo_platform("dt:old-code"), sansong::domain::Platform::DingTalk);
+    let week = crate::support::text(&c.say(&User::new(42, "张三"), "本周").await);
+    assert!(week.contains("看望困难党员"), "{week}");
+    let cli = sansong::members::Actor::Cli;
+    let (_, report, _) = sansong::notices::receipts(&c.core, &cli, 1).await.unwrap();
+    assert_eq!((report.sent, report.acknowledged), (1, 1));
+    // A file received on WeCom is kept, once, and read back by its id.
+    let store = &c.core.store;
+    let now = c.core.now();
+    let wecom = sansong::domain::Platform::WeCom;
+    store.put_received_file(wecom, "wc:msg1", "现场.jpg", b"jpeg bytes", now).await.unwrap();
+    store.put_received_file(wecom, "wc:msg1", "again.jpg", b"other", now).await.unwrap();
+    assert_eq!(
+        store.received_file(wecom, "wc:msg1").await.unwrap(),
+        Some(("现场.jpg".to_owned(), b"jpeg bytes".to_vec()))
+    );
+    assert_eq!(sansong::tally::views::photo_platform("wc:msg1"), wecom);
+}
