@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::link::{Link, LinkError, codes};
 use self::markup::Out;
+use crate::chat::buttons::ButtonData;
 use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
@@ -282,7 +283,10 @@ async fn incoming(
         let pressed = event["template_card_event"]["event_key"].as_str().or(event["event_key"].as_str());
         // The key is what typing the answer would send (see `markup`).
         match pressed.filter(|k| *k != "pressed") {
-            Some(k) => Content::Text(k.to_owned()),
+            Some(k) => match k.strip_prefix(BUTTON_KEY) {
+                Some(data) => Content::Button { callback_id: key.to_owned(), data: data.to_owned() },
+                None => Content::Text(k.to_owned()),
+            },
             None => return Ok(None),
         }
     } else {
@@ -559,14 +563,28 @@ fn notice_outs(message: &Outgoing, file_elsewhere: bool) -> Vec<Out> {
     if file_elsewhere {
         text = format!("{text}\n{}", texts::cli::MEDIA_ELSEWHERE);
     }
-    let ack = message.actions.iter().find_map(|a| match a {
-        NoticeAction::Acknowledge { notice_id, .. } => Some(texts::notices::ack_answer(*notice_id)),
-        NoticeAction::Spread { .. } => None,
-    });
-    match &ack {
-        Some(answer) => markup::messages(&text, None, &[(texts::notices::BUTTON_ACK, answer)]),
-        None => markup::messages(&text, None, &[]),
-    }
+    let buttons: Vec<(&str, String)> = message
+        .actions
+        .iter()
+        .map(|a| match a {
+            NoticeAction::Acknowledge { notice_id, .. } => {
+                (texts::notices::BUTTON_ACK, texts::notices::ack_answer(*notice_id))
+            }
+            NoticeAction::Spread { notice_id } => {
+                (texts::notices::BUTTON_SPREAD, button_key(&ButtonData::Spread { notice_id: *notice_id }))
+            }
+        })
+        .collect();
+    let buttons: Vec<(&str, &str)> = buttons.iter().map(|(l, k)| (*l, k.as_str())).collect();
+    markup::messages(&text, None, &buttons)
+}
+
+/// A card button's key that presses a button of the conversation's own (「去宣讲」), as
+/// Telegram's callback data does; other keys are what typing the answer would send.
+const BUTTON_KEY: &str = "btn:";
+
+fn button_key(data: &ButtonData) -> String {
+    format!("{BUTTON_KEY}{}", data.encode())
 }
 
 fn outcome(error: LinkError) -> SendOutcome {
