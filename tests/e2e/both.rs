@@ -179,6 +179,12 @@ macro_rules! on_every_platform {
                 super::$behaviour::<crate::support::dingtalk_app::DingTalkApp>().await
             })*
         }
+        mod wecom {
+            $(#[tokio::test]
+            async fn $behaviour() {
+                super::$behaviour::<crate::support::wecom_app::WeComApp>().await
+            })*
+        }
     };
 }
 

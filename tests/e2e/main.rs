@@ -27,4 +27,5 @@ mod roles;
 mod tallies;
 mod terminal;
 mod transcript;
+mod wecom;
 mod weeks;

@@ -10,7 +10,9 @@ use sansong::domain::Role;
 
 use super::dingtalk_app::DingTalkApp;
 use super::fake_dingtalk::DtUser;
+use super::fake_wecom::WcUser;
 use super::terminal_app::TerminalApp;
+use super::wecom_app::WeComApp;
 use super::{TestApp, TgUser};
 
 /// A message the bot sent someone, as any platform shows it.
@@ -134,6 +136,48 @@ impl Platform for DingTalkApp {
                     .into_iter()
                     .filter(|s| s.to == user.staff_id && s.seq >= after)
                     .map(|s| Said { text: s.text.clone(), options: Vec::new(), file: s.key == "sampleFile" })
+                    .find(|s| wanted(s))
+            })
+            .await
+    }
+}
+
+impl Platform for WeComApp {
+    type User = WcUser;
+
+    async fn spawn() -> Self {
+        WeComApp::spawn().await
+    }
+
+    /// WeCom's callbacks carry the userid and no name, so the bot calls a person by their
+    /// userid until told otherwise: here the userid is the name the test expects.
+    fn person(_n: u32, name: &str) -> WcUser {
+        WcUser::new(name, name)
+    }
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    async fn invite(&self, unit: &str, role: Role) -> String {
+        WeComApp::invite(self, unit, role).await
+    }
+
+    fn mark(&self) -> usize {
+        self.fake.mark()
+    }
+
+    fn send(&self, user: &WcUser, text: &str) {
+        self.fake.say(user, text);
+    }
+
+    async fn next_such(&self, user: &WcUser, after: usize, wanted: impl Fn(&Said) -> bool) -> Said {
+        self.fake
+            .wait_for(&format!("a message to {}", user.userid), |f| {
+                f.sent()
+                    .into_iter()
+                    .filter(|s| s.to == user.userid && s.seq >= after && s.is_message())
+                    .map(|s| Said { text: s.text.clone(), options: s.labels(), file: s.msgtype == "file" })
                     .find(|s| wanted(s))
             })
             .await

@@ -8,11 +8,13 @@ pub mod dingtalk_app;
 pub mod driver;
 pub mod fake_api;
 pub mod fake_dingtalk;
+pub mod fake_wecom;
 #[path = "../../shared/mod.rs"]
 pub mod shared;
 pub mod terminal;
 pub mod terminal_app;
 pub mod wait;
+pub mod wecom_app;
 
 pub use app::{Binary, TestApp, cli, cli_env};
 pub use fake_api::{FaultKind, Outage, TgUser};

@@ -1,0 +1,693 @@
+//! The bot on WeCom (企业微信), the 智能机器人's long connection, against the fake WeCom: the
+//! subscribe comes first and is waited for; a dropped or silent connection is opened again
+//! after a backoff, refused credentials five times and no more, a `disconnected_event` never;
+//! a message WeCom pushes twice is handled once; replies answer their message's req_id in
+//! markdown or button cards (a press answered by updating its card); notices go to each
+//! member once through WeCom's refusals (45009, 93006), a notice's file uploaded once in
+//! chunks; pictures arrive encrypted and are kept decrypted.
+
+use std::time::{Duration, Instant};
+
+use sansong::domain::{Platform, Role};
+use sansong::members::Actor;
+use sansong::notices::{Audience, Media, MediaKind, NoticeDraft, Schedule};
+
+use crate::operations::{free_port, until_status};
+use crate::support::eventually;
+use crate::support::fake_wecom::{FakeWeCom, Sent, WcUser};
+use crate::support::wecom_app::{BACKOFF, EveryApp, WeComApp};
+
+/// `count` WeCom members of 人社局, userids `wc0001`…, as registration makes them, who have
+/// written to the bot before (so WeCom lets it write to them first).
+async fn add_members(app: &WeComApp, count: usize) -> Vec<String> {
+    let unit: i64 = app.scalar("SELECT id FROM units WHERE name = '人社局'").await;
+    let mut ids = Vec::new();
+    for i in 1..=count {
+        let userid = format!("wc{i:04}");
+        let person = app.core.store.handle(Platform::WeCom, &userid).await.unwrap();
+        let member: i64 = sqlx::query_scalar(
+            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+             VALUES (?1, ?1, ?2, ?3, 'member', 0) RETURNING id",
+        )
+        .bind(person)
+        .bind(format!("党员{i:04}"))
+        .bind(unit)
+        .fetch_one(app.core.store.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, 'wecom', ?, 0)",
+        )
+        .bind(person)
+        .bind(member)
+        .execute(app.core.store.pool())
+        .await
+        .unwrap();
+        ids.push(userid);
+    }
+    app.fake.knows(&ids);
+    ids
+}
+
+/// An urgent notice asking for 收到 to everyone, with a file (its name and bytes) if given.
+async fn notice(app: &WeComApp, body: &str, file: Option<(&str, Vec<u8>)>) {
+    let draft = NoticeDraft {
+        body: body.into(),
+        media: file.map(|(name, bytes)| Media {
+            kind: MediaKind::Document,
+            file_id: None,
+            upload: Some((name.into(), bytes)),
+        }),
+        audience: Audience { all: true, ..Audience::default() },
+        schedule: Schedule::Now,
+        ack: true,
+        policy: false,
+        urgent: true,
+        remind_after: None,
+    };
+    sansong::notices::create(&app.core, &Actor::Cli, &draft, None).await.unwrap();
+}
+
+/// Every message to `userid` so far.
+fn to(fake: &FakeWeCom, userid: &str) -> Vec<Sent> {
+    fake.sent().into_iter().filter(|s| s.to == userid && s.is_message()).collect()
+}
+
+#[tokio::test]
+async fn the_subscribe_is_answered_before_anything_else_and_a_new_member_joins_checks_in_and_reads_the_week()
+{
+    let app = WeComApp::spawn().await;
+    let zhang = WcUser::new("zhangsan", "zhangsan");
+    let code = app.invite("人社局", Role::Member).await;
+
+    let join = app.fake.say(&zhang, &format!("加入 {code}"));
+    let welcome = app.fake.next_to(&zhang, 0).await;
+    let mark = app.fake.mark();
+    let line = app.fake.say(&zhang, "送温暖 看望五保户王大爷");
+    let receipt = app.fake.next_to(&zhang, mark).await;
+    let mark = app.fake.mark();
+    let week_msg = app.fake.say(&zhang, "本周");
+    let week = app.fake.next_to(&zhang, mark).await;
+    app.fake.wait_for("two pings answered on the connection", |f| (f.pings_on(0) >= 2).then_some(())).await;
+
+    assert_eq!(app.fake.first_commands(), [Some("aibot_subscribe".to_owned())]);
+    assert_eq!(app.fake.frames_before_subscribe(), 0, "nothing before the subscribe's answer");
+    assert_eq!((app.fake.subscribes(), app.fake.good_subscribes()), (1, 1));
+    assert!(welcome.text.starts_with("欢迎您，zhangsan！"), "named by the userid: {welcome:#?}");
+    assert!(receipt.text.starts_with("✅ 已登记，编号 #1"), "{receipt:#?}");
+    assert!(week.text.contains("看望五保户王大爷") && week.text.contains("共 1 次"), "{week:#?}");
+    for (msgid, reply) in [(&join, &welcome), (&line, &receipt), (&week_msg, &week)] {
+        assert_eq!(reply.cmd, "aibot_respond_msg", "a reply answers its message: {reply:#?}");
+        assert_eq!(Some(&reply.req_id), app.fake.req_id_of(msgid).as_ref());
+    }
+    let sent = to(&app.fake, &zhang.userid);
+    assert!(
+        sent.iter().all(|s| s.msgtype == "markdown" || s.msgtype == "template_card"),
+        "never text: {sent:#?}"
+    );
+    assert!(app.fake.refusals().is_empty(), "{:#?}", app.fake.refusals());
+    assert_eq!(app.checkins_of(&zhang).await, [("warmth".to_owned(), "看望五保户王大爷".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_opened_again_after_the_backoff_and_then_works() {
+    let app = WeComApp::spawn().await;
+    let wang = WcUser::new("wangwu", "王五");
+    app.register(&wang, "人社局", Role::Member).await;
+
+    let dropped_at = Instant::now();
+    app.fake.drop_connection();
+    app.fake.wait_connections(2).await;
+    let receipt = app.say(&wang, "送服务 帮独居老人买药").await;
+
+    let reopened_after = app.fake.connection_times()[1] - dropped_at;
+    assert!(reopened_after >= BACKOFF, "not at once: {reopened_after:?}");
+    assert_eq!(app.fake.first_commands()[1].as_deref(), Some("aibot_subscribe"));
+    assert_eq!(receipt.conn, 1, "{receipt:#?}");
+    assert!(receipt.text.starts_with("✅ 已登记"), "{receipt:#?}");
+    assert_eq!(app.checkins_of(&wang).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_connection_whose_pings_go_unanswered_is_given_up_after_two_and_opened_again() {
+    let app = WeComApp::spawn().await;
+    let zhao = WcUser::new("zhaoliu", "赵六");
+    app.register(&zhao, "人社局", Role::Member).await;
+
+    app.fake.set_silent(true);
+    app.fake.wait_connections(2).await;
+    app.fake.set_silent(false);
+    app.fake.wait_for("the first connection to end", |f| f.ended_by_bot(0)).await;
+    let week = app.say(&zhao, "本周").await;
+
+    assert_eq!(app.fake.ended_by_bot(0), Some(true), "the bot gave it up itself");
+    assert!(app.fake.pings_on(0) >= 2, "{} pings", app.fake.pings_on(0));
+    assert!(week.text.contains("本周"), "{week:#?}");
+}
+
+#[tokio::test]
+async fn refused_credentials_are_tried_five_times_further_and_further_apart_then_no_more() {
+    let addr = free_port();
+    let app = WeComApp::spawn_with_secret("wrong-secret-never-logged", move |c| {
+        c.metrics_addr = Some(addr);
+    })
+    .await;
+
+    app.fake.wait_subscribes(5).await;
+    // The longest backoff is 30 × 50 ms: twice that and more without a sixth try means the
+    // bot stopped trying (a wait for what must not happen can only end at its deadline).
+    let sixth = tokio::time::timeout(BACKOFF * 80, app.fake.wait_subscribes(6)).await;
+    let health = until_status(addr, "/healthz", 503).await;
+
+    assert!(sixth.is_err(), "a sixth subscribe after five refusals");
+    assert_eq!((app.fake.subscribes(), app.fake.good_subscribes()), (5, 0));
+    let times = app.fake.subscribe_times();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    for (i, gap) in gaps.iter().enumerate() {
+        assert!(*gap >= BACKOFF * (1 << i), "gap {i} is {gap:?}: {gaps:?}");
+    }
+    assert!(gaps[3] > gaps[0], "further apart: {gaps:?}");
+    let body: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert!(body["reason"].as_str().unwrap_or("").contains("853000"), "{health}");
+    assert!(!health.contains("wrong-secret-never-logged"), "{health}");
+}
+
+#[tokio::test]
+async fn a_disconnected_event_closes_the_connection_for_good_and_healthz_says_why() {
+    let addr = free_port();
+    let app = WeComApp::spawn_with(move |c| c.metrics_addr = Some(addr)).await;
+    until_status(addr, "/healthz", 200).await;
+
+    app.fake.disconnect_by_newer();
+    let down = until_status(addr, "/healthz", 503).await;
+    app.fake.wait_for("the displaced connection to end", |f| f.ended_by_bot(0)).await;
+    // A reconnect would come within the longest backoff (30 × 50 ms); twice that and more
+    // without one means none is coming (a wait for what must not happen ends at its deadline).
+    let again = tokio::time::timeout(BACKOFF * 80, app.fake.wait_subscribes(2)).await;
+
+    assert!(again.is_err(), "it subscribed again and would take the bot back from the newer one");
+    assert_eq!(app.fake.connections(), 1);
+    assert_eq!(app.fake.ended_by_bot(0), Some(true), "the bot closed it, not waiting for WeCom to");
+    let body: serde_json::Value = serde_json::from_str(&down).unwrap();
+    let reason = body["reason"].as_str().unwrap_or("");
+    assert!(reason.starts_with("WeCom") && reason.contains("disconnected_event"), "{down}");
+}
+
+#[tokio::test]
+async fn the_same_msgid_pushed_twice_makes_one_checkin_and_one_receipt() {
+    let app = WeComApp::spawn().await;
+    let li = WcUser::new("lisi", "李四");
+    app.register(&li, "人社局", Role::Member).await;
+
+    let mark = app.fake.mark();
+    let msgid = app.fake.say(&li, "送政策 为社区居民宣讲社保政策");
+    let receipt = app.fake.next_to(&li, mark).await;
+    app.fake.repeat(&msgid);
+    // Read after the repeat on the same connection and handled after it in the same chat.
+    let week = app.say(&li, "本周").await;
+    app.settle().await;
+
+    assert!(receipt.text.starts_with("✅ 已登记，编号 #1"), "{receipt:#?}");
+    assert!(week.text.contains("本周"), "the next answer is the week's, no second receipt: {week:#?}");
+    assert_eq!(app.checkins_of(&li).await.len(), 1, "the same message twice is one check-in");
+    let receipts = to(&app.fake, &li.userid).iter().filter(|s| s.text.contains("已登记")).count();
+    assert_eq!(receipts, 1);
+    let stored = app
+        .scalar(&format!("SELECT COUNT(*) FROM inbox WHERE platform = 'wecom' AND payload LIKE '%{msgid}%'"))
+        .await;
+    assert_eq!(stored, 1, "kept once, by its msgid");
+}
+
+#[tokio::test]
+async fn an_invalid_chatid_is_that_members_alone_marked_unreachable_and_not_retried() {
+    let app = WeComApp::spawn().await;
+    let ids = add_members(&app, 3).await;
+    app.fake.set_unreachable(&["wc0002"]);
+
+    notice(&app, "请确认本周走访安排", None).await;
+    eventually("the three deliveries to be settled", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status IN ('sent', 'blocked', 'failed')").await
+            == 3)
+            .then_some(())
+    })
+    .await;
+
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 2);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'blocked' AND last_error LIKE '%企业微信%'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await, 1);
+    for id in [&ids[0], &ids[2]] {
+        assert!(to(&app.fake, id).iter().any(|s| s.text.contains("请确认本周走访安排")), "{id}");
+    }
+    let tries = app
+        .fake
+        .frames()
+        .iter()
+        .filter(|f| f.cmd == "aibot_send_msg" && f.body["chatid"] == "wc0002")
+        .count();
+    assert_eq!(tries, 1, "not retried");
+    let report = app.core.store.latest_run_report(1).await.unwrap();
+    assert_eq!(report.blocked.len(), 1);
+    assert_eq!(report.blocked[0].2, Platform::WeCom, "receipts name the platform");
+}
+
+/// WeCom allows 5 messages a second while `wecom_rate` says 50: its 45009s slow the sender
+/// down, and each member still gets the notice once.
+#[tokio::test]
+async fn a_notice_to_25_members_reaches_each_once_through_wecoms_api_freq_out_of_limit() {
+    let app = WeComApp::spawn().await;
+    app.fake.set_bot_rate(Some(5.0));
+    let ids = add_members(&app, 25).await;
+
+    notice(&app, "关于做好冬季走访的通知", None).await;
+    eventually("all 25 deliveries sent", Duration::from_secs(60), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await == 25).then_some(())
+    })
+    .await;
+
+    assert!(app.fake.refused_45009() >= 1, "WeCom's limit was met");
+    let shape: Vec<(String, String)> =
+        to(&app.fake, &ids[0]).iter().map(|s| (s.msgtype.clone(), s.text.clone())).collect();
+    assert!(shape.iter().any(|(_, t)| t.contains("关于做好冬季走访的通知")), "{shape:#?}");
+    for id in &ids {
+        let got: Vec<(String, String)> =
+            to(&app.fake, id).iter().map(|s| (s.msgtype.clone(), s.text.clone())).collect();
+        assert_eq!(got, shape, "{id}: the notice once, as everyone has it");
+    }
+}
+
+#[tokio::test]
+async fn a_picture_with_words_is_a_checkin_whose_picture_is_decrypted_and_kept() {
+    let app = WeComApp::spawn().await;
+    let wu = WcUser::new("wujiu", "吴九");
+    app.register(&wu, "人社局", Role::Member).await;
+    // 4,096 bytes: a whole number of 32-byte blocks, so WeCom pads a full block.
+    let photo: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+    // 1,000 bytes: padded with 24 bytes of 24.
+    let alone: Vec<u8> = (0..1000u32).map(|i| (i * 13 % 256) as u8).collect();
+
+    let mark = app.fake.mark();
+    let msgid = app.fake.picture(&wu, &photo, Some("#送温暖 看望五保户"));
+    let receipt = app.fake.next_to(&wu, mark).await;
+    let mark = app.fake.mark();
+    let alone_id = app.fake.picture(&wu, &alone, None);
+    app.fake.next_to(&wu, mark).await;
+
+    assert!(receipt.text.starts_with("✅ 已登记"), "{receipt:#?}");
+    let kept = |msgid: String| {
+        let pool = app.core.store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, Vec<u8>>(
+                "SELECT bytes FROM received_files WHERE platform = 'wecom' AND file_id = ?",
+            )
+            .bind(format!("wc:{msgid}"))
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(kept(msgid.clone()).await, Some(photo), "decrypted as sent");
+    assert_eq!(kept(alone_id).await, Some(alone), "a picture alone is kept too");
+    let photo_ids: Vec<Option<String>> = sqlx::query_scalar("SELECT photo_file_id FROM checkins")
+        .fetch_all(app.core.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(photo_ids, [Some(format!("wc:{msgid}"))]);
+    assert_eq!(app.fake.downloads(), 2, "each fetched once, while its link lived");
+}
+
+#[tokio::test]
+async fn a_notice_with_a_file_reaches_25_members_uploaded_once_in_chunks() {
+    let app = WeComApp::spawn().await;
+    let ids = add_members(&app, 25).await;
+    // Over 512 KiB: two chunks.
+    let pdf = b"%PDF-1.4 policy text ".repeat(30_000);
+    notice(&app, "关于医保缴费的政策解读（见附件）", Some(("医保政策.pdf", pdf.clone()))).await;
+
+    eventually("the file and the words to reach all 25", Duration::from_secs(60), || async {
+        let done = ids.iter().all(|id| {
+            let got = to(&app.fake, id);
+            got.iter().any(|s| s.msgtype == "file") && got.iter().any(|s| s.text.contains("关于医保缴费"))
+        });
+        done.then_some(())
+    })
+    .await;
+
+    assert_eq!(app.fake.uploads(), [("医保政策.pdf".to_owned(), pdf.len())], "one upload for everyone");
+    let chunks = app.fake.frames().iter().filter(|f| f.cmd == "aibot_upload_media_chunk").count();
+    assert_eq!(chunks, 2);
+    let first = to(&app.fake, &ids[0]);
+    let media_id = first[0].media_id.clone().expect("the file first");
+    assert_eq!(app.fake.media(&media_id).map(|m| m.2), Some(pdf), "the bytes, whole");
+    for id in &ids {
+        let got = to(&app.fake, id);
+        assert_eq!(got[0].msgtype, "file", "{id}: {got:#?}");
+        assert_eq!(got[0].media_id.as_ref(), Some(&media_id), "{id}");
+        assert_eq!(got[0].text, "医保政策.pdf");
+        assert!(got.iter().all(|s| !s.text.contains("请向发布人索取")), "the file itself came: {got:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_guided_checkin_shows_a_button_card_a_press_answers_it_and_an_older_card_presses_nothing() {
+    let app = WeComApp::spawn().await;
+    let sun = WcUser::new("sunqi", "孙七");
+    app.register(&sun, "人社局", Role::Member).await;
+
+    let kinds = app.say(&sun, "登记").await;
+    let mark = app.fake.mark();
+    let press = app.fake.press_button(&sun, &kinds, "送服务");
+    let chosen = app.fake.next_to(&sun, mark).await;
+    let updated = app
+        .fake
+        .wait_for("the pressed card updated", |f| {
+            f.sent().into_iter().find(|s| s.cmd == "aibot_respond_update_msg" && s.req_id == press)
+        })
+        .await;
+    // The card as the press left it: its one button pressed, then 取消 typed.
+    let mark = app.fake.mark();
+    let again = app.fake.press_button(&sun, &updated, &updated.buttons[0].0);
+    app.fake.frame("aibot_respond_update_msg", &again).await;
+    let cancel = app.fake.say(&sun, "取消");
+    let after_again = app.fake.next_to(&sun, mark).await;
+    // An older card, answered by typing instead: its press comes after the dialogue moved on.
+    let older = app.say(&sun, "登记").await;
+    app.say(&sun, "2").await;
+    let mark = app.fake.mark();
+    let stale_press = app.fake.press_button(&sun, &older, "送温暖");
+    let stale = app.fake.next_to(&sun, mark).await;
+    let typed = app.say(&sun, "2").await;
+
+    assert_eq!(kinds.msgtype, "template_card", "{kinds:#?}");
+    assert!(kinds.buttons.len() <= 6, "{kinds:#?}");
+    let key = kinds.key("送服务").unwrap();
+    assert!(key.starts_with("2·"), "the key is the typed answer, its number and mark: {key}");
+    assert!(chosen.text.contains("类型：送服务"), "{chosen:#?}");
+    assert_eq!(chosen.cmd, "aibot_send_msg", "a press's req_id answers only the card");
+    assert_eq!(updated.buttons.len(), 1, "{updated:#?}");
+    assert!(updated.buttons[0].0.contains("送服务"), "{updated:#?}");
+    assert_eq!(
+        Some(&after_again.req_id),
+        app.fake.req_id_of(&cancel).as_ref(),
+        "the press of the pressed card said nothing; the next message answers 取消: {after_again:#?}"
+    );
+    app.fake.frame("aibot_respond_update_msg", &stale_press).await;
+    assert!(stale.text.contains("已过期"), "a press of the older card presses nothing: {stale:#?}");
+    assert!(typed.text.contains("活动日期") || typed.text.contains("昨天"), "typing still works: {typed:#?}");
+    let refused: Vec<_> = app.fake.refusals().into_iter().filter(|r| r.req_id == press).collect();
+    assert!(refused.is_empty(), "the update came within WeCom's 5 s: {refused:#?}");
+    let second_update = app.fake.sent().into_iter().find(|s| s.req_id == again).unwrap();
+    assert_eq!(second_update.buttons, updated.buttons, "the card still shows the choice");
+}
+
+#[tokio::test]
+async fn in_a_group_the_bot_points_people_to_the_single_chat() {
+    let app = WeComApp::spawn().await;
+    let chen = WcUser::new("chenshiyi", "陈十一");
+    app.register(&chen, "人社局", Role::Member).await;
+
+    app.fake.say_in_group(&chen, "wrGroupChat0001", "本周");
+    let answer = app
+        .fake
+        .wait_for("the answer in the group", |f| f.sent().into_iter().find(|s| s.to == "wrGroupChat0001"))
+        .await;
+
+    assert!(answer.text.contains("请私聊我"), "{answer:#?}");
+    assert!(app.checkins_of(&chen).await.is_empty());
+}
+
+#[tokio::test]
+async fn when_wecom_refuses_a_reply_on_its_req_id_the_reply_is_written_to_the_conversation() {
+    let app = WeComApp::spawn().await;
+    let feng = WcUser::new("fengba", "冯八");
+    app.register(&feng, "人社局", Role::Member).await;
+
+    app.fake.set_refuse_responds(true);
+    let week = app.say(&feng, "本周").await;
+
+    assert_eq!(week.cmd, "aibot_send_msg", "{week:#?}");
+    assert!(week.text.contains("本周"), "{week:#?}");
+    let refused = app.fake.refusals();
+    assert!(refused.iter().any(|r| r.cmd == "aibot_respond_msg" && r.errcode == 846_605), "{refused:#?}");
+}
+
+#[tokio::test]
+async fn a_reply_longer_than_a_wecom_message_arrives_in_parts_under_20480_bytes() {
+    let app = WeComApp::spawn().await;
+    for sql in [
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 800)
+         INSERT INTO handles (id, platform, external_id) SELECT 1152921504606846976 + x, 'wecom', 'many' || x FROM seq",
+        "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+         SELECT id, id, '党员' || printf('%04d', id - 1152921504606846976), 1, 'member', 0 FROM handles WHERE external_id LIKE 'many%'",
+        "INSERT INTO accounts (person_id, platform, member_id, linked_at)
+         SELECT registered_as, 'wecom', id, 0 FROM members WHERE name LIKE '党员%'",
+    ] {
+        sqlx::query(sql).execute(app.core.store.pool()).await.unwrap();
+    }
+    let admin = WcUser::new("fengguanli", "冯管理");
+    app.register(&admin, "人社局", Role::Admin).await;
+
+    let mark = app.fake.mark();
+    app.fake.say(&admin, "成员");
+    let parts = app
+        .fake
+        .wait_for("the member list in parts", |f| {
+            let mine: Vec<Sent> =
+                f.sent().into_iter().filter(|s| s.seq >= mark && s.to == admin.userid).collect();
+            mine.iter().any(|s| s.text.contains("党员0800")).then_some(mine)
+        })
+        .await;
+
+    assert!(parts.len() >= 2, "{} parts", parts.len());
+    for part in &parts {
+        assert!(part.text.len() <= 20_480, "{} bytes", part.text.len());
+    }
+    assert!(app.fake.refusals().is_empty(), "{:#?}", app.fake.refusals());
+}
+
+#[tokio::test]
+async fn a_member_bound_on_three_platforms_gets_one_copy_of_a_notice_where_they_last_wrote() {
+    use crate::support::TgUser;
+    use crate::support::fake_dingtalk::DtUser;
+    let app = EveryApp::spawn().await;
+    let member = app.register_telegram(83_001, "张三", "人社局", Role::Member).await;
+    let on_telegram = TgUser::new(83_001, "张三");
+    let on_dingtalk = DtUser::new("manager8301", "张三");
+    let on_wecom = WcUser::new("zhangsan", "张三");
+
+    let code = sansong::members::link_code(&app.core, &member).await.unwrap();
+    let mark = app.dingtalk.mark();
+    app.dingtalk.say(&on_dingtalk, &format!("绑定 {code}"));
+    let bound_dt = app.dingtalk.next_to(&on_dingtalk, mark).await;
+    let code = sansong::members::link_code(&app.core, &member).await.unwrap();
+    let mark = app.wecom.mark();
+    app.wecom.say(&on_wecom, &format!("绑定 {code}"));
+    let bound_wc = app.wecom.next_to(&on_wecom, mark).await;
+    let publish = |body: &'static str| {
+        let core = app.core.clone();
+        async move {
+            let draft = crate::notices::draft(body, crate::notices::everyone(), Schedule::Now);
+            sansong::notices::create(&core, &Actor::Cli, &draft, None).await.unwrap();
+        }
+    };
+    let copies = |body: &'static str| {
+        let telegram =
+            app.telegram.outgoing_to(on_telegram.id).iter().filter(|o| o.text.contains(body)).count();
+        let dingtalk = app
+            .dingtalk
+            .sent()
+            .iter()
+            .filter(|s| s.to == on_dingtalk.staff_id && s.text.contains(body))
+            .count();
+        let wecom = to(&app.wecom, &on_wecom.userid).iter().filter(|s| s.text.contains(body)).count();
+        (telegram, dingtalk, wecom)
+    };
+    let settled = |body: &'static str| {
+        let pool = app.core.store.pool().clone();
+        async move {
+            eventually("the delivery to be sent", Duration::from_secs(20), || async {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM deliveries d JOIN notice_runs r ON r.id = d.run_id
+                     JOIN notices n ON n.id = r.notice_id WHERE d.status = 'sent' AND n.body = ?",
+                )
+                .bind(body)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                (n == 1).then_some(())
+            })
+            .await;
+        }
+    };
+
+    publish("第一条：三个平台").await;
+    app.wecom
+        .wait_for("the notice on WeCom", |f| {
+            to(f, &on_wecom.userid).into_iter().find(|s| s.text.contains("第一条：三个平台"))
+        })
+        .await;
+    settled("第一条：三个平台").await;
+    let first = copies("第一条：三个平台");
+    // They write on DingTalk: the next notice goes there.
+    let mark = app.dingtalk.mark();
+    app.dingtalk.say(&on_dingtalk, "本周");
+    app.dingtalk.next_to(&on_dingtalk, mark).await;
+    publish("第二条：三个平台").await;
+    app.dingtalk
+        .wait_for("the notice on DingTalk", |f| {
+            f.sent().into_iter().find(|s| s.to == on_dingtalk.staff_id && s.text.contains("第二条：三个平台"))
+        })
+        .await;
+    settled("第二条：三个平台").await;
+    let second = copies("第二条：三个平台");
+
+    assert!(bound_dt.text.contains("已绑定：张三"), "{bound_dt:#?}");
+    assert!(bound_wc.text.contains("已绑定：张三"), "{bound_wc:#?}");
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE member_id = ?")
+        .bind(member.id)
+        .fetch_one(app.core.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(accounts, 3, "one member, three accounts");
+    assert_eq!(first, (0, 0, 1), "WeCom, where they last wrote, and only there");
+    assert_eq!(second, (0, 1, 0), "then DingTalk, and only there");
+    app.stop().await;
+}
+
+/// The fake's pictures are encrypted as WeCom encrypts them: the test vector in the notes
+/// (`/tmp/wecom-protocol.md` §9, checked against openssl and the SDK's `decryptFile`).
+#[test]
+fn the_fake_encrypts_pictures_as_wecom_does() {
+    let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+    let encrypted = FakeWeCom::encrypt(b"hello wecom", &key);
+    let hex: String = encrypted.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, "6c18ef7939e6c90b61105034be4971e0bc934565924a5ed562eeb5da8c771a03");
+}
+
+/// Two sansong processes with the same Bot ID (a second one started by mistake): the newer
+/// subscribe takes the bot, the older stops, and neither takes it back from the other.
+#[tokio::test]
+async fn a_second_sansong_on_the_same_bot_takes_it_over_and_the_first_does_not_take_it_back() {
+    use std::sync::Arc;
+    let app = WeComApp::spawn().await;
+    let config = sansong::config::Config {
+        wecom: Some(crate::support::wecom_app::settings(&app.fake)),
+        ..crate::support::shared::test_config(&app.db_url)
+    };
+    let store = sansong::store::Store::open(&app.db_url).await.unwrap();
+    let core =
+        sansong::Core::new(store, config.clone(), Arc::new(app.clock.clone()), sansong::platform_limits());
+    let (wake, shutdown) = (Arc::new(tokio::sync::Notify::new()), tokio_util::sync::CancellationToken::new());
+    let started = crate::support::wecom_app::start_wecom(
+        &core,
+        config.wecom.clone().unwrap(),
+        crate::support::fake_wecom::SECRET,
+        wake.clone(),
+        shutdown.clone(),
+    );
+    let second = tokio::spawn(sansong::jobs::serve(core, vec![started], wake, shutdown.clone()));
+
+    app.fake.wait_connections(2).await;
+    app.fake.wait_for("the first connection to end", |f| f.ended_by_bot(0)).await;
+    // Taking the bot back would come within the longest backoff (30 × 50 ms); twice that and
+    // more without a third subscribe means neither does (this wait can only end at its deadline).
+    let storm = tokio::time::timeout(BACKOFF * 80, app.fake.wait_subscribes(3)).await;
+    let zhou = WcUser::new("zhouba", "周八");
+    let welcome = app.register(&zhou, "人社局", Role::Member).await;
+    shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(10), second).await;
+
+    assert!(storm.is_err(), "互踢: {} subscribes", app.fake.subscribes());
+    assert_eq!(app.fake.ended_by_bot(0), Some(true), "the first closed its connection itself");
+    assert_eq!(welcome.conn, 1, "the second sansong answers now: {welcome:#?}");
+}
+
+/// The fake refuses what WeCom refuses, so the tests above would see the bot do it: a frame
+/// before the subscribe's answer, wrong credentials, a reply on a req_id that is not a
+/// message's, `text`, markdown over 20,480 bytes, seven buttons, a card without `task_id`, a
+/// first message to someone who never wrote.
+#[tokio::test]
+async fn the_fake_refuses_what_wecom_refuses() {
+    use futures::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::support::fake_wecom::SECRET;
+    let fake = FakeWeCom::start().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(fake.url.as_str()).await.unwrap();
+    let mut n = 0;
+    let mut ask = async |cmd: &str, req_id: Option<&str>, body: Value| -> i64 {
+        n += 1;
+        let req_id = req_id.map_or_else(|| format!("{cmd}_{n}"), str::to_owned);
+        let frame = json!({ "cmd": cmd, "headers": { "req_id": req_id }, "body": body });
+        socket.send(Message::Text(frame.to_string().into())).await.unwrap();
+        loop {
+            let Some(Ok(Message::Text(t))) = socket.next().await else { panic!("closed") };
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["headers"]["req_id"] == req_id.as_str() && v.get("cmd").is_none() {
+                return v["errcode"].as_i64().unwrap();
+            }
+        }
+    };
+    let markdown = |content: String| json!({ "msgtype": "markdown", "markdown": { "content": content } });
+    let card = |buttons: usize, task_id: Option<&str>| {
+        let list: Vec<Value> = (0..buttons)
+            .map(|i| json!({ "text": format!("选项{i}"), "style": 1, "key": format!("k{i}") }))
+            .collect();
+        let mut card = json!({
+            "card_type": "button_interaction",
+            "main_title": { "title": "请选择" },
+            "button_list": list,
+        });
+        if let Some(t) = task_id {
+            card["task_id"] = json!(t);
+        }
+        json!({ "msgtype": "template_card", "template_card": card })
+    };
+    let zhang = WcUser::new("zhangsan", "张三");
+    let hello = json!({
+        "chatid": "zhangsan",
+        "chat_type": 1,
+        "msgtype": "markdown",
+        "markdown": { "content": "你好" },
+    });
+
+    let early = ask("aibot_send_msg", None, markdown("早".into())).await;
+    let wrong =
+        ask("aibot_subscribe", None, json!({ "bot_id": crate::support::fake_wecom::BOT_ID, "secret": "x" }))
+            .await;
+    let right = ask(
+        "aibot_subscribe",
+        None,
+        json!({ "bot_id": crate::support::fake_wecom::BOT_ID, "secret": SECRET }),
+    )
+    .await;
+    let stranger = ask("aibot_send_msg", None, hello.clone()).await;
+    let msgid = fake.say(&zhang, "你好");
+    let callback = fake.req_id_of(&msgid).unwrap();
+    let own_req_id = ask("aibot_respond_msg", None, markdown("你好".into())).await;
+    let text = ask(
+        "aibot_respond_msg",
+        Some(&callback),
+        json!({ "msgtype": "text", "text": { "content": "你好" } }),
+    )
+    .await;
+    let long = ask("aibot_respond_msg", Some(&callback), markdown("字".repeat(6827))).await;
+    let seven = ask("aibot_respond_msg", Some(&callback), card(7, Some("t7"))).await;
+    let no_task = ask("aibot_respond_msg", Some(&callback), card(2, None)).await;
+    let at_limit = ask("aibot_respond_msg", Some(&callback), markdown("字".repeat(6826))).await;
+    let six = ask("aibot_respond_msg", Some(&callback), card(6, Some("t6"))).await;
+    let same_task = ask("aibot_respond_msg", Some(&callback), card(6, Some("t6"))).await;
+    let written = ask("aibot_send_msg", None, hello.clone()).await;
+
+    assert_eq!((early, wrong, right), (40_014, 853_000, 0));
+    assert_eq!(fake.frames_before_subscribe(), 1);
+    assert_eq!((stranger, own_req_id, text), (93_006, 846_605, 40_008));
+    assert_eq!((long, seven, no_task), (40_058, 40_058, 40_058), "6,827 × 3 bytes is over 20,480");
+    assert_eq!((at_limit, six, same_task, written), (0, 0, 40_058, 0));
+}
