@@ -19,7 +19,10 @@
 //!     the sends in flight must cover the round trip (target ≥ 0.97, 0 × 429).
 //! (g) the real limit changes mid-broadcast (10/s, then 20/s, then 5/s) while the sender
 //!     believes 25/s: time to settle after each change, and 429s per change.
-//! Run with `cargo bench --bench broadcast`; figures are printed. SANSONG_BENCH_ONLY=a|…|g
+//! (h) WeCom: 2,000 members, the fake WeCom answering 45009 beyond a per-bot rate of 50
+//!     messages a second: with the bot set to 50 (the limit known: target ≥ 0.97 of allowed, 0
+//!     refusals) and set to 80 (learning it from the 45009s: wall time, refusals).
+//! Run with `cargo bench --bench broadcast`; figures are printed. SANSONG_BENCH_ONLY=a|…|h
 //! runs one of them.
 
 #[allow(unused_imports)]
@@ -27,6 +30,8 @@
 mod fake_api;
 #[path = "../tests/e2e/support/fake_dingtalk.rs"]
 mod fake_dingtalk;
+#[path = "../tests/e2e/support/fake_wecom.rs"]
+mod fake_wecom;
 #[path = "support/seed.rs"]
 mod seed;
 
@@ -108,6 +113,15 @@ fn main() {
         }
         if runs("g") {
             changing_limit().await;
+        }
+        if runs("h") {
+            let n: i64 = std::env::var("SANSONG_BENCH_WECOM_MEMBERS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2_000);
+            wecom("(h)", n, 50, 50).await;
+            // The configured rate is wrong: the bot must learn WeCom's real one.
+            wecom("(h) learning", n, 50, 80).await;
         }
     });
 }
@@ -266,6 +280,71 @@ async fn dingtalk(label: &str, members: i64, qps: usize, bot_rate: usize) {
         calls.len(),
         people as f64 / calls.len().max(1) as f64,
         rate * people as f64 / calls.len().max(1) as f64,
+    );
+}
+
+/// (h): one notice to `members` WeCom members, the fake answering 45009 beyond `allowed`
+/// messages a second for the whole bot, the bot set to `bot_rate`.
+async fn wecom(label: &str, members: i64, allowed: usize, bot_rate: usize) {
+    use fake_wecom::{BOT_ID, FakeWeCom, SECRET};
+    let fake = FakeWeCom::start().await;
+    fake.set_bot_rate(Some(allowed as f64));
+    let seed::Seeded { dir: _dir, db_url, core } = seed::seed(
+        members,
+        "关于做好冬季“送温暖”走访慰问工作的通知：请各支部本周内完成走访，并及时登记。",
+        false,
+    )
+    .await;
+    // The seeded members move to WeCom: a userid each, every one of whom has written to the bot
+    // (as joining there makes them).
+    for sql in [
+        "INSERT INTO handles (id, platform, external_id)
+         SELECT 1152921504606846976 + id, 'wecom', 'wc' || id FROM members",
+        "UPDATE accounts SET platform = 'wecom', person_id = 1152921504606846976 + member_id",
+        "UPDATE members SET reached_on = 1152921504606846976 + id, registered_as = 1152921504606846976 + id",
+    ] {
+        sqlx::query(sql).execute(core.store.pool()).await.unwrap();
+    }
+    let userids: Vec<String> =
+        sqlx::query_scalar("SELECT 'wc' || id FROM members").fetch_all(core.store.pool()).await.unwrap();
+    fake.knows(&userids);
+    let started = Instant::now();
+    let mut bot = seed::bot_command("", TOKEN, "http://127.0.0.1:9", &db_url)
+        .env_remove("TELOXIDE_TOKEN")
+        .env("SANSONG_WECOM_BOT_ID", BOT_ID)
+        .env("SANSONG_WECOM_SECRET", SECRET)
+        .env("SANSONG_WECOM_WS_URL", &fake.url)
+        .env("SANSONG_WECOM_RATE", bot_rate.to_string())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("the sansong binary");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let sent = sent(&core).await;
+        if sent >= members {
+            break;
+        }
+        assert!(Instant::now() < deadline, "broadcast did not finish ({sent}/{members})");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let took = started.elapsed().as_secs_f64();
+    let _ = Command::new("kill").args(["-TERM", &bot.id().to_string()]).status();
+    let _ = bot.wait();
+    let sends: Vec<Instant> =
+        fake.sent().iter().filter(|s| s.cmd == "aibot_send_msg").map(|s| s.at).collect();
+    let rate = match (sends.iter().min(), sends.iter().max()) {
+        (Some(first), Some(last)) if sends.len() > 1 => {
+            (sends.len() - 1) as f64 / last.duration_since(*first).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    let targets =
+        if bot_rate == allowed { "target >= 0.97, refusals 0" } else { "learning: refusals, wall time" };
+    println!(
+        "{label} WeCom, {members} members, fake limit {allowed} msg/s for the bot, bot at {bot_rate}/s: achieved {rate:.1}/s = {:.3} of allowed, 45009 refusals: {} ({targets}), {} delivered, {took:.1} s in all",
+        rate / allowed as f64,
+        fake.refused_45009(),
+        sends.len(),
     );
 }
 

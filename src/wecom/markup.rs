@@ -165,6 +165,9 @@ pub fn split(text: &str) -> Vec<String> {
     parts.into_iter().map(|p| p.trim_end_matches('\n').to_owned()).collect()
 }
 
+/// The key of the one button an answered card keeps: it presses nothing.
+pub const PRESSED_KEY: &str = "pressed";
+
 /// The card a press updates to: the same title, and only the pressed option, shown as chosen
 /// (its key now presses nothing). A card no longer remembered (the bot restarted) shows the
 /// choice under a plain title.
@@ -176,7 +179,7 @@ pub fn pressed(task_id: &str, card: Option<&SentCard>, key: &str) -> Value {
     json!({
         "card_type": "button_interaction",
         "main_title": { "title": title },
-        "button_list": [{ "text": label, "style": 2, "key": "pressed" }],
+        "button_list": [{ "text": label, "style": 2, "key": PRESSED_KEY }],
         "task_id": task_id,
     })
 }

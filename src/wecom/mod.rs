@@ -282,7 +282,7 @@ async fn incoming(
         }
         let pressed = event["template_card_event"]["event_key"].as_str().or(event["event_key"].as_str());
         // The key is what typing the answer would send (see `markup`).
-        match pressed.filter(|k| *k != "pressed") {
+        match pressed.filter(|k| *k != markup::PRESSED_KEY) {
             Some(k) => match k.strip_prefix(BUTTON_KEY) {
                 Some(data) => Content::Button { callback_id: key.to_owned(), data: data.to_owned() },
                 None => Content::Text(k.to_owned()),

@@ -28,4 +28,5 @@ mod tallies;
 mod terminal;
 mod transcript;
 mod wecom;
+mod wecom_process;
 mod weeks;

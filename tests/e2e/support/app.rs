@@ -234,6 +234,18 @@ impl Binary {
         Binary { child: command.spawn().expect("the sansong binary starts") }
     }
 
+    /// `sansong run` on WeCom alone, against the fake WeCom's long connection at `ws_url`.
+    pub fn spawn_wecom(ws_url: &str, db_url: &str) -> Binary {
+        use super::fake_wecom::{BOT_ID, SECRET};
+        let mut command = run_command(db_url);
+        command
+            .env_remove("TELOXIDE_TOKEN")
+            .env("SANSONG_WECOM_BOT_ID", BOT_ID)
+            .env("SANSONG_WECOM_SECRET", SECRET)
+            .env("SANSONG_WECOM_WS_URL", ws_url);
+        Binary { child: command.spawn().expect("the sansong binary starts") }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
