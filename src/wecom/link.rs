@@ -433,12 +433,10 @@ impl Link {
         let press = &event["template_card_event"];
         let key = press["event_key"].as_str().or(event["event_key"].as_str()).unwrap_or_default().to_owned();
         let task_id = press["task_id"].as_str().or(event["task_id"].as_str()).unwrap_or_default().to_owned();
-        if key == super::markup::PRESSED_KEY {
-            // The chosen option on an answered card: it already shows the choice.
-            return;
-        }
         let user = frame["body"]["from"]["userid"].as_str().unwrap_or_default().to_owned();
-        let card = super::markup::pressed(&task_id, self.card(&task_id).as_ref(), &key);
+        let (card, answered) = super::markup::pressed(&task_id, self.card(&task_id).as_ref(), &key);
+        // Pressed again, the answered card shows the same choice.
+        self.remember_card(&task_id, answered);
         let body =
             json!({ "response_type": "update_template_card", "userids": [user], "template_card": card });
         let (writer, req_id) =

@@ -168,20 +168,24 @@ pub fn split(text: &str) -> Vec<String> {
 /// The key of the one button an answered card keeps: it presses nothing.
 pub const PRESSED_KEY: &str = "pressed";
 
-/// The card a press updates to: the same title, and only the pressed option, shown as chosen
-/// (its key now presses nothing). A card no longer remembered (the bot restarted) shows the
-/// choice under a plain title.
-pub fn pressed(task_id: &str, card: Option<&SentCard>, key: &str) -> Value {
-    let title = card.map_or(texts::wecom::CARD_TITLE, |c| c.title.as_str());
-    let label = card
-        .and_then(|c| c.buttons.iter().find(|(_, k)| k == key))
-        .map_or(texts::wecom::PRESSED.to_owned(), |(text, _)| texts::wecom::pressed(text));
-    json!({
+/// The card a press updates to, and the card as it then stands: the same title, and only the
+/// pressed option, shown as chosen (its key now presses nothing; pressed again, the card stays
+/// as it is). A card no longer remembered (the bot restarted) shows the choice under a plain
+/// title.
+pub fn pressed(task_id: &str, card: Option<&SentCard>, key: &str) -> (Value, SentCard) {
+    let title = card.map_or(texts::wecom::CARD_TITLE, |c| c.title.as_str()).to_owned();
+    let label = match card.and_then(|c| c.buttons.iter().find(|(_, k)| k == key)) {
+        Some((text, _)) if key == PRESSED_KEY => text.clone(),
+        Some((text, _)) => texts::wecom::pressed(text),
+        None => texts::wecom::PRESSED.to_owned(),
+    };
+    let json = json!({
         "card_type": "button_interaction",
         "main_title": { "title": title },
         "button_list": [{ "text": label, "style": 2, "key": PRESSED_KEY }],
         "task_id": task_id,
-    })
+    });
+    (json, SentCard { title, buttons: vec![(label, PRESSED_KEY.to_owned())] })
 }
 
 #[cfg(test)]
@@ -245,10 +249,12 @@ mod tests {
     fn a_pressed_card_shows_the_choice_and_its_key_presses_nothing() {
         let card =
             SentCard { title: "请选择".into(), buttons: vec![("送温暖".into(), "3·abcd".into())] };
-        let v = pressed("t1", Some(&card), "3·abcd");
+        let (v, answered) = pressed("t1", Some(&card), "3·abcd");
         assert_eq!(v["button_list"][0]["text"], "✓ 送温暖");
         assert_eq!(v["button_list"][0]["key"], "pressed");
         assert_eq!(v["task_id"], "t1");
+        let (again, _) = pressed("t1", Some(&answered), "pressed");
+        assert_eq!(again["button_list"], v["button_list"], "pressed again, it stays as it is");
     }
 
     #[test]
