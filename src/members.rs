@@ -234,6 +234,39 @@ pub async fn set_reminders(core: &Core, member: &Member, on: bool) -> Result<()>
     Ok(())
 }
 
+/// A name as someone gives it (`我的名字 张三`, `加入 <code> 张三`): without the spaces, quotes
+/// and brackets people type around it; 1 to 40 characters on one line (as the console's
+/// names), with no control characters or markup. Pure.
+pub fn person_name(text: &str) -> std::result::Result<String, UserError> {
+    let wrapping = |c: char| c.is_whitespace() || "「」『』“”‘’\"'《》【】()（）<>[]。.，,：:".contains(c);
+    let name = text.trim_matches(wrapping);
+    // 「我的名字是张三」, 「我叫…」 as people say it.
+    let name =
+        name.strip_prefix('是').or_else(|| name.strip_prefix('叫')).unwrap_or(name).trim_matches(wrapping);
+    let plain = !name.chars().any(|c| c.is_control() || "<>&*_`#@/\\|[]".contains(c));
+    if name.is_empty() || name.chars().count() > crate::logins::MAX_NAME_CHARS || !plain {
+        return Err(UserError::BadName(name.chars().take(crate::logins::MAX_NAME_CHARS).collect()));
+    }
+    Ok(name.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// What follows an invite code: the name the person gives, or `None` when there is none (only
+/// the marks people paste around a code, `加入 CODE 」`).
+pub fn name_after_code(rest: &str) -> std::result::Result<Option<String>, UserError> {
+    if !rest.chars().any(char::is_alphanumeric) {
+        return Ok(None);
+    }
+    person_name(rest).map(Some)
+}
+
+/// Sets the name a member is called by (in tallies, lists and receipts), audited.
+pub async fn set_own_name(core: &Core, member: &Member, name: &str) -> Result<Member> {
+    let label = actor_label(&Actor::Member(member.clone()));
+    core.store.set_name_audited(member.id, name, &label, core.now()).await?;
+    tracing::info!(member = member.id, "member renamed themselves");
+    Ok(Member { name: name.to_owned(), ..member.clone() })
+}
+
 /// How long a binding code (绑定) works, in minutes.
 pub const LINK_CODE_MINUTES: i64 = 10;
 
@@ -510,6 +543,20 @@ pub fn deep_link(bot_username: &str, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_read_without_what_people_type_around_it_and_nonsense_is_refused() {
+        assert_eq!(person_name(" 张三 ").as_deref(), Ok("张三"));
+        assert_eq!(person_name("「欧阳  小明」。").as_deref(), Ok("欧阳 小明"));
+        assert_eq!(person_name("Zhang San").as_deref(), Ok("Zhang San"));
+        assert_eq!(person_name("是李四").as_deref(), Ok("李四"));
+        assert_eq!(name_after_code(" 」。"), Ok(None));
+        assert_eq!(name_after_code(" 李四").unwrap().as_deref(), Some("李四"));
+        for bad in ["", "  ", "张\n三", "<b>张三</b>", "@all", &"名".repeat(41)] {
+            assert!(matches!(person_name(bad), Err(UserError::BadName(_))), "{bad:?}");
+        }
+        assert_eq!(person_name(&"名".repeat(40)).map(|n| n.chars().count()), Ok(40));
+    }
 
     #[test]
     fn codes_are_long_random_and_url_safe() {

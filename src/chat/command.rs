@@ -35,6 +35,8 @@ pub enum Command {
     Link(String),
     /// `后台`: a one-time link to the web console (organisers and admins).
     Web,
+    /// `我的名字 张三`: the name the member is called by (empty: show it).
+    Name(String),
     Unknown(String),
 }
 
@@ -58,6 +60,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "cancel", word: "取消", role: Role::Member },
     CommandInfo { name: "help", word: "帮助", role: Role::Member },
     CommandInfo { name: "link", word: "绑定", role: Role::Member },
+    CommandInfo { name: "name", word: "我的名字", role: Role::Member },
     CommandInfo { name: "invite", word: "邀请", role: Role::Organiser },
     CommandInfo { name: "members", word: "成员", role: Role::Organiser },
     CommandInfo { name: "notice", word: "通知", role: Role::Organiser },
@@ -128,6 +131,7 @@ pub fn parse_command(text: &str, bot_username: Option<&str>) -> Option<ParsedCom
         "ack" => Command::Acknowledge(notice_number(&args).flatten()),
         "link" => Command::Link(args),
         "web" | "console" => Command::Web,
+        "name" => Command::Name(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Some(ParsedCommand { command, for_another_bot })
@@ -173,6 +177,8 @@ const WORDS: &[(&str, Follows, MakeCommand)] = &[
     ("这周", Follows::Nothing, |_| Command::Week(String::new())),
     ("上周", Follows::Nothing, |_| Command::Week("上周".into())),
     ("我的登记", Follows::Spaced, Command::Week),
+    ("我的名字", Follows::Glued, Command::Name),
+    ("改名", Follows::Glued, Command::Name),
     ("撤销", Follows::Glued, Command::Undo),
     ("撤回", Follows::Glued, Command::Undo),
     ("提醒", Follows::Glued, Command::Remind),
@@ -339,6 +345,9 @@ mod tests {
         assert_eq!(word("取消授权 张三"), Some(Command::Demote("张三".into())));
         assert_eq!(word("登记 送政策 宣讲社保"), Some(Command::Checkin("送政策 宣讲社保".into())));
         assert_eq!(word("登记"), Some(Command::Checkin(String::new())));
+        assert_eq!(word("我的名字 张三"), Some(Command::Name("张三".into())));
+        assert_eq!(word("我的名字"), Some(Command::Name(String::new())));
+        assert_eq!(word("改名：李四"), Some(Command::Name("李四".into())));
     }
 
     #[test]

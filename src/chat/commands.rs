@@ -23,9 +23,20 @@ use super::{notices, roles, tallies, wizard};
 
 /// `/start`, `加入 <code>`, or the code alone: joins the invite's unit, or (with no code, or
 /// for a member already) shows where the person stands.
+///
+/// A name may follow the code (`加入 <code> 张三`): the person is then called by it, which
+/// matters where the platform gives the bot no names (WeCom).
 pub async fn join(core: &Core, me: &ChatContext, msg: &Incoming, code: Option<&str>) -> Result<Vec<Reply>> {
+    let (code, name) = match code.map(str::trim).and_then(|c| c.split_once(char::is_whitespace)) {
+        Some((code, rest)) => (Some(code), members::name_after_code(rest)?),
+        None => (code, None),
+    };
+    let person = match &name {
+        Some(name) => crate::domain::Person { name: name.clone(), ..msg.from.clone() },
+        None => msg.from.clone(),
+    };
     let registration = match code {
-        Some(code) => members::register(core, &msg.from, code).await?,
+        Some(code) => members::register(core, &person, code).await?,
         None => match members::member_of(core, msg.from.account.person_id).await? {
             Some(m) => Registration::Existing(m),
             None => return Ok(vec![Reply::send(member_texts::start_without_code())]),
@@ -37,6 +48,9 @@ pub async fn join(core: &Core, me: &ChatContext, msg: &Incoming, code: Option<&s
             let welcome =
                 member_texts::welcome(&m, &sites, &command_names(m.role), me.commands, core.kinds());
             let mut replies = vec![Reply::send(welcome)];
+            if me.names_unknown && name.is_none() {
+                replies.push(Reply::send(member_texts::name_unknown(&m.name)));
+            }
             if m.role > Role::Member {
                 replies.push(Reply::Menu { entries: menu_entries(m.role, core.kinds()) });
             }
@@ -192,6 +206,14 @@ pub async fn on_command(
         Command::Export(args) => tallies::export(core, member, &args).await?,
         Command::Web => tallies::console_link(core, member, msg).await?,
         Command::Remind(args) => tallies::remind(core, member, &args).await?,
+        Command::Name(args) if args.trim().is_empty() => {
+            vec![Reply::send(member_texts::name_now(&member.name))]
+        }
+        Command::Name(args) => {
+            let name = members::person_name(&args)?;
+            let renamed = members::set_own_name(core, member, &name).await?;
+            vec![Reply::send(member_texts::name_changed(&renamed.name))]
+        }
         Command::Unknown(name) => vec![Reply::send(errors::unknown_command(&name))],
     };
     Ok(Outcome::unchanged(replies))

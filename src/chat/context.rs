@@ -22,6 +22,9 @@ pub struct ChatContext {
     pub groups_address_the_bot: bool,
     /// Where files people send on this platform can be fetched (none: they cannot).
     pub files: Option<std::sync::Arc<dyn FileSource>>,
+    /// The platform tells the bot only an account id, not a person's name (WeCom): a newcomer
+    /// is asked to give theirs.
+    pub names_unknown: bool,
 }
 
 impl std::fmt::Debug for ChatContext {
@@ -44,6 +47,7 @@ impl Default for ChatContext {
             commands: CommandStyle::default(),
             groups_address_the_bot: false,
             files: None,
+            names_unknown: false,
         }
     }
 }
@@ -63,6 +67,12 @@ impl ChatContext {
     /// [`Self::groups_address_the_bot`]).
     pub fn groups_address_the_bot(mut self) -> Self {
         self.groups_address_the_bot = true;
+        self
+    }
+
+    /// The platform gives no names (see [`Self::names_unknown`]).
+    pub fn names_unknown(mut self) -> Self {
+        self.names_unknown = true;
         self
     }
 

@@ -256,7 +256,10 @@ fn decide_text(text: &str, at: &Situation<'_>) -> Decision {
     // Typed as words, 加入 and 绑定 count only with a code (or alone): 「绑定政务钉钉账号的通知」
     // in a notice being composed is its text, not a command.
     let word = read_word(text).filter(|w| match &w.command {
-        Command::Start(Some(code)) => members::looks_like_invite_code(code),
+        // The code, and the name the person gives with it (`加入 <code> 张三`).
+        Command::Start(Some(code)) => {
+            code.split_whitespace().next().is_some_and(members::looks_like_invite_code)
+        }
         Command::Link(code) => code.trim().is_empty() || members::looks_like_link_code(code),
         _ => true,
     });

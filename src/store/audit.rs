@@ -37,6 +37,7 @@ pub struct AuditQuery {
 enum MemberField {
     Role,
     Status,
+    Name,
 }
 
 impl MemberField {
@@ -45,6 +46,7 @@ impl MemberField {
         match self {
             MemberField::Role => "role",
             MemberField::Status => "status",
+            MemberField::Name => "name",
         }
     }
 }
@@ -72,6 +74,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> sqlx::Result<Option<String>> {
         self.set_member_audited(member_id, MemberField::Status, status.as_str(), actor, now).await
+    }
+
+    /// Sets a member's name and logs it, in one transaction: the name before.
+    pub async fn set_name_audited(
+        &self,
+        member_id: i64,
+        name: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<String>> {
+        self.set_member_audited(member_id, MemberField::Name, name, actor, now).await
     }
 
     async fn set_member_audited(

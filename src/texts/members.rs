@@ -61,6 +61,7 @@ fn command_summary(name: &str, style: CommandStyle, kinds: &Kinds) -> String {
         "notices" => "查看和管理已发布的通知".into(),
         "receipts" => "查看通知的送达和确认情况".into(),
         "remind" => "开启或关闭每周打卡提醒".into(),
+        "name" => format!("设置统计和名单中显示的名字（{}）", e("/name 张三", "「我的名字 张三」")),
         "tally" => format!(
             "本周统计（{}）",
             e("/tally last 上周；by:member 按成员", "「统计 上周」看上周；「统计 按成员」按成员")
@@ -202,6 +203,23 @@ pub fn member_list(listings: &[MemberListing], tz: Tz) -> String {
         let _ = writeln!(s, "· {}（{}{}）{}", m.name, role_label(m.role), inactive, last);
     }
     s.trim_end().to_owned()
+}
+
+/// `我的名字` alone: the name the member goes by.
+pub fn name_now(name: &str) -> String {
+    format!("您在统计和名单中显示的名字是「{name}」。\n要更改，请发送：我的名字 张三")
+}
+
+/// `我的名字 张三`: done.
+pub fn name_changed(name: &str) -> String {
+    format!("好的，以后在统计和名单中显示为「{name}」。")
+}
+
+/// On a platform that gives the bot no names (WeCom), after the welcome: how to give one.
+pub fn name_unknown(id: &str) -> String {
+    format!(
+        "机器人看不到您在此平台上的姓名，暂时用「{id}」称呼您。请发送「我的名字 张三」（换成您的姓名），统计和名单中就会显示您的姓名。"
+    )
 }
 
 /// `绑定`: the code to send from the other platform.

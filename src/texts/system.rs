@@ -19,6 +19,7 @@ pub fn action_label(action: &str) -> String {
     let label = match action {
         "role" => "身份变更",
         "status" => "启用/停用",
+        "name" => "改名",
         "invite" => "发出邀请",
         "invite_revoked" => "撤销邀请",
         "export" => "导出记录",

@@ -80,7 +80,8 @@ pub fn start(
         .with_files(files)
         .with_message_parts(|text| text.len().div_ceil(markup::CONTENT_LIMIT).max(1))
         .with_commands(texts::members::CommandStyle::WordOnly)
-        .groups_address_the_bot();
+        .groups_address_the_bot()
+        .names_unknown();
     let edge = Edge { link, context: Arc::new(context), windows, http: reqwest::Client::new() };
     let handling = (core.clone(), shutdown.clone());
     let handling =

@@ -12,6 +12,7 @@ mod calendar;
 mod checkins;
 mod dialogue;
 mod midway;
+mod names;
 mod notices;
 mod organisers;
 mod registration;

@@ -115,7 +115,7 @@ async fn help_lists_exactly_the_commands_of_the_callers_role() {
     let o = text(&c.say(&organiser, "/help").await);
     let a = text(&c.say(&admin, "/help").await);
 
-    let basic = ["checkin", "week", "undo", "remind", "cancel", "help", "link"];
+    let basic = ["checkin", "week", "undo", "remind", "cancel", "help", "link", "name"];
     let organising =
         ["invite", "members", "notice", "notices", "receipts", "tally", "missing", "export", "web"];
     let managing = ["deactivate", "activate"];
