@@ -45,12 +45,16 @@ pub async fn join(core: &Core, me: &ChatContext, msg: &Incoming, code: Option<&s
     Ok(match registration {
         Registration::New(m) => {
             let sites = org::sites_of(core, m.unit_id).await?;
-            let welcome =
-                member_texts::welcome(&m, &sites, &command_names(m.role), me.commands, core.kinds());
+            let ask_name = me.names_unknown && name.is_none();
+            let welcome = member_texts::welcome(
+                &m,
+                &sites,
+                &command_names(m.role),
+                me.commands,
+                core.kinds(),
+                ask_name,
+            );
             let mut replies = vec![Reply::send(welcome)];
-            if me.names_unknown && name.is_none() {
-                replies.push(Reply::send(member_texts::name_unknown(&m.name)));
-            }
             if m.role > Role::Member {
                 replies.push(Reply::Menu { entries: menu_entries(m.role, core.kinds()) });
             }

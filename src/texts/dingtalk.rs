@@ -19,7 +19,7 @@ pub fn joined_by_department(
     format!(
         "您在钉钉通讯录中的部门属于「{}」，已为您自动加入，无需邀请码。\n{}\n\n已在 Telegram 或其他平台加入过？在原平台发送「绑定」取得绑定码，再在这里发送「绑定 绑定码」，两边即为同一账号。",
         member.unit_name,
-        welcome(member, sites, commands, CommandStyle::WordOnly, kinds)
+        welcome(member, sites, commands, CommandStyle::WordOnly, kinds, false)
     )
 }
 

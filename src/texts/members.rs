@@ -119,15 +119,19 @@ fn site_names(sites: &[Site]) -> String {
     }
 }
 
+/// `ask_name`: the platform told the bot no name, and the person gave none: how to give it
+/// follows the greeting.
 pub fn welcome(
     member: &Member,
     sites: &[Site],
     commands: &[CommandName],
     style: CommandStyle,
     kinds: &Kinds,
+    ask_name: bool,
 ) -> String {
+    let name = if ask_name { format!("\n\n{}", name_unknown(&member.name)) } else { String::new() };
     format!(
-        "欢迎您，{}！\n您已加入「{}」，身份：{}。\n联点站点：{}\n\n{}",
+        "欢迎您，{}！\n您已加入「{}」，身份：{}。\n联点站点：{}{name}\n\n{}",
         member.name,
         member.unit_name,
         role_label(member.role),

@@ -73,9 +73,10 @@ async fn where_the_platform_gives_no_names_a_newcomer_is_asked_for_theirs_unless
     let unnamed = c.say(&User::new(5105, "zhouba"), &format!("加入 {code}")).await;
     let named = c.say(&User::new(5106, "wujiu"), &format!("加入 {code} 吴九")).await;
 
-    assert_eq!(unnamed.len(), 2, "{unnamed:#?}");
-    let hint = text(&unnamed[1..]);
-    assert!(hint.contains("暂时用「zhouba」称呼您") && hint.contains("我的名字 张三"), "{hint}");
+    assert_eq!(unnamed.len(), 1, "one message: {unnamed:#?}");
+    let welcome = text(&unnamed);
+    assert!(welcome.starts_with("欢迎您，zhouba！"), "{welcome}");
+    assert!(welcome.contains("暂时用「zhouba」称呼您") && welcome.contains("我的名字 张三"), "{welcome}");
     assert_eq!(named.len(), 1, "{named:#?}");
-    assert!(text(&named).starts_with("欢迎您，吴九！"));
+    assert!(text(&named).starts_with("欢迎您，吴九！") && !text(&named).contains("暂时用"));
 }

@@ -20,7 +20,10 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
     let o = app.say(&organiser, "/help").await;
     let a = app.say(&admin, "/help").await;
 
-    assert_eq!(listed_commands(&m.text), ["checkin", "week", "undo", "remind", "cancel", "help", "link"]);
+    assert_eq!(
+        listed_commands(&m.text),
+        ["checkin", "week", "undo", "remind", "cancel", "help", "link", "name"]
+    );
     let organiser = [
         "checkin",
         "week",
@@ -62,7 +65,7 @@ async fn the_bot_registers_its_command_menu_with_telegram() {
         .iter()
         .map(|c| c["command"].as_str().unwrap())
         .collect();
-    assert_eq!(commands, ["checkin", "week", "undo", "remind", "cancel", "help", "link"]);
+    assert_eq!(commands, ["checkin", "week", "undo", "remind", "cancel", "help", "link", "name"]);
     for c in calls[0].params["commands"].as_array().unwrap() {
         let d = c["description"].as_str().unwrap().chars().count();
         assert!((3..=256).contains(&d), "Telegram's description limits: {c}");

@@ -691,3 +691,75 @@ async fn the_fake_refuses_what_wecom_refuses() {
     assert_eq!((long, seven, no_task), (40_058, 40_058, 40_058), "6,827 × 3 bytes is over 20,480");
     assert_eq!((at_limit, six, same_task, written), (0, 0, 40_058, 0));
 }
+
+/// A new member's first minutes on WeCom, printed (`cargo test --test e2e wecom_transcript --
+/// --nocapture`): each callback the fake pushed and each frame the bot wrote (pings left out).
+/// WeCom gives the bot no names, so the newcomer is asked for theirs, and the admin's lists
+/// show it once given.
+#[tokio::test]
+async fn wecom_transcript_of_a_new_members_first_minutes_who_gives_their_name() {
+    let app = WeComApp::spawn().await;
+    let admin = WcUser::new("zhengguanli", "zhengguanli");
+    app.register(&admin, "人社局", Role::Admin).await;
+    let code = app.invite("人社局", Role::Member).await;
+    let zhang = WcUser::new("zhangsan", "zhangsan");
+    let mut transcript = String::new();
+    let written = |from: usize| -> Vec<String> {
+        app.fake.frames()[from..]
+            .iter()
+            .filter(|f| f.cmd != "ping")
+            .map(|f| format!("← {} {} {}", f.cmd, f.req_id, f.body))
+            .collect()
+    };
+    // (what the person does, a word the last answer to it contains)
+    let steps: [(&str, &str); 9] = [
+        (&format!("加入 {code}"), "我的名字"),
+        ("我的名字 张三", "显示为「张三」"),
+        ("送温暖 看望五保户王大爷，服务3人", "已登记"),
+        ("登记", "请选择活动类型"),
+        ("press 送服务", "请用一段文字说明"),
+        ("昨天 帮独居老人买药", "下一步"),
+        ("下一步", "请确认"),
+        ("确认登记", "已登记"),
+        ("本周", "共 2 次"),
+    ];
+    let mut last_card: Option<Sent> = None;
+    for (step, expected) in steps {
+        let (frames, mark) = (app.fake.frames().len(), app.fake.mark());
+        let pushed = match step.strip_prefix("press ") {
+            Some(label) => {
+                let card = last_card.clone().expect("a card to press");
+                let req_id = app.fake.press_button(&zhang, &card, label);
+                format!("→ aibot_event_callback template_card_event {label:?} (req_id {req_id})")
+            }
+            None => {
+                let msgid = app.fake.say(&zhang, step);
+                format!("→ {}", app.fake.pushed(&msgid).unwrap_or_default())
+            }
+        };
+        let answer = app
+            .fake
+            .wait_for(&format!("an answer containing {expected:?}"), |f| {
+                f.sent()
+                    .into_iter()
+                    .find(|s| s.seq >= mark && s.to == zhang.userid && s.text.contains(expected))
+            })
+            .await;
+        if answer.msgtype == "template_card" {
+            last_card = Some(answer.clone());
+        }
+        transcript.push_str(&format!("{pushed}\n{}\n\n", written(frames).join("\n")));
+    }
+    println!("{transcript}");
+    let members = app.say(&admin, "成员").await;
+
+    assert_eq!(app.checkins_of(&zhang).await.len(), 2, "{transcript}");
+    assert!(transcript.contains("暂时用「zhangsan」称呼您"), "{transcript}");
+    assert!(
+        transcript.contains("aibot_respond_update_msg"),
+        "the press was answered on its card: {transcript}"
+    );
+    assert!(members.text.contains("张三") && !members.text.contains("zhangsan"), "{members:#?}");
+    let written = transcript.lines().filter(|l| l.starts_with('←'));
+    assert!(written.clone().all(|l| !l.contains("\"msgtype\":\"text\"")), "never text: {transcript}");
+}

@@ -492,6 +492,11 @@ impl FakeWeCom {
         frame["headers"]["req_id"].as_str().map(str::to_owned)
     }
 
+    /// The callback frame of `msgid`, as pushed.
+    pub fn pushed(&self, msgid: &str) -> Option<String> {
+        self.shared.lock().by_msgid.get(msgid).cloned()
+    }
+
     /// Pushes the callback of `msgid` again, the same frame (msgid and req_id), as WeCom may.
     pub fn repeat(&self, msgid: &str) {
         let mut inner = self.shared.lock();
