@@ -1,9 +1,9 @@
-//! What people do on every platform, written once and run on each (Telegram and DingTalk,
-//! each against its fake): joining with an invite, checking in by a line and by the guided
+//! What people do on every platform, written once and run on each (Telegram, DingTalk and
+//! WeCom, each against its fake): joining with an invite, checking in by a line and by the guided
 //! dialogue typed, a notice composed by typing and acknowledged with 收到, the tally and the
 //! export, the strictest platform's limit on a notice, and a pasted burst delayed, never
 //! dropped (the steps every platform shares, `sansong::handling`). Typed Chinese words work
-//! everywhere, so the same words drive both.
+//! everywhere, so the same words drive them all.
 use sansong::domain::Role;
 
 use crate::support::driver::Platform;
@@ -164,7 +164,8 @@ async fn an_organisers_console_link_logs_them_in_once_and_a_member_has_none<P: P
     );
 }
 
-/// Each behaviour above as a test on each platform: `both::telegram::…`, `both::dingtalk::…`.
+/// Each behaviour above as a test on each platform: `both::telegram::…`, `both::dingtalk::…`,
+/// `both::wecom::…`.
 macro_rules! on_every_platform {
     ($($behaviour:ident),* $(,)?) => {
         mod telegram {

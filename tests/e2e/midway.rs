@@ -122,7 +122,7 @@ async fn a_description_that_starts_with_undo_stays_a_description<P: Platform>() 
 }
 
 /// Each behaviour above as a test on each platform: `midway::telegram::…`, `midway::dingtalk::…`,
-/// `midway::terminal::…`.
+/// `midway::wecom::…`, `midway::terminal::…`.
 macro_rules! on_every_platform {
     ($($behaviour:ident),* $(,)?) => {
         mod telegram {
@@ -135,6 +135,12 @@ macro_rules! on_every_platform {
             $(#[tokio::test]
             async fn $behaviour() {
                 super::$behaviour::<crate::support::dingtalk_app::DingTalkApp>().await
+            })*
+        }
+        mod wecom {
+            $(#[tokio::test]
+            async fn $behaviour() {
+                super::$behaviour::<crate::support::wecom_app::WeComApp>().await
             })*
         }
         mod terminal {
