@@ -32,6 +32,7 @@ async fn help_lists_exactly_the_commands_the_callers_role_may_use() {
         "cancel",
         "help",
         "link",
+        "name",
         "invite",
         "members",
         "notice",
