@@ -122,6 +122,9 @@ fn main() {
             wecom("(h)", n, 50, 50).await;
             // The configured rate is wrong: the bot must learn WeCom's real one.
             wecom("(h) learning", n, 50, 80).await;
+            // What an SDK user writes: one send after another, each waiting for its answer,
+            // and a second's pause after each 45009.
+            wecom_loop("(h) a plain SDK-style loop", n, 50).await;
         }
     });
 }
@@ -345,6 +348,54 @@ async fn wecom(label: &str, members: i64, allowed: usize, bot_rate: usize) {
         rate / allowed as f64,
         fake.refused_45009(),
         sends.len(),
+    );
+}
+
+/// (h)'s peer: a loop over the members on the long connection, as a user of the official SDK
+/// writes it (`await sendMessage(...)` for each, a second's pause on 45009, then again).
+async fn wecom_loop(label: &str, members: i64, allowed: usize) {
+    use fake_wecom::{BOT_ID, FakeWeCom, SECRET};
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let fake = FakeWeCom::start().await;
+    fake.set_bot_rate(Some(allowed as f64));
+    let userids: Vec<String> = (1..=members).map(|i| format!("wc{i}")).collect();
+    fake.knows(&userids);
+    let (mut ws, _) = tokio_tungstenite::connect_async(fake.url.as_str()).await.expect("the fake's socket");
+    let ask = async |ws: &mut tokio_tungstenite::WebSocketStream<_>, frame: serde_json::Value| -> i64 {
+        let req_id = frame["headers"]["req_id"].clone();
+        ws.send(Message::Text(frame.to_string().into())).await.expect("a send");
+        loop {
+            let Some(Ok(Message::Text(text))) = ws.next().await else { panic!("the fake closed") };
+            let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            if answer["headers"]["req_id"] == req_id {
+                return answer["errcode"].as_i64().unwrap_or(-1);
+            }
+        }
+    };
+    let subscribe = serde_json::json!({"cmd": "aibot_subscribe", "headers": {"req_id": "aibot_subscribe_1"},
+        "body": {"bot_id": BOT_ID, "secret": SECRET}});
+    assert_eq!(ask(&mut ws, subscribe).await, 0);
+    let started = Instant::now();
+    let mut n = 0u64;
+    for userid in &userids {
+        loop {
+            n += 1;
+            let frame = serde_json::json!({"cmd": "aibot_send_msg", "headers": {"req_id": format!("aibot_send_msg_{n}")},
+                "body": {"chatid": userid, "chat_type": 1, "msgtype": "markdown",
+                         "markdown": {"content": "关于做好冬季“送温暖”走访慰问工作的通知：请各支部本周内完成走访，并及时登记。"}}});
+            if ask(&mut ws, frame).await == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "{label}, {members} members, fake limit {allowed} msg/s: {:.1}/s = {:.3} of allowed, 45009 refusals: {}, {took:.1} s in all",
+        members as f64 / took,
+        members as f64 / took / allowed as f64,
+        fake.refused_45009(),
     );
 }
 

@@ -66,6 +66,15 @@ pub fn lock_instance(url: &str) -> Result<InstanceLock, LockError> {
     }
 }
 
+/// Whether a bot runs on this database now (holds its lock), without creating anything: no
+/// lock file, no bot.
+pub fn instance_running(url: &str) -> bool {
+    let mut path = database_path(url).into_os_string();
+    path.push(".lock");
+    let Ok(file) = File::options().write(true).open(PathBuf::from(path)) else { return false };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
 /// What a backup wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupReport {

@@ -96,7 +96,7 @@ async fn check_wecom(settings: crate::config::WeComConfig, database_url: &str) -
     else {
         return item(Check::WeCom, Err(Problem::Text(texts::wecom::NO_SECRET.into())));
     };
-    if matches!(crate::backup::lock_instance(database_url), Err(crate::backup::LockError::Held(_))) {
+    if crate::backup::instance_running(database_url) {
         return item(Check::WeCom, Ok(Fine::Text(texts::wecom::RUNNING_ELSEWHERE.into())));
     }
     match crate::wecom::link::check(settings, &secret).await {

@@ -176,7 +176,7 @@ pub fn invite(invite: &Invite, link: Option<&str>, tz: Tz, wecom: bool) -> Strin
 
 /// How to join on WeCom, a line of its own.
 pub fn wecom_join(code: &str) -> String {
-    format!("\n企业微信 / 政务微信：在与智能机器人的单聊中发送「加入 {code}」")
+    format!("\n企业微信 / 政务微信：在与智能机器人的单聊中发送「加入 {code} 您的姓名」")
 }
 
 // ---------------------------------------------------------------- setup and the config

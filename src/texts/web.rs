@@ -269,7 +269,9 @@ pub fn invite_ways(
             let how = match (p, link) {
                 (Platform::Telegram, Some(_)) => "打开下面的链接或扫码，点「开始」即可".to_owned(),
                 (Platform::Telegram, None) => format!("私聊机器人发送 /start {code}"),
-                (Platform::DingTalk | Platform::WeCom, _) => format!("私聊机器人发送「加入 {code}」"),
+                (Platform::DingTalk, _) => format!("私聊机器人发送「加入 {code}」"),
+                // WeCom tells the bot no names: the person gives theirs with the code.
+                (Platform::WeCom, _) => format!("私聊智能机器人发送「加入 {code} 您的姓名」"),
                 (Platform::Terminal, _) => {
                     format!("在服务器上运行 sansong chat --as 姓名，然后输入「加入 {code}」")
                 }

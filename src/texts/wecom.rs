@@ -19,6 +19,11 @@ pub const NO_SECRET: &str =
     "已设置 SANSONG_WECOM_BOT_ID，但没有设置 SANSONG_WECOM_SECRET（智能机器人的 Secret，只从环境变量读取）。";
 pub const BAD_CREDENTIALS: &str =
     "企业微信拒绝了 Bot ID 或 Secret（853000）：请在企业微信管理后台的智能机器人「API 模式：长连接」中核对。";
+pub fn cannot_connect(url: &str, why: &dyn std::fmt::Display) -> String {
+    format!(
+        "无法连接企业微信长连接 {url}：{why}（私有部署请核对 SANSONG_WECOM_WS_URL，自有证书请设置 SANSONG_WECOM_CA_FILE）"
+    )
+}
 pub const CLOSED_BEFORE_ANSWER: &str = "企业微信在回答订阅之前关闭了连接";
 pub const NO_SUBSCRIBE_ANSWER: &str = "企业微信 10 秒内没有回答订阅";
 pub fn refused(code: i64, message: &str) -> String {

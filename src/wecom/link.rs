@@ -124,6 +124,10 @@ impl Link {
         if secret.trim().is_empty() {
             anyhow::bail!("{}", texts::wecom::NO_SECRET);
         }
+        // A CA file that cannot be read stops the start, not every connection later.
+        if let Some(path) = &settings.ca_file {
+            tls_with_ca(path)?;
+        }
         Ok(Link {
             settings,
             secret,
@@ -151,6 +155,19 @@ impl Link {
 
     pub fn bot_id(&self) -> &str {
         &self.settings.bot_id
+    }
+
+    /// The HTTP client for the files people send: trusting the private deployment's CA too,
+    /// where its files are served.
+    pub fn http_client(&self) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder();
+        if let Some(path) = &self.settings.ca_file {
+            let pem = std::fs::read(path).unwrap_or_default();
+            for cert in reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default() {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder.build().unwrap_or_default()
     }
 
     /// Whether a connection is subscribed now.
@@ -497,7 +514,8 @@ async fn store(core: &Core, frame: &Value, req_id: &str, text: &str, shutdown: &
 /// `sansong check`: subscribes once with the credentials and closes again.
 pub async fn check(settings: WeComConfig, secret: &str) -> Result<(), String> {
     let link = Link::new(settings, secret.to_owned()).map_err(|e| e.to_string())?;
-    let mut socket = link.open().await.map_err(|e| e.to_string())?;
+    let mut socket =
+        link.open().await.map_err(|e| texts::wecom::cannot_connect(link.settings.ws_url.as_str(), &e))?;
     let req_id = Link::fresh_req_id("aibot_subscribe");
     let subscribe = json!({
         "cmd": "aibot_subscribe",

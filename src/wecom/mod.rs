@@ -82,7 +82,8 @@ pub fn start(
         .with_commands(texts::members::CommandStyle::WordOnly)
         .groups_address_the_bot()
         .names_unknown();
-    let edge = Edge { link, context: Arc::new(context), windows, http: reqwest::Client::new() };
+    let http = link.http_client();
+    let edge = Edge { link, context: Arc::new(context), windows, http };
     let handling = (core.clone(), shutdown.clone());
     let handling =
         Box::pin(crate::handling::inbox::run(core, Platform::WeCom, notify, shutdown, chat_of, move |row| {

@@ -137,3 +137,86 @@ async fn sansong_check_does_not_take_the_bot_from_the_running_sansong() {
     assert_eq!(fake.subscribes(), 1, "check did not subscribe");
     assert!(answer.text.contains("本周"), "the running bot still answers: {answer:?}");
 }
+
+/// A private deployment's long connection on TLS with its own CA's certificate
+/// (`tests/fixtures/private-ca*.pem`, for localhost and 127.0.0.1): answers each subscribe
+/// with the right credentials. Its address, and how many subscribed.
+async fn private_deployment() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use futures::{SinkExt, StreamExt};
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_tungstenite::tungstenite::Message;
+    let fixture = |name: &str| crate::support::repo_path(&format!("tests/fixtures/{name}"));
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture("private-ca-server.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(fixture("private-ca-server.key")).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("wss://localhost:{}/aibot", listener.local_addr().unwrap().port());
+    let subscribed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = subscribed.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, count) = (acceptor.clone(), count.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends here.
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else { return };
+                while let Some(Ok(Message::Text(text))) = ws.next().await {
+                    let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let ok = frame["cmd"] == "aibot_subscribe" && frame["body"]["secret"] == SECRET;
+                    count.fetch_add(usize::from(ok), std::sync::atomic::Ordering::SeqCst);
+                    let answer = serde_json::json!({
+                        "headers": { "req_id": frame["headers"]["req_id"] },
+                        "errcode": if ok { 0 } else { 853_000 },
+                        "errmsg": if ok { "ok" } else { "invalid bot_id or secret" },
+                    });
+                    let _ = ws.send(Message::Text(answer.to_string().into())).await;
+                }
+            });
+        }
+    });
+    (url, subscribed)
+}
+
+#[tokio::test]
+async fn a_private_deployments_own_ca_is_trusted_for_its_long_connection_and_without_it_nothing_connects() {
+    let (url, subscribed) = private_deployment().await;
+    let settings = |ca_file: Option<std::path::PathBuf>| sansong::config::WeComConfig {
+        bot_id: crate::support::fake_wecom::BOT_ID.into(),
+        ws_url: url.parse().unwrap(),
+        ca_file,
+        rate: 10.0,
+    };
+    let ca = crate::support::repo_path("tests/fixtures/private-ca.pem");
+
+    let with_ca = sansong::wecom::link::check(settings(Some(ca)), SECRET).await;
+    let without = sansong::wecom::link::check(settings(None), SECRET).await;
+    let not_a_ca = sansong::wecom::link::Link::new(
+        settings(Some(crate::support::repo_path("config/holidays/2026.toml"))),
+        SECRET.into(),
+    );
+
+    assert_eq!(with_ca, Ok(()));
+    let refused = without.unwrap_err();
+    assert!(
+        refused.contains("无法连接企业微信长连接") && refused.contains("SANSONG_WECOM_CA_FILE"),
+        "{refused}"
+    );
+    assert_eq!(
+        subscribed.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "only the client with the CA got through"
+    );
+    let e = not_a_ca.err().expect("a CA file without a certificate is refused at start").to_string();
+    assert!(e.contains("no certificate"), "{e}");
+}
