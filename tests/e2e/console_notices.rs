@@ -172,6 +172,13 @@ async fn reminding_from_the_web_reaches_only_those_who_have_not_acknowledged_and
             "收到",
         )
         .await;
+    // The fake holds the message a moment before the bot marks it sent: only a sent delivery
+    // is reminded.
+    crate::support::eventually("both deliveries marked sent", std::time::Duration::from_secs(20), || async {
+        (c.app.scalar("SELECT COUNT(*) FROM deliveries WHERE kind = 'notice' AND status = 'sent'").await == 2)
+            .then_some(())
+    })
+    .await;
 
     let mark = c.app.fake.mark();
     let first = c.post(Some(&session), &format!("/notices/{id}/remind"), &[], None).await;
