@@ -75,6 +75,9 @@ pub enum SendOutcome {
     Sent { message_id: i64, file_id: Option<String> },
     /// Flood control: wait this long before sending anything.
     RetryAfter(Duration),
+    /// This member's conversation is at the platform's own limit for it (WeCom's 30 a minute):
+    /// this delivery alone waits this long; nothing else is held up, no try is spent.
+    Later(Duration),
     /// The person blocked the bot or their account is gone (403).
     Blocked(String),
     /// Might work later (network error, 5xx).
@@ -552,6 +555,10 @@ async fn record(
             }
             let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
             core.store.delivery_retry(item.id, retry_at, "429 Too Many Requests", false).await
+        }
+        SendOutcome::Later(wait) => {
+            let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+            core.store.delivery_retry(item.id, retry_at, "per-conversation limit", false).await
         }
         SendOutcome::Blocked(reason) => {
             tracing::info!(delivery = item.id, member = item.member_id, "member unreachable (403)");

@@ -31,7 +31,8 @@ pub fn refused(code: i64, message: &str) -> String {
 }
 /// The line of `sansong check`.
 pub const CHECK_NAME: &str = "企业微信智能机器人长连接";
-pub const SUBSCRIBED: &str = "已订阅智能机器人长连接";
+pub const SUBSCRIBED: &str =
+    "已订阅（随即关闭。每个机器人只有一条长连接：别处若有 sansong 用同一 Bot ID 运行，会因此断开，需重启它）";
 pub const RUNNING_ELSEWHERE: &str =
     "sansong 正在运行并已连接：为免把它挤下线（每个机器人只能有一条长连接），这里不再订阅";
 

@@ -63,6 +63,9 @@ pub enum LinkError {
     NotConnected,
     #[error("WeCom did not answer within 5 s")]
     NoAnswer,
+    /// The conversation has had all WeCom allows it for now (30 a minute, 1,000 an hour).
+    #[error("the conversation is at WeCom's limit for {0:?} more")]
+    ConversationFull(Duration),
     #[error("WeCom answered {code}: {message}")]
     Refused { code: i64, message: String },
 }
@@ -104,6 +107,8 @@ pub struct Link {
     /// Requests waiting for their answers, by `req_id`.
     pending: Mutex<HashMap<String, oneshot::Sender<Value>>>,
     cards: Mutex<(HashMap<String, SentCard>, std::collections::VecDeque<String>)>,
+    /// For the files people send (trusting a private deployment's CA too).
+    http: reqwest::Client,
 }
 
 /// How one connection ended.
@@ -128,7 +133,9 @@ impl Link {
         if let Some(path) = &settings.ca_file {
             tls_with_ca(path)?;
         }
+        let http = http_client(settings.ca_file.as_deref())?;
         Ok(Link {
+            http,
             settings,
             secret,
             metrics: None,
@@ -157,17 +164,9 @@ impl Link {
         &self.settings.bot_id
     }
 
-    /// The HTTP client for the files people send: trusting the private deployment's CA too,
-    /// where its files are served.
+    /// The HTTP client for the files people send.
     pub fn http_client(&self) -> reqwest::Client {
-        let mut builder = reqwest::Client::builder();
-        if let Some(path) = &self.settings.ca_file {
-            let pem = std::fs::read(path).unwrap_or_default();
-            for cert in reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default() {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        builder.build().unwrap_or_default()
+        self.http.clone()
     }
 
     /// Whether a connection is subscribed now.
@@ -368,6 +367,16 @@ impl Link {
                         break Ended::Shutdown;
                     }
                     inbox_notify.notify_one();
+                    // A file's link lives five minutes: fetched now, not when its turn comes.
+                    if let Some(msgid) = frame["body"]["msgid"].as_str() {
+                        let fetch = super::media::keep_on_receipt(
+                            core.clone(),
+                            self.http.clone(),
+                            msgid.to_owned(),
+                            frame["body"].clone(),
+                        );
+                        tokio::spawn(fetch);
+                    }
                     if event == "template_card_event" {
                         self.answer_press(&frame, &req_id);
                     }
@@ -465,6 +474,19 @@ impl Link {
             let _ = writer.send(frame.to_string());
         }
     }
+}
+
+/// The HTTP client for the files people send: trusting the private deployment's CA too,
+/// where its files are served.
+fn http_client(ca_file: Option<&std::path::Path>) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    Ok(builder.build()?)
 }
 
 /// The TLS settings for a private deployment: the usual roots and its own CA.

@@ -13,6 +13,9 @@ use base64::Engine;
 use serde_json::json;
 
 use super::link::{Link, LinkError};
+use crate::core::Core;
+use crate::domain::Platform;
+use crate::texts;
 
 /// The largest chunk of an upload, before base64.
 pub const CHUNK: usize = 512 * 1024;
@@ -74,10 +77,15 @@ pub async fn fetch(
         .get(reqwest::header::CONTENT_DISPOSITION)
         .and_then(|v| v.to_str().ok())
         .and_then(file_name);
-    if response.content_length().is_some_and(|n| n as usize > MOST_BYTES) {
-        return Err("the file is larger than 50 MB".into());
+    let mut response = response;
+    let mut bytes = Vec::new();
+    // Read in chunks, counting: a length the server did not announce is bounded too.
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
+        if bytes.len() + chunk.len() > MOST_BYTES {
+            return Err("the file is larger than 50 MB".into());
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    let bytes = response.bytes().await.map_err(|e| e.without_url().to_string())?;
     Ok((name, decrypt(&bytes, aeskey)?))
 }
 
@@ -97,6 +105,74 @@ pub fn file_name(header: &str) -> Option<String> {
     value("filename=").map(str::to_owned).filter(|n| !n.is_empty())
 }
 
+/// The files a callback carries (a picture, a file, a picture among words), with the name each
+/// is kept under when the download names none: the first picture or the file, as a check-in
+/// keeps one.
+fn carried(body: &serde_json::Value) -> Option<(&serde_json::Value, &'static str)> {
+    match body["msgtype"].as_str()? {
+        "image" => Some((&body["image"], texts::notices::PICTURE_FILE_NAME)),
+        "file" => Some((&body["file"], texts::notices::FILE_NAME)),
+        "mixed" => body["mixed"]["msg_item"]
+            .as_array()?
+            .iter()
+            .find(|i| i["msgtype"].as_str() == Some("image"))
+            .map(|i| (&i["image"], texts::notices::PICTURE_FILE_NAME)),
+        _ => None,
+    }
+}
+
+/// The files being fetched now, each behind its own lock.
+type Fetching = std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>;
+static FETCHING: std::sync::LazyLock<std::sync::Mutex<Fetching>> = std::sync::LazyLock::new(Default::default);
+
+/// On receipt (the callback already in the inbox): fetches its file while the link lives, so
+/// a message that waits its turn behind others, or across a restart, still has it.
+pub async fn keep_on_receipt(core: Core, http: reqwest::Client, msgid: String, body: serde_json::Value) {
+    if let Some((item, name)) = carried(&body) {
+        keep(&core, &http, &format!("wc:{msgid}"), item, name).await;
+    }
+}
+
+/// Fetches and decrypts a file while its link lives, and keeps it as `file_id`; true when it
+/// is kept (now or before). False when it could not be (the link expired while the bot was
+/// down, a network error): the message then goes on without it.
+pub async fn keep(
+    core: &Core,
+    http: &reqwest::Client,
+    file_id: &str,
+    item: &serde_json::Value,
+    default_name: &str,
+) -> bool {
+    // Fetched on receipt and looked for again when the message's turn comes: one fetch at a
+    // time per file, and the second finds it kept.
+    let lock = {
+        let mut fetching = FETCHING.lock().unwrap_or_else(|p| p.into_inner());
+        fetching.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+        fetching.entry(file_id.to_owned()).or_default().clone()
+    };
+    let _fetching = lock.lock().await;
+    if matches!(core.store.received_file(Platform::WeCom, file_id).await, Ok(Some(_))) {
+        return true;
+    }
+    let (Some(url), Some(key)) = (item["url"].as_str(), item["aeskey"].as_str()) else { return false };
+    match fetch(http, url, key).await {
+        Ok((name, bytes)) => {
+            let name = name.unwrap_or_else(|| default_name.to_owned());
+            match core.store.put_received_file(Platform::WeCom, file_id, &name, &bytes, core.now()).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not keep a WeCom file");
+                    false
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not fetch a file sent on WeCom");
+            false
+        }
+    }
+}
+
 /// Uploads a file (`kind`: `image` or `file`) and gives its media id.
 pub async fn upload(link: &Link, kind: &str, name: &str, bytes: &[u8]) -> Result<String, LinkError> {
     use md5::Digest;
@@ -113,7 +189,9 @@ pub async fn upload(link: &Link, kind: &str, name: &str, bytes: &[u8]) -> Result
     });
     let answer =
         link.request("aibot_upload_media_init", &Link::fresh_req_id("aibot_upload_media_init"), init).await?;
-    let upload_id = answer["upload_id"].as_str().unwrap_or_default().to_owned();
+    let Some(upload_id) = answer["upload_id"].as_str().filter(|u| !u.is_empty()).map(str::to_owned) else {
+        return Err(LinkError::Refused { code: 0, message: "no upload_id in the answer".into() });
+    };
     for (index, chunk) in chunks.iter().enumerate() {
         let body = json!({
             "upload_id": upload_id,

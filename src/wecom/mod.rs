@@ -83,7 +83,7 @@ pub fn start(
         .groups_address_the_bot()
         .names_unknown();
     let http = link.http_client();
-    let edge = Edge { link, context: Arc::new(context), windows, http };
+    let edge = Edge { link, shutdown: shutdown.clone(), context: Arc::new(context), windows, http };
     let handling = (core.clone(), shutdown.clone());
     let handling =
         Box::pin(crate::handling::inbox::run(core, Platform::WeCom, notify, shutdown, chat_of, move |row| {
@@ -97,6 +97,8 @@ pub fn start(
 #[derive(Clone)]
 struct Edge {
     link: Arc<Link>,
+    /// A reply waiting for its conversation's turn stops waiting (and is kept) at shutdown.
+    shutdown: CancellationToken,
     context: Arc<ChatContext>,
     windows: Arc<Windows>,
     http: reqwest::Client,
@@ -123,8 +125,10 @@ impl jobs::Updates for WeComUpdates {
             let (link, windows, core) = (link.clone(), windows.clone(), lookup.clone());
             async move {
                 let Some(to) = address(&core, chat_id).await else { return chat::kept::Resent::Dropped };
-                let target = Target { req_id: None, to };
-                match send_reply(&link, &windows, &target, &reply).await {
+                let target = Target::written(to);
+                // Kept replies never wait for a conversation's turn: one full conversation
+                // must not hold up the others' (its own are tried again later).
+                match send_reply(&link, &windows, &target, &reply, Turn::Now).await {
                     Ok(()) => chat::kept::Resent::Sent,
                     Err(e) if e.passing() => chat::kept::Resent::Later,
                     Err(_) => chat::kept::Resent::Dropped,
@@ -157,14 +161,17 @@ impl chat::FileSource for WeComFiles {
 
 // ---------------------------------------------------------------- receiving
 
-/// A callback's chat: its group, or the person writing.
+/// A callback's chat: its group, or the person writing (the inbox's handling keeps each one's
+/// messages in order).
 fn chat_of(payload: &str) -> String {
-    serde_json::from_str::<Value>(payload)
-        .ok()
-        .and_then(|f| {
-            f["body"]["chatid"].as_str().or(f["body"]["from"]["userid"].as_str()).map(str::to_owned)
-        })
-        .unwrap_or_default()
+    let Ok(frame) = serde_json::from_str::<Value>(payload) else { return String::new() };
+    let body = &frame["body"];
+    group_of(body).or(body["from"]["userid"].as_str()).unwrap_or_default().to_owned()
+}
+
+/// The group a callback came from; `None` in a single chat (whatever else it carries).
+fn group_of(body: &Value) -> Option<&str> {
+    body["chatid"].as_str().filter(|c| !c.is_empty() && body["chattype"].as_str() != Some("single"))
 }
 
 async fn handle_one(
@@ -206,8 +213,27 @@ async fn handle_one(
 /// Where a chat's replies go: answering a message on its `req_id` while it may be answered,
 /// else written to the conversation.
 struct Target {
-    req_id: Option<String>,
+    /// Forgotten once WeCom refuses an answer on it: the rest are written.
+    req_id: Mutex<Option<String>>,
     to: Address,
+}
+
+impl Target {
+    fn written(to: Address) -> Target {
+        Target { req_id: Mutex::new(None), to }
+    }
+
+    fn answering(req_id: Option<String>, to: Address) -> Target {
+        Target { req_id: Mutex::new(req_id), to }
+    }
+
+    fn req_id(&self) -> Option<String> {
+        self.req_id.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn forget_req_id(&self) {
+        *self.req_id.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 /// A conversation: a person's userid (`chat_type` 1) or a group's chatid (2).
@@ -260,8 +286,7 @@ async fn incoming(
         return Ok(None);
     };
     let person_id = core.store.handle(Platform::WeCom, user).await?;
-    let group =
-        body["chatid"].as_str().filter(|c| !c.is_empty() && body["chattype"].as_str() != Some("single"));
+    let group = group_of(body);
     let (chat_id, to) = match group {
         Some(chat) => (
             core.store.handle(Platform::WeCom, &format!("group:{chat}")).await?,
@@ -303,7 +328,14 @@ async fn incoming(
                 None => Content::Other("voice"),
             },
             "image" => {
-                match keep_file(core, edge, &file_id, &body["image"], texts::notices::PICTURE_FILE_NAME).await
+                match media::keep(
+                    core,
+                    &edge.http,
+                    &file_id,
+                    &body["image"],
+                    texts::notices::PICTURE_FILE_NAME,
+                )
+                .await
                 {
                     true => Content::Photo { file_id, caption: None, album: None },
                     false => Content::Other("image"),
@@ -318,9 +350,9 @@ async fn incoming(
                 let caption = Some(words.join("\n")).filter(|w| !w.is_empty());
                 match picture {
                     Some(item)
-                        if keep_file(
+                        if media::keep(
                             core,
-                            edge,
+                            &edge.http,
                             &file_id,
                             &item["image"],
                             texts::notices::PICTURE_FILE_NAME,
@@ -335,7 +367,9 @@ async fn incoming(
                     },
                 }
             }
-            "file" => match keep_file(core, edge, &file_id, &body["file"], texts::notices::FILE_NAME).await {
+            "file" => match media::keep(core, &edge.http, &file_id, &body["file"], texts::notices::FILE_NAME)
+                .await
+            {
                 true => Content::Document { file_id, name: None, caption: None },
                 false => Content::Other("file"),
             },
@@ -358,33 +392,7 @@ async fn incoming(
         content,
         reply_to: None,
     };
-    Ok(Some((incoming, Target { req_id, to })))
-}
-
-/// Fetches and decrypts a file while its link lives, and keeps it; false when it could not be
-/// (the link expired while the bot was down, a network error): the message then goes on
-/// without it.
-async fn keep_file(core: &Core, edge: &Edge, file_id: &str, item: &Value, default_name: &str) -> bool {
-    if matches!(core.store.received_file(Platform::WeCom, file_id).await, Ok(Some(_))) {
-        return true;
-    }
-    let (Some(url), Some(key)) = (item["url"].as_str(), item["aeskey"].as_str()) else { return false };
-    match media::fetch(&edge.http, url, key).await {
-        Ok((name, bytes)) => {
-            let name = name.unwrap_or_else(|| default_name.to_owned());
-            match core.store.put_received_file(Platform::WeCom, file_id, &name, &bytes, core.now()).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::error!(error = %e, "could not keep a WeCom file");
-                    false
-                }
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not fetch a file sent on WeCom");
-            false
-        }
-    }
+    Ok(Some((incoming, Target::answering(req_id, to))))
 }
 
 // ---------------------------------------------------------------- sending replies
@@ -392,7 +400,7 @@ async fn keep_file(core: &Core, edge: &Edge, file_id: &str, item: &Value, defaul
 /// Sends replies in order; what WeCom could not take now is returned, to keep for later.
 async fn deliver(edge: &Edge, target: &Target, replies: &[Reply]) -> Vec<Reply> {
     for (i, reply) in replies.iter().enumerate() {
-        match send_reply(&edge.link, &edge.windows, target, reply).await {
+        match send_reply(&edge.link, &edge.windows, target, reply, Turn::Wait(&edge.shutdown)).await {
             Ok(()) => {}
             Err(e) if e.passing() => {
                 tracing::warn!(error = %e, "WeCom could not take a reply; kept for later");
@@ -404,7 +412,13 @@ async fn deliver(edge: &Edge, target: &Target, replies: &[Reply]) -> Vec<Reply> 
     Vec::new()
 }
 
-async fn send_reply(link: &Link, windows: &Windows, target: &Target, reply: &Reply) -> Result<(), LinkError> {
+async fn send_reply(
+    link: &Link,
+    windows: &Windows,
+    target: &Target,
+    reply: &Reply,
+    turn: Turn<'_>,
+) -> Result<(), LinkError> {
     let outs: Vec<Value> = match reply {
         Reply::Send { text, keyboard } | Reply::Edit { text, keyboard, .. } => {
             bodies(link, text, keyboard.as_ref(), &[])
@@ -428,10 +442,36 @@ async fn send_reply(link: &Link, windows: &Windows, target: &Target, reply: &Rep
         | Reply::Menu { .. }
         | Reply::MenuFor { .. } => Vec::new(),
     };
+    // The conversation's turns for all of the reply's messages at once, so a reply is never
+    // cut in two by its limit.
+    take_turns(windows, target, outs.len(), turn).await?;
     for body in outs {
         send(link, windows, target, body).await?;
     }
     Ok(())
+}
+
+/// Whether a message waits for its conversation's turn (a reply, until shutdown) or goes now
+/// or not at all (a kept reply, a delivery: tried again later).
+#[derive(Clone, Copy)]
+enum Turn<'a> {
+    Wait(&'a CancellationToken),
+    Now,
+}
+
+/// Takes `n` of the conversation's turns, waiting for them if `turn` allows.
+async fn take_turns(windows: &Windows, target: &Target, n: usize, turn: Turn<'_>) -> Result<(), LinkError> {
+    loop {
+        let Some(wait) = windows.take(target.to.key(), n, Instant::now()) else { return Ok(()) };
+        match turn {
+            Turn::Now => return Err(LinkError::ConversationFull(wait)),
+            Turn::Wait(shutdown) => tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                // Stopping: the reply is kept and sent after the restart.
+                () = shutdown.cancelled() => return Err(LinkError::NotConnected),
+            },
+        }
+    }
 }
 
 /// The bodies of a text with its options, each card remembered for its presses.
@@ -442,16 +482,30 @@ fn bodies(link: &Link, text: &str, keyboard: Option<&chat::Keyboard>, extra: &[(
         .collect()
 }
 
-/// One message into a conversation, within its limits: as the answer to the message on its
-/// `req_id` while WeCom takes that, else written to the conversation.
+/// One message into a conversation (its turn taken): as the answer to the message on its
+/// `req_id` while WeCom takes that, else written to the conversation. A `45009` fills the
+/// conversation's window: WeCom counts what this process may not have (before a restart).
 async fn send(link: &Link, windows: &Windows, target: &Target, body: Value) -> Result<(), LinkError> {
-    windows.wait_turn(target.to.key()).await;
-    if let Some(req_id) = &target.req_id {
-        match link.request("aibot_respond_msg", req_id, body.clone()).await {
-            Err(e) if matches!(e.code(), Some(codes::INVALID_REQ_ID | codes::EXPIRED_REQ_ID)) => {}
-            answered => return answered.map(drop),
-        }
+    let sent = match target.req_id() {
+        Some(req_id) => match link.request("aibot_respond_msg", &req_id, body.clone()).await {
+            // Refused on its req_id (expired, from an older connection, …): written instead,
+            // and the rest of this message's answers too.
+            Err(e) if e.code().is_some_and(|c| c != codes::TOO_FAST && c != codes::INVALID_CHAT) => {
+                tracing::info!(error = %e, "WeCom took no answer on the message's req_id; writing to the conversation");
+                target.forget_req_id();
+                written(link, target, body).await
+            }
+            answered => answered.map(drop),
+        },
+        None => written(link, target, body).await,
+    };
+    if sent.as_ref().err().and_then(LinkError::code) == Some(codes::TOO_FAST) {
+        windows.refused(target.to.key(), Instant::now());
     }
+    sent
+}
+
+async fn written(link: &Link, target: &Target, body: Value) -> Result<(), LinkError> {
     link.request("aibot_send_msg", &Link::fresh_req_id("aibot_send_msg"), target.to.addressed(body))
         .await
         .map(drop)
@@ -464,42 +518,60 @@ async fn send(link: &Link, windows: &Windows, target: &Target, body: Value) -> R
 #[derive(Default)]
 pub struct Windows {
     sent: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Conversations WeCom said are full (`45009` twice in a minute), until when; and each
+    /// conversation's latest refusal.
+    full: Mutex<HashMap<String, Instant>>,
+    refused: Mutex<HashMap<String, Instant>>,
 }
 
 const PER_MINUTE: usize = 30;
 const PER_HOUR: usize = 1000;
 
 impl Windows {
-    /// Waits until the conversation may have one more message, and counts it.
-    async fn wait_turn(&self, conversation: &str) {
-        while let Some(wait) = self.take(conversation, Instant::now()) {
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// Counts a message now, or says how long until one is allowed.
-    fn take(&self, conversation: &str, now: Instant) -> Option<Duration> {
+    /// Counts `n` messages now, or (counting none) says how long until `n` are allowed.
+    fn take(&self, conversation: &str, n: usize, now: Instant) -> Option<Duration> {
         let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         // Conversations quiet for an hour are forgotten.
         if sent.len() > 10_000 {
             sent.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < HOUR));
         }
+        if let Some(until) = self.full.lock().unwrap_or_else(|p| p.into_inner()).get(conversation)
+            && *until > now
+        {
+            return Some(*until - now);
+        }
         let times = sent.entry(conversation.to_owned()).or_default();
         while times.front().is_some_and(|t| now.duration_since(*t) >= HOUR) {
             times.pop_front();
         }
-        if times.len() >= PER_HOUR {
-            return times.front().map(|t| HOUR - now.duration_since(*t));
+        // More than a minute's worth at once could never go: it goes when the minute is clear.
+        let (n, len) = (n.clamp(1, PER_MINUTE), times.len());
+        // The oldest message that must age out of the hour, or of the minute, for `n` more.
+        if len + n > PER_HOUR {
+            return times.get(len + n - PER_HOUR - 1).map(|t| HOUR.saturating_sub(now.duration_since(*t)));
         }
-        if times.len() >= PER_MINUTE {
-            let nth = times[times.len() - PER_MINUTE];
-            let since = now.duration_since(nth);
+        if len + n > PER_MINUTE {
+            let since = now.duration_since(times[len + n - PER_MINUTE - 1]);
             if since < MINUTE {
                 return Some(MINUTE - since);
             }
         }
-        times.push_back(now);
+        times.extend(std::iter::repeat_n(now, n));
         None
+    }
+
+    /// WeCom refused a message to the conversation (`45009`). Its answer does not say whose
+    /// limit it was: the bot's (the sender's pause and pace see to that), or the
+    /// conversation's, which WeCom may count from before a restart. Refused twice in a minute,
+    /// the conversation gets nothing more for a minute.
+    fn refused(&self, conversation: &str, now: Instant) {
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        refused.retain(|_, at| now.duration_since(*at) < MINUTE);
+        if refused.insert(conversation.to_owned(), now).is_some() {
+            let mut full = self.full.lock().unwrap_or_else(|p| p.into_inner());
+            full.retain(|_, until| *until > now);
+            full.insert(conversation.to_owned(), now + MINUTE);
+        }
     }
 }
 
@@ -590,6 +662,9 @@ fn button_key(data: &ButtonData) -> String {
 }
 
 fn outcome(error: LinkError) -> SendOutcome {
+    if let LinkError::ConversationFull(wait) = error {
+        return SendOutcome::Later(wait);
+    }
     match error.code() {
         Some(codes::TOO_FAST) => SendOutcome::RetryAfter(Duration::from_secs(1)),
         Some(codes::INVALID_CHAT) => SendOutcome::Blocked(texts::wecom::UNREACHABLE.into()),
@@ -635,9 +710,13 @@ impl Messenger for Sender {
                     .iter()
                     .map(|o| o.body(|task, card| self.link.remember_card(task, card))),
             );
-            let target = Target { req_id: None, to };
+            let target = Target::written(to);
+            // A conversation at its limit: this delivery alone comes back later (the whole
+            // notice, so it is never cut in two); the others go on meanwhile.
+            if let Err(e) = take_turns(&self.windows, &target, bodies.len(), Turn::Now).await {
+                return outcome(e);
+            }
             for body in bodies {
-                // A conversation at its limit waits its turn; the others go on meanwhile.
                 if let Err(e) = send(&self.link, &self.windows, &target, body).await {
                     return outcome(e);
                 }
@@ -665,12 +744,12 @@ mod tests {
         let windows = Windows::default();
         let start = Instant::now();
         for i in 0..30 {
-            assert_eq!(windows.take("zhangsan", start + Duration::from_secs(i)), None);
+            assert_eq!(windows.take("zhangsan", 1, start + Duration::from_secs(i)), None);
         }
-        let wait = windows.take("zhangsan", start + Duration::from_secs(30));
+        let wait = windows.take("zhangsan", 1, start + Duration::from_secs(30));
         assert_eq!(wait, Some(Duration::from_secs(30)));
-        assert_eq!(windows.take("lisi", start + Duration::from_secs(30)), None, "others are not held up");
-        assert_eq!(windows.take("zhangsan", start + Duration::from_secs(60)), None);
+        assert_eq!(windows.take("lisi", 1, start + Duration::from_secs(30)), None, "others are not held up");
+        assert_eq!(windows.take("zhangsan", 1, start + Duration::from_secs(60)), None);
     }
 
     #[test]
@@ -679,9 +758,39 @@ mod tests {
         let start = Instant::now();
         for i in 0..1000u64 {
             // Two a minute: never the minute's limit.
-            assert_eq!(windows.take("g", start + Duration::from_secs(i * 3)), None);
+            assert_eq!(windows.take("g", 1, start + Duration::from_secs(i * 3)), None);
         }
         let at = start + Duration::from_secs(3000);
-        assert_eq!(windows.take("g", at), Some(Duration::from_secs(600)));
+        assert_eq!(windows.take("g", 1, at), Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn a_reply_of_three_messages_takes_three_turns_at_once_or_none() {
+        let windows = Windows::default();
+        let start = Instant::now();
+        for i in 0..28 {
+            assert_eq!(windows.take("wang", 1, start + Duration::from_secs(i)), None);
+        }
+        // Two turns left in the minute: three wait until the first message ages out, and
+        // counting none meanwhile, two still fit.
+        assert_eq!(windows.take("wang", 3, start + Duration::from_secs(30)), Some(Duration::from_secs(30)));
+        assert_eq!(windows.take("wang", 2, start + Duration::from_secs(30)), None);
+        assert_eq!(windows.take("wang", 1, start + Duration::from_secs(30)), Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn a_conversation_wecom_refused_twice_in_a_minute_waits_a_minute_and_the_others_do_not() {
+        let windows = Windows::default();
+        let start = Instant::now();
+        windows.refused("zhao", start);
+        assert_eq!(
+            windows.take("zhao", 1, start + Duration::from_secs(1)),
+            None,
+            "once may be the bot's limit"
+        );
+        windows.refused("zhao", start + Duration::from_secs(10));
+        assert_eq!(windows.take("zhao", 1, start + Duration::from_secs(20)), Some(Duration::from_secs(50)));
+        assert_eq!(windows.take("qian", 1, start + Duration::from_secs(10)), None);
+        assert_eq!(windows.take("zhao", 1, start + Duration::from_secs(70)), None);
     }
 }

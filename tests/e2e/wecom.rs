@@ -763,3 +763,77 @@ async fn wecom_transcript_of_a_new_members_first_minutes_who_gives_their_name() 
     let written = transcript.lines().filter(|l| l.starts_with('←'));
     assert!(written.clone().all(|l| !l.contains("\"msgtype\":\"text\"")), "never text: {transcript}");
 }
+
+/// A picture's link lives five minutes (here one second): one that waits its turn behind the
+/// same person's burst is fetched on receipt, not when its turn comes.
+#[tokio::test]
+async fn a_picture_waiting_behind_a_burst_is_fetched_while_its_link_lives() {
+    let app = WeComApp::spawn().await;
+    let sun = WcUser::new("sunba", "孙八");
+    app.register(&sun, "人社局", Role::Member).await;
+    app.fake.set_media_lifetime(Duration::from_secs(1));
+    let photo: Vec<u8> = (0..2048u32).map(|i| (i % 199) as u8).collect();
+
+    // Over flood control's 20 in 10 s: the picture's turn comes seconds after its link died.
+    for i in 0..22 {
+        app.fake.say(&sun, &format!("送政策 第{i}次宣讲"));
+    }
+    let msgid = app.fake.picture(&sun, &photo, Some("#送温暖 看望五保户"));
+    eventually("all 23 check-ins", Duration::from_secs(40), || async {
+        (app.scalar("SELECT COUNT(*) FROM checkins").await == 23).then_some(())
+    })
+    .await;
+
+    let photo_id: Option<String> =
+        sqlx::query_scalar("SELECT photo_file_id FROM checkins WHERE description = '看望五保户'")
+            .fetch_one(app.core.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(photo_id, Some(format!("wc:{msgid}")), "the check-in keeps its picture");
+    let kept = app.core.store.received_file(Platform::WeCom, &format!("wc:{msgid}")).await.unwrap();
+    assert_eq!(kept.map(|(_, bytes)| bytes), Some(photo));
+}
+
+/// A member whose conversation has had WeCom's 30 messages this minute gets a notice when the
+/// minute allows: the others get it at once, nothing waits behind that one conversation.
+#[tokio::test]
+async fn a_notice_to_a_conversation_at_its_limit_waits_for_it_alone() {
+    let app = WeComApp::spawn().await;
+    let ids = add_members(&app, 2).await;
+    // Joined without giving a name: called by the userid.
+    let busy = WcUser::new("zhoujiu", "zhoujiu");
+    app.register(&busy, "人社局", Role::Member).await;
+    // The welcome and 29 receipts: 30 messages to this conversation within the minute.
+    for i in 0..29 {
+        app.fake.say(&busy, &format!("送服务 第{i}次"));
+    }
+    eventually("the 29 receipts", Duration::from_secs(40), || async {
+        (to(&app.fake, &busy.userid).len() == 30).then_some(())
+    })
+    .await;
+
+    notice(&app, "本周五前报送走访情况", None).await;
+    for id in &ids {
+        app.fake
+            .wait_for("the others' notice", |f| {
+                to(f, id).into_iter().find(|s| s.text.contains("本周五前报送走访情况"))
+            })
+            .await;
+    }
+    eventually("the busy member's delivery deferred", Duration::from_secs(20), || async {
+        (app.scalar(
+            "SELECT COUNT(*) FROM deliveries d JOIN members m ON m.id = d.member_id
+             WHERE m.name = 'zhoujiu' AND d.status = 'pending' AND d.last_error = 'per-conversation limit'",
+        )
+        .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+
+    assert!(
+        !to(&app.fake, &busy.userid).iter().any(|s| s.text.contains("本周五前报送走访情况")),
+        "not into a full conversation"
+    );
+    assert!(app.fake.refusals().is_empty(), "nothing WeCom had to refuse: {:#?}", app.fake.refusals());
+}

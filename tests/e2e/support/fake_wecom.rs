@@ -279,6 +279,8 @@ struct Inner {
     /// (filename, size) of each finished upload, in order.
     uploads: Vec<(String, usize)>,
     downloads: HashMap<String, Download>,
+    /// How long a file's link works (`None`: WeCom's five minutes).
+    media_lifetime: Option<Duration>,
     next_id: u64,
     shift_ms: i64,
 }
@@ -541,6 +543,11 @@ impl FakeWeCom {
         self.shared.lock().known_users.extend(userids.iter().cloned());
     }
 
+    /// Files' links work this long (WeCom's are five minutes): a test need not wait that.
+    pub fn set_media_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().media_lifetime = Some(lifetime);
+    }
+
     /// At most this many messages a second for the whole bot, 45009 beyond.
     pub fn set_bot_rate(&self, rate: Option<f64>) {
         self.shared.lock().bot_rate = rate;
@@ -793,10 +800,11 @@ fn kick(inner: &mut Inner, n: usize) {
 /// `GET /media/<id>`: a callback's file, encrypted, for five minutes.
 async fn serve_media(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
     let mut inner = shared.lock();
+    let lifetime = inner.media_lifetime.unwrap_or(MEDIA_URL_LIFETIME);
     let Some(download) = inner.downloads.get_mut(&id) else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
-    if download.made.elapsed() > MEDIA_URL_LIFETIME {
+    if download.made.elapsed() > lifetime {
         return (StatusCode::FORBIDDEN, "Request has expired").into_response();
     }
     download.fetched += 1;
