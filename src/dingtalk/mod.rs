@@ -34,11 +34,12 @@ use self::markup::RobotMessage;
 use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
-use crate::handling::{Handler, finish};
+use crate::handling::Handler;
 use crate::jobs;
 use crate::notices::MediaKind;
 use crate::notices::pace::Adaptive;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
+use crate::notices::uploads::Uploads;
 use crate::store::UpdateKey;
 use crate::texts;
 
@@ -220,28 +221,8 @@ async fn handle_one(
 ) {
     let (api, context) = (edge.api.as_ref(), edge.context.as_ref());
     let update = UpdateKey { platform: Platform::DingTalk, key };
-    let mut attempt = 0u32;
-    let incoming = loop {
-        match incoming(core, seq, payload).await {
-            Ok(Some(i)) => break i,
-            Ok(None) => return finish(core, &update, "ignored", None).await,
-            // A message that does not read is skipped; the next ones go on.
-            Err(e) if e.downcast_ref::<serde_json::Error>().is_some() => {
-                tracing::warn!(update = key, error = %e, "a DingTalk message the bot cannot read was skipped");
-                return finish(core, &update, "skipped", Some(&e.to_string())).await;
-            }
-            // The database busy a moment: tried again, not skipped.
-            Err(e) if attempt < 6 => {
-                attempt += 1;
-                tracing::warn!(update = key, error = %e, attempt, "could not look up a DingTalk sender; retrying");
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))) => {}
-                    () = shutdown.cancelled() => return,
-                }
-            }
-            Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
-        }
-    };
+    let read = || incoming(core, seq, payload);
+    let Some(incoming) = crate::handling::inbox::read(core, &update, shutdown, read).await else { return };
     // Someone not yet a member may join by department first; the message waits for the
     // lookup (in the inbox, across a restart), and their greeting goes before its answer.
     let staff = serde_json::from_str::<Value>(payload)
@@ -446,22 +427,10 @@ pub struct Batcher {
     core: Core,
     open: Arc<Mutex<HashMap<String, Batch>>>,
     calls: Arc<CallPace>,
-    /// Each notice's file on DingTalk, and since when: uploaded once for everyone (each
-    /// notice's lock is held through its upload, so twenty deliveries at once upload it once,
-    /// and one slow upload holds up no other notice).
-    media: Mutex<HashMap<i64, Arc<MediaSlot>>>,
-}
-
-/// One notice's file on DingTalk: what became of it, and when.
-type MediaSlot = tokio::sync::Mutex<Option<(Uploaded, tokio::time::Instant)>>;
-
-/// What became of a notice's file on DingTalk.
-#[derive(Debug, Clone)]
-enum Uploaded {
-    /// Its media id.
-    Id(String),
-    /// DingTalk refused it (its size or type): the notice goes without it, its text saying so.
-    Refused,
+    /// Each notice's file on DingTalk: its media id, or `None` when DingTalk refused it (its
+    /// size or type: the notice goes without it, its text saying so); uploaded once for
+    /// everyone.
+    media: Uploads<Option<String>>,
 }
 
 /// How long an uploaded file's media id is used before the file is uploaded again (DingTalk
@@ -541,7 +510,7 @@ const GATHER: Duration = Duration::from_millis(40);
 impl Batcher {
     fn new(api: Arc<Api>, core: Core, calls_per_second: f64) -> Batcher {
         let calls = Arc::new(CallPace::new(calls_per_second, core.metrics.clone()));
-        Batcher { api, core, open: Arc::default(), calls, media: Mutex::default() }
+        Batcher { api, core, open: Arc::default(), calls, media: Uploads::new(MEDIA_KEPT) }
     }
 
     /// The media id of a notice's file on DingTalk, uploading it if it has none (or an old
@@ -554,40 +523,19 @@ impl Batcher {
         name: &str,
         bytes: &[u8],
     ) -> Result<Option<String>, ApiError> {
-        let slot = {
-            let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
-            // Notices whose files nobody is using and whose upload is old are forgotten.
-            media.retain(|_, slot| {
-                Arc::strong_count(slot) > 1
-                    || slot
-                        .try_lock()
-                        .is_ok_and(|s| s.as_ref().is_some_and(|(_, at)| at.elapsed() < MEDIA_KEPT))
-            });
-            media.entry(notice_id).or_default().clone()
-        };
-        let mut slot = slot.lock().await;
-        if let Some((uploaded, at)) = slot.as_ref()
-            && at.elapsed() < MEDIA_KEPT
-        {
-            return Ok(match uploaded {
-                Uploaded::Id(id) => Some(id.clone()),
-                Uploaded::Refused => None,
-            });
-        }
         let upload_type = if kind == MediaKind::Photo { "image" } else { "file" };
-        let uploaded = match self.api.upload(upload_type, name, bytes.to_vec()).await {
-            Ok(id) => Uploaded::Id(id),
-            Err(ApiError::Refused(why)) => {
-                tracing::warn!(notice = notice_id, %why, "DingTalk refused a notice's file; the notice goes without it");
-                Uploaded::Refused
-            }
-            Err(e) => return Err(e),
-        };
-        *slot = Some((uploaded.clone(), tokio::time::Instant::now()));
-        Ok(match uploaded {
-            Uploaded::Id(id) => Some(id),
-            Uploaded::Refused => None,
-        })
+        self.media
+            .get(notice_id, || async {
+                match self.api.upload(upload_type, name, bytes.to_vec()).await {
+                    Ok(id) => Ok(Some(id)),
+                    Err(ApiError::Refused(why)) => {
+                        tracing::warn!(notice = notice_id, %why, "DingTalk refused a notice's file; the notice goes without it");
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
     }
 
     /// One message to one person, gathered for a few milliseconds with the same message to

@@ -117,6 +117,44 @@ async fn chat_task<H, Fut>(
     }
 }
 
+/// Reads a row into what its handling needs (`read`: `Ok(None)` for a message that says
+/// nothing to the bot). A payload that does not parse is skipped and the next ones go on; any
+/// other failure (the database busy a moment) is tried again a few times before the row is
+/// marked failed. `None` when the row is finished here (or shutdown came first: it stays).
+pub async fn read<T, F, Fut>(
+    core: &Core,
+    update: &UpdateKey<'_>,
+    shutdown: &CancellationToken,
+    mut read: F,
+) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let key = update.key;
+    let mut attempt = 0u32;
+    loop {
+        match read().await {
+            Ok(Some(read)) => return Some(read),
+            Ok(None) => super::finish(core, update, "ignored", None).await,
+            Err(e) if e.downcast_ref::<serde_json::Error>().is_some() => {
+                tracing::warn!(update = key, platform = %update.platform, error = %e, "a message the bot cannot read was skipped");
+                super::finish(core, update, "skipped", Some(&e.to_string())).await;
+            }
+            Err(e) if attempt < 6 => {
+                attempt += 1;
+                tracing::warn!(update = key, platform = %update.platform, error = %e, attempt, "could not read a message; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))) => continue,
+                    () = shutdown.cancelled() => {}
+                }
+            }
+            Err(e) => super::finish(core, update, "failed", Some(&e.to_string())).await,
+        }
+        return None;
+    }
+}
+
 /// `handle(row)`, with a panic (a bug) logged and the row marked failed.
 async fn guarded<H, Fut>(core: &Core, platform: Platform, handle: &H, row: Row)
 where

@@ -17,6 +17,7 @@ pub mod pace;
 pub mod pinyin;
 pub mod scheduler;
 pub mod sender;
+pub mod uploads;
 
 use std::collections::BTreeSet;
 

@@ -35,10 +35,11 @@ use crate::chat::buttons::ButtonData;
 use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
-use crate::handling::{Handler, finish};
+use crate::handling::Handler;
 use crate::jobs;
 use crate::notices::MediaKind;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
+use crate::notices::uploads::Uploads;
 use crate::store::UpdateKey;
 use crate::texts;
 
@@ -66,8 +67,12 @@ pub fn start(
     let rate = core.config.wecom.as_ref().map_or(10.0, |w| w.rate);
     let windows = Arc::new(Windows::default());
     let files = Arc::new(WeComFiles { core: core.clone() });
-    let sender =
-        Sender { link: link.clone(), core: core.clone(), windows: windows.clone(), media: Mutex::default() };
+    let sender = Sender {
+        link: link.clone(),
+        core: core.clone(),
+        windows: windows.clone(),
+        media: Uploads::new(MEDIA_KEPT),
+    };
     let sides = jobs::PlatformSides {
         updates: Arc::new(WeComUpdates { link: link.clone(), windows: windows.clone() }),
         inbox_notify: notify.clone(),
@@ -183,26 +188,9 @@ async fn handle_one(
     shutdown: &CancellationToken,
 ) {
     let update = UpdateKey { platform: Platform::WeCom, key };
-    let mut attempt = 0u32;
-    let (incoming, target) = loop {
-        match incoming(core, edge, seq, key, payload).await {
-            Ok(Some(i)) => break i,
-            Ok(None) => return finish(core, &update, "ignored", None).await,
-            Err(e) if e.downcast_ref::<serde_json::Error>().is_some() => {
-                tracing::warn!(update = key, error = %e, "a WeCom message the bot cannot read was skipped");
-                return finish(core, &update, "skipped", Some(&e.to_string())).await;
-            }
-            // The database busy a moment: tried again, not skipped.
-            Err(e) if attempt < 6 => {
-                attempt += 1;
-                tracing::warn!(update = key, error = %e, attempt, "could not read a WeCom message; retrying");
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))) => {}
-                    () = shutdown.cancelled() => return,
-                }
-            }
-            Err(e) => return finish(core, &update, "failed", Some(&e.to_string())).await,
-        }
+    let read = || incoming(core, edge, seq, key, payload);
+    let Some((incoming, target)) = crate::handling::inbox::read(core, &update, shutdown, read).await else {
+        return;
     };
     let handler =
         Handler { core, context: &edge.context, platform: Platform::WeCom, shutdown, flood_control: true };
@@ -586,46 +574,38 @@ pub struct Sender {
     link: Arc<Link>,
     core: Core,
     windows: Arc<Windows>,
-    /// Each notice's media id, and since when (WeCom keeps uploads three days).
-    media: Mutex<HashMap<i64, Arc<MediaSlot>>>,
+    /// Each notice's file on WeCom: its media id, or `None` when WeCom refused it; uploaded
+    /// once for everyone.
+    media: Uploads<Option<String>>,
 }
-
-/// One notice's file on WeCom: its media id and when it was uploaded.
-type MediaSlot = tokio::sync::Mutex<Option<(String, Instant)>>;
 
 /// How long an uploaded file's media id is used (WeCom keeps it three days).
 const MEDIA_KEPT: Duration = Duration::from_secs(2 * 24 * 3600);
 
 impl Sender {
-    /// The media id of a notice's file, uploading it if it has none yet (or an old one); each
-    /// notice's lock is held through its upload, so many deliveries at once upload it once.
+    /// The media id of a notice's file, uploading it if it has none yet (or an old one);
+    /// `None` when WeCom refused the file (every member then gets the words alone, without
+    /// trying again). A passing failure is the error: the delivery is tried again later.
     async fn media_id(
         &self,
         notice_id: i64,
         kind: MediaKind,
         name: &str,
         bytes: &[u8],
-    ) -> Result<String, LinkError> {
-        let slot = {
-            let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
-            media.retain(|_, slot| {
-                Arc::strong_count(slot) > 1
-                    || slot
-                        .try_lock()
-                        .is_ok_and(|s| s.as_ref().is_some_and(|(_, at)| at.elapsed() < MEDIA_KEPT))
-            });
-            media.entry(notice_id).or_default().clone()
-        };
-        let mut slot = slot.lock().await;
-        if let Some((id, at)) = slot.as_ref()
-            && at.elapsed() < MEDIA_KEPT
-        {
-            return Ok(id.clone());
-        }
+    ) -> Result<Option<String>, LinkError> {
         let upload_type = if kind == MediaKind::Photo { "image" } else { "file" };
-        let id = media::upload(&self.link, upload_type, name, bytes).await?;
-        *slot = Some((id.clone(), Instant::now()));
-        Ok(id)
+        self.media
+            .get(notice_id, || async {
+                match media::upload(&self.link, upload_type, name, bytes).await {
+                    Ok(id) => Ok(Some(id)),
+                    Err(e) if e.passing() => Err(e),
+                    Err(e) => {
+                        tracing::warn!(notice = notice_id, error = %e, "WeCom refused a notice's file; the notice goes without it");
+                        Ok(None)
+                    }
+                }
+            })
+            .await
     }
 }
 
@@ -689,17 +669,14 @@ impl Messenger for Sender {
                     .media_id(message.notice_id, *kind, name, bytes)
                     .await
                 {
-                    Ok(id) => {
+                    Ok(Some(id)) => {
                         bodies.push(match kind {
                             MediaKind::Photo => json!({ "msgtype": "image", "image": { "media_id": id } }),
                             MediaKind::Document => json!({ "msgtype": "file", "file": { "media_id": id } }),
                         });
                     }
-                    Err(e) if e.passing() => return outcome(e),
-                    Err(e) => {
-                        tracing::warn!(notice = message.notice_id, error = %e, "WeCom refused a notice's file; the notice goes without it");
-                        file_elsewhere = true;
-                    }
+                    Ok(None) => file_elsewhere = true,
+                    Err(e) => return outcome(e),
                 },
                 // Only Telegram holds this file (a notice from before files were kept).
                 Some(OutMedia::FileId { .. }) => file_elsewhere = true,
