@@ -61,6 +61,12 @@ pub fn link_answer(number: usize, choices: &[Choice]) -> String {
     format!("{number}·{}", token(choices))
 }
 
+/// Each option of `choices` with what a link or button choosing it sends back (its number and
+/// the set's mark), for platforms whose buttons answer as a typed message (DingTalk, WeCom).
+pub fn answers(choices: &[Choice]) -> Vec<(String, String)> {
+    choices.iter().enumerate().map(|(i, (label, _))| (label.clone(), link_answer(i + 1, choices))).collect()
+}
+
 /// What a typed text picks: a tapped link (`2·k3f9`, checked against the offer), the option's
 /// number (`2`, `２`, `第2个`) when there are several, or its label (`昨天`, `確認登記`), compared
 /// without marks and emoji.

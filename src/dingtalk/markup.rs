@@ -44,17 +44,12 @@ pub fn message(text: &str, keyboard: Option<&Keyboard>, extra_links: &[(&str, &s
     // Each option answers with its number and the mark of this set of options, so a press on
     // an older message's button presses nothing (see `crate::choices::pick`).
     let options: Vec<(String, String)> = keyboard
-        .map(|k| {
-            let choices = k.choices();
-            choices
-                .iter()
-                .enumerate()
-                .map(|(i, (label, _))| {
-                    (format!("{}. {label}", i + 1), crate::choices::link_answer(i + 1, &choices))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .map(|k| crate::choices::answers(&k.choices()))
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, answer))| (format!("{}. {label}", i + 1), answer))
+        .collect();
     let title: String = text.lines().next().unwrap_or("").chars().take(30).collect();
     if options.is_empty() && extra_links.is_empty() {
         if !has_link(text) {

@@ -99,16 +99,9 @@ fn task_id() -> String {
 /// A text with its options (if any) as buttons or a numbered list, and `extra` buttons (label,
 /// what a press sends) after them.
 pub fn messages(text: &str, keyboard: Option<&Keyboard>, extra: &[(&str, &str)]) -> Vec<Out> {
-    let options: Vec<(String, String)> = keyboard
-        .map(|k| {
-            let choices = k.choices();
-            choices
-                .iter()
-                .enumerate()
-                .map(|(i, (label, _))| (label.clone(), crate::choices::link_answer(i + 1, &choices)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Each key answers as typing would (see `crate::choices::pick`).
+    let options: Vec<(String, String)> =
+        keyboard.map(|k| crate::choices::answers(&k.choices())).unwrap_or_default();
     let buttons: Vec<(String, String)> = options
         .iter()
         .cloned()
