@@ -505,35 +505,9 @@ async fn sigkill_during_a_burst_of_200_checkins_loses_none_and_records_none_twic
     let fake = FakeDingTalk::start().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("sansong.db").display());
-    let org = crate::support::repo_path("config/org.example.toml");
-    let (code, _, err) = crate::support::cli(&db, &["org", "load", org.to_str().unwrap()]).await;
-    assert_eq!(code, 0, "{err}");
-    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
     // 200 members, each sending one check-in (one person's 200 would be paced by flood control).
-    let mut users = Vec::new();
-    for i in 0..200 {
-        let staff = format!("burst{i:03}");
-        let handle: i64 = sqlx::query_scalar(
-            "INSERT INTO handles (id, platform, external_id)
-             VALUES ((SELECT COALESCE(MAX(id), 1152921504606846975) + 1 FROM handles), 'dingtalk', ?) RETURNING id",
-        )
-        .bind(&staff)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
-             VALUES (?1, ?1, ?2, (SELECT id FROM units WHERE name = '人社局'), 'member', 0);
-             INSERT INTO accounts (person_id, platform, member_id, linked_at)
-             VALUES (?1, 'dingtalk', last_insert_rowid(), 0)",
-        )
-        .bind(handle)
-        .bind(format!("党员{i:03}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-        users.push(DtUser::new(&staff, &format!("党员{i:03}")));
-    }
+    let (pool, people) = crate::support::app::members_on(&db, "dingtalk", "burst", 200).await;
+    let users: Vec<DtUser> = people.iter().map(|(id, name)| DtUser::new(id, name)).collect();
     let mut bot = Binary::spawn_dingtalk(&fake.url, &db);
     fake.wait_connections(1).await;
 

@@ -12,34 +12,8 @@ use crate::support::wait::eventually;
 async fn members_on_wecom(n: usize) -> (tempfile::TempDir, String, sqlx::SqlitePool, Vec<WcUser>) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("sansong.db").display());
-    let org = crate::support::repo_path("config/org.example.toml");
-    let (code, _, err) = crate::support::cli(&db, &["org", "load", org.to_str().unwrap()]).await;
-    assert_eq!(code, 0, "{err}");
-    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-    let mut users = Vec::new();
-    for i in 0..n {
-        let userid = format!("wecom{i:03}");
-        let handle: i64 = sqlx::query_scalar(
-            "INSERT INTO handles (id, platform, external_id)
-             VALUES ((SELECT COALESCE(MAX(id), 1152921504606846975) + 1 FROM handles), 'wecom', ?) RETURNING id",
-        )
-        .bind(&userid)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
-             VALUES (?1, ?1, ?2, (SELECT id FROM units WHERE name = '人社局'), 'member', 0);
-             INSERT INTO accounts (person_id, platform, member_id, linked_at)
-             VALUES (?1, 'wecom', last_insert_rowid(), 0)",
-        )
-        .bind(handle)
-        .bind(format!("党员{i:03}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-        users.push(WcUser::new(&userid, &format!("党员{i:03}")));
-    }
+    let (pool, people) = crate::support::app::members_on(&db, "wecom", "wecom", n).await;
+    let users = people.iter().map(|(id, name)| WcUser::new(id, name)).collect();
     (dir, db, pool, users)
 }
 

@@ -338,3 +338,45 @@ pub async fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A database at `db_url` for the real binary: the example organisation loaded, and `n`
+/// members of 人社局 on `platform` (each an id `<prefix>NNN` and a name `党员NNN`), as joining
+/// there makes them. The pool and the (id, name) of each.
+pub async fn members_on(
+    db_url: &str,
+    platform: &str,
+    prefix: &str,
+    n: usize,
+) -> (sqlx::SqlitePool, Vec<(String, String)>) {
+    let org = repo_path("config/org.example.toml");
+    let (code, _, err) = cli(db_url, &["org", "load", org.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    let pool = sqlx::SqlitePool::connect(db_url).await.unwrap();
+    let mut people = Vec::new();
+    for i in 0..n {
+        let (id, name) = (format!("{prefix}{i:03}"), format!("党员{i:03}"));
+        let handle: i64 = sqlx::query_scalar(
+            "INSERT INTO handles (id, platform, external_id)
+             VALUES ((SELECT COALESCE(MAX(id), 1152921504606846975) + 1 FROM handles), ?, ?) RETURNING id",
+        )
+        .bind(platform)
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+             VALUES (?1, ?1, ?2, (SELECT id FROM units WHERE name = '人社局'), 'member', 0);
+             INSERT INTO accounts (person_id, platform, member_id, linked_at)
+             VALUES (?1, ?3, last_insert_rowid(), 0)",
+        )
+        .bind(handle)
+        .bind(&name)
+        .bind(platform)
+        .execute(&pool)
+        .await
+        .unwrap();
+        people.push((id, name));
+    }
+    (pool, people)
+}
