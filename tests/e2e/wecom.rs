@@ -837,3 +837,39 @@ async fn a_notice_to_a_conversation_at_its_limit_waits_for_it_alone() {
     );
     assert!(app.fake.refusals().is_empty(), "nothing WeCom had to refuse: {:#?}", app.fake.refusals());
 }
+
+/// A long connection that cannot be opened is WeCom's outage, not each member's: a notice
+/// meanwhile is held, no member is marked failed or unreachable, and it reaches everyone once
+/// WeCom is back.
+#[tokio::test]
+async fn while_the_long_connection_cannot_be_opened_a_notice_waits_as_wecoms_outage_then_goes_out() {
+    let app = WeComApp::spawn().await;
+    let ids = add_members(&app, 5).await;
+    let before = app.fake.connections();
+
+    app.fake.set_down(true);
+    notice(&app, "周五下午集中学习", None).await;
+    eventually("WeCom's outage recorded", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM outages WHERE platform = 'wecom' AND ended_at IS NULL").await == 1)
+            .then_some(())
+    })
+    .await;
+    let held = app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").await;
+    app.fake.set_down(false);
+    app.fake.wait_connections(before + 1).await;
+    eventually("all five delivered", Duration::from_secs(30), || async {
+        (app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await == 5).then_some(())
+    })
+    .await;
+
+    assert_eq!(held, 5, "held for WeCom, none failed or unreachable");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await, 0);
+    for id in &ids {
+        let copies = to(&app.fake, id).into_iter().filter(|s| s.text.contains("周五下午集中学习")).count();
+        assert_eq!(copies, 1, "{id}");
+    }
+    eventually("the outage ended", Duration::from_secs(20), || async {
+        (app.scalar("SELECT COUNT(*) FROM outages WHERE ended_at IS NOT NULL").await == 1).then_some(())
+    })
+    .await;
+}

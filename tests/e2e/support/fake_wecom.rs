@@ -281,6 +281,8 @@ struct Inner {
     downloads: HashMap<String, Download>,
     /// How long a file's link works (`None`: WeCom's five minutes).
     media_lifetime: Option<Duration>,
+    /// The gateway cannot be reached: no connection opens.
+    down: bool,
     next_id: u64,
     shift_ms: i64,
 }
@@ -327,6 +329,12 @@ impl FakeWeCom {
         let ws_shared = shared.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = ws.accept().await {
+                // Down: the connection is dropped before the WebSocket opens, as an
+                // unreachable gateway's would be.
+                if ws_shared.lock().down {
+                    drop(stream);
+                    continue;
+                }
                 tokio::spawn(serve_socket(ws_shared.clone(), stream));
             }
         });
@@ -541,6 +549,15 @@ impl FakeWeCom {
     /// proactive sends to them are taken.
     pub fn knows(&self, userids: &[String]) {
         self.shared.lock().known_users.extend(userids.iter().cloned());
+    }
+
+    /// WeCom's gateway cannot be reached (`true`): the open connection drops and no new one
+    /// opens, until `false`.
+    pub fn set_down(&self, down: bool) {
+        self.shared.lock().down = down;
+        if down {
+            self.drop_connection();
+        }
     }
 
     /// Files' links work this long (WeCom's are five minutes): a test need not wait that.
