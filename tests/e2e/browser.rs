@@ -106,29 +106,17 @@ async fn an_admin_publishes_a_notice_with_a_photo_and_invites_a_member_in_a_brow
     b.click_link("撰写通知").await;
     b.fill("textarea[name=body]", "本周五下午三点在三楼会议室学习《社保新政》，请准时参加。").await;
     let photo = photo_file(c.app.dir.path());
-    let input = b.client().find(fantoccini::Locator::Css("input[type=file]")).await.expect("the file field");
-    input.send_keys(photo.to_str().unwrap()).await.expect("choosing the photo");
-    b.client()
-        .find(fantoccini::Locator::Css("input[name=to][value=all]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.client().find(fantoccini::Locator::Css("input[name=ack]")).await.unwrap().click().await.unwrap();
-    b.client().find(fantoccini::Locator::Css("input[name=urgent]")).await.unwrap().click().await.unwrap();
+    b.choose_file("input[type=file]", &photo).await;
+    b.click_css("input[name=to][value=all]").await;
+    b.click_css("input[name=ack]").await;
+    b.click_css("input[name=urgent]").await;
     b.screenshots("compose").await;
     b.click_button("预览").await;
     let preview = b.text().await;
     assert!(preview.contains("预览：成员收到的样子") && preview.contains("全体成员"), "{preview}");
-    let loaded: bool = b
-        .client()
-        .execute("return [...document.images].every(i => i.complete && i.naturalWidth > 0)", vec![])
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap_or(false);
-    assert!(loaded, "the preview shows the uploaded photo");
+    let loaded = "return document.images.length > 0 \
+        && [...document.images].every(i => i.complete && i.naturalWidth > 0)";
+    b.wait_until("the preview to show the uploaded photo", loaded).await;
     b.screenshots("compose-preview").await;
     b.click_button("确认发布").await;
     let receipts = b.text().await;

@@ -23,8 +23,9 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// How long chromedriver's start, a page load or a download may take.
-const DEADLINE: Duration = Duration::from_secs(20);
+/// How long chromedriver's start, a page load, an element's arrival or a download may take: a
+/// ceiling for a loaded CI machine, never a measure of speed.
+const DEADLINE: Duration = Duration::from_secs(45);
 /// How often a wait asks again.
 const POLL: Duration = Duration::from_millis(50);
 /// Without the ones after `--headless`, Chromium's own connections hang on a closed network.
@@ -160,6 +161,39 @@ impl Browser {
         field.send_keys(value).await.unwrap_or_else(|e| panic!("typing into {css:?}: {e}"));
     }
 
+    /// Clicks the element matching `css` (a checkbox, a radio button), once it is there and
+    /// takes the click; a click refused meanwhile (the element not yet interactable) is tried
+    /// again until the deadline, then fails naming the page.
+    pub async fn click_css(&self, css: &str) {
+        let until = Instant::now() + DEADLINE;
+        loop {
+            let refused = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.click().await {
+                    Ok(()) => return,
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= until {
+                panic!("could not click {css:?} on {} within {DEADLINE:?}: {refused}", self.url().await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Chooses the local file `path` in the file field matching `css`.
+    pub async fn choose_file(&self, css: &str, path: &Path) {
+        let field = self.element(Locator::Css(css), &format!("file field {css:?}")).await;
+        let chosen = field.send_keys(&path.to_string_lossy()).await;
+        chosen.unwrap_or_else(|e| panic!("choosing {} in {css:?}: {e}", path.display()));
+    }
+
+    /// Waits until `script` returns true on the current page; fails after the deadline with
+    /// "timed out … waiting for {what}".
+    pub async fn wait_until(&self, what: &str, script: &str) {
+        self.wait_for(what, script).await
+    }
+
     /// Chooses the option whose text is `option_text` in the `<select>` matching `css`.
     pub async fn select(&self, css: &str, option_text: &str) {
         let select = self.element(Locator::Css(css), &format!("select {css:?}")).await;
@@ -245,10 +279,15 @@ impl Browser {
         self.client.close().await.expect("ending the browser session");
     }
 
+    /// The element `locator` finds, waiting for it until the deadline.
     async fn element(&self, locator: Locator<'_>, what: &str) -> Element {
-        match self.client.find(locator).await {
-            Ok(element) => element,
-            Err(e) => panic!("no {what} on {}: {e}", self.url().await),
+        let until = Instant::now() + DEADLINE;
+        loop {
+            match self.client.find(locator).await {
+                Ok(element) => return element,
+                Err(e) if Instant::now() >= until => panic!("no {what} on {}: {e}", self.url().await),
+                Err(_) => tokio::time::sleep(POLL).await,
+            }
         }
     }
 
