@@ -477,19 +477,32 @@ async fn a_sender_learns_the_real_limit_from_a_429_and_the_next_notice_starts_fr
         .parse()
         .unwrap();
 
-    let started = std::time::Instant::now();
+    let attempts_before = app.fake.send_attempts().len();
     notices::create(&app.core, &Actor::Cli, &draft("第二条限速通知", everyone(), Schedule::Now), None)
         .await
         .unwrap();
     wait_all(&app, &users, "第二条限速通知", Duration::from_secs(60)).await;
-    let second_took = started.elapsed();
+    let refused_second = app.fake.rate_limited() - refused_first;
+    // The second notice's first eleven tries: at the learned ~9.5 a second they span about a
+    // second; had it started again from the configured 25 they would span 0.4 s (and the
+    // eleventh be refused). Measured where the platform sees them, so a loaded machine can
+    // only stretch the span, or shrink it by one late first arrival.
+    let second: Vec<_> = app.fake.send_attempts().split_off(attempts_before);
+    let span = second[10].duration_since(second[0]);
 
     assert!(refused_first >= 1, "the platform refused the configured 25 a second");
     assert!(
         (8.0..=10.5).contains(&pace),
         "the learned pace is the platform's 10 a second: {pace}\n{metrics}"
     );
-    assert_eq!(app.fake.rate_limited(), refused_first, "the second notice went at the learned pace: no 429");
-    assert!(second_took < Duration::from_secs(10), "40 at about 9.5 a second: {second_took:?}");
+    assert!(
+        span >= Duration::from_millis(700),
+        "the second notice starts at the learned pace, not the configured 25 a second: \
+         its first 11 tries took {span:?}"
+    );
+    // At 0.95 of the limit, one arrival delayed on a loaded machine may still fall inside
+    // the platform's second: one refusal is the platform's jitter, more would be a pace
+    // forgotten.
+    assert!(refused_second <= 1, "the second notice went at the learned pace: {refused_second} × 429");
     assert!(per_chat(&app, "第二条限速通知").values().all(|n| *n == 1));
 }

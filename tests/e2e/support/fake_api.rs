@@ -124,6 +124,8 @@ struct Inner {
     recent_sends: std::collections::VecDeque<(Instant, i64)>,
     /// Sends refused with 429 by the rate limit.
     rate_limited: usize,
+    /// When each send was tried (accepted or refused by the rate limit), in order.
+    send_attempts: Vec<Instant>,
     /// Sends that came less than a second after the previous one to the same private chat.
     chat_pace_violations: usize,
     last_send_to: HashMap<i64, Instant>,
@@ -218,13 +220,13 @@ impl FakeApi {
         self.shared.lock().send_delay = d;
     }
 
-    /// Refuse, with 429 and retry_after 1, any send beyond `per_second` in the last second.
     /// Every Bot API call fails (as `kind`) for `length` from now. Calls that fail are
     /// recorded with status 502 and deliver nothing.
     pub fn outage(&self, length: Duration, kind: Outage) {
         self.shared.lock().outage = Some((Instant::now() + length, kind));
     }
 
+    /// Refuse, with 429 and retry_after 1, any send beyond `per_second` in the last second.
     pub fn set_rate_limit(&self, per_second: Option<usize>) {
         self.shared.lock().rate_limit = per_second;
     }
@@ -232,6 +234,11 @@ impl FakeApi {
     /// Sends the rate limit refused with 429.
     pub fn rate_limited(&self) -> usize {
         self.shared.lock().rate_limited
+    }
+
+    /// When each send reached the fake (refused by the rate limit or not), in order.
+    pub fn send_attempts(&self) -> Vec<Instant> {
+        self.shared.lock().send_attempts.clone()
     }
 
     /// Sends that came within a second of the previous one to the same private chat.
@@ -684,6 +691,7 @@ async fn handle(
                 f.kind
             });
         if is_send(&method_lc) && fault.is_none() {
+            inner.send_attempts.push(now);
             while inner
                 .recent_sends
                 .front()
