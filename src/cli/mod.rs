@@ -38,7 +38,7 @@ use crate::texts;
 #[command(
     name = "sansong",
     version,
-    about = "“三送”活动登记助手：a chat bot (DingTalk, Telegram, the terminal) and a web console for the 三送 campaign"
+    about = "“三送”活动登记助手：a chat bot (DingTalk, WeCom, Telegram, the terminal) and a web console for the 三送 campaign"
 )]
 pub struct Cli {
     /// Config file (default config/default.toml).
@@ -51,8 +51,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run sansong: the web console (web_addr, default 127.0.0.1:8080) and every configured
-    /// chat platform — DingTalk (SANSONG_DINGTALK_CLIENT_ID and _SECRET), Telegram
-    /// (TELOXIDE_TOKEN). With no platform set, the console alone.
+    /// chat platform — DingTalk (SANSONG_DINGTALK_CLIENT_ID and _SECRET), WeCom
+    /// (SANSONG_WECOM_BOT_ID and _SECRET), Telegram (TELOXIDE_TOKEN). With no platform set, the
+    /// console alone.
     Run,
     /// A one-time link (10 minutes) that logs the organiser or admin NAME in to the console.
     Login { name: String },

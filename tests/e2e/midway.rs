@@ -1,5 +1,5 @@
 //! Commands in the middle of a dialogue, written once and run on every platform (Telegram,
-//! DingTalk, and the terminal): a command runs with its arguments where the step expects an
+//! DingTalk, WeCom and the terminal): a command runs with its arguments where the step expects an
 //! option, says once that the dialogue is still open, and the dialogue then goes on by the
 //! number of its option; a confirmation presses the step's main option; a description that
 //! starts with a command word stays a description.
