@@ -75,9 +75,10 @@ pub enum SendOutcome {
     Sent { message_id: i64, file_id: Option<String> },
     /// Flood control: wait this long before sending anything.
     RetryAfter(Duration),
-    /// This member's conversation is at the platform's own limit for it (WeCom's 30 a minute):
-    /// this delivery alone waits this long; nothing else is held up, no try is spent.
-    Later(Duration),
+    /// A limit of the platform's own is reached for this delivery (WeCom's 30 messages a minute
+    /// per conversation, or 30 uploads a minute per bot): it waits this long, for the reason
+    /// given; nothing else is held up, no try is spent.
+    Later(Duration, &'static str),
     /// The person blocked the bot or their account is gone (403).
     Blocked(String),
     /// Might work later (network error, 5xx).
@@ -556,9 +557,9 @@ async fn record(
             let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
             core.store.delivery_retry(item.id, retry_at, "429 Too Many Requests", false).await
         }
-        SendOutcome::Later(wait) => {
+        SendOutcome::Later(wait, why) => {
             let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
-            core.store.delivery_retry(item.id, retry_at, "per-conversation limit", false).await
+            core.store.delivery_retry(item.id, retry_at, why, false).await
         }
         SendOutcome::Blocked(reason) => {
             tracing::info!(delivery = item.id, member = item.member_id, "member unreachable (403)");

@@ -66,6 +66,9 @@ pub enum LinkError {
     /// The conversation has had all WeCom allows it for now (30 a minute, 1,000 an hour).
     #[error("the conversation is at WeCom's limit for {0:?} more")]
     ConversationFull(Duration),
+    /// The bot has made all the uploads WeCom allows it for now (30 a minute).
+    #[error("the bot is at WeCom's 30 uploads a minute for {0:?} more")]
+    UploadsFull(Duration),
     #[error("WeCom answered {code}: {message}")]
     Refused { code: i64, message: String },
 }

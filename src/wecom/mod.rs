@@ -10,7 +10,9 @@
 //!   at once by updating its card ([`link`]). Options are button cards ([`markup`]).
 //! - Limits: at most 30 messages a minute and 1,000 an hour in each conversation, replies and
 //!   deliveries together ([`Windows`]); the bot's own pace learned from `45009` as the other
-//!   senders learn theirs; a notice's file uploaded once ([`Sender`]).
+//!   senders learn theirs; a notice's file uploaded once ([`Sender`]), and at most 30 uploads
+//!   a minute for the bot (beyond, an export waits for its turn and a notice's deliveries come
+//!   back when there is one).
 //! - People and chats: a `userid` gets a handle (the core's id for them); a single chat's id is
 //!   the person's; a group's is the handle of `group:<chatid>`.
 
@@ -420,6 +422,9 @@ async fn send_reply(
             &[],
         ),
         Reply::Upload { name, bytes, caption, .. } => {
+            while let Some(wait) = windows.take_upload(Instant::now()) {
+                wait_turn(turn, wait, LinkError::UploadsFull(wait)).await?;
+            }
             let media_id = media::upload(link, "file", name, bytes).await?;
             let mut outs = vec![json!({ "msgtype": "file", "file": { "media_id": media_id } })];
             outs.extend(bodies(link, caption, None, &[]));
@@ -449,16 +454,21 @@ enum Turn<'a> {
 
 /// Takes `n` of the conversation's turns, waiting for them if `turn` allows.
 async fn take_turns(windows: &Windows, target: &Target, n: usize, turn: Turn<'_>) -> Result<(), LinkError> {
-    loop {
-        let Some(wait) = windows.take(target.to.key(), n, Instant::now()) else { return Ok(()) };
-        match turn {
-            Turn::Now => return Err(LinkError::ConversationFull(wait)),
-            Turn::Wait(shutdown) => tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                // Stopping: the reply is kept and sent after the restart.
-                () = shutdown.cancelled() => return Err(LinkError::NotConnected),
-            },
-        }
+    while let Some(wait) = windows.take(target.to.key(), n, Instant::now()) {
+        wait_turn(turn, wait, LinkError::ConversationFull(wait)).await?;
+    }
+    Ok(())
+}
+
+/// Waits `wait` for a turn if `turn` allows (until shutdown), else fails with `full`.
+async fn wait_turn(turn: Turn<'_>, wait: Duration, full: LinkError) -> Result<(), LinkError> {
+    match turn {
+        Turn::Now => Err(full),
+        Turn::Wait(shutdown) => tokio::select! {
+            () = tokio::time::sleep(wait) => Ok(()),
+            // Stopping: the reply is kept and sent after the restart.
+            () = shutdown.cancelled() => Err(LinkError::NotConnected),
+        },
     }
 }
 
@@ -510,10 +520,14 @@ pub struct Windows {
     /// conversation's latest refusal.
     full: Mutex<HashMap<String, Instant>>,
     refused: Mutex<HashMap<String, Instant>>,
+    /// The bot's uploads of the last minute (WeCom allows 30 a minute per bot).
+    uploads: Mutex<VecDeque<Instant>>,
 }
 
 const PER_MINUTE: usize = 30;
 const PER_HOUR: usize = 1000;
+/// Uploads a minute per bot (WeCom's 「智能机器人长连接」 page: 上传临时素材).
+const UPLOADS_PER_MINUTE: usize = 30;
 
 impl Windows {
     /// Counts `n` messages now, or (counting none) says how long until `n` are allowed.
@@ -545,6 +559,21 @@ impl Windows {
             }
         }
         times.extend(std::iter::repeat_n(now, n));
+        None
+    }
+
+    /// Counts one of the bot's uploads now, or (counting none) says how long until one is
+    /// allowed. A notice's file is uploaded once for everyone and an export once per request,
+    /// so this is rarely reached; when it is, the upload waits rather than being refused.
+    fn take_upload(&self, now: Instant) -> Option<Duration> {
+        let mut uploads = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        while uploads.front().is_some_and(|t| now.duration_since(*t) >= MINUTE) {
+            uploads.pop_front();
+        }
+        if uploads.len() >= UPLOADS_PER_MINUTE {
+            return uploads.front().map(|t| MINUTE - now.duration_since(*t));
+        }
+        uploads.push_back(now);
         None
     }
 
@@ -596,6 +625,11 @@ impl Sender {
         let upload_type = if kind == MediaKind::Photo { "image" } else { "file" };
         self.media
             .get(notice_id, || async {
+                // The bot's uploads are full for now: every delivery of this notice waits,
+                // without spending a try, and the others' words go on meanwhile.
+                if let Some(wait) = self.windows.take_upload(Instant::now()) {
+                    return Err(LinkError::UploadsFull(wait));
+                }
                 match media::upload(&self.link, upload_type, name, bytes).await {
                     Ok(id) => Ok(Some(id)),
                     Err(e) if e.passing() => Err(e),
@@ -642,8 +676,10 @@ fn button_key(data: &ButtonData) -> String {
 }
 
 fn outcome(error: LinkError) -> SendOutcome {
-    if let LinkError::ConversationFull(wait) = error {
-        return SendOutcome::Later(wait);
+    match error {
+        LinkError::ConversationFull(wait) => return SendOutcome::Later(wait, "per-conversation limit"),
+        LinkError::UploadsFull(wait) => return SendOutcome::Later(wait, "the bot's uploads a minute"),
+        _ => {}
     }
     match error.code() {
         Some(codes::TOO_FAST) => SendOutcome::RetryAfter(Duration::from_secs(1)),
@@ -727,6 +763,19 @@ mod tests {
         assert_eq!(wait, Some(Duration::from_secs(30)));
         assert_eq!(windows.take("lisi", 1, start + Duration::from_secs(30)), None, "others are not held up");
         assert_eq!(windows.take("zhangsan", 1, start + Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn the_bot_takes_thirty_uploads_a_minute_then_waits_for_the_oldest_to_age() {
+        let windows = Windows::default();
+        let start = Instant::now();
+        for i in 0..30 {
+            assert_eq!(windows.take_upload(start + Duration::from_secs(i)), None);
+        }
+        assert_eq!(windows.take_upload(start + Duration::from_secs(45)), Some(Duration::from_secs(15)));
+        assert_eq!(windows.take("zhangsan", 1, start + Duration::from_secs(45)), None, "messages go on");
+        assert_eq!(windows.take_upload(start + Duration::from_secs(60)), None, "the first aged out");
+        assert_eq!(windows.take_upload(start + Duration::from_secs(60)), Some(Duration::from_secs(1)));
     }
 
     #[test]

@@ -354,6 +354,44 @@ async fn a_notice_with_a_file_reaches_25_members_uploaded_once_in_chunks() {
 }
 
 #[tokio::test]
+async fn the_bot_keeps_to_thirty_uploads_a_minute_and_the_next_file_waits_its_turn_unrefused() {
+    let app = WeComApp::spawn().await;
+    let ids = add_members(&app, 1).await;
+    // Thirty-one notices, each with a file of its own: thirty-one uploads within a minute.
+    for i in 1..=31 {
+        let pdf = format!("%PDF-1.4 第{i}号政策文件").into_bytes();
+        notice(&app, &format!("第{i}号政策解读（见附件）"), Some((&format!("政策{i}.pdf"), pdf))).await;
+    }
+
+    let waiting =
+        eventually("a notice's file to wait for the bot's uploads", Duration::from_secs(60), || async {
+            let n = app
+                .scalar("SELECT COUNT(*) FROM deliveries WHERE last_error = 'the bot''s uploads a minute'")
+                .await;
+            // Uploads under way when the turns ran out finish first; a refused upload ends the
+            // wait at once, for the assertions below to say so.
+            let refused = app.fake.refusals().iter().any(|r| r.cmd == "aibot_upload_media_init");
+            (refused || n > 0 && app.fake.uploads().len() == 30).then_some(n)
+        })
+        .await;
+
+    let init_refusals: Vec<_> =
+        app.fake.refusals().into_iter().filter(|r| r.cmd == "aibot_upload_media_init").collect();
+    assert!(init_refusals.is_empty(), "WeCom refused no upload: {init_refusals:#?}");
+    assert_eq!(app.fake.uploads().len(), 30, "thirty uploads in the minute, then none");
+    assert_eq!(waiting, 1, "one notice's file waits");
+    let (status, attempts): (String, i64) = sqlx::query_as(
+        "SELECT status, attempts FROM deliveries WHERE last_error = 'the bot''s uploads a minute'",
+    )
+    .fetch_one(app.core.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 0), "it waits without spending a try");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").await, 0);
+    assert!(to(&app.fake, &ids[0]).iter().all(|s| s.msgtype == "file" || s.text.contains("政策解读")));
+}
+
+#[tokio::test]
 async fn a_guided_checkin_shows_a_button_card_a_press_answers_it_and_an_older_card_presses_nothing() {
     let app = WeComApp::spawn().await;
     let sun = WcUser::new("sunqi", "孙七");
