@@ -333,18 +333,14 @@ async fn broadcast_through_an_outage(kind: Outage) {
     let users = app.register_many(300, 65_000, "人社局").await;
     let outage = Duration::from_secs(4);
     app.fake.outage(outage, kind);
-    let started = std::time::Instant::now();
 
     notices::create(&app.core, &Actor::Cli, &draft("故障期间的通知", everyone(), Schedule::Now), None)
         .await
         .unwrap();
+    // Everyone within a minute of the notice (the outage is 4 s of it): the sender did not
+    // back off into minutes while the API was down.
     wait_all(&app, &users, "故障期间的通知", Duration::from_secs(60)).await;
 
-    let recovered_after = started.elapsed().saturating_sub(outage);
-    assert!(
-        recovered_after < Duration::from_secs(60),
-        "the last within a minute of recovery: {recovered_after:?}"
-    );
     assert!(per_chat(&app, "故障期间的通知").values().all(|n| *n == 1), "each member exactly once");
     // The last send's answer may still be on its way into the database.
     eventually("every delivery to be recorded as sent", Duration::from_secs(20), || async {
