@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use sansong::domain::Role;
+use sansong::domain::{Platform, Role};
 
 use crate::support::dingtalk_app::DingTalkApp;
 use crate::support::eventually;
@@ -130,34 +130,9 @@ async fn a_guided_checkin_shows_its_kinds_as_buttons_a_press_answers_them_and_an
     );
 }
 
-/// `count` DingTalk members of 人社局, staff ids `staff0001`…, as registration makes them.
+/// `count` DingTalk members of 人社局 (ids `staff0001`…), as registration makes them.
 async fn add_members(app: &DingTalkApp, count: usize) -> Vec<String> {
-    let unit: i64 = app.scalar("SELECT id FROM units WHERE name = '人社局'").await;
-    let mut ids = Vec::new();
-    for i in 1..=count {
-        let staff = format!("staff{i:04}");
-        let person = app.core.store.handle(sansong::domain::Platform::DingTalk, &staff).await.unwrap();
-        let member: i64 = sqlx::query_scalar(
-            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
-             VALUES (?1, ?1, ?2, ?3, 'member', 0) RETURNING id",
-        )
-        .bind(person)
-        .bind(format!("党员{i:04}"))
-        .bind(unit)
-        .fetch_one(app.core.store.pool())
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, 'dingtalk', ?, 0)",
-        )
-        .bind(person)
-        .bind(member)
-        .execute(app.core.store.pool())
-        .await
-        .unwrap();
-        ids.push(staff);
-    }
-    ids
+    crate::support::app::add_members(&app.core, Platform::DingTalk, "staff", count).await
 }
 
 async fn notice_to_all(app: &DingTalkApp, body: &str) {
@@ -244,7 +219,7 @@ async fn an_invalid_staff_id_is_that_members_alone_marked_unreachable_and_not_re
     assert_eq!(to_invalid, 1, "not retried");
     let report = app.core.store.latest_run_report(1).await.unwrap();
     assert_eq!(report.blocked.len(), 1);
-    assert_eq!(report.blocked[0].2, sansong::domain::Platform::DingTalk, "receipts name the platform");
+    assert_eq!(report.blocked[0].2, Platform::DingTalk, "receipts name the platform");
 }
 
 #[tokio::test]

@@ -20,31 +20,7 @@ use crate::support::wecom_app::{BACKOFF, EveryApp, WeComApp};
 /// `count` WeCom members of 人社局, userids `wc0001`…, as registration makes them, who have
 /// written to the bot before (so WeCom lets it write to them first).
 async fn add_members(app: &WeComApp, count: usize) -> Vec<String> {
-    let unit: i64 = app.scalar("SELECT id FROM units WHERE name = '人社局'").await;
-    let mut ids = Vec::new();
-    for i in 1..=count {
-        let userid = format!("wc{i:04}");
-        let person = app.core.store.handle(Platform::WeCom, &userid).await.unwrap();
-        let member: i64 = sqlx::query_scalar(
-            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
-             VALUES (?1, ?1, ?2, ?3, 'member', 0) RETURNING id",
-        )
-        .bind(person)
-        .bind(format!("党员{i:04}"))
-        .bind(unit)
-        .fetch_one(app.core.store.pool())
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, 'wecom', ?, 0)",
-        )
-        .bind(person)
-        .bind(member)
-        .execute(app.core.store.pool())
-        .await
-        .unwrap();
-        ids.push(userid);
-    }
+    let ids = crate::support::app::add_members(&app.core, Platform::WeCom, "wc", count).await;
     app.fake.knows(&ids);
     ids
 }

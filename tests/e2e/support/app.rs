@@ -339,6 +339,39 @@ pub async fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32,
     )
 }
 
+/// `count` members of 人社局 on `platform`, with the ids `<prefix>0001`…, as registration makes
+/// them (a handle, a member, its account), written straight into the running bot's database:
+/// many members at once, for broadcasts.
+pub async fn add_members(core: &Core, platform: Platform, prefix: &str, count: usize) -> Vec<String> {
+    let pool = core.store.pool();
+    let unit: i64 =
+        sqlx::query_scalar("SELECT id FROM units WHERE name = '人社局'").fetch_one(pool).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 1..=count {
+        let id = format!("{prefix}{i:04}");
+        let person = core.store.handle(platform, &id).await.unwrap();
+        let member: i64 = sqlx::query_scalar(
+            "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
+             VALUES (?1, ?1, ?2, ?3, 'member', 0) RETURNING id",
+        )
+        .bind(person)
+        .bind(format!("党员{i:04}"))
+        .bind(unit)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO accounts (person_id, platform, member_id, linked_at) VALUES (?, ?, ?, 0)")
+            .bind(person)
+            .bind(platform.as_str())
+            .bind(member)
+            .execute(pool)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
 /// A database at `db_url` for the real binary: the example organisation loaded, and `n`
 /// members of 人社局 on `platform` (each an id `<prefix>NNN` and a name `党员NNN`), as joining
 /// there makes them. The pool and the (id, name) of each.
