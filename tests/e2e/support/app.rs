@@ -339,6 +339,42 @@ pub async fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32,
     )
 }
 
+/// An invite to `unit` in `role` (50 uses), made by the core as `sansong invite` makes it.
+pub async fn invite_code(core: &Core, unit: &str, role: Role) -> String {
+    let request =
+        InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(50), expires_in: None };
+    members::create_invite(core, &Actor::Cli, &request, None).await.unwrap().code
+}
+
+/// Waits until every message of `platform` in the inbox is handled.
+pub async fn settle_inbox(core: &Core, platform: Platform) {
+    let sql =
+        format!("SELECT COUNT(*) FROM inbox WHERE platform = '{}' AND handled_at IS NULL", platform.as_str());
+    let what = format!("the {} inbox to be handled", platform.as_str());
+    eventually(&what, Duration::from_secs(20), || async {
+        (shared::scalar(core, &sql).await == 0).then_some(())
+    })
+    .await;
+}
+
+/// Counted check-ins of the account `external_id` on `platform`: (kind, description).
+pub async fn checkins_of_account(
+    core: &Core,
+    platform: Platform,
+    external_id: &str,
+) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT c.kind, c.description FROM checkins c JOIN accounts a ON a.member_id = c.member_id
+         JOIN handles h ON h.id = a.person_id
+         WHERE h.platform = ? AND h.external_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
+    )
+    .bind(platform.as_str())
+    .bind(external_id)
+    .fetch_all(core.store.pool())
+    .await
+    .unwrap()
+}
+
 /// `count` members of 人社局 on `platform`, with the ids `<prefix>0001`…, as registration makes
 /// them (a handle, a member, its account), written straight into the running bot's database:
 /// many members at once, for broadcasts.

@@ -9,8 +9,7 @@ use std::time::Duration;
 use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::{Config, DingTalkConfig};
-use sansong::domain::Role;
-use sansong::members::{self, Actor, InviteRequest};
+use sansong::domain::{Platform, Role};
 use sansong::store::Store;
 use tempfile::TempDir;
 use tokio::sync::Notify;
@@ -19,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, DtUser, FakeDingTalk, Sent};
 use super::shared::{self, default_now};
-use super::wait::eventually;
 
 pub struct DingTalkApp {
     pub fake: FakeDingTalk,
@@ -100,9 +98,7 @@ impl DingTalkApp {
 
     /// An invite to `unit` in `role`, made by the core.
     pub async fn invite(&self, unit: &str, role: Role) -> String {
-        let request =
-            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(50), expires_in: None };
-        members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code
+        super::app::invite_code(&self.core, unit, role).await
     }
 
     /// `user` joins with `加入 <code>`, as the README tells them.
@@ -115,16 +111,7 @@ impl DingTalkApp {
 
     /// Waits until every DingTalk message in the inbox is handled.
     pub async fn settle(&self) {
-        eventually("the DingTalk inbox to be handled", Duration::from_secs(20), || async {
-            (shared::scalar(
-                &self.core,
-                "SELECT COUNT(*) FROM inbox WHERE platform = 'dingtalk' AND handled_at IS NULL",
-            )
-            .await
-                == 0)
-                .then_some(())
-        })
-        .await;
+        super::app::settle_inbox(&self.core, Platform::DingTalk).await
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
@@ -133,15 +120,7 @@ impl DingTalkApp {
 
     /// Counted check-ins of a DingTalk user: (kind, description).
     pub async fn checkins_of(&self, user: &DtUser) -> Vec<(String, String)> {
-        sqlx::query_as(
-            "SELECT c.kind, c.description FROM checkins c JOIN accounts a ON a.member_id = c.member_id
-             JOIN handles h ON h.id = a.person_id
-             WHERE h.platform = 'dingtalk' AND h.external_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
-        )
-        .bind(&user.staff_id)
-        .fetch_all(self.core.store.pool())
-        .await
-        .unwrap()
+        super::app::checkins_of_account(&self.core, Platform::DingTalk, &user.staff_id).await
     }
 }
 

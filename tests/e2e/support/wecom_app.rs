@@ -23,7 +23,6 @@ use super::fake_api::{FakeApi, TOKEN};
 use super::fake_dingtalk::FakeDingTalk;
 use super::fake_wecom::{BOT_ID, FakeWeCom, SECRET, Sent, WcUser};
 use super::shared::{self, default_now};
-use super::wait::eventually;
 
 /// The heartbeat and the reconnect backoff's base in tests (30 s and 1 s in production).
 pub const HEARTBEAT: Duration = Duration::from_millis(200);
@@ -134,9 +133,7 @@ impl WeComApp {
 
     /// An invite to `unit` in `role`, made by the core.
     pub async fn invite(&self, unit: &str, role: Role) -> String {
-        let request =
-            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(50), expires_in: None };
-        members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code
+        super::app::invite_code(&self.core, unit, role).await
     }
 
     /// `user` joins with `加入 <code>`, as the README tells them.
@@ -149,16 +146,7 @@ impl WeComApp {
 
     /// Waits until every WeCom message in the inbox is handled.
     pub async fn settle(&self) {
-        eventually("the WeCom inbox to be handled", Duration::from_secs(20), || async {
-            (shared::scalar(
-                &self.core,
-                "SELECT COUNT(*) FROM inbox WHERE platform = 'wecom' AND handled_at IS NULL",
-            )
-            .await
-                == 0)
-                .then_some(())
-        })
-        .await;
+        super::app::settle_inbox(&self.core, Platform::WeCom).await
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
@@ -167,15 +155,7 @@ impl WeComApp {
 
     /// Counted check-ins of a WeCom user: (kind, description).
     pub async fn checkins_of(&self, user: &WcUser) -> Vec<(String, String)> {
-        sqlx::query_as(
-            "SELECT c.kind, c.description FROM checkins c JOIN accounts a ON a.member_id = c.member_id
-             JOIN handles h ON h.id = a.person_id
-             WHERE h.platform = 'wecom' AND h.external_id = ? AND c.deleted_at IS NULL ORDER BY c.id",
-        )
-        .bind(&user.userid)
-        .fetch_all(self.core.store.pool())
-        .await
-        .unwrap()
+        super::app::checkins_of_account(&self.core, Platform::WeCom, &user.userid).await
     }
 }
 
