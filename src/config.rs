@@ -252,8 +252,8 @@ pub struct Config {
     /// A reply the platform could not take is tried again for this long.
     pub reply_give_up_minutes: u32,
     pub scheduler_tick: Duration,
-    /// When every organiser and admin gets last week's tally.
-    pub report_schedule: Schedule,
+    /// When every organiser and admin gets last week's tally (`None`: "off").
+    pub report_schedule: Option<Schedule>,
     /// When members of `reminder_units` without a check-in this week get a gentle reminder.
     pub reminder_schedule: Schedule,
     /// Units where the check-in reminder is on (none by default; `*` for all).
@@ -416,7 +416,7 @@ impl Config {
             file: None,
             dingtalk,
             wecom,
-            report_schedule: recurring("report_cron", &raw.report_cron)?,
+            report_schedule: optional_schedule("report_cron", &raw.report_cron, timezone)?,
             reminder_schedule: recurring("reminder_cron", &raw.reminder_cron)?,
             reminder_units: raw.reminder_units.names(),
             report_font,
@@ -644,12 +644,21 @@ mod tests {
         let fig = Figment::from(Serialized::defaults(RawConfig::default()))
             .merge(Toml::string("report_cron = \"每周一 08:30\"\nreminder_units = \"人社局, 科工局\""));
         let cfg = Config::from_figment(fig).unwrap();
-        assert!(cfg.report_schedule.is_recurring());
+        assert!(cfg.report_schedule.as_ref().is_some_and(Schedule::is_recurring));
         assert_eq!(cfg.reminder_units, vec!["人社局".to_owned(), "科工局".to_owned()]);
         for toml in ["report_cron = \"soon\"", "reminder_cron = \"now\"", "report_cron = \"0 9 * *\""] {
             let fig = Figment::from(Serialized::defaults(RawConfig::default())).merge(Toml::string(toml));
             let err = Config::from_figment(fig).unwrap_err().to_string();
             assert!(err.contains(toml.split(' ').next().unwrap()), "{toml}: {err}");
         }
+    }
+
+    #[test]
+    fn the_weekly_report_can_be_turned_off() {
+        let fig = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Toml::string("report_cron = \"off\""));
+        assert!(Config::from_figment(fig).unwrap().report_schedule.is_none());
+        let default = Figment::from(Serialized::defaults(RawConfig::default()));
+        assert!(Config::from_figment(default).unwrap().report_schedule.is_some(), "on by default");
     }
 }

@@ -45,10 +45,11 @@ impl Job {
         }
     }
 
-    fn schedule(self, core: &Core) -> &Schedule {
+    /// `None` when the job is turned off (`report_cron = "off"`).
+    fn schedule(self, core: &Core) -> Option<&Schedule> {
         match self {
-            Job::Report => &core.config.report_schedule,
-            Job::Reminder => &core.config.reminder_schedule,
+            Job::Report => core.config.report_schedule.as_ref(),
+            Job::Reminder => Some(&core.config.reminder_schedule),
         }
     }
 }
@@ -103,8 +104,9 @@ async fn outage_notes(core: &Core) -> Result<usize> {
 }
 
 async fn tick_job(core: &Core, job: Job) -> Result<usize> {
+    let Some(schedule) = job.schedule(core) else { return Ok(0) };
     let worth_it = |due, now| still_worth_it(core, job, due, now);
-    let Some(tick) = periodic::due(core, job.name(), job.schedule(core), worth_it).await? else {
+    let Some(tick) = periodic::due(core, job.name(), schedule, worth_it).await? else {
         return Ok(0);
     };
     let (notices, outcome) = match job {

@@ -212,9 +212,14 @@ pub async fn settings(
             "report_cron" => (&mut raw.report_cron, &defaults.report_cron),
             _ => (&mut raw.reminder_cron, &defaults.reminder_cron),
         };
-        let outcome = config::recurring_schedule(key, text, zone)
-            .map(|_| Fine::Text(text.clone()))
-            .map_err(Problem::Config);
+        // The report may be turned off; the reminder is off by its units instead.
+        let outcome = if key == "report_cron" {
+            config::optional_schedule(key, text, zone)
+                .map(|s| s.map_or(Fine::Off, |_| Fine::Text(text.clone())))
+        } else {
+            config::recurring_schedule(key, text, zone).map(|_| Fine::Text(text.clone()))
+        }
+        .map_err(Problem::Config);
         if outcome.is_err() {
             *text = default.clone();
         }

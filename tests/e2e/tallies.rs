@@ -532,6 +532,35 @@ async fn the_reminder_skips_those_who_checked_in_turned_it_off_or_are_in_units_w
 }
 
 #[tokio::test]
+async fn with_report_cron_off_no_weekly_report_is_planned_or_sent_and_the_reminder_still_goes() {
+    let app = TestApp::spawn_with(|c| {
+        c.report_schedule = None;
+        c.reminder_units = vec!["人社局".into()];
+    })
+    .await;
+    let admin = TgUser::new(9190, "管理员");
+    let reminded = TgUser::new(9191, "该提醒");
+    // In a unit without the reminder: whatever reaches them would be the report.
+    app.register(&admin, "科工局", Role::Admin).await;
+    app.register(&reminded, "人社局", Role::Member).await;
+    wait_scheduled(&app, "checkin_reminder").await;
+    let mark = app.fake.mark();
+
+    // Friday 16:00, the reminder's time: the ticks have run, and planned no report (were it
+    // on, its next Monday would be planned since the first tick).
+    app.set_now(beijing(2026, 11, 27, 16, 0));
+    app.fake
+        .wait_for("the reminder", |v| v.outgoing()[mark..].iter().find(|o| o.chat_id == reminded.id).cloned())
+        .await;
+
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_jobs WHERE job = 'weekly_report'").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'weekly_report'").await, 0);
+    let to_admin: Vec<_> =
+        app.fake.outgoing()[mark..].iter().filter(|o| o.chat_id == admin.id).cloned().collect();
+    assert!(to_admin.is_empty(), "no report: {to_admin:#?}");
+}
+
+#[tokio::test]
 async fn checkins_written_before_weeks_were_stored_are_counted_once_the_bot_fills_them_in() {
     let w = week48().await;
     // As after an upgrade: rows from an older version carry no week.
