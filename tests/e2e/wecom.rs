@@ -453,16 +453,7 @@ async fn when_wecom_refuses_a_reply_on_its_req_id_the_reply_is_written_to_the_co
 #[tokio::test]
 async fn a_reply_longer_than_a_wecom_message_arrives_in_parts_under_20480_bytes() {
     let app = WeComApp::spawn().await;
-    for sql in [
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 800)
-         INSERT INTO handles (id, platform, external_id) SELECT 1152921504606846976 + x, 'wecom', 'many' || x FROM seq",
-        "INSERT INTO members (registered_as, reached_on, name, unit_id, role, registered_at)
-         SELECT id, id, '党员' || printf('%04d', id - 1152921504606846976), 1, 'member', 0 FROM handles WHERE external_id LIKE 'many%'",
-        "INSERT INTO accounts (person_id, platform, member_id, linked_at)
-         SELECT registered_as, 'wecom', id, 0 FROM members WHERE name LIKE '党员%'",
-    ] {
-        sqlx::query(sql).execute(app.core.store.pool()).await.unwrap();
-    }
+    add_members(&app, 800).await;
     let admin = WcUser::new("fengguanli", "冯管理");
     app.register(&admin, "人社局", Role::Admin).await;
 
