@@ -14,9 +14,11 @@ use sansong::clock::ShiftedClock;
 use sansong::config::Config;
 use sansong::domain::Member;
 use sansong::domain::{Account, Person, Platform, Role};
+use sansong::jobs::Started;
 use sansong::members::{self, Actor, InviteRequest, Registration};
 use sansong::store::Store;
 use tempfile::TempDir;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -72,9 +74,7 @@ impl TestApp {
     /// Starts the bot (again) on the same database and fake API.
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "already running");
-        let store = Store::open(&self.db_url).await.unwrap();
-        let core =
-            Core::new(store, self.config.clone(), Arc::new(self.clock.clone()), sansong::platform_limits());
+        let core = open_core(&self.db_url, &self.config, &self.clock).await;
         let bot = sansong::telegram::make_bot(TOKEN, Some(&self.fake.url), self.config.poll_timeout).unwrap();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(sansong::telegram::run(core, bot, shutdown.clone()));
@@ -124,16 +124,7 @@ impl TestApp {
 
     /// Registers `user` directly (no chat), for tests about something else.
     pub async fn register(&self, user: &TgUser, unit: &str, role: Role) -> Member {
-        let code = self.invite(unit, role, 1).await;
-        let person = Person {
-            account: Account { platform: Platform::Telegram, person_id: user.id },
-            name: user.first_name.clone(),
-            username: None,
-        };
-        match members::register(&self.core, &person, &code).await.unwrap() {
-            Registration::New(m) => m,
-            other => panic!("registration failed: {other:?}"),
-        }
+        register_directly(&self.core, Platform::Telegram, user.id, &user.first_name, unit, role).await
     }
 
     /// `count` members of `unit`, Telegram ids from `first_id`, registered directly.
@@ -337,6 +328,67 @@ pub async fn cli_env(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (i32,
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Registers a person on `platform` (their id there: a Telegram user id, or the handle of a
+/// DingTalk or WeCom account) directly, with a one-use invite: no chat, for tests about
+/// something else.
+pub async fn register_directly(
+    core: &Core,
+    platform: Platform,
+    person_id: i64,
+    name: &str,
+    unit: &str,
+    role: Role,
+) -> Member {
+    let request =
+        InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(1), expires_in: None };
+    let code = members::create_invite(core, &Actor::Cli, &request, None).await.unwrap().code;
+    let person = Person { account: Account { platform, person_id }, name: name.into(), username: None };
+    match members::register(core, &person, &code).await.unwrap() {
+        Registration::New(member) => member,
+        other => panic!("registration failed: {other:?}"),
+    }
+}
+
+/// A core on the (already migrated) database at `db_url`, as a start of the bot opens it.
+pub async fn open_core(db_url: &str, config: &Config, clock: &ShiftedClock) -> Core {
+    let store = Store::open(db_url).await.unwrap();
+    Core::new(store, config.clone(), Arc::new(clock.clone()), sansong::platform_limits())
+}
+
+/// Platforms served in this process by `jobs::serve`, as `sansong run` serves them, under one
+/// shutdown token: cancelled by [`Serving::stop`], or when dropped.
+pub struct Serving {
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Serving {
+    /// Serves the platforms `start` starts, each given the one wake-up and shutdown.
+    pub fn start(
+        core: &Core,
+        start: impl FnOnce(&Arc<Notify>, &CancellationToken) -> Vec<Started>,
+    ) -> Serving {
+        let (shutdown, wake) = (CancellationToken::new(), Arc::new(Notify::new()));
+        let started = start(&wake, &shutdown);
+        let handle = tokio::spawn(sansong::jobs::serve(core.clone(), started, wake, shutdown.clone()));
+        Serving { shutdown, handle: Some(handle) }
+    }
+
+    /// Stops the platforms and waits (10 s at most) for them to finish.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
 }
 
 /// An invite to `unit` in `role` (50 uses), made by the core as `sansong invite` makes it.

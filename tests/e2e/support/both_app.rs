@@ -5,20 +5,14 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::Config;
-use sansong::domain::{Account, Person, Platform, Role};
-use sansong::members::{self, Actor, InviteRequest, Registration};
-use sansong::store::Store;
+use sansong::domain::{Platform, Role};
 use tempfile::TempDir;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
-use super::app::telegram_config;
+use super::app::{Serving, open_core, register_directly, telegram_config};
 use super::fake_api::{FakeApi, TOKEN, TgUser};
 use super::fake_dingtalk::{CLIENT_SECRET, DtUser, FakeDingTalk};
 use super::shared::{self, default_now};
@@ -28,7 +22,7 @@ pub struct BothApp {
     pub dingtalk: FakeDingTalk,
     pub dir: TempDir,
     pub core: Core,
-    running: (CancellationToken, JoinHandle<()>),
+    running: Serving,
 }
 
 impl BothApp {
@@ -43,37 +37,30 @@ impl BothApp {
         telegram.set_now(default_now());
         dingtalk.set_now(default_now());
         shared::core_with_org(config.clone(), &clock).await;
-        let store = Store::open(&db_url).await.unwrap();
-        let core = Core::new(store, config.clone(), Arc::new(clock), sansong::platform_limits());
-        let shutdown = CancellationToken::new();
-        let wake = Arc::new(Notify::new());
-        let bot = sansong::telegram::make_bot(TOKEN, Some(&telegram.url), config.poll_timeout).unwrap();
-        let on_telegram = sansong::telegram::start(core.clone(), bot, wake.clone(), shutdown.clone());
-        let api = sansong::dingtalk::api::Api::new(config.dingtalk.clone().unwrap(), CLIENT_SECRET.into());
-        let on_dingtalk =
-            sansong::dingtalk::start(core.clone(), Arc::new(api.unwrap()), wake.clone(), shutdown.clone());
-        let handle = tokio::spawn(sansong::jobs::serve(
-            core.clone(),
-            vec![on_telegram, on_dingtalk],
-            wake,
-            shutdown.clone(),
-        ));
+        let core = open_core(&db_url, &config, &clock).await;
+        let running = Serving::start(&core, |wake, shutdown| {
+            let bot = sansong::telegram::make_bot(TOKEN, Some(&telegram.url), config.poll_timeout).unwrap();
+            let api =
+                sansong::dingtalk::api::Api::new(config.dingtalk.clone().unwrap(), CLIENT_SECRET.into());
+            vec![
+                sansong::telegram::start(core.clone(), bot, wake.clone(), shutdown.clone()),
+                sansong::dingtalk::start(
+                    core.clone(),
+                    Arc::new(api.unwrap()),
+                    wake.clone(),
+                    shutdown.clone(),
+                ),
+            ]
+        });
         telegram.wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(())).await;
         dingtalk.wait_connections(1).await;
-        BothApp { telegram, dingtalk, dir, core, running: (shutdown, handle) }
+        BothApp { telegram, dingtalk, dir, core, running }
     }
 
     /// Registers a person on `platform` (their id there: Telegram's user id or a DingTalk
-    /// staff id) directly, for tests about something else.
+    /// staff id's handle) directly, for tests about something else.
     async fn register(&self, platform: Platform, person_id: i64, name: &str, unit: &str, role: Role) {
-        let request =
-            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(1), expires_in: None };
-        let code = members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code;
-        let person = Person { account: Account { platform, person_id }, name: name.into(), username: None };
-        match members::register(&self.core, &person, &code).await.unwrap() {
-            Registration::New(_) => {}
-            other => panic!("registration failed: {other:?}"),
-        }
+        register_directly(&self.core, platform, person_id, name, unit, role).await;
     }
 
     pub async fn register_telegram(&self, user: &TgUser, unit: &str, role: Role) {
@@ -86,7 +73,6 @@ impl BothApp {
     }
 
     pub async fn stop(self) {
-        self.running.0.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.running.1).await;
+        self.running.stop().await;
     }
 }

@@ -10,12 +10,9 @@ use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::{Config, DingTalkConfig};
 use sansong::domain::{Platform, Role};
-use sansong::store::Store;
 use tempfile::TempDir;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
+use super::app::{Serving, open_core};
 use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, DtUser, FakeDingTalk, Sent};
 use super::shared::{self, default_now};
 
@@ -26,7 +23,7 @@ pub struct DingTalkApp {
     pub clock: ShiftedClock,
     pub core: Core,
     config: Config,
-    running: Option<(CancellationToken, JoinHandle<()>)>,
+    running: Option<Serving>,
 }
 
 /// The bot's DingTalk settings against `fake`: every call to it, 50 calls a second.
@@ -68,24 +65,19 @@ impl DingTalkApp {
     /// Starts the bot (again) on the same database and fake.
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "already running");
-        let store = Store::open(&self.db_url).await.unwrap();
-        let core =
-            Core::new(store, self.config.clone(), Arc::new(self.clock.clone()), sansong::platform_limits());
+        let core = open_core(&self.db_url, &self.config, &self.clock).await;
         let settings = self.config.dingtalk.clone().unwrap();
         let api = Arc::new(sansong::dingtalk::api::Api::new(settings, CLIENT_SECRET.into()).unwrap());
-        let shutdown = CancellationToken::new();
-        let wake = Arc::new(Notify::new());
-        let started = sansong::dingtalk::start(core.clone(), api, wake.clone(), shutdown.clone());
-        let handle = tokio::spawn(sansong::jobs::serve(core, vec![started], wake, shutdown.clone()));
-        self.running = Some((shutdown, handle));
+        self.running = Some(Serving::start(&core, |wake, shutdown| {
+            vec![sansong::dingtalk::start(core.clone(), api, wake.clone(), shutdown.clone())]
+        }));
         let before = self.fake.connections();
         self.fake.wait_connections(before + 1).await;
     }
 
     pub async fn stop(&mut self) {
-        if let Some((shutdown, handle)) = self.running.take() {
-            shutdown.cancel();
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        if let Some(running) = self.running.take() {
+            running.stop().await;
         }
     }
 
@@ -121,13 +113,5 @@ impl DingTalkApp {
     /// Counted check-ins of a DingTalk user: (kind, description).
     pub async fn checkins_of(&self, user: &DtUser) -> Vec<(String, String)> {
         super::app::checkins_of_account(&self.core, Platform::DingTalk, &user.staff_id).await
-    }
-}
-
-impl Drop for DingTalkApp {
-    fn drop(&mut self) {
-        if let Some((shutdown, _)) = &self.running {
-            shutdown.cancel();
-        }
     }
 }

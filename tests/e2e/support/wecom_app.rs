@@ -10,15 +10,12 @@ use std::time::Duration;
 use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::{Config, WeComConfig};
-use sansong::domain::{Account, Member, Person, Platform, Role};
-use sansong::members::{self, Actor, InviteRequest, Registration};
-use sansong::store::Store;
+use sansong::domain::{Member, Platform, Role};
 use tempfile::TempDir;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::app::telegram_config;
+use super::app::{Serving, open_core, register_directly, telegram_config};
 use super::fake_api::{FakeApi, TOKEN};
 use super::fake_dingtalk::FakeDingTalk;
 use super::fake_wecom::{BOT_ID, FakeWeCom, SECRET, Sent, WcUser};
@@ -36,7 +33,7 @@ pub struct WeComApp {
     pub core: Core,
     config: Config,
     secret: String,
-    running: Option<(CancellationToken, JoinHandle<()>)>,
+    running: Option<Serving>,
 }
 
 /// The bot's WeCom settings against `fake`: 50 messages a second.
@@ -99,15 +96,11 @@ impl WeComApp {
     /// a wrong secret: until it has tried to subscribe).
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "already running");
-        let store = Store::open(&self.db_url).await.unwrap();
-        let core =
-            Core::new(store, self.config.clone(), Arc::new(self.clock.clone()), sansong::platform_limits());
-        let shutdown = CancellationToken::new();
-        let wake = Arc::new(Notify::new());
+        let core = open_core(&self.db_url, &self.config, &self.clock).await;
         let settings = self.config.wecom.clone().unwrap();
-        let started = start_wecom(&core, settings, &self.secret, wake.clone(), shutdown.clone());
-        let handle = tokio::spawn(sansong::jobs::serve(core, vec![started], wake, shutdown.clone()));
-        self.running = Some((shutdown, handle));
+        self.running = Some(Serving::start(&core, |wake, shutdown| {
+            vec![start_wecom(&core, settings, &self.secret, wake.clone(), shutdown.clone())]
+        }));
         if self.secret == SECRET {
             let before = self.fake.connections();
             self.fake.wait_connections(before + 1).await;
@@ -118,9 +111,8 @@ impl WeComApp {
     }
 
     pub async fn stop(&mut self) {
-        if let Some((shutdown, handle)) = self.running.take() {
-            shutdown.cancel();
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        if let Some(running) = self.running.take() {
+            running.stop().await;
         }
     }
 
@@ -159,14 +151,6 @@ impl WeComApp {
     }
 }
 
-impl Drop for WeComApp {
-    fn drop(&mut self) {
-        if let Some((shutdown, _)) = &self.running {
-            shutdown.cancel();
-        }
-    }
-}
-
 /// One bot on Telegram, DingTalk and WeCom at once, as `sansong run` starts it with all three
 /// configured, each against its fake, on one SQLite file.
 pub struct EveryApp {
@@ -175,7 +159,7 @@ pub struct EveryApp {
     pub wecom: FakeWeCom,
     pub dir: TempDir,
     pub core: Core,
-    running: (CancellationToken, JoinHandle<()>),
+    running: Serving,
 }
 
 impl EveryApp {
@@ -195,50 +179,36 @@ impl EveryApp {
         dingtalk.set_now(default_now());
         wecom.set_now(default_now());
         shared::core_with_org(config.clone(), &clock).await;
-        let store = Store::open(&db_url).await.unwrap();
-        let core = Core::new(store, config.clone(), Arc::new(clock), sansong::platform_limits());
-        let shutdown = CancellationToken::new();
-        let wake = Arc::new(Notify::new());
-        let bot = sansong::telegram::make_bot(TOKEN, Some(&telegram.url), config.poll_timeout).unwrap();
-        let on_telegram = sansong::telegram::start(core.clone(), bot, wake.clone(), shutdown.clone());
-        let api = sansong::dingtalk::api::Api::new(
-            config.dingtalk.clone().unwrap(),
-            super::fake_dingtalk::CLIENT_SECRET.into(),
-        );
-        let on_dingtalk =
-            sansong::dingtalk::start(core.clone(), Arc::new(api.unwrap()), wake.clone(), shutdown.clone());
-        let on_wecom =
-            start_wecom(&core, config.wecom.clone().unwrap(), SECRET, wake.clone(), shutdown.clone());
-        let handle = tokio::spawn(sansong::jobs::serve(
-            core.clone(),
-            vec![on_telegram, on_dingtalk, on_wecom],
-            wake,
-            shutdown.clone(),
-        ));
+        let core = open_core(&db_url, &config, &clock).await;
+        let running = Serving::start(&core, |wake, shutdown| {
+            let bot = sansong::telegram::make_bot(TOKEN, Some(&telegram.url), config.poll_timeout).unwrap();
+            let api = sansong::dingtalk::api::Api::new(
+                config.dingtalk.clone().unwrap(),
+                super::fake_dingtalk::CLIENT_SECRET.into(),
+            );
+            vec![
+                sansong::telegram::start(core.clone(), bot, wake.clone(), shutdown.clone()),
+                sansong::dingtalk::start(
+                    core.clone(),
+                    Arc::new(api.unwrap()),
+                    wake.clone(),
+                    shutdown.clone(),
+                ),
+                start_wecom(&core, config.wecom.clone().unwrap(), SECRET, wake.clone(), shutdown.clone()),
+            ]
+        });
         telegram.wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(())).await;
         dingtalk.wait_connections(1).await;
         wecom.wait_connections(1).await;
-        EveryApp { telegram, dingtalk, wecom, dir, core, running: (shutdown, handle) }
+        EveryApp { telegram, dingtalk, wecom, dir, core, running }
     }
 
     /// Registers a Telegram account (its user id) directly, for tests about something else.
     pub async fn register_telegram(&self, telegram_id: i64, name: &str, unit: &str, role: Role) -> Member {
-        let request =
-            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(1), expires_in: None };
-        let code = members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code;
-        let person = Person {
-            account: Account { platform: Platform::Telegram, person_id: telegram_id },
-            name: name.into(),
-            username: None,
-        };
-        match members::register(&self.core, &person, &code).await.unwrap() {
-            Registration::New(member) => member,
-            other => panic!("registration failed: {other:?}"),
-        }
+        register_directly(&self.core, Platform::Telegram, telegram_id, name, unit, role).await
     }
 
     pub async fn stop(self) {
-        self.running.0.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.running.1).await;
+        self.running.stop().await;
     }
 }
