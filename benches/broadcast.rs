@@ -234,16 +234,9 @@ async fn dingtalk(label: &str, members: i64, qps: usize, bot_rate: usize) {
     )
     .await;
     // The seeded members move to DingTalk: a staff id each, as registration there makes them.
-    for sql in [
-        "INSERT INTO handles (id, platform, external_id)
-         SELECT 1152921504606846976 + id, 'dingtalk', 'staff' || id FROM members",
-        "UPDATE accounts SET platform = 'dingtalk', person_id = 1152921504606846976 + member_id",
-        "UPDATE members SET reached_on = 1152921504606846976 + id, registered_as = 1152921504606846976 + id",
-    ] {
-        sqlx::query(sql).execute(core.store.pool()).await.unwrap();
-    }
+    move_members_to(&core, "dingtalk", "staff").await;
     let started = Instant::now();
-    let mut bot = seed::bot_command("", TOKEN, "http://127.0.0.1:9", &db_url)
+    let bot = seed::bot_command("", TOKEN, "http://127.0.0.1:9", &db_url)
         .env_remove("TELOXIDE_TOKEN")
         .env("SANSONG_DINGTALK_CLIENT_ID", CLIENT_ID)
         .env("SANSONG_DINGTALK_CLIENT_SECRET", CLIENT_SECRET)
@@ -253,18 +246,7 @@ async fn dingtalk(label: &str, members: i64, qps: usize, bot_rate: usize) {
         .env("RUST_LOG", "warn")
         .spawn()
         .expect("the sansong binary");
-    let deadline = Instant::now() + Duration::from_secs(900);
-    loop {
-        let sent = sent(&core).await;
-        if sent >= members {
-            break;
-        }
-        assert!(Instant::now() < deadline, "broadcast did not finish ({sent}/{members})");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let took = started.elapsed().as_secs_f64();
-    let _ = Command::new("kill").args(["-TERM", &bot.id().to_string()]).status();
-    let _ = bot.wait();
+    let took = until_sent_then_stop(bot, &core, members, started).await;
     let calls: Vec<_> =
         fake.calls("/v1.0/robot/oToMessages/batchSend").into_iter().filter(|c| c.status == 200).collect();
     let rate = match (calls.first(), calls.last()) {
@@ -300,19 +282,12 @@ async fn wecom(label: &str, members: i64, allowed: usize, bot_rate: usize) {
     .await;
     // The seeded members move to WeCom: a userid each, every one of whom has written to the bot
     // (as joining there makes them).
-    for sql in [
-        "INSERT INTO handles (id, platform, external_id)
-         SELECT 1152921504606846976 + id, 'wecom', 'wc' || id FROM members",
-        "UPDATE accounts SET platform = 'wecom', person_id = 1152921504606846976 + member_id",
-        "UPDATE members SET reached_on = 1152921504606846976 + id, registered_as = 1152921504606846976 + id",
-    ] {
-        sqlx::query(sql).execute(core.store.pool()).await.unwrap();
-    }
+    move_members_to(&core, "wecom", "wc").await;
     let userids: Vec<String> =
         sqlx::query_scalar("SELECT 'wc' || id FROM members").fetch_all(core.store.pool()).await.unwrap();
     fake.knows(&userids);
     let started = Instant::now();
-    let mut bot = seed::bot_command("", TOKEN, "http://127.0.0.1:9", &db_url)
+    let bot = seed::bot_command("", TOKEN, "http://127.0.0.1:9", &db_url)
         .env_remove("TELOXIDE_TOKEN")
         .env("SANSONG_WECOM_BOT_ID", BOT_ID)
         .env("SANSONG_WECOM_SECRET", SECRET)
@@ -321,18 +296,7 @@ async fn wecom(label: &str, members: i64, allowed: usize, bot_rate: usize) {
         .env("RUST_LOG", "warn")
         .spawn()
         .expect("the sansong binary");
-    let deadline = Instant::now() + Duration::from_secs(900);
-    loop {
-        let sent = sent(&core).await;
-        if sent >= members {
-            break;
-        }
-        assert!(Instant::now() < deadline, "broadcast did not finish ({sent}/{members})");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let took = started.elapsed().as_secs_f64();
-    let _ = Command::new("kill").args(["-TERM", &bot.id().to_string()]).status();
-    let _ = bot.wait();
+    let took = until_sent_then_stop(bot, &core, members, started).await;
     let sends: Vec<Instant> =
         fake.sent().iter().filter(|s| s.cmd == "aibot_send_msg").map(|s| s.at).collect();
     let rate = match (sends.iter().min(), sends.iter().max()) {
@@ -541,6 +505,42 @@ async fn changing_limit() {
 }
 
 /// Deliveries sent so far.
+/// Moves the seeded members to `platform`: an account `<prefix><member id>` each, as joining
+/// there makes them.
+async fn move_members_to(core: &sansong::Core, platform: &str, prefix: &str) {
+    let handles = "INSERT INTO handles (id, platform, external_id)
+                   SELECT 1152921504606846976 + id, ?, ? || id FROM members";
+    sqlx::query(handles).bind(platform).bind(prefix).execute(core.store.pool()).await.unwrap();
+    let accounts = "UPDATE accounts SET platform = ?, person_id = 1152921504606846976 + member_id";
+    sqlx::query(accounts).bind(platform).execute(core.store.pool()).await.unwrap();
+    let members =
+        "UPDATE members SET reached_on = 1152921504606846976 + id, registered_as = 1152921504606846976 + id";
+    sqlx::query(members).execute(core.store.pool()).await.unwrap();
+}
+
+/// Waits (15 minutes at most) until `members` deliveries are sent, then stops the bot as on
+/// SIGTERM: the seconds since `started`.
+async fn until_sent_then_stop(
+    mut bot: std::process::Child,
+    core: &sansong::Core,
+    members: i64,
+    started: Instant,
+) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let sent = sent(core).await;
+        if sent >= members {
+            break;
+        }
+        assert!(Instant::now() < deadline, "broadcast did not finish ({sent}/{members})");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let took = started.elapsed().as_secs_f64();
+    let _ = Command::new("kill").args(["-TERM", &bot.id().to_string()]).status();
+    let _ = bot.wait();
+    took
+}
+
 async fn sent(core: &sansong::Core) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
         .fetch_one(core.store.pool())
