@@ -23,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::store::UpdateKey;
 use crate::texts;
 
+pub mod address;
 pub mod inbox;
 
 /// How often an event is handled when it keeps failing transiently (the database busy).

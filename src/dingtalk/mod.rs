@@ -35,6 +35,7 @@ use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
 use crate::handling::Handler;
+use crate::handling::address::{Address, address, group_chat};
 use crate::jobs;
 use crate::notices::MediaKind;
 use crate::notices::pace::Adaptive;
@@ -260,7 +261,7 @@ async fn incoming(core: &Core, seq: i64, payload: &str) -> anyhow::Result<Option
         person_id
     } else {
         let conversation = m["conversationId"].as_str().unwrap_or_default();
-        core.store.handle(Platform::DingTalk, &format!("group:{conversation}")).await?
+        group_chat(core, Platform::DingTalk, conversation).await?
     };
     let sent_at: DateTime<Utc> = m["createAt"]
         .as_i64()
@@ -318,26 +319,19 @@ async fn incoming(core: &Core, seq: i64, payload: &str) -> anyhow::Result<Option
 
 // ---------------------------------------------------------------- sending replies
 
-/// Where a chat's messages go: a person's staff id, or a group's conversation id.
-enum Address {
-    Person(String),
-    Group(String),
-}
-
-async fn address(core: &Core, chat_id: i64) -> Option<Address> {
-    let external = core.store.external_id(chat_id).await.ok().flatten()?;
-    Some(match external.strip_prefix("group:") {
-        Some(group) => Address::Group(group.to_owned()),
-        None => Address::Person(external),
-    })
-}
-
 /// Sends replies in order; what could not go now (DingTalk down, throttled) is returned, to
 /// keep for later.
 async fn deliver(core: &Core, api: &Api, chat: ChatRef, replies: &[Reply]) -> Vec<Reply> {
-    let Some(to) = address(core, chat.id).await else {
-        tracing::error!(chat = chat.id, "a DingTalk chat without its DingTalk id; replies dropped");
-        return Vec::new();
+    let to = match address(core, chat.id).await {
+        Ok(Some(to)) => to,
+        Ok(None) => {
+            tracing::error!(chat = chat.id, "a DingTalk chat without its DingTalk id; replies dropped");
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::warn!(chat = chat.id, error = %e, "could not read where the replies go; kept for later");
+            return replies.to_vec();
+        }
     };
     for (i, reply) in replies.iter().enumerate() {
         match send_reply(api, &to, reply).await {
@@ -405,7 +399,11 @@ async fn resend_kept(core: Core, api: Arc<Api>, shutdown: CancellationToken) -> 
     chat::kept::resend(core, Platform::DingTalk, shutdown, move |chat_id, reply| {
         let (api, core) = (api.clone(), lookup.clone());
         async move {
-            let Some(to) = address(&core, chat_id).await else { return chat::kept::Resent::Dropped };
+            let to = match address(&core, chat_id).await {
+                Ok(Some(to)) => to,
+                Ok(None) => return chat::kept::Resent::Dropped,
+                Err(_) => return chat::kept::Resent::Later,
+            };
             match send_reply(&api, &to, &reply).await {
                 Ok(()) => chat::kept::Resent::Sent,
                 Err(ApiError::Transient(_) | ApiError::Throttled(_)) => chat::kept::Resent::Later,

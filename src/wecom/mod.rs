@@ -38,6 +38,7 @@ use crate::chat::{self, ChatContext, ChatRef, Content, Incoming, Reply};
 use crate::core::Core;
 use crate::domain::{Account, Person, Platform};
 use crate::handling::Handler;
+use crate::handling::address::{Address, address, group_chat};
 use crate::jobs;
 use crate::notices::MediaKind;
 use crate::notices::sender::{Messenger, NoticeAction, OutMedia, Outgoing, SendOutcome, SenderSettings};
@@ -131,7 +132,11 @@ impl jobs::Updates for WeComUpdates {
         Box::pin(chat::kept::resend(core, Platform::WeCom, shutdown, move |chat_id, reply| {
             let (link, windows, core) = (link.clone(), windows.clone(), lookup.clone());
             async move {
-                let Some(to) = address(&core, chat_id).await else { return chat::kept::Resent::Dropped };
+                let to = match address(&core, chat_id).await {
+                    Ok(Some(to)) => to,
+                    Ok(None) => return chat::kept::Resent::Dropped,
+                    Err(_) => return chat::kept::Resent::Later,
+                };
                 let target = Target::written(to);
                 // Kept replies never wait for a conversation's turn: one full conversation
                 // must not hold up the others' (its own are tried again later).
@@ -226,37 +231,16 @@ impl Target {
     }
 }
 
-/// A conversation: a person's userid (`chat_type` 1) or a group's chatid (2).
-#[derive(Debug, Clone)]
-enum Address {
-    Person(String),
-    Group(String),
-}
-
-impl Address {
-    fn key(&self) -> &str {
-        match self {
-            Address::Person(id) | Address::Group(id) => id,
-        }
-    }
-
-    fn addressed(&self, mut body: Value) -> Value {
-        let (chatid, chat_type) = match self {
-            Address::Person(user) => (user, 1),
-            Address::Group(chat) => (chat, 2),
-        };
-        body["chatid"] = json!(chatid);
-        body["chat_type"] = json!(chat_type);
-        body
-    }
-}
-
-async fn address(core: &Core, chat_id: i64) -> Option<Address> {
-    let external = core.store.external_id(chat_id).await.ok().flatten()?;
-    Some(match external.strip_prefix("group:") {
-        Some(group) => Address::Group(group.to_owned()),
-        None => Address::Person(external),
-    })
+/// A conversation as WeCom's sends name it: a person's userid (`chat_type` 1) or a group's
+/// chatid (2).
+fn addressed(to: &Address, mut body: Value) -> Value {
+    let chat_type = match to {
+        Address::Person(_) => 1,
+        Address::Group(_) => 2,
+    };
+    body["chatid"] = json!(to.id());
+    body["chat_type"] = json!(chat_type);
+    body
 }
 
 /// A callback as the conversation's event (and where its replies go), or `None` for one that
@@ -278,10 +262,7 @@ async fn incoming(
     let person_id = core.store.handle(Platform::WeCom, user).await?;
     let group = group_of(body);
     let (chat_id, to) = match group {
-        Some(chat) => (
-            core.store.handle(Platform::WeCom, &format!("group:{chat}")).await?,
-            Address::Group(chat.to_owned()),
-        ),
+        Some(chat) => (group_chat(core, Platform::WeCom, chat).await?, Address::Group(chat.to_owned())),
         None => (person_id, Address::Person(user.to_owned())),
     };
     let req_id = frame["headers"]["req_id"].as_str().map(str::to_owned);
@@ -454,7 +435,7 @@ enum Turn<'a> {
 
 /// Takes `n` of the conversation's turns, waiting for them if `turn` allows.
 async fn take_turns(windows: &Windows, target: &Target, n: usize, turn: Turn<'_>) -> Result<(), LinkError> {
-    while let Some(wait) = windows.take(target.to.key(), n, Instant::now()) {
+    while let Some(wait) = windows.take(target.to.id(), n, Instant::now()) {
         wait_turn(turn, wait, LinkError::ConversationFull(wait)).await?;
     }
     Ok(())
@@ -498,13 +479,13 @@ async fn send(link: &Link, windows: &Windows, target: &Target, body: Value) -> R
         None => written(link, target, body).await,
     };
     if sent.as_ref().err().and_then(LinkError::code) == Some(codes::TOO_FAST) {
-        windows.refused(target.to.key(), Instant::now());
+        windows.refused(target.to.id(), Instant::now());
     }
     sent
 }
 
 async fn written(link: &Link, target: &Target, body: Value) -> Result<(), LinkError> {
-    link.request("aibot_send_msg", &Link::fresh_req_id("aibot_send_msg"), target.to.addressed(body))
+    link.request("aibot_send_msg", &Link::fresh_req_id("aibot_send_msg"), addressed(&target.to, body))
         .await
         .map(drop)
 }
@@ -695,8 +676,9 @@ impl Messenger for Sender {
     fn send<'a>(&'a self, chat_id: i64, message: &'a Outgoing) -> BoxFuture<'a, SendOutcome> {
         Box::pin(async move {
             let to = match address(&self.core, chat_id).await {
-                Some(to) => to,
-                None => return SendOutcome::Permanent("no WeCom id for this member".into()),
+                Ok(Some(to)) => to,
+                Ok(None) => return SendOutcome::Permanent("no WeCom id for this member".into()),
+                Err(e) => return SendOutcome::Transient(format!("database: {e}")),
             };
             let mut bodies = Vec::new();
             let mut file_elsewhere = false;

@@ -111,3 +111,18 @@ async fn a_deactivated_member_is_told_so_and_cannot_check_in() {
     assert_eq!(refused, ["您的账号已停用，暂时不能登记。如有疑问，请联系本单位管理员。"]);
     assert_eq!(c.scalar("SELECT COUNT(*) FROM checkins").await, 0);
 }
+
+#[tokio::test]
+async fn where_a_chat_goes_is_an_error_to_try_again_not_nobody_while_the_database_cannot_say() {
+    use sansong::domain::Platform;
+    use sansong::handling::address::{Address, address, group_chat};
+    let c = Conversation::start().await;
+    let person = c.core.store.handle(Platform::WeCom, "zhangsan").await.unwrap();
+    let group = group_chat(&c.core, Platform::WeCom, "wrgroup1").await.unwrap();
+
+    assert_eq!(address(&c.core, person).await.unwrap(), Some(Address::Person("zhangsan".into())));
+    assert_eq!(address(&c.core, group).await.unwrap(), Some(Address::Group("wrgroup1".into())));
+    assert_eq!(address(&c.core, 987_654_321).await.unwrap(), None, "a chat with no id: nobody");
+    sqlx::query("ALTER TABLE handles RENAME TO handles_away").execute(c.core.store.pool()).await.unwrap();
+    assert!(address(&c.core, person).await.is_err(), "not \"nobody\": the sender tries again later");
+}
