@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use sansong::domain::Role;
 use sansong::members::{self, Actor, Change};
 
-use crate::support::console::{Console, Page};
+use crate::support::console::{Console, Page, backup_dir};
 use crate::support::{TgUser, repo_path};
 
 fn admin() -> TgUser {
@@ -129,7 +129,7 @@ async fn an_organiser_is_refused_the_audit_log_the_system_page_and_the_token_rou
     }
     assert_eq!(count(&c, "SELECT COUNT(*) FROM api_tokens").await, 1, "the organiser made no token");
     assert_eq!(count(&c, "SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NOT NULL").await, 0);
-    assert!(!c.app.dir.path().join("backups").exists(), "no backup was taken");
+    assert!(!backup_dir(&c.app).exists(), "no backup was taken");
     assert!(!overview.body.contains("href=\"/system\""), "the menu offers organisers no 系统");
     let admin_view = c.get(Some(&admin_session), "/").await;
     assert!(admin_view.body.contains("href=\"/system\"") && admin_view.body.contains("href=\"/audit\""));
@@ -248,7 +248,7 @@ async fn api_tokens_read_and_cannot_write_and_stop_at_once_when_revoked() {
     assert!(wrong.body.contains("API 令牌无效"), "{}", wrong.body);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM api_tokens").await, 1);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL").await, 1);
-    assert!(!c.app.dir.path().join("backups").exists(), "no backup was taken");
+    assert!(!backup_dir(&c.app).exists(), "no backup was taken");
     assert_eq!(count(&c, "SELECT COUNT(*) FROM api_tokens WHERE last_used_at IS NOT NULL").await, 1);
     let listed = c.get(Some(&session), "/system").await.body;
     assert!(listed.contains("市级平台") && !listed.contains("从未使用"), "its last use is listed");
@@ -331,7 +331,7 @@ async fn a_token_stops_working_when_the_admin_who_created_it_is_demoted() {
 async fn backing_up_now_makes_a_file_the_page_then_lists_and_a_resent_form_takes_no_second() {
     let c = console().await;
     let session = c.session_for(&admin(), "人社局", Role::Admin).await;
-    let backups = c.app.dir.path().join("backups");
+    let backups = backup_dir(&c.app);
     let before = c.get(Some(&session), "/system").await;
     assert!(before.body.contains("还没有备份"), "{}", before.body);
     assert!(before.body.contains("name=\"seen\" value=\"\""), "{}", before.body);

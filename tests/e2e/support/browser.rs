@@ -220,11 +220,15 @@ impl Browser {
             std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
             widths = self.js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
         }
-        self.cdp("Emulation.clearDeviceMetricsOverride", json!({})).await;
         let (scroll, inner) = (widths[0].as_u64().unwrap_or(0), widths[1].as_u64().unwrap_or(0));
+        // What sticks out is named while the phone's screen is still emulated, so that a failure
+        // on another machine (other fonts, longer paths) says what to mend.
+        let culprits = if scroll > inner { self.js(STICKING_OUT).await } else { Value::Null };
+        self.cdp("Emulation.clearDeviceMetricsOverride", json!({})).await;
         assert!(
             scroll <= inner,
-            "page {name} scrolls sideways at 390 px: it is {scroll} px wide, the screen {inner}"
+            "page {name} scrolls sideways at 390 px: it is {scroll} px wide, the screen {inner}; \
+             sticking out: {culprits}"
         );
     }
 
@@ -365,3 +369,16 @@ impl Drop for Driver {
         let _ = self.0.wait();
     }
 }
+
+/// The innermost elements whose right edge passes the screen's, as "tag.class: text" (at most
+/// eight), for the message of a page that scrolls sideways.
+const STICKING_OUT: &str = "const w = window.innerWidth + 0.5, out = [];
+    const sticks = el => !el.closest('.scroll') && (el.getBoundingClientRect().right > w
+        || (el.scrollWidth > el.clientWidth + 0.5 && getComputedStyle(el).overflowX == 'visible'));
+    for (const el of document.body.querySelectorAll('*')) {
+        if (!sticks(el) || [...el.children].some(sticks)) continue;
+        out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ': '
+            + (el.textContent || '').trim().slice(0, 60));
+        if (out.length == 8) break;
+    }
+    return out;";

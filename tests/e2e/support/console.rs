@@ -41,6 +41,13 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Where 「立即备份」 writes: in the test's folder, under a long name without a place to break
+/// it, as a county server's path can be, so that the 系统 page is shown to fit a phone's screen
+/// with such a path in it.
+pub fn backup_dir(app: &TestApp) -> std::path::PathBuf {
+    app.dir.path().join("sansongcampaignbackupskeptonthecountyserverforthirtydays")
+}
+
 impl Console {
     /// The bot (example organisation loaded) with the console on, Telegram on the fake.
     pub async fn start() -> Console {
@@ -90,7 +97,7 @@ impl Console {
             // would reach the admin a test has just made, in the middle of its conversation.
             .env("SANSONG_REPORT_CRON", "off")
             // 「立即备份」 writes into the test's own folder, never the repository's `data/`.
-            .env("SANSONG_BACKUP_DIR", app.dir.path().join("backups"))
+            .env("SANSONG_BACKUP_DIR", backup_dir(&app))
             .env("SANSONG_WEB_ADDR", format!("127.0.0.1:{port}"))
             .env("SANSONG_PUBLIC_URL", &base)
             .stdout(std::fs::File::create(&stdout).unwrap())
