@@ -65,7 +65,14 @@ pub async fn start(test: &str) -> Option<Browser> {
         .and_then(|listener| listener.local_addr())
         .expect("a free loopback port for chromedriver")
         .port();
-    let mut driver = Command::new(&chromedriver)
+    let mut driver = Command::new(&chromedriver);
+    // Chromium makes its singleton socket under TMPDIR; a socket's path may not pass 107 bytes,
+    // and a CI runner's long TMPDIR made Chromium exit at once ("session not created"). The
+    // browser alone gets the system's short one.
+    if std::env::temp_dir().as_os_str().len() > 48 && Path::new("/tmp").is_dir() {
+        driver.env("TMPDIR", "/tmp");
+    }
+    let mut driver = driver
         .arg(format!("--port={port}"))
         // A process group of its own, so that Drop ends the browser along with it.
         .process_group(0)
