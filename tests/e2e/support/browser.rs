@@ -72,6 +72,9 @@ pub async fn start(test: &str) -> Option<Browser> {
     if std::env::temp_dir().as_os_str().len() > 48 && Path::new("/tmp").is_dir() {
         driver.env("TMPDIR", "/tmp");
     }
+    // Under the C locale Chromium can name no file in Chinese: 活动照片.png is "not found" for an
+    // upload, and 统计….xlsx downloads as "download". A runner's locale is not ours to choose.
+    driver.env("LC_ALL", "C.UTF-8");
     let mut driver = driver
         .arg(format!("--port={port}"))
         // A process group of its own, so that Drop ends the browser along with it.
