@@ -13,11 +13,11 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Chrome, core_error, render};
+use super::{Chrome, XLSX, core_error, download, render};
 use crate::domain::LinkKind;
 use crate::domain::OrgLoadReport;
 use crate::error::{Error, UserError};
@@ -570,22 +570,6 @@ pub async fn import_confirm(
 }
 
 // ---------------------------------------------------------------- files
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// A download: `name` for browsers that read `filename*`, `ascii` for the others.
-fn download(bytes: Vec<u8>, content_type: &'static str, name: &str, ascii: &'static str) -> Response {
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    let mut response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
-}
 
 fn sheet_error(web: &Web, e: rust_xlsxwriter::XlsxError) -> WebError {
     core_error(web, Error::Internal(anyhow::anyhow!("writing the organisation's workbook: {e}")))

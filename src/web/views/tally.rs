@@ -4,8 +4,7 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 
 use super::{Chrome, Pager, core_error, filter_pairs, filtered, page_link, query, render, unit_choices};
 use crate::domain::{Grouping, Unit};
@@ -186,20 +185,8 @@ async fn export_file(
         .await
         .map_err(|e| core_error(&web, e))?;
     let content_type = match format {
-        ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ExportFormat::Xlsx => super::XLSX,
         ExportFormat::Csv => "text/csv; charset=utf-8",
     };
-    let ascii: String = file
-        .name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-        .collect();
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(file.name.as_bytes()).collect::<String>().replace('+', "%20");
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    Ok((
-        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        file.bytes,
-    )
-        .into_response())
+    Ok(super::download(file.bytes, content_type, &file.name, &file.name))
 }
