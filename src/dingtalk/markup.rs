@@ -125,35 +125,7 @@ pub fn messages(text: &str, keyboard: Option<&Keyboard>, extra_links: &[(&str, &
 
 /// A long text in parts of at most `limit` characters, split between lines where it can.
 pub fn split(text: &str, limit: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut part = String::new();
-    let mut length = 0;
-    for line in text.split('\n') {
-        let mut line_chars: Vec<char> = line.chars().collect();
-        // A line longer than a part is cut where it must be.
-        while line_chars.len() > limit {
-            if !part.is_empty() {
-                parts.push(std::mem::take(&mut part));
-                length = 0;
-            }
-            parts.push(line_chars.drain(..limit).collect());
-        }
-        let n = line_chars.len();
-        if length > 0 && length + 1 + n > limit {
-            parts.push(std::mem::take(&mut part));
-            length = 0;
-        }
-        if length > 0 {
-            part.push('\n');
-            length += 1;
-        }
-        part.extend(line_chars);
-        length += n;
-    }
-    if !part.is_empty() || parts.is_empty() {
-        parts.push(part);
-    }
-    parts
+    crate::limits::split(text, limit, crate::limits::Measure::Chars)
 }
 
 /// A notice's picture or file, already uploaded: a picture as an image message (its

@@ -12,39 +12,7 @@ pub const MESSAGE_LIMIT: usize = 4000;
 /// Splits `text` into pieces of at most `limit` UTF-16 code units (Telegram's unit), at line
 /// breaks where possible, never inside a character.
 pub fn split_message(text: &str, limit: usize) -> Vec<String> {
-    let units = |s: &str| s.encode_utf16().count();
-    if units(text) <= limit {
-        return vec![text.to_owned()];
-    }
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut current_units = 0;
-    for line in text.split_inclusive('\n') {
-        let line_units = units(line);
-        if current_units + line_units > limit && !current.is_empty() {
-            parts.push(std::mem::take(&mut current).trim_end().to_owned());
-            current_units = 0;
-        }
-        if line_units > limit {
-            for c in line.chars() {
-                let n = c.len_utf16();
-                if current_units + n > limit {
-                    parts.push(std::mem::take(&mut current));
-                    current_units = 0;
-                }
-                current.push(c);
-                current_units += n;
-            }
-        } else {
-            current.push_str(line);
-            current_units += line_units;
-        }
-    }
-    if !current.trim().is_empty() {
-        parts.push(current.trim_end().to_owned());
-    }
-    parts.retain(|p| !p.trim().is_empty());
-    parts
+    crate::limits::split(text, limit, crate::limits::Measure::Utf16)
 }
 
 /// A keyboard as Telegram's `reply_markup`: inline buttons carrying their data back.

@@ -134,28 +134,7 @@ pub fn messages(text: &str, keyboard: Option<&Keyboard>, extra: &[(&str, &str)])
 
 /// `text` in parts of at most [`CONTENT_LIMIT`] bytes, cut at line ends where it can be.
 pub fn split(text: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut part = String::new();
-    for line in text.split_inclusive('\n') {
-        if part.len() + line.len() > CONTENT_LIMIT && !part.is_empty() {
-            parts.push(std::mem::take(&mut part));
-        }
-        let mut line = line;
-        // A line longer than a message: cut at character boundaries.
-        while line.len() > CONTENT_LIMIT {
-            let mut cut = CONTENT_LIMIT;
-            while !line.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            parts.push(line[..cut].to_owned());
-            line = &line[cut..];
-        }
-        part.push_str(line);
-    }
-    if !part.trim().is_empty() || parts.is_empty() {
-        parts.push(part);
-    }
-    parts.into_iter().map(|p| p.trim_end_matches('\n').to_owned()).collect()
+    crate::limits::split(text, CONTENT_LIMIT, crate::limits::Measure::Bytes)
 }
 
 /// The key of the one button an answered card keeps: it presses nothing.
