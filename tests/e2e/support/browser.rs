@@ -380,7 +380,7 @@ impl Drop for Driver {
     }
 }
 
-/// The innermost elements whose right edge passes the screen's, as "tag.class: text" (at most
+/// The innermost elements whose right edge or text passes the screen's, as "tag.class: text" (at most
 /// eight), for the message of a page that scrolls sideways.
 const STICKING_OUT: &str = "const w = window.innerWidth + 0.5, out = [];
     const sticks = el => !el.closest('.scroll') && (el.getBoundingClientRect().right > w
