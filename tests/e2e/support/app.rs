@@ -391,6 +391,12 @@ impl Drop for Serving {
     }
 }
 
+/// The bot's Telegram side, as `sansong run` starts it, polling the fake at `api_url`.
+pub fn start_telegram(core: &Core, api_url: &str, wake: Arc<Notify>, shutdown: CancellationToken) -> Started {
+    let bot = sansong::telegram::make_bot(TOKEN, Some(api_url), core.config.poll_timeout).unwrap();
+    sansong::telegram::start(core.clone(), bot, wake, shutdown)
+}
+
 /// An invite to `unit` in `role` (50 uses), made by the core as `sansong invite` makes it.
 pub async fn invite_code(core: &Core, unit: &str, role: Role) -> String {
     let request =

@@ -4,17 +4,16 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::Config;
 use sansong::domain::{Platform, Role};
 use tempfile::TempDir;
 
-use super::app::{Serving, open_core, register_directly, telegram_config};
-use super::fake_api::{FakeApi, TOKEN, TgUser};
-use super::fake_dingtalk::{CLIENT_SECRET, DtUser, FakeDingTalk};
+use super::app::{Serving, open_core, register_directly, start_telegram, telegram_config};
+use super::dingtalk_app::start_dingtalk;
+use super::fake_api::{FakeApi, TgUser};
+use super::fake_dingtalk::{DtUser, FakeDingTalk};
 use super::shared::{self, default_now};
 
 pub struct BothApp {
@@ -39,17 +38,9 @@ impl BothApp {
         shared::core_with_org(config.clone(), &clock).await;
         let core = open_core(&db_url, &config, &clock).await;
         let running = Serving::start(&core, |wake, shutdown| {
-            let bot = sansong::telegram::make_bot(TOKEN, Some(&telegram.url), config.poll_timeout).unwrap();
-            let api =
-                sansong::dingtalk::api::Api::new(config.dingtalk.clone().unwrap(), CLIENT_SECRET.into());
             vec![
-                sansong::telegram::start(core.clone(), bot, wake.clone(), shutdown.clone()),
-                sansong::dingtalk::start(
-                    core.clone(),
-                    Arc::new(api.unwrap()),
-                    wake.clone(),
-                    shutdown.clone(),
-                ),
+                start_telegram(&core, &telegram.url, wake.clone(), shutdown.clone()),
+                start_dingtalk(&core, config.dingtalk.clone().unwrap(), wake.clone(), shutdown.clone()),
             ]
         });
         telegram.wait_for("the bot to poll", |v| (!v.calls("getUpdates").is_empty()).then_some(())).await;

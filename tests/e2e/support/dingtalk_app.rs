@@ -11,6 +11,8 @@ use sansong::clock::ShiftedClock;
 use sansong::config::{Config, DingTalkConfig};
 use sansong::domain::{Platform, Role};
 use tempfile::TempDir;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use super::app::{Serving, open_core};
 use super::fake_dingtalk::{CLIENT_ID, CLIENT_SECRET, DtUser, FakeDingTalk, Sent};
@@ -36,6 +38,17 @@ pub fn settings(fake: &FakeDingTalk) -> DingTalkConfig {
         oapi_url: url,
         rate: 50.0,
     }
+}
+
+/// The bot's DingTalk side, as `sansong run` starts it, against the fake's secret.
+pub fn start_dingtalk(
+    core: &Core,
+    settings: DingTalkConfig,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> sansong::jobs::Started {
+    let api = sansong::dingtalk::api::Api::new(settings, CLIENT_SECRET.into()).unwrap();
+    sansong::dingtalk::start(core.clone(), Arc::new(api), wake, shutdown)
 }
 
 impl DingTalkApp {
@@ -67,9 +80,8 @@ impl DingTalkApp {
         assert!(self.running.is_none(), "already running");
         let core = open_core(&self.db_url, &self.config, &self.clock).await;
         let settings = self.config.dingtalk.clone().unwrap();
-        let api = Arc::new(sansong::dingtalk::api::Api::new(settings, CLIENT_SECRET.into()).unwrap());
         self.running = Some(Serving::start(&core, |wake, shutdown| {
-            vec![sansong::dingtalk::start(core.clone(), api, wake.clone(), shutdown.clone())]
+            vec![start_dingtalk(&core, settings, wake.clone(), shutdown.clone())]
         }));
         let before = self.fake.connections();
         self.fake.wait_connections(before + 1).await;

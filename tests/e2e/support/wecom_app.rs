@@ -15,8 +15,9 @@ use tempfile::TempDir;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::app::{Serving, open_core, register_directly, telegram_config};
-use super::fake_api::{FakeApi, TOKEN};
+use super::app::{Serving, open_core, register_directly, start_telegram, telegram_config};
+use super::dingtalk_app::start_dingtalk;
+use super::fake_api::FakeApi;
 use super::fake_dingtalk::FakeDingTalk;
 use super::fake_wecom::{BOT_ID, FakeWeCom, SECRET, Sent, WcUser};
 use super::shared::{self, default_now};
@@ -181,19 +182,9 @@ impl EveryApp {
         shared::core_with_org(config.clone(), &clock).await;
         let core = open_core(&db_url, &config, &clock).await;
         let running = Serving::start(&core, |wake, shutdown| {
-            let bot = sansong::telegram::make_bot(TOKEN, Some(&telegram.url), config.poll_timeout).unwrap();
-            let api = sansong::dingtalk::api::Api::new(
-                config.dingtalk.clone().unwrap(),
-                super::fake_dingtalk::CLIENT_SECRET.into(),
-            );
             vec![
-                sansong::telegram::start(core.clone(), bot, wake.clone(), shutdown.clone()),
-                sansong::dingtalk::start(
-                    core.clone(),
-                    Arc::new(api.unwrap()),
-                    wake.clone(),
-                    shutdown.clone(),
-                ),
+                start_telegram(&core, &telegram.url, wake.clone(), shutdown.clone()),
+                start_dingtalk(&core, config.dingtalk.clone().unwrap(), wake.clone(), shutdown.clone()),
                 start_wecom(&core, config.wecom.clone().unwrap(), SECRET, wake.clone(), shutdown.clone()),
             ]
         });
