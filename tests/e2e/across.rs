@@ -50,8 +50,8 @@ async fn a_photo_notice_composed_on_telegram_reaches_a_dingtalk_member_as_the_pi
 
     let photo = app
         .telegram
-        .wait_for("the photo on Telegram", |v| {
-            v.outgoing().iter().find(|o| o.chat_id == on_telegram.id && o.text.contains("冬季防火")).cloned()
+        .wait_for_outgoing("the photo on Telegram", |o| {
+            o.chat_id == on_telegram.id && o.text.contains("冬季防火")
         })
         .await;
     let on_dt = app
@@ -102,8 +102,8 @@ async fn a_picture_notice_composed_on_dingtalk_reaches_a_telegram_member_as_a_ph
 
     let photo = app
         .telegram
-        .wait_for("the photo on Telegram", |v| {
-            v.outgoing().iter().find(|o| o.chat_id == on_telegram.id && o.text.contains("冬季防火")).cloned()
+        .wait_for_outgoing("the photo on Telegram", |o| {
+            o.chat_id == on_telegram.id && o.text.contains("冬季防火")
         })
         .await;
 

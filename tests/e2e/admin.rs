@@ -151,11 +151,8 @@ async fn a_deactivated_member_keeps_their_records_but_gets_no_notices_until_acti
         .await
         .unwrap();
     app.fake
-        .wait_for("the notice to reach the organiser", |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.chat_id == organiser.id && o.text.contains("停用后的通知"))
-                .map(|_| ())
+        .wait_for_outgoing("the notice to reach the organiser", |o| {
+            o.chat_id == organiser.id && o.text.contains("停用后的通知")
         })
         .await;
     assert!(app.fake.outgoing().iter().all(|o| !(o.chat_id == member.id && o.text.contains("停用后的通知"))));

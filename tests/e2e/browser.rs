@@ -124,11 +124,8 @@ async fn an_admin_publishes_a_notice_with_a_photo_and_invites_a_member_in_a_brow
     let sent = c
         .app
         .fake
-        .wait_for("the photo to reach a member", |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.chat_id == crate::console::member_a_id() && o.media.is_some())
-                .cloned()
+        .wait_for_outgoing("the photo to reach a member", |o| {
+            o.chat_id == crate::console::member_a_id() && o.media.is_some()
         })
         .await;
     assert!(sent.text.contains("社保新政"), "{sent:#?}");

@@ -396,11 +396,8 @@ async fn a_photo_uploaded_with_a_notice_is_checked_previewed_and_sent_as_a_photo
     let sent = c
         .app
         .fake
-        .wait_for("the photo to the member", |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.chat_id == member_tg().id && o.media.as_ref().is_some_and(|m| m.0 == "photo"))
-                .cloned()
+        .wait_for_outgoing("the photo to the member", |o| {
+            o.chat_id == member_tg().id && o.media.as_ref().is_some_and(|m| m.0 == "photo")
         })
         .await;
     assert!(sent.text.contains("活动照片"), "{sent:#?}");

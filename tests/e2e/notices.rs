@@ -89,11 +89,8 @@ async fn an_organiser_composes_a_notice_in_the_chat_and_their_unit_receives_it()
     app.fake.press(&organiser, summary.message_id, summary.button("确认发布").unwrap());
     let published = app
         .fake
-        .wait_for("the confirmation that the notice is published", |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.chat_id == organiser.id && o.seq >= mark && o.text.contains("已发布通知 #"))
-                .cloned()
+        .wait_for_outgoing("the confirmation that the notice is published", |o| {
+            o.chat_id == organiser.id && o.seq >= mark && o.text.contains("已发布通知 #")
         })
         .await;
 
@@ -172,11 +169,8 @@ async fn pasted_text_with_pinyin_is_offered_cleaned_in_the_preview() {
     app.fake.press(&admin, summary.message_id, summary.button("使用清理后的文本").unwrap());
     let cleaned = app
         .fake
-        .wait_for("the cleaned preview", |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.seq >= mark && o.chat_id == admin.id && o.text.contains("临湘"))
-                .cloned()
+        .wait_for_outgoing("the cleaned preview", |o| {
+            o.seq >= mark && o.chat_id == admin.id && o.text.contains("临湘")
         })
         .await;
     assert_eq!(cleaned.text, "临湘市直机关党组织以“四联四促”活动为抓手，推动发展。");
@@ -208,11 +202,8 @@ async fn an_acknowledgement_is_recorded_once_and_the_button_then_shows_it() {
     app.fake.press(&users[0], got.message_id, &data);
     let edited = app
         .fake
-        .wait_for("the button to change", |v| {
-            v.outgoing()
-                .iter()
-                .find(|o| o.edit && o.chat_id == users[0].id && o.message_id == got.message_id)
-                .cloned()
+        .wait_for_outgoing("the button to change", |o| {
+            o.edit && o.chat_id == users[0].id && o.message_id == got.message_id
         })
         .await;
     assert_eq!(edited.labels(), ["✓ 已确认"]);
@@ -452,8 +443,8 @@ async fn only_organisers_and_admins_may_compose_and_organisers_only_for_their_ow
     // The notice goes to everyone, the organiser too: wait for that copy, so the next message
     // the organiser gets is the answer to /receipts and not the notice racing it.
     app.fake
-        .wait_for("the city notice to reach the organiser", |v| {
-            v.outgoing().iter().find(|o| o.chat_id == organiser.id && o.text.contains("全市通知")).cloned()
+        .wait_for_outgoing("the city notice to reach the organiser", |o| {
+            o.chat_id == organiser.id && o.text.contains("全市通知")
         })
         .await;
     let hidden = app.say(&organiser, &format!("/receipts {}", admins.id)).await;

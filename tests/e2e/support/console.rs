@@ -248,11 +248,8 @@ impl Console {
         let reply = self
             .app
             .fake
-            .wait_for("a login link in the chat", |v| {
-                v.outgoing()
-                    .iter()
-                    .find(|o| o.chat_id == user.id && o.seq >= mark && login_path(&o.text).is_some())
-                    .cloned()
+            .wait_for_outgoing("a login link in the chat", |o| {
+                o.chat_id == user.id && o.seq >= mark && login_path(&o.text).is_some()
             })
             .await;
         login_path(&reply.text).unwrap_or_else(|| panic!("no login link in {:?}", reply.text))

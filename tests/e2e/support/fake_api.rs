@@ -507,12 +507,15 @@ impl FakeApi {
         }
     }
 
+    /// The first message the bot sent (or edited) that is `wanted`, once there is one.
+    pub async fn wait_for_outgoing(&self, what: &str, wanted: impl Fn(&Outgoing) -> bool) -> Outgoing {
+        self.wait_for(what, |v| v.outgoing().iter().find(|o| wanted(o)).cloned()).await
+    }
+
     /// The first message to `chat_id` after position `after` (sends and edits).
     pub async fn next_to(&self, chat_id: i64, after: usize) -> Outgoing {
-        self.wait_for(&format!("a message to chat {chat_id} after #{after}"), |v| {
-            v.outgoing().iter().find(|o| o.chat_id == chat_id && o.seq >= after).cloned()
-        })
-        .await
+        let what = format!("a message to chat {chat_id} after #{after}");
+        self.wait_for_outgoing(&what, |o| o.chat_id == chat_id && o.seq >= after).await
     }
 
     /// Number of outgoing messages so far (a position for [`FakeApi::next_to`]).
