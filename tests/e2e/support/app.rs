@@ -112,9 +112,7 @@ impl TestApp {
 
     /// An invite code for `unit` and `role`, made through the core like `sansong invite`.
     pub async fn invite(&self, unit: &str, role: Role, uses: u32) -> String {
-        let request =
-            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(uses), expires_in: None };
-        members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code
+        invite_code(&self.core, unit, role, uses).await
     }
 
     pub fn clock_now(&self) -> DateTime<Utc> {
@@ -341,9 +339,7 @@ pub async fn register_directly(
     unit: &str,
     role: Role,
 ) -> Member {
-    let request =
-        InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(1), expires_in: None };
-    let code = members::create_invite(core, &Actor::Cli, &request, None).await.unwrap().code;
+    let code = invite_code(core, unit, role, 1).await;
     let person = Person { account: Account { platform, person_id }, name: name.into(), username: None };
     match members::register(core, &person, &code).await.unwrap() {
         Registration::New(member) => member,
@@ -397,10 +393,11 @@ pub fn start_telegram(core: &Core, api_url: &str, wake: Arc<Notify>, shutdown: C
     sansong::telegram::start(core.clone(), bot, wake, shutdown)
 }
 
-/// An invite to `unit` in `role` (50 uses), made by the core as `sansong invite` makes it.
-pub async fn invite_code(core: &Core, unit: &str, role: Role) -> String {
+/// An invite to `unit` in `role` for `uses` people, made by the core as `sansong invite`
+/// makes it.
+pub async fn invite_code(core: &Core, unit: &str, role: Role, uses: u32) -> String {
     let request =
-        InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(50), expires_in: None };
+        InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(uses), expires_in: None };
     members::create_invite(core, &Actor::Cli, &request, None).await.unwrap().code
 }
 

@@ -102,7 +102,7 @@ impl DingTalkApp {
 
     /// An invite to `unit` in `role`, made by the core.
     pub async fn invite(&self, unit: &str, role: Role) -> String {
-        super::app::invite_code(&self.core, unit, role).await
+        super::app::invite_code(&self.core, unit, role, 50).await
     }
 
     /// `user` joins with `加入 <code>`, as the README tells them.

@@ -14,7 +14,6 @@ use sansong::Core;
 use sansong::clock::ShiftedClock;
 use sansong::config::Config;
 use sansong::domain::Role;
-use sansong::members::{self, Actor, InviteRequest};
 use tempfile::TempDir;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, mpsc};
@@ -62,9 +61,7 @@ impl TerminalApp {
 
     /// An invite to `unit` in `role`, made as the command line makes it.
     pub async fn invite(&self, unit: &str, role: Role) -> String {
-        let request =
-            InviteRequest { unit: Some(unit.into()), role: Some(role), uses: Some(50), expires_in: None };
-        members::create_invite(&self.core, &Actor::Cli, &request, None).await.unwrap().code
+        super::app::invite_code(&self.core, unit, role, 50).await
     }
 
     /// A position in what every session has printed.
