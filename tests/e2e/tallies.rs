@@ -394,20 +394,20 @@ async fn the_weekly_report_reaches_organisers_and_admins_at_its_cron_with_a_char
     app.set_now(beijing(2026, 11, 30, 9, 0));
     let chart = app
         .fake
-        .wait_for("the organiser's chart", |v| {
-            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id && o.media.is_some()).cloned()
+        .wait_for_outgoing("the organiser's chart", |o| {
+            o.seq >= mark && o.chat_id == organiser.id && o.media.is_some()
         })
         .await;
     let detail = app
         .fake
-        .wait_for("the organiser's detail", |v| {
-            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id && o.media.is_none()).cloned()
+        .wait_for_outgoing("the organiser's detail", |o| {
+            o.seq >= mark && o.chat_id == organiser.id && o.media.is_none()
         })
         .await;
     let admin_chart = app
         .fake
-        .wait_for("the admin's chart", |v| {
-            v.outgoing()[mark..].iter().find(|o| o.chat_id == admin.id && o.media.is_some()).cloned()
+        .wait_for_outgoing("the admin's chart", |o| {
+            o.seq >= mark && o.chat_id == admin.id && o.media.is_some()
         })
         .await;
 
@@ -463,12 +463,8 @@ async fn without_a_usable_font_the_weekly_report_goes_out_as_text() {
     let mark = app.fake.mark();
 
     app.set_now(beijing(2026, 11, 30, 9, 0));
-    let report = app
-        .fake
-        .wait_for("the text report", |v| {
-            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id).cloned()
-        })
-        .await;
+    let report =
+        app.fake.wait_for_outgoing("the text report", |o| o.seq >= mark && o.chat_id == organiser.id).await;
 
     assert!(report.media.is_none());
     assert!(report.text.contains("每周三送工作报告 · 科工局"), "{}", report.text);
@@ -497,10 +493,8 @@ async fn the_reminder_skips_those_who_checked_in_turned_it_off_or_are_in_units_w
     let mark = app.fake.mark();
 
     app.set_now(beijing(2026, 11, 27, 16, 0));
-    let reminder = app
-        .fake
-        .wait_for("the reminder", |v| v.outgoing()[mark..].iter().find(|o| o.chat_id == reminded.id).cloned())
-        .await;
+    let reminder =
+        app.fake.wait_for_outgoing("the reminder", |o| o.seq >= mark && o.chat_id == reminded.id).await;
 
     assert!(reminder.text.contains("温馨提醒"), "{}", reminder.text);
     assert!(
@@ -549,9 +543,7 @@ async fn with_report_cron_off_no_weekly_report_is_planned_or_sent_and_the_remind
     // Friday 16:00, the reminder's time: the ticks have run, and planned no report (were it
     // on, its next Monday would be planned since the first tick).
     app.set_now(beijing(2026, 11, 27, 16, 0));
-    app.fake
-        .wait_for("the reminder", |v| v.outgoing()[mark..].iter().find(|o| o.chat_id == reminded.id).cloned())
-        .await;
+    app.fake.wait_for_outgoing("the reminder", |o| o.seq >= mark && o.chat_id == reminded.id).await;
 
     assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_jobs WHERE job = 'weekly_report'").await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM periodic_runs WHERE job = 'weekly_report'").await, 0);
@@ -586,12 +578,8 @@ async fn a_report_missed_while_the_bot_was_down_goes_out_late_that_week_and_not_
     // Down from before Monday 09:00 until Wednesday: the report still goes out, late.
     app.set_now(beijing(2026, 12, 2, 11, 0));
     app.start().await;
-    let late = app
-        .fake
-        .wait_for("the late report", |v| {
-            v.outgoing()[mark..].iter().find(|o| o.chat_id == organiser.id).cloned()
-        })
-        .await;
+    let late =
+        app.fake.wait_for_outgoing("the late report", |o| o.seq >= mark && o.chat_id == organiser.id).await;
     assert!(late.text.contains("2026年第48周"), "{}", late.text);
 
     // Down across the whole next week: that report is skipped, not sent a week late.
