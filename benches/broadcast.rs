@@ -504,7 +504,6 @@ async fn changing_limit() {
     }
 }
 
-/// Deliveries sent so far.
 /// Moves the seeded members to `platform`: an account `<prefix><member id>` each, as joining
 /// there makes them.
 async fn move_members_to(core: &sansong::Core, platform: &str, prefix: &str) {
@@ -541,6 +540,7 @@ async fn until_sent_then_stop(
     took
 }
 
+/// Deliveries sent so far.
 async fn sent(core: &sansong::Core) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'")
         .fetch_one(core.store.pool())
