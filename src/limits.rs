@@ -66,10 +66,11 @@ pub fn split(text: &str, limit: usize, measure: Measure) -> Vec<String> {
             while n > limit {
                 let (mut cut, mut taken) = (0, 0);
                 for c in line.chars() {
-                    if taken + measure.of(c) > limit {
+                    let width = measure.of(c);
+                    if taken + width > limit {
                         break;
                     }
-                    taken += measure.of(c);
+                    taken += width;
                     cut += c.len_utf8();
                 }
                 parts.push(line[..cut].to_owned());
