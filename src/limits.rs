@@ -67,7 +67,9 @@ pub fn split(text: &str, limit: usize, measure: Measure) -> Vec<String> {
                 let (mut cut, mut taken) = (0, 0);
                 for c in line.chars() {
                     let width = measure.of(c);
-                    if taken + width > limit {
+                    // A character wider than a whole message still goes, alone: the cut
+                    // always moves on.
+                    if taken + width > limit && cut > 0 {
                         break;
                     }
                     taken += width;
@@ -217,6 +219,12 @@ mod tests {
             split(&format!("{}\n尾", "长".repeat(12)), 5, Measure::Chars),
             ["长长长长长", "长长长长长", "长长\n尾"]
         );
+    }
+
+    #[test]
+    fn a_character_wider_than_the_limit_goes_alone_and_the_split_ends() {
+        assert_eq!(split("😀😀a", 1, Measure::Utf16), ["😀", "😀", "a"]);
+        assert_eq!(split("政策", 2, Measure::Bytes), ["政", "策"]);
     }
 
     #[test]
